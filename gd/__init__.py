@@ -1,0 +1,17 @@
+"""gd: mini-batch SGD exactly as Keras (or PyTorch) computes it, in NumPy with a numba fast path.
+
+Example:
+    >>> import gd
+    >>> data = gd.datasets.linear(n=200, seed=0)
+    >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(learning_rate=0.1),
+    ...              batch_size=32, epochs=5)
+    >>> run.updates_per_epoch                     # ceil(200 / 32): the last batch has 8 rows
+    7
+"""
+
+from gd import datasets, models
+from gd.datasets import DataError, Dataset
+from gd.fit import Run, fit
+from gd.optim import SGD
+
+__all__ = ["SGD", "DataError", "Dataset", "Run", "datasets", "fit", "models"]

@@ -1,0 +1,322 @@
+"""Models: loss, gradient, per-sample gradients and loss surfaces, forward next to backward.
+
+Every model maps a flat parameter vector ``params`` (shape ``(P,)``) and inputs ``x`` (shape
+``(n, k)``) to predictions, and scores them with the *batch-mean* loss that Keras and PyTorch use
+(see ``shared/spec/sgd-semantics.md`` §5). So the gradient of a batch is the mean of its rows'
+per-sample gradients: one averaged gradient, one update.
+
+Example:
+    >>> import numpy as np
+    >>> model = LinearRegression()
+    >>> x = np.array([[0.0], [1.0], [2.0]]); y = np.array([1.0, 3.0, 5.0])
+    >>> model.loss(np.array([2.0, 1.0]), x, y)          # y = 2x + 1 fits exactly
+    0.0
+    >>> model.grad(np.array([0.0, 0.0]), x, y)          # 2/B · [xᵀr, Σr] with r = -y
+    array([-8.66666667, -6.        ])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+# Chunk size for losses evaluated at many parameter vectors: keeps (chunk, n) temporaries small.
+_CHUNK_ELEMENTS = 2_000_000
+
+
+def _with_bias(x: np.ndarray) -> np.ndarray:
+    """Append a column of ones: (n, k) -> (n, k + 1), so that ``x̃ @ params`` is ``x·w + b``."""
+    return np.hstack([x, np.ones((x.shape[0], 1))])
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function, written with tanh so that it never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+class Model:
+    """Shared plumbing; subclasses define ``loss_and_grad``, ``per_sample_grad`` and ``predict``."""
+
+    name: ClassVar[str]
+    kernel_id: ClassVar[int]  # which twin in gd._kernels computes this model
+    cheap_losses: ClassVar[bool] = False  # True when ``losses`` needs no pass over the samples
+
+    def param_names(self, n_features: int) -> tuple[str, ...]:
+        """Names of the parameters, in the order of the parameter vector."""
+        if n_features == 1:
+            return ("w", "b")
+        return (*(f"w{i + 1}" for i in range(n_features)), "b")
+
+    def init_params(self, n_features: int) -> np.ndarray:
+        """The default start: all zeros (Keras starts the bias at zero too)."""
+        return np.zeros(n_features + 1)
+
+    def check_features(self, n_features: int) -> None:
+        """Raise ValueError if this model cannot take ``n_features`` input columns."""
+
+    def loss_and_grad(
+        self, params: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        raise NotImplementedError
+
+    def loss(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+        """Batch-mean loss at ``params`` on rows ``x`` (n, k), ``y`` (n,)."""
+        return self.loss_and_grad(params, x, y)[0]
+
+    def grad(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Gradient of the batch-mean loss, shape (P,)."""
+        return self.loss_and_grad(params, x, y)[1]
+
+    def sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Loss of each row on its own, shape (n,) for one ``params`` or (m, n) for (m, P)."""
+        raise NotImplementedError
+
+    def losses(self, param_rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Mean loss over all rows at each of many parameter vectors: (m, P) -> (m,)."""
+        param_rows = np.atleast_2d(param_rows)
+        chunk = max(1, _CHUNK_ELEMENTS // max(1, x.shape[0]))
+        out = np.empty(param_rows.shape[0])
+        for start in range(0, param_rows.shape[0], chunk):
+            block = param_rows[start : start + chunk]  # (c, P)
+            out[start : start + chunk] = self.sample_losses(block, x, y).mean(axis=1)
+        return out
+
+    def loss_grid(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        axis0: np.ndarray,
+        axis1: np.ndarray,
+        base: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Loss surface over parameters 0 and 1, the others held at ``base``.
+
+        Args:
+            x, y: the data, (n, k) and (n,).
+            axis0: values of parameter 0 (for example w), shape (g0,).
+            axis1: values of parameter 1 (for example b), shape (g1,).
+            base: the full parameter vector supplying any other parameters.
+
+        Returns:
+            Array (g1, g0): row i is ``axis1[i]``, column j is ``axis0[j]``, as Plotly's
+            ``go.Contour(x=axis0, y=axis1, z=...)`` expects.
+        """
+        n_params = x.shape[1] + 1 if base is None else base.size
+        grid = np.tile(np.zeros(n_params) if base is None else base, (axis1.size, axis0.size, 1))
+        grid[:, :, 0] = axis0[None, :]
+        grid[:, :, 1] = axis1[:, None]
+        return self.losses(grid.reshape(-1, n_params), x, y).reshape(axis1.size, axis0.size)
+
+    def minimum(self, x: np.ndarray, y: np.ndarray, near: np.ndarray) -> np.ndarray:
+        """Parameters of the lowest full-data loss near ``near``, for marking the target.
+
+        Damped Newton steps (Hessian from central differences of ``grad``) with a backtracking
+        line search, starting from the best point of a coarse grid around ``near``. When the
+        Hessian is not positive definite the step falls back to the negative gradient.
+        """
+        span = np.linspace(-4.0, 4.0, 41)
+        grid = self.loss_grid(x, y, near[0] + span, near[1] + span, base=near)  # (41, 41)
+        i, j = np.unravel_index(np.nanargmin(grid), grid.shape)
+        params = near.copy()
+        params[:2] = near[0] + span[j], near[1] + span[i]
+        for _ in range(100):
+            loss, grad = self.loss_and_grad(params, x, y)
+            hessian = np.array([
+                (self.grad(params + h, x, y) - self.grad(params - h, x, y)) / 2e-6
+                for h in np.eye(params.size) * 1e-6
+            ])  # fmt: skip
+            try:
+                step = -np.linalg.solve(0.5 * (hessian + hessian.T), grad)
+                if step @ grad >= 0:
+                    step = -grad
+            except np.linalg.LinAlgError:
+                step = -grad
+            size = 1.0
+            while size > 1e-10 and not self.loss(params + size * step, x, y) < loss:
+                size *= 0.5
+            if size <= 1e-10:
+                break
+            params = params + size * step
+        return params
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+@dataclass(frozen=True, repr=False)
+class LinearRegression(Model):
+    """``ŷ = x·w + b`` scored by the mean squared error: Keras ``Dense(1)`` with ``loss="mse"``.
+
+    Math, for a batch of B rows with residual ``r = x·w + b − y``:
+        L = (1/B) Σ rᵢ²,   ∂L/∂w = (2/B) xᵀr,   ∂L/∂b = (2/B) Σ rᵢ.
+
+    The full-data loss at any parameters comes from sufficient statistics (``LinearStats``) in
+    O(P²), with no pass over the samples.
+    """
+
+    name: ClassVar[str] = "linear regression"
+    kernel_id: ClassVar[int] = 0
+    cheap_losses: ClassVar[bool] = True
+
+    def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return x @ params[:-1] + params[-1]  # (n,)
+
+    def loss_and_grad(
+        self, params: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        residual = x @ params[:-1] + params[-1] - y  # (B,)
+        scale = 2.0 / y.size
+        grad = np.append(scale * (x.T @ residual), scale * residual.sum())  # (P,)
+        return float(np.mean(residual**2)), grad
+
+    def per_sample_grad(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Row i is the gradient of row i's own loss rᵢ²: (n, P). Their mean is ``grad``."""
+        residual = x @ params[:-1] + params[-1] - y  # (n,)
+        return 2.0 * residual[:, None] * _with_bias(x)
+
+    def sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        prediction = params[..., :-1] @ x.T + params[..., -1:]  # (n,) or (m, n)
+        return (prediction - y) ** 2
+
+    def losses(self, param_rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return LinearStats.from_data(x, y).losses(np.atleast_2d(param_rows))
+
+    def minimum(self, x: np.ndarray, y: np.ndarray, near: np.ndarray) -> np.ndarray:
+        """The least-squares solution θ* (``near`` is not needed: the loss is convex)."""
+        return LinearStats.from_data(x, y).optimum
+
+
+@dataclass(frozen=True)
+class LinearStats:
+    """Sufficient statistics of least squares: the full-data MSE at any θ in O(P²).
+
+    With x̃ = [x, 1] and a least-squares solution θ*, the loss splits exactly into
+    ``L(θ) = L* + (θ − θ*)ᵀ S (θ − θ*)`` where ``S = x̃ᵀx̃ / n`` (half the Hessian). Written this
+    way it never suffers the cancellation of ``θᵀSθ − 2cᵀθ + q`` near the minimum, and it is
+    never negative.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[0.0], [1.0], [2.0]]); y = np.array([0.0, 1.0, 1.0])
+        >>> stats = LinearStats.from_data(x, y)
+        >>> bool(np.isclose(stats.losses(np.array([[0.0, 0.0]]))[0], 2 / 3))
+        True
+    """
+
+    optimum: np.ndarray  # θ*, (P,)
+    min_loss: float  # L* = L(θ*)
+    eigenvalues: np.ndarray  # of S, ascending, (P,)
+    eigenvectors: np.ndarray  # columns, (P, P)
+
+    @classmethod
+    def from_data(cls, x: np.ndarray, y: np.ndarray) -> LinearStats:
+        design = _with_bias(x)  # (n, P)
+        optimum = np.linalg.lstsq(design, y, rcond=None)[0]
+        eigenvalues, eigenvectors = np.linalg.eigh(design.T @ design / y.size)
+        min_loss = float(np.mean((design @ optimum - y) ** 2))
+        return cls(optimum, min_loss, np.maximum(eigenvalues, 0.0), eigenvectors)
+
+    def losses(self, param_rows: np.ndarray) -> np.ndarray:
+        """Full-data loss at each row of ``param_rows`` (m, P) -> (m,)."""
+        projected = (param_rows - self.optimum) @ self.eigenvectors  # (m, P)
+        return self.min_loss + (projected**2) @ self.eigenvalues
+
+    @property
+    def hessian_max_eigenvalue(self) -> float:
+        """λmax of the Hessian 2S: full-batch GD is stable for ``learning_rate < 2/λmax``."""
+        return 2.0 * float(self.eigenvalues[-1])
+
+
+@dataclass(frozen=True, repr=False)
+class LogisticRegression(Model):
+    """``p = σ(x·w + b)`` scored by binary cross-entropy, labels 0/1.
+
+    Math, with logit ``z = x·w + b``:
+        L = (1/B) Σ [softplus(zᵢ) − yᵢ zᵢ],
+        ∂L/∂w = (1/B) xᵀ(σ(z) − y),   ∂L/∂b = (1/B) Σ(σ(z) − y).
+
+    This equals Keras's ``BinaryCrossentropy(from_logits=True)`` exactly, and its sigmoid form
+    wherever |z| < 15, where Keras's clipping of p to [1e-7, 1 − 1e-7] does not act.
+    """
+
+    name: ClassVar[str] = "logistic regression"
+    kernel_id: ClassVar[int] = 1
+
+    def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Probability of class 1, (n,)."""
+        return _sigmoid(x @ params[:-1] + params[-1])
+
+    def loss_and_grad(
+        self, params: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        logit = x @ params[:-1] + params[-1]  # (B,)
+        error = _sigmoid(logit) - y  # (B,)
+        grad = np.append(x.T @ error, error.sum()) / y.size  # (P,)
+        return float(np.mean(np.logaddexp(0.0, logit) - y * logit)), grad
+
+    def per_sample_grad(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        error = _sigmoid(x @ params[:-1] + params[-1]) - y  # (n,)
+        return error[:, None] * _with_bias(x)
+
+    def sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        logit = params[..., :-1] @ x.T + params[..., -1:]  # (n,) or (m, n)
+        return np.logaddexp(0.0, logit) - y * logit
+
+
+@dataclass(frozen=True, repr=False)
+class TanhNeuron(Model):
+    """The tiny non-convex net ``ŷ = a·tanh(w·x)``, params ``[w, a]``, mean squared error.
+
+    Its loss surface has two mirror-image minima, (w, a) and (−w, −a), and a saddle at the
+    origin, where the gradient is zero: a start on the axis a = 0 or w = 0 goes nowhere fast.
+
+    Math, with ``h = tanh(w·x)`` and residual ``r = a·h − y``:
+        L = (1/B) Σ rᵢ²,   ∂L/∂w = (2/B) Σ rᵢ a (1 − hᵢ²) xᵢ,   ∂L/∂a = (2/B) Σ rᵢ hᵢ.
+    """
+
+    name: ClassVar[str] = "tanh neuron (non-convex)"
+    kernel_id: ClassVar[int] = 2
+
+    def param_names(self, n_features: int) -> tuple[str, ...]:
+        return ("w", "a")
+
+    def init_params(self, n_features: int) -> np.ndarray:
+        return np.array([0.5, 0.5])
+
+    def check_features(self, n_features: int) -> None:
+        if n_features != 1:
+            raise ValueError(
+                f"TanhNeuron takes exactly one input feature. Got {n_features} instead; "
+                "pass x with shape (n,) or (n, 1)."
+            )
+
+    def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return params[1] * np.tanh(params[0] * x[:, 0])
+
+    def loss_and_grad(
+        self, params: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        w, a = params
+        hidden = np.tanh(w * x[:, 0])  # (B,)
+        residual = a * hidden - y  # (B,)
+        scale = 2.0 / y.size
+        grad = np.array(
+            [
+                scale * np.sum(residual * a * (1.0 - hidden**2) * x[:, 0]),
+                scale * np.sum(residual * hidden),
+            ]
+        )
+        return float(np.mean(residual**2)), grad
+
+    def per_sample_grad(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        w, a = params
+        hidden = np.tanh(w * x[:, 0])  # (n,)
+        residual = a * hidden - y  # (n,)
+        return 2.0 * residual[:, None] * np.column_stack([a * (1.0 - hidden**2) * x[:, 0], hidden])
+
+    def sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        w = params[..., 0:1]  # (1,) or (m, 1)
+        a = params[..., 1:2]
+        return (a * np.tanh(w * x[:, 0]) - y) ** 2
