@@ -1,0 +1,15 @@
+"""The frame: page config and navigation. Each lesson is a short script in pages/."""
+
+import streamlit as st
+
+st.set_page_config(
+    page_title="Mini-batch SGD, seen and felt",
+    page_icon=":material/ssid_chart:",
+    layout="wide",
+)
+
+PAGES = [
+    st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
+]
+
+st.navigation(PAGES).run()

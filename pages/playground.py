@@ -1,0 +1,140 @@
+"""Playground: every knob of mini-batch SGD, live, on one page."""
+
+import inspect
+
+import numpy as np
+import streamlit as st
+
+from gd.fit import train_loop
+from ui import cache, charts, controls, explain
+from ui.presets import PRESETS
+from ui.upload import csv_error, csv_uploader
+
+CUSTOM = "Your own settings"
+
+
+def apply_preset() -> None:
+    preset = PRESETS.get(st.session_state["preset"])
+    if preset is not None:
+        controls.set_values(**vars(preset.settings()))
+
+
+st.title("Playground")
+st.markdown(
+    "**What does `fit(batch_size=…)` do to SGD?** Every update averages the gradient over one "
+    "mini-batch of `batch_size` rows and takes one step. Move any control on the left; "
+    "every chart below is recomputed, Keras-exact."
+)
+controls.link_notices()
+st.sidebar.selectbox(
+    "Preset", [CUSTOM, *PRESETS], key="preset", on_change=apply_preset,
+    help="Named scenarios. Each sets the controls and states its lesson.",
+)  # fmt: skip
+settings = controls.sidebar({"Data": controls.DATA_KEYS[:2]})
+if settings.source == "csv":
+    csv_uploader()
+else:
+    controls.sidebar({"": controls.DATA_KEYS[2:]})
+settings = controls.sidebar(
+    {"Training: fit(…)": controls.TRAINING_KEYS, "Start and convention": controls.START_KEYS}
+)
+csv_error()
+preset = PRESETS.get(st.session_state.get("preset"))
+if preset is not None and preset.settings() == settings:
+    st.info(f"**{preset.name}.** {preset.lesson}", icon="💡")
+
+cache.warm_up()
+try:
+    run = cache.run_for(settings)
+    surface = cache.surface_for(settings)
+except ValueError as error:  # gd's messages say what to change
+    st.error(str(error))
+    st.stop()
+data = cache.data_for(settings)
+model = cache.model_for(settings)
+label, why = explain.status(run, surface.min_loss)
+
+metrics = st.columns(4)
+metrics[0].metric(
+    "Updates per epoch", run.updates_per_epoch, help=explain.updates_arithmetic(run), border=True
+)
+metrics[0].caption(explain.updates_arithmetic(run))
+metrics[1].metric(
+    "Total updates", f"{run.updates:,}", border=True,
+    help="Optimizer steps taken: updates per epoch × epochs (fewer if the run diverged).",
+)  # fmt: skip
+metrics[2].metric(
+    "Final training loss", f"{run.loss[-1]:.4g}", border=True,
+    help="Loss on all training rows at the final parameters (not Keras's running mean).",
+)  # fmt: skip
+metrics[3].metric(
+    "Distance to the minimum", f"{explain.distance(run.params[-1, :2], surface.minimum):.3g}",
+    border=True, help="Euclidean distance from the final parameters to the star on the contours.",
+)  # fmt: skip
+if run.batch_size_clamped:
+    st.info(
+        f"batch_size={run.requested_batch_size} is more than the {run.n_train} training rows, "
+        f"so Keras (and this app) uses all {run.n_train}: full-batch gradient descent."
+    )
+if run.diverged_at is not None:
+    st.warning(
+        f"**Diverged at update {run.diverged_at}.** "
+        f"{explain.divergence_advice(settings, data, run)} "
+        "The charts show the path up to the blow-up.",
+        icon="💥",
+    )
+else:
+    (st.success if label == "converged" else st.info)(f"**Status: {label}.** {why}")
+
+left, right = st.columns(2)
+path = charts.path_from_run(run, f"batch size {run.batch_size}")
+left.plotly_chart(
+    charts.contour_figure(
+        surface.axis0, surface.axis1, surface.loss, surface.minimum, surface.names, [path]
+    ),
+    key="chart_contour",
+)
+left.caption(
+    "Each line segment is one update. Open circles mark epoch ends, the star the minimum of "
+    "the training loss. The contours are log-spaced: each band is a constant factor of loss."
+)
+x_axis = right.segmented_control(
+    "X axis", list(charts.X_AXES), default="updates", key="loss_x_axis",
+    format_func=str.capitalize, help="The same run against updates, epochs or samples seen.",
+)  # fmt: skip
+log_y = right.toggle("Log-scale loss", value=True, key="loss_log_y")
+right.plotly_chart(charts.loss_figure(run, x_axis or "updates", log_y), key="chart_losses")
+right.caption(
+    "Grey: each batch's loss at the weights before its update (what the optimizer sees). "
+    "Blue: the loss on all training rows. Dotted: Keras's reported epoch `loss`, the "
+    "batch-size-weighted mean of that epoch's batch losses, taken while the weights moved."
+)
+
+left, right = st.columns(2)
+left.plotly_chart(
+    charts.data_figure(model, data.x, data.y, run.n_train, run.params[-1]), key="data"
+)
+right.plotly_chart(charts.learning_rate_figure(run), key="chart_learning_rate")
+right.caption(
+    f"lr_t = {settings.learning_rate:g} / (1 + {settings.decay:g}·t): t counts updates, so "
+    f"after epoch 1 (t = {run.updates_per_epoch}) the rate is "
+    f"{settings.learning_rate / (1 + settings.decay * run.updates_per_epoch):.4g}."
+)
+
+st.subheader("The update this run applies")
+st.latex(explain.update_rule_latex(settings, run.batch_size))
+with st.expander("Show the code"):
+    st.caption("The reference loop and update rule that produced these numbers (gd/fit.py, "
+               "gd/optim.py); the compiled fast path is checked equal to it.")  # fmt: skip
+    st.code(inspect.getsource(train_loop), language="python")
+    st.code(inspect.getsource(cache.optimizer_for(settings).rule), language="python")
+
+st.subheader("Takeaway")
+final = "diverged" if run.diverged_at is not None else f"ended at loss {run.loss[-1]:.4g}"
+st.markdown(
+    f"Batch size {run.batch_size} on {run.n_train} training rows gave "
+    f"{run.updates_per_epoch} updates per epoch and {run.updates:,} in all; the run {final}. "
+    f"`batch_size` is not a number of threads: each of those {run.updates:,} updates averaged "
+    f"{run.batch_size} per-sample gradients into one and moved the weights once."
+    + ("" if np.all(np.isfinite(run.params[-1])) else " The last parameters overflowed.")
+)

@@ -1,0 +1,32 @@
+"""Shared fixtures: a fresh AppTest of the real app, with caches that do not leak between tests."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 120  # a cold numba cache compiles the kernels on the first run
+
+
+@pytest.fixture
+def app():
+    """Return a function that opens the app at a page with query parameters and runs it."""
+    st.cache_data.clear()
+
+    def open_app(page: str | None = None, **query: str) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()
+        if page is not None:
+            at.switch_page(page).run()
+        return at
+
+    return open_app
+
+
+def chart_specs(at: AppTest) -> list[str]:
+    """The Plotly JSON of every chart on the page, to tell whether any data changed."""
+    return [chart.proto.spec for chart in at.get("plotly_chart")]

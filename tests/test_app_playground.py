@@ -1,0 +1,116 @@
+"""The Playground in AppTest: it renders, every control moves the charts, links restore it."""
+
+import pytest
+
+from tests.conftest import chart_specs
+
+
+def url_text(value):
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+# A new value for every control; some need others set first to make a visible difference.
+CHANGES = [
+    ("select_slider", "n", 500, {}),
+    ("select_slider", "noise", 1.0, {}),
+    ("select_slider", "x_mean", 2.0, {}),
+    ("select_slider", "x_std", 2.0, {}),
+    ("select_slider", "validation_split", 0.2, {}),
+    ("select_slider", "batch_size", 8, {}),
+    ("select_slider", "learning_rate", 0.1, {}),
+    ("select_slider", "decay", 0.01, {}),
+    ("select_slider", "momentum", 0.9, {}),
+    ("select_slider", "epochs", 5, {}),
+    ("toggle", "nesterov", True, {"momentum": "0.9"}),
+    ("toggle", "shuffle", False, {}),
+    ("selectbox", "model", "tanh", {}),
+    ("selectbox", "convention", "pytorch", {"momentum": "0.9", "decay": "0.1"}),
+    ("number_input", "data_seed", 1, {}),
+    ("number_input", "seed", 1, {}),
+    ("number_input", "w0", 0.5, {}),
+    ("number_input", "b0", 0.5, {}),
+]
+
+
+def assert_clean(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_renders_four_charts_and_explained_metrics(app):
+    at = app()
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 4
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Updates per epoch"] == "7"  # ceil(200 / 32)
+    assert metrics["Total updates"] == "140"  # 7 × 20 epochs
+    assert "⌈200 / 32⌉ = 7 (the last batch has 8 rows)" in [c.value for c in at.caption]
+    assert at.latex, "the update rule is shown with the current numbers"
+
+
+@pytest.mark.parametrize(("kind", "key", "value", "first"), CHANGES, ids=[c[1] for c in CHANGES])
+def test_each_control_changes_the_charts(app, kind, key, value, first):
+    at = app(**first)
+    before = chart_specs(at)
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert_clean(at)
+    after = chart_specs(at)
+    assert after != before
+    assert at.query_params[key] == url_text(value)  # the link now carries the new value
+
+
+def test_a_link_restores_every_setting_including_any_batch_size(app):
+    at = app(batch_size="37", learning_rate="0.1", momentum="0.9", epochs="3", seed="4")
+    assert_clean(at)
+    assert at.select_slider(key="batch_size").value == 37
+    assert at.select_slider(key="learning_rate").value == 0.1
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Updates per epoch"] == "6"  # ceil(200 / 37): the last batch has 15 rows
+    assert metrics["Total updates"] == "18"
+    assert not at.warning
+
+
+@pytest.mark.parametrize(
+    ("query", "notice"),
+    [
+        ({"momentum": "1.5"}, "momentum=1.5 is out of range, so the default 0.0 is used."),
+        ({"epochs": "many"}, "epochs=many is not a valid value, so the default 20 is used."),
+        ({"batch_size": "5000"}, "batch_size=5000 is out of range, so the default 32 is used."),
+        ({"model": "svm"}, "model=svm is out of range, so the default linear is used."),
+        ({"learning_rate": "nan"}, "learning_rate=nan is out of range"),
+    ],
+)
+def test_a_bad_link_value_falls_back_to_the_default_with_a_notice(app, query, notice):
+    at = app(**query)
+    assert_clean(at)
+    assert any(notice in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_diverging_preset_explains_and_suggests_a_rate(app):
+    at = app()
+    at.selectbox(key="preset").set_value("Too large a learning rate").run()
+    assert_clean(at)
+    warning = " ".join(w.value for w in at.warning)
+    assert "Diverged at update" in warning
+    assert "stable only while the learning rate stays below" in warning
+    assert "Try a learning rate of" in warning
+    assert len(at.get("plotly_chart")) == 4
+    assert any("Too large a learning rate" in i.value for i in at.info)  # the lesson
+
+
+def test_every_preset_runs_cleanly_and_shows_its_lesson(app):
+    from ui.presets import PRESETS
+
+    at = app()
+    for name in PRESETS:
+        at.selectbox(key="preset").set_value(name).run()
+        assert_clean(at)
+        assert any(name in i.value for i in at.info), name
+
+
+def test_upload_source_without_a_file_keeps_the_synthetic_data(app):
+    at = app(source="csv")
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 4
+    assert any("No file yet" in i.value for i in at.sidebar.info)

@@ -1,0 +1,168 @@
+"""Figure builders, links, presets and explanations, tested without Streamlit running."""
+
+import numpy as np
+import pytest
+
+import gd
+from ui import charts, explain
+from ui.controls import Settings, read_link
+from ui.presets import PRESETS
+
+
+def small_run(**kwargs):
+    data = gd.datasets.linear(n=50, seed=0)
+    args = {"batch_size": 8, "epochs": 3, "validation_split": 0.2} | kwargs
+    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1), **args)
+    return data, run
+
+
+def run_for(settings: Settings) -> gd.Run:
+    data = gd.datasets.linear(
+        n=settings.n, noise=settings.noise, x_mean=settings.x_mean, x_std=settings.x_std
+    )
+    opt = gd.SGD(settings.learning_rate, momentum=settings.momentum, decay=settings.decay)
+    return gd.fit(
+        gd.models.LinearRegression(), data.x, data.y, opt, batch_size=settings.batch_size,
+        epochs=settings.epochs, shuffle=settings.shuffle, init=np.array([settings.w0, settings.b0]),
+    )  # fmt: skip
+
+
+def test_thin_keeps_start_end_and_epoch_boundaries():
+    points = charts.thin(100_001, keep_every=1000, max_points=500)
+    assert points[0] == 0 and points[-1] == 100_000
+    assert set(range(0, 100_001, 1000)) <= set(points.tolist())
+    assert points.size < 700
+
+
+def test_contour_figure_marks_start_end_minimum_and_fixes_the_ranges():
+    _, run = small_run()
+    axis = np.linspace(-3, 3, 11)
+    loss = np.ones((11, 11))
+    fig = charts.contour_figure(axis, axis, loss, np.array([2.0, -1.0]), ("w", "b"),
+                                [charts.path_from_run(run, "batch 8")])  # fmt: skip
+    names = [trace.name for trace in fig.data]
+    assert names == ["loss", "batch 8", "batch 8: epoch ends", "batch 8: end", "start", "minimum"]
+    assert fig.layout.xaxis.title.text == "w" and fig.layout.yaxis.title.text == "b"
+    assert tuple(fig.layout.xaxis.range) == (-3, 3)
+    epoch_ends = fig.data[2]
+    assert len(epoch_ends.x) == 3  # one open circle per completed epoch
+    assert fig.data[4].x[0] == run.params[0, 0]
+
+
+def test_loss_figure_has_the_four_keras_losses_on_each_axis():
+    _, run = small_run()
+    for axis, title in charts.X_AXES.items():
+        fig = charts.loss_figure(run, axis, log_y=True)
+        assert [t.name for t in fig.data] == [
+            "batch loss (what each update sees)", "full training loss",
+            "Keras's epoch loss (running mean)", "validation loss",
+        ]  # fmt: skip
+        assert fig.layout.xaxis.title.text == title
+        assert fig.layout.yaxis.type == "log"
+    epochs = charts.loss_figure(run, "epochs").data[2].x
+    np.testing.assert_allclose(epochs, [1, 2, 3])  # epoch loss drawn at each epoch's end
+
+
+def test_loss_figure_without_validation_has_three_traces_and_linear_scale():
+    _, run = small_run(validation_split=0.0)
+    fig = charts.loss_figure(run, "samples", log_y=False)
+    assert len(fig.data) == 3
+    assert fig.layout.yaxis.type in (None, "linear")
+
+
+def test_figures_stay_small_for_a_million_updates():
+    data = gd.datasets.linear(n=10_000, seed=0)
+    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), batch_size=1,
+                 epochs=100)  # fmt: skip
+    assert run.updates == 1_000_000
+    for fig in (charts.loss_figure(run), charts.learning_rate_figure(run),
+                charts.contour_figure(np.linspace(0, 1, 121), np.linspace(0, 1, 121),
+                                      np.ones((121, 121)), np.zeros(2), ("w", "b"),
+                                      [charts.path_from_run(run, "b1")])):  # fmt: skip
+        assert len(fig.to_json()) < 200_000
+
+
+def test_data_figure_highlights_a_batch_and_separates_validation_rows():
+    data, run = small_run()
+    fig = charts.data_figure(gd.models.LinearRegression(), data.x, data.y, run.n_train,
+                             run.params[-1], highlight=run.batch_rows(0))  # fmt: skip
+    names = [t.name for t in fig.data]
+    assert names[:3] == ["training rows", "validation rows (the last ones)", "this mini-batch"]
+    assert len(fig.data[1].x) == 10 and len(fig.data[2].x) == 8
+
+
+def test_learning_rate_figure_follows_decay():
+    data = gd.datasets.linear(n=40, seed=0)
+    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1, decay=0.5),
+                 batch_size=10, epochs=2)  # fmt: skip
+    fig = charts.learning_rate_figure(run)
+    np.testing.assert_allclose(fig.data[0].y, 0.1 / (1 + 0.5 * np.arange(8)), rtol=1e-6)
+
+
+def test_read_link_parses_valid_values_and_explains_bad_ones():
+    values, notices = read_link({"learning_rate": "0.3", "nesterov": "true", "momentum": "0.9",
+                                 "batch_size": "37", "n": "1e3"})  # fmt: skip
+    assert (values["learning_rate"], values["nesterov"], values["batch_size"]) == (0.3, True, 37)
+    assert values["n"] == 1000 and notices == []
+    values, notices = read_link({"nesterov": "true"})
+    assert values["nesterov"] is False
+    assert notices == ["nesterov=true needs momentum > 0, so Nesterov is off."]
+    values, notices = read_link({"batch_size": "190", "validation_split": "0.2"})
+    assert values["batch_size"] == 32  # 190 > floor(200 · 0.8) = 160 training rows
+    assert notices == ["batch_size=190 is out of range, so the default 32 is used."]
+
+
+def test_settings_url_lists_only_changed_values():
+    assert Settings().url() == {}
+    assert Settings(batch_size=1, nesterov=True, momentum=0.9).url() == {
+        "batch_size": "1", "nesterov": "true", "momentum": "0.9"}  # fmt: skip
+
+
+def test_presets_show_what_their_lessons_claim():
+    runs = {name: run_for(preset.settings()) for name, preset in PRESETS.items()}
+    assert runs["Keras defaults"].updates == 7
+    assert runs["Too large a learning rate"].diverged_at is not None
+    assert runs["Full-batch gradient descent"].updates_per_epoch == 1
+    assert runs["Full-batch gradient descent"].diverged_at is None
+    noisy = runs["SGD noise floor"]
+    last_epoch = noisy.loss[-noisy.updates_per_epoch :]
+    assert last_epoch.std() > 0.01 * last_epoch.mean()  # it keeps jittering
+    decayed = runs["Decay rescues a large learning rate"]
+    assert decayed.diverged_at is None
+    assert decayed.learning_rate[-1] < decayed.learning_rate[0] / 10
+    swings = runs["Momentum overshoots a narrow valley"]
+    w = swings.params[:, 0]
+    assert np.sum(np.diff(np.sign(np.diff(w))) != 0) >= 4  # w changes direction repeatedly
+    for name, run in runs.items():
+        assert run.diverged_at is None or name == "Too large a learning rate", name
+
+
+def test_updates_arithmetic_and_status_sentences():
+    _, run = small_run(validation_split=0.0)
+    assert explain.updates_arithmetic(run) == "⌈50 / 8⌉ = 7 (the last batch has 2 rows)"
+    label, why = explain.status(run, min_loss=run.loss.min() - 10)
+    assert label == "still moving" and "above the minimum" in why
+    label, _ = explain.status(run, min_loss=run.loss[-1])
+    assert label == "converged"
+
+
+def test_divergence_advice_uses_the_hessian_bound():
+    data = gd.datasets.linear(n=200, seed=0)
+    settings = Settings(learning_rate=2.0, momentum=0.0)
+    run = run_for(settings)
+    bound = explain.stable_rate(data.x, data.y, 0.0)
+    text = explain.divergence_advice(settings, data, run)
+    assert f"below {bound:.3g}" in text
+    assert 0.7 < bound < 1.3  # x ~ N(0, 1): λmax ≈ 2, so 2/λmax ≈ 1
+    assert "Try a learning rate of 0.3." in text  # largest preset rate under 0.997 / 2
+    assert explain.stable_rate(data.x, data.y, 0.9) == pytest.approx(1.9 * bound)
+
+
+def test_update_rule_latex_carries_the_numbers_and_the_convention():
+    keras = explain.update_rule_latex(Settings(learning_rate=0.05, momentum=0.9, decay=0.01), 32)
+    assert r"\frac{0.05}{1 + 0.01\,t}" in keras and "0.9\\, v_t" in keras
+    assert r"\frac{1}{32}" in keras
+    torch = explain.update_rule_latex(Settings(momentum=0.9, convention="pytorch"), 8)
+    assert "b_0 = g_0" in torch
+    nesterov = explain.update_rule_latex(Settings(momentum=0.5, nesterov=True), 8)
+    assert r"0.5\, v_{t+1} - \eta_t\, g_t" in nesterov

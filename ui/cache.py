@@ -1,0 +1,155 @@
+"""``st.cache_data`` around the ``gd`` calls, keyed on scalar settings and bounded.
+
+The cache is shared by every session of the server: two students with the same settings get
+the same ``Run``, computed once. Every function here is deterministic in its arguments (one
+seeded generator per run), which is what makes sharing sound.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import gd
+from gd.fit import validation_split_at
+from gd.models import Model
+from ui.controls import Settings
+
+MODEL_CLASSES: dict[str, type[Model]] = {
+    "linear": gd.models.LinearRegression,
+    "logistic": gd.models.LogisticRegression,
+    "tanh": gd.models.TanhNeuron,
+}
+GENERATORS = {
+    "linear": gd.datasets.linear,
+    "logistic": gd.datasets.logistic,
+    "tanh": gd.datasets.tanh,
+}
+CSV_KEY = "_csv"  # session key holding the bytes of the last upload that parsed
+
+
+def model_for(settings: Settings) -> Model:
+    return MODEL_CLASSES[settings.model]()
+
+
+def uploaded_csv(settings: Settings) -> bytes | None:
+    """The bytes of this session's uploaded CSV when the data source is "Upload CSV"."""
+    return st.session_state.get(CSV_KEY) if settings.source == "csv" else None
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> bool:
+    """Load (or compile) the numba kernels once per server process, not once per rerun."""
+    try:
+        from gd import _kernels
+    except ImportError:  # no numba: the NumPy reference serves
+        return False
+    _kernels.warm_up()
+    return True
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def dataset(
+    model: str, n: int, noise: float, x_mean: float, x_std: float, seed: int, csv: bytes | None
+) -> gd.Dataset:
+    """The synthetic data for these settings, or the parsed upload when ``csv`` is given."""
+    if csv is not None:
+        return gd.datasets.from_csv(io.BytesIO(csv), name="uploaded CSV")
+    return GENERATORS[model](n=n, noise=noise, x_mean=x_mean, x_std=x_std, seed=seed)
+
+
+def data_for(settings: Settings) -> gd.Dataset:
+    s = settings
+    csv = uploaded_csv(s)
+    return dataset(s.model, s.n, s.noise, s.x_mean, s.x_std, s.data_seed, csv)
+
+
+def optimizer_for(settings: Settings) -> gd.SGD:
+    return gd.SGD(
+        learning_rate=settings.learning_rate,
+        momentum=settings.momentum,
+        nesterov=settings.nesterov,
+        decay=settings.decay,
+        convention=settings.convention,
+    )
+
+
+@st.cache_data(max_entries=96, show_spinner=False)
+def run(settings: Settings, csv: bytes | None) -> gd.Run:
+    """``gd.fit`` for these settings (``csv`` is the upload, part of the cache key)."""
+    data = data_for(settings)
+    return gd.fit(
+        model_for(settings),
+        data.x,
+        data.y,
+        optimizer_for(settings),
+        batch_size=settings.batch_size,
+        epochs=settings.epochs,
+        shuffle=settings.shuffle,
+        seed=settings.seed,
+        validation_split=settings.validation_split,
+        init=np.array([settings.w0, settings.b0]),
+    )
+
+
+def run_for(settings: Settings) -> gd.Run:
+    return run(settings, uploaded_csv(settings))
+
+
+@dataclass(frozen=True)
+class Surface:
+    """The loss over a fixed window of (parameter 0, parameter 1), with its minimum."""
+
+    axis0: np.ndarray  # (g0,)
+    axis1: np.ndarray  # (g1,)
+    loss: np.ndarray  # (g1, g0)
+    minimum: np.ndarray  # (2,) the lowest-loss parameters near the start
+    min_loss: float
+    names: tuple[str, str]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def surface(
+    model_name: str,
+    data_key: tuple,
+    validation_split: float,
+    start: tuple[float, float],
+    csv: bytes | None,
+) -> Surface:
+    """Loss contours on the training rows, over a window that holds the start and the minimum.
+
+    The window depends only on the data and the start, never on the optimizer settings, so
+    the picture stays put while the learner moves the training sliders.
+    """
+    data = dataset(model_name, *data_key, csv)
+    model = MODEL_CLASSES[model_name]()
+    n_train = validation_split_at(data.n, validation_split)
+    x = data.x[:n_train, None]
+    y = data.y[:n_train]
+    start_point = np.array(start)
+    with np.errstate(all="ignore"):
+        minimum = model.minimum(x, y, start_point)
+        low = np.minimum(start_point, minimum)
+        high = np.maximum(start_point, minimum)
+        pad = np.maximum(0.35 * (high - low), 1.0)
+        size = 121 if model.cheap_losses else 61
+        axis0 = np.linspace(low[0] - pad[0], high[0] + pad[0], size)
+        axis1 = np.linspace(low[1] - pad[1], high[1] + pad[1], size)
+        loss = model.loss_grid(x, y, axis0, axis1)
+        min_loss = float(model.loss(minimum, x, y))
+    names = model.param_names(1)
+    return Surface(axis0, axis1, loss, minimum, min_loss, (names[0], names[1]))
+
+
+def surface_for(settings: Settings) -> Surface:
+    s = settings
+    return surface(
+        s.model,
+        (s.n, s.noise, s.x_mean, s.x_std, s.data_seed),
+        s.validation_split,
+        (s.w0, s.b0),
+        uploaded_csv(s),
+    )

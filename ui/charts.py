@@ -1,0 +1,283 @@
+"""Pure Plotly builders: records in, ``go.Figure`` out. No Streamlit here, so tests call them.
+
+Figures are drawn from a thinned copy of long runs (the arithmetic never thins): thinning keeps
+the start, the end and every epoch boundary, so each figure's payload stays near 150 KB even at
+a million updates. Colours are the Okabe-Ito palette, which stays distinct for colour-blind
+viewers, and every axis says what it measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+import gd
+
+# Okabe & Ito (2008), "Color Universal Design".
+BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
+PURPLE, SKY, YELLOW, GREY = "#CC79A7", "#56B4E9", "#F0E442", "#7F7F7F"
+MAX_POINTS = 1500  # per trace, after thinning
+X_AXES = {"updates": "updates (optimizer steps)", "epochs": "epochs", "samples": "samples seen"}
+
+
+@dataclass(frozen=True)
+class Path:
+    """One trajectory to draw on the contours."""
+
+    label: str
+    params: np.ndarray  # (m, 2), thinned
+    update: np.ndarray  # (m,) update index of each point
+    epoch: np.ndarray  # (m,) epochs completed at each point (fractional)
+    loss: np.ndarray  # (m,) full training loss at (or nearest to) each point
+    epoch_ends: np.ndarray  # (k, 2) parameters at each epoch boundary
+    color: str
+
+
+def thin(count: int, keep_every: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most about ``max_points`` of ``count`` points, always keeping the first,
+    the last and every multiple of ``keep_every`` (the epoch boundaries).
+
+    Example:
+        >>> thin(10, keep_every=4, max_points=3).tolist()
+        [0, 4, 5, 8, 9]
+    """
+    if count <= max_points:
+        return np.arange(count)
+    stride = -(-count // max_points)
+    boundaries = np.arange(0, count, keep_every) if count // keep_every <= max_points else []
+    return np.union1d(np.union1d(np.arange(0, count, stride), boundaries), [count - 1])
+
+
+def _loss_at(run: gd.Run, points: np.ndarray) -> np.ndarray:
+    """Full loss at each point, taking the nearest recorded one when the loss was thinned."""
+    nearest = np.clip(np.searchsorted(run.loss_steps, points), 0, run.loss_steps.size - 1)
+    return run.loss[nearest]
+
+
+def _epochs(run: gd.Run) -> np.ndarray:
+    return run.samples_seen / run.n_train
+
+
+def path_from_run(run: gd.Run, label: str, color: str = BLUE) -> Path:
+    points = thin(run.params.shape[0], run.updates_per_epoch)
+    ends = np.arange(run.updates_per_epoch, run.params.shape[0], run.updates_per_epoch)
+    return Path(
+        label=label,
+        params=run.params[points, :2],
+        update=points,
+        epoch=_epochs(run)[points],
+        loss=_loss_at(run, points),
+        epoch_ends=run.params[ends, :2],
+        color=color,
+    )
+
+
+def _finite_log10(values: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(np.where(np.isfinite(values) & (values > 0), values, np.nan))
+
+
+def contour_figure(
+    axis0: np.ndarray,
+    axis1: np.ndarray,
+    loss: np.ndarray,
+    minimum: np.ndarray,
+    names: tuple[str, str],
+    paths: Sequence[Path],
+    title: str = "Parameter trajectory on the loss contours",
+) -> go.Figure:
+    """Loss contours (log scale) with each path, its start, end and epoch boundaries marked."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Contour(
+            x=axis0, y=axis1, z=_finite_log10(loss).astype(np.float32), ncontours=18,
+            colorscale="Blues", reversescale=True, showscale=True, line={"width": 0.5},
+            colorbar={"title": {"text": "log₁₀ loss", "side": "right"}, "thickness": 12},
+            hovertemplate=f"{names[0]}=%{{x:.3f}}<br>{names[1]}=%{{y:.3f}}"
+            "<br>log₁₀ loss=%{z:.3f}<extra></extra>",
+            name="loss",
+        )
+    )  # fmt: skip
+    for path in paths:
+        hover = (
+            f"<b>{path.label}</b><br>update %{{customdata[0]}} · epoch %{{customdata[1]:.2f}}"
+            f"<br>{names[0]}=%{{x:.4f}}, {names[1]}=%{{y:.4f}}<br>loss %{{customdata[2]:.4g}}"
+            "<extra></extra>"
+        )
+        custom = np.column_stack([path.update, path.epoch, path.loss]).astype(np.float32)
+        fig.add_trace(
+            go.Scatter(
+                x=path.params[:, 0].astype(np.float32), y=path.params[:, 1].astype(np.float32),
+                mode="lines", line={"color": path.color, "width": 2}, name=path.label,
+                customdata=custom, hovertemplate=hover,
+            )
+        )  # fmt: skip
+        if path.epoch_ends.size:
+            fig.add_trace(
+                go.Scatter(
+                    x=path.epoch_ends[:, 0], y=path.epoch_ends[:, 1], mode="markers",
+                    marker={"color": path.color, "size": 6, "symbol": "circle-open"},
+                    name=f"{path.label}: epoch ends", hoverinfo="skip", showlegend=False,
+                )
+            )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=path.params[-1:, 0], y=path.params[-1:, 1], mode="markers",
+                marker={"color": path.color, "size": 12, "symbol": "x",
+                        "line": {"color": "white", "width": 1}},
+                name=f"{path.label}: end", hovertemplate="end<extra></extra>",
+            )
+        )  # fmt: skip
+    if paths:
+        start = paths[0].params[0]
+        fig.add_trace(
+            go.Scatter(
+                x=[start[0]], y=[start[1]], mode="markers",
+                marker={"color": "black", "size": 11, "symbol": "circle"},
+                name="start", hovertemplate="start<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=[minimum[0]], y=[minimum[1]], mode="markers",
+            marker={"color": YELLOW, "size": 16, "symbol": "star",
+                    "line": {"color": "black", "width": 1}},
+            name="minimum", hovertemplate="minimum of the training loss<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text=names[0], range=[axis0[0], axis0[-1]])
+    fig.update_yaxes(title_text=names[1], range=[axis1[0], axis1[-1]])
+    return _layout(fig, title)
+
+
+def loss_figure(run: gd.Run, x_axis: str = "updates", log_y: bool = True) -> go.Figure:
+    """The four losses Keras users meet, against updates, epochs or samples seen."""
+    position = {
+        "updates": np.arange(run.params.shape[0], dtype=float),
+        "epochs": _epochs(run),
+        "samples": run.samples_seen.astype(float),
+    }[x_axis]
+    fig = go.Figure()
+    batches = thin(run.updates, run.updates_per_epoch)
+    fig.add_trace(
+        go.Scatter(
+            x=position[batches].astype(np.float32),
+            y=run.batch_loss[batches].astype(np.float32),
+            mode="lines", line={"color": GREY, "width": 1}, opacity=0.6,
+            name="batch loss (what each update sees)",
+        )
+    )  # fmt: skip
+    recorded = thin(run.loss_steps.size, run.updates_per_epoch)  # loss_steps[i] is an update
+    fig.add_trace(
+        go.Scatter(
+            x=position[run.loss_steps[recorded]].astype(np.float32),
+            y=run.loss[recorded].astype(np.float32),
+            mode="lines", line={"color": BLUE, "width": 2.5}, name="full training loss",
+        )
+    )  # fmt: skip
+    ends = run.updates_per_epoch * np.arange(1, run.epoch_loss.size + 1)
+    fig.add_trace(
+        go.Scatter(
+            x=position[ends], y=run.epoch_loss, mode="lines+markers",
+            line={"color": VERMILION, "width": 2, "dash": "dot"}, marker={"size": 6},
+            name="Keras's epoch loss (running mean)",
+        )
+    )  # fmt: skip
+    if run.val_loss is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=position[ends], y=run.val_loss, mode="lines+markers",
+                line={"color": GREEN, "width": 2}, marker={"size": 6, "symbol": "diamond"},
+                name="validation loss",
+            )
+        )  # fmt: skip
+    fig.update_xaxes(title_text=X_AXES[x_axis])
+    if log_y:  # label whole decades as powers of ten, with minor grid lines between them
+        fig.update_yaxes(type="log", dtick=1, exponentformat="power", minor={"showgrid": True})
+    fig.update_yaxes(title_text="loss")
+    return _layout(fig, "Loss curves")
+
+
+def learning_rate_figure(run: gd.Run) -> go.Figure:
+    """The rate each update used: η / (1 + decay·t)."""
+    points = thin(run.updates, run.updates_per_epoch)
+    fig = go.Figure(
+        go.Scatter(
+            x=points.astype(np.float32), y=run.learning_rate[points].astype(np.float32),
+            mode="lines", line={"color": PURPLE, "width": 2.5}, name="lr_t",
+            hovertemplate="update %{x}<br>lr %{y:.4g}<extra></extra>",
+        )
+    )  # fmt: skip
+    for epoch in range(1, min(run.epochs, 30)):
+        if epoch * run.updates_per_epoch < run.updates:
+            fig.add_vline(epoch * run.updates_per_epoch, line={"color": "#DDD", "width": 1})
+    fig.update_xaxes(title_text="update t (grey lines: epoch boundaries)")
+    fig.update_yaxes(title_text="learning rate", rangemode="tozero")
+    return _layout(fig, "Learning-rate schedule", legend=False)
+
+
+def data_figure(
+    model: gd.models.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    n_train: int,
+    params: np.ndarray,
+    highlight: np.ndarray | None = None,
+) -> go.Figure:
+    """The samples, the model's fit at ``params``, and optionally one batch highlighted."""
+    shown = thin(x.size, x.size + 1, max_points=2000)
+    fig = go.Figure()
+    train = shown[shown < n_train]
+    val = shown[shown >= n_train]
+    fig.add_trace(
+        go.Scatter(
+            x=x[train], y=y[train], mode="markers", name="training rows",
+            marker={"color": SKY, "size": 6, "opacity": 0.7},
+        )
+    )  # fmt: skip
+    if val.size:
+        fig.add_trace(
+            go.Scatter(
+                x=x[val], y=y[val], mode="markers", name="validation rows (the last ones)",
+                marker={"color": ORANGE, "size": 7, "symbol": "diamond", "opacity": 0.8},
+            )
+        )  # fmt: skip
+    if highlight is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=x[highlight], y=y[highlight], mode="markers", name="this mini-batch",
+                marker={"color": VERMILION, "size": 11, "line": {"color": "black", "width": 1}},
+            )
+        )  # fmt: skip
+    grid = np.linspace(x.min(), x.max(), 200)
+    with np.errstate(all="ignore"):
+        fitted = model.predict(params, grid[:, None])
+    label = (
+        "P(y = 1) at the final parameters"
+        if model.name.startswith("logistic")
+        else ("fit at the final parameters")
+    )
+    if np.all(np.isfinite(fitted)):
+        fig.add_trace(
+            go.Scatter(x=grid, y=fitted, mode="lines", name=label,
+                       line={"color": BLUE, "width": 3})
+        )  # fmt: skip
+    fig.update_xaxes(title_text="x")
+    fig.update_yaxes(title_text="y")
+    return _layout(fig, "Data and the model's fit")
+
+
+def _layout(fig: go.Figure, title: str, legend: bool = True) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "font": {"size": 16}},
+        height=420,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        template="plotly_white",
+        showlegend=legend,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "font": {"size": 11}},
+        hoverlabel={"namelength": -1},
+    )
+    return fig

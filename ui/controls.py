@@ -1,0 +1,336 @@
+"""Sidebar widgets in, one frozen ``Settings`` out, and every setting mirrored in the URL.
+
+Each setting has one name, used as the ``gd`` argument, the widget key and the URL query
+parameter (``?learning_rate=0.1&batch_size=37``). A shared link is validated here, once: a
+malformed or out-of-range value falls back to the default and the page says so, instead of
+Streamlit silently clamping it.
+
+Values live in a session-wide store (``st.session_state[STORE]``) as well as in the widget keys,
+because Streamlit forgets a widget's value when the user switches to a page that does not
+draw it; the store carries the settings from page to page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+STORE = "_settings"
+NOTICES = "_link_notices"
+
+MODELS = {
+    "linear": "Linear regression",
+    "logistic": "Logistic regression",
+    "tanh": "Tiny non-convex net: a·tanh(w·x)",
+}
+CONVENTIONS = {"keras": "Keras", "pytorch": "PyTorch"}
+SOURCES = {"synthetic": "Synthetic", "csv": "Upload CSV"}
+LEARNING_RATES = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3,
+                  0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)  # fmt: skip
+DECAYS = (0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+MOMENTUMS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
+MAX_SAMPLES = 10_000
+MAX_EPOCHS = 100
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a page needs to ask ``gd`` for a run. Defaults are the Playground's start."""
+
+    source: str = "synthetic"  # "synthetic" or "csv"
+    model: str = "linear"
+    n: int = 200  # samples, before the validation split
+    noise: float = 0.5
+    x_mean: float = 0.0  # feature offset: moving it away from 0 tilts and narrows the valley
+    x_std: float = 1.0  # feature scale
+    data_seed: int = 0
+    batch_size: int = 32
+    learning_rate: float = 0.05
+    decay: float = 0.0
+    momentum: float = 0.0
+    nesterov: bool = False
+    epochs: int = 20
+    shuffle: bool = True
+    validation_split: float = 0.0
+    seed: int = 0  # shuffling seed
+    w0: float = -1.0  # start point, parameter 0
+    b0: float = 2.0  # start point, parameter 1
+    convention: str = "keras"
+
+    @property
+    def n_train(self) -> int:
+        """Rows left for training: ``floor(n·(1 − validation_split))``, as Keras splits."""
+        return math.floor(self.n * (1.0 - self.validation_split))
+
+    def url(self) -> dict[str, str]:
+        """Query parameters for every setting that differs from its default."""
+        defaults = Settings()
+        return {
+            f.name: _to_text(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(defaults, f.name)
+        }
+
+
+DEFAULTS = Settings()
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes", "on"):
+        return True
+    if text.lower() in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+def _parse_int(text: str) -> int:
+    value = float(text)
+    if not value.is_integer():
+        raise ValueError(text)
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Control:
+    """One setting's widget: how to parse it from a link, check it, and draw it."""
+
+    key: str
+    label: str
+    help: str
+    parse: Callable[[str], Any]
+    valid: Callable[[Any, Settings], bool]
+    draw: Callable[[Any, Control, Settings], Any]
+
+
+def _choices(presets: Sequence, fmt: Callable[[Any], str] = str):
+    """A select slider over presets, plus the current value when a link asked for another."""
+
+    def draw(container, control: Control, current: Settings):
+        value = st.session_state[control.key]
+        options = sorted({*presets, value})
+        return container.select_slider(
+            control.label, options, key=control.key, help=control.help, format_func=fmt
+        )
+
+    return draw
+
+
+def _select(options: dict[str, str]):
+    def draw(container, control: Control, current: Settings):
+        return container.selectbox(
+            control.label, list(options), key=control.key, help=control.help,
+            format_func=options.__getitem__,
+        )  # fmt: skip
+
+    return draw
+
+
+def _toggle(container, control: Control, current: Settings):
+    needs_momentum = control.key == "nesterov" and current.momentum == 0.0
+    return container.toggle(
+        control.label, key=control.key, help=control.help, disabled=needs_momentum
+    )
+
+
+def _number(low: float, high: float, step: float):
+    def draw(container, control: Control, current: Settings):
+        return container.number_input(
+            control.label, min_value=low, max_value=high, step=step, key=control.key,
+            help=control.help,
+        )  # fmt: skip
+
+    return draw
+
+
+def _batch_sizes(container, control: Control, current: Settings):
+    """Powers of two up to the training rows, and full batch at the right end."""
+    n_train = current.n_train
+    value = st.session_state[control.key]
+    options = sorted({2**i for i in range(15) if 2**i < n_train} | {n_train, value})
+
+    def label(size: int) -> str:
+        return f"{size} (full batch)" if size == n_train else str(size)
+
+    return container.select_slider(
+        control.label, options, key=control.key, help=control.help, format_func=label
+    )
+
+
+def _in(low: float, high: float) -> Callable[[Any, Settings], bool]:
+    return lambda value, current: low <= value <= high
+
+
+def _member(options: Sequence) -> Callable[[Any, Settings], bool]:
+    return lambda value, current: value in options
+
+
+CONTROLS: dict[str, Control] = {
+    c.key: c
+    for c in [
+        Control("source", "Data source", "Synthetic data, or your own two-column CSV (x, y).",
+                str, _member(SOURCES), _select(SOURCES)),
+        Control("model", "Model", "What is being fitted. The loss is Keras's: mean squared "
+                "error for the regressions, binary cross-entropy for logistic regression.",
+                str, _member(MODELS), _select(MODELS)),
+        Control("n", "Number of samples", "Rows of data, before any validation split.",
+                _parse_int, _in(2, MAX_SAMPLES),
+                _choices((20, 50, 100, 200, 500, 1000, 2000, 5000, 10000))),
+        Control("noise", "Noise", "Standard deviation of the noise added to y (for logistic "
+                "regression, to the hidden score, which flips labels near the boundary).",
+                float, _in(0.0, 10.0), _choices((0.0, 0.1, 0.25, 0.5, 1.0, 2.0))),
+        Control("x_mean", "Feature offset (narrows the valley)", "Mean of x. Far from 0, "
+                "w and b become entangled and the loss valley turns long and narrow.",
+                float, _in(-100.0, 100.0), _choices((-5.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0,
+                                                      3.0, 5.0))),
+        Control("x_std", "Feature scale (steepens the valley)", "Standard deviation of x. "
+                "A larger scale makes the loss steeper along w.",
+                float, _in(0.01, 100.0), _choices((0.1, 0.25, 0.5, 1.0, 2.0, 4.0))),
+        Control("data_seed", "Data seed", "Seeds the random data.", _parse_int,
+                _in(0, 2**31 - 1), _number(0, 2**31 - 1, 1)),
+        Control("validation_split", "Validation split", "Fraction of rows held out, taken "
+                "from the END of the data before any shuffling, exactly as Keras does.",
+                float, _in(0.0, 0.9), _choices((0.0, 0.1, 0.2, 0.25, 0.3, 0.5))),
+        Control("batch_size", "Batch size", "Rows averaged into ONE gradient and ONE update: "
+                "fit(batch_size=...). It is not a number of threads. Each epoch has "
+                "ceil(training rows / batch size) updates; the last batch may be smaller.",
+                _parse_int, lambda v, s: 1 <= v <= s.n_train, _batch_sizes),
+        Control("learning_rate", "Learning rate", "Step size η of SGD(learning_rate=...).",
+                float, _in(1e-6, 100.0), _choices(LEARNING_RATES, lambda v: f"{v:g}")),
+        Control("decay", "Decay", "Keras's learning-rate decay: lr_t = lr / (1 + decay·t), "
+                "where t counts updates (batches), not epochs, from 0, and never resets.",
+                float, _in(0.0, 100.0), _choices(DECAYS, lambda v: f"{v:g}")),
+        Control("momentum", "Momentum", "μ in SGD(momentum=...): how much of the previous "
+                "step carries into the next.", float, _in(0.0, 1.0), _choices(MOMENTUMS)),
+        Control("nesterov", "Nesterov", "Nesterov's look-ahead form of momentum (needs "
+                "momentum > 0).", _parse_bool, _member((True, False)), _toggle),
+        Control("epochs", "Epochs", "Passes over the training rows.", _parse_int,
+                _in(1, MAX_EPOCHS), _choices((1, 2, 3, 5, 10, 20, 30, 50, 100))),
+        Control("shuffle", "Shuffle", "Draw a new order of the training rows every epoch, "
+                "as fit(shuffle=True) does.", _parse_bool, _member((True, False)), _toggle),
+        Control("seed", "Shuffle seed", "Seeds the order of the rows in each epoch.",
+                _parse_int, _in(0, 2**31 - 1), _number(0, 2**31 - 1, 1)),
+        Control("w0", "Start w", "Where the parameters start: the first parameter (w).",
+                float, _in(-10.0, 10.0), _number(-10.0, 10.0, 0.1)),
+        Control("b0", "Start b", "Where the parameters start: the second parameter (b, or a "
+                "for the non-convex net).", float, _in(-10.0, 10.0), _number(-10.0, 10.0, 0.1)),
+        Control("convention", "Convention", "How momentum is stored. Keras keeps lr inside "
+                "the velocity; PyTorch multiplies its gradient buffer by the current lr. They "
+                "agree while the learning rate is constant.",
+                str, _member(CONVENTIONS), _select(CONVENTIONS)),
+    ]
+}  # fmt: skip
+
+DATA_KEYS = ("source", "model", "n", "noise", "x_mean", "x_std", "data_seed")
+TRAINING_KEYS = ("validation_split", "batch_size", "learning_rate", "decay", "momentum",
+                 "nesterov", "epochs", "shuffle", "seed")  # fmt: skip
+START_KEYS = ("w0", "b0", "convention")
+
+
+def store() -> dict[str, Any]:
+    """The session's settings, seeded once from the URL; notices list rejected link values."""
+    if STORE not in st.session_state:
+        values, notices = read_link(st.query_params.to_dict())
+        st.session_state[STORE] = values
+        st.session_state[NOTICES] = notices
+    return st.session_state[STORE]
+
+
+def read_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Parse a link's query parameters; bad values fall back to defaults with a notice.
+
+    Example:
+        >>> values, notices = read_link({"batch_size": "37", "momentum": "1.5", "epochs": "x"})
+        >>> values["batch_size"], values["momentum"], values["epochs"]
+        (37, 0.0, 20)
+        >>> notices[0]
+        "momentum=1.5 is out of range, so the default 0.0 is used."
+    """
+    values = dataclasses.asdict(DEFAULTS)
+    notices = []
+    for key, control in CONTROLS.items():
+        if key == "batch_size" or key not in params:
+            continue  # batch_size is checked after n and validation_split are known
+        values[key], notice = _parse(control, params[key], Settings(**values))
+        notices += notice
+    if "batch_size" in params:
+        values["batch_size"], notice = _parse(
+            CONTROLS["batch_size"], params["batch_size"], Settings(**values)
+        )
+        notices += notice
+    if values["nesterov"] and values["momentum"] == 0.0:
+        values["nesterov"] = False
+        notices.append("nesterov=true needs momentum > 0, so Nesterov is off.")
+    return values, notices
+
+
+def _parse(control: Control, text: str, current: Settings) -> tuple[Any, list[str]]:
+    default = getattr(DEFAULTS, control.key)
+    try:
+        value = control.parse(text)
+    except ValueError:
+        return default, [f"{control.key}={text} is not a valid value, so the default "
+                         f"{_to_text(default)} is used."]  # fmt: skip
+    if not control.valid(value, current):  # NaN and inf fail every range check too
+        return default, [
+            f"{control.key}={text} is out of range, so the default {_to_text(default)} is used."
+        ]
+    return value, []
+
+
+def sidebar(sections: dict[str, Sequence[str]]) -> Settings:
+    """Draw the named sidebar sections of controls and return the full ``Settings``.
+
+    Controls not drawn on this page keep the values the session already has, and the URL is
+    rewritten to hold every setting that differs from its default.
+    """
+    values = store()
+    for title, keys in sections.items():
+        if title:
+            st.sidebar.subheader(title)
+        for key in keys:
+            control = CONTROLS[key]
+            current = Settings(**values)
+            _sync_widget(control, values, current)
+            values[key] = control.draw(st.sidebar, control, current)
+    if values["momentum"] == 0.0:
+        values["nesterov"] = False
+    settings = Settings(**values)
+    if st.query_params.to_dict() != settings.url():
+        st.query_params.from_dict(settings.url())
+    return settings
+
+
+def _sync_widget(control: Control, values: dict[str, Any], current: Settings) -> None:
+    """Give the widget its stored value if Streamlit dropped it, or if it became invalid."""
+    key = control.key
+    if key not in st.session_state:
+        st.session_state[key] = values[key]
+    if not control.valid(st.session_state[key], current):
+        clamped = min(st.session_state[key], current.n_train) if key == "batch_size" else None
+        st.session_state[key] = clamped if clamped is not None else getattr(DEFAULTS, key)
+
+
+def set_values(**changes: Any) -> None:
+    """Change settings from code (presets, links between pages): store and widgets both."""
+    values = store()
+    for key, value in changes.items():
+        values[key] = value
+        st.session_state[key] = value
+
+
+def link_notices() -> None:
+    """Show, once, what a shared link asked for that could not be used."""
+    store()
+    for notice in st.session_state.pop(NOTICES, []):
+        st.warning(f"The link had a value that could not be used: {notice}", icon="🔗")

@@ -1,0 +1,79 @@
+"""Named scenarios: each sets the controls and states its one-line lesson.
+
+A preset lists only the settings it changes; everything else returns to the defaults, so a
+preset always shows the same picture. ``batch_size=FULL`` means "all training rows".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from ui.controls import DEFAULTS, Settings
+
+FULL = -1  # stands for the number of training rows, which depends on n and the split
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    lesson: str
+    changes: dict[str, Any]
+
+    def settings(self) -> Settings:
+        """The full settings this preset shows (defaults plus its changes)."""
+        values = dataclasses.asdict(DEFAULTS) | self.changes
+        if values["batch_size"] == FULL:
+            values["batch_size"] = Settings(**values).n_train
+        return Settings(**values)
+
+
+PRESETS = {
+    p.name: p
+    for p in [
+        Preset(
+            "Keras defaults",
+            "SGD(learning_rate=0.01) with fit(batch_size=32, epochs=1) takes just ⌈200/32⌉ = 7 "
+            "small steps: the defaults barely leave the start.",
+            {"learning_rate": 0.01, "batch_size": 32, "epochs": 1},
+        ),
+        Preset(
+            "Too large a learning rate",
+            "Above 2/λmax every step overshoots the valley floor by more than the last, and the "
+            "loss explodes within a few updates.",
+            {"learning_rate": 2.0, "batch_size": 32, "epochs": 5},
+        ),
+        Preset(
+            "SGD noise floor",
+            "With batch size 1 and a constant rate the path never settles: it keeps jittering "
+            "around the minimum, because every single-sample gradient points somewhere else.",
+            {"learning_rate": 0.1, "batch_size": 1, "epochs": 10, "noise": 1.0},
+        ),
+        Preset(
+            "Momentum overshoots a narrow valley",
+            "Offset features make a long, narrow valley; with momentum 0.95 the path swings "
+            "across it again and again before settling.",
+            {
+                "x_mean": 3.0,
+                "momentum": 0.95,
+                "learning_rate": 0.01,
+                "batch_size": 200,
+                "epochs": 100,
+                "shuffle": False,
+            },
+        ),
+        Preset(
+            "Decay rescues a large learning rate",
+            "Decay shrinks the rate after every update, lr / (1 + decay·t): big early steps "
+            "cover ground, small late steps calm the batch-size-1 noise.",
+            {"learning_rate": 0.5, "decay": 0.01, "batch_size": 1, "epochs": 10, "noise": 1.0},
+        ),
+        Preset(
+            "Full-batch gradient descent",
+            "With batch_size equal to the training rows there is one update per epoch and no "
+            "sampling noise: the smooth path of classic gradient descent.",
+            {"batch_size": FULL, "learning_rate": 0.3, "epochs": 30},
+        ),
+    ]
+}

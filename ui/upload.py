@@ -1,0 +1,53 @@
+"""The "Upload CSV" data source: parse once, explain any problem, keep what worked before."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import streamlit as st
+
+import gd
+from ui.cache import CSV_KEY
+from ui.controls import MAX_SAMPLES, set_values
+
+UPLOAD_ROWS = MAX_SAMPLES  # the Playground's largest data set; gd.datasets.from_csv allows more
+LAST_UPLOAD = "_csv_digest"  # digest of the last file handled, so a rerun does not parse again
+
+
+def csv_uploader() -> None:
+    """Sidebar uploader. A good file replaces the data; a bad one shows why and changes nothing."""
+    st.sidebar.caption(
+        f"Two numeric columns, x then y, comma-separated; a header row is optional. "
+        f"At most {UPLOAD_ROWS:,} rows and 5 MB. Your file stays in this browser session "
+        "only, and links cannot carry it."
+    )
+    st.sidebar.download_button(
+        "Download a sample CSV", gd.datasets.sample_csv(), file_name="sample.csv",
+        mime="text/csv", icon=":material/download:",
+    )  # fmt: skip
+    upload = st.sidebar.file_uploader("CSV file (x, y)", type=["csv", "txt"], key="csv_file")
+    if upload is None:
+        if CSV_KEY not in st.session_state:
+            st.sidebar.info("No file yet: the synthetic data are shown until you upload one.")
+        return
+    content = upload.getvalue()
+    digest = hashlib.sha256(content).hexdigest()
+    if st.session_state.get(LAST_UPLOAD) == digest:
+        return
+    st.session_state[LAST_UPLOAD] = digest
+    try:
+        data = gd.datasets.from_csv(io.BytesIO(content), max_rows=UPLOAD_ROWS, name=upload.name)
+    except gd.DataError as error:
+        st.session_state["_csv_error"] = f"{upload.name}: {error}"
+        return
+    st.session_state.pop("_csv_error", None)
+    st.session_state[CSV_KEY] = content
+    set_values(n=data.n, batch_size=min(32, data.n))
+
+
+def csv_error() -> None:
+    """Show the last upload's problem, if any, above the charts (which keep the old data)."""
+    message = st.session_state.get("_csv_error")
+    if message:
+        st.error(f"That file could not be used, so nothing changed. {message}", icon="📄")
