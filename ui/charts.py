@@ -75,6 +75,13 @@ def path_from_run(run: gd.Run, label: str, color: str = BLUE) -> Path:
     )
 
 
+def _compact(values: np.ndarray) -> np.ndarray:
+    """float32 halves the payload; keep float64 when a value would overflow float32."""
+    values = np.asarray(values, dtype=float)
+    finite = np.abs(values[np.isfinite(values)])
+    return values.astype(np.float32) if finite.size == 0 or finite.max() < 3e38 else values
+
+
 def _finite_log10(values: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log10(np.where(np.isfinite(values) & (values > 0), values, np.nan))
@@ -93,7 +100,7 @@ def contour_figure(
     fig = go.Figure()
     fig.add_trace(
         go.Contour(
-            x=axis0, y=axis1, z=_finite_log10(loss).astype(np.float32), ncontours=18,
+            x=axis0, y=axis1, z=_compact(_finite_log10(loss)), ncontours=18,
             colorscale="Blues", reversescale=True, showscale=True, line={"width": 0.5},
             colorbar={"title": {"text": "log₁₀ loss", "side": "right"}, "thickness": 12},
             hovertemplate=f"{names[0]}=%{{x:.3f}}<br>{names[1]}=%{{y:.3f}}"
@@ -107,10 +114,10 @@ def contour_figure(
             f"<br>{names[0]}=%{{x:.4f}}, {names[1]}=%{{y:.4f}}<br>loss %{{customdata[2]:.4g}}"
             "<extra></extra>"
         )
-        custom = np.column_stack([path.update, path.epoch, path.loss]).astype(np.float32)
+        custom = _compact(np.column_stack([path.update, path.epoch, path.loss]))
         fig.add_trace(
             go.Scatter(
-                x=path.params[:, 0].astype(np.float32), y=path.params[:, 1].astype(np.float32),
+                x=_compact(path.params[:, 0]), y=_compact(path.params[:, 1]),
                 mode="lines", line={"color": path.color, "width": 2}, name=path.label,
                 customdata=custom, hovertemplate=hover,
             )
@@ -164,8 +171,8 @@ def loss_figure(run: gd.Run, x_axis: str = "updates", log_y: bool = True) -> go.
     batches = thin(run.updates, run.updates_per_epoch)
     fig.add_trace(
         go.Scatter(
-            x=position[batches].astype(np.float32),
-            y=run.batch_loss[batches].astype(np.float32),
+            x=_compact(position[batches]),
+            y=_compact(run.batch_loss[batches]),
             mode="lines", line={"color": GREY, "width": 1}, opacity=0.6,
             name="batch loss (what each update sees)",
         )
@@ -173,8 +180,8 @@ def loss_figure(run: gd.Run, x_axis: str = "updates", log_y: bool = True) -> go.
     recorded = thin(run.loss_steps.size, run.updates_per_epoch)  # loss_steps[i] is an update
     fig.add_trace(
         go.Scatter(
-            x=position[run.loss_steps[recorded]].astype(np.float32),
-            y=run.loss[recorded].astype(np.float32),
+            x=_compact(position[run.loss_steps[recorded]]),
+            y=_compact(run.loss[recorded]),
             mode="lines", line={"color": BLUE, "width": 2.5}, name="full training loss",
         )
     )  # fmt: skip
@@ -206,7 +213,7 @@ def learning_rate_figure(run: gd.Run) -> go.Figure:
     points = thin(run.updates, run.updates_per_epoch)
     fig = go.Figure(
         go.Scatter(
-            x=points.astype(np.float32), y=run.learning_rate[points].astype(np.float32),
+            x=_compact(points), y=_compact(run.learning_rate[points]),
             mode="lines", line={"color": PURPLE, "width": 2.5}, name="lr_t",
             hovertemplate="update %{x}<br>lr %{y:.4g}<extra></extra>",
         )

@@ -122,5 +122,6 @@ def update_rule_latex(settings: Settings, batch_size: int) -> str:
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     """Euclidean distance between two parameter vectors (inf when either is not finite)."""
-    gap = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    return float(np.sqrt(gap @ gap)) if np.all(np.isfinite(gap)) else math.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return math.hypot(*gap) if np.all(np.isfinite(gap)) else math.inf  # hypot cannot overflow
