@@ -10,6 +10,10 @@ st.set_page_config(
 
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
-]
+    st.Page("pages/keras_to_here.py", title="From Keras to here", icon=":material/code:",
+            url_path="keras_to_here"),
+    st.Page("pages/maps.py", title="Hyperparameter maps", icon=":material/grid_on:",
+            url_path="maps"),
+]  # fmt: skip
 
 st.navigation(PAGES).run()

@@ -280,7 +280,9 @@ def _record(
 
     completed = done // updates_per_epoch
     slot_sizes = np.minimum(batch_size, n_train - batch_size * np.arange(updates_per_epoch))
-    per_epoch = trajectory.batch_loss[: completed * updates_per_epoch].reshape(completed, -1)
+    per_epoch = trajectory.batch_loss[: completed * updates_per_epoch].reshape(
+        completed, updates_per_epoch
+    )  # (E, updates per epoch); E may be 0 when the run blew up in its first epoch
     epoch_loss = per_epoch @ slot_sizes / n_train  # batch-size-weighted mean, (E,)
     val_loss = None
     if val[1].size:

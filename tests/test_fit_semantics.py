@@ -200,3 +200,14 @@ def test_stable_run_has_no_divergence():
     run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1), epochs=20)
     assert run.diverged_at is None
     assert run.loss[-1] < 0.3  # noise 0.5 → the optimum's MSE is about 0.25
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_divergence_inside_the_first_epoch_keeps_an_empty_epoch_history(engine):
+    data = gd.datasets.linear(n=200, seed=0)
+    run = gd.fit(
+        gd.models.LinearRegression(), data.x, data.y, gd.SGD(10.0, momentum=0.9),
+        batch_size=1, epochs=3, validation_split=0.2, engine=engine,
+    )  # fmt: skip
+    assert run.diverged_at is not None and run.diverged_at < run.updates_per_epoch
+    assert run.epoch_loss.shape == (0,) and run.val_loss.shape == (0,)

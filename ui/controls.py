@@ -120,8 +120,9 @@ def _choices(presets: Sequence, fmt: Callable[[Any], str] = str):
         value = st.session_state[control.key]
         options = sorted({*presets, value})
         return container.select_slider(
-            control.label, options, key=control.key, help=control.help, format_func=fmt
-        )
+            control.label, options, key=control.key, help=control.help, format_func=fmt,
+            on_change=_remember, args=(control.key,),
+        )  # fmt: skip
 
     return draw
 
@@ -130,7 +131,7 @@ def _select(options: dict[str, str]):
     def draw(container, control: Control, current: Settings):
         return container.selectbox(
             control.label, list(options), key=control.key, help=control.help,
-            format_func=options.__getitem__,
+            format_func=options.__getitem__, on_change=_remember, args=(control.key,),
         )  # fmt: skip
 
     return draw
@@ -139,15 +140,16 @@ def _select(options: dict[str, str]):
 def _toggle(container, control: Control, current: Settings):
     needs_momentum = control.key == "nesterov" and current.momentum == 0.0
     return container.toggle(
-        control.label, key=control.key, help=control.help, disabled=needs_momentum
-    )
+        control.label, key=control.key, help=control.help, disabled=needs_momentum,
+        on_change=_remember, args=(control.key,),
+    )  # fmt: skip
 
 
 def _number(low: float, high: float, step: float):
     def draw(container, control: Control, current: Settings):
         return container.number_input(
             control.label, min_value=low, max_value=high, step=step, key=control.key,
-            help=control.help,
+            help=control.help, on_change=_remember, args=(control.key,),
         )  # fmt: skip
 
     return draw
@@ -163,8 +165,9 @@ def _batch_sizes(container, control: Control, current: Settings):
         return f"{size} (full batch)" if size == n_train else str(size)
 
     return container.select_slider(
-        control.label, options, key=control.key, help=control.help, format_func=label
-    )
+        control.label, options, key=control.key, help=control.help, format_func=label,
+        on_change=_remember, args=(control.key,),
+    )  # fmt: skip
 
 
 def _in(low: float, high: float) -> Callable[[Any, Settings], bool]:
@@ -312,13 +315,18 @@ def sidebar(sections: dict[str, Sequence[str]]) -> Settings:
 
 
 def _sync_widget(control: Control, values: dict[str, Any], current: Settings) -> None:
-    """Give the widget its stored value if Streamlit dropped it, or if it became invalid."""
+    """Give the widget the stored value (the store is kept current by ``_remember``)."""
     key = control.key
-    if key not in st.session_state:
-        st.session_state[key] = values[key]
-    if not control.valid(st.session_state[key], current):
-        clamped = min(st.session_state[key], current.n_train) if key == "batch_size" else None
-        st.session_state[key] = clamped if clamped is not None else getattr(DEFAULTS, key)
+    value = values[key]
+    if not control.valid(value, current):
+        value = min(value, current.n_train) if key == "batch_size" else getattr(DEFAULTS, key)
+        values[key] = value
+    st.session_state[key] = value
+
+
+def _remember(key: str) -> None:
+    """on_change callback: runs before the script, so the store always holds the user's value."""
+    store()[key] = st.session_state[key]
 
 
 def set_values(**changes: Any) -> None:

@@ -1,0 +1,155 @@
+"""From Keras to here: the same run as copyable Keras 3, legacy Keras and PyTorch scripts,
+and the six places where their numbers part ways."""
+
+import streamlit as st
+
+from ui import cache, codegen, controls, gotchas
+from ui.upload import csv_error, csv_uploader
+
+st.title("From Keras to here")
+st.markdown(
+    "**How do I get these exact numbers in Keras or PyTorch, and where do they differ?** "
+    "Below are complete scripts for the settings on the left, then six gotchas, each drawn "
+    "from this run."
+)
+controls.link_notices()
+settings = controls.sidebar({"Data": controls.DATA_KEYS[:2]})
+if settings.source == "csv":
+    csv_uploader()
+else:
+    controls.sidebar({"": controls.DATA_KEYS[2:]})
+settings = controls.sidebar(
+    {"Training: fit(…)": controls.TRAINING_KEYS, "Start and convention": controls.START_KEYS}
+)
+csv_error()
+
+cache.warm_up()
+try:
+    run = cache.run_for(settings)
+    runs = gotchas.convention_runs(settings)
+    surface = cache.surface_for(settings)
+except ValueError as error:  # gd's messages say what to change
+    st.error(str(error))
+    st.stop()
+names = surface.names
+if run.diverged_at is not None:
+    st.warning(
+        f"**This run diverged at update {run.diverged_at}.** Keras and PyTorch would blow up "
+        "too: the scripts below reproduce the blow-up, and the charts stop there. Lower the "
+        "learning rate in the sidebar for a run worth copying.",
+        icon="💥",
+    )
+
+st.header("1. The scripts")
+st.markdown(
+    "Each script rebuilds the same data, starts at the same "
+    f"({names[0]}, {names[1]}) = ({settings.w0:g}, {settings.b0:g}), and prints what `fit` "
+    "reports. Copy one with the button at the top right of its box."
+)
+keras3, keras2, torch = st.tabs(["Keras 3", "Legacy Keras 2 (tf.keras ≤ 2.10)", "PyTorch"])
+keras3.code(codegen.keras3_code(settings), language="python")
+keras2.code(codegen.keras2_code(settings), language="python")
+torch.code(codegen.pytorch_code(settings), language="python")
+st.caption(
+    "The Keras scripts give this page's numbers with the convention set to Keras; the PyTorch "
+    f"script gives them with it set to PyTorch (now: {controls.CONVENTIONS[settings.convention]})."
+    " With shuffle on, each library draws its own row order, so the digits agree only with "
+    "shuffle off."
+)
+
+st.header("2. What `history = model.fit(…)` holds")
+left, right = st.columns([3, 2])
+left.dataframe(
+    gotchas.history_table(run),
+    hide_index=True,
+    column_config={
+        "epoch": st.column_config.NumberColumn("epoch"),
+        "loss": st.column_config.NumberColumn(
+            "history.history['loss']", format="%.6g", help="Running mean over the epoch."
+        ),
+        "val_loss": st.column_config.NumberColumn(
+            "history.history['val_loss']",
+            format="%.6g",
+            help="Loss on the validation rows at the epoch's end weights.",
+        ),
+    },
+)
+right.markdown(
+    "One entry per epoch: `loss` is the batch-size-weighted mean of that epoch's batch losses, "
+    "each taken at the weights *before* its update"
+    + (
+        "; `val_loss` is the loss on the held-out rows at the end of the epoch."
+        if run.val_loss is not None
+        else ". With a validation split there would be a `val_loss` column too."
+    )
+)
+right.download_button(
+    "Download every update as CSV",
+    codegen.run_csv(run, names),
+    file_name="sgd_run.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    help="One row per update: update, epoch, batch_size, learning_rate, batch_loss, "
+    f"{names[0]}, {names[1]} after it, full_loss after it (where recorded).",
+)
+right.caption(
+    f"{run.updates:,} rows, one per update. Columns: update, epoch, the batch's size, the "
+    f"learning rate it used, its loss before the update, {names[0]} and {names[1]} after it, and "
+    "the full training loss after it."
+)
+
+st.header("3. Six gotchas")
+decay = gotchas.decay_per_update(settings, run)
+ignored = gotchas.keras3_ignores_decay(settings, run)
+left, right = st.columns(2)
+left.subheader("Decay is counted per update")
+left.markdown(
+    "Legacy `decay` computes `lr / (1 + decay·t)` with t = updates so far, not epochs. "
+    "Halve the batch size and each epoch has about twice the updates."
+)
+left.plotly_chart(decay.figure, key="chart_decay_per_update")
+left.caption(decay.caption)
+right.subheader("Keras 3 ignores `decay=`")
+right.markdown(
+    "`keras.optimizers.SGD(learning_rate=…, decay=…)` runs, warns, and trains at a constant "
+    "rate. Use `InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)` instead."
+)
+right.plotly_chart(ignored.figure, key="chart_keras3_decay")
+right.caption(ignored.caption)
+
+running = gotchas.epoch_loss_is_running_mean(run)
+last = gotchas.last_batch_smaller(run)
+left, right = st.columns(2)
+left.subheader("The epoch loss is a running mean")
+left.markdown(
+    "`history.history['loss']` averages each batch's loss at the weights before its update, "
+    "while the weights move. It is not the loss of the weights at the epoch's end."
+)
+left.plotly_chart(running.figure, key="chart_running_mean")
+left.caption(running.caption)
+right.subheader("The last batch is smaller")
+right.markdown(
+    "Keras keeps the remainder rows as a last, smaller batch: one more update per epoch, with a "
+    "noisier gradient."
+)
+right.plotly_chart(last.figure, key="chart_batch_sizes")
+right.caption(last.caption)
+
+st.subheader("validation_split takes the last rows, before shuffling")
+rows = gotchas.validation_rows(run, settings)
+st.plotly_chart(rows.figure, key="chart_validation_rows")
+st.caption(rows.caption)
+
+st.subheader("Keras and PyTorch momentum differ once the rate changes")
+momentum = gotchas.momentum_conventions(runs, surface, settings)
+left, right = st.columns([3, 2])
+left.plotly_chart(momentum.figure, key="chart_conventions")
+right.markdown(
+    "Keras: `v ← μ·v − lr_t·g`, `w ← w + v`. PyTorch: `b ← μ·b + g`, `w ← w − lr_t·b`. "
+    "With a constant rate these are the same steps; with a decaying one, Keras's old gradients "
+    "keep their own larger rate."
+)
+right.caption(momentum.caption)
+
+st.header("Takeaway")
+st.markdown(gotchas.takeaway(settings, run, runs))

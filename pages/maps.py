@@ -1,0 +1,82 @@
+"""Maps: where learning rate, batch size and momentum work, and why."""
+
+import streamlit as st
+
+from ui import controls, maps
+from ui.cache import uploaded_csv, warm_up
+from ui.upload import csv_error, csv_uploader
+
+st.title("Hyperparameter maps")
+st.markdown(
+    "**Where does SGD work, and why does a bigger batch want a bigger learning rate?** "
+    "One run shows one path; a map shows the territory. Every cell below is a whole training "
+    "run with the settings on the left, coloured by its final training loss."
+)
+controls.link_notices()
+settings = controls.sidebar({"Data": controls.DATA_KEYS[:2]})
+if settings.source == "csv":
+    csv_uploader()
+else:
+    controls.sidebar({"": controls.DATA_KEYS[2:]})
+settings = controls.sidebar(
+    {
+        "Training: fit(…)": ("validation_split", "batch_size", "momentum", "nesterov", "decay",
+                             "epochs", "shuffle", "seed"),
+        "Start and convention": controls.START_KEYS,
+    }
+)  # fmt: skip
+st.sidebar.subheader("Map")
+seeds = st.sidebar.select_slider(
+    "Seeds per cell", [1, 2, 3, 5], value=3, key="map_seeds",
+    help="Each cell is run with this many shuffling seeds (from the shuffle seed up); the map "
+    "shows the median final loss, and a cell counts as diverged if any seed diverged.",
+)  # fmt: skip
+csv_error()
+
+warm_up()
+csv = uploaded_csv(settings)
+jobs = [(axis, settings.seed + k) for axis in ("batch_size", "momentum") for k in range(seeds)]
+progress = st.progress(0.0, text="Sweeping the grid…")
+sweeps = {"batch_size": [], "momentum": []}
+for done, (axis, seed) in enumerate(jobs, start=1):
+    sweeps[axis].append(maps.sweep_seed(settings, csv, axis, seed))
+    progress.progress(done / len(jobs), text=f"Swept {done} of {len(jobs)} grids")
+progress.empty()
+start = maps.start_loss(settings)
+by_batch = maps.combine(sweeps["batch_size"], "batch_size", start)
+by_momentum = maps.combine(sweeps["momentum"], "momentum", start)
+bound = maps.bound_for(settings, settings.momentum)
+
+st.subheader("Learning rate × batch size")
+st.markdown(maps.describe(by_batch, settings, bound))
+st.plotly_chart(
+    maps.heatmap(by_batch, "batch_size", bound, f"Final loss after {settings.epochs} epochs, "
+                 f"momentum {settings.momentum:g}"),
+    key="chart_map_batch",
+)  # fmt: skip
+st.caption(
+    "Crossed-out cells diverged. The dotted line, lr ∝ batch size through the best cell, is the "
+    "linear-scaling rule of thumb (Goyal et al., 2017): with the same number of epochs, k times "
+    "larger batches take k times fewer steps, so each step may be k times longer. It fails once "
+    "the rate meets the stability bound, and for batches so small that noise dominates."
+)
+maps.cell_picker(by_batch, "batch_size", settings, key="map_cell_batch")
+
+st.subheader("Learning rate × momentum")
+st.markdown(
+    f"The same sweep at batch size {settings.batch_size}, now across momentum. Heavy-ball "
+    "momentum widens the stable range of learning rates to 2(1 + μ)/λmax, but near μ = 1 the "
+    "path rings for many steps, so the final loss can still be poor."
+)
+st.plotly_chart(
+    maps.heatmap(by_momentum, "momentum", maps.bound_for(settings, 0.0),
+                 f"Final loss after {settings.epochs} epochs, batch size {settings.batch_size}"),
+    key="chart_map_momentum",
+)  # fmt: skip
+maps.cell_picker(by_momentum, "momentum", settings, key="map_cell_momentum")
+
+st.subheader("Takeaway")
+st.markdown(
+    "The good region is a diagonal band: the learning rate that works grows with the batch "
+    "size until it meets the stability bound, which no batch size can cross."
+)

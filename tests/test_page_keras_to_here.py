@@ -1,0 +1,83 @@
+"""The "From Keras to here" page in AppTest: it renders, follows the sidebar, never crashes."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import TIMEOUT, chart_specs
+
+PAGE = Path(__file__).resolve().parents[1] / "pages" / "keras_to_here.py"
+
+
+@pytest.fixture
+def page():
+    """Open the page on its own (it is not yet in app.py's navigation) with query parameters."""
+    st.cache_data.clear()
+
+    def open_page(**query: str) -> AppTest:
+        at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+        for key, value in query.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return open_page
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def codes(at: AppTest) -> list[str]:
+    return [block.value for block in at.code]
+
+
+def test_renders_scripts_history_and_six_charts(page):
+    at = page()
+    assert_clean(at)
+    scripts = codes(at)
+    assert len(scripts) == 3
+    assert "keras.optimizers.SGD(" in scripts[0]
+    assert "SGD(\n    lr=0.05, decay=0.0" in scripts[1]
+    assert "DataLoader(" in scripts[2]
+    assert len(at.get("plotly_chart")) == 6
+    assert at.dataframe, "history.history is shown as a table"
+    assert at.get("download_button"), "the run can be downloaded"
+    assert "exact numbers in Keras or PyTorch" in at.markdown[0].value
+    assert "`batch_size=32` on 200 training rows" in at.markdown[-1].value
+
+
+@pytest.mark.parametrize(("key", "value"), [("decay", 0.01), ("batch_size", 16), ("momentum", 0.9)])
+def test_a_control_changes_the_charts_and_the_code(page, key, value):
+    at = page()
+    charts_before, code_before = chart_specs(at), codes(at)
+    at.select_slider(key=key).set_value(value).run()
+    assert_clean(at)
+    assert chart_specs(at) != charts_before
+    assert codes(at) != code_before
+    if key == "decay":
+        assert "InverseTimeDecay" in codes(at)[0] and "LambdaLR" in codes(at)[2]
+
+
+def test_conventions_part_with_decay_and_momentum(page):
+    at = page(decay="0.1", momentum="0.9", validation_split="0.2")
+    assert_clean(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Keras steps further" in captions
+    assert "floor(200·(1 − 0.2)) = 160" in captions
+    assert list(at.dataframe[0].value.columns) == ["epoch", "loss", "val_loss"]
+
+
+def test_diverging_settings_show_a_message_and_no_exception(page):
+    at = page(learning_rate="1.5")  # diverges at update 12, in epoch 2
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("diverged at update 12" in w.value for w in at.warning)
+    assert len(codes(at)) == 3 and len(at.get("plotly_chart")) == 6
+
+
+def test_blowing_up_in_the_first_epoch_never_shows_a_traceback(page):
+    at = page(learning_rate="10.0", momentum="0.9")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.warning or at.error

@@ -1,0 +1,358 @@
+"""Settings in, runnable scripts out: the same run in Keras 3, legacy Keras 2 and PyTorch.
+
+Pure functions (no Streamlit), so tests can parse every script a learner copies. Each script
+rebuilds the data with the formula of ``gd.datasets`` (or loads the uploaded CSV), starts at the
+page's (w0, b0), and prints what ``fit`` reports. Floats are written with ``repr`` so every value
+is exact. Sources for each line: ``shared/spec/sgd-semantics.md`` §1.5, §2, §2.1, §3.1 and §4.
+
+Example:
+    >>> from ui.controls import Settings
+    >>> "InverseTimeDecay" in keras3_code(Settings(decay=0.01))
+    True
+    >>> "InverseTimeDecay" in keras3_code(Settings(decay=0.0))
+    False
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import gd
+from ui.controls import Settings
+
+# The generators' fixed shape parameters, from the signatures in gd/datasets.py.
+TRUTH = {
+    "linear": ("slope", 2.0, "intercept", -1.0),
+    "logistic": ("slope", 2.0, "intercept", -1.0),
+    "tanh": ("w_true", 1.5, "a_true", 2.0),
+}
+CSV_FILE = "data.csv"
+KERAS2_OUTPUT_SHAPE = [  # Keras 2.2 layers must state their output shape
+    "    def compute_output_shape(self, input_shape):",
+    "        return input_shape",
+]
+
+
+def _num(value: float) -> str:
+    """An exact float literal: ``repr(float(value))``, so 0.1 stays 0.1 and 1 becomes 1.0."""
+    return repr(float(value))
+
+
+def data_lines(settings: Settings) -> list[str]:
+    """Script lines that build ``x`` (n,) and ``y`` (n,) exactly as the page's data."""
+    s = settings
+    if s.source == "csv":
+        return [
+            f"# The CSV you uploaded, saved as {CSV_FILE}: two columns, x then y.",
+            "# Drop skiprows=1 if the file has no header row.",
+            f'table = np.loadtxt("{CSV_FILE}", delimiter=",", skiprows=1)',
+            "x, y = table[:, 0], table[:, 1]  # (n,), (n,)",
+        ]
+    name0, value0, name1, value1 = TRUTH[s.model]
+    target = {
+        "linear": f"{name0} * x + {name1} + noise",
+        "logistic": f"({name0} * x + {name1} + noise > 0).astype(np.float64)  # labels 0/1",
+        "tanh": f"{name1} * np.tanh({name0} * x) + noise",
+    }[s.model]
+    return [
+        f"# gd.datasets.{s.model}(n={s.n}, noise={_num(s.noise)}, x_mean={_num(s.x_mean)}, "
+        f"x_std={_num(s.x_std)}, seed={s.data_seed})",
+        f"{name0}, {name1} = {_num(value0)}, {_num(value1)}",
+        f"rng = np.random.default_rng({s.data_seed})",
+        f"x = rng.normal({_num(s.x_mean)}, {_num(s.x_std)}, size={s.n})  # (n,)",
+        f"noise = {_num(s.noise)} * rng.standard_normal({s.n})  # (n,)",
+        f"y = {target}",
+    ]
+
+
+def _shuffle_note(settings: Settings, library: str) -> list[str]:
+    if not settings.shuffle:
+        return ["# shuffle=False: the batches hold the same rows as on the page, in order."]
+    return [
+        f"# shuffle=True: {library} draws its own row order, so the numbers match the page's",
+        "# in distribution only; set shuffle=False on both sides to compare digit for digit.",
+    ]
+
+
+def keras3_code(settings: Settings) -> str:
+    """A Keras 3 script: ``SGD`` with ``InverseTimeDecay`` exactly when ``decay > 0``."""
+    s = settings
+    lines = [
+        '"""Keras 3: the page\'s run (Keras convention)."""',
+        "import numpy as np",
+        "import keras",
+        "",
+        'keras.config.set_floatx("float64")  # the page computes in float64',
+        f"keras.utils.set_random_seed({s.seed})  # seeds Keras's shuffling (not the page's order)",
+        "",
+        *data_lines(s),
+        "x, y = x.reshape(-1, 1), y.reshape(-1, 1)  # (n, 1): one feature, one output",
+        "",
+        *_keras_model(s, "keras", "keras.ops"),
+        "",
+    ]
+    if s.decay > 0:
+        lines += [
+            "# Legacy decay=... is ignored by Keras 3 (a warning only). The exact equivalent of",
+            "# lr_t = lr / (1 + decay·t), t = updates so far (from 0, per batch, never reset):",
+            "learning_rate = keras.optimizers.schedules.InverseTimeDecay(",
+            f"    initial_learning_rate={_num(s.learning_rate)}, decay_steps=1, "
+            f"decay_rate={_num(s.decay)}",
+            ")",
+        ]
+    else:
+        lines.append(f"learning_rate = {_num(s.learning_rate)}  # decay = 0: a constant rate")
+    lines += [
+        "optimizer = keras.optimizers.SGD(",
+        f"    learning_rate=learning_rate, momentum={_num(s.momentum)}, nesterov={s.nesterov}",
+        ")",
+        f'model.compile(optimizer=optimizer, loss="{_loss_name(s)}")',
+        "",
+        *_shuffle_note(s, "Keras"),
+        "history = model.fit(",
+        f"    x, y, batch_size={s.batch_size}, epochs={s.epochs}, shuffle={s.shuffle}, "
+        f"validation_split={_num(s.validation_split)}, verbose=0",
+        ")",
+        *_history_prints(s),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def keras2_code(settings: Settings) -> str:
+    """A legacy Keras 2.2-era script: ``SGD(lr=..., decay=...)`` and ``fit(epochs=...)``."""
+    s = settings
+    lines = [
+        '"""Legacy Keras 2 (keras 2.2.x; in TF 2.11+ use tf.keras.optimizers.legacy.SGD)."""',
+        "import numpy as np",
+        "from keras import backend as K",
+        "from keras import initializers",
+        f"from keras.layers import {'Layer' if s.model == 'tanh' else 'Dense'}",
+        "from keras.models import Sequential",
+        "from keras.optimizers import SGD",
+        "",
+        'K.set_floatx("float64")  # the page computes in float64',
+        "",
+        *data_lines(s),
+        "x, y = x.reshape(-1, 1), y.reshape(-1, 1)  # (n, 1): one feature, one output",
+        "",
+        *_keras_model(s, "", "K"),
+        "",
+        "# lr_t = lr / (1 + decay·t): t counts updates (batches), from 0, never reset.",
+        "optimizer = SGD(",
+        f"    lr={_num(s.learning_rate)}, decay={_num(s.decay)}, momentum={_num(s.momentum)}, "
+        f"nesterov={s.nesterov}",
+        ")",
+        f'model.compile(optimizer=optimizer, loss="{_loss_name(s)}")',
+        "",
+        *_shuffle_note(s, "Keras"),
+        "# Keras 1 spelled epochs as nb_epoch, and nb_epoch defaulted to 10; Keras 2 renamed it",
+        "# epochs (default 1). Old tutorials that omit it trained for 10 epochs.",
+        "history = model.fit(",
+        f"    x, y, batch_size={s.batch_size}, epochs={s.epochs}, shuffle={s.shuffle}, "
+        f"validation_split={_num(s.validation_split)}, verbose=0",
+        ")",
+        *_history_prints(s),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _loss_name(settings: Settings) -> str:
+    return "binary_crossentropy" if settings.model == "logistic" else "mse"
+
+
+def _keras_model(settings: Settings, prefix: str, ops: str) -> list[str]:
+    """The model, starting at (w0, b0): ``Dense(1)``, ``Dense(1, sigmoid)`` or a tanh layer."""
+    s = settings
+    init = f"{prefix}.initializers" if prefix else "initializers"
+    if s.model == "tanh":
+        layer = f"{prefix}.layers.Layer" if prefix else "Layer"
+        model = f"{prefix}.Sequential" if prefix else "Sequential"
+        shape = "shape=()" if prefix else "shape=(1,)"
+        return [
+            f"class TanhNeuron({layer}):",
+            '    """The page\'s tiny non-convex net: y = a·tanh(w·x)."""',
+            "",
+            "    def build(self, input_shape):",
+            f'        self.w = self.add_weight(name="w", {shape}, '
+            f"initializer={init}.Constant({_num(s.w0)}))",
+            f'        self.a = self.add_weight(name="a", {shape}, '
+            f"initializer={init}.Constant({_num(s.b0)}))",
+            *([] if prefix else ["        super().build(input_shape)"]),
+            "",
+            "    def call(self, x):",
+            f"        return self.a * {ops}.tanh(self.w * x)",
+            *([] if prefix else ["", *KERAS2_OUTPUT_SHAPE]),
+            "",
+            f"model = {model}([{prefix + '.Input(shape=(1,)), ' if prefix else ''}"
+            f"TanhNeuron({'' if prefix else 'input_shape=(1,)'})])",
+        ]
+    dense = f"{prefix}.layers.Dense" if prefix else "Dense"
+    activation = ', activation="sigmoid"' if s.model == "logistic" else ""
+    head = (
+        [f"model = {prefix}.Sequential([", f"    {prefix}.Input(shape=(1,)),"]
+        if prefix
+        else ["model = Sequential(["]
+    )
+    shape = "" if prefix else "input_dim=1, "
+    return [
+        *head,
+        f"    {dense}(",
+        f"        1{activation}, {shape}kernel_initializer={init}.Constant({_num(s.w0)}),",
+        f"        bias_initializer={init}.Constant({_num(s.b0)}),",
+        "    ),",
+        "])",
+    ]
+
+
+def _history_prints(settings: Settings) -> list[str]:
+    lines = ['print("loss", history.history["loss"])  # one running mean per epoch']
+    if settings.validation_split > 0:
+        lines.append('print("val_loss", history.history["val_loss"])')
+    return lines
+
+
+def pytorch_code(settings: Settings) -> str:
+    """A PyTorch script: ``DataLoader``, ``torch.optim.SGD`` and, when decay > 0, ``LambdaLR``
+    stepped after every batch."""
+    s = settings
+    lines = [
+        '"""PyTorch: the page\'s run (PyTorch convention)."""',
+        "import math",
+        "",
+        "import numpy as np",
+        "import torch",
+        "from torch.utils.data import DataLoader, TensorDataset",
+        "",
+        "torch.set_default_dtype(torch.float64)  # the page computes in float64",
+        f"torch.manual_seed({s.seed})",
+        "",
+        *data_lines(s),
+        "x, y = torch.tensor(x).reshape(-1, 1), torch.tensor(y).reshape(-1, 1)  # (n, 1)",
+        "",
+        "# Keras's validation_split: the LAST rows, cut off before any shuffling.",
+        f"n_train = math.floor(len(x) * (1.0 - {_num(s.validation_split)}))",
+        "x_train, y_train, x_val, y_val = x[:n_train], y[:n_train], x[n_train:], y[n_train:]",
+        "",
+        *_torch_model(s),
+        "",
+        *_shuffle_note(s, "PyTorch"),
+        "loader = DataLoader(",
+        f"    TensorDataset(x_train, y_train), batch_size={s.batch_size}, shuffle={s.shuffle}",
+        ")  # drop_last=False: the last, smaller batch is kept, as in Keras",
+        "optimizer = torch.optim.SGD(",
+        f"    model.parameters(), lr={_num(s.learning_rate)}, momentum={_num(s.momentum)}, "
+        f"nesterov={s.nesterov}",
+        ")",
+    ]
+    if s.decay > 0:
+        lines += [
+            "# Keras's decay: lr_t = lr / (1 + decay·t), with t counted per batch from 0.",
+            "scheduler = torch.optim.lr_scheduler.LambdaLR(",
+            f"    optimizer, lambda t: 1.0 / (1.0 + {_num(s.decay)} * t)",
+            ")",
+        ]
+        if s.momentum > 0:
+            lines += [
+                "# With momentum AND a changing lr, PyTorch's numbers differ from Keras's: PyTorch",
+                "# multiplies its whole momentum buffer by the current lr, while Keras froze each",
+                "# step's own lr into its velocity. This script gives the page's PyTorch numbers.",
+            ]
+    history = (
+        'history = {"loss": [], "val_loss": []}'
+        if s.validation_split > 0
+        else 'history = {"loss": []}'
+    )
+    lines += [
+        "",
+        history,
+        f"for epoch in range({s.epochs}):",
+        "    total = 0.0",
+        "    for xb, yb in loader:",
+        "        optimizer.zero_grad()",
+        "        loss = loss_fn(model(xb), yb)  # at the weights BEFORE this update",
+        "        loss.backward()",
+        "        optimizer.step()",
+        *(
+            ["        scheduler.step()  # after optimizer.step(), once per batch"]
+            if s.decay > 0
+            else []
+        ),
+        "        total += loss.item() * len(xb)  # weighted by batch size, as Keras averages",
+        '    history["loss"].append(total / n_train)',
+    ]
+    if s.validation_split > 0:
+        lines += [
+            "    with torch.no_grad():  # at the end-of-epoch weights, as Keras's val_loss",
+            '        history["val_loss"].append(loss_fn(model(x_val), y_val).item())',
+        ]
+    lines.append('print("loss", history["loss"])')
+    if s.validation_split > 0:
+        lines.append('print("val_loss", history["val_loss"])')
+    return "\n".join(lines) + "\n"
+
+
+def _torch_model(settings: Settings) -> list[str]:
+    s = settings
+    if s.model == "tanh":
+        return [
+            "class TanhNeuron(torch.nn.Module):",
+            '    """The page\'s tiny non-convex net: y = a·tanh(w·x)."""',
+            "",
+            "    def __init__(self):",
+            "        super().__init__()",
+            f"        self.w = torch.nn.Parameter(torch.tensor({_num(s.w0)}))",
+            f"        self.a = torch.nn.Parameter(torch.tensor({_num(s.b0)}))",
+            "",
+            "    def forward(self, x):",
+            "        return self.a * torch.tanh(self.w * x)",
+            "",
+            "model = TanhNeuron()",
+            "loss_fn = torch.nn.MSELoss()  # mean over the batch, as Keras's mse",
+        ]
+    loss = (
+        "torch.nn.BCEWithLogitsLoss()  # Keras's sigmoid + binary_crossentropy, on the logit"
+        if s.model == "logistic"
+        else "torch.nn.MSELoss()  # mean over the batch, as Keras's mse"
+    )
+    return [
+        "model = torch.nn.Linear(1, 1)",
+        "with torch.no_grad():  # the page's start point",
+        f"    model.weight.fill_({_num(s.w0)})",
+        f"    model.bias.fill_({_num(s.b0)})",
+        f"loss_fn = {loss}",
+    ]
+
+
+def run_csv(run: gd.Run, names: tuple[str, str]) -> str:
+    """One CSV row per update: what the optimizer saw and did.
+
+    Columns: ``update`` (1-based), ``epoch`` (1-based), ``batch_size`` (rows in that batch;
+    the last of an epoch may be smaller), ``learning_rate`` (the rate it used),
+    ``batch_loss`` (at the weights before it), the two parameters after it, and
+    ``full_loss`` (training loss after it; empty where it was not recorded). Values are exact
+    (``repr``).
+    """
+    upe = run.updates_per_epoch
+    updates = np.arange(1, run.updates + 1)  # (U,)
+    epoch, slot = np.divmod(updates - 1, upe)
+    sizes = np.minimum(run.batch_size, run.n_train - run.batch_size * slot)  # (U,)
+    full = dict(zip(run.loss_steps.tolist(), run.loss.tolist(), strict=True))
+    header = ["update", "epoch", "batch_size", "learning_rate", "batch_loss", *names, "full_loss"]
+    rows = [",".join(header)]
+    for i, u in enumerate(updates.tolist()):
+        params = run.params[u]
+        loss = full.get(u)
+        cells = [
+            str(u),
+            str(int(epoch[i]) + 1),
+            str(int(sizes[i])),
+            repr(float(run.learning_rate[i])),
+            repr(float(run.batch_loss[i])),
+            repr(float(params[0])),
+            repr(float(params[1])),
+            "" if loss is None or not math.isfinite(loss) else repr(float(loss)),
+        ]
+        rows.append(",".join(cells))
+    return "\n".join(rows) + "\n"

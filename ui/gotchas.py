@@ -1,0 +1,345 @@
+"""The six places where Keras, legacy Keras and PyTorch numbers part ways, drawn from a run.
+
+Each builder is pure (records in, a ``Gotcha`` out: a Plotly figure and a caption filled in
+with the run's own numbers), so tests call them without Streamlit. Only ``convention_runs``
+touches the cache. Sources: ``shared/spec/sgd-semantics.md`` §2, §2.1, §4 and §6.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+import gd
+from ui import cache, charts
+from ui.cache import Surface
+from ui.controls import Settings
+from ui.explain import updates_arithmetic
+
+
+@dataclass(frozen=True)
+class Gotcha:
+    """One lesson's chart and the sentence under it, with the run's numbers."""
+
+    figure: go.Figure
+    caption: str
+
+
+@dataclass(frozen=True)
+class ConventionRuns:
+    """The current settings trained twice: Keras's momentum convention and PyTorch's."""
+
+    keras: gd.Run
+    pytorch: gd.Run
+
+
+def convention_runs(settings: Settings) -> ConventionRuns:
+    """Both conventions for these settings, from the shared run cache."""
+    return ConventionRuns(
+        keras=cache.run_for(dataclasses.replace(settings, convention="keras")),
+        pytorch=cache.run_for(dataclasses.replace(settings, convention="pytorch")),
+    )
+
+
+def _style(fig: go.Figure, title: str, legend: bool = True) -> go.Figure:
+    """The Playground's figure layout (title, size, white template, legend below)."""
+    return charts._layout(fig, title, legend)
+
+
+def _epoch_starts(n_train: int, batch_size: int, epochs: int) -> np.ndarray:
+    """Update index t at which each epoch begins: (epochs,) = 0, ⌈n/B⌉, 2⌈n/B⌉, …"""
+    return -(-n_train // batch_size) * np.arange(epochs)
+
+
+def decay_per_update(settings: Settings, run: gd.Run) -> Gotcha:
+    """Gotcha 1: lr at each epoch's first update, for this batch size and half of it."""
+    s = settings
+    opt = gd.SGD(learning_rate=s.learning_rate, decay=s.decay)
+    epochs = np.arange(1, s.epochs + 1)
+    half = max(1, run.batch_size // 2)
+    fig = go.Figure()
+    lines = []
+    styles = ((run.batch_size, charts.BLUE, "solid"), (half, charts.ORANGE, "dash"))
+    for batch_size, color, dash in styles:
+        starts = _epoch_starts(run.n_train, batch_size, s.epochs)
+        rates = opt.learning_rate_at(starts)
+        fig.add_trace(
+            go.Scatter(
+                x=epochs, y=rates, mode="lines+markers", name=f"batch_size={batch_size}",
+                line={"color": color, "width": 2.5, "dash": dash}, marker={"size": 5},
+                customdata=starts,
+                hovertemplate="epoch %{x} starts at update t = %{customdata}"
+                "<br>lr %{y:.4g}<extra></extra>",
+            )
+        )  # fmt: skip
+        lines.append(
+            f"with batch_size={batch_size}, epoch {s.epochs} starts at update t = "
+            f"{starts[-1]:,}, where lr = {rates[-1]:.4g}"
+        )
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="learning rate at the epoch's first update", rangemode="tozero")
+    _style(fig, "Decay counts updates, not epochs")
+    if s.decay == 0:
+        caption = (
+            f"decay = 0, so the rate stays at {s.learning_rate:g} for both batch sizes. "
+            "Set decay > 0 in the sidebar to see halving the batch size speed up the decay."
+        )
+    else:
+        caption = (
+            f"lr_t = {s.learning_rate:g} / (1 + {s.decay:g}·t), and t goes up by one per "
+            f"batch: {'; '.join(lines)}. Half the batch size means about twice the updates "
+            "per epoch, so the rate decays about twice as fast per epoch."
+        )
+    return Gotcha(fig, caption)
+
+
+def keras3_ignores_decay(settings: Settings, run: gd.Run) -> Gotcha:
+    """Gotcha 2: the rate Keras 3 really uses given ``SGD(decay=...)`` vs the intended one."""
+    s = settings
+    planned = s.epochs * run.updates_per_epoch
+    points = charts.thin(planned, run.updates_per_epoch)  # update indices t
+    intended = gd.SGD(learning_rate=s.learning_rate, decay=s.decay).learning_rate_at(points)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=points, y=np.full(points.size, s.learning_rate), mode="lines",
+            name=f"Keras 3, SGD(learning_rate={s.learning_rate:g}, decay={s.decay:g})",
+            line={"color": charts.VERMILION, "width": 2.5},
+            hovertemplate="update t = %{x}<br>lr %{y:.4g}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=points, y=intended, mode="lines",
+            name="intended: legacy decay, or InverseTimeDecay(decay_steps=1)",
+            line={"color": charts.BLUE, "width": 2.5, "dash": "dash"},
+            hovertemplate="update t = %{x}<br>lr %{y:.4g}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text="update t")
+    fig.update_yaxes(title_text="learning rate", rangemode="tozero")
+    _style(fig, "What Keras 3 does with decay=…")
+    last = intended[-1]
+    if s.decay == 0:
+        caption = (
+            "decay = 0 here, so nothing is lost. With decay > 0, Keras 3 warns "
+            "'Argument `decay` is no longer supported and will be ignored.' and trains at a "
+            "constant rate; tf.keras 2.11–2.15 raises a ValueError instead."
+        )
+    else:
+        caption = (
+            f"Keras 3 prints only a warning ('Argument `decay` is no longer supported and will "
+            f"be ignored.') and trains at {s.learning_rate:g} throughout. The legacy rate would "
+            f"have fallen to {last:.4g} by the last update (t = {points[-1]:,}), "
+            f"{s.learning_rate / last:.3g}× lower."
+        )
+    return Gotcha(fig, caption)
+
+
+def _full_loss_at_epoch_ends(run: gd.Run) -> np.ndarray:
+    """(E,) full training loss at each completed epoch's end (always among ``loss_steps``)."""
+    ends = run.updates_per_epoch * np.arange(1, run.epoch_loss.size + 1)
+    return run.loss[np.searchsorted(run.loss_steps, ends)]
+
+
+def epoch_loss_is_running_mean(run: gd.Run) -> Gotcha:
+    """Gotcha 3: Keras's reported epoch loss vs the loss of the end-of-epoch weights."""
+    epochs = np.arange(1, run.epoch_loss.size + 1)
+    at_end = _full_loss_at_epoch_ends(run)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=epochs, y=run.epoch_loss, mode="lines+markers",
+            name="history.history['loss']: running mean over the epoch",
+            line={"color": charts.VERMILION, "width": 2, "dash": "dot"}, marker={"size": 6},
+            hovertemplate="epoch %{x}<br>reported loss %{y:.6g}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=epochs, y=at_end, mode="lines+markers",
+            name="full training loss at the epoch's end weights",
+            line={"color": charts.BLUE, "width": 2.5}, marker={"size": 6},
+            hovertemplate="epoch %{x}<br>end-of-epoch loss %{y:.6g}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text="epoch")
+    values = np.concatenate([run.epoch_loss, at_end])
+    if values.size and np.all(np.isfinite(values) & (values > 0)):
+        fig.update_yaxes(type="log", exponentformat="power", minor={"showgrid": True})
+    fig.update_yaxes(title_text="loss")
+    _style(fig, "The reported loss is not the end-of-epoch loss")
+    if run.epoch_loss.size == 0:
+        caption = "The run blew up before its first epoch ended, so Keras would report no loss."
+    else:
+        caption = (
+            f"Epoch 1: Keras reports loss {run.epoch_loss[0]:.6g}, the batch-size-weighted mean "
+            f"of its {run.updates_per_epoch} batch losses, each taken before that batch's "
+            f"update; the weights at the end of epoch 1 have training loss {at_end[0]:.6g}. "
+            f"In the last epoch: {run.epoch_loss[-1]:.6g} reported, {at_end[-1]:.6g} at the end."
+        )
+    return Gotcha(fig, caption)
+
+
+def last_batch_smaller(run: gd.Run) -> Gotcha:
+    """Gotcha 4: the batch sizes within one epoch; the last one holds the remainder."""
+    slots = np.arange(run.updates_per_epoch)
+    sizes = np.minimum(run.batch_size, run.n_train - run.batch_size * slots)  # (upe,)
+    colors = np.where(sizes < run.batch_size, charts.VERMILION, charts.SKY)
+    fig = go.Figure(
+        go.Bar(
+            x=slots + 1, y=sizes, marker={"color": colors.tolist()}, name="rows in the batch",
+            hovertemplate="batch %{x} of the epoch<br>%{y} rows<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text="batch within an epoch (one update each)")
+    fig.update_yaxes(title_text="rows in the batch", rangemode="tozero")
+    _style(fig, "Batch sizes in every epoch", legend=False)
+    last = int(sizes[-1])
+    if last == run.batch_size:
+        caption = (
+            f"{updates_arithmetic(run)}: {run.n_train} is a multiple of {run.batch_size}, so "
+            f"all {run.updates_per_epoch} batches have {run.batch_size} rows."
+        )
+    else:
+        caption = (
+            f"{updates_arithmetic(run)}: {run.updates_per_epoch - 1} batches of "
+            f"{run.batch_size} rows, then one of {run.n_train} − {run.updates_per_epoch - 1}·"
+            f"{run.batch_size} = {last}. It is kept, not dropped: it is a full update that "
+            "advances t (and the decay) by one, with a gradient averaged over only "
+            f"{last} rows, so it is noisier."
+        )
+    return Gotcha(fig, caption)
+
+
+def validation_rows(run: gd.Run, settings: Settings) -> Gotcha:
+    """Gotcha 5: which row indices train and which validate, and epoch 1's first batch."""
+    n = run.n_train + run.n_val
+    strip = "rows in file order"
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            y=[strip], x=[run.n_train], base=0, orientation="h", marker={"color": charts.SKY},
+            name=f"training rows 0–{run.n_train - 1}",
+            hovertemplate=f"training rows 0–{run.n_train - 1}<extra></extra>",
+        )
+    )  # fmt: skip
+    if run.n_val:
+        fig.add_trace(
+            go.Bar(
+                y=[strip], x=[run.n_val], base=run.n_train, orientation="h",
+                marker={"color": charts.ORANGE},
+                name=f"validation rows {run.n_train}–{n - 1} (the last ones)",
+                hovertemplate=f"validation rows {run.n_train}–{n - 1}<extra></extra>",
+            )
+        )  # fmt: skip
+    batch = run.batch_rows(0)
+    fig.add_trace(
+        go.Scatter(
+            x=batch, y=np.full(batch.size, "epoch 1, batch 1"), mode="markers",
+            marker={"color": charts.VERMILION, "size": 8, "symbol": "line-ns-open"},
+            name="rows in epoch 1's first batch",
+            hovertemplate="row %{x}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text="row index in x, y", range=[0, n])
+    _style(fig, "validation_split takes the last rows, before shuffling")
+    fig.update_layout(height=260)
+    split = settings.validation_split
+    if run.n_val == 0:
+        caption = (
+            f"validation_split = {split:g}: all {n} rows train and history has no 'val_loss'. "
+            "With a split, Keras keeps the first floor(n·(1 − split)) rows for training."
+        )
+    else:
+        caption = (
+            f"validation_split = {split:g} on {n} rows: floor({n}·(1 − {split:g})) = "
+            f"{run.n_train} training rows (0–{run.n_train - 1}) and the last {run.n_val} "
+            f"(rows {run.n_train}–{n - 1}) for validation, cut before any shuffling. Shuffling "
+            "only reorders the training rows; the first batch never contains a validation row. "
+            "If your file is sorted (by date, by class), the validation set is its tail."
+        )
+    return Gotcha(fig, caption)
+
+
+def momentum_conventions(runs: ConventionRuns, surface: Surface, settings: Settings) -> Gotcha:
+    """Gotcha 6: Keras's and PyTorch's momentum on the same contours."""
+    s = settings
+    paths = [
+        charts.path_from_run(runs.keras, "Keras / TensorFlow", charts.BLUE),
+        charts.path_from_run(runs.pytorch, "PyTorch", charts.VERMILION),
+    ]
+    fig = charts.contour_figure(
+        surface.axis0, surface.axis1, surface.loss, surface.minimum, surface.names, paths,
+        title="Keras vs PyTorch momentum, same settings",
+    )  # fmt: skip
+    names = surface.names
+    keras_end, torch_end = runs.keras.params[-1], runs.pytorch.params[-1]
+    ends = (
+        f"Keras ends at ({names[0]}, {names[1]}) = ({keras_end[0]:.5g}, {keras_end[1]:.5g}), "
+        f"PyTorch at ({torch_end[0]:.5g}, {torch_end[1]:.5g})."
+    )
+    if s.decay == 0 or s.momentum == 0:
+        why = "decay = 0" if s.decay == 0 else "momentum = 0"
+        caption = (
+            f"Here {why}, so the two conventions take identical steps and the paths coincide. "
+            f"{ends} Set decay > 0 and momentum > 0 to see them part."
+        )
+    else:
+        caption = (
+            f"With momentum {s.momentum:g} and a decaying rate, Keras keeps each step's own "
+            "rate inside its velocity, while PyTorch multiplies its whole buffer by the current "
+            f"(smaller) rate, so Keras steps further. {ends}"
+        )
+    return Gotcha(fig, caption)
+
+
+def history_table(run: gd.Run) -> dict[str, np.ndarray]:
+    """What ``history.history`` holds, one row per completed epoch."""
+    table = {"epoch": np.arange(1, run.epoch_loss.size + 1), "loss": run.epoch_loss}
+    if run.val_loss is not None:
+        table["val_loss"] = run.val_loss
+    return table
+
+
+def takeaway(settings: Settings, run: gd.Run, runs: ConventionRuns) -> str:
+    """The closing paragraph, with this run's numbers."""
+    s = settings
+    opt = gd.SGD(learning_rate=s.learning_rate, decay=s.decay)
+    planned = s.epochs * run.updates_per_epoch
+    parts = [
+        f"`batch_size={run.batch_size}` on {run.n_train} training rows is "
+        f"{run.updates_per_epoch} updates per epoch, {run.updates:,} in all."
+    ]
+    if run.epoch_loss.size:
+        final = _full_loss_at_epoch_ends(run)[-1]
+        parts.append(
+            f"Keras's last `history.history['loss']` would read {run.epoch_loss[-1]:.6g}, a "
+            f"running mean; the final weights' training loss is {final:.6g}."
+        )
+    if s.decay > 0:
+        parts.append(
+            f"`decay={s.decay:g}` takes the rate from {s.learning_rate:g} to "
+            f"{opt.learning_rate_at(planned - 1):.4g} at the last of the {planned:,} planned "
+            "updates: Keras 3 needs "
+            f"`InverseTimeDecay(decay_steps=1, decay_rate={s.decay:g})` for that, and PyTorch "
+            "a `LambdaLR` stepped after every batch."
+        )
+        if s.momentum > 0:
+            gap = float(np.max(np.abs(runs.keras.params[-1] - runs.pytorch.params[-1])))
+            parts.append(
+                f"With momentum {s.momentum:g}, PyTorch's final parameters differ from Keras's "
+                f"by up to {gap:.3g}, so copy the script of the library whose numbers you need."
+            )
+    else:
+        parts.append(
+            "With `decay=0` the rate is constant, and Keras 3, legacy Keras and PyTorch all "
+            "take the same steps."
+        )
+    if not math.isfinite(float(run.loss[-1])) or run.diverged_at is not None:
+        parts.append("This run diverged, so every library would report the blow-up too.")
+    return " ".join(parts)
