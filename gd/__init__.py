@@ -13,5 +13,9 @@ from gd import datasets, models
 from gd.datasets import DataError, Dataset
 from gd.fit import Run, fit
 from gd.optim import SGD
+from gd.sweep import Sweep, stability_bound, sweep
 
-__all__ = ["SGD", "DataError", "Dataset", "Run", "datasets", "fit", "models"]
+__all__ = [
+    "SGD", "DataError", "Dataset", "Run", "Sweep", "datasets", "fit", "models", "stability_bound",
+    "sweep",
+]  # fmt: skip

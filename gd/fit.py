@@ -141,6 +141,23 @@ def validation_split_at(n: int, validation_split: float) -> int:
     return math.floor(n * (1.0 - validation_split))
 
 
+def row_orders(n_train: int, epochs: int, shuffle: bool, seed: int) -> np.ndarray:
+    """(epochs, n_train) row orders: one fresh permutation per epoch, drawn in epoch order from
+    one ``np.random.default_rng(seed)`` (or the identity when ``shuffle`` is off)."""
+    rng = np.random.default_rng(seed)
+    order = np.empty((epochs, n_train), dtype=np.int64)
+    for epoch in range(epochs):
+        order[epoch] = rng.permutation(n_train) if shuffle else np.arange(n_train)
+    return order
+
+
+def divergence_threshold(model: Model, init: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """The batch loss above which a run counts as diverged: ``DIVERGENCE_FACTOR`` × max(start
+    loss, 1), or 0 (diverged at once) when the start loss is not finite."""
+    start_loss = model.loss(init, x, y)
+    return DIVERGENCE_FACTOR * max(start_loss, 1.0) if math.isfinite(start_loss) else 0.0
+
+
 def train_loop(
     model: Model,
     x: np.ndarray,
@@ -237,14 +254,10 @@ def fit(
     x_train, y_train = x[:n_train], y[:n_train]
     x_val, y_val = x[n_train:], y[n_train:]
     effective_batch = min(batch_size, n_train)
-    rng = np.random.default_rng(seed)
-    order = np.empty((epochs, n_train), dtype=np.int64)
-    for epoch in range(epochs):  # one fresh permutation per epoch, drawn in epoch order
-        order[epoch] = rng.permutation(n_train) if shuffle else np.arange(n_train)
+    order = row_orders(n_train, epochs, shuffle, seed)
 
     with np.errstate(all="ignore"):  # divergence is data: no warning leaves the loop
-        start_loss = model.loss(init, x_train, y_train)
-        threshold = DIVERGENCE_FACTOR * max(start_loss, 1.0) if math.isfinite(start_loss) else 0.0
+        threshold = divergence_threshold(model, init, x_train, y_train)
         trajectory = loop(model, x_train, y_train, order, effective_batch, opt, init, threshold)
         return _record(
             model,
@@ -273,7 +286,8 @@ def _record(
     updates_per_epoch = -(-n_train // batch_size)
     done = trajectory.batch_loss.size
     steps = loss_steps(model, epochs * updates_per_epoch, updates_per_epoch, n_train, done)
-    loss = model.losses(trajectory.params[steps], *train)
+    every = steps.size == trajectory.params.shape[0]  # then a view, not a copy, of the path
+    loss = model.losses(trajectory.params if every else trajectory.params[steps], *train)
     diverged_at = trajectory.diverged_at
     if diverged_at is None and not loss[-1] <= threshold:
         diverged_at = done

@@ -262,7 +262,8 @@ class LogisticRegression(Model):
 
     def sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         logit = params[..., :-1] @ x.T + params[..., -1:]  # (n,) or (m, n)
-        return np.logaddexp(0.0, logit) - y * logit
+        # softplus(z) = max(z, 0) + log1p(exp(-|z|)): stable, and faster than np.logaddexp
+        return np.maximum(logit, 0.0) + np.log1p(np.exp(-np.abs(logit))) - y * logit
 
 
 @dataclass(frozen=True, repr=False)
@@ -315,6 +316,22 @@ class TanhNeuron(Model):
         hidden = np.tanh(w * x[:, 0])  # (n,)
         residual = a * hidden - y  # (n,)
         return 2.0 * residual[:, None] * np.column_stack([a * (1.0 - hidden**2) * x[:, 0], hidden])
+
+    def loss_grid(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        axis0: np.ndarray,
+        axis1: np.ndarray,
+        base: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The surface in closed form per w: with h = tanh(w·x),
+        L(w, a) = mean(y²) − 2a·mean(h·y) + a²·mean(h²), so one tanh per (w, row) suffices."""
+        hidden = np.tanh(axis0[:, None] * x[:, 0])  # (g0, n)
+        cross = hidden @ y / y.size  # (g0,)
+        power = np.einsum("ij,ij->i", hidden, hidden) / y.size  # (g0,)
+        a = axis1[:, None]  # (g1, 1)
+        return np.maximum(np.mean(y**2) - 2.0 * a * cross + a * a * power, 0.0)  # (g1, g0)
 
     def sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         w = params[..., 0:1]  # (1,) or (m, 1)

@@ -1,0 +1,242 @@
+"""Sweep a grid of settings: how every (learning rate, batch size, momentum, seed) run ends.
+
+Each cell of the grid is exactly the run ``gd.fit`` would make with those settings: the same
+row orders from ``np.random.default_rng(seed)``, the same divergence threshold, the same clamp
+of the batch size to the training rows, the same rule for a run that ends above the threshold.
+Only each run's end is kept. With numba every run executes in compiled code, on all cores, with
+no Python per run; without it, the sweep loops over ``gd.fit`` (slow, same numbers).
+
+``stability_bound`` gives the learning rate above which full-batch gradient descent on linear
+regression must diverge: the line to draw on a sweep's learning-rate axis.
+
+Example:
+    >>> import gd
+    >>> data = gd.datasets.linear(n=100, seed=0)
+    >>> result = sweep(gd.models.LinearRegression(), data.x, data.y,
+    ...                learning_rates=[0.01, 0.1, 10.0], batch_sizes=[1, 100], epochs=5)
+    >>> result
+    Sweep(3 learning rates × 2 batch sizes × 1 momentum × 1 seed, 2 of 6 runs diverged)
+    >>> result.diverged[:, :, 0, 0]                  # rows: learning rates; columns: batch sizes
+    array([[False, False],
+           [False, False],
+           [ True,  True]])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gd.fit import (
+    _check_data,
+    _check_init,
+    _check_int,
+    _kernels,
+    divergence_threshold,
+    fit,
+    row_orders,
+)
+from gd.models import LinearStats, Model
+from gd.optim import SGD, Convention, _check_number
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """How each run of a grid ended: one cell per run, indexed [rate, batch, momentum, seed].
+
+    ``final_loss``, ``diverged`` and ``updates`` have shape (L, B, M, S).
+
+    Attributes:
+        learning_rates: (L,) base learning rates.
+        batch_sizes: (B,) batch sizes as requested (a run clamps them to the training rows).
+        momentums: (M,) momentum values.
+        seeds: (S,) seeds of the row orders.
+        final_loss: full training loss at each run's last point (``gd.fit(...).loss[-1]``).
+        diverged: True where the run blew up (``run.diverged_at is not None``).
+        updates: updates each run applied (``run.updates``).
+    """
+
+    learning_rates: np.ndarray
+    batch_sizes: np.ndarray
+    momentums: np.ndarray
+    seeds: np.ndarray
+    final_loss: np.ndarray
+    diverged: np.ndarray
+    updates: np.ndarray
+
+    def __repr__(self) -> str:
+        axes = (
+            (self.learning_rates, "learning rate"),
+            (self.batch_sizes, "batch size"),
+            (self.momentums, "momentum"),
+            (self.seeds, "seed"),
+        )
+        sizes = " × ".join(f"{v.size} {name}{'s' if v.size > 1 else ''}" for v, name in axes)
+        return f"Sweep({sizes}, {int(self.diverged.sum())} of {self.diverged.size} runs diverged)"
+
+
+def sweep(
+    model: Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    learning_rates: Sequence[float] | np.ndarray,
+    batch_sizes: Sequence[int] | np.ndarray,
+    momentums: Sequence[float] | np.ndarray = (0.0,),
+    seeds: Sequence[int] | np.ndarray = (0,),
+    epochs: int,
+    decay: float = 0.0,
+    nesterov: bool = False,
+    convention: Convention = "keras",
+    shuffle: bool = True,
+    init: np.ndarray | None = None,
+) -> Sweep:
+    """Train once for every combination of the grid, keeping how each run ended.
+
+    Cell ``[i, j, k, s]`` equals ``gd.fit(model, x, y, gd.SGD(learning_rates[i],
+    momentum=momentums[k], nesterov=nesterov, decay=decay, convention=convention),
+    batch_size=batch_sizes[j], epochs=epochs, shuffle=shuffle, seed=seeds[s], init=init)``.
+
+    Args:
+        model: a ``gd.models`` model.
+        x: inputs, (n,) or (n, k).
+        y: targets, (n,).
+        learning_rates: base rates to try, each a finite number >= 0.
+        batch_sizes: batch sizes to try, each an integer >= 1 (larger than n means full batch).
+        momentums: momentum values to try, each in [0, 1].
+        seeds: seeds of the row orders, each an integer >= 0; more seeds show the spread.
+        epochs: passes over the rows, the same for every run.
+        decay, nesterov, convention: as in ``gd.SGD``, shared by every run.
+        shuffle: draw a new row order every epoch.
+        init: starting parameters (P,); None means ``model.init_params``.
+
+    Returns:
+        A frozen ``Sweep``.
+    """
+    x, y = _check_data(x, y)
+    model.check_features(x.shape[1])
+    learning_rates = _grid("learning_rates", learning_rates, _check_rate, np.float64)
+    batch_sizes = _grid("batch_sizes", batch_sizes, _check_int, np.int64)
+    momentums = _grid("momentums", momentums, _check_momentum, np.float64)
+    seeds = _grid("seeds", seeds, _check_seed, np.int64)
+    epochs = _check_int("epochs", epochs)
+    if not isinstance(shuffle, bool | np.bool_):
+        raise ValueError(f"The 'shuffle' parameter must be a bool. Got {shuffle!r} instead.")
+    optimizer = {"decay": decay, "nesterov": nesterov, "convention": convention}
+    for momentum in momentums:  # checks decay, nesterov, convention, and nesterov with μ = 0
+        SGD(learning_rates[0], momentum=momentum, **optimizer)
+    init = _check_init(model, init, x.shape[1])
+    axes = (learning_rates, batch_sizes, momentums, seeds)
+    if _kernels is None:
+        return _sweep_with_fit(model, x, y, axes, epochs, shuffle, init, optimizer)
+
+    n_train = y.size
+    clamped = np.minimum(batch_sizes, n_train)  # as fit: a batch never exceeds the rows
+    orders = np.stack([row_orders(n_train, epochs, shuffle, seed) for seed in seeds])
+    with np.errstate(all="ignore"):  # divergence is data: no warning leaves the sweep
+        threshold = divergence_threshold(model, init, x, y)
+        ends = _kernels.sweep(
+            model, x, y, orders, clamped, learning_rates, momentums, decay, nesterov, convention,
+            init, threshold,
+        )  # fmt: skip
+        final_loss = model.losses(ends.params.reshape(-1, init.size), x, y)
+    final_loss = final_loss.reshape(ends.diverged_at.shape)  # (L, B, M, S)
+    blew_up = ends.diverged_at >= 0
+    planned = epochs * -(-n_train // clamped)  # (B,) updates of a run that never blows up
+    return Sweep(
+        *axes,
+        final_loss=final_loss,
+        diverged=blew_up | ~(final_loss <= threshold),  # fit's rule for the last point
+        updates=np.where(blew_up, ends.diverged_at, planned[None, :, None, None]),
+    )
+
+
+def stability_bound(x: np.ndarray, y: np.ndarray, momentum: float = 0.0) -> float:
+    """The learning rate above which full-batch GD on linear regression diverges.
+
+    Math: the mean squared error of linear regression is a quadratic with the constant Hessian
+    ``H = (2/n)·x̃ᵀx̃`` (x̃ = [x, 1]). Full-batch gradient descent maps the error θ − θ* to
+    ``(I − ηH)(θ − θ*)``, so along the eigenvector of H's largest eigenvalue λmax the error is
+    multiplied by ``1 − ηλmax`` at each step: it shrinks iff ``η < 2/λmax``. With heavy-ball
+    momentum μ (Polyak, 1964; Keras and PyTorch take the same steps at a constant rate), each
+    eigen-direction follows ``e_{t+1} = (1 + μ − ηλ)·e_t − μ·e_{t−1}``; both roots of
+    ``z² − (1 + μ − ηλ)·z + μ`` lie inside the unit circle iff ``0 < ηλ < 2(1 + μ)`` (Jury's
+    test, for 0 ≤ μ < 1). So the bound is ``2(1 + μ)/λmax``, which is ``2/λmax`` without
+    momentum.
+
+    It holds for a constant rate (``decay = 0``) and ``nesterov=False``. Small batches can blow
+    up well below it, because one batch's curvature can exceed λmax; and just above it the loss
+    grows slowly, so a short run may end before crossing ``gd.fit``'s divergence threshold.
+
+    Args:
+        x: inputs, (n,) or (n, k).
+        y: targets, (n,); the bound does not depend on them.
+        momentum: μ in [0, 1].
+
+    Returns:
+        ``2(1 + μ)/λmax`` with λmax from ``LinearStats.hessian_max_eigenvalue``.
+
+    Example:
+        >>> x = [1.0, -1.0, 1.0, -1.0]                 # x̃ᵀx̃/n = I, so H = 2I and λmax = 2
+        >>> stability_bound(x, [0.0, 0.0, 0.0, 0.0]), stability_bound(x, [0.0] * 4, momentum=0.5)
+        (1.0, 1.5)
+    """
+    x, y = _check_data(x, y)
+    momentum = _check_number("momentum", momentum, 0.0, 1.0, "in [0, 1]")
+    return 2.0 * (1.0 + momentum) / LinearStats.from_data(x, y).hessian_max_eigenvalue
+
+
+def _grid(
+    name: str, values: object, check: Callable[[str, object], object], dtype: type
+) -> np.ndarray:
+    """One axis of the grid as a 1-D array, each value checked as the single setting would be."""
+    array = np.asarray(values)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            f"The '{name}' parameter must be a non-empty 1-D sequence. Got {values!r} instead."
+        )
+    return np.array([check(name, value) for value in array.tolist()], dtype=dtype)
+
+
+def _check_rate(name: str, value: float) -> float:
+    return _check_number(name, value, 0.0, math.inf, "a finite number >= 0")
+
+
+def _check_momentum(name: str, value: float) -> float:
+    return _check_number(name, value, 0.0, 1.0, "in [0, 1]")
+
+
+def _check_seed(name: str, value: int) -> int:
+    return _check_int(name, value, low=0)
+
+
+def _sweep_with_fit(
+    model: Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    axes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    epochs: int,
+    shuffle: bool,
+    init: np.ndarray,
+    optimizer: dict[str, object],
+) -> Sweep:
+    """The same grid as one ``gd.fit`` per cell on the NumPy engine: the path without numba."""
+    learning_rates, batch_sizes, momentums, seeds = axes
+    shape = tuple(axis.size for axis in axes)
+    final_loss = np.empty(shape)
+    diverged = np.empty(shape, dtype=bool)
+    updates = np.empty(shape, dtype=np.int64)
+    for cell in np.ndindex(shape):
+        rate, size, momentum, seed = cell
+        run = fit(
+            model, x, y, SGD(learning_rates[rate], momentum=momentums[momentum], **optimizer),
+            batch_size=int(batch_sizes[size]), epochs=epochs, shuffle=shuffle,
+            seed=int(seeds[seed]), init=init, engine="numpy",
+        )  # fmt: skip
+        final_loss[cell] = run.loss[-1]
+        diverged[cell] = run.diverged_at is not None
+        updates[cell] = run.updates
+    return Sweep(*axes, final_loss=final_loss, diverged=diverged, updates=updates)

@@ -1,0 +1,100 @@
+"""The numba engine against the NumPy reference: every field of every Run, to 1e-12."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gd
+from gd.models import LinearRegression, LogisticRegression, TanhNeuron
+
+_kernels = pytest.importorskip("gd._kernels")
+
+MODELS = [LinearRegression(), LogisticRegression(), TanhNeuron()]
+
+
+def make_data(model, n, n_features, seed):
+    """Rows a lesson might use: standard-normal inputs, targets the model can (nearly) fit."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, n_features))
+    if isinstance(model, LogisticRegression):
+        return x, (rng.random(n) < 0.5).astype(float)
+    if isinstance(model, TanhNeuron):
+        return x, 1.5 * np.tanh(2.0 * x[:, 0]) + 0.3 * rng.normal(size=n)
+    return x, x @ rng.normal(size=n_features) + 1.0 + 0.5 * rng.normal(size=n)
+
+
+@st.composite
+def configurations(draw):
+    model = draw(st.sampled_from(MODELS))
+    n = draw(st.integers(1, 40))
+    n_features = 1 if isinstance(model, TanhNeuron) else draw(st.integers(1, 3))
+    x, y = make_data(model, n, n_features, draw(st.integers(0, 2**32 - 1)))
+    momentum = draw(st.sampled_from([0.0, 0.5, 0.9]) | st.floats(0.0, 1.0))
+    # A rate far past the stable range blows up within a few updates; rates in between can be
+    # chaotic, where one rounding difference grows without bound, so they are not drawn.
+    learning_rate = draw(st.floats(1e-3, 0.3) | st.just(1e4))
+    opt = gd.SGD(
+        learning_rate,
+        momentum=momentum,
+        nesterov=momentum > 0 and draw(st.booleans()),
+        decay=draw(st.sampled_from([0.0, 0.01, 0.5])),
+        convention=draw(st.sampled_from(["keras", "pytorch"])),
+    )
+    fit_kwargs = {
+        "batch_size": draw(st.integers(1, n + 3)),  # includes 1, n ∤ B, and B > n (clamped)
+        "epochs": draw(st.integers(1, 4)),
+        "shuffle": draw(st.booleans()),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+        "validation_split": draw(st.sampled_from([0.0, 0.25])) if n >= 2 else 0.0,
+        "init": draw(st.none() | st.just(np.random.default_rng(n).normal(size=n_features + 1))),
+    }
+    return model, x, y, opt, fit_kwargs
+
+
+def assert_close(fast, reference, name):
+    """Sums run in another order, so values differ by rounding relative to the array's scale."""
+    finite = np.abs(reference[np.isfinite(reference)])
+    scale = max(1.0, finite.max()) if finite.size else 1.0
+    np.testing.assert_allclose(fast, reference, rtol=1e-12, atol=1e-12 * scale, err_msg=name)
+
+
+@given(configurations())
+@settings(max_examples=250, deadline=None)
+def test_numba_engine_matches_the_numpy_reference(configuration):
+    model, x, y, opt, fit_kwargs = configuration
+    fast = gd.fit(model, x, y, opt, engine="numba", **fit_kwargs)
+    reference = gd.fit(model, x, y, opt, engine="numpy", **fit_kwargs)
+    for field in dataclasses.fields(gd.Run):
+        fast_value, reference_value = getattr(fast, field.name), getattr(reference, field.name)
+        if isinstance(reference_value, np.ndarray) and reference_value.dtype.kind == "f":
+            assert fast_value.shape == reference_value.shape, field.name
+            assert_close(fast_value, reference_value, field.name)
+        elif isinstance(reference_value, np.ndarray):  # order, loss_steps: integers
+            np.testing.assert_array_equal(fast_value, reference_value, err_msg=field.name)
+        else:  # diverged_at, updates_per_epoch, batch_size, ..., and val_loss when None
+            assert fast_value == reference_value, field.name
+
+
+@pytest.mark.parametrize("model", MODELS, ids=repr)
+@pytest.mark.parametrize("convention", ["keras", "pytorch"])
+def test_a_huge_learning_rate_stops_at_the_same_update_in_both_engines(model, convention):
+    x, y = make_data(model, 20, 1, seed=4)
+    opt = gd.SGD(1e4, momentum=0.9, convention=convention)
+    runs = [gd.fit(model, x, y, opt, batch_size=4, epochs=3, engine=e) for e in ("numba", "numpy")]
+    # Logistic regression's gradient is bounded, so its loss grows only linearly: no blow-up.
+    expected = None if isinstance(model, LogisticRegression) else 1
+    assert runs[0].diverged_at == runs[1].diverged_at == expected
+    assert runs[0].updates == runs[1].updates
+    assert_close(runs[0].params, runs[1].params, "params")
+
+
+def test_warm_up_compiles_one_signature_for_read_only_and_writable_data():
+    _kernels.warm_up()
+    data = gd.datasets.linear(n=50, seed=1)  # read-only arrays
+    assert not data.x.flags.writeable
+    for x, y in [(data.x, data.y), (data.x.copy(), data.y.copy())]:
+        gd.fit(LinearRegression(), x, y, gd.SGD(0.1), batch_size=8, epochs=2, engine="numba")
+    assert len(_kernels._train.signatures) == 1  # no compile outside warm_up
