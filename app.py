@@ -1,4 +1,11 @@
-"""The frame: page config and navigation. Each lesson is a short script in pages/."""
+"""The frame: page config and navigation. Each lesson is a short script in lessons/.
+
+The lessons live in ``lessons/``, not ``pages/``: with a folder named ``pages`` next to the
+entry point, Streamlit 1.67 starts in its old automatic multipage mode, and until some session
+has run this file, a deep link such as ``/maps`` runs the lesson alone, without this frame
+(``PagesManager.uses_pages_directory``; reported in streamlit/streamlit#10276). A class opening
+the teacher's link right after the server starts would see exactly that.
+"""
 
 import streamlit as st
 
@@ -9,10 +16,14 @@ st.set_page_config(
 )
 
 PAGES = [
-    st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
-    st.Page("pages/keras_to_here.py", title="From Keras to here", icon=":material/code:",
+    st.Page("lessons/playground.py", title="Playground", icon=":material/tune:", default=True),
+    st.Page("lessons/batch_sizes.py", title="Batch, mini-batch, stochastic",
+            icon=":material/stacks:", url_path="batch_sizes"),
+    st.Page("lessons/inside_a_batch.py", title="Inside one mini-batch", icon=":material/grain:",
+            url_path="inside_a_batch"),
+    st.Page("lessons/keras_to_here.py", title="From Keras to here", icon=":material/code:",
             url_path="keras_to_here"),
-    st.Page("pages/maps.py", title="Hyperparameter maps", icon=":material/grid_on:",
+    st.Page("lessons/maps.py", title="Hyperparameter maps", icon=":material/grid_on:",
             url_path="maps"),
 ]  # fmt: skip
 

@@ -4,7 +4,7 @@ and the six places where their numbers part ways."""
 import streamlit as st
 
 from ui import cache, codegen, controls, gotchas
-from ui.upload import csv_error, csv_uploader
+from ui.sidebar import lesson_sidebar
 
 st.title("From Keras to here")
 st.markdown(
@@ -12,16 +12,7 @@ st.markdown(
     "Below are complete scripts for the settings on the left, then six gotchas, each drawn "
     "from this run."
 )
-controls.link_notices()
-settings = controls.sidebar({"Data": controls.DATA_KEYS[:2]})
-if settings.source == "csv":
-    csv_uploader()
-else:
-    controls.sidebar({"": controls.DATA_KEYS[2:]})
-settings = controls.sidebar(
-    {"Training: fit(…)": controls.TRAINING_KEYS, "Start and convention": controls.START_KEYS}
-)
-csv_error()
+settings = lesson_sidebar()
 
 cache.warm_up()
 try:

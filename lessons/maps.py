@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from ui import controls, maps
+from ui import maps
 from ui.cache import uploaded_csv, warm_up
-from ui.upload import csv_error, csv_uploader
+from ui.sidebar import lesson_sidebar
 
 st.title("Hyperparameter maps")
 st.markdown(
@@ -12,26 +12,13 @@ st.markdown(
     "One run shows one path; a map shows the territory. Every cell below is a whole training "
     "run with the settings on the left, coloured by its final training loss."
 )
-controls.link_notices()
-settings = controls.sidebar({"Data": controls.DATA_KEYS[:2]})
-if settings.source == "csv":
-    csv_uploader()
-else:
-    controls.sidebar({"": controls.DATA_KEYS[2:]})
-settings = controls.sidebar(
-    {
-        "Training: fit(…)": ("validation_split", "batch_size", "momentum", "nesterov", "decay",
-                             "epochs", "shuffle", "seed"),
-        "Start and convention": controls.START_KEYS,
-    }
-)  # fmt: skip
+settings = lesson_sidebar(omit=("learning_rate",))
 st.sidebar.subheader("Map")
 seeds = st.sidebar.select_slider(
     "Seeds per cell", [1, 2, 3, 5], value=3, key="map_seeds",
     help="Each cell is run with this many shuffling seeds (from the shuffle seed up); the map "
     "shows the median final loss, and a cell counts as diverged if any seed diverged.",
 )  # fmt: skip
-csv_error()
 
 warm_up()
 csv = uploaded_csv(settings)

@@ -8,7 +8,7 @@ import streamlit as st
 from gd.fit import train_loop
 from ui import cache, charts, controls, explain
 from ui.presets import PRESETS
-from ui.upload import csv_error, csv_uploader
+from ui.sidebar import lesson_sidebar
 
 CUSTOM = "Your own settings"
 
@@ -25,20 +25,11 @@ st.markdown(
     "mini-batch of `batch_size` rows and takes one step. Move any control on the left; "
     "every chart below is recomputed, Keras-exact."
 )
-controls.link_notices()
 st.sidebar.selectbox(
     "Preset", [CUSTOM, *PRESETS], key="preset", on_change=apply_preset,
     help="Named scenarios. Each sets the controls and states its lesson.",
 )  # fmt: skip
-settings = controls.sidebar({"Data": controls.DATA_KEYS[:2]})
-if settings.source == "csv":
-    csv_uploader()
-else:
-    controls.sidebar({"": controls.DATA_KEYS[2:]})
-settings = controls.sidebar(
-    {"Training: fit(…)": controls.TRAINING_KEYS, "Start and convention": controls.START_KEYS}
-)
-csv_error()
+settings = lesson_sidebar()
 preset = PRESETS.get(st.session_state.get("preset"))
 if preset is not None and preset.settings() == settings:
     st.info(f"**{preset.name}.** {preset.lesson}", icon="💡")

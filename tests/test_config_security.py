@@ -5,7 +5,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [p for d in ("gd", "ui", "pages") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"]
+SOURCES = [p for d in ("gd", "ui", "lessons") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"]
 
 
 def config():

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import TIMEOUT, chart_specs
 
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "keras_to_here.py"
+PAGE = Path(__file__).resolve().parents[1] / "lessons" / "keras_to_here.py"
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@
 Playground with exactly its settings."""
 
 import numpy as np
+from streamlit.navigation.page import calc_hash
 
 from tests.conftest import chart_specs
 from ui import maps
 from ui.controls import read_link
 
-PAGE = "pages/maps.py"
+PAGE = "lessons/maps.py"
 
 
 def test_renders_two_heatmaps_with_the_bound_and_the_scaling_rule(app):
@@ -35,7 +36,7 @@ def test_the_link_to_the_playground_carries_the_cell(app):
     at = app(PAGE, n="100", epochs="5", momentum="0.5")
     link = at.get("page_link")[0].proto
     query = dict(pair.split("=") for pair in link.query_string.split("&"))
-    assert "playground" in link.page
+    assert link.page_script_hash == calc_hash("playground")  # st.Page's id: its url path
     cell = at.selectbox(key="map_cell_batch").value
     rate, column = maps.MAP_RATES[cell[0]], maps.batch_sizes_for(100)[cell[1]]
     values, notices = read_link(query)

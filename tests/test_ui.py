@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import gd
+from gd.sweep import stability_bound
 from ui import charts, explain
 from ui.controls import Settings, read_link
 from ui.presets import PRESETS
@@ -150,12 +151,12 @@ def test_divergence_advice_uses_the_hessian_bound():
     data = gd.datasets.linear(n=200, seed=0)
     settings = Settings(learning_rate=2.0, momentum=0.0)
     run = run_for(settings)
-    bound = explain.stable_rate(data.x, data.y, 0.0)
+    bound = stability_bound(data.x, data.y, 0.0)
     text = explain.divergence_advice(settings, data, run)
     assert f"below {bound:.3g}" in text
     assert 0.7 < bound < 1.3  # x ~ N(0, 1): λmax ≈ 2, so 2/λmax ≈ 1
     assert "Try a learning rate of 0.3." in text  # largest preset rate under 0.997 / 2
-    assert explain.stable_rate(data.x, data.y, 0.9) == pytest.approx(1.9 * bound)
+    assert stability_bound(data.x, data.y, 0.9) == pytest.approx(1.9 * bound)
 
 
 def test_update_rule_latex_carries_the_numbers_and_the_convention():

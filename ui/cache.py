@@ -135,7 +135,7 @@ def surface(
         low = np.minimum(start_point, minimum)
         high = np.maximum(start_point, minimum)
         pad = np.maximum(0.35 * (high - low), 1.0)
-        size = 121 if model.cheap_losses else 61
+        size = 81 if model.cheap_losses else 61  # the SVG contour redraw grows with the grid
         axis0 = np.linspace(low[0] - pad[0], high[0] + pad[0], size)
         axis1 = np.linspace(low[1] - pad[1], high[1] + pad[1], size)
         loss = model.loss_grid(x, y, axis0, axis1)

@@ -41,8 +41,8 @@ def thin(count: int, keep_every: int, max_points: int = MAX_POINTS) -> np.ndarra
     the last and every multiple of ``keep_every`` (the epoch boundaries).
 
     Example:
-        >>> thin(10, keep_every=4, max_points=3).tolist()
-        [0, 4, 5, 8, 9]
+        >>> thin(12, keep_every=5, max_points=4).tolist()  # stride 3, boundaries 0, 5, 10
+        [0, 3, 5, 6, 9, 10, 11]
     """
     if count <= max_points:
         return np.arange(count)
@@ -157,7 +157,7 @@ def contour_figure(
     )  # fmt: skip
     fig.update_xaxes(title_text=names[0], range=[axis0[0], axis0[-1]])
     fig.update_yaxes(title_text=names[1], range=[axis1[0], axis1[-1]])
-    return _layout(fig, title)
+    return layout(fig, title)
 
 
 def loss_figure(run: gd.Run, x_axis: str = "updates", log_y: bool = True) -> go.Figure:
@@ -205,7 +205,7 @@ def loss_figure(run: gd.Run, x_axis: str = "updates", log_y: bool = True) -> go.
     if log_y:  # label whole decades as powers of ten, with minor grid lines between them
         fig.update_yaxes(type="log", dtick=1, exponentformat="power", minor={"showgrid": True})
     fig.update_yaxes(title_text="loss")
-    return _layout(fig, "Loss curves")
+    return layout(fig, "Loss curves")
 
 
 def learning_rate_figure(run: gd.Run) -> go.Figure:
@@ -218,12 +218,12 @@ def learning_rate_figure(run: gd.Run) -> go.Figure:
             hovertemplate="update %{x}<br>lr %{y:.4g}<extra></extra>",
         )
     )  # fmt: skip
-    for epoch in range(1, min(run.epochs, 30)):
-        if epoch * run.updates_per_epoch < run.updates:
-            fig.add_vline(epoch * run.updates_per_epoch, line={"color": "#DDD", "width": 1})
-    fig.update_xaxes(title_text="update t (grey lines: epoch boundaries)")
+    every = run.updates_per_epoch * -(-run.epochs // 10)  # at most about 10 labelled ticks
+    fig.update_xaxes(
+        title_text="update t (ticks and grid lines at epoch boundaries)", tick0=0, dtick=every
+    )
     fig.update_yaxes(title_text="learning rate", rangemode="tozero")
-    return _layout(fig, "Learning-rate schedule", legend=False)
+    return layout(fig, "Learning-rate schedule", legend=False)
 
 
 def data_figure(
@@ -233,8 +233,10 @@ def data_figure(
     n_train: int,
     params: np.ndarray,
     highlight: np.ndarray | None = None,
+    when: str = "at the final parameters",
 ) -> go.Figure:
-    """The samples, the model's fit at ``params``, and optionally one batch highlighted."""
+    """The samples, the model's fit at ``params`` (labelled "fit ``when``"), and optionally one
+    batch highlighted."""
     shown = thin(x.size, x.size + 1, max_points=2000)
     fig = go.Figure()
     train = shown[shown < n_train]
@@ -262,11 +264,7 @@ def data_figure(
     grid = np.linspace(x.min(), x.max(), 200)
     with np.errstate(all="ignore"):
         fitted = model.predict(params, grid[:, None])
-    label = (
-        "P(y = 1) at the final parameters"
-        if model.name.startswith("logistic")
-        else ("fit at the final parameters")
-    )
+    label = f"P(y = 1) {when}" if model.name.startswith("logistic") else f"fit {when}"
     if np.all(np.isfinite(fitted)):
         fig.add_trace(
             go.Scatter(x=grid, y=fitted, mode="lines", name=label,
@@ -274,17 +272,18 @@ def data_figure(
         )  # fmt: skip
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    return _layout(fig, "Data and the model's fit")
+    return layout(fig, "Data and the model's fit")
 
 
-def _layout(fig: go.Figure, title: str, legend: bool = True) -> go.Figure:
+def layout(fig: go.Figure, title: str, legend: bool = True) -> go.Figure:
+    """The shared look: a title, the legend in a row between title and plot (clear of the
+    axis titles), and fixed margins so that figures line up side by side."""
     fig.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 16}},
-        height=420,
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
-        template="plotly_white",
+        title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top", "font": {"size": 16}},
+        height=460,
+        margin={"l": 60, "r": 20, "t": 95, "b": 50},
         showlegend=legend,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "font": {"size": 11}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}},
         hoverlabel={"namelength": -1},
     )
     return fig

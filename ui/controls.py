@@ -257,7 +257,7 @@ def read_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         >>> values["batch_size"], values["momentum"], values["epochs"]
         (37, 0.0, 20)
         >>> notices[0]
-        "momentum=1.5 is out of range, so the default 0.0 is used."
+        'momentum=1.5 is out of range, so the default 0.0 is used.'
     """
     values = dataclasses.asdict(DEFAULTS)
     notices = []

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 import gd
-from gd.models import LinearStats
+from gd.sweep import stability_bound
 from ui.controls import LEARNING_RATES, Settings
 
 CONVERGED_FRACTION = 0.01  # "converged": within 1% of the way from the start loss to the minimum
@@ -46,11 +46,6 @@ def status(run: gd.Run, min_loss: float) -> tuple[str, str]:
     )
 
 
-def stable_rate(x: np.ndarray, y: np.ndarray, momentum: float) -> float:
-    """Full-batch stability bound for linear regression: 2(1 + μ) / λmax of the Hessian."""
-    return 2.0 * (1.0 + momentum) / LinearStats.from_data(x[:, None], y).hessian_max_eigenvalue
-
-
 def divergence_advice(settings: Settings, data: gd.Dataset, run: gd.Run) -> str:
     """Why the run blew up, and a learning rate to try instead."""
     s = settings
@@ -60,7 +55,7 @@ def divergence_advice(settings: Settings, data: gd.Dataset, run: gd.Run) -> str:
             f"Each step overshot by more than the last, until the loss exploded at update "
             f"{run.diverged_at}. Try a learning rate of {safer:g} or lower."
         )
-    bound = stable_rate(data.x[: run.n_train], data.y[: run.n_train], s.momentum)
+    bound = stability_bound(data.x[: run.n_train], data.y[: run.n_train], s.momentum)
     safer = _preset_rate_below(0.5 * bound)
     momentum_note = (
         f" With momentum μ = {s.momentum:g} the bound is 2(1 + μ)/λmax instead of 2/λmax."

@@ -47,7 +47,7 @@ def convention_runs(settings: Settings) -> ConventionRuns:
 
 def _style(fig: go.Figure, title: str, legend: bool = True) -> go.Figure:
     """The Playground's figure layout (title, size, white template, legend below)."""
-    return charts._layout(fig, title, legend)
+    return charts.layout(fig, title, legend)
 
 
 def _epoch_starts(n_train: int, batch_size: int, epochs: int) -> np.ndarray:

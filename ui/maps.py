@@ -174,7 +174,7 @@ def heatmap(result: Map, axis: str, bound: float | None, title: str) -> go.Figur
         title_text="learning rate", tickvals=decades, ticktext=[f"{10**d:g}" for d in decades],
         range=[y[0] - 0.1, y[-1] + 0.1],
     )  # fmt: skip
-    return charts._layout(fig, title)
+    return charts.layout(fig, title)
 
 
 def describe(result: Map, settings: Settings, bound: float | None) -> str:
@@ -224,6 +224,6 @@ def cell_picker(result: Map, axis: str, settings: Settings, key: str) -> None:
     value = result.columns[cell[1]].item()
     chosen = cell_settings(settings, result.rates[cell[0]], value, axis)
     st.page_link(
-        "pages/playground.py", label="Open this run in the Playground",
+        "lessons/playground.py", label="Open this run in the Playground",
         icon=":material/open_in_new:", query_params=chosen.url(),
     )  # fmt: skip

@@ -1,0 +1,134 @@
+"""Batch, mini-batch, stochastic: the same data, start and seed at three batch sizes."""
+
+import streamlit as st
+
+from ui import cache, compare, explain
+from ui import compare_charts as figures
+from ui.sidebar import lesson_sidebar
+
+MINI_BATCH = "mini_batch_size"
+SEEDS = "seeds"
+
+st.title("Batch, mini-batch, stochastic")
+st.markdown(
+    "**Which is better: one sample per step, a mini-batch, or the whole data set?** Three runs "
+    "on the same data, from the same start, with the same shuffling seed; only `batch_size` "
+    "differs. Whether one wins depends on what you count."
+)
+settings = lesson_sidebar(omit=("batch_size",))
+
+st.sidebar.subheader("This page")
+options = compare.mini_batch_sizes(settings.n_train)
+mini_batch = None
+if options:
+    if st.session_state.get(MINI_BATCH) not in options:
+        st.session_state[MINI_BATCH] = compare.default_mini_batch(options)
+    mini_batch = st.sidebar.select_slider(
+        "Mini-batch size", options, key=MINI_BATCH,
+        help="The middle run's batch_size: powers of two below the training rows.",
+    )  # fmt: skip
+else:
+    st.sidebar.info("Too few training rows for a mini-batch between 1 and full batch.")
+st.session_state.setdefault(SEEDS, compare.DEFAULT_SEEDS)
+seeds = st.sidebar.number_input(
+    "Seeds per batch size", min_value=1, max_value=compare.MAX_SEEDS, key=SEEDS,
+    help="Shuffling seeds seed, seed + 1, …: each batch size gets the same row orders.",
+)  # fmt: skip
+
+cache.warm_up()
+try:
+    surface = cache.surface_for(settings)
+    result = compare.compare_for(settings, mini_batch, seeds)
+except ValueError as error:  # gd's messages say what to change
+    st.error(str(error))
+    st.stop()
+
+data = cache.data_for(settings)
+for timed in result.runs:
+    if timed.run.diverged_at is not None:
+        st.warning(
+            f"**{compare.label(timed.run.batch_size, timed.run.n_train)} diverged at update "
+            f"{timed.run.diverged_at:,}.** {explain.divergence_advice(settings, data, timed.run)} "
+            "Its path and curve stop at the blow-up; the other runs are unaffected.",
+            icon="💥",
+        )
+
+left, right = st.columns(2)
+left.plotly_chart(
+    figures.contour_with_ends(
+        surface.axis0, surface.axis1, surface.loss, surface.minimum, surface.names,
+        result.paths, result.bands,
+    ),
+    key="chart_contour",
+)  # fmt: skip
+left.caption(
+    f"Lines: the three runs with shuffle seed {settings.seed}, one segment per update; open "
+    f"circles mark epoch ends. Dots: where each of the {seeds} seeds ended. Black: the "
+    "common start; star: the minimum of the training loss."
+)
+x_axis = right.segmented_control(
+    "X axis", list(figures.UNITS), default="updates", key="batch_x_axis",
+    format_func=lambda unit: figures.UNITS[unit].split(" (")[0].capitalize(),
+    help="Count optimizer steps, passes over the data, rows read, or measured time.",
+)  # fmt: skip
+unit = x_axis or "updates"
+log_y = right.toggle("Log-scale loss", value=True, key="batch_log_y")
+right.plotly_chart(figures.loss_curves_figure(result.curves, unit, log_y), key="chart_losses")
+right.caption("The loss on all training rows after each update, for the seed-"
+              f"{settings.seed} runs drawn on the left.")  # fmt: skip
+
+
+st.subheader(f"Over {seeds} seeds")
+left, right = st.columns(2)
+left.plotly_chart(figures.band_figure(result.bands, unit, log_y), key="chart_bands")
+left.caption(
+    "Line: the median full training loss over the seeds at each point; shaded: from the 10th "
+    "to the 90th percentile. A wide band means the result depends on the row order."
+)
+right.plotly_chart(
+    figures.contour_with_ends(
+        surface.axis0, surface.axis1, surface.loss, surface.minimum, surface.names, [],
+        result.bands, close_up=True,
+    ),
+    key="chart_ends",
+)  # fmt: skip
+right.caption(
+    "The same end points around the minimum, zoomed to ±15% of the window above. Every seed "
+    "uses the same row orders at every batch size; only how they are cut into batches differs."
+)
+lost = compare.seeds_note(result)
+if lost:
+    st.info(lost)
+
+st.subheader("Who gets there first?")
+st.markdown(
+    compare.winners_sentence(result.bands, result.target_loss, result.start_loss, surface.min_loss)
+)
+st.caption(compare.timing_note(result))
+
+st.subheader("The runs side by side")
+st.dataframe(
+    compare.table(result),
+    hide_index=True,
+    column_config={
+        "batch size": st.column_config.NumberColumn(width="small"),
+        "updates / epoch": st.column_config.NumberColumn(width="small"),
+        "total updates": st.column_config.NumberColumn(width="small"),
+        "time / epoch (ms)": st.column_config.NumberColumn(format="%.3g"),
+        "final loss": st.column_config.NumberColumn(format="%.4g"),
+        "path noise": st.column_config.NumberColumn(format="%.3g"),
+        f"end spread ({seeds} seeds)": st.column_config.NumberColumn(format="%.3g"),
+    },
+)
+st.caption(
+    "**Time / epoch**: the measured median time of the whole `gd.fit` call, divided by the "
+    "epochs it ran. **Final loss**: the loss on all training rows at the last parameters of "
+    f"the seed-{settings.seed} run. **Path noise**: the root-mean-square distance, in "
+    "parameter space, of the points the path visited during its last epoch (the epoch's "
+    "start and the parameters after each of its updates) from their mean; it counts steady "
+    "drift as well as jitter. **End spread**: the root-mean-square distance of the seeds' "
+    "final parameters from their mean."
+)
+
+st.subheader("Takeaway")
+st.markdown(compare.takeaway(result))

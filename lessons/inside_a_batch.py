@@ -1,0 +1,151 @@
+"""Inside one mini-batch: B rows, B gradients, one average, one update. Not B threads."""
+
+import os
+import platform
+
+import streamlit as st
+
+from ui import batch_view, cache, explain
+from ui import batch_view_charts as views
+from ui.sidebar import lesson_sidebar
+
+st.title("Inside one mini-batch")
+st.markdown(
+    "**What happens inside ONE update: is `batch_size` a number of threads?** Pick an update "
+    "of the Playground's run below and look at the rows it used, the gradient of each row, "
+    "and the one step they make together."
+)
+settings = lesson_sidebar()
+
+cache.warm_up()
+try:
+    run = cache.run_for(settings)
+    surface = cache.surface_for(settings)
+except ValueError as error:  # gd's messages say what to change
+    st.error(str(error))
+    st.stop()
+data = cache.data_for(settings)
+model = cache.model_for(settings)
+last = batch_view.last_update(settings)
+
+if run.diverged_at is not None:
+    st.warning(
+        f"**This run diverged at update {run.diverged_at}.** "
+        f"{explain.divergence_advice(settings, data, run)} "
+        "The scrubber stops at the last update with finite parameters before and after it.",
+        icon="💥",
+    )
+if last < 0:
+    st.info(
+        "No update of this run has finite parameters before and after it, so there is nothing "
+        "to take apart. Lower the learning rate in the sidebar."
+    )
+    st.stop()
+
+update = batch_view.scrubber(last)
+inside = batch_view.inside(settings, update)
+st.caption(
+    f"Update {update} of {run.updates} ({views.where_in_run(run, update)}). Arrows are steps "
+    "in parameter units: each gradient is multiplied by −η of this update, so an arrow points "
+    "where that row alone would move the parameters."
+)
+
+metrics = st.columns(4)
+metrics[0].metric(
+    "Rows in the batch (B)", inside.batch_size, border=True,
+    help="batch_size rows, except the last batch of an epoch, which holds what is left.",
+)  # fmt: skip
+metrics[1].metric(
+    "Learning rate η here", f"{inside.learning_rate:.4g}", border=True,
+    help="lr / (1 + decay·t) with t = this update's index.",
+)  # fmt: skip
+metrics[2].metric(
+    "Batch loss (before)", f"{run.batch_loss[update]:.4g}", border=True,
+    help="Mean loss of this batch's rows at the parameters before the step (what Keras logs).",
+)  # fmt: skip
+metrics[3].metric(
+    "Batch vs full-data step", f"{inside.angle_to_full:.1f}°", border=True,
+    help="0° means the batch pointed exactly where all training rows together point.",
+)  # fmt: skip
+
+left, right = st.columns([3, 2])
+left.plotly_chart(
+    views.update_figure(
+        surface.minimum,
+        surface.names,
+        batch_view.zoom(settings, update, last),
+        batch_view.trail(settings, update),
+        inside,
+    ),
+    key="chart_update",
+)
+left.caption(
+    f"Grey: one line per row of the batch (at most {views.MAX_ARROWS} drawn). Red: their "
+    "mean, the batch step. Green dotted: the step all training rows would give. Blue dashed: "
+    "the step actually taken, which adds momentum's velocity when momentum > 0. The window is "
+    "centred on the current parameters and keeps one size for the whole epoch, large enough "
+    "for nearly every row's step in it."
+)
+right.plotly_chart(
+    views.batch_data_figure(model, data.x, data.y, run.n_train, inside), key="chart_batch_data"
+)
+right.markdown(
+    f"**One average, one update.** The {inside.batch_size} highlighted rows each have a "
+    f"gradient, but the optimizer only ever sees their mean: one gradient, one step. The whole "
+    "batch is computed at once, as one matrix product over its rows, not by "
+    f"{inside.batch_size} threads that each update the weights:"
+)
+right.code(views.vectorized_line(model), language="python")
+right.caption(
+    "X_b holds the batch's rows with a column of ones for the bias; w holds the parameters. "
+    "NumPy hands the product to BLAS, which may use several cores for one big product; that "
+    "is how hardware parallelism enters, inside a single update."
+)
+
+st.subheader("Gradient noise: how far one batch's gradient strays")
+curve = batch_view.noise_curve(settings, update)
+if run.batch_size == run.n_train:
+    st.info(
+        f"This run is full batch (B = {run.n_train} rows = all the training rows), so every "
+        "batch gradient equals the full-data gradient: its noise is exactly 0. Lower the "
+        "batch size in the sidebar to see the noise."
+    )
+if curve.finite and curve.sizes.size:
+    left, right = st.columns([3, 2])
+    left.plotly_chart(views.noise_figure(curve), key="chart_noise")
+    right.markdown(
+        "With g the gradient over all N training rows and g_B the mean over a random batch of "
+        "B rows drawn without replacement, sampling theory gives"
+    )
+    right.latex(r"\mathbb{E}\,\lVert g_B - g\rVert^2 = \frac{\sigma^2}{B}\cdot\frac{N-B}{N-1}")
+    right.latex(r"\sigma^2 = \frac{1}{N}\sum_i \lVert g_i - g\rVert^2")
+    right.markdown(
+        f"Here, at the parameters before update {update}: **σ² = {curve.sigma2:.4g}** (the "
+        f"spread of single-row gradients) and N = {curve.n}. The red markers are measured "
+        f"over {curve.draws} random batches per size; at this run's B = {curve.batch_size} the "
+        f"noise is **{curve.measured_at_batch:.4g} measured, {curve.theory_at_batch:.4g} in "
+        "theory**. Four times the rows halves the typical error ‖g_B − g‖, and it reaches 0 "
+        "at B = N, the full batch."
+    )
+elif not curve.finite:
+    st.info(
+        f"The gradients at update {update} overflow, so their noise cannot be measured. "
+        "Pick an earlier update, or lower the learning rate."
+    )
+
+st.subheader("Vectorization, measured live")
+timing = batch_view.epoch_timing(settings)
+left, right = st.columns(2)
+left.plotly_chart(views.timing_figure(timing, run.batch_size), key="chart_timing")
+right.dataframe(views.timing_table(timing), hide_index=True)
+right.caption(
+    f"Measured on this server ({os.cpu_count()} CPUs, processor "
+    f'“{platform.processor() or "not reported"}”) with `gd.fit(engine="numpy")`, one epoch '
+    f"of {run.n_train} rows of the {model.name} model, best of 3. Each update pays a fixed "
+    "Python cost plus a matrix product over its B rows, so larger batches finish an epoch "
+    "sooner but take fewer steps in it. The compiled numba engine removes most of the fixed "
+    "cost, which is why the NumPy reference is timed here. Your numbers will differ."
+)
+
+st.subheader("Takeaway")
+st.markdown(views.takeaway(inside, curve, timing))

@@ -1,0 +1,165 @@
+"""Batch, mini-batch, stochastic: the page in AppTest, its builders and its words."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import TIMEOUT, chart_specs
+from ui import compare, controls
+from ui import compare_charts as figures
+from ui.compare_charts import Axes, Band, Curve
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "lessons" / "batch_sizes.py"
+SMALL = {"n": "50", "epochs": "5", "seeds": "3"}  # small and fast; "seeds" is not a setting
+
+
+@pytest.fixture
+def page():
+    """Open the page on its own (app.py only adds navigation) with query parameters."""
+    st.cache_data.clear()
+
+    def open_page(**query: str) -> AppTest:
+        at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+        for key, value in ({k: v for k, v in SMALL.items() if k != "seeds"} | query).items():
+            at.query_params[key] = value
+        at.session_state["seeds"] = int(SMALL["seeds"])
+        return at.run()
+
+    return open_page
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_page_renders_question_charts_table_and_takeaway(page):
+    at = page()
+    assert_clean(at)
+    assert at.markdown[0].value.startswith("**Which is better")
+    assert len(at.get("plotly_chart")) == 4
+    table = at.dataframe[0].value
+    assert table["batch size"].tolist() == [1, 32, 50]
+    assert table["updates / epoch"].tolist() == [50, 2, 1]  # ceil(50 / 32) = 2
+    assert "measurements" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "value"),
+    [
+        ("select_slider", "mini_batch_size", 8),
+        ("segmented_control", "batch_x_axis", "epochs"),
+        ("number_input", "seeds", 2),
+        ("select_slider", "learning_rate", 0.1),
+    ],
+)
+def test_each_control_changes_the_charts(page, kind, key, value):
+    at = page()
+    before = chart_specs(at)
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert_clean(at)
+    assert chart_specs(at) != before
+
+
+def test_a_diverging_run_is_explained_and_the_others_still_draw(page):
+    at = page(learning_rate="1.0")  # stable for the full batch, not one row at a time
+    assert_clean(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "batch size 1 (stochastic) diverged at update" in warnings
+    assert len(at.get("plotly_chart")) == 4
+    status = at.dataframe[0].value["status"].tolist()
+    assert status[0].startswith("diverged") and status[-1] == "finished"
+
+
+def test_runs_inside_the_app(app):
+    at = app(page="lessons/batch_sizes.py", **{k: v for k, v in SMALL.items() if k != "seeds"})
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 4
+
+
+# ---- builders and words, without Streamlit running ----
+
+
+def axes(updates, samples_per_update: float = 1.0, ms_per_update: float = 1.0) -> Axes:
+    updates = np.asarray(updates, dtype=float)
+    samples = updates * samples_per_update
+    return Axes(updates, samples / 100, samples, updates * ms_per_update)
+
+
+def band(name: str, color: str, x: Axes, median, seeds: int = 4) -> Band:
+    median = np.asarray(median, dtype=float)
+    ends = np.column_stack([np.arange(seeds), np.ones(seeds)]).astype(float)
+    return Band(name, color, 1, 1, x, median * 0.9, median, median * 1.1, ends, seeds)
+
+
+def test_loss_curves_have_one_trace_per_run_and_titled_axes():
+    x = axes(np.arange(5))
+    curves = [
+        Curve(f"run {i}", color, 1, 1, x, np.linspace(5, 1, 5), False)
+        for i, color in enumerate(compare.COLORS.values())
+    ]
+    for unit, title in figures.UNITS.items():
+        fig = figures.loss_curves_figure(curves, unit)
+        assert len(fig.data) == 3
+        assert fig.layout.xaxis.title.text == title
+        assert fig.layout.yaxis.title.text == "full training loss"
+        assert fig.layout.yaxis.type == "log"
+
+
+def test_band_figure_draws_a_filled_band_and_a_median_per_batch_size():
+    bands = [band("a", "#D55E00", axes(range(4)), [4, 3, 2, 1]),
+             band("b", "#E69F00", axes(range(4)), [4, 2, 1, 0.5])]  # fmt: skip
+    fig = figures.band_figure(bands, "samples", log_y=False)
+    assert len(fig.data) == 6  # low edge, filled high edge, median
+    assert [t.fill for t in fig.data].count("tonexty") == 2
+    assert fig.data[1].fillcolor == "rgba(213, 94, 0, 0.2)"
+    assert fig.layout.xaxis.title.text == "samples seen"
+    assert "Median over 4 seeds" in fig.layout.title.text
+
+
+def test_the_seed_cloud_has_one_point_per_seed_per_batch_size():
+    settings = controls.Settings(n=40, epochs=3)
+    ensembles = compare.seed_ensemble(settings, (1, 8, 40), 5, None)
+    assert [e.ends.shape for e in ensembles] == [(5, 2)] * 3
+    # Full batch ignores the row order: every seed ends in the same place, up to rounding.
+    np.testing.assert_allclose(ensembles[2].ends, ensembles[2].ends[:1].repeat(5, axis=0))
+    grid = np.linspace(-3, 3, 7)
+    bands = [band(str(size), "#009E73", axes(range(3)), [3, 2, 1], seeds=5) for size in (1, 8)]
+    fig = figures.contour_with_ends(grid, grid, np.ones((7, 7)), np.zeros(2), ("w", "b"), [],
+                                    bands, close_up=True)  # fmt: skip
+    clouds = [t for t in fig.data if t.name.endswith("end of each seed")]
+    assert [len(t.x) for t in clouds] == [5, 5]
+    assert tuple(fig.layout.xaxis.range) == pytest.approx((-0.9, 0.9))  # ±15% of the window
+
+
+def test_the_winner_depends_on_the_unit():
+    # Batch size 1 reads 1 row per update, full batch 100: full batch needs fewer updates,
+    # batch size 1 fewer samples.
+    stochastic = band("batch size 1", "#D55E00", axes(range(6), 1), [9, 8, 7, 6, 5, 0.5])
+    full = band("full batch", "#CC79A7", axes(range(6), 100), [9, 0.5, 0.4, 0.3, 0.2, 0.1])
+    best = compare.winners([stochastic, full], target=1.0)
+    assert best["updates"] is full and best["samples"] is stochastic
+    sentence = compare.winners_sentence([stochastic, full], 1.0, start=9.0, minimum=0.1)
+    assert "counting updates (optimizer steps), **full batch** (1 updates)" in sentence
+    assert "counting samples seen, **batch size 1** (5 samples)" in sentence
+    assert "Different units crown different winners" in sentence
+
+
+def test_one_winner_everywhere_and_no_winner_are_said_plainly():
+    fast = band("fast", "#D55E00", axes(range(3)), [9, 0.5, 0.1])
+    slow = band("slow", "#CC79A7", axes(range(3)), [9, 5, 2])
+    assert "same batch size wins in every unit" in compare.winners_sentence(
+        [fast, slow], 1.0, 9.0, 0.1
+    )
+    assert "No batch size gets there" in compare.winners_sentence([slow], 1.0, 9.0, 0.1)
+
+
+def test_mini_batch_choices_are_powers_of_two_below_the_training_rows():
+    assert compare.mini_batch_sizes(64) == [2, 4, 8, 16, 32]
+    assert compare.default_mini_batch([2, 4, 8]) == 8
+    assert compare.batch_sizes(50, 32) == (1, 32, 50)
+    assert compare.batch_sizes(2, None) == (1, 2)

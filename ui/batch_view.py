@@ -1,0 +1,167 @@
+"""Cached computations and widgets for "Inside one mini-batch" (figures: ``ui.batch_view_charts``).
+
+Every ``gd`` call goes through ``st.cache_data`` keyed on the frozen ``Settings`` (plus the
+uploaded CSV's bytes), the update or epoch looked at, and nothing else, so scrubbing back to an
+update already seen costs nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from gd import noise
+from ui import cache
+from ui.batch_view_charts import (
+    ZOOM_GRID,
+    NoiseCurve,
+    Zoom,
+    epoch_step_radius,
+    inspectable_updates,
+    merge_timings,
+    noise_sizes,
+    timing_sizes,
+)
+from ui.controls import Settings
+
+UPDATE_KEY = "update"  # the scrubber's widget key
+DRAWS = 500  # random batches per batch size in the noise measurement
+NOISE_SEED = 0
+
+
+def _training_rows(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """The run's training rows as the model sees them: x (n_train, 1), y (n_train,)."""
+    data = cache.data_for(settings)
+    n_train = cache.run_for(settings).n_train
+    return data.x[:n_train, None], data.y[:n_train]
+
+
+def inside(settings: Settings, update: int) -> noise.Inside:
+    """Update ``update`` of this settings' run, taken apart (cheap: one batch's gradients)."""
+    x, y = _training_rows(settings)
+    return noise.inside_update(cache.model_for(settings), cache.run_for(settings), x, y, update)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _radius(settings: Settings, csv: bytes | None, epoch: int, last: int) -> float:
+    x, y = _training_rows(settings)
+    model = cache.model_for(settings)
+    return epoch_step_radius(model, cache.run_for(settings), x, y, epoch, last)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _zoom(settings: Settings, csv: bytes | None, update: int, last: int) -> Zoom:
+    run = cache.run_for(settings)
+    x, y = _training_rows(settings)
+    radius = _radius(settings, csv, update // run.updates_per_epoch, last)
+    centre = run.params[update, :2]
+    axis0 = np.linspace(centre[0] - radius, centre[0] + radius, ZOOM_GRID)
+    axis1 = np.linspace(centre[1] - radius, centre[1] + radius, ZOOM_GRID)
+    with np.errstate(all="ignore"):
+        loss = cache.model_for(settings).loss_grid(x, y, axis0, axis1, base=run.params[update])
+    return Zoom(axis0, axis1, loss)
+
+
+def zoom(settings: Settings, update: int, last: int) -> Zoom:
+    """Loss contours in a window centred on the parameters before ``update``, sized for its
+    epoch (see ``epoch_step_radius``)."""
+    return _zoom(settings, cache.uploaded_csv(settings), update, last)
+
+
+def trail(settings: Settings, update: int) -> np.ndarray:
+    """The parameters from the start of ``update``'s epoch up to just before it, (m, 2)."""
+    run = cache.run_for(settings)
+    first = update - update % run.updates_per_epoch
+    return run.params[first : update + 1, :2]
+
+
+@st.cache_data(max_entries=64, show_spinner="Measuring gradient noise…")
+def _noise(settings: Settings, csv: bytes | None, update: int) -> NoiseCurve:
+    run = cache.run_for(settings)
+    model = cache.model_for(settings)
+    x, y = _training_rows(settings)
+    params = run.params[update]
+    n = run.n_train
+    dense = np.unique(np.geomspace(1, n, 80).astype(np.int64))
+    sizes = noise_sizes(n, run.batch_size)
+    with np.errstate(all="ignore"):  # near a blow-up the gradients may overflow: shown, not raised
+        measured = (
+            noise.minibatch_gradient_variance(model, params, x, y, sizes, DRAWS, NOISE_SEED)
+            if sizes.size
+            else np.zeros(0)
+        )
+        theory = noise.theory_variance(model, params, x, y, dense)
+        sigma2 = noise.per_sample_variance(model, params, x, y)
+        theory_at_batch = noise.theory_variance(model, params, x, y, [run.batch_size])
+    at_batch = np.flatnonzero(sizes == run.batch_size)  # empty for a full-batch run
+    return NoiseCurve(
+        sizes=sizes,
+        measured=measured,
+        dense_sizes=dense[dense < n],
+        theory=theory[dense < n],
+        sigma2=sigma2,
+        n=n,
+        draws=DRAWS,
+        batch_size=run.batch_size,
+        measured_at_batch=float(measured[at_batch[0]]) if at_batch.size else 0.0,
+        theory_at_batch=float(theory_at_batch[0]),
+    )
+
+
+def noise_curve(settings: Settings, update: int) -> NoiseCurve:
+    """Gradient noise against batch size at the parameters before ``update``."""
+    return _noise(settings, cache.uploaded_csv(settings), update)
+
+
+@st.cache_data(max_entries=32, show_spinner="Timing one epoch at several batch sizes…")
+def _timed(model_name: str, n: int, sizes: tuple[int, ...]) -> noise.EpochTiming:
+    data = cache.GENERATORS[model_name](n=n, seed=0)
+    return noise.time_epochs(cache.MODEL_CLASSES[model_name](), data.x, data.y, sizes)
+
+
+def epoch_timing(settings: Settings) -> noise.EpochTiming:
+    """Measured ms per epoch at the standard batch sizes and at the run's own (if different).
+
+    Timing depends only on the model and the number of training rows, so the measurement is
+    shared by every setting with the same two.
+    """
+    run = cache.run_for(settings)
+    sizes = timing_sizes(run.n_train)
+    timing = _timed(settings.model, run.n_train, sizes)
+    if run.batch_size in sizes:
+        return timing
+    return merge_timings(timing, _timed(settings.model, run.n_train, (run.batch_size,)))
+
+
+def last_update(settings: Settings) -> int:
+    """The last update that can be taken apart (finite parameters before and after), or −1."""
+    return inspectable_updates(cache.run_for(settings)) - 1
+
+
+def _shift(delta: int, last: int) -> None:
+    st.session_state[UPDATE_KEY] = min(max(st.session_state[UPDATE_KEY] + delta, 0), last)
+
+
+def scrubber(last: int) -> int:
+    """◀ previous, a slider over updates 0..last, next ▶; returns the update chosen."""
+    if st.session_state.get(UPDATE_KEY, 0) > last:  # a new run with fewer updates
+        st.session_state[UPDATE_KEY] = last
+    st.session_state.setdefault(UPDATE_KEY, 0)
+    chosen = 0
+    if last > 0:
+        chosen = st.slider(
+            "Update (optimizer step) to look inside", 0, last, key=UPDATE_KEY,
+            help="Each update uses one mini-batch: its rows' gradients are averaged into one step.",
+        )  # fmt: skip
+    else:
+        st.caption("This run has a single update to look at: update 0.")
+    previous, following, _ = st.columns([1, 1, 6])
+    previous.button(
+        "◀ previous", key="update_previous", on_click=_shift, args=(-1, last), width="stretch",
+        disabled=chosen <= 0,
+    )  # fmt: skip
+    following.button(
+        "next ▶", key="update_next", on_click=_shift, args=(1, last), width="stretch",
+        disabled=chosen >= last,
+    )  # fmt: skip
+    return chosen

@@ -1,0 +1,345 @@
+"""Pure builders for "Inside one mini-batch": records in, figures, tables and sentences out.
+
+No Streamlit here (the cached helpers live in ``ui.batch_view``), so tests call these directly.
+Steps are drawn in parameter units: each row's arrow is ``−η·gᵢ``, where that row alone would
+move the parameters; the batch's arrow is their mean. Colours are ``ui.charts``'s Okabe-Ito.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+import gd
+from gd.noise import EpochTiming, Inside
+from ui import charts
+
+MAX_ARROWS = 256  # per-sample arrows drawn; more would only grow the payload
+ARROWS_NAME = "each row's own step −η·∇ℓᵢ"
+ZOOM_GRID = 61  # contour points per axis in the zoomed window
+
+
+@dataclass(frozen=True)
+class Zoom:
+    """The loss over a window around one epoch of the trajectory."""
+
+    axis0: np.ndarray  # (g,)
+    axis1: np.ndarray  # (g,)
+    loss: np.ndarray  # (g, g)
+
+
+@dataclass(frozen=True)
+class NoiseCurve:
+    """Gradient noise E‖g_B − g‖² against batch size B, measured and in theory, at one point."""
+
+    sizes: np.ndarray  # (S,) batch sizes measured, all below n
+    measured: np.ndarray  # (S,)
+    dense_sizes: np.ndarray  # (D,) for the theory line
+    theory: np.ndarray  # (D,) σ²/B · (n − B)/(n − 1)
+    sigma2: float  # per-sample gradient variance (trace)
+    n: int  # training rows
+    draws: int  # random batches per size
+    batch_size: int  # the run's batch size
+    measured_at_batch: float
+    theory_at_batch: float
+
+    @property
+    def finite(self) -> bool:
+        return bool(np.all(np.isfinite(self.measured)) and np.isfinite(self.sigma2))
+
+
+# --- Where to look ---------------------------------------------------------------------------
+
+
+def inspectable_updates(run: gd.Run) -> int:
+    """How many leading updates have finite parameters both before and after them.
+
+    Example:
+        >>> import numpy as np
+        >>> from gd.models import LinearRegression
+        >>> run = gd.fit(LinearRegression(), np.arange(4.0), np.arange(4.0),
+        ...              gd.SGD(learning_rate=0.01), batch_size=2, engine="numpy")
+        >>> inspectable_updates(run)
+        2
+    """
+    finite = np.all(np.isfinite(run.params), axis=1)  # (U+1,)
+    both = finite[:-1] & finite[1:]  # (U,)
+    return int(both.size if both.all() else np.argmin(both))
+
+
+def epoch_step_radius(
+    model: gd.models.Model, run: gd.Run, x: np.ndarray, y: np.ndarray, epoch: int, last: int
+) -> float:
+    """Half-width of a window that shows the steps of every update in ``epoch`` (up to ``last``).
+
+    It is 1.3 × the larger of the 95th percentile of the rows' own step lengths ‖η·gᵢ‖ and the
+    longest step taken in the epoch, so one size serves the whole epoch: the window follows the
+    current point but does not change scale while the learner scrubs within the epoch.
+    """
+    first = epoch * run.updates_per_epoch
+    stop = min((epoch + 1) * run.updates_per_epoch, last + 1)
+    lengths = []
+    with np.errstate(all="ignore"):
+        for update in range(first, stop):
+            rows = run.batch_rows(update)
+            grads = model.per_sample_grad(run.params[update], x[rows], y[rows])  # (B, P)
+            lengths.append(run.learning_rate[update] * np.linalg.norm(grads[:, :2], axis=1))
+        taken = np.linalg.norm(np.diff(run.params[first : stop + 1, :2], axis=0), axis=1)
+        rows_95 = np.percentile(np.concatenate(lengths), 95)
+        radius = 1.3 * max(float(rows_95), float(taken.max()))
+    scale = 1.0 + float(np.abs(run.params[first, :2]).max())
+    if not (np.isfinite(radius) and radius > 1e-9 * scale):  # a point that does not move
+        radius = 1e-3 * scale
+    return radius
+
+
+def noise_sizes(n: int, batch_size: int) -> np.ndarray:
+    """Powers of two below ``n`` and the run's batch size (if below ``n``), sorted.
+
+    Example:
+        >>> noise_sizes(20, 5).tolist()
+        [1, 2, 4, 5, 8, 16]
+    """
+    powers = {2**i for i in range(20) if 2**i < n}
+    return np.array(sorted(powers | ({batch_size} if batch_size < n else set())))
+
+
+def timing_sizes(n: int) -> tuple[int, ...]:
+    """The batch sizes timed for every run: 1, 4, 16, 64, 256 (those below n) and full batch.
+
+    Example:
+        >>> timing_sizes(100)
+        (1, 4, 16, 64, 100)
+    """
+    return (*(size for size in (1, 4, 16, 64, 256) if size < n), n)
+
+
+def merge_timings(first: EpochTiming, second: EpochTiming) -> EpochTiming:
+    """One table of both measurements, sorted by batch size."""
+    sizes = np.concatenate([first.batch_sizes, second.batch_sizes])
+    order = np.argsort(sizes, kind="stable")
+    return EpochTiming(
+        sizes[order],
+        np.concatenate([first.updates_per_epoch, second.updates_per_epoch])[order],
+        np.concatenate([first.seconds, second.seconds])[order],
+    )
+
+
+# --- Figures ---------------------------------------------------------------------------------
+
+
+def _segments(origin: np.ndarray, steps: np.ndarray) -> tuple[list, list]:
+    """x and y lists for one line per step from ``origin``, separated by None."""
+    xs: list = []
+    ys: list = []
+    for step in steps:
+        xs += [float(origin[0]), float(origin[0] + step[0]), None]
+        ys += [float(origin[1]), float(origin[1] + step[1]), None]
+    return xs, ys
+
+
+def _arrow(origin: np.ndarray, step: np.ndarray, name: str, color: str, dash: str) -> go.Scatter:
+    tip = origin + step
+    return go.Scatter(
+        x=[origin[0], tip[0]], y=[origin[1], tip[1]], mode="lines+markers", name=name,
+        line={"color": color, "width": 3.5, "dash": dash},
+        marker={"symbol": "arrow", "angleref": "previous", "size": [0, 15], "color": color},
+        hovertemplate=f"{name}<br>Δ = (%{{customdata[0]:.3g}}, %{{customdata[1]:.3g}})"
+        "<extra></extra>", customdata=[step, step],
+    )  # fmt: skip
+
+
+def update_figure(
+    surface_minimum: np.ndarray,
+    names: tuple[str, str],
+    zoom: Zoom,
+    trail: np.ndarray,
+    inside: Inside,
+) -> go.Figure:
+    """Contours around the current point with every row's step, their mean, the full-data
+    step and the step taken (momentum included); ``trail`` (m, 2) is this epoch so far."""
+    fig = charts.contour_figure(
+        zoom.axis0, zoom.axis1, zoom.loss, surface_minimum, names, [],
+        title=f"Update {inside.update}: {inside.batch_size} rows, one averaged step",
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=trail[:, 0], y=trail[:, 1], mode="lines+markers", name="this epoch so far",
+            line={"color": charts.SKY, "width": 1.5}, marker={"size": 4}, opacity=0.7,
+            hoverinfo="skip",
+        )
+    )  # fmt: skip
+    shown = inside.sample_steps[:MAX_ARROWS, :2]
+    origin = inside.params[:2]
+    xs, ys = _segments(origin, shown)
+    label = f"{ARROWS_NAME} ({len(shown)} of {inside.batch_size} shown)"
+    fig.add_trace(
+        go.Scatter(
+            x=xs, y=ys, mode="lines", name=label, opacity=0.6,
+            line={"color": charts.GREY, "width": 1.5}, hoverinfo="skip",
+        )
+    )  # fmt: skip
+    tips = origin + shown
+    fig.add_trace(
+        go.Scatter(
+            x=tips[:, 0], y=tips[:, 1], mode="markers", name="row tips", showlegend=False,
+            marker={"color": charts.GREY, "size": 4, "opacity": 0.6},
+            customdata=inside.rows[:MAX_ARROWS],
+            hovertemplate="row %{customdata} alone would move here<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        _arrow(origin, inside.full_step[:2], "full-data step −η·∇L (all rows)", charts.GREEN,
+               "dot")
+    )  # fmt: skip
+    fig.add_trace(
+        _arrow(origin, inside.batch_step[:2], "batch step −η·g_B (mean of the rows)",
+               charts.VERMILION, "solid")
+    )  # fmt: skip
+    fig.add_trace(
+        _arrow(origin, inside.taken_step[:2], "step taken (with momentum)", charts.BLUE, "dash")
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[origin[0]], y=[origin[1]], mode="markers", name=f"parameters before update "
+            f"{inside.update}", marker={"color": "black", "size": 10, "symbol": "circle"},
+        )
+    )  # fmt: skip
+    fig.update_layout(height=660, legend={"y": -0.12})
+    return fig
+
+
+def batch_data_figure(
+    model: gd.models.Model, x: np.ndarray, y: np.ndarray, n_train: int, inside: Inside
+) -> go.Figure:
+    """``charts.data_figure`` with this update's batch highlighted and the fit before it."""
+    fig = charts.data_figure(
+        model, x, y, n_train, inside.params, highlight=inside.rows,
+        when=f"before update {inside.update}",
+    )  # fmt: skip
+    fig.update_layout(title_text=f"The {inside.batch_size} rows of update {inside.update}")
+    return fig
+
+
+def noise_figure(curve: NoiseCurve) -> go.Figure:
+    """Log-log: measured E‖g_B − g‖² (markers) against the sampling formula (line)."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=curve.dense_sizes, y=curve.dense_sizes.astype(float) ** -1 * curve.sigma2,
+            mode="lines", name="σ²/B (drawing with replacement)",
+            line={"color": charts.GREY, "width": 1.5, "dash": "dot"},
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=curve.dense_sizes, y=curve.theory, mode="lines", line={"color": charts.BLUE,
+            "width": 2.5}, name="theory σ²/B · (N − B)/(N − 1)",
+            hovertemplate="B = %{x}<br>theory %{y:.4g}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=curve.sizes, y=curve.measured, mode="markers",
+            name=f"measured over {curve.draws} random batches",
+            marker={"color": charts.VERMILION, "size": 9, "line": {"color": "black", "width": 1}},
+            hovertemplate="B = %{x}<br>measured %{y:.4g}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_vline(curve.batch_size, line={"color": charts.ORANGE, "width": 2, "dash": "dash"})
+    fig.add_annotation(
+        x=np.log10(curve.batch_size), y=1, yref="paper", text=f"this run: B = {curve.batch_size}",
+        showarrow=False, xanchor="left", yanchor="top", font={"color": charts.ORANGE},
+    )  # fmt: skip
+    fig.update_xaxes(type="log", title_text="batch size B (rows per update)")
+    fig.update_yaxes(type="log", exponentformat="power", title_text="E‖g_B − g‖² (gradient noise)")
+    return charts.layout(fig, "Gradient noise against batch size")
+
+
+def timing_figure(timing: EpochTiming, batch_size: int) -> go.Figure:
+    """Milliseconds per epoch and updates per epoch against batch size, both log scale."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Scatter(
+            x=timing.batch_sizes, y=timing.ms_per_epoch, mode="lines+markers",
+            name="milliseconds per epoch (measured)", line={"color": charts.BLUE, "width": 2.5},
+            marker={"size": 8}, hovertemplate="B = %{x}<br>%{y:.3g} ms per epoch<extra></extra>",
+        ),
+        secondary_y=False,
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=timing.batch_sizes, y=timing.updates_per_epoch, mode="lines+markers",
+            name="updates per epoch ⌈N / B⌉", line={"color": charts.ORANGE, "dash": "dash"},
+            marker={"size": 7, "symbol": "diamond"},
+            hovertemplate="B = %{x}<br>%{y} updates per epoch<extra></extra>",
+        ),
+        secondary_y=True,
+    )  # fmt: skip
+    fig.add_vline(batch_size, line={"color": charts.GREY, "width": 1, "dash": "dot"})
+    fig.update_xaxes(type="log", title_text="batch size B")
+    fig.update_yaxes(type="log", title_text="ms per epoch", secondary_y=False)
+    fig.update_yaxes(type="log", title_text="updates per epoch", secondary_y=True,
+                     showgrid=False, dtick=1, exponentformat="power")  # fmt: skip
+    return charts.layout(fig, "One epoch of the NumPy loop, timed on this server")
+
+
+def timing_table(timing: EpochTiming) -> dict[str, list]:
+    """Columns for ``st.dataframe``: what was measured, per batch size."""
+    return {
+        "batch size B": timing.batch_sizes.tolist(),
+        "updates per epoch": timing.updates_per_epoch.tolist(),
+        "ms per epoch": np.round(timing.ms_per_epoch, 2).tolist(),
+        "µs per update": np.round(timing.us_per_update, 1).tolist(),
+    }
+
+
+# --- Words -----------------------------------------------------------------------------------
+
+
+def vectorized_line(model: gd.models.Model) -> str:
+    """The one NumPy line that computes a batch's gradient for this model."""
+    if isinstance(model, gd.models.LinearRegression):
+        return "grad = 2 / B * X_b.T @ (X_b @ w - y_b)  # (P,) from X_b (B, P), y_b (B,)"
+    if isinstance(model, gd.models.LogisticRegression):
+        return "grad = 1 / B * X_b.T @ (sigmoid(X_b @ w) - y_b)  # (P,) from X_b (B, P)"
+    return (
+        "h = np.tanh(w * x_b); r = a * h - y_b                 # (B,)\n"
+        "grad = 2 / B * np.array([r @ (a * (1 - h**2) * x_b), r @ h])  # (2,)"
+    )
+
+
+def where_in_run(run: gd.Run, update: int) -> str:
+    """ "epoch 2, batch 3 of 7" for an update index."""
+    epoch, slot = divmod(update, run.updates_per_epoch)
+    return f"epoch {epoch + 1}, batch {slot + 1} of {run.updates_per_epoch}"
+
+
+def takeaway(inside: Inside, curve: NoiseCurve, timing: EpochTiming) -> str:
+    """The closing sentences, with this run's numbers (``curve.batch_size`` is the run's)."""
+    b = inside.batch_size
+    text = (
+        f"At update {inside.update}, the {b} rows of the batch gave {b} per-sample gradients; "
+        f"NumPy computed them in one matrix product and averaged them into **one** gradient, "
+        f"and the optimizer moved the weights **once**. No row updated the weights on its own."
+    )
+    angle = inside.angle_to_full
+    if np.isfinite(angle):
+        text += f" That one step pointed {angle:.0f}° away from the full-data step."
+    if curve.finite and curve.batch_size < curve.n:
+        text += (
+            f" At batch_size = {curve.batch_size} the gradient noise E‖g_B − g‖² is "
+            f"{curve.measured_at_batch:.3g} measured ({curve.theory_at_batch:.3g} in theory); "
+            "quadrupling the batch size cuts it about fourfold."
+        )
+    own = int(np.flatnonzero(timing.batch_sizes == curve.batch_size)[0])
+    text += (
+        f" On this server one epoch at batch_size = {curve.batch_size} took "
+        f"{timing.ms_per_epoch[own]:.3g} ms for {timing.updates_per_epoch[own]} updates; at "
+        f"batch_size = 1 it took {timing.ms_per_epoch[0]:.3g} ms for "
+        f"{timing.updates_per_epoch[0]} updates."
+    )
+    return text

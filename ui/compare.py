@@ -1,0 +1,379 @@
+"""Cached runs for "Batch, mini-batch, stochastic": one data set, one start, several batch sizes.
+
+``timed_runs`` trains once per batch size and times ``gd.fit`` for real; ``seed_ensemble`` runs
+many shuffling seeds per batch size and keeps only percentiles and end points, never the
+runs. Both are ``st.cache_data`` keyed on the frozen ``Settings`` and a few scalars, and
+bounded. Everything else here is a pure function of their records: the words, the winners and
+the table the page shows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import gd
+from ui import cache, charts
+from ui.compare_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at
+from ui.controls import DEFAULTS, Settings
+
+DEFAULT_MINI_BATCH = 32
+DEFAULT_SEEDS = 10
+MAX_SEEDS = 50
+REPEATS = 5  # timed calls of gd.fit per batch size; the page reports their median ...
+TIME_BUDGET = 1.0  # ... but stops repeating once a batch size has used this many seconds
+TARGET_FRACTION = 0.01  # "close": within 1% of the way from the start loss down to the minimum
+COLORS = {"stochastic": charts.ORANGE, "mini": charts.GREEN, "full": charts.PURPLE}
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One run and the measured wall time of the ``gd.fit`` call that made it."""
+
+    run: gd.Run
+    seconds: float  # median over ``repeats`` identical calls
+    repeats: int
+
+    @property
+    def ms_per_update(self) -> float:
+        return 1000.0 * self.seconds / max(self.run.updates, 1)
+
+    @property
+    def ms_per_epoch(self) -> float:
+        return self.ms_per_update * self.run.updates_per_epoch
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """Many seeds at one batch size, reduced to what the page draws."""
+
+    batch_size: int
+    updates_per_epoch: int
+    n_train: int
+    steps: np.ndarray  # (m,) updates at which the percentiles are taken
+    percentiles: np.ndarray  # (3, m) BAND_PERCENTILES of the full loss over finished seeds
+    ends: np.ndarray  # (k, 2) final parameters of the k seeds that did not diverge
+    seeds: int
+
+
+def mini_batch_sizes(n_train: int) -> list[int]:
+    """The choices for the middle run: powers of two strictly between 1 and ``n_train``.
+
+    Example:
+        >>> mini_batch_sizes(40)
+        [2, 4, 8, 16, 32]
+    """
+    return [2**i for i in range(1, 17) if 2**i < n_train]
+
+
+def default_mini_batch(options: Sequence[int]) -> int:
+    """Keras's default 32 when it is a choice, else the largest choice."""
+    return DEFAULT_MINI_BATCH if DEFAULT_MINI_BATCH in options else options[-1]
+
+
+def batch_sizes(n_train: int, mini_batch: int | None) -> tuple[int, ...]:
+    """Stochastic, the mini-batch (if any fits) and full batch, without repeats."""
+    return tuple(sorted({1, n_train} | ({mini_batch} if mini_batch else set())))
+
+
+def label(batch_size: int, n_train: int) -> str:
+    if batch_size == 1:
+        return "batch size 1 (stochastic)"
+    if batch_size == n_train:
+        return f"full batch ({n_train})"
+    return f"mini-batch {batch_size}"
+
+
+def color(batch_size: int, n_train: int) -> str:
+    if batch_size == 1:
+        return COLORS["stochastic"]
+    return COLORS["full"] if batch_size == n_train else COLORS["mini"]
+
+
+def machine() -> str:
+    """The processor and core count the timings were measured on."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            name = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass  # not Linux: platform's answer stands
+    return f"{name}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}"
+
+
+def _normalized(settings: Settings) -> Settings:
+    """The settings with batch_size reset: this page sets its own, so it must not key the cache."""
+    return dataclasses.replace(settings, batch_size=DEFAULTS.batch_size)
+
+
+def _fit(settings: Settings, csv: bytes | None, batch_size: int, seed: int) -> gd.Run:
+    s = settings
+    data = cache.dataset(s.model, s.n, s.noise, s.x_mean, s.x_std, s.data_seed, csv)
+    return gd.fit(
+        cache.model_for(s), data.x, data.y, cache.optimizer_for(s), batch_size=batch_size,
+        epochs=s.epochs, shuffle=s.shuffle, seed=seed, validation_split=s.validation_split,
+        init=np.array([s.w0, s.b0]),
+    )  # fmt: skip
+
+
+@st.cache_data(max_entries=16, show_spinner="Training and timing each batch size…")
+def timed_runs(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) -> tuple[Timed, ...]:
+    """One run per batch size, each ``gd.fit`` call timed up to ``REPEATS`` times.
+
+    The runs are identical across repeats (one seeded generator each), so only the clock
+    varies; the median resists a stray slow call.
+    """
+    timed = []
+    for size in sizes:
+        seconds = []
+        while len(seconds) < REPEATS and sum(seconds) < TIME_BUDGET:
+            begin = time.perf_counter()
+            run = _fit(settings, csv, size, settings.seed)
+            seconds.append(time.perf_counter() - begin)
+        timed.append(Timed(run, float(np.median(seconds)), len(seconds)))
+    return tuple(timed)
+
+
+@st.cache_data(max_entries=16, show_spinner="Running every seed…")
+def seed_ensemble(
+    settings: Settings, sizes: tuple[int, ...], seeds: int, csv: bytes | None
+) -> tuple[Ensemble, ...]:
+    """``seeds`` runs per batch size, seeds ``seed, seed + 1, …``.
+
+    Seed s draws the same row orders at every batch size (the permutations do not depend on
+    the batch size), so the batch sizes differ only in how they cut those orders into batches.
+    """
+    ensembles = []
+    for size in sizes:
+        runs = [_fit(settings, csv, size, settings.seed + k) for k in range(seeds)]
+        finished = [run for run in runs if run.diverged_at is None]
+        first = runs[0]
+        if finished:
+            # Finished runs share loss_steps: they depend only on the planned updates.
+            kept = charts.thin(finished[0].loss_steps.size, first.updates_per_epoch)
+            losses = np.stack([run.loss[kept] for run in finished])  # (k, m)
+            steps = finished[0].loss_steps[kept]
+            percentiles = np.percentile(losses, BAND_PERCENTILES, axis=0)  # (3, m)
+        else:
+            steps, percentiles = np.zeros(0, dtype=int), np.zeros((3, 0))
+        ends = np.array([run.params[-1, :2] for run in finished]).reshape(-1, 2)
+        ensembles.append(
+            Ensemble(size, first.updates_per_epoch, first.n_train, steps, percentiles, ends, seeds)
+        )
+    return tuple(ensembles)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything the page shows, for one set of settings."""
+
+    runs: tuple[Timed, ...]
+    curves: tuple[Curve, ...]
+    bands: tuple[Band, ...]
+    paths: tuple[charts.Path, ...]
+    start_loss: float
+    target_loss: float
+
+
+def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Comparison:
+    """The timed runs and the seed ensembles for these settings, as drawable records."""
+    s = _normalized(settings)
+    csv = cache.uploaded_csv(s)
+    sizes = batch_sizes(s.n_train, mini_batch)
+    runs = timed_runs(s, sizes, csv)
+    ensembles = seed_ensemble(s, sizes, seeds, csv)
+    curves, bands, paths = [], [], []
+    for timed, ensemble in zip(runs, ensembles, strict=True):
+        run = timed.run
+        name, hue = label(run.batch_size, run.n_train), color(run.batch_size, run.n_train)
+        shape = (run.updates_per_epoch, run.batch_size, run.n_train, timed.ms_per_update)
+        curves.append(
+            Curve(name, hue, run.batch_size, run.updates_per_epoch, axes_at(run.loss_steps, *shape),
+                  run.loss, run.diverged_at is not None)
+        )  # fmt: skip
+        low, median, high = ensemble.percentiles
+        bands.append(
+            Band(name, hue, run.batch_size, run.updates_per_epoch, axes_at(ensemble.steps, *shape),
+                 low, median, high, ensemble.ends, ensemble.seeds)
+        )  # fmt: skip
+        paths.append(charts.path_from_run(run, name, hue))
+    start = float(runs[0].run.loss[0])
+    minimum = cache.surface_for(s).min_loss
+    return Comparison(
+        tuple(runs),
+        tuple(curves),
+        tuple(bands),
+        tuple(paths),
+        start,
+        minimum + TARGET_FRACTION * (start - minimum),
+    )
+
+
+def first_reach(band: Band, target: float, unit: str) -> float | None:
+    """Where ``band``'s median loss first gets to ``target`` or below, in ``unit``; else None.
+
+    Example:
+        >>> from ui.compare_charts import Axes
+        >>> x, loss = np.arange(4.0), np.array([4, 3, 1, 0.5])
+        >>> band = Band("b", "#000000", 1, 1, Axes(x, x, x, x), loss, loss, loss, x[:0], 1)
+        >>> first_reach(band, 2.0, "updates"), first_reach(band, 0.1, "updates")
+        (2.0, None)
+    """
+    hits = np.flatnonzero(band.median <= target)
+    return float(band.x.along(unit)[hits[0]]) if hits.size else None
+
+
+def _amount(value: float, unit: str) -> str:
+    if unit == "updates":
+        return f"{value:,.0f} updates"
+    if unit == "samples":
+        return f"{value:,.0f} samples"
+    if unit == "epochs":
+        return f"{value:.3g} epochs"
+    return f"{value:.3g} ms"
+
+
+def winners(bands: Sequence[Band], target: float) -> dict[str, Band | None]:
+    """For each unit, the batch size whose median first reaches ``target`` (None if none does).
+
+    A tie goes to the smaller batch size.
+    """
+    best: dict[str, Band | None] = {}
+    for unit in UNITS:
+        reached = [(first_reach(b, target, unit), i) for i, b in enumerate(bands)]
+        reached = [(x, i) for x, i in reached if x is not None]
+        best[unit] = bands[min(reached)[1]] if reached else None
+    return best
+
+
+def winners_sentence(bands: Sequence[Band], target: float, start: float, minimum: float) -> str:
+    """Which batch size gets close to the minimum first, unit by unit, and whether units agree."""
+    goal = (
+        f"Call a batch size *close* once the median full training loss over its seeds is at or "
+        f"below {target:.4g}, that is {1 - TARGET_FRACTION:.0%} of the way from the start "
+        f"({start:.4g}) down to the minimum ({minimum:.4g})."
+    )
+    best = winners(bands, target)
+    if all(band is None for band in best.values()):
+        return f"{goal} No batch size gets there within these epochs, so no unit has a winner."
+    parts = []
+    for unit, band in best.items():
+        if band is not None:
+            where = _amount(first_reach(band, target, unit), unit)
+            parts.append(f"counting {UNITS[unit]}, **{band.label}** ({where})")
+    names = {band.label for band in best.values() if band is not None}
+    verdict = (
+        "**Different units crown different winners**: a step, a pass over the data and a "
+        "millisecond are not the same cost."
+        if len(names) > 1
+        else "Here the same batch size wins in every unit."
+    )
+    return f"{goal} First there, {'; '.join(parts)}. {verdict}"
+
+
+def path_noise(run: gd.Run) -> float | None:
+    """RMS distance of the last epoch's parameters (its start and each update) from their mean.
+
+    Example:
+        >>> import gd
+        >>> data = gd.datasets.linear(n=20, seed=0)
+        >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1),
+        ...              batch_size=20, epochs=3)
+        >>> round(path_noise(run), 6) == round(float(np.linalg.norm(run.params[3] -
+        ...     run.params[2])) / 2, 6)
+        True
+    """
+    if run.diverged_at is not None:
+        return None
+    last = run.params[run.updates - run.updates_per_epoch :, :2]  # (updates_per_epoch + 1, 2)
+    return float(np.sqrt(np.mean(np.sum((last - last.mean(axis=0)) ** 2, axis=1))))
+
+
+def end_spread(band: Band) -> float | None:
+    """RMS distance of the seeds' final parameters from their mean (None with no finished seed)."""
+    if band.ends.shape[0] == 0:
+        return None
+    return float(np.sqrt(np.mean(np.sum((band.ends - band.ends.mean(axis=0)) ** 2, axis=1))))
+
+
+def table(comparison: Comparison) -> pd.DataFrame:
+    """One row per batch size, each column a number with its unit in its name."""
+    rows = []
+    for timed, band in zip(comparison.runs, comparison.bands, strict=True):
+        run = timed.run
+        diverged = run.diverged_at is not None
+        rows.append(
+            {
+                "run": band.label,
+                "batch size": run.batch_size,
+                "updates / epoch": run.updates_per_epoch,
+                "total updates": run.updates,
+                "time / epoch (ms)": timed.ms_per_epoch,
+                "final loss": None if diverged else float(run.loss[-1]),
+                "path noise": path_noise(run),
+                f"end spread ({band.seeds} seeds)": end_spread(band),
+                "status": f"diverged at update {run.diverged_at}" if diverged else "finished",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def timing_note(comparison: Comparison) -> str:
+    """How the times were taken, and on what."""
+    repeats = sorted({timed.repeats for timed in comparison.runs})
+    counts = " or ".join(str(r) for r in repeats)
+    return (
+        f"Times are measurements, not a model: the median of {counts} identical `gd.fit` calls "
+        f"per batch size (the compiled numba loop), made once when these settings were first "
+        f"run on this server, on {machine()}. They vary from run to run and machine to machine. "
+        "On the time axis each update is placed at its share of the measured total."
+    )
+
+
+def takeaway(comparison: Comparison) -> str:
+    """What the charts showed, in the runs' own numbers."""
+    sentences = []
+    for timed, band in zip(comparison.runs, comparison.bands, strict=True):
+        run = timed.run
+        cost = f"took {1000 * timed.seconds:.3g} ms"
+        if run.diverged_at is not None:
+            sentences.append(
+                f"{band.label} diverged at update {run.diverged_at:,} ({cost} to get there)"
+            )
+            continue
+        spread = end_spread(band)
+        kept = band.ends.shape[0]
+        where = (
+            ""
+            if spread is None
+            else f", and its {kept} seeds' end points lie {spread:.2g} (RMS) from their mean"
+        )
+        sentences.append(
+            f"{band.label} reached loss {run.loss[-1]:.4g} after {run.updates:,} updates and "
+            f"{cost}{where}"
+        )
+    return (
+        "; ".join(sentences)
+        + ". Per epoch, smaller batches take more steps, each cheaper and noisier; the full "
+        "batch takes one exact step, so its seeds differ only in rounding."
+    )
+
+
+def seeds_note(comparison: Comparison) -> str | None:
+    """Which batch sizes lost seeds to divergence, if any."""
+    lost = [
+        f"{band.seeds - band.ends.shape[0]} of {band.seeds} seeds at {band.label}"
+        for band in comparison.bands
+        if band.ends.shape[0] < band.seeds
+    ]
+    if not lost:
+        return None
+    return f"Diverged and left out of the band and the dots: {', '.join(lost)}."
