@@ -1,0 +1,95 @@
+"""Cold start: from launching `streamlit run app.py` to the first page interactive in Chromium.
+
+"Interactive" = the page's script state is notRunning, its first rerun has finished, and at
+least one Plotly chart has drawn its SVG. A first, uncounted launch warms numba's on-disk
+cache (and Python's bytecode cache); then --repeats launches are timed, each with a fresh
+browser context (cold HTTP cache, like a student's first visit). Chromium itself is started
+once, before the clock: its start-up is not the app's cost.
+
+Columns: server = launch to `/_stcore/health` "ok"; page = `page.goto` to interactive;
+total = launch to interactive.
+
+    python bench/coldstart.py --app app.py --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.server import StreamlitServer
+from bench.stats import machine_note, markdown_table
+from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, install_probes
+
+_INTERACTIVE_JS = """
+() => {
+  const h = window.__stHarness;
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!h && h.finished > 0 && !!app
+    && app.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelector('[data-testid="stPlotlyChart"] .main-svg') !== null;
+}
+"""
+
+
+def one_launch(browser, app: str, page_path: str, query: str, timeout: float) -> tuple[float, ...]:
+    """Seconds from launch to healthy, from goto to interactive, and in total."""
+    server = StreamlitServer(app)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        t_launch = time.perf_counter()
+        server.start(timeout=timeout)
+        t_healthy = time.perf_counter()
+        page = context.new_page()
+        install_probes(page)
+        url = f"{server.base_url}/{page_path.strip('/')}" + (f"?{query}" if query else "")
+        page.goto(url)
+        page.wait_for_function(_INTERACTIVE_JS, polling=20, timeout=timeout * 1000)
+        t_ready = time.perf_counter()
+    finally:
+        context.close()
+        server.close()
+    return t_healthy - t_launch, t_ready - t_healthy, t_ready - t_launch
+
+
+def main(argv: list[str] | None = None) -> int:
+    machine = machine_note()  # before our own server and browser add load
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--app", default="app.py", help="entry script (relative to the repo)")
+    parser.add_argument("--page", default="", help='URL path of the page, "" = default')
+    parser.add_argument("--query", default="", help="query string without '?'")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per launch")
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), headless=True
+        )
+        try:
+            warm = one_launch(browser, args.app, args.page, args.query, args.timeout)
+            print(f"warm-up launch (not counted): {warm[2]:.2f} s", flush=True)
+            runs = [
+                one_launch(browser, args.app, args.page, args.query, args.timeout)
+                for _ in range(args.repeats)
+            ]
+        finally:
+            browser.close()
+
+    rows = [[f"#{i + 1}", *(f"{v:.2f}" for v in r)] for i, r in enumerate(runs)]
+    rows.append(["median", *(f"{statistics.median(col):.2f}" for col in zip(*runs, strict=True))])
+    print(f"\nCold start of {args.app} (page '/{args.page}', warm numba cache)\n")
+    print(f"{machine}\n")
+    print(markdown_table(["launch", "server s", "page s", "total s"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

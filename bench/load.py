@@ -1,0 +1,229 @@
+"""Load test: S simulated students moving a slider at once, over Streamlit's websocket protocol.
+
+Each session opens the page once (a real script run), finds the slider by its label in the
+deltas, then until the deadline: thinks (random time around --think seconds), sets the
+slider(s) to a random value and waits for the rerun to finish. A float slider gets random
+floats off the step grid, so reruns miss st.cache_data; a select_slider gets random options.
+
+Reports one markdown row: sessions, reruns, throughput, rerun latency (send to
+script_finished) p50/p95/max, errors (exceptions shown by the app, disconnects, timeouts),
+and the server's peak RSS (its process tree, polled every 100 ms).
+
+Only loopback; bounded by --duration (+ one --timeout for runs in flight).
+
+    python bench/load.py --sessions 100 --think 2 --duration 60
+    python bench/load.py --sessions 20 --think 0 --duration 30 --label "Learning rate" \
+        --label "Batch size"
+    python bench/load.py --sessions 100 --server-arg=--runner.postScriptGC=true   # A/B
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.server import StreamlitServer, rss_bytes
+from bench.stats import machine_note, markdown_table, summarize
+from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
+
+
+@dataclass
+class Tally:
+    """Everything the sessions measured, shared by all of them (one event loop, no locks)."""
+
+    load_latencies: list[float] = field(default_factory=list)
+    rerun_latencies: list[float] = field(default_factory=list)
+    exceptions: int = 0
+    error_alerts: int = 0
+    disconnects: int = 0
+    timeouts: int = 0
+    first_exception: str = ""
+    first_alert: str = ""
+    first_error: str = ""
+
+    def record(self, result) -> None:
+        """Count what the app showed: an exception, or an st.error box."""
+        if result.exceptions:
+            self.exceptions += 1
+            self.first_exception = self.first_exception or result.exceptions[0].message
+        if result.error_alerts:
+            self.error_alerts += 1
+            self.first_alert = self.first_alert or result.error_alerts[0]
+
+    def __repr__(self) -> str:
+        return f"Tally({len(self.rerun_latencies)} reruns, {self.errors} errors)"
+
+    @property
+    def errors(self) -> int:
+        return self.exceptions + self.disconnects + self.timeouts
+
+
+class RssSampler(threading.Thread):
+    """Polls the resident memory of a process tree every `interval` s; keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak = self.first = rss_bytes(pid)
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            self.peak = max(self.peak, rss_bytes(self.pid))
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+def think_time(rng: random.Random, mean: float, dist: str) -> float:
+    if mean <= 0:
+        return 0.0
+    if dist == "uniform":
+        return rng.uniform(0, 2 * mean)
+    return rng.expovariate(1 / mean)
+
+
+async def session(index: int, args: argparse.Namespace, url: str, deadline: float, tally: Tally):
+    """One simulated student until `deadline`; reconnects after a disconnect or a timeout."""
+    rng = random.Random(args.seed * 100_003 + index)
+    await asyncio.sleep(index * args.ramp / max(1, args.sessions))
+    while time.monotonic() < deadline:
+        client = StreamlitClient(url, args.page, args.query, timeout=args.timeout)
+        try:
+            first = await client.connect()
+            tally.load_latencies.append(first.elapsed)
+            tally.record(first)
+            widgets = [first.widget(label) for label in args.label]
+            while True:
+                pause = think_time(rng, args.think, args.think_dist)
+                await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                if time.monotonic() >= deadline:
+                    return
+                values = {w.id: w.random_value(rng) for w in widgets}
+                result = await client.rerun(values)
+                tally.rerun_latencies.append(result.elapsed)
+                tally.record(result)
+        except TimeoutError:
+            tally.timeouts += 1  # The run's late messages would confuse this connection: redo it.
+        except (StreamlitProtocolError, OSError, websockets.WebSocketException) as exc:
+            tally.disconnects += 1
+            tally.first_error = tally.first_error or f"{type(exc).__name__}: {exc}"
+            await asyncio.sleep(0.5)
+        except KeyError as exc:  # No such label: a setup error, not a load result.
+            tally.first_error = str(exc)
+            raise
+        finally:
+            await client.close()
+
+
+async def run_load(args: argparse.Namespace, url: str) -> tuple[Tally, float]:
+    tally = Tally()
+    start = time.monotonic()
+    deadline = start + args.duration
+    tasks = [
+        asyncio.create_task(session(i, args, url, deadline, tally)) for i in range(args.sessions)
+    ]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, KeyError):
+            raise result
+        if isinstance(result, BaseException):
+            tally.disconnects += 1
+            tally.first_error = tally.first_error or f"{type(result).__name__}: {result}"
+    return tally, time.monotonic() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    machine = machine_note()  # before our own server and browser add load
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--app", default="app.py", help="entry script (relative to the repo)")
+    parser.add_argument("--url", default="", help="load a running server instead (loopback)")
+    parser.add_argument("--server-pid", type=int, default=0, help="its pid, for peak RSS")
+    parser.add_argument(
+        "--server-arg", action="append", default=[], help="extra `streamlit run` flag"
+    )
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--think", type=float, default=2.0, help="mean think time, s (0 ok)")
+    parser.add_argument("--think-dist", choices=["exponential", "uniform"], default="exponential")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument("--ramp", type=float, default=5.0, help="seconds to open all sessions")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per run")
+    parser.add_argument("--page", default="", help='URL path of the page, "" = default')
+    parser.add_argument("--query", default="", help="query string without '?'")
+    parser.add_argument(
+        "--label", action="append", default=[], help='widget to randomize ("Learning rate")'
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    args.label = args.label or ["Learning rate"]
+    if args.url and not args.url.startswith(("http://127.", "http://localhost", "ws://127.")):
+        parser.error("--url must be a loopback address.")
+    if args.sessions > 1000 or args.duration > 3600:
+        parser.error("Keep it bounded: at most 1000 sessions and 3600 s.")
+
+    server = None
+    if not args.url:
+        server = StreamlitServer(args.app, extra_args=tuple(args.server_arg)).start()
+    url = args.url or server.base_url
+    pid = server.pid if server else args.server_pid
+    sampler = RssSampler(pid) if pid else None
+    if sampler:
+        sampler.start()
+    cpu_before = time.process_time()
+    try:
+        tally, wall = asyncio.run(run_load(args, url))
+    finally:
+        if sampler:
+            sampler.stop()
+        if server is not None:
+            server.close()
+
+    s = summarize(tally.rerun_latencies)
+    header = [
+        "sessions", "think s", "duration s", "reruns", "reruns/s", "p50 ms", "p95 ms",
+        "max ms", "exceptions", "disconnects", "timeouts", "peak RSS MB",
+    ]  # fmt: skip
+    row = [
+        args.sessions, f"{args.think:g}", f"{args.duration:g}", s.n, f"{s.n / args.duration:.1f}",
+        s.median_ms, s.p95_ms, s.max_ms, tally.exceptions, tally.disconnects, tally.timeouts,
+        f"{sampler.peak / 2**20:.0f}" if sampler else "–",
+    ]  # fmt: skip
+    print(
+        f"\nLoad on {args.url or args.app}: labels {args.label}, think {args.think_dist}, "
+        f"ramp {args.ramp:g} s, wall {wall:.0f} s {' '.join(args.server_arg)}\n"
+    )
+    print(f"{machine}\n")
+    print(markdown_table(header, [row]))
+    first_load = summarize(tally.load_latencies)
+    print(
+        f"\nfirst page load: n={first_load.n}, p50 {first_load.median_ms or 0:.0f} ms, "
+        f"p95 {first_load.p95_ms or 0:.0f} ms"
+    )
+    if sampler:
+        print(
+            f"server RSS: {sampler.first / 2**20:.0f} MB at start, peak {sampler.peak / 2**20:.0f}"
+        )
+    client_cpu = (time.process_time() - cpu_before) / wall
+    print(f"load client CPU: {client_cpu:.0%} of one core (it shares the machine with the server)")
+    if tally.first_exception:
+        print(f"first exception shown by the app: {tally.first_exception[:300]}")
+    if tally.first_alert:
+        print(f"st.error shown in {tally.error_alerts} runs; the first: {tally.first_alert[:300]}")
+    if tally.first_error:
+        print(f"first connection error: {tally.first_error[:300]}")
+    return 1 if tally.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
