@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from ui import cache, compare, explain
+from ui import cache, compare, explain, lesson
 from ui import compare_charts as figures
-from ui.sidebar import lesson_sidebar
 
 MINI_BATCH = "mini_batch_size"
 SEEDS = "seeds"
@@ -15,7 +14,7 @@ st.markdown(
     "on the same data, from the same start, with the same shuffling seed; only `batch_size` "
     "differs. Whether one wins depends on what you count."
 )
-settings = lesson_sidebar(omit=("batch_size",))
+settings = lesson.start(omit=("batch_size",))
 
 st.sidebar.subheader("This page")
 options = compare.mini_batch_sizes(settings.n_train)
@@ -35,13 +34,9 @@ seeds = st.sidebar.number_input(
     help="Shuffling seeds seed, seed + 1, …: each batch size gets the same row orders.",
 )  # fmt: skip
 
-cache.warm_up()
-try:
+with lesson.explained_errors():
     surface = cache.surface_for(settings)
     result = compare.compare_for(settings, mini_batch, seeds)
-except ValueError as error:  # gd's messages say what to change
-    st.error(str(error))
-    st.stop()
 
 data = cache.data_for(settings)
 for timed in result.runs:

@@ -5,9 +5,8 @@ import platform
 
 import streamlit as st
 
-from ui import batch_view, cache, explain
+from ui import batch_view, cache, explain, lesson
 from ui import batch_view_charts as views
-from ui.sidebar import lesson_sidebar
 
 st.title("Inside one mini-batch")
 st.markdown(
@@ -15,15 +14,11 @@ st.markdown(
     "of the Playground's run below and look at the rows it used, the gradient of each row, "
     "and the one step they make together."
 )
-settings = lesson_sidebar()
+settings = lesson.start()
 
-cache.warm_up()
-try:
+with lesson.explained_errors():
     run = cache.run_for(settings)
     surface = cache.surface_for(settings)
-except ValueError as error:  # gd's messages say what to change
-    st.error(str(error))
-    st.stop()
 data = cache.data_for(settings)
 model = cache.model_for(settings)
 last = batch_view.last_update(settings)

@@ -3,8 +3,7 @@ and the six places where their numbers part ways."""
 
 import streamlit as st
 
-from ui import cache, codegen, controls, gotchas
-from ui.sidebar import lesson_sidebar
+from ui import cache, codegen, controls, gotchas, lesson
 
 st.title("From Keras to here")
 st.markdown(
@@ -12,16 +11,12 @@ st.markdown(
     "Below are complete scripts for the settings on the left, then six gotchas, each drawn "
     "from this run."
 )
-settings = lesson_sidebar()
+settings = lesson.start()
 
-cache.warm_up()
-try:
+with lesson.explained_errors():
     run = cache.run_for(settings)
     runs = gotchas.convention_runs(settings)
     surface = cache.surface_for(settings)
-except ValueError as error:  # gd's messages say what to change
-    st.error(str(error))
-    st.stop()
 names = surface.names
 if run.diverged_at is not None:
     st.warning(

@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from ui import maps
-from ui.cache import uploaded_csv, warm_up
-from ui.sidebar import lesson_sidebar
+from ui import lesson, maps
+from ui.cache import uploaded_csv
 
 st.title("Hyperparameter maps")
 st.markdown(
@@ -12,7 +11,7 @@ st.markdown(
     "One run shows one path; a map shows the territory. Every cell below is a whole training "
     "run with the settings on the left, coloured by its final training loss."
 )
-settings = lesson_sidebar(omit=("learning_rate",))
+settings = lesson.start(omit=("learning_rate",))
 st.sidebar.subheader("Map")
 seeds = st.sidebar.select_slider(
     "Seeds per cell", [1, 2, 3, 5], value=3, key="map_seeds",
@@ -20,7 +19,6 @@ seeds = st.sidebar.select_slider(
     "shows the median final loss, and a cell counts as diverged if any seed diverged.",
 )  # fmt: skip
 
-warm_up()
 csv = uploaded_csv(settings)
 jobs = [(axis, settings.seed + k) for axis in ("batch_size", "momentum") for k in range(seeds)]
 progress = st.progress(0.0, text="Sweeping the grid…")

@@ -6,9 +6,8 @@ import numpy as np
 import streamlit as st
 
 from gd.fit import train_loop
-from ui import cache, charts, controls, explain
+from ui import cache, charts, controls, explain, lesson
 from ui.presets import PRESETS
-from ui.sidebar import lesson_sidebar
 
 CUSTOM = "Your own settings"
 
@@ -29,20 +28,15 @@ st.sidebar.selectbox(
     "Preset", [CUSTOM, *PRESETS], key="preset", on_change=apply_preset,
     help="Named scenarios. Each sets the controls and states its lesson.",
 )  # fmt: skip
-settings = lesson_sidebar()
+settings = lesson.start()
 preset = PRESETS.get(st.session_state.get("preset"))
 if preset is not None and preset.settings() == settings:
     st.info(f"**{preset.name}.** {preset.lesson}", icon="💡")
 
-cache.warm_up()
-try:
+with lesson.explained_errors():
     run = cache.run_for(settings)
     surface = cache.surface_for(settings)
-except ValueError as error:  # gd's messages say what to change
-    st.error(str(error))
-    st.stop()
 data = cache.data_for(settings)
-model = cache.model_for(settings)
 label, why = explain.status(run, surface.min_loss)
 
 metrics = st.columns(4)
@@ -78,23 +72,19 @@ else:
     (st.success if label == "converged" else st.info)(f"**Status: {label}.** {why}")
 
 left, right = st.columns(2)
-path = charts.path_from_run(run, f"batch size {run.batch_size}")
-left.plotly_chart(
-    charts.contour_figure(
-        surface.axis0, surface.axis1, surface.loss, surface.minimum, surface.names, [path]
-    ),
-    key="chart_contour",
-)
-left.caption(
-    "Each line segment is one update. Open circles mark epoch ends, the star the minimum of "
-    "the training loss. The contours are log-spaced: each band is a constant factor of loss."
-)
 x_axis = right.segmented_control(
     "X axis", list(charts.X_AXES), default="updates", key="loss_x_axis",
     format_func=str.capitalize, help="The same run against updates, epochs or samples seen.",
 )  # fmt: skip
 log_y = right.toggle("Log-scale loss", value=True, key="loss_log_y")
-right.plotly_chart(charts.loss_figure(run, x_axis or "updates", log_y), key="chart_losses")
+figures = cache.playground_figures(settings, cache.uploaded_csv(settings), x_axis or "updates",
+                                   log_y)  # fmt: skip
+left.plotly_chart(figures.contour, key="chart_contour")
+left.caption(
+    "Each line segment is one update. Open circles mark epoch ends, the star the minimum of "
+    "the training loss. The contours are log-spaced: each band is a constant factor of loss."
+)
+right.plotly_chart(figures.losses, key="chart_losses")
 right.caption(
     "Grey: each batch's loss at the weights before its update (what the optimizer sees). "
     "Blue: the loss on all training rows. Dotted: Keras's reported epoch `loss`, the "
@@ -102,15 +92,9 @@ right.caption(
 )
 
 left, right = st.columns(2)
-left.plotly_chart(
-    charts.data_figure(model, data.x, data.y, run.n_train, run.params[-1]), key="data"
-)
-right.plotly_chart(charts.learning_rate_figure(run), key="chart_learning_rate")
-right.caption(
-    f"lr_t = {settings.learning_rate:g} / (1 + {settings.decay:g}·t): t counts updates, so "
-    f"after epoch 1 (t = {run.updates_per_epoch}) the rate is "
-    f"{settings.learning_rate / (1 + settings.decay * run.updates_per_epoch):.4g}."
-)
+left.plotly_chart(figures.data, key="chart_data")
+right.plotly_chart(figures.learning_rate, key="chart_learning_rate")
+right.caption(explain.schedule_caption(settings, run))
 
 st.subheader("The update this run applies")
 st.latex(explain.update_rule_latex(settings, run.batch_size))

@@ -167,3 +167,9 @@ def test_update_rule_latex_carries_the_numbers_and_the_convention():
     assert "b_0 = g_0" in torch
     nesterov = explain.update_rule_latex(Settings(momentum=0.5, nesterov=True), 8)
     assert r"0.5\, v_{t+1} - \eta_t\, g_t" in nesterov
+
+
+def test_schedule_caption_uses_the_rate_one_epoch_in():
+    _, run = small_run(validation_split=0.0)  # 7 updates per epoch
+    caption = explain.schedule_caption(Settings(learning_rate=0.1, decay=0.5), run)
+    assert "one epoch in (t = 7) the rate is 0.02222" in caption  # 0.1 / (1 + 0.5·7)

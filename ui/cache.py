@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 import gd
 from gd.fit import validation_split_at
 from gd.models import Model
+from ui import charts
 from ui.controls import Settings
 
 MODEL_CLASSES: dict[str, type[Model]] = {
@@ -145,11 +148,49 @@ def surface(
 
 
 def surface_for(settings: Settings) -> Surface:
+    return surface_for_data(settings, uploaded_csv(settings))
+
+
+def surface_for_data(settings: Settings, csv: bytes | None) -> Surface:
     s = settings
     return surface(
-        s.model,
-        (s.n, s.noise, s.x_mean, s.x_std, s.data_seed),
-        s.validation_split,
-        (s.w0, s.b0),
-        uploaded_csv(s),
+        s.model, (s.n, s.noise, s.x_mean, s.x_std, s.data_seed), s.validation_split,
+        (s.w0, s.b0), csv,
+    )  # fmt: skip
+
+
+class PlaygroundFigures(NamedTuple):
+    contour: go.Figure
+    losses: go.Figure
+    data: go.Figure
+    learning_rate: go.Figure
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def playground_figures(
+    settings: Settings, csv: bytes | None, x_axis: str, log_y: bool
+) -> PlaygroundFigures:
+    """The Playground's four figures, built once per settings and shared by every session.
+
+    Building Plotly's Python objects costs more than the rest of a rerun put together (about
+    35 ms), and a class moving the same sliders asks for the same figures again and again.
+    ``cache_resource`` hands out the object itself, with no copy: callers only pass the figures
+    to ``st.plotly_chart``, which copies before serialising, and must never mutate them.
+    """
+    current = run(settings, csv)
+    plane = surface_for_data(settings, csv)
+    data = dataset(
+        settings.model, settings.n, settings.noise, settings.x_mean, settings.x_std,
+        settings.data_seed, csv,
+    )  # fmt: skip
+    path = charts.path_from_run(current, f"batch size {current.batch_size}")
+    return PlaygroundFigures(
+        contour=charts.contour_figure(
+            plane.axis0, plane.axis1, plane.loss, plane.minimum, plane.names, [path]
+        ),
+        losses=charts.loss_figure(current, x_axis, log_y),
+        data=charts.data_figure(
+            model_for(settings), data.x, data.y, current.n_train, current.params[-1]
+        ),
+        learning_rate=charts.learning_rate_figure(current),
     )

@@ -120,3 +120,13 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
     with np.errstate(over="ignore", invalid="ignore"):
         gap = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     return math.hypot(*gap) if np.all(np.isfinite(gap)) else math.inf  # hypot cannot overflow
+
+
+def schedule_caption(settings: Settings, run: gd.Run) -> str:
+    """The decay formula with this run's numbers, and the rate one epoch in."""
+    schedule = gd.SGD(learning_rate=settings.learning_rate, decay=settings.decay)
+    after = schedule.learning_rate_at(run.updates_per_epoch)  # the real formula, not a copy
+    return (
+        f"lr_t = {settings.learning_rate:g} / (1 + {settings.decay:g}·t): t counts updates, "
+        f"not epochs, so one epoch in (t = {run.updates_per_epoch}) the rate is {after:.4g}."
+    )

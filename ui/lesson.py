@@ -1,18 +1,22 @@
-"""The sidebar every lesson shares: data (synthetic or an uploaded CSV), training, start."""
+"""What every lesson page starts with: the shared sidebar, and bad settings explained."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from ui import controls
+import streamlit as st
+
+from ui import cache, controls
 from ui.upload import csv_error, csv_uploader
 
 
-def lesson_sidebar(
+def start(
     training: Sequence[str] = controls.TRAINING_KEYS,
     omit: Sequence[str] = (),
 ) -> controls.Settings:
-    """Draw the shared controls (less ``omit``), show link notices and upload errors.
+    """Draw the shared sidebar (less ``omit``), show link notices and upload errors, and
+    load the compiled kernels once per server.
 
     Args:
         training: the keys of the "Training: fit(…)" section, in order.
@@ -35,4 +39,16 @@ def lesson_sidebar(
         }
     )
     csv_error()
+    cache.warm_up()
     return settings
+
+
+@contextmanager
+def explained_errors() -> Iterator[None]:
+    """Show a ``ValueError`` from ``gd`` (its message says what to change) and stop the page,
+    instead of a traceback."""
+    try:
+        yield
+    except ValueError as error:
+        st.error(str(error))
+        st.stop()
