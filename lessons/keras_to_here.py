@@ -85,41 +85,42 @@ right.caption(
 )
 
 st.header("3. Six gotchas")
-decay = gotchas.decay_per_update(settings, run)
-ignored = gotchas.keras3_ignores_decay(settings, run)
-left, right = st.columns(2)
-left.subheader("Decay is counted per update")
-left.markdown(
-    "Legacy `decay` computes `lr / (1 + decay·t)` with t = updates so far, not epochs. "
-    "Halve the batch size and each epoch has about twice the updates."
-)
-left.plotly_chart(decay.figure, key="chart_decay_per_update")
-left.caption(decay.caption)
-right.subheader("Keras 3 ignores `decay=`")
-right.markdown(
-    "`keras.optimizers.SGD(learning_rate=…, decay=…)` runs, warns, and trains at a constant "
-    "rate. Use `InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)` instead."
-)
-right.plotly_chart(ignored.figure, key="chart_keras3_decay")
-right.caption(ignored.caption)
 
-running = gotchas.epoch_loss_is_running_mean(run)
-last = gotchas.last_batch_smaller(run)
+
+def gotcha(column, title: str, text: str, shown, key: str) -> None:
+    """One gotcha in one column: its title, the rule, the chart from this run, its numbers."""
+    column.subheader(title)
+    column.markdown(text)
+    column.plotly_chart(shown.figure, key=key)
+    column.caption(shown.caption)
+
+
 left, right = st.columns(2)
-left.subheader("The epoch loss is a running mean")
-left.markdown(
+gotcha(
+    left, "Decay is counted per update",
+    "Legacy `decay` computes `lr / (1 + decay·t)` with t = updates so far, not epochs. "
+    "Halve the batch size and each epoch has about twice the updates.",
+    gotchas.decay_per_update(settings, run), "chart_decay_per_update",
+)  # fmt: skip
+gotcha(
+    right, "Keras 3 ignores `decay=`",
+    "`keras.optimizers.SGD(learning_rate=…, decay=…)` runs, warns, and trains at a constant "
+    "rate. Use `InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)` instead.",
+    gotchas.keras3_ignores_decay(settings, run), "chart_keras3_decay",
+)  # fmt: skip
+left, right = st.columns(2)
+gotcha(
+    left, "The epoch loss is a running mean",
     "`history.history['loss']` averages each batch's loss at the weights before its update, "
-    "while the weights move. It is not the loss of the weights at the epoch's end."
-)
-left.plotly_chart(running.figure, key="chart_running_mean")
-left.caption(running.caption)
-right.subheader("The last batch is smaller")
-right.markdown(
+    "while the weights move. It is not the loss of the weights at the epoch's end.",
+    gotchas.epoch_loss_is_running_mean(run), "chart_running_mean",
+)  # fmt: skip
+gotcha(
+    right, "The last batch is smaller",
     "Keras keeps the remainder rows as a last, smaller batch: one more update per epoch, with a "
-    "noisier gradient."
-)
-right.plotly_chart(last.figure, key="chart_batch_sizes")
-right.caption(last.caption)
+    "noisier gradient.",
+    gotchas.last_batch_smaller(run), "chart_batch_sizes",
+)  # fmt: skip
 
 st.subheader("validation_split takes the last rows, before shuffling")
 rows = gotchas.validation_rows(run, settings)

@@ -27,6 +27,20 @@ def app():
     return open_app
 
 
+@pytest.fixture
+def lesson():
+    """Return a function that runs one lesson script on its own, with query parameters."""
+    st.cache_data.clear()
+
+    def open_lesson(name: str, **query: str) -> AppTest:
+        at = AppTest.from_file(str(APP.parent / "lessons" / f"{name}.py"), default_timeout=TIMEOUT)
+        for key, value in query.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return open_lesson
+
+
 def chart_specs(at: AppTest) -> list[str]:
     """The Plotly JSON of every chart on the page, to tell whether any data changed."""
     return [chart.proto.spec for chart in at.get("plotly_chart")]

@@ -1,30 +1,18 @@
 """The "Inside one mini-batch" page in AppTest: it renders, scrubs, steps, and never crashes."""
 
+import functools
 import json
-from pathlib import Path
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import TIMEOUT, chart_specs
+from tests.conftest import chart_specs
 from ui.batch_view_charts import ARROWS_NAME, MAX_ARROWS
-
-PAGE = Path(__file__).resolve().parents[1] / "lessons" / "inside_a_batch.py"
 
 
 @pytest.fixture
-def page():
-    """Open the page on its own (as the app would) with query parameters, and run it."""
-    st.cache_data.clear()
-
-    def open_page(**query: str) -> AppTest:
-        at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
-        for key, value in query.items():
-            at.query_params[key] = value
-        return at.run()
-
-    return open_page
+def page(lesson):
+    """Open the lesson with query parameters."""
+    return functools.partial(lesson, "inside_a_batch")
 
 
 def assert_clean(at):

@@ -1,28 +1,17 @@
 """The "From Keras to here" page in AppTest: it renders, follows the sidebar, never crashes."""
 
-from pathlib import Path
+import functools
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import TIMEOUT, chart_specs
-
-PAGE = Path(__file__).resolve().parents[1] / "lessons" / "keras_to_here.py"
+from tests.conftest import chart_specs
 
 
 @pytest.fixture
-def page():
-    """Open the page on its own (it is not yet in app.py's navigation) with query parameters."""
-    st.cache_data.clear()
-
-    def open_page(**query: str) -> AppTest:
-        at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
-        for key, value in query.items():
-            at.query_params[key] = value
-        return at.run()
-
-    return open_page
+def page(lesson):
+    """Open the lesson with query parameters."""
+    return functools.partial(lesson, "keras_to_here")
 
 
 def assert_clean(at: AppTest) -> None:
