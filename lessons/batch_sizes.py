@@ -23,7 +23,7 @@ if options:
     if st.session_state.get(MINI_BATCH) not in options:
         st.session_state[MINI_BATCH] = compare.default_mini_batch(options)
     mini_batch = st.sidebar.select_slider(
-        "Mini-batch size", options, key=MINI_BATCH,
+        "Mini-batch size", options, key=MINI_BATCH, bind="query-params",
         help="The middle run's batch_size: powers of two below the training rows.",
     )  # fmt: skip
 else:
@@ -31,6 +31,7 @@ else:
 st.session_state.setdefault(SEEDS, compare.DEFAULT_SEEDS)
 seeds = st.sidebar.number_input(
     "Seeds per batch size", min_value=1, max_value=compare.MAX_SEEDS, key=SEEDS,
+    bind="query-params",
     help="Shuffling seeds seed, seed + 1, …: each batch size gets the same row orders.",
 )  # fmt: skip
 
@@ -62,12 +63,12 @@ left.caption(
     "common start; star: the minimum of the training loss."
 )
 x_axis = right.segmented_control(
-    "X axis", list(figures.UNITS), default="updates", key="batch_x_axis",
+    "X axis", list(figures.UNITS), default="updates", key="batch_x_axis", bind="query-params",
     format_func=lambda unit: figures.UNITS[unit].split(" (")[0].capitalize(),
     help="Count optimizer steps, passes over the data, rows read, or measured time.",
 )  # fmt: skip
 unit = x_axis or "updates"
-log_y = right.toggle("Log-scale loss", value=True, key="batch_log_y")
+log_y = right.toggle("Log-scale loss", value=True, key="batch_log_y", bind="query-params")
 right.plotly_chart(figures.loss_curves_figure(result.curves, unit, log_y), key="chart_losses")
 right.caption("The loss on all training rows after each update, for the seed-"
               f"{settings.seed} runs drawn on the left.")  # fmt: skip

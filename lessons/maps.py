@@ -14,7 +14,7 @@ st.markdown(
 settings = lesson.start(omit=("learning_rate",))
 st.sidebar.subheader("Map")
 seeds = st.sidebar.select_slider(
-    "Seeds per cell", [1, 2, 3, 5], value=3, key="map_seeds",
+    "Seeds per cell", [1, 2, 3, 5], value=3, key="map_seeds", bind="query-params",
     help="Each cell is run with this many shuffling seeds (from the shuffle seed up); the map "
     "shows the median final loss, and a cell counts as diverged if any seed diverged.",
 )  # fmt: skip

@@ -73,10 +73,10 @@ else:
 
 left, right = st.columns(2)
 x_axis = right.segmented_control(
-    "X axis", list(charts.X_AXES), default="updates", key="loss_x_axis",
+    "X axis", list(charts.X_AXES), default="updates", key="loss_x_axis", bind="query-params",
     format_func=str.capitalize, help="The same run against updates, epochs or samples seen.",
 )  # fmt: skip
-log_y = right.toggle("Log-scale loss", value=True, key="loss_log_y")
+log_y = right.toggle("Log-scale loss", value=True, key="loss_log_y", bind="query-params")
 figures = cache.playground_figures(settings, cache.uploaded_csv(settings), x_axis or "updates",
                                    log_y)  # fmt: skip
 left.plotly_chart(figures.contour, key="chart_contour")

@@ -150,7 +150,7 @@ def scrubber(last: int) -> int:
     chosen = 0
     if last > 0:
         chosen = st.slider(
-            "Update (optimizer step) to look inside", 0, last, key=UPDATE_KEY,
+            "Update (optimizer step) to look inside", 0, last, key=UPDATE_KEY, bind="query-params",
             help="Each update uses one mini-batch: its rows' gradients are averaged into one step.",
         )  # fmt: skip
     else:

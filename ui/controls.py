@@ -309,9 +309,23 @@ def sidebar(sections: dict[str, Sequence[str]]) -> Settings:
     if values["momentum"] == 0.0:
         values["nesterov"] = False
     settings = Settings(**values)
-    if st.query_params.to_dict() != settings.url():
-        st.query_params.from_dict(settings.url())
+    _write_link(settings)
     return settings
+
+
+def _write_link(settings: Settings) -> None:
+    """Put each setting that differs from its default in the URL, and only those.
+
+    Only this module's keys are touched: a page's own view widgets keep their values in the URL
+    through Streamlit's ``bind="query-params"``, and rewriting the whole query would drop them.
+    """
+    wanted = settings.url()
+    current = st.query_params.to_dict()
+    for key in CONTROLS:
+        if key in wanted and current.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key]
+        elif key not in wanted and key in current:
+            del st.query_params[key]
 
 
 def _sync_widget(control: Control, values: dict[str, Any], current: Settings) -> None:

@@ -79,6 +79,20 @@ def test_a_copied_link_restores_the_view(app_server, page):
     assert plotly_payload_signature(other) == plotly_payload_signature(page)
 
 
+def test_view_controls_are_in_the_link_and_survive_setting_changes(app_server, page):
+    goto(page, app_server, query="loss_x_axis=Epochs&loss_log_y=false&learning_rate=0.1")
+    axes = page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot')]"
+        ".map(e => [e.layout.xaxis.title.text, e.layout.yaxis.type])"
+    )
+    assert ["epochs", "linear"] in axes  # the loss chart, as the link asked
+    slider_by_label(page, "Momentum").press("ArrowRight")
+    wait_idle(page)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["loss_x_axis"] == ["Epochs"] and query["loss_log_y"] == ["false"]
+    assert query["momentum"] == ["0.5"] and query["learning_rate"] == ["0.1"]
+
+
 def test_a_bad_link_falls_back_with_a_visible_notice(app_server, page):
     goto(page, app_server, query="momentum=7&batch_size=abc")
     warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
