@@ -109,6 +109,10 @@ class Model:
         grid[:, :, 1] = axis1[:, None]
         return self.losses(grid.reshape(-1, n_params), x, y).reshape(axis1.size, axis0.size)
 
+    def equivalent(self, params: np.ndarray) -> list[np.ndarray]:
+        """Parameter vectors with exactly the same predictions as ``params`` (symmetries)."""
+        return [params]
+
     def minimum(self, x: np.ndarray, y: np.ndarray, near: np.ndarray) -> np.ndarray:
         """Parameters of the lowest full-data loss near ``near``, for marking the target.
 
@@ -285,6 +289,10 @@ class TanhNeuron(Model):
 
     def init_params(self, n_features: int) -> np.ndarray:
         return np.array([0.5, 0.5])
+
+    def equivalent(self, params: np.ndarray) -> list[np.ndarray]:
+        """(w, a) and (−w, −a) give the same function: a·tanh(w·x) = (−a)·tanh(−w·x)."""
+        return [params, -params]
 
     def check_features(self, n_features: int) -> None:
         if n_features != 1:

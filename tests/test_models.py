@@ -99,3 +99,12 @@ def test_tanh_neuron_has_a_saddle_at_the_origin_and_mirror_minima():
 def test_tanh_neuron_takes_one_feature():
     with pytest.raises(ValueError, match=r"exactly one input feature\. Got 2 instead"):
         TanhNeuron().check_features(2)
+
+
+def test_equivalent_parameters_predict_the_same():
+    x, _ = make_data(TanhNeuron(), 20, seed=2)
+    for model in MODELS:
+        params = np.array([0.7, -1.3])
+        for other in model.equivalent(params):
+            np.testing.assert_allclose(model.predict(other, x), model.predict(params, x))
+    assert len(TanhNeuron().equivalent(np.array([1.0, 2.0]))) == 2

@@ -135,8 +135,9 @@ def surface(
     start_point = np.array(start)
     with np.errstate(all="ignore"):
         minimum = model.minimum(x, y, start_point)
-        low = np.minimum(start_point, minimum)
-        high = np.maximum(start_point, minimum)
+        shown = np.array([start_point, *model.equivalent(minimum)])  # every minimum in view
+        low = shown.min(axis=0)
+        high = shown.max(axis=0)
         pad = np.maximum(0.35 * (high - low), 1.0)
         size = 81 if model.cheap_losses else 61  # the SVG contour redraw grows with the grid
         axis0 = np.linspace(low[0] - pad[0], high[0] + pad[0], size)
