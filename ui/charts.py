@@ -202,8 +202,8 @@ def loss_figure(run: gd.Run, x_axis: str = "updates", log_y: bool = True) -> go.
             )
         )  # fmt: skip
     fig.update_xaxes(title_text=X_AXES[x_axis])
-    if log_y:  # label whole decades as powers of ten, with minor grid lines between them
-        fig.update_yaxes(type="log", dtick=1, exponentformat="power", minor={"showgrid": True})
+    if log_y:
+        log_scale(fig)
     fig.update_yaxes(title_text="loss")
     return layout(fig, "Loss curves")
 
@@ -273,6 +273,11 @@ def data_figure(
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
     return layout(fig, "Data and the model's fit")
+
+
+def log_scale(fig: go.Figure) -> go.Figure:
+    """A log y axis labelled at whole decades (10⁻¹, 1, 10…), with minor grid lines between."""
+    return fig.update_yaxes(type="log", dtick=1, exponentformat="power", minor={"showgrid": True})
 
 
 def layout(fig: go.Figure, title: str, legend: bool = True) -> go.Figure:

@@ -190,7 +190,7 @@ def contour_with_ends(
 def _loss_axes(fig: go.Figure, unit: str, log_y: bool, title: str) -> go.Figure:
     fig.update_xaxes(title_text=UNITS[unit])
     if log_y:  # label whole decades as powers of ten, as charts.loss_figure does
-        fig.update_yaxes(type="log", dtick=1, exponentformat="power", minor={"showgrid": True})
+        charts.log_scale(fig)
     fig.update_yaxes(title_text="full training loss")
     return charts.layout(fig, title)
 

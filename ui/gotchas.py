@@ -170,7 +170,7 @@ def epoch_loss_is_running_mean(run: gd.Run) -> Gotcha:
     fig.update_xaxes(title_text="epoch")
     values = np.concatenate([run.epoch_loss, at_end])
     if values.size and np.all(np.isfinite(values) & (values > 0)):
-        fig.update_yaxes(type="log", exponentformat="power", minor={"showgrid": True})
+        charts.log_scale(fig)
     fig.update_yaxes(title_text="loss")
     _style(fig, "The reported loss is not the end-of-epoch loss")
     if run.epoch_loss.size == 0:
