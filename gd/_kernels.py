@@ -273,6 +273,63 @@ def _train(
     return trace, batch_loss, rates, stopped
 
 
+@numba.njit(cache=True, inline="always")
+def _descend_lanes(
+    n_features: int,
+    kernel_id: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    order: np.ndarray,
+    batch_size: int,
+    learning_rates: np.ndarray,
+    decay: float,
+    momentum: float,
+    nesterov: bool,
+    convention: int,
+    threshold: float,
+    states: np.ndarray,
+    stopped: np.ndarray,
+) -> None:
+    """``_descend`` (without recording) for every learning rate at once, one lane each.
+
+    Runs that share the batch size, momentum and row orders take their batches in lockstep:
+    lane i starts from ``states[i]`` (L, P) and ends there, and ``stopped[i]`` is the update it
+    blew up at, or -1. Each lane does exactly ``_descend``'s arithmetic in the same order, so
+    its numbers are identical; the lanes are independent, so the processor overlaps them
+    instead of waiting on one run's parameter → gradient → velocity chain at every update.
+    """
+    lanes = learning_rates.size
+    epochs, n_train = order.shape
+    updates_per_epoch = -(-n_train // batch_size)
+    velocity = np.zeros((lanes, n_features + 1))  # Keras's velocity or PyTorch's buffer, per lane
+    grad = np.empty(n_features + 1)
+    stopped[:] = -1
+    running = lanes
+    t = 0
+    for epoch in range(epochs):
+        for slot in range(updates_per_epoch):
+            start = slot * batch_size
+            stop = min(start + batch_size, n_train)
+            for lane in range(lanes):
+                if stopped[lane] >= 0:
+                    continue
+                loss = _batch_loss_and_grad(
+                    kernel_id, n_features, states, lane, x, y, order, epoch, start, stop, grad
+                )
+                if not loss <= threshold:  # also catches NaN
+                    stopped[lane] = t
+                    running -= 1
+                    continue
+                lr = learning_rates[lane] / (1.0 + decay * t)
+                _update(
+                    convention, n_features + 1, states, lane, lane, velocity[lane], grad, lr,
+                    momentum, nesterov, t == 0,
+                )  # fmt: skip
+            if running == 0:
+                return
+            t += 1
+
+
 @numba.njit(cache=True, parallel=True)
 def _sweep(
     kernel_id: int,
@@ -290,26 +347,43 @@ def _sweep(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every cell (learning rate, batch size, momentum, seed) of the grid, in parallel.
 
-    ``orders`` is (seeds, epochs, n_train). Returns the final parameters (cells, P) and the
-    update each run blew up at (or -1), cells flattened in C order.
+    ``orders`` is (seeds, epochs, n_train). Each thread takes one (batch size, momentum, seed)
+    group and runs all its learning rates in lockstep (``_descend_lanes``). Returns the final
+    parameters (cells, P) and the update each run blew up at (or -1), cells flattened in
+    C order.
     """
-    n_bs, n_mom, n_seed = batch_sizes.size, momentums.size, orders.shape[0]
-    cells = learning_rates.size * n_bs * n_mom * n_seed
-    final = np.empty((cells, init.size))
-    stopped = np.empty(cells, dtype=np.int64)
-    nothing = np.empty(0)  # no batch losses or rates are kept
-    for cell in numba.prange(cells):
-        rest = np.int64(cell)  # prange's index may be unsigned; mixed with int64 it turns float
-        rate, rest = divmod(rest, n_bs * n_mom * n_seed)
+    n_rate, n_bs, n_mom, n_seed = (
+        learning_rates.size,
+        batch_sizes.size,
+        momentums.size,
+        orders.shape[0],
+    )
+    final = np.empty((n_rate * n_bs * n_mom * n_seed, init.size))
+    stopped = np.empty(n_rate * n_bs * n_mom * n_seed, dtype=np.int64)
+    for group in numba.prange(n_bs * n_mom * n_seed):
+        rest = np.int64(group)  # prange's index may be unsigned; mixed with int64 it turns float
         size, rest = divmod(rest, n_mom * n_seed)
         mom, seed = divmod(rest, n_seed)
-        state = np.empty((1, init.size))  # (1, P): the one point the run keeps
-        state[0] = init
-        stopped[cell] = _descend(
-            False, kernel_id, x, y, orders[seed], batch_sizes[size], learning_rates[rate], decay,
-            momentums[mom], nesterov, convention, threshold, state, nothing, nothing,
-        )  # fmt: skip
-        final[cell] = state[0]
+        states = np.empty((n_rate, init.size))  # (L, P): one point per learning rate
+        for lane in range(n_rate):
+            states[lane] = init
+        stops = np.empty(n_rate, dtype=np.int64)
+        # Every lesson has one feature: a constant 1 unrolls the loops over features.
+        features = 1 if x.shape[1] == 1 else x.shape[1]
+        if features == 1:
+            _descend_lanes(
+                1, kernel_id, x, y, orders[seed], batch_sizes[size], learning_rates, decay,
+                momentums[mom], nesterov, convention, threshold, states, stops,
+            )  # fmt: skip
+        else:
+            _descend_lanes(
+                features, kernel_id, x, y, orders[seed], batch_sizes[size], learning_rates,
+                decay, momentums[mom], nesterov, convention, threshold, states, stops,
+            )  # fmt: skip
+        for rate in range(n_rate):
+            cell = ((rate * n_bs + size) * n_mom + mom) * n_seed + seed
+            final[cell] = states[rate]
+            stopped[cell] = stops[rate]
     return final, stopped
 
 
@@ -398,9 +472,9 @@ def sweep(
         The final parameters and divergence update of each cell.
     """
     shape = (learning_rates.size, batch_sizes.size, momentums.size, orders.shape[0])
-    # Threads take cells one at a time rather than one fixed share each: runs differ in length
-    # (a blown-up run stops early) and a core may be busy with another session; under load the
-    # fixed split took 1.5× longer (docs/benchmarks.md, "Sweep").
+    # Threads take (batch size, momentum, seed) groups one at a time rather than one fixed share
+    # each: groups differ in length (batch size 1 is the longest, blown-up runs stop early) and
+    # a core may be busy with another session (docs/benchmarks.md, "Sweep").
     with _PARALLEL_LOCK, numba.parallel_chunksize(1):
         final, stopped = _sweep(
             model.kernel_id, _frozen(x), _frozen(y), _frozen(orders, np.int64),
