@@ -76,11 +76,17 @@ def test_figures_stay_small_for_a_million_updates():
     run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), batch_size=1,
                  epochs=100)  # fmt: skip
     assert run.updates == 1_000_000
-    for fig in (charts.loss_figure(run), charts.learning_rate_figure(run),
-                charts.contour_figure(np.linspace(0, 1, 121), np.linspace(0, 1, 121),
-                                      np.ones((121, 121)), np.zeros(2), ("w", "b"),
-                                      [charts.path_from_run(run, "b1")])):  # fmt: skip
-        assert len(fig.to_json()) < 200_000
+    grid = np.linspace(0, 1, 81)  # the Playground's linear-regression grid (ui.cache.surface)
+    figures = {
+        "losses": charts.loss_figure(run),
+        "learning rate": charts.learning_rate_figure(run),
+        "contour": charts.contour_figure(grid, grid, np.ones((81, 81)), np.zeros(2), ("w", "b"),
+                                         [charts.path_from_run(run, "b1")]),
+        "data": charts.data_figure(gd.models.LinearRegression(), data.x, data.y, run.n_train,
+                                   run.params[-1]),
+    }  # fmt: skip
+    for name, fig in figures.items():
+        assert len(fig.to_json()) < 150_000, name  # the payload budget
 
 
 def test_data_figure_highlights_a_batch_and_separates_validation_rows():
