@@ -29,22 +29,15 @@ DRAWS = 500  # random batches per batch size in the noise measurement
 NOISE_SEED = 0
 
 
-def _training_rows(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """The run's training rows as the model sees them: x (n_train, 1), y (n_train,)."""
-    data = cache.data_for(settings)
-    n_train = cache.run_for(settings).n_train
-    return data.x[:n_train, None], data.y[:n_train]
-
-
 def inside(settings: Settings, update: int) -> noise.Inside:
     """Update ``update`` of this settings' run, taken apart (cheap: one batch's gradients)."""
-    x, y = _training_rows(settings)
+    x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
     return noise.inside_update(cache.model_for(settings), cache.run_for(settings), x, y, update)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _radius(settings: Settings, csv: bytes | None, epoch: int, last: int) -> float:
-    x, y = _training_rows(settings)
+    x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
     model = cache.model_for(settings)
     return epoch_step_radius(model, cache.run_for(settings), x, y, epoch, last)
 
@@ -52,7 +45,7 @@ def _radius(settings: Settings, csv: bytes | None, epoch: int, last: int) -> flo
 @st.cache_data(max_entries=256, show_spinner=False)
 def _zoom(settings: Settings, csv: bytes | None, update: int, last: int) -> Zoom:
     run = cache.run_for(settings)
-    x, y = _training_rows(settings)
+    x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
     radius = _radius(settings, csv, update // run.updates_per_epoch, last)
     centre = run.params[update, :2]
     axis0 = np.linspace(centre[0] - radius, centre[0] + radius, ZOOM_GRID)
@@ -79,7 +72,7 @@ def trail(settings: Settings, update: int) -> np.ndarray:
 def _noise(settings: Settings, csv: bytes | None, update: int) -> NoiseCurve:
     run = cache.run_for(settings)
     model = cache.model_for(settings)
-    x, y = _training_rows(settings)
+    x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
     params = run.params[update]
     n = run.n_train
     dense = np.unique(np.geomspace(1, n, 80).astype(np.int64))

@@ -64,10 +64,27 @@ def dataset(
     return GENERATORS[model](n=n, noise=noise, x_mean=x_mean, x_std=x_std, seed=seed)
 
 
-def data_for(settings: Settings) -> gd.Dataset:
+def dataset_for(settings: Settings, csv: bytes | None) -> gd.Dataset:
+    """The data these settings describe; ``csv`` is the upload, or None for synthetic data.
+
+    Cached functions take ``csv`` as an argument (it is part of their key) and call this,
+    never ``data_for``, which reads the session.
+    """
     s = settings
-    csv = uploaded_csv(s)
     return dataset(s.model, s.n, s.noise, s.x_mean, s.x_std, s.data_seed, csv)
+
+
+def data_for(settings: Settings) -> gd.Dataset:
+    """The data this session's page shows."""
+    return dataset_for(settings, uploaded_csv(settings))
+
+
+def training_rows(settings: Settings, csv: bytes | None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows Keras trains on, the first ``floor(n·(1 − validation_split))``: x (n_train, 1),
+    y (n_train,)."""
+    data = dataset_for(settings, csv)
+    n_train = validation_split_at(data.n, settings.validation_split)
+    return data.x[:n_train, None], data.y[:n_train]
 
 
 def optimizer_for(settings: Settings) -> gd.SGD:
@@ -83,7 +100,7 @@ def optimizer_for(settings: Settings) -> gd.SGD:
 @st.cache_data(max_entries=96, show_spinner=False)
 def run(settings: Settings, csv: bytes | None) -> gd.Run:
     """``gd.fit`` for these settings (``csv`` is the upload, part of the cache key)."""
-    data = data_for(settings)
+    data = dataset_for(settings, csv)
     return gd.fit(
         model_for(settings),
         data.x,
@@ -180,10 +197,7 @@ def playground_figures(
     """
     current = run(settings, csv)
     plane = surface_for_data(settings, csv)
-    data = dataset(
-        settings.model, settings.n, settings.noise, settings.x_mean, settings.x_std,
-        settings.data_seed, csv,
-    )  # fmt: skip
+    data = dataset_for(settings, csv)
     path = charts.path_from_run(current, f"batch size {current.batch_size}")
     return PlaygroundFigures(
         contour=charts.contour_figure(

@@ -116,7 +116,7 @@ def _normalized(settings: Settings) -> Settings:
 
 def _fit(settings: Settings, csv: bytes | None, batch_size: int, seed: int) -> gd.Run:
     s = settings
-    data = cache.dataset(s.model, s.n, s.noise, s.x_mean, s.x_std, s.data_seed, csv)
+    data = cache.dataset_for(s, csv)
     return gd.fit(
         cache.model_for(s), data.x, data.y, cache.optimizer_for(s), batch_size=batch_size,
         epochs=s.epochs, shuffle=s.shuffle, seed=seed, validation_split=s.validation_split,

@@ -14,10 +14,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from gd.fit import validation_split_at
 from gd.sweep import Sweep, stability_bound, sweep
 from ui import charts
-from ui.cache import MODEL_CLASSES, data_for
+from ui.cache import MODEL_CLASSES, training_rows, uploaded_csv
 from ui.controls import MOMENTUMS, Settings
 
 MAP_RATES = np.array([float(f"{r:.2g}") for r in np.geomspace(1e-4, 10.0, 21)])  # (21,)
@@ -42,13 +41,11 @@ class Map:
 @st.cache_data(max_entries=32, show_spinner=False)
 def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> Sweep:
     """One seed of a map: learning rate × batch size, or learning rate × momentum."""
-    data = data_for(settings)
-    n_train = validation_split_at(data.n, settings.validation_split)
+    x, y = training_rows(settings, csv)
     by_batch = axis == "batch_size"
     return sweep(
-        MODEL_CLASSES[settings.model](), data.x[:n_train], data.y[:n_train],
-        learning_rates=MAP_RATES,
-        batch_sizes=batch_sizes_for(n_train) if by_batch else [settings.batch_size],
+        MODEL_CLASSES[settings.model](), x, y, learning_rates=MAP_RATES,
+        batch_sizes=batch_sizes_for(y.size) if by_batch else [settings.batch_size],
         momentums=[settings.momentum] if by_batch else MOMENTUMS,
         seeds=[seed], epochs=settings.epochs, decay=settings.decay,
         nesterov=settings.nesterov and by_batch, convention=settings.convention,
@@ -69,10 +66,10 @@ def combine(sweeps: list[Sweep], axis: str, start_loss: float) -> Map:
 
 def start_loss(settings: Settings) -> float:
     """Training loss at the start point: a cell that ends above it made things worse."""
-    data = data_for(settings)
-    n_train = validation_split_at(data.n, settings.validation_split)
     start = np.array([settings.w0, settings.b0])
-    return MODEL_CLASSES[settings.model]().loss(start, data.x[:n_train, None], data.y[:n_train])
+    return MODEL_CLASSES[settings.model]().loss(
+        start, *training_rows(settings, uploaded_csv(settings))
+    )
 
 
 def largest_stable_rate(result: Map, column: int) -> float | None:
@@ -95,9 +92,7 @@ def bound_for(settings: Settings, momentum: float) -> float | None:
     """The full-batch stability bound of linear regression, or None for the other models."""
     if settings.model != "linear":
         return None
-    data = data_for(settings)
-    n_train = validation_split_at(data.n, settings.validation_split)
-    return stability_bound(data.x[:n_train], data.y[:n_train], momentum)
+    return stability_bound(*training_rows(settings, uploaded_csv(settings)), momentum)
 
 
 def cell_settings(settings: Settings, rate: float, column: float, axis: str) -> Settings:
