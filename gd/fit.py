@@ -141,6 +141,18 @@ def validation_split_at(n: int, validation_split: float) -> int:
     return math.floor(n * (1.0 - validation_split))
 
 
+def batches_per_epoch(n_train: int | np.ndarray, batch_size: int | np.ndarray) -> int | np.ndarray:
+    """Keras's steps per epoch, ``ceil(n_train / batch_size)``: the last, smaller batch is kept.
+
+    Works on ints or NumPy arrays of batch sizes.
+
+    Example:
+        >>> batches_per_epoch(200, 32)                  # 6 batches of 32, then one of 8
+        7
+    """
+    return -(-n_train // batch_size)
+
+
 def row_orders(n_train: int, epochs: int, shuffle: bool, seed: int) -> np.ndarray:
     """(epochs, n_train) row orders: one fresh permutation per epoch, drawn in epoch order from
     one ``np.random.default_rng(seed)`` (or the identity when ``shuffle`` is off)."""
@@ -183,7 +195,7 @@ def train_loop(
         The trajectory; it ends early at the first blown-up point.
     """
     epochs, n_train = order.shape
-    updates_per_epoch = -(-n_train // batch_size)  # ceil: the last, smaller batch is kept
+    updates_per_epoch = batches_per_epoch(n_train, batch_size)
     total = epochs * updates_per_epoch
     params = np.empty((total + 1, init.size))  # (U+1, P)
     params[0] = init
@@ -283,7 +295,7 @@ def _record(
 ) -> Run:
     """Derive the losses Keras reports from a trajectory (shared by both engines)."""
     epochs, n_train = order.shape
-    updates_per_epoch = -(-n_train // batch_size)
+    updates_per_epoch = batches_per_epoch(n_train, batch_size)
     done = trajectory.batch_loss.size
     steps = loss_steps(model, epochs * updates_per_epoch, updates_per_epoch, n_train, done)
     every = steps.size == trajectory.params.shape[0]  # then a view, not a copy, of the path

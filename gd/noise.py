@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gd.fit import Run, fit
+from gd.fit import Run, batches_per_epoch, fit
 from gd.models import Model
 from gd.optim import SGD
 
@@ -249,7 +249,7 @@ def time_epochs(
             fit(model, x, y, opt, batch_size=int(size), epochs=1, engine="numpy")
             best = min(best, time.perf_counter() - start)
         seconds[i] = best
-    return EpochTiming(sizes, -(-y.size // sizes), seconds)
+    return EpochTiming(sizes, batches_per_epoch(y.size, sizes), seconds)
 
 
 def _check_sizes(batch_sizes: Sequence[int], n: int) -> np.ndarray:

@@ -35,6 +35,7 @@ from gd.fit import (
     _check_init,
     _check_int,
     _kernels,
+    batches_per_epoch,
     divergence_threshold,
     fit,
     row_orders,
@@ -145,7 +146,8 @@ def sweep(
         final_loss = model.losses(ends.params.reshape(-1, init.size), x, y)
     final_loss = final_loss.reshape(ends.diverged_at.shape)  # (L, B, M, S)
     blew_up = ends.diverged_at >= 0
-    planned = epochs * -(-n_train // clamped)  # (B,) updates of a run that never blows up
+    # (B,) updates of a run that never blows up
+    planned = epochs * batches_per_epoch(n_train, clamped)
     return Sweep(
         *axes,
         final_loss=final_loss,

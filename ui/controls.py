@@ -13,12 +13,13 @@ draw it; the store carries the settings from page to page.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+
+from gd.fit import validation_split_at
 
 STORE = "_settings"
 NOTICES = "_link_notices"
@@ -65,7 +66,7 @@ class Settings:
     @property
     def n_train(self) -> int:
         """Rows left for training: ``floor(n·(1 − validation_split))``, as Keras splits."""
-        return math.floor(self.n * (1.0 - self.validation_split))
+        return validation_split_at(self.n, self.validation_split)
 
     def url(self) -> dict[str, str]:
         """Query parameters for every setting that differs from its default."""

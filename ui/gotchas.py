@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import gd
+from gd.fit import batches_per_epoch
 from ui import cache, charts
 from ui.cache import Surface
 from ui.controls import Settings
@@ -45,14 +46,9 @@ def convention_runs(settings: Settings) -> ConventionRuns:
     )
 
 
-def _style(fig: go.Figure, title: str, legend: bool = True) -> go.Figure:
-    """The Playground's figure layout (title, size, white template, legend below)."""
-    return charts.layout(fig, title, legend)
-
-
 def _epoch_starts(n_train: int, batch_size: int, epochs: int) -> np.ndarray:
     """Update index t at which each epoch begins: (epochs,) = 0, ⌈n/B⌉, 2⌈n/B⌉, …"""
-    return -(-n_train // batch_size) * np.arange(epochs)
+    return batches_per_epoch(n_train, batch_size) * np.arange(epochs)
 
 
 def decay_per_update(settings: Settings, run: gd.Run) -> Gotcha:
@@ -82,7 +78,7 @@ def decay_per_update(settings: Settings, run: gd.Run) -> Gotcha:
         )
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="learning rate at the epoch's first update", rangemode="tozero")
-    _style(fig, "Decay counts updates, not epochs")
+    charts.layout(fig, "Decay counts updates, not epochs")
     if s.decay == 0:
         caption = (
             f"decay = 0, so the rate stays at {s.learning_rate:g} for both batch sizes. "
@@ -122,7 +118,7 @@ def keras3_ignores_decay(settings: Settings, run: gd.Run) -> Gotcha:
     )  # fmt: skip
     fig.update_xaxes(title_text="update t")
     fig.update_yaxes(title_text="learning rate", rangemode="tozero")
-    _style(fig, "What Keras 3 does with decay=…")
+    charts.layout(fig, "What Keras 3 does with decay=…")
     last = intended[-1]
     if s.decay == 0:
         caption = (
@@ -172,7 +168,7 @@ def epoch_loss_is_running_mean(run: gd.Run) -> Gotcha:
     if values.size and np.all(np.isfinite(values) & (values > 0)):
         charts.log_scale(fig)
     fig.update_yaxes(title_text="loss")
-    _style(fig, "The reported loss is not the end-of-epoch loss")
+    charts.layout(fig, "The reported loss is not the end-of-epoch loss")
     if run.epoch_loss.size == 0:
         caption = "The run blew up before its first epoch ended, so Keras would report no loss."
     else:
@@ -198,7 +194,7 @@ def last_batch_smaller(run: gd.Run) -> Gotcha:
     )  # fmt: skip
     fig.update_xaxes(title_text="batch within an epoch (one update each)")
     fig.update_yaxes(title_text="rows in the batch", rangemode="tozero")
-    _style(fig, "Batch sizes in every epoch", legend=False)
+    charts.layout(fig, "Batch sizes in every epoch", legend=False)
     last = int(sizes[-1])
     if last == run.batch_size:
         caption = (
@@ -247,7 +243,7 @@ def validation_rows(run: gd.Run, settings: Settings) -> Gotcha:
         )
     )  # fmt: skip
     fig.update_xaxes(title_text="row index in x, y", range=[0, n])
-    _style(fig, "validation_split takes the last rows, before shuffling")
+    charts.layout(fig, "validation_split takes the last rows, before shuffling")
     fig.update_layout(height=260)
     split = settings.validation_split
     if run.n_val == 0:
