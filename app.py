@@ -17,14 +17,27 @@ st.set_page_config(
 
 PAGES = [
     st.Page("lessons/playground.py", title="Playground", icon=":material/tune:", default=True),
-    st.Page("lessons/batch_sizes.py", title="Batch, mini-batch, stochastic",
-            icon=":material/stacks:", url_path="batch_sizes"),
-    st.Page("lessons/inside_a_batch.py", title="Inside one mini-batch", icon=":material/grain:",
-            url_path="inside_a_batch"),
-    st.Page("lessons/keras_to_here.py", title="From Keras to here", icon=":material/code:",
-            url_path="keras_to_here"),
-    st.Page("lessons/maps.py", title="Hyperparameter maps", icon=":material/grid_on:",
-            url_path="maps"),
-]  # fmt: skip
+    st.Page(
+        "lessons/batch_sizes.py",
+        title="Batch, mini-batch, stochastic",
+        icon=":material/stacks:",
+        url_path="batch_sizes",
+    ),
+    st.Page(
+        "lessons/inside_a_batch.py",
+        title="Inside one mini-batch",
+        icon=":material/grain:",
+        url_path="inside_a_batch",
+    ),
+    st.Page(
+        "lessons/keras_to_here.py",
+        title="From Keras to here",
+        icon=":material/code:",
+        url_path="keras_to_here",
+    ),
+    st.Page(
+        "lessons/maps.py", title="Hyperparameter maps", icon=":material/grid_on:", url_path="maps"
+    ),
+]
 
 st.navigation(PAGES).run()

@@ -38,10 +38,13 @@ OPT = gd.SGD(learning_rate=0.01, momentum=0.9)
 def machine() -> str:
     """One line naming the machine, the libraries and the load, for the benchmark record."""
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
-    )  # fmt: skip
+    )
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return (
         f"{os.cpu_count()} × {cpu}; Python {platform.python_version()}, NumPy {np.__version__}, "
@@ -80,11 +83,17 @@ def training_rows(repeats: int) -> list[list[object]]:
         fast = median_ms(lambda run=run: run("numba"), repeats)
         loop_only = median_ms(  # the compiled loop alone: no row orders, no Run to fill
             lambda done=done: _kernels.train_loop(
-                model, x, data.y, done.order, done.batch_size, OPT, done.params[0],
+                model,
+                x,
+                data.y,
+                done.order,
+                done.batch_size,
+                OPT,
+                done.params[0],
                 done.divergence_threshold,
             ),
             repeats,
-        )  # fmt: skip
+        )
         # The reference costs ~10 µs per update: fewer repeats where a call takes seconds.
         reference = median_ms(
             lambda run=run: run("numpy"), min(repeats, max(3, 10**5 // done.updates))

@@ -191,14 +191,33 @@ def main(argv: list[str] | None = None) -> int:
 
     s = summarize(tally.rerun_latencies)
     header = [
-        "sessions", "think s", "duration s", "reruns", "reruns/s", "p50 ms", "p95 ms",
-        "max ms", "exceptions", "disconnects", "timeouts", "peak RSS MB",
-    ]  # fmt: skip
+        "sessions",
+        "think s",
+        "duration s",
+        "reruns",
+        "reruns/s",
+        "p50 ms",
+        "p95 ms",
+        "max ms",
+        "exceptions",
+        "disconnects",
+        "timeouts",
+        "peak RSS MB",
+    ]
     row = [
-        args.sessions, f"{args.think:g}", f"{args.duration:g}", s.n, f"{s.n / args.duration:.1f}",
-        s.median_ms, s.p95_ms, s.max_ms, tally.exceptions, tally.disconnects, tally.timeouts,
+        args.sessions,
+        f"{args.think:g}",
+        f"{args.duration:g}",
+        s.n,
+        f"{s.n / args.duration:.1f}",
+        s.median_ms,
+        s.p95_ms,
+        s.max_ms,
+        tally.exceptions,
+        tally.disconnects,
+        tally.timeouts,
         f"{sampler.peak / 2**20:.0f}" if sampler else "–",
-    ]  # fmt: skip
+    ]
     print(
         f"\nLoad on {args.url or args.app}: labels {args.label}, think {args.think_dist}, "
         f"ramp {args.ramp:g} s, wall {wall:.0f} s {' '.join(args.server_arg)}\n"

@@ -84,12 +84,30 @@ async def run(args: argparse.Namespace, url: str, pid: int, machine: str) -> int
     print(f"{machine}\n")
     print(
         markdown_table(
-            ["reruns", "RSS after warm-up MB", "RSS at end MB", "growth MB", "growth 2nd half MB",
-             "p50 ms", "exceptions", "wall s"],
-            [[args.reruns, warm, end, end - warm, tail[-1] - tail[0], s.median_ms, exceptions,
-              f"{wall:.0f}"]],
+            [
+                "reruns",
+                "RSS after warm-up MB",
+                "RSS at end MB",
+                "growth MB",
+                "growth 2nd half MB",
+                "p50 ms",
+                "exceptions",
+                "wall s",
+            ],
+            [
+                [
+                    args.reruns,
+                    warm,
+                    end,
+                    end - warm,
+                    tail[-1] - tail[0],
+                    s.median_ms,
+                    exceptions,
+                    f"{wall:.0f}",
+                ]
+            ],
         )
-    )  # fmt: skip
+    )
     for body, count in sorted(alerts.items(), key=lambda kv: -kv[1])[:5]:
         print(f"st.error shown {count}x: {body[:200]}")
     return 1 if exceptions else 0

@@ -51,12 +51,20 @@ def sweep_with_a_loop(model, x, y, learning_rates, batch_sizes) -> Sweep:
     for cell in np.ndindex(shape):
         rate, size, _, seed = cell
         run = gd.fit(
-            model, x, y, gd.SGD(float(learning_rates[rate])), batch_size=int(batch_sizes[size]),
-            epochs=EPOCHS, seed=SEEDS[seed], engine="numba",
-        )  # fmt: skip
+            model,
+            x,
+            y,
+            gd.SGD(float(learning_rates[rate])),
+            batch_size=int(batch_sizes[size]),
+            epochs=EPOCHS,
+            seed=SEEDS[seed],
+            engine="numba",
+        )
         final_loss[cell], diverged[cell], updates[cell] = (
-            run.loss[-1], run.diverged_at is not None, run.updates,
-        )  # fmt: skip
+            run.loss[-1],
+            run.diverged_at is not None,
+            run.updates,
+        )
     momentums, seeds = np.zeros(1), np.array(SEEDS)
     return Sweep(learning_rates, batch_sizes, momentums, seeds, final_loss, diverged, updates)
 
@@ -74,9 +82,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def compiled() -> Sweep:
         return sweep(
-            model, data.x, data.y, learning_rates=learning_rates, batch_sizes=batch_sizes,
-            seeds=SEEDS, epochs=EPOCHS,
-        )  # fmt: skip
+            model,
+            data.x,
+            data.y,
+            learning_rates=learning_rates,
+            batch_sizes=batch_sizes,
+            seeds=SEEDS,
+            epochs=EPOCHS,
+        )
 
     result = compiled()
     start = time.perf_counter()
@@ -98,9 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = [
         ["`gd.sweep` (median)", f"{sweep_ms:.0f}", f"{sweep_ms / runs * 1000:.0f}", "1×"],
-        ["loop of `gd.fit(engine='numba')`", f"{loop_ms:.0f}", f"{loop_ms / runs * 1000:.0f}",
-         f"{loop_ms / sweep_ms:.0f}× slower"],
-    ]  # fmt: skip
+        [
+            "loop of `gd.fit(engine='numba')`",
+            f"{loop_ms:.0f}",
+            f"{loop_ms / runs * 1000:.0f}",
+            f"{loop_ms / sweep_ms:.0f}× slower",
+        ],
+    ]
     print(markdown_table(["method", "ms", "µs per run", "ratio"], rows))
     return 0
 

@@ -16,6 +16,14 @@ from gd.optim import SGD
 from gd.sweep import Sweep, stability_bound, sweep
 
 __all__ = [
-    "SGD", "DataError", "Dataset", "Run", "Sweep", "datasets", "fit", "models", "stability_bound",
+    "SGD",
+    "DataError",
+    "Dataset",
+    "Run",
+    "Sweep",
+    "datasets",
+    "fit",
+    "models",
+    "stability_bound",
     "sweep",
-]  # fmt: skip
+]

@@ -188,13 +188,41 @@ def _descend(
     # which makes each row 2.5× cheaper than in the general version.
     if x.shape[1] == 1:
         return _descend_with(
-            1, record, kernel_id, x, y, order, batch_size, learning_rate, decay, momentum, nesterov,
-            convention, threshold, states, batch_loss, rates,
-        )  # fmt: skip
+            1,
+            record,
+            kernel_id,
+            x,
+            y,
+            order,
+            batch_size,
+            learning_rate,
+            decay,
+            momentum,
+            nesterov,
+            convention,
+            threshold,
+            states,
+            batch_loss,
+            rates,
+        )
     return _descend_with(
-        x.shape[1], record, kernel_id, x, y, order, batch_size, learning_rate, decay, momentum,
-        nesterov, convention, threshold, states, batch_loss, rates,
-    )  # fmt: skip
+        x.shape[1],
+        record,
+        kernel_id,
+        x,
+        y,
+        order,
+        batch_size,
+        learning_rate,
+        decay,
+        momentum,
+        nesterov,
+        convention,
+        threshold,
+        states,
+        batch_loss,
+        rates,
+    )
 
 
 @numba.njit(cache=True, inline="always")
@@ -237,9 +265,18 @@ def _descend_with(
                 batch_loss[t] = loss
                 rates[t] = lr
             _update(
-                convention, n_features + 1, states, at, at + record, velocity, grad, lr,
-                momentum, nesterov, t == 0,
-            )  # fmt: skip
+                convention,
+                n_features + 1,
+                states,
+                at,
+                at + record,
+                velocity,
+                grad,
+                lr,
+                momentum,
+                nesterov,
+                t == 0,
+            )
             t += 1
     return -1
 
@@ -267,9 +304,22 @@ def _train(
     batch_loss = np.empty(total)
     rates = np.empty(total)
     stopped = _descend(
-        True, kernel_id, x, y, order, batch_size, learning_rate, decay, momentum, nesterov,
-        convention, threshold, trace, batch_loss, rates,
-    )  # fmt: skip
+        True,
+        kernel_id,
+        x,
+        y,
+        order,
+        batch_size,
+        learning_rate,
+        decay,
+        momentum,
+        nesterov,
+        convention,
+        threshold,
+        trace,
+        batch_loss,
+        rates,
+    )
     return trace, batch_loss, rates, stopped
 
 
@@ -322,9 +372,18 @@ def _descend_lanes(
                     continue
                 lr = learning_rates[lane] / (1.0 + decay * t)
                 _update(
-                    convention, n_features + 1, states, lane, lane, velocity[lane], grad, lr,
-                    momentum, nesterov, t == 0,
-                )  # fmt: skip
+                    convention,
+                    n_features + 1,
+                    states,
+                    lane,
+                    lane,
+                    velocity[lane],
+                    grad,
+                    lr,
+                    momentum,
+                    nesterov,
+                    t == 0,
+                )
             if running == 0:
                 return
             t += 1
@@ -372,14 +431,38 @@ def _sweep(
         features = 1 if x.shape[1] == 1 else x.shape[1]
         if features == 1:
             _descend_lanes(
-                1, kernel_id, x, y, orders[seed], batch_sizes[size], learning_rates, decay,
-                momentums[mom], nesterov, convention, threshold, states, stops,
-            )  # fmt: skip
+                1,
+                kernel_id,
+                x,
+                y,
+                orders[seed],
+                batch_sizes[size],
+                learning_rates,
+                decay,
+                momentums[mom],
+                nesterov,
+                convention,
+                threshold,
+                states,
+                stops,
+            )
         else:
             _descend_lanes(
-                features, kernel_id, x, y, orders[seed], batch_sizes[size], learning_rates,
-                decay, momentums[mom], nesterov, convention, threshold, states, stops,
-            )  # fmt: skip
+                features,
+                kernel_id,
+                x,
+                y,
+                orders[seed],
+                batch_sizes[size],
+                learning_rates,
+                decay,
+                momentums[mom],
+                nesterov,
+                convention,
+                threshold,
+                states,
+                stops,
+            )
         for rate in range(n_rate):
             cell = ((rate * n_bs + size) * n_mom + mom) * n_seed + seed
             final[cell] = states[rate]
@@ -425,10 +508,19 @@ def train_loop(
     from gd.fit import Trajectory  # here, not on top: gd.fit imports this module
 
     trace, batch_loss, rates, stopped = _train(
-        model.kernel_id, _frozen(x), _frozen(y), _frozen(order, np.int64), int(batch_size),
-        float(opt.learning_rate), float(opt.decay), float(opt.momentum), bool(opt.nesterov),
-        _CONVENTIONS[opt.convention], _frozen(init), float(threshold),
-    )  # fmt: skip
+        model.kernel_id,
+        _frozen(x),
+        _frozen(y),
+        _frozen(order, np.int64),
+        int(batch_size),
+        float(opt.learning_rate),
+        float(opt.decay),
+        float(opt.momentum),
+        bool(opt.nesterov),
+        _CONVENTIONS[opt.convention],
+        _frozen(init),
+        float(threshold),
+    )
     if stopped < 0:
         return Trajectory(trace, batch_loss, rates, None)
     return Trajectory(trace[: stopped + 1], batch_loss[:stopped], rates[:stopped], int(stopped))
@@ -477,11 +569,19 @@ def sweep(
     # a core may be busy with another session (docs/benchmarks.md, "Sweep").
     with _PARALLEL_LOCK, numba.parallel_chunksize(1):
         final, stopped = _sweep(
-            model.kernel_id, _frozen(x), _frozen(y), _frozen(orders, np.int64),
-            _frozen(batch_sizes, np.int64), _frozen(learning_rates), _frozen(momentums),
-            float(decay), bool(nesterov), _CONVENTIONS[convention], _frozen(init),
+            model.kernel_id,
+            _frozen(x),
+            _frozen(y),
+            _frozen(orders, np.int64),
+            _frozen(batch_sizes, np.int64),
+            _frozen(learning_rates),
+            _frozen(momentums),
+            float(decay),
+            bool(nesterov),
+            _CONVENTIONS[convention],
+            _frozen(init),
             float(threshold),
-        )  # fmt: skip
+        )
     return SweepEnds(final.reshape(*shape, init.size), stopped.reshape(shape))
 
 
@@ -502,6 +602,16 @@ def warm_up() -> None:
         init = np.full(2, 0.5)
         train_loop(model, x, y, order, 1, SGD(0.1, momentum=0.5), init, 1e6)
         sweep(
-            model, x, y, order[None], np.array([1]), np.array([0.1]), np.array([0.5]),
-            0.0, False, "keras", init, 1e6,
-        )  # fmt: skip
+            model,
+            x,
+            y,
+            order[None],
+            np.array([1]),
+            np.array([0.1]),
+            np.array([0.5]),
+            0.0,
+            False,
+            "keras",
+            init,
+            1e6,
+        )

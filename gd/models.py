@@ -127,10 +127,12 @@ class Model:
         params[:2] = near[0] + span[j], near[1] + span[i]
         for _ in range(100):
             loss, grad = self.loss_and_grad(params, x, y)
-            hessian = np.array([
-                (self.grad(params + h, x, y) - self.grad(params - h, x, y)) / 2e-6
-                for h in np.eye(params.size) * 1e-6
-            ])  # fmt: skip
+            hessian = np.array(
+                [
+                    (self.grad(params + h, x, y) - self.grad(params - h, x, y)) / 2e-6
+                    for h in np.eye(params.size) * 1e-6
+                ]
+            )
             try:
                 step = -np.linalg.solve(0.5 * (hessian + hessian.T), grad)
                 if step @ grad >= 0:

@@ -140,9 +140,19 @@ def sweep(
     with np.errstate(all="ignore"):  # divergence is data: no warning leaves the sweep
         threshold = divergence_threshold(model, init, x, y)
         ends = _kernels.sweep(
-            model, x, y, orders, clamped, learning_rates, momentums, decay, nesterov, convention,
-            init, threshold,
-        )  # fmt: skip
+            model,
+            x,
+            y,
+            orders,
+            clamped,
+            learning_rates,
+            momentums,
+            decay,
+            nesterov,
+            convention,
+            init,
+            threshold,
+        )
         final_loss = model.losses(ends.params.reshape(-1, init.size), x, y)
     final_loss = final_loss.reshape(ends.diverged_at.shape)  # (L, B, M, S)
     blew_up = ends.diverged_at >= 0
@@ -234,10 +244,17 @@ def _sweep_with_fit(
     for cell in np.ndindex(shape):
         rate, size, momentum, seed = cell
         run = fit(
-            model, x, y, SGD(learning_rates[rate], momentum=momentums[momentum], **optimizer),
-            batch_size=int(batch_sizes[size]), epochs=epochs, shuffle=shuffle,
-            seed=int(seeds[seed]), init=init, engine="numpy",
-        )  # fmt: skip
+            model,
+            x,
+            y,
+            SGD(learning_rates[rate], momentum=momentums[momentum], **optimizer),
+            batch_size=int(batch_sizes[size]),
+            epochs=epochs,
+            shuffle=shuffle,
+            seed=int(seeds[seed]),
+            init=init,
+            engine="numpy",
+        )
         final_loss[cell] = run.loss[-1]
         diverged[cell] = run.diverged_at is not None
         updates[cell] = run.updates

@@ -23,17 +23,23 @@ if options:
     if st.session_state.get(MINI_BATCH) not in options:
         st.session_state[MINI_BATCH] = compare.default_mini_batch(options)
     mini_batch = st.sidebar.select_slider(
-        "Mini-batch size", options, key=MINI_BATCH, bind="query-params",
+        "Mini-batch size",
+        options,
+        key=MINI_BATCH,
+        bind="query-params",
         help="The middle run's batch_size: powers of two below the training rows.",
-    )  # fmt: skip
+    )
 else:
     st.sidebar.info("Too few training rows for a mini-batch between 1 and full batch.")
 st.session_state.setdefault(SEEDS, compare.DEFAULT_SEEDS)
 seeds = st.sidebar.number_input(
-    "Seeds per batch size", min_value=1, max_value=compare.MAX_SEEDS, key=SEEDS,
+    "Seeds per batch size",
+    min_value=1,
+    max_value=compare.MAX_SEEDS,
+    key=SEEDS,
     bind="query-params",
     help="Shuffling seeds seed, seed + 1, …: each batch size gets the same row orders.",
-)  # fmt: skip
+)
 
 with lesson.explained_errors():
     surface = cache.surface_for(settings)
@@ -52,26 +58,37 @@ for timed in result.runs:
 left, right = st.columns(2)
 left.plotly_chart(
     figures.contour_with_ends(
-        surface.axis0, surface.axis1, surface.loss, surface.minimum, surface.names,
-        result.paths, result.bands,
+        surface.axis0,
+        surface.axis1,
+        surface.loss,
+        surface.minimum,
+        surface.names,
+        result.paths,
+        result.bands,
     ),
     key="chart_contour",
-)  # fmt: skip
+)
 left.caption(
     f"Lines: the three runs with shuffle seed {settings.seed}, one segment per update; open "
     f"circles mark epoch ends. Dots: where each of the {seeds} seeds ended. Black: the "
     "common start; star: the minimum of the training loss."
 )
 x_axis = right.segmented_control(
-    "X axis", list(figures.UNITS), default="updates", key="batch_x_axis", bind="query-params",
+    "X axis",
+    list(figures.UNITS),
+    default="updates",
+    key="batch_x_axis",
+    bind="query-params",
     format_func=lambda unit: figures.UNITS[unit].split(" (")[0].capitalize(),
     help="Count optimizer steps, passes over the data, rows read, or measured time.",
-)  # fmt: skip
+)
 unit = x_axis or "updates"
 log_y = right.toggle("Log-scale loss", value=True, key="batch_log_y", bind="query-params")
 right.plotly_chart(figures.loss_curves_figure(result.curves, unit, log_y), key="chart_losses")
-right.caption("The loss on all training rows after each update, for the seed-"
-              f"{settings.seed} runs drawn on the left.")  # fmt: skip
+right.caption(
+    "The loss on all training rows after each update, for the seed-"
+    f"{settings.seed} runs drawn on the left."
+)
 
 
 st.subheader(f"Over {seeds} seeds")
@@ -83,11 +100,17 @@ left.caption(
 )
 right.plotly_chart(
     figures.contour_with_ends(
-        surface.axis0, surface.axis1, surface.loss, surface.minimum, surface.names, [],
-        result.bands, close_up=True,
+        surface.axis0,
+        surface.axis1,
+        surface.loss,
+        surface.minimum,
+        surface.names,
+        [],
+        result.bands,
+        close_up=True,
     ),
     key="chart_ends",
-)  # fmt: skip
+)
 right.caption(
     "The same end points around the minimum, zoomed to ±15% of the window above. Every seed "
     "uses the same row orders at every batch size; only how they are cut into batches differs."

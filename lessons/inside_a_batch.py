@@ -47,21 +47,29 @@ st.caption(
 
 metrics = st.columns(4)
 metrics[0].metric(
-    "Rows in the batch (B)", inside.batch_size, border=True,
+    "Rows in the batch (B)",
+    inside.batch_size,
+    border=True,
     help="batch_size rows, except the last batch of an epoch, which holds what is left.",
-)  # fmt: skip
+)
 metrics[1].metric(
-    "Learning rate η here", f"{inside.learning_rate:.4g}", border=True,
+    "Learning rate η here",
+    f"{inside.learning_rate:.4g}",
+    border=True,
     help="lr / (1 + decay·t) with t = this update's index.",
-)  # fmt: skip
+)
 metrics[2].metric(
-    "Batch loss (before)", f"{run.batch_loss[update]:.4g}", border=True,
+    "Batch loss (before)",
+    f"{run.batch_loss[update]:.4g}",
+    border=True,
     help="Mean loss of this batch's rows at the parameters before the step (what Keras logs).",
-)  # fmt: skip
+)
 metrics[3].metric(
-    "Batch vs full-data step", f"{inside.angle_to_full:.1f}°", border=True,
+    "Batch vs full-data step",
+    f"{inside.angle_to_full:.1f}°",
+    border=True,
     help="0° means the batch pointed exactly where all training rows together point.",
-)  # fmt: skip
+)
 
 left, right = st.columns([3, 2])
 left.plotly_chart(

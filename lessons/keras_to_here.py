@@ -97,30 +97,38 @@ def gotcha(column, title: str, text: str, shown, key: str) -> None:
 
 left, right = st.columns(2)
 gotcha(
-    left, "Decay is counted per update",
+    left,
+    "Decay is counted per update",
     "Legacy `decay` computes `lr / (1 + decay·t)` with t = updates so far, not epochs. "
     "Halve the batch size and each epoch has about twice the updates.",
-    gotchas.decay_per_update(settings, run), "chart_decay_per_update",
-)  # fmt: skip
+    gotchas.decay_per_update(settings, run),
+    "chart_decay_per_update",
+)
 gotcha(
-    right, "Keras 3 ignores `decay=`",
+    right,
+    "Keras 3 ignores `decay=`",
     "`keras.optimizers.SGD(learning_rate=…, decay=…)` runs, warns, and trains at a constant "
     "rate. Use `InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)` instead.",
-    gotchas.keras3_ignores_decay(settings, run), "chart_keras3_decay",
-)  # fmt: skip
+    gotchas.keras3_ignores_decay(settings, run),
+    "chart_keras3_decay",
+)
 left, right = st.columns(2)
 gotcha(
-    left, "The epoch loss is a running mean",
+    left,
+    "The epoch loss is a running mean",
     "`history.history['loss']` averages each batch's loss at the weights before its update, "
     "while the weights move. It is not the loss of the weights at the epoch's end.",
-    gotchas.epoch_loss_is_running_mean(run), "chart_running_mean",
-)  # fmt: skip
+    gotchas.epoch_loss_is_running_mean(run),
+    "chart_running_mean",
+)
 gotcha(
-    right, "The last batch is smaller",
+    right,
+    "The last batch is smaller",
     "Keras keeps the remainder rows as a last, smaller batch: one more update per epoch, with a "
     "noisier gradient.",
-    gotchas.last_batch_smaller(run), "chart_batch_sizes",
-)  # fmt: skip
+    gotchas.last_batch_smaller(run),
+    "chart_batch_sizes",
+)
 
 st.subheader("validation_split takes the last rows, before shuffling")
 rows = gotchas.validation_rows(run, settings)

@@ -14,10 +14,14 @@ st.markdown(
 settings = lesson.start(omit=("learning_rate",))
 st.sidebar.subheader("Map")
 seeds = st.sidebar.select_slider(
-    "Seeds per cell", [1, 2, 3, 5], value=3, key="map_seeds", bind="query-params",
+    "Seeds per cell",
+    [1, 2, 3, 5],
+    value=3,
+    key="map_seeds",
+    bind="query-params",
     help="Each cell is run with this many shuffling seeds (from the shuffle seed up); the map "
     "shows the median final loss, and a cell counts as diverged if any seed diverged.",
-)  # fmt: skip
+)
 
 csv = uploaded_csv(settings)
 jobs = [(axis, settings.seed + k) for axis in ("batch_size", "momentum") for k in range(seeds)]
@@ -35,10 +39,14 @@ bound = maps.bound_for(settings, settings.momentum)
 st.subheader("Learning rate × batch size")
 st.markdown(maps.describe(by_batch, settings, bound))
 st.plotly_chart(
-    maps.heatmap(by_batch, "batch_size", bound, f"Final loss after {settings.epochs} epochs, "
-                 f"momentum {settings.momentum:g}"),
+    maps.heatmap(
+        by_batch,
+        "batch_size",
+        bound,
+        f"Final loss after {settings.epochs} epochs, momentum {settings.momentum:g}",
+    ),
     key="chart_map_batch",
-)  # fmt: skip
+)
 st.caption(
     "Crossed-out cells diverged. The dotted line, lr ∝ batch size through the best cell, is the "
     "linear-scaling rule of thumb (Goyal et al., 2017): with the same number of epochs, k times "
@@ -54,10 +62,14 @@ st.markdown(
     "path rings for many steps, so the final loss can still be poor."
 )
 st.plotly_chart(
-    maps.heatmap(by_momentum, "momentum", maps.bound_for(settings, 0.0),
-                 f"Final loss after {settings.epochs} epochs, batch size {settings.batch_size}"),
+    maps.heatmap(
+        by_momentum,
+        "momentum",
+        maps.bound_for(settings, 0.0),
+        f"Final loss after {settings.epochs} epochs, batch size {settings.batch_size}",
+    ),
     key="chart_map_momentum",
-)  # fmt: skip
+)
 maps.cell_picker(by_momentum, "momentum", settings, key="map_cell_momentum")
 
 st.subheader("Takeaway")

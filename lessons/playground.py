@@ -25,9 +25,12 @@ st.markdown(
     "every chart below is recomputed, Keras-exact."
 )
 st.sidebar.selectbox(
-    "Preset", [CUSTOM, *PRESETS], key="preset", on_change=apply_preset,
+    "Preset",
+    [CUSTOM, *PRESETS],
+    key="preset",
+    on_change=apply_preset,
     help="Named scenarios. Each sets the controls and states its lesson.",
-)  # fmt: skip
+)
 settings = lesson.start()
 preset = PRESETS.get(st.session_state.get("preset"))
 if preset is not None and preset.settings() == settings:
@@ -45,17 +48,23 @@ metrics[0].metric(
 )
 metrics[0].caption(explain.updates_arithmetic(run))
 metrics[1].metric(
-    "Total updates", f"{run.updates:,}", border=True,
+    "Total updates",
+    f"{run.updates:,}",
+    border=True,
     help="Optimizer steps taken: updates per epoch × epochs (fewer if the run diverged).",
-)  # fmt: skip
+)
 metrics[2].metric(
-    "Final training loss", f"{run.loss[-1]:.4g}", border=True,
+    "Final training loss",
+    f"{run.loss[-1]:.4g}",
+    border=True,
     help="Loss on all training rows at the final parameters (not Keras's running mean).",
-)  # fmt: skip
+)
 metrics[3].metric(
-    "Distance to the minimum", f"{explain.distance(run.params[-1, :2], surface.minimum):.3g}",
-    border=True, help="Euclidean distance from the final parameters to the star on the contours.",
-)  # fmt: skip
+    "Distance to the minimum",
+    f"{explain.distance(run.params[-1, :2], surface.minimum):.3g}",
+    border=True,
+    help="Euclidean distance from the final parameters to the star on the contours.",
+)
 if run.batch_size_clamped:
     st.info(
         f"batch_size={run.requested_batch_size} is more than the {run.n_train} training rows, "
@@ -73,12 +82,18 @@ else:
 
 left, right = st.columns(2)
 x_axis = right.segmented_control(
-    "X axis", list(charts.X_AXES), default="updates", key="loss_x_axis", bind="query-params",
-    format_func=str.capitalize, help="The same run against updates, epochs or samples seen.",
-)  # fmt: skip
+    "X axis",
+    list(charts.X_AXES),
+    default="updates",
+    key="loss_x_axis",
+    bind="query-params",
+    format_func=str.capitalize,
+    help="The same run against updates, epochs or samples seen.",
+)
 log_y = right.toggle("Log-scale loss", value=True, key="loss_log_y", bind="query-params")
-figures = cache.playground_figures(settings, cache.uploaded_csv(settings), x_axis or "updates",
-                                   log_y)  # fmt: skip
+figures = cache.playground_figures(
+    settings, cache.uploaded_csv(settings), x_axis or "updates", log_y
+)
 left.plotly_chart(figures.contour, key="chart_contour")
 left.caption(
     "Each line segment is one update. Open circles mark epoch ends, the star the minimum of "
@@ -99,8 +114,10 @@ right.caption(explain.schedule_caption(settings, run))
 st.subheader("The update this run applies")
 st.latex(explain.update_rule_latex(settings, run.batch_size))
 with st.expander("Show the code"):
-    st.caption("The reference loop and update rule that produced these numbers (gd/fit.py, "
-               "gd/optim.py); the compiled fast path is checked equal to it.")  # fmt: skip
+    st.caption(
+        "The reference loop and update rule that produced these numbers (gd/fit.py, "
+        "gd/optim.py); the compiled fast path is checked equal to it."
+    )
     st.code(inspect.getsource(train_loop), language="python")
     st.code(inspect.getsource(cache.optimizer_for(settings).rule), language="python")
 

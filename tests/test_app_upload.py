@@ -46,8 +46,9 @@ def test_a_malformed_file_shows_why_and_keeps_the_previous_data(app, name, messa
     assert (chart_specs(at), metrics(at)) == before
 
 
-@pytest.mark.parametrize("name", ["utf8_bom.csv", "latin1_header.csv",
-                                  "scientific_spaces_no_final_newline.csv"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["utf8_bom.csv", "latin1_header.csv", "scientific_spaces_no_final_newline.csv"]
+)
 def test_a_good_file_replaces_the_data(app, name):
     at = app(source="csv")
     before = chart_specs(at)

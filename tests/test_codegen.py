@@ -84,8 +84,10 @@ def test_keras3_uses_inverse_time_decay_exactly_when_decay_is_positive(s):
     assert bool(schedules) == (s.decay > 0)
     if schedules:
         assert keywords(schedules[0]) == {
-            "initial_learning_rate": s.learning_rate, "decay_steps": 1, "decay_rate": s.decay,
-        }  # fmt: skip
+            "initial_learning_rate": s.learning_rate,
+            "decay_steps": 1,
+            "decay_rate": s.decay,
+        }
     else:
         assert f"learning_rate = {s.learning_rate!r}" in code
     (sgd,) = calls(code, "SGD")
@@ -94,9 +96,12 @@ def test_keras3_uses_inverse_time_decay_exactly_when_decay_is_positive(s):
     assert "decay=" not in ast.unparse(sgd) and "lr=" not in ast.unparse(sgd)
     (fit,) = calls(code, "fit")
     assert keywords(fit) == {
-        "batch_size": s.batch_size, "epochs": s.epochs, "shuffle": s.shuffle,
-        "validation_split": s.validation_split, "verbose": 0,
-    }  # fmt: skip
+        "batch_size": s.batch_size,
+        "epochs": s.epochs,
+        "shuffle": s.shuffle,
+        "validation_split": s.validation_split,
+        "verbose": 0,
+    }
     assert ("val_loss" in code) == (s.validation_split > 0)
 
 
@@ -106,8 +111,11 @@ def test_legacy_keras_uses_lr_and_decay_and_epochs(s):
     code = keras2_code(s)
     (sgd,) = calls(code, "SGD")
     assert keywords(sgd) == {
-        "lr": s.learning_rate, "decay": s.decay, "momentum": s.momentum, "nesterov": s.nesterov,
-    }  # fmt: skip
+        "lr": s.learning_rate,
+        "decay": s.decay,
+        "momentum": s.momentum,
+        "nesterov": s.nesterov,
+    }
     (fit,) = calls(code, "fit")
     assert keywords(fit)["epochs"] == s.epochs and keywords(fit)["batch_size"] == s.batch_size
     assert "nb_epoch" in code  # the comment on the Keras 1 rename
@@ -132,8 +140,11 @@ def test_pytorch_uses_a_dataloader_and_lambda_lr_only_with_decay(s):
 
 def test_data_lines_rebuild_the_page_data():
     """Executing the data part of a script gives gd.datasets' arrays, bit for bit."""
-    for model, make in (("linear", gd.datasets.linear), ("logistic", gd.datasets.logistic),
-                        ("tanh", gd.datasets.tanh)):  # fmt: skip
+    for model, make in (
+        ("linear", gd.datasets.linear),
+        ("logistic", gd.datasets.logistic),
+        ("tanh", gd.datasets.tanh),
+    ):
         s = Settings(model=model, n=50, noise=0.3, x_mean=1.0, x_std=2.0, data_seed=7)
         code = keras3_code(s)
         start, stop = code.index("# gd.datasets"), code.index("x, y = x.reshape")
@@ -146,12 +157,26 @@ def test_data_lines_rebuild_the_page_data():
 
 def test_csv_has_one_row_per_update_and_the_header():
     data = gd.datasets.linear(n=50, seed=0)
-    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.05, decay=0.1),
-                 batch_size=16, epochs=3, validation_split=0.2)  # fmt: skip
+    run = gd.fit(
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.05, decay=0.1),
+        batch_size=16,
+        epochs=3,
+        validation_split=0.2,
+    )
     rows = list(csv.DictReader(io.StringIO(run_csv(run, ("w", "b")))))
     assert list(rows[0]) == [
-        "update", "epoch", "batch_size", "learning_rate", "batch_loss", "w", "b", "full_loss",
-    ]  # fmt: skip
+        "update",
+        "epoch",
+        "batch_size",
+        "learning_rate",
+        "batch_loss",
+        "w",
+        "b",
+        "full_loss",
+    ]
     assert len(rows) == run.updates == 9  # ceil(40 / 16) = 3 per epoch
     assert [int(r["batch_size"]) for r in rows[:3]] == [16, 16, 8]
     assert [int(r["epoch"]) for r in rows] == [1, 1, 1, 2, 2, 2, 3, 3, 3]

@@ -312,7 +312,7 @@ def test_tanh_without_noise_is_the_model():
         ({"seed": -1}, "The 'seed' parameter must be an integer >= 0. Got -1 instead."),
         ({"seed": None}, "The 'seed' parameter must be an integer >= 0. Got None instead."),
     ],
-)  # fmt: skip
+)
 def test_shared_parameter_messages(generate, kwargs, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$") as error:
         generate(**kwargs)
@@ -321,9 +321,15 @@ def test_shared_parameter_messages(generate, kwargs, message):
 
 @pytest.mark.parametrize(
     ("generate", "name", "value"),
-    [(linear, "slope", INF), (linear, "intercept", NAN), (logistic, "slope", -INF),
-     (logistic, "intercept", "0"), (tanh, "w", NAN), (tanh, "a", None)],
-)  # fmt: skip
+    [
+        (linear, "slope", INF),
+        (linear, "intercept", NAN),
+        (logistic, "slope", -INF),
+        (logistic, "intercept", "0"),
+        (tanh, "w", NAN),
+        (tanh, "a", None),
+    ],
+)
 def test_model_parameter_messages(generate, name, value):
     message = f"The '{name}' parameter must be a finite number. Got {value!r} instead."
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):

@@ -22,9 +22,15 @@ ENGINES = ["numpy", "numba"]
 def hand_run(engine, **opt):
     settings = {"learning_rate": 0.1, "momentum": 0.5, "decay": 1.0} | opt
     return gd.fit(
-        gd.models.LinearRegression(), X, Y, gd.SGD(**settings),
-        batch_size=1, epochs=1, shuffle=False, engine=engine,
-    )  # fmt: skip
+        gd.models.LinearRegression(),
+        X,
+        Y,
+        gd.SGD(**settings),
+        batch_size=1,
+        epochs=1,
+        shuffle=False,
+        engine=engine,
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -61,9 +67,14 @@ def test_decay_counts_updates_from_zero_and_losses_are_pre_update(engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_decay_is_never_reset_at_epoch_boundaries(engine):
     run = gd.fit(
-        gd.models.LinearRegression(), np.arange(5.0), np.arange(5.0), gd.SGD(0.01, decay=0.5),
-        batch_size=2, epochs=3, engine=engine,
-    )  # fmt: skip
+        gd.models.LinearRegression(),
+        np.arange(5.0),
+        np.arange(5.0),
+        gd.SGD(0.01, decay=0.5),
+        batch_size=2,
+        epochs=3,
+        engine=engine,
+    )
     t = np.arange(9)  # 3 updates per epoch × 3 epochs, one counter
     np.testing.assert_allclose(run.learning_rate, 0.01 / (1 + 0.5 * t))
 
@@ -73,9 +84,15 @@ def test_last_partial_batch_is_kept_and_epoch_loss_is_weighted(engine):
     x = np.linspace(-1, 1, 5)
     y = 3 * x + 0.5
     run = gd.fit(
-        gd.models.LinearRegression(), x, y, gd.SGD(0.1), batch_size=2, epochs=2,
-        shuffle=False, engine=engine,
-    )  # fmt: skip
+        gd.models.LinearRegression(),
+        x,
+        y,
+        gd.SGD(0.1),
+        batch_size=2,
+        epochs=2,
+        shuffle=False,
+        engine=engine,
+    )
     assert run.updates_per_epoch == 3  # ceil(5 / 2)
     assert run.updates == 6
     assert [run.batch_rows(u).tolist() for u in range(3)] == [[0, 1], [2, 3], [4]]
@@ -107,9 +124,15 @@ def test_validation_split_takes_the_last_rows_before_shuffling():
     x = np.arange(37.0)
     y = np.arange(37.0)
     run = gd.fit(
-        gd.models.LinearRegression(), x, y, gd.SGD(1e-4), batch_size=8, epochs=4,
-        validation_split=0.25, seed=5,
-    )  # fmt: skip
+        gd.models.LinearRegression(),
+        x,
+        y,
+        gd.SGD(1e-4),
+        batch_size=8,
+        epochs=4,
+        validation_split=0.25,
+        seed=5,
+    )
     assert (run.n_train, run.n_val) == (27, 10)  # floor(37 · 0.75) = 27, as Keras trains on [0:27]
     for epoch_order in run.order:
         assert sorted(epoch_order.tolist()) == list(range(27))  # a permutation of training rows
@@ -185,9 +208,14 @@ def test_divergence_stops_the_run_and_is_recorded_without_warnings(engine):
     data = gd.datasets.linear(n=100, seed=0)
     with np.errstate(all="raise"):  # any leaked floating-point warning would raise here
         run = gd.fit(
-            gd.models.LinearRegression(), data.x, data.y, gd.SGD(learning_rate=5.0),
-            batch_size=100, epochs=500, engine=engine,
-        )  # fmt: skip
+            gd.models.LinearRegression(),
+            data.x,
+            data.y,
+            gd.SGD(learning_rate=5.0),
+            batch_size=100,
+            epochs=500,
+            engine=engine,
+        )
     assert run.diverged_at is not None
     assert run.updates < 500
     assert run.params.shape[0] == run.diverged_at + 1
@@ -206,8 +234,14 @@ def test_stable_run_has_no_divergence():
 def test_divergence_inside_the_first_epoch_keeps_an_empty_epoch_history(engine):
     data = gd.datasets.linear(n=200, seed=0)
     run = gd.fit(
-        gd.models.LinearRegression(), data.x, data.y, gd.SGD(10.0, momentum=0.9),
-        batch_size=1, epochs=3, validation_split=0.2, engine=engine,
-    )  # fmt: skip
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(10.0, momentum=0.9),
+        batch_size=1,
+        epochs=3,
+        validation_split=0.2,
+        engine=engine,
+    )
     assert run.diverged_at is not None and run.diverged_at < run.updates_per_epoch
     assert run.epoch_loss.shape == (0,) and run.val_loss.shape == (0,)

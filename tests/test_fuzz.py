@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-PAGES = sorted(str(p.relative_to(Path(__file__).resolve().parents[1])) for p in
-               (Path(__file__).resolve().parents[1] / "lessons").glob("*.py"))  # fmt: skip
+PAGES = sorted(
+    str(p.relative_to(Path(__file__).resolve().parents[1]))
+    for p in (Path(__file__).resolve().parents[1] / "lessons").glob("*.py")
+)
 COMBINATIONS = 220  # spread over the pages
 EXTREMES = [
     {"n": 10000, "batch_size": 1, "epochs": 100},  # the largest run: a million updates

@@ -63,8 +63,15 @@ def test_per_sample_mean_is_the_batch_gradient(model):
 def test_inside_update_takes_one_update_apart(momentum):
     model = LinearRegression()
     x, y = data_for(model, n=50)
-    run = gd.fit(model, x, y, gd.SGD(learning_rate=0.05, momentum=momentum), batch_size=16,
-                 epochs=2, engine="numpy")  # fmt: skip
+    run = gd.fit(
+        model,
+        x,
+        y,
+        gd.SGD(learning_rate=0.05, momentum=momentum),
+        batch_size=16,
+        epochs=2,
+        engine="numpy",
+    )
     for update in (0, 3, 5):  # update 3 is an epoch's last batch: 50 - 3·16 = 2 rows
         inside = noise.inside_update(model, run, x, y, update)
         rows = run.batch_rows(update)

@@ -111,8 +111,10 @@ def test_loss_curves_have_one_trace_per_run_and_titled_axes():
 
 
 def test_band_figure_draws_a_filled_band_and_a_median_per_batch_size():
-    bands = [band("a", "#D55E00", axes(range(4)), [4, 3, 2, 1]),
-             band("b", "#E69F00", axes(range(4)), [4, 2, 1, 0.5])]  # fmt: skip
+    bands = [
+        band("a", "#D55E00", axes(range(4)), [4, 3, 2, 1]),
+        band("b", "#E69F00", axes(range(4)), [4, 2, 1, 0.5]),
+    ]
     fig = figures.band_figure(bands, "samples", log_y=False)
     assert len(fig.data) == 6  # low edge, filled high edge, median
     assert [t.fill for t in fig.data].count("tonexty") == 2
@@ -129,8 +131,9 @@ def test_the_seed_cloud_has_one_point_per_seed_per_batch_size():
     np.testing.assert_allclose(ensembles[2].ends, ensembles[2].ends[:1].repeat(5, axis=0))
     grid = np.linspace(-3, 3, 7)
     bands = [band(str(size), "#009E73", axes(range(3)), [3, 2, 1], seeds=5) for size in (1, 8)]
-    fig = figures.contour_with_ends(grid, grid, np.ones((7, 7)), np.zeros(2), ("w", "b"), [],
-                                    bands, close_up=True)  # fmt: skip
+    fig = figures.contour_with_ends(
+        grid, grid, np.ones((7, 7)), np.zeros(2), ("w", "b"), [], bands, close_up=True
+    )
     clouds = [t for t in fig.data if t.name.endswith("end of each seed")]
     assert [len(t.x) for t in clouds] == [5, 5]
     assert tuple(fig.layout.xaxis.range) == pytest.approx((-0.9, 0.9))  # ±15% of the window

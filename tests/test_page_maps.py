@@ -50,10 +50,12 @@ def test_the_link_to_the_playground_carries_the_cell(app):
 
 def test_diverged_cells_are_crossed_out_not_only_coloured():
     result = maps.Map(
-        rates=np.array([0.1, 1.0, 10.0]), columns=np.array([1, 2, 4]),
+        rates=np.array([0.1, 1.0, 10.0]),
+        columns=np.array([1, 2, 4]),
         loss=np.array([[1.0, 2.0, 3.0], [0.5, 0.4, 0.3], [np.nan, np.nan, 9.0]]),
-        diverged=np.array([[False] * 3, [False] * 3, [True, True, False]]), start_loss=5.0,
-    )  # fmt: skip
+        diverged=np.array([[False] * 3, [False] * 3, [True, True, False]]),
+        start_loss=5.0,
+    )
     fig = maps.heatmap(result, "batch_size", bound=2.0, title="t")
     crosses = next(t for t in fig.data if t.name == "diverged")
     assert len(crosses.x) == 2

@@ -28,16 +28,20 @@ def problems(draw):
         y = (y > 0).astype(float)
     momentum = draw(st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0]))
     opt = gd.SGD(
-        learning_rate=draw(st.floats(0.0, 1e3)), momentum=momentum,
-        nesterov=momentum > 0 and draw(st.booleans()), decay=draw(st.floats(0.0, 10.0)),
+        learning_rate=draw(st.floats(0.0, 1e3)),
+        momentum=momentum,
+        nesterov=momentum > 0 and draw(st.booleans()),
+        decay=draw(st.floats(0.0, 10.0)),
         convention=draw(st.sampled_from(["keras", "pytorch"])),
-    )  # fmt: skip
+    )
     options = {
-        "batch_size": draw(st.integers(1, 2 * n)), "epochs": draw(st.integers(1, 5)),
-        "shuffle": draw(st.booleans()), "seed": draw(st.integers(0, 2**31)),
+        "batch_size": draw(st.integers(1, 2 * n)),
+        "epochs": draw(st.integers(1, 5)),
+        "shuffle": draw(st.booleans()),
+        "seed": draw(st.integers(0, 2**31)),
         "validation_split": draw(st.sampled_from([0.0, 0.25])),
         "init": np.array(draw(st.lists(st.floats(-10, 10), min_size=2, max_size=2))),
-    }  # fmt: skip
+    }
     return model, x, y, opt, options
 
 
@@ -64,11 +68,18 @@ def test_sweep_never_raises_and_flags_every_blow_up(problem):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = gd.sweep(
-            model, x, y, learning_rates=[opt.learning_rate, 10 * opt.learning_rate + 1.0],
-            batch_sizes=[1, options["batch_size"]], momentums=[opt.momentum],
-            epochs=options["epochs"], decay=opt.decay, nesterov=opt.nesterov,
-            convention=opt.convention, init=options["init"],
-        )  # fmt: skip
+            model,
+            x,
+            y,
+            learning_rates=[opt.learning_rate, 10 * opt.learning_rate + 1.0],
+            batch_sizes=[1, options["batch_size"]],
+            momentums=[opt.momentum],
+            epochs=options["epochs"],
+            decay=opt.decay,
+            nesterov=opt.nesterov,
+            convention=opt.convention,
+            init=options["init"],
+        )
     assert np.all(np.isfinite(result.final_loss) | result.diverged)
 
 

@@ -41,9 +41,14 @@ def fit_cell(model, x, y, result, cell, **settings):
         **settings,
     )
     return gd.fit(
-        model, x, y, opt, batch_size=int(result.batch_sizes[size]), epochs=GRID["epochs"],
+        model,
+        x,
+        y,
+        opt,
+        batch_size=int(result.batch_sizes[size]),
+        epochs=GRID["epochs"],
         seed=int(result.seeds[seed]),
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("model", MODELS, ids=repr)
@@ -94,9 +99,14 @@ def test_full_batch_gd_converges_just_below_the_bound_and_diverges_just_above(mo
     bound = stability_bound(x, y, momentum=momentum)
     assert bound == pytest.approx(2.0 * (1.0 + momentum) / 2.0, rel=1e-12)
     result = sweep(
-        LinearRegression(), x, y, learning_rates=[0.98 * bound, 1.02 * bound],
-        batch_sizes=[x.size], momentums=[momentum], epochs=500,
-    )  # fmt: skip
+        LinearRegression(),
+        x,
+        y,
+        learning_rates=[0.98 * bound, 1.02 * bound],
+        batch_sizes=[x.size],
+        momentums=[momentum],
+        epochs=500,
+    )
     below, above = result.final_loss[:, 0, 0, 0]
     assert below < 1e-6
     assert list(result.diverged[:, 0, 0, 0]) == [False, True]
@@ -104,17 +114,32 @@ def test_full_batch_gd_converges_just_below_the_bound_and_diverges_just_above(mo
 
 
 MESSAGES = [
-    ({"learning_rates": [0.1, -1.0]}, "The 'learning_rates' parameter must be a finite number >= 0. Got -1.0 instead."),  # noqa: E501
-    ({"learning_rates": []}, "The 'learning_rates' parameter must be a non-empty 1-D sequence. Got [] instead."),  # noqa: E501
+    (
+        {"learning_rates": [0.1, -1.0]},
+        "The 'learning_rates' parameter must be a finite number >= 0. Got -1.0 instead.",
+    ),
+    (
+        {"learning_rates": []},
+        "The 'learning_rates' parameter must be a non-empty 1-D sequence. Got [] instead.",
+    ),
     ({"batch_sizes": [0]}, "The 'batch_sizes' parameter must be an integer >= 1. Got 0 instead."),
-    ({"batch_sizes": 8}, "The 'batch_sizes' parameter must be a non-empty 1-D sequence. Got 8 instead."),  # noqa: E501
+    (
+        {"batch_sizes": 8},
+        "The 'batch_sizes' parameter must be a non-empty 1-D sequence. Got 8 instead.",
+    ),
     ({"momentums": [1.5]}, "The 'momentums' parameter must be in [0, 1]. Got 1.5 instead."),
     ({"seeds": [-1]}, "The 'seeds' parameter must be an integer >= 0. Got -1 instead."),
     ({"epochs": 0}, "The 'epochs' parameter must be an integer >= 1. Got 0 instead."),
     ({"shuffle": "no"}, "The 'shuffle' parameter must be a bool. Got 'no' instead."),
-    ({"nesterov": True}, "nesterov=True needs momentum > 0 (got momentum=0.0); raise momentum or turn nesterov off."),  # noqa: E501
-    ({"convention": "tf1"}, "The 'convention' parameter must be one of 'keras', 'pytorch'. Got 'tf1' instead."),  # noqa: E501
-]  # fmt: skip
+    (
+        {"nesterov": True},
+        "nesterov=True needs momentum > 0 (got momentum=0.0); raise momentum or turn nesterov off.",
+    ),
+    (
+        {"convention": "tf1"},
+        "The 'convention' parameter must be one of 'keras', 'pytorch'. Got 'tf1' instead.",
+    ),
+]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), MESSAGES)

@@ -23,9 +23,15 @@ def run_for(settings: Settings) -> gd.Run:
     )
     opt = gd.SGD(settings.learning_rate, momentum=settings.momentum, decay=settings.decay)
     return gd.fit(
-        gd.models.LinearRegression(), data.x, data.y, opt, batch_size=settings.batch_size,
-        epochs=settings.epochs, shuffle=settings.shuffle, init=np.array([settings.w0, settings.b0]),
-    )  # fmt: skip
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        opt,
+        batch_size=settings.batch_size,
+        epochs=settings.epochs,
+        shuffle=settings.shuffle,
+        init=np.array([settings.w0, settings.b0]),
+    )
 
 
 def test_thin_keeps_start_end_and_epoch_boundaries():
@@ -39,8 +45,9 @@ def test_contour_figure_marks_start_end_minimum_and_fixes_the_ranges():
     _, run = small_run()
     axis = np.linspace(-3, 3, 11)
     loss = np.ones((11, 11))
-    fig = charts.contour_figure(axis, axis, loss, np.array([2.0, -1.0]), ("w", "b"),
-                                [charts.path_from_run(run, "batch 8")])  # fmt: skip
+    fig = charts.contour_figure(
+        axis, axis, loss, np.array([2.0, -1.0]), ("w", "b"), [charts.path_from_run(run, "batch 8")]
+    )
     names = [trace.name for trace in fig.data]
     assert names == ["loss", "batch 8", "batch 8: epoch ends", "batch 8: end", "start", "minimum"]
     assert fig.layout.xaxis.title.text == "w" and fig.layout.yaxis.title.text == "b"
@@ -55,9 +62,11 @@ def test_loss_figure_has_the_four_keras_losses_on_each_axis():
     for axis, title in charts.X_AXES.items():
         fig = charts.loss_figure(run, axis, log_y=True)
         assert [t.name for t in fig.data] == [
-            "batch loss (what each update sees)", "full training loss",
-            "Keras's epoch loss (running mean)", "validation loss",
-        ]  # fmt: skip
+            "batch loss (what each update sees)",
+            "full training loss",
+            "Keras's epoch loss (running mean)",
+            "validation loss",
+        ]
         assert fig.layout.xaxis.title.text == title
         assert fig.layout.yaxis.type == "log"
     epochs = charts.loss_figure(run, "epochs").data[2].x
@@ -73,26 +82,40 @@ def test_loss_figure_without_validation_has_three_traces_and_linear_scale():
 
 def test_figures_stay_small_for_a_million_updates():
     data = gd.datasets.linear(n=10_000, seed=0)
-    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), batch_size=1,
-                 epochs=100)  # fmt: skip
+    run = gd.fit(
+        gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), batch_size=1, epochs=100
+    )
     assert run.updates == 1_000_000
     grid = np.linspace(0, 1, 81)  # the Playground's linear-regression grid (ui.cache.surface)
     figures = {
         "losses": charts.loss_figure(run),
         "learning rate": charts.learning_rate_figure(run),
-        "contour": charts.contour_figure(grid, grid, np.ones((81, 81)), np.zeros(2), ("w", "b"),
-                                         [charts.path_from_run(run, "b1")]),
-        "data": charts.data_figure(gd.models.LinearRegression(), data.x, data.y, run.n_train,
-                                   run.params[-1]),
-    }  # fmt: skip
+        "contour": charts.contour_figure(
+            grid,
+            grid,
+            np.ones((81, 81)),
+            np.zeros(2),
+            ("w", "b"),
+            [charts.path_from_run(run, "b1")],
+        ),
+        "data": charts.data_figure(
+            gd.models.LinearRegression(), data.x, data.y, run.n_train, run.params[-1]
+        ),
+    }
     for name, fig in figures.items():
         assert len(fig.to_json()) < 150_000, name  # the payload budget
 
 
 def test_data_figure_highlights_a_batch_and_separates_validation_rows():
     data, run = small_run()
-    fig = charts.data_figure(gd.models.LinearRegression(), data.x, data.y, run.n_train,
-                             run.params[-1], highlight=run.batch_rows(0))  # fmt: skip
+    fig = charts.data_figure(
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        run.n_train,
+        run.params[-1],
+        highlight=run.batch_rows(0),
+    )
     names = [t.name for t in fig.data]
     assert names[:3] == ["training rows", "validation rows (the last ones)", "this mini-batch"]
     assert len(fig.data[1].x) == 10 and len(fig.data[2].x) == 8
@@ -100,15 +123,28 @@ def test_data_figure_highlights_a_batch_and_separates_validation_rows():
 
 def test_learning_rate_figure_follows_decay():
     data = gd.datasets.linear(n=40, seed=0)
-    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1, decay=0.5),
-                 batch_size=10, epochs=2)  # fmt: skip
+    run = gd.fit(
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.1, decay=0.5),
+        batch_size=10,
+        epochs=2,
+    )
     fig = charts.learning_rate_figure(run)
     np.testing.assert_allclose(fig.data[0].y, 0.1 / (1 + 0.5 * np.arange(8)), rtol=1e-6)
 
 
 def test_read_link_parses_valid_values_and_explains_bad_ones():
-    values, notices = read_link({"learning_rate": "0.3", "nesterov": "true", "momentum": "0.9",
-                                 "batch_size": "37", "n": "1e3"})  # fmt: skip
+    values, notices = read_link(
+        {
+            "learning_rate": "0.3",
+            "nesterov": "true",
+            "momentum": "0.9",
+            "batch_size": "37",
+            "n": "1e3",
+        }
+    )
     assert (values["learning_rate"], values["nesterov"], values["batch_size"]) == (0.3, True, 37)
     assert values["n"] == 1000 and notices == []
     values, notices = read_link({"nesterov": "true"})
@@ -122,7 +158,10 @@ def test_read_link_parses_valid_values_and_explains_bad_ones():
 def test_settings_url_lists_only_changed_values():
     assert Settings().url() == {}
     assert Settings(batch_size=1, nesterov=True, momentum=0.9).url() == {
-        "batch_size": "1", "nesterov": "true", "momentum": "0.9"}  # fmt: skip
+        "batch_size": "1",
+        "nesterov": "true",
+        "momentum": "0.9",
+    }
 
 
 def test_presets_show_what_their_lessons_claim():

@@ -143,18 +143,30 @@ def scrubber(last: int) -> int:
     chosen = 0
     if last > 0:
         chosen = st.slider(
-            "Update (optimizer step) to look inside", 0, last, key=UPDATE_KEY, bind="query-params",
+            "Update (optimizer step) to look inside",
+            0,
+            last,
+            key=UPDATE_KEY,
+            bind="query-params",
             help="Each update uses one mini-batch: its rows' gradients are averaged into one step.",
-        )  # fmt: skip
+        )
     else:
         st.caption("This run has a single update to look at: update 0.")
     previous, following, _ = st.columns([1, 1, 6])
     previous.button(
-        "◀ previous", key="update_previous", on_click=_shift, args=(-1, last), width="stretch",
+        "◀ previous",
+        key="update_previous",
+        on_click=_shift,
+        args=(-1, last),
+        width="stretch",
         disabled=chosen <= 0,
-    )  # fmt: skip
+    )
     following.button(
-        "next ▶", key="update_next", on_click=_shift, args=(1, last), width="stretch",
+        "next ▶",
+        key="update_next",
+        on_click=_shift,
+        args=(1, last),
+        width="stretch",
         disabled=chosen >= last,
-    )  # fmt: skip
+    )
     return chosen

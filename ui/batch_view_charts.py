@@ -144,12 +144,16 @@ def _segments(origin: np.ndarray, steps: np.ndarray) -> tuple[list, list]:
 def _arrow(origin: np.ndarray, step: np.ndarray, name: str, color: str, dash: str) -> go.Scatter:
     tip = origin + step
     return go.Scatter(
-        x=[origin[0], tip[0]], y=[origin[1], tip[1]], mode="lines+markers", name=name,
+        x=[origin[0], tip[0]],
+        y=[origin[1], tip[1]],
+        mode="lines+markers",
+        name=name,
         line={"color": color, "width": 3.5, "dash": dash},
         marker={"symbol": "arrow", "angleref": "previous", "size": [0, 15], "color": color},
         hovertemplate=f"{name}<br>Δ = (%{{customdata[0]:.3g}}, %{{customdata[1]:.3g}})"
-        "<extra></extra>", customdata=[step, step],
-    )  # fmt: skip
+        "<extra></extra>",
+        customdata=[step, step],
+    )
 
 
 def update_figure(
@@ -162,52 +166,78 @@ def update_figure(
     """Contours around the current point with every row's step, their mean, the full-data
     step and the step taken (momentum included); ``trail`` (m, 2) is this epoch so far."""
     fig = charts.contour_figure(
-        zoom.axis0, zoom.axis1, zoom.loss, surface_minimum, names, [],
+        zoom.axis0,
+        zoom.axis1,
+        zoom.loss,
+        surface_minimum,
+        names,
+        [],
         title=f"Update {inside.update}: {inside.batch_size} rows, one averaged step",
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Scatter(
-            x=trail[:, 0], y=trail[:, 1], mode="lines+markers", name="this epoch so far",
-            line={"color": charts.SKY, "width": 1.5}, marker={"size": 4}, opacity=0.7,
+            x=trail[:, 0],
+            y=trail[:, 1],
+            mode="lines+markers",
+            name="this epoch so far",
+            line={"color": charts.SKY, "width": 1.5},
+            marker={"size": 4},
+            opacity=0.7,
             hoverinfo="skip",
         )
-    )  # fmt: skip
+    )
     shown = inside.sample_steps[:MAX_ARROWS, :2]
     origin = inside.params[:2]
     xs, ys = _segments(origin, shown)
     label = f"{ARROWS_NAME} ({len(shown)} of {inside.batch_size} shown)"
     fig.add_trace(
         go.Scatter(
-            x=xs, y=ys, mode="lines", name=label, opacity=0.6,
-            line={"color": charts.GREY, "width": 1.5}, hoverinfo="skip",
+            x=xs,
+            y=ys,
+            mode="lines",
+            name=label,
+            opacity=0.6,
+            line={"color": charts.GREY, "width": 1.5},
+            hoverinfo="skip",
         )
-    )  # fmt: skip
+    )
     tips = origin + shown
     fig.add_trace(
         go.Scatter(
-            x=tips[:, 0], y=tips[:, 1], mode="markers", name="row tips", showlegend=False,
+            x=tips[:, 0],
+            y=tips[:, 1],
+            mode="markers",
+            name="row tips",
+            showlegend=False,
             marker={"color": charts.GREY, "size": 4, "opacity": 0.6},
             customdata=inside.rows[:MAX_ARROWS],
             hovertemplate="row %{customdata} alone would move here<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.add_trace(
-        _arrow(origin, inside.full_step[:2], "full-data step −η·∇L (all rows)", charts.GREEN,
-               "dot")
-    )  # fmt: skip
+        _arrow(origin, inside.full_step[:2], "full-data step −η·∇L (all rows)", charts.GREEN, "dot")
+    )
     fig.add_trace(
-        _arrow(origin, inside.batch_step[:2], "batch step −η·g_B (mean of the rows)",
-               charts.VERMILION, "solid")
-    )  # fmt: skip
+        _arrow(
+            origin,
+            inside.batch_step[:2],
+            "batch step −η·g_B (mean of the rows)",
+            charts.VERMILION,
+            "solid",
+        )
+    )
     fig.add_trace(
         _arrow(origin, inside.taken_step[:2], "step taken (with momentum)", charts.BLUE, "dash")
     )
     fig.add_trace(
         go.Scatter(
-            x=[origin[0]], y=[origin[1]], mode="markers", name=f"parameters before update "
-            f"{inside.update}", marker={"color": "black", "size": 10, "symbol": "circle"},
+            x=[origin[0]],
+            y=[origin[1]],
+            mode="markers",
+            name=f"parameters before update {inside.update}",
+            marker={"color": "black", "size": 10, "symbol": "circle"},
         )
-    )  # fmt: skip
+    )
     fig.update_layout(height=660, legend={"y": -0.12})
     return fig
 
@@ -217,9 +247,14 @@ def batch_data_figure(
 ) -> go.Figure:
     """``charts.data_figure`` with this update's batch highlighted and the fit before it."""
     fig = charts.data_figure(
-        model, x, y, n_train, inside.params, highlight=inside.rows,
+        model,
+        x,
+        y,
+        n_train,
+        inside.params,
+        highlight=inside.rows,
         when=f"before update {inside.update}",
-    )  # fmt: skip
+    )
     fig.update_layout(title_text=f"The {inside.batch_size} rows of update {inside.update}")
     return fig
 
@@ -229,31 +264,44 @@ def noise_figure(curve: NoiseCurve) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=curve.dense_sizes, y=curve.dense_sizes.astype(float) ** -1 * curve.sigma2,
-            mode="lines", name="σ²/B (drawing with replacement)",
+            x=curve.dense_sizes,
+            y=curve.dense_sizes.astype(float) ** -1 * curve.sigma2,
+            mode="lines",
+            name="σ²/B (drawing with replacement)",
             line={"color": charts.GREY, "width": 1.5, "dash": "dot"},
         )
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Scatter(
-            x=curve.dense_sizes, y=curve.theory, mode="lines", line={"color": charts.BLUE,
-            "width": 2.5}, name="theory σ²/B · (N − B)/(N − 1)",
+            x=curve.dense_sizes,
+            y=curve.theory,
+            mode="lines",
+            line={"color": charts.BLUE, "width": 2.5},
+            name="theory σ²/B · (N − B)/(N − 1)",
             hovertemplate="B = %{x}<br>theory %{y:.4g}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Scatter(
-            x=curve.sizes, y=curve.measured, mode="markers",
+            x=curve.sizes,
+            y=curve.measured,
+            mode="markers",
             name=f"measured over {curve.draws} random batches",
             marker={"color": charts.VERMILION, "size": 9, "line": {"color": "black", "width": 1}},
             hovertemplate="B = %{x}<br>measured %{y:.4g}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.add_vline(curve.batch_size, line={"color": charts.ORANGE, "width": 2, "dash": "dash"})
     fig.add_annotation(
-        x=np.log10(curve.batch_size), y=1, yref="paper", text=f"this run: B = {curve.batch_size}",
-        showarrow=False, xanchor="left", yanchor="top", font={"color": charts.ORANGE},
-    )  # fmt: skip
+        x=np.log10(curve.batch_size),
+        y=1,
+        yref="paper",
+        text=f"this run: B = {curve.batch_size}",
+        showarrow=False,
+        xanchor="left",
+        yanchor="top",
+        font={"color": charts.ORANGE},
+    )
     fig.update_xaxes(type="log", title_text="batch size B (rows per update)")
     fig.update_yaxes(type="log", exponentformat="power", title_text="E‖g_B − g‖² (gradient noise)")
     return charts.layout(fig, "Gradient noise against batch size")
@@ -264,26 +312,39 @@ def timing_figure(timing: EpochTiming, batch_size: int) -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Scatter(
-            x=timing.batch_sizes, y=timing.ms_per_epoch, mode="lines+markers",
-            name="milliseconds per epoch (measured)", line={"color": charts.BLUE, "width": 2.5},
-            marker={"size": 8}, hovertemplate="B = %{x}<br>%{y:.3g} ms per epoch<extra></extra>",
+            x=timing.batch_sizes,
+            y=timing.ms_per_epoch,
+            mode="lines+markers",
+            name="milliseconds per epoch (measured)",
+            line={"color": charts.BLUE, "width": 2.5},
+            marker={"size": 8},
+            hovertemplate="B = %{x}<br>%{y:.3g} ms per epoch<extra></extra>",
         ),
         secondary_y=False,
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Scatter(
-            x=timing.batch_sizes, y=timing.updates_per_epoch, mode="lines+markers",
-            name="updates per epoch ⌈N / B⌉", line={"color": charts.ORANGE, "dash": "dash"},
+            x=timing.batch_sizes,
+            y=timing.updates_per_epoch,
+            mode="lines+markers",
+            name="updates per epoch ⌈N / B⌉",
+            line={"color": charts.ORANGE, "dash": "dash"},
             marker={"size": 7, "symbol": "diamond"},
             hovertemplate="B = %{x}<br>%{y} updates per epoch<extra></extra>",
         ),
         secondary_y=True,
-    )  # fmt: skip
+    )
     fig.add_vline(batch_size, line={"color": charts.GREY, "width": 1, "dash": "dot"})
     fig.update_xaxes(type="log", title_text="batch size B")
     fig.update_yaxes(type="log", title_text="ms per epoch", secondary_y=False)
-    fig.update_yaxes(type="log", title_text="updates per epoch", secondary_y=True,
-                     showgrid=False, dtick=1, exponentformat="power")  # fmt: skip
+    fig.update_yaxes(
+        type="log",
+        title_text="updates per epoch",
+        secondary_y=True,
+        showgrid=False,
+        dtick=1,
+        exponentformat="power",
+    )
     return charts.layout(fig, "One epoch of the NumPy loop, timed on this server")
 
 

@@ -172,9 +172,12 @@ def surface_for(settings: Settings) -> Surface:
 def surface_for_data(settings: Settings, csv: bytes | None) -> Surface:
     s = settings
     return surface(
-        s.model, (s.n, s.noise, s.x_mean, s.x_std, s.data_seed), s.validation_split,
-        (s.w0, s.b0), csv,
-    )  # fmt: skip
+        s.model,
+        (s.n, s.noise, s.x_mean, s.x_std, s.data_seed),
+        s.validation_split,
+        (s.w0, s.b0),
+        csv,
+    )
 
 
 class PlaygroundFigures(NamedTuple):

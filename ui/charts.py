@@ -100,14 +100,20 @@ def contour_figure(
     fig = go.Figure()
     fig.add_trace(
         go.Contour(
-            x=axis0, y=axis1, z=_compact(_finite_log10(loss)), ncontours=18,
-            colorscale="Blues", reversescale=True, showscale=True, line={"width": 0.5},
+            x=axis0,
+            y=axis1,
+            z=_compact(_finite_log10(loss)),
+            ncontours=18,
+            colorscale="Blues",
+            reversescale=True,
+            showscale=True,
+            line={"width": 0.5},
             colorbar={"title": {"text": "log₁₀ loss", "side": "right"}, "thickness": 12},
             hovertemplate=f"{names[0]}=%{{x:.3f}}<br>{names[1]}=%{{y:.3f}}"
             "<br>log₁₀ loss=%{z:.3f}<extra></extra>",
             name="loss",
         )
-    )  # fmt: skip
+    )
     for path in paths:
         hover = (
             f"<b>{path.label}</b><br>update %{{customdata[0]}} · epoch %{{customdata[1]:.2f}}"
@@ -117,44 +123,69 @@ def contour_figure(
         custom = _compact(np.column_stack([path.update, path.epoch, path.loss]))
         fig.add_trace(
             go.Scatter(
-                x=_compact(path.params[:, 0]), y=_compact(path.params[:, 1]),
-                mode="lines", line={"color": path.color, "width": 2}, name=path.label,
-                customdata=custom, hovertemplate=hover,
+                x=_compact(path.params[:, 0]),
+                y=_compact(path.params[:, 1]),
+                mode="lines",
+                line={"color": path.color, "width": 2},
+                name=path.label,
+                customdata=custom,
+                hovertemplate=hover,
             )
-        )  # fmt: skip
+        )
         if path.epoch_ends.size:
             fig.add_trace(
                 go.Scatter(
-                    x=path.epoch_ends[:, 0], y=path.epoch_ends[:, 1], mode="markers",
+                    x=path.epoch_ends[:, 0],
+                    y=path.epoch_ends[:, 1],
+                    mode="markers",
                     marker={"color": path.color, "size": 6, "symbol": "circle-open"},
-                    name=f"{path.label}: epoch ends", hoverinfo="skip", showlegend=False,
+                    name=f"{path.label}: epoch ends",
+                    hoverinfo="skip",
+                    showlegend=False,
                 )
-            )  # fmt: skip
+            )
         fig.add_trace(
             go.Scatter(
-                x=path.params[-1:, 0], y=path.params[-1:, 1], mode="markers",
-                marker={"color": path.color, "size": 12, "symbol": "x",
-                        "line": {"color": "white", "width": 1}},
-                name=f"{path.label}: end", hovertemplate="end<extra></extra>",
+                x=path.params[-1:, 0],
+                y=path.params[-1:, 1],
+                mode="markers",
+                marker={
+                    "color": path.color,
+                    "size": 12,
+                    "symbol": "x",
+                    "line": {"color": "white", "width": 1},
+                },
+                name=f"{path.label}: end",
+                hovertemplate="end<extra></extra>",
             )
-        )  # fmt: skip
+        )
     if paths:
         start = paths[0].params[0]
         fig.add_trace(
             go.Scatter(
-                x=[start[0]], y=[start[1]], mode="markers",
+                x=[start[0]],
+                y=[start[1]],
+                mode="markers",
                 marker={"color": "black", "size": 11, "symbol": "circle"},
-                name="start", hovertemplate="start<extra></extra>",
+                name="start",
+                hovertemplate="start<extra></extra>",
             )
-        )  # fmt: skip
+        )
     fig.add_trace(
         go.Scatter(
-            x=[minimum[0]], y=[minimum[1]], mode="markers",
-            marker={"color": YELLOW, "size": 16, "symbol": "star",
-                    "line": {"color": "black", "width": 1}},
-            name="minimum", hovertemplate="minimum of the training loss<extra></extra>",
+            x=[minimum[0]],
+            y=[minimum[1]],
+            mode="markers",
+            marker={
+                "color": YELLOW,
+                "size": 16,
+                "symbol": "star",
+                "line": {"color": "black", "width": 1},
+            },
+            name="minimum",
+            hovertemplate="minimum of the training loss<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title_text=names[0], range=[axis0[0], axis0[-1]])
     fig.update_yaxes(title_text=names[1], range=[axis1[0], axis1[-1]])
     return layout(fig, title)
@@ -173,34 +204,44 @@ def loss_figure(run: gd.Run, x_axis: str = "updates", log_y: bool = True) -> go.
         go.Scatter(
             x=_compact(position[batches]),
             y=_compact(run.batch_loss[batches]),
-            mode="lines", line={"color": GREY, "width": 1}, opacity=0.6,
+            mode="lines",
+            line={"color": GREY, "width": 1},
+            opacity=0.6,
             name="batch loss (what each update sees)",
         )
-    )  # fmt: skip
+    )
     recorded = thin(run.loss_steps.size, run.updates_per_epoch)  # loss_steps[i] is an update
     fig.add_trace(
         go.Scatter(
             x=_compact(position[run.loss_steps[recorded]]),
             y=_compact(run.loss[recorded]),
-            mode="lines", line={"color": BLUE, "width": 2.5}, name="full training loss",
+            mode="lines",
+            line={"color": BLUE, "width": 2.5},
+            name="full training loss",
         )
-    )  # fmt: skip
+    )
     ends = run.updates_per_epoch * np.arange(1, run.epoch_loss.size + 1)
     fig.add_trace(
         go.Scatter(
-            x=position[ends], y=run.epoch_loss, mode="lines+markers",
-            line={"color": VERMILION, "width": 2, "dash": "dot"}, marker={"size": 6},
+            x=position[ends],
+            y=run.epoch_loss,
+            mode="lines+markers",
+            line={"color": VERMILION, "width": 2, "dash": "dot"},
+            marker={"size": 6},
             name="Keras's epoch loss (running mean)",
         )
-    )  # fmt: skip
+    )
     if run.val_loss is not None:
         fig.add_trace(
             go.Scatter(
-                x=position[ends], y=run.val_loss, mode="lines+markers",
-                line={"color": GREEN, "width": 2}, marker={"size": 6, "symbol": "diamond"},
+                x=position[ends],
+                y=run.val_loss,
+                mode="lines+markers",
+                line={"color": GREEN, "width": 2},
+                marker={"size": 6, "symbol": "diamond"},
                 name="validation loss",
             )
-        )  # fmt: skip
+        )
     fig.update_xaxes(title_text=X_AXES[x_axis])
     if log_y:
         log_scale(fig)
@@ -213,11 +254,14 @@ def learning_rate_figure(run: gd.Run) -> go.Figure:
     points = thin(run.updates, run.updates_per_epoch)
     fig = go.Figure(
         go.Scatter(
-            x=_compact(points), y=_compact(run.learning_rate[points]),
-            mode="lines", line={"color": PURPLE, "width": 2.5}, name="lr_t",
+            x=_compact(points),
+            y=_compact(run.learning_rate[points]),
+            mode="lines",
+            line={"color": PURPLE, "width": 2.5},
+            name="lr_t",
             hovertemplate="update %{x}<br>lr %{y:.4g}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     every = run.updates_per_epoch * -(-run.epochs // 10)  # at most about 10 labelled ticks
     fig.update_xaxes(
         title_text="update t (ticks and grid lines at epoch boundaries)", tick0=0, dtick=every
@@ -243,33 +287,41 @@ def data_figure(
     val = shown[shown >= n_train]
     fig.add_trace(
         go.Scatter(
-            x=x[train], y=y[train], mode="markers", name="training rows",
+            x=x[train],
+            y=y[train],
+            mode="markers",
+            name="training rows",
             marker={"color": SKY, "size": 6, "opacity": 0.7},
         )
-    )  # fmt: skip
+    )
     if val.size:
         fig.add_trace(
             go.Scatter(
-                x=x[val], y=y[val], mode="markers", name="validation rows (the last ones)",
+                x=x[val],
+                y=y[val],
+                mode="markers",
+                name="validation rows (the last ones)",
                 marker={"color": ORANGE, "size": 7, "symbol": "diamond", "opacity": 0.8},
             )
-        )  # fmt: skip
+        )
     if highlight is not None:
         fig.add_trace(
             go.Scatter(
-                x=x[highlight], y=y[highlight], mode="markers", name="this mini-batch",
+                x=x[highlight],
+                y=y[highlight],
+                mode="markers",
+                name="this mini-batch",
                 marker={"color": VERMILION, "size": 11, "line": {"color": "black", "width": 1}},
             )
-        )  # fmt: skip
+        )
     grid = np.linspace(x.min(), x.max(), 200)
     with np.errstate(all="ignore"):
         fitted = model.predict(params, grid[:, None])
     label = f"P(y = 1) {when}" if model.name.startswith("logistic") else f"fit {when}"
     if np.all(np.isfinite(fitted)):
         fig.add_trace(
-            go.Scatter(x=grid, y=fitted, mode="lines", name=label,
-                       line={"color": BLUE, "width": 3})
-        )  # fmt: skip
+            go.Scatter(x=grid, y=fitted, mode="lines", name=label, line={"color": BLUE, "width": 3})
+        )
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
     return layout(fig, "Data and the model's fit")

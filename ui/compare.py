@@ -118,10 +118,17 @@ def _fit(settings: Settings, csv: bytes | None, batch_size: int, seed: int) -> g
     s = settings
     data = cache.dataset_for(s, csv)
     return gd.fit(
-        cache.model_for(s), data.x, data.y, cache.optimizer_for(s), batch_size=batch_size,
-        epochs=s.epochs, shuffle=s.shuffle, seed=seed, validation_split=s.validation_split,
+        cache.model_for(s),
+        data.x,
+        data.y,
+        cache.optimizer_for(s),
+        batch_size=batch_size,
+        epochs=s.epochs,
+        shuffle=s.shuffle,
+        seed=seed,
+        validation_split=s.validation_split,
         init=np.array([s.w0, s.b0]),
-    )  # fmt: skip
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner="Training and timing each batch size…")
@@ -196,14 +203,31 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
         name, hue = label(run.batch_size, run.n_train), color(run.batch_size, run.n_train)
         shape = (run.updates_per_epoch, run.batch_size, run.n_train, timed.ms_per_update)
         curves.append(
-            Curve(name, hue, run.batch_size, run.updates_per_epoch, axes_at(run.loss_steps, *shape),
-                  run.loss, run.diverged_at is not None)
-        )  # fmt: skip
+            Curve(
+                name,
+                hue,
+                run.batch_size,
+                run.updates_per_epoch,
+                axes_at(run.loss_steps, *shape),
+                run.loss,
+                run.diverged_at is not None,
+            )
+        )
         low, median, high = ensemble.percentiles
         bands.append(
-            Band(name, hue, run.batch_size, run.updates_per_epoch, axes_at(ensemble.steps, *shape),
-                 low, median, high, ensemble.ends, ensemble.seeds)
-        )  # fmt: skip
+            Band(
+                name,
+                hue,
+                run.batch_size,
+                run.updates_per_epoch,
+                axes_at(ensemble.steps, *shape),
+                low,
+                median,
+                high,
+                ensemble.ends,
+                ensemble.seeds,
+            )
+        )
         paths.append(charts.path_from_run(run, name, hue))
     start = float(runs[0].run.loss[0])
     minimum = cache.surface_for(s).min_loss

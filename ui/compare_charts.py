@@ -103,11 +103,13 @@ def loss_curves_figure(curves: Sequence[Curve], unit: str, log_y: bool = True) -
             go.Scatter(
                 x=curve.x.along(unit)[points].astype(np.float32),
                 y=curve.loss[points].astype(np.float32),
-                mode="lines", line={"color": curve.color, "width": 1.5}, name=name,
+                mode="lines",
+                line={"color": curve.color, "width": 1.5},
+                name=name,
                 hovertemplate=f"<b>{name}</b><br>{UNITS[unit]} %{{x:.4g}}"
                 "<br>full training loss %{y:.4g}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     return _loss_axes(fig, unit, log_y, "Full training loss, one seed")
 
 
@@ -121,26 +123,39 @@ def band_figure(bands: Sequence[Band], unit: str, log_y: bool = True) -> go.Figu
         x = band.x.along(unit)[points].astype(np.float32)
         fig.add_trace(
             go.Scatter(
-                x=x, y=band.low[points].astype(np.float32), mode="lines",
-                line={"width": 0, "color": band.color}, name=f"{band.label}: 10th percentile",
-                showlegend=False, hoverinfo="skip",
+                x=x,
+                y=band.low[points].astype(np.float32),
+                mode="lines",
+                line={"width": 0, "color": band.color},
+                name=f"{band.label}: 10th percentile",
+                showlegend=False,
+                hoverinfo="skip",
             )
-        )  # fmt: skip
+        )
         fig.add_trace(
             go.Scatter(
-                x=x, y=band.high[points].astype(np.float32), mode="lines", fill="tonexty",
-                fillcolor=_transparent(band.color), line={"width": 0, "color": band.color},
-                name=f"{band.label}: 10–90% band", hoverinfo="skip", showlegend=False,
+                x=x,
+                y=band.high[points].astype(np.float32),
+                mode="lines",
+                fill="tonexty",
+                fillcolor=_transparent(band.color),
+                line={"width": 0, "color": band.color},
+                name=f"{band.label}: 10–90% band",
+                hoverinfo="skip",
+                showlegend=False,
             )
-        )  # fmt: skip
+        )
         fig.add_trace(
             go.Scatter(
-                x=x, y=band.median[points].astype(np.float32), mode="lines",
-                line={"color": band.color, "width": 2.5}, name=f"{band.label}: median",
+                x=x,
+                y=band.median[points].astype(np.float32),
+                mode="lines",
+                line={"color": band.color, "width": 2.5},
+                name=f"{band.label}: median",
                 hovertemplate=f"<b>{band.label}</b><br>{UNITS[unit]} %{{x:.4g}}"
                 "<br>median full loss %{y:.4g}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     seeds = max((band.seeds for band in bands), default=0)
     return _loss_axes(fig, unit, log_y, f"Median over {seeds} seeds, with the 10–90% band")
 
@@ -169,14 +184,21 @@ def contour_with_ends(
     for band in bands:
         fig.add_trace(
             go.Scatter(
-                x=band.ends[:, 0], y=band.ends[:, 1], mode="markers",
-                marker={"color": band.color, "size": 7, "opacity": 0.8,
-                        "line": {"color": "white", "width": 0.5}},
-                name=f"{band.label}: end of each seed", showlegend=close_up,
+                x=band.ends[:, 0],
+                y=band.ends[:, 1],
+                mode="markers",
+                marker={
+                    "color": band.color,
+                    "size": 7,
+                    "opacity": 0.8,
+                    "line": {"color": "white", "width": 0.5},
+                },
+                name=f"{band.label}: end of each seed",
+                showlegend=close_up,
                 hovertemplate=f"<b>{band.label}</b><br>{names[0]}=%{{x:.4f}}, "
                 f"{names[1]}=%{{y:.4f}}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     # The colours already name the runs: the big chart's legend lists the paths only.
     fig.update_traces(showlegend=False, selector=lambda trace: trace.name.endswith(": end"))
     if close_up:

@@ -31,8 +31,28 @@ MODELS = {
 }
 CONVENTIONS = {"keras": "Keras", "pytorch": "PyTorch"}
 SOURCES = {"synthetic": "Synthetic", "csv": "Upload CSV"}
-LEARNING_RATES = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3,
-                  0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)  # fmt: skip
+LEARNING_RATES = (
+    0.0001,
+    0.0002,
+    0.0005,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.2,
+    0.3,
+    0.5,
+    0.7,
+    1.0,
+    1.5,
+    2.0,
+    3.0,
+    5.0,
+    10.0,
+)
 DECAYS = (0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 MOMENTUMS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
 MAX_SAMPLES = 10_000
@@ -121,9 +141,14 @@ def _choices(presets: Sequence, fmt: Callable[[Any], str] = str):
         value = st.session_state[control.key]
         options = sorted({*presets, value})
         return container.select_slider(
-            control.label, options, key=control.key, help=control.help, format_func=fmt,
-            on_change=_remember, args=(control.key,),
-        )  # fmt: skip
+            control.label,
+            options,
+            key=control.key,
+            help=control.help,
+            format_func=fmt,
+            on_change=_remember,
+            args=(control.key,),
+        )
 
     return draw
 
@@ -131,9 +156,14 @@ def _choices(presets: Sequence, fmt: Callable[[Any], str] = str):
 def _select(options: dict[str, str]):
     def draw(container, control: Control, current: Settings):
         return container.selectbox(
-            control.label, list(options), key=control.key, help=control.help,
-            format_func=options.__getitem__, on_change=_remember, args=(control.key,),
-        )  # fmt: skip
+            control.label,
+            list(options),
+            key=control.key,
+            help=control.help,
+            format_func=options.__getitem__,
+            on_change=_remember,
+            args=(control.key,),
+        )
 
     return draw
 
@@ -141,17 +171,27 @@ def _select(options: dict[str, str]):
 def _toggle(container, control: Control, current: Settings):
     needs_momentum = control.key == "nesterov" and current.momentum == 0.0
     return container.toggle(
-        control.label, key=control.key, help=control.help, disabled=needs_momentum,
-        on_change=_remember, args=(control.key,),
-    )  # fmt: skip
+        control.label,
+        key=control.key,
+        help=control.help,
+        disabled=needs_momentum,
+        on_change=_remember,
+        args=(control.key,),
+    )
 
 
 def _number(low: float, high: float, step: float):
     def draw(container, control: Control, current: Settings):
         return container.number_input(
-            control.label, min_value=low, max_value=high, step=step, key=control.key,
-            help=control.help, on_change=_remember, args=(control.key,),
-        )  # fmt: skip
+            control.label,
+            min_value=low,
+            max_value=high,
+            step=step,
+            key=control.key,
+            help=control.help,
+            on_change=_remember,
+            args=(control.key,),
+        )
 
     return draw
 
@@ -166,9 +206,14 @@ def _batch_sizes(container, control: Control, current: Settings):
         return f"{size} (full batch)" if size == n_train else str(size)
 
     return container.select_slider(
-        control.label, options, key=control.key, help=control.help, format_func=label,
-        on_change=_remember, args=(control.key,),
-    )  # fmt: skip
+        control.label,
+        options,
+        key=control.key,
+        help=control.help,
+        format_func=label,
+        on_change=_remember,
+        args=(control.key,),
+    )
 
 
 def _in(low: float, high: float) -> Callable[[Any, Settings], bool]:
@@ -182,62 +227,182 @@ def _member(options: Sequence) -> Callable[[Any, Settings], bool]:
 CONTROLS: dict[str, Control] = {
     c.key: c
     for c in [
-        Control("source", "Data source", "Synthetic data, or your own two-column CSV (x, y).",
-                str, _member(SOURCES), _select(SOURCES)),
-        Control("model", "Model", "What is being fitted. The loss is Keras's: mean squared "
-                "error for the regressions, binary cross-entropy for logistic regression.",
-                str, _member(MODELS), _select(MODELS)),
-        Control("n", "Number of samples", "Rows of data, before any validation split.",
-                _parse_int, _in(2, MAX_SAMPLES),
-                _choices((20, 50, 100, 200, 500, 1000, 2000, 5000, 10000))),
-        Control("noise", "Noise", "Standard deviation of the noise added to y (for logistic "
-                "regression, to the hidden score, which flips labels near the boundary).",
-                float, _in(0.0, 10.0), _choices((0.0, 0.1, 0.25, 0.5, 1.0, 2.0))),
-        Control("x_mean", "Feature offset (narrows the valley)", "Mean of x. Far from 0, "
-                "w and b become entangled and the loss valley turns long and narrow.",
-                float, _in(-100.0, 100.0), _choices((-5.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0,
-                                                      3.0, 5.0))),
-        Control("x_std", "Feature scale (steepens the valley)", "Standard deviation of x. "
-                "A larger scale makes the loss steeper along w.",
-                float, _in(0.01, 100.0), _choices((0.1, 0.25, 0.5, 1.0, 2.0, 4.0))),
-        Control("data_seed", "Data seed", "Seeds the random data.", _parse_int,
-                _in(0, 2**31 - 1), _number(0, 2**31 - 1, 1)),
-        Control("validation_split", "Validation split", "Fraction of rows held out, taken "
-                "from the END of the data before any shuffling, exactly as Keras does.",
-                float, _in(0.0, 0.9), _choices((0.0, 0.1, 0.2, 0.25, 0.3, 0.5))),
-        Control("batch_size", "Batch size", "Rows averaged into ONE gradient and ONE update: "
-                "fit(batch_size=...). It is not a number of threads. Each epoch has "
-                "ceil(training rows / batch size) updates; the last batch may be smaller.",
-                _parse_int, lambda v, s: 1 <= v <= s.n_train, _batch_sizes),
-        Control("learning_rate", "Learning rate", "Step size η of SGD(learning_rate=...).",
-                float, _in(1e-6, 100.0), _choices(LEARNING_RATES, lambda v: f"{v:g}")),
-        Control("decay", "Decay", "Keras's learning-rate decay: lr_t = lr / (1 + decay·t), "
-                "where t counts updates (batches), not epochs, from 0, and never resets.",
-                float, _in(0.0, 100.0), _choices(DECAYS, lambda v: f"{v:g}")),
-        Control("momentum", "Momentum", "μ in SGD(momentum=...): how much of the previous "
-                "step carries into the next.", float, _in(0.0, 1.0), _choices(MOMENTUMS)),
-        Control("nesterov", "Nesterov", "Nesterov's look-ahead form of momentum (needs "
-                "momentum > 0).", _parse_bool, _member((True, False)), _toggle),
-        Control("epochs", "Epochs", "Passes over the training rows.", _parse_int,
-                _in(1, MAX_EPOCHS), _choices((1, 2, 3, 5, 10, 20, 30, 50, 100))),
-        Control("shuffle", "Shuffle", "Draw a new order of the training rows every epoch, "
-                "as fit(shuffle=True) does.", _parse_bool, _member((True, False)), _toggle),
-        Control("seed", "Shuffle seed", "Seeds the order of the rows in each epoch.",
-                _parse_int, _in(0, 2**31 - 1), _number(0, 2**31 - 1, 1)),
-        Control("w0", "Start w", "Where the parameters start: the first parameter (w).",
-                float, _in(-10.0, 10.0), _number(-10.0, 10.0, 0.1)),
-        Control("b0", "Start b", "Where the parameters start: the second parameter (b, or a "
-                "for the non-convex net).", float, _in(-10.0, 10.0), _number(-10.0, 10.0, 0.1)),
-        Control("convention", "Convention", "How momentum is stored. Keras keeps lr inside "
-                "the velocity; PyTorch multiplies its gradient buffer by the current lr. They "
-                "agree while the learning rate is constant.",
-                str, _member(CONVENTIONS), _select(CONVENTIONS)),
+        Control(
+            "source",
+            "Data source",
+            "Synthetic data, or your own two-column CSV (x, y).",
+            str,
+            _member(SOURCES),
+            _select(SOURCES),
+        ),
+        Control(
+            "model",
+            "Model",
+            "What is being fitted. The loss is Keras's: mean squared "
+            "error for the regressions, binary cross-entropy for logistic regression.",
+            str,
+            _member(MODELS),
+            _select(MODELS),
+        ),
+        Control(
+            "n",
+            "Number of samples",
+            "Rows of data, before any validation split.",
+            _parse_int,
+            _in(2, MAX_SAMPLES),
+            _choices((20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)),
+        ),
+        Control(
+            "noise",
+            "Noise",
+            "Standard deviation of the noise added to y (for logistic "
+            "regression, to the hidden score, which flips labels near the boundary).",
+            float,
+            _in(0.0, 10.0),
+            _choices((0.0, 0.1, 0.25, 0.5, 1.0, 2.0)),
+        ),
+        Control(
+            "x_mean",
+            "Feature offset (narrows the valley)",
+            "Mean of x. Far from 0, "
+            "w and b become entangled and the loss valley turns long and narrow.",
+            float,
+            _in(-100.0, 100.0),
+            _choices((-5.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 5.0)),
+        ),
+        Control(
+            "x_std",
+            "Feature scale (steepens the valley)",
+            "Standard deviation of x. A larger scale makes the loss steeper along w.",
+            float,
+            _in(0.01, 100.0),
+            _choices((0.1, 0.25, 0.5, 1.0, 2.0, 4.0)),
+        ),
+        Control(
+            "data_seed",
+            "Data seed",
+            "Seeds the random data.",
+            _parse_int,
+            _in(0, 2**31 - 1),
+            _number(0, 2**31 - 1, 1),
+        ),
+        Control(
+            "validation_split",
+            "Validation split",
+            "Fraction of rows held out, taken "
+            "from the END of the data before any shuffling, exactly as Keras does.",
+            float,
+            _in(0.0, 0.9),
+            _choices((0.0, 0.1, 0.2, 0.25, 0.3, 0.5)),
+        ),
+        Control(
+            "batch_size",
+            "Batch size",
+            "Rows averaged into ONE gradient and ONE update: "
+            "fit(batch_size=...). It is not a number of threads. Each epoch has "
+            "ceil(training rows / batch size) updates; the last batch may be smaller.",
+            _parse_int,
+            lambda v, s: 1 <= v <= s.n_train,
+            _batch_sizes,
+        ),
+        Control(
+            "learning_rate",
+            "Learning rate",
+            "Step size η of SGD(learning_rate=...).",
+            float,
+            _in(1e-6, 100.0),
+            _choices(LEARNING_RATES, lambda v: f"{v:g}"),
+        ),
+        Control(
+            "decay",
+            "Decay",
+            "Keras's learning-rate decay: lr_t = lr / (1 + decay·t), "
+            "where t counts updates (batches), not epochs, from 0, and never resets.",
+            float,
+            _in(0.0, 100.0),
+            _choices(DECAYS, lambda v: f"{v:g}"),
+        ),
+        Control(
+            "momentum",
+            "Momentum",
+            "μ in SGD(momentum=...): how much of the previous step carries into the next.",
+            float,
+            _in(0.0, 1.0),
+            _choices(MOMENTUMS),
+        ),
+        Control(
+            "nesterov",
+            "Nesterov",
+            "Nesterov's look-ahead form of momentum (needs momentum > 0).",
+            _parse_bool,
+            _member((True, False)),
+            _toggle,
+        ),
+        Control(
+            "epochs",
+            "Epochs",
+            "Passes over the training rows.",
+            _parse_int,
+            _in(1, MAX_EPOCHS),
+            _choices((1, 2, 3, 5, 10, 20, 30, 50, 100)),
+        ),
+        Control(
+            "shuffle",
+            "Shuffle",
+            "Draw a new order of the training rows every epoch, as fit(shuffle=True) does.",
+            _parse_bool,
+            _member((True, False)),
+            _toggle,
+        ),
+        Control(
+            "seed",
+            "Shuffle seed",
+            "Seeds the order of the rows in each epoch.",
+            _parse_int,
+            _in(0, 2**31 - 1),
+            _number(0, 2**31 - 1, 1),
+        ),
+        Control(
+            "w0",
+            "Start w",
+            "Where the parameters start: the first parameter (w).",
+            float,
+            _in(-10.0, 10.0),
+            _number(-10.0, 10.0, 0.1),
+        ),
+        Control(
+            "b0",
+            "Start b",
+            "Where the parameters start: the second parameter (b, or a for the non-convex net).",
+            float,
+            _in(-10.0, 10.0),
+            _number(-10.0, 10.0, 0.1),
+        ),
+        Control(
+            "convention",
+            "Convention",
+            "How momentum is stored. Keras keeps lr inside "
+            "the velocity; PyTorch multiplies its gradient buffer by the current lr. They "
+            "agree while the learning rate is constant.",
+            str,
+            _member(CONVENTIONS),
+            _select(CONVENTIONS),
+        ),
     ]
-}  # fmt: skip
+}
 
 DATA_KEYS = ("source", "model", "n", "noise", "x_mean", "x_std", "data_seed")
-TRAINING_KEYS = ("validation_split", "batch_size", "learning_rate", "decay", "momentum",
-                 "nesterov", "epochs", "shuffle", "seed")  # fmt: skip
+TRAINING_KEYS = (
+    "validation_split",
+    "batch_size",
+    "learning_rate",
+    "decay",
+    "momentum",
+    "nesterov",
+    "epochs",
+    "shuffle",
+    "seed",
+)
 START_KEYS = ("w0", "b0", "convention")
 
 
@@ -283,8 +448,10 @@ def _parse(control: Control, text: str, current: Settings) -> tuple[Any, list[st
     try:
         value = control.parse(text)
     except ValueError:
-        return default, [f"{control.key}={text} is not a valid value, so the default "
-                         f"{_to_text(default)} is used."]  # fmt: skip
+        return default, [
+            f"{control.key}={text} is not a valid value, so the default "
+            f"{_to_text(default)} is used."
+        ]
     if not control.valid(value, current):  # NaN and inf fail every range check too
         return default, [
             f"{control.key}={text} is out of range, so the default {_to_text(default)} is used."

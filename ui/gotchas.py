@@ -65,13 +65,17 @@ def decay_per_update(settings: Settings, run: gd.Run) -> Gotcha:
         rates = opt.learning_rate_at(starts)
         fig.add_trace(
             go.Scatter(
-                x=epochs, y=rates, mode="lines+markers", name=f"batch_size={batch_size}",
-                line={"color": color, "width": 2.5, "dash": dash}, marker={"size": 5},
+                x=epochs,
+                y=rates,
+                mode="lines+markers",
+                name=f"batch_size={batch_size}",
+                line={"color": color, "width": 2.5, "dash": dash},
+                marker={"size": 5},
                 customdata=starts,
                 hovertemplate="epoch %{x} starts at update t = %{customdata}"
                 "<br>lr %{y:.4g}<extra></extra>",
             )
-        )  # fmt: skip
+        )
         lines.append(
             f"with batch_size={batch_size}, epoch {s.epochs} starts at update t = "
             f"{starts[-1]:,}, where lr = {rates[-1]:.4g}"
@@ -102,20 +106,24 @@ def keras3_ignores_decay(settings: Settings, run: gd.Run) -> Gotcha:
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=points, y=np.full(points.size, s.learning_rate), mode="lines",
+            x=points,
+            y=np.full(points.size, s.learning_rate),
+            mode="lines",
             name=f"Keras 3, SGD(learning_rate={s.learning_rate:g}, decay={s.decay:g})",
             line={"color": charts.VERMILION, "width": 2.5},
             hovertemplate="update t = %{x}<br>lr %{y:.4g}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Scatter(
-            x=points, y=intended, mode="lines",
+            x=points,
+            y=intended,
+            mode="lines",
             name="intended: legacy decay, or InverseTimeDecay(decay_steps=1)",
             line={"color": charts.BLUE, "width": 2.5, "dash": "dash"},
             hovertemplate="update t = %{x}<br>lr %{y:.4g}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title_text="update t")
     fig.update_yaxes(title_text="learning rate", rangemode="tozero")
     charts.layout(fig, "What Keras 3 does with decay=…")
@@ -149,20 +157,26 @@ def epoch_loss_is_running_mean(run: gd.Run) -> Gotcha:
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=epochs, y=run.epoch_loss, mode="lines+markers",
+            x=epochs,
+            y=run.epoch_loss,
+            mode="lines+markers",
             name="history.history['loss']: running mean over the epoch",
-            line={"color": charts.VERMILION, "width": 2, "dash": "dot"}, marker={"size": 6},
+            line={"color": charts.VERMILION, "width": 2, "dash": "dot"},
+            marker={"size": 6},
             hovertemplate="epoch %{x}<br>reported loss %{y:.6g}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Scatter(
-            x=epochs, y=at_end, mode="lines+markers",
+            x=epochs,
+            y=at_end,
+            mode="lines+markers",
             name="full training loss at the epoch's end weights",
-            line={"color": charts.BLUE, "width": 2.5}, marker={"size": 6},
+            line={"color": charts.BLUE, "width": 2.5},
+            marker={"size": 6},
             hovertemplate="epoch %{x}<br>end-of-epoch loss %{y:.6g}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title_text="epoch")
     values = np.concatenate([run.epoch_loss, at_end])
     if values.size and np.all(np.isfinite(values) & (values > 0)):
@@ -188,10 +202,13 @@ def last_batch_smaller(run: gd.Run) -> Gotcha:
     colors = np.where(sizes < run.batch_size, charts.VERMILION, charts.SKY)
     fig = go.Figure(
         go.Bar(
-            x=slots + 1, y=sizes, marker={"color": colors.tolist()}, name="rows in the batch",
+            x=slots + 1,
+            y=sizes,
+            marker={"color": colors.tolist()},
+            name="rows in the batch",
             hovertemplate="batch %{x} of the epoch<br>%{y} rows<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title_text="batch within an epoch (one update each)")
     fig.update_yaxes(title_text="rows in the batch", rangemode="tozero")
     charts.layout(fig, "Batch sizes in every epoch", legend=False)
@@ -219,29 +236,38 @@ def validation_rows(run: gd.Run, settings: Settings) -> Gotcha:
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
-            y=[strip], x=[run.n_train], base=0, orientation="h", marker={"color": charts.SKY},
+            y=[strip],
+            x=[run.n_train],
+            base=0,
+            orientation="h",
+            marker={"color": charts.SKY},
             name=f"training rows 0–{run.n_train - 1}",
             hovertemplate=f"training rows 0–{run.n_train - 1}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     if run.n_val:
         fig.add_trace(
             go.Bar(
-                y=[strip], x=[run.n_val], base=run.n_train, orientation="h",
+                y=[strip],
+                x=[run.n_val],
+                base=run.n_train,
+                orientation="h",
                 marker={"color": charts.ORANGE},
                 name=f"validation rows {run.n_train}–{n - 1} (the last ones)",
                 hovertemplate=f"validation rows {run.n_train}–{n - 1}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     batch = run.batch_rows(0)
     fig.add_trace(
         go.Scatter(
-            x=batch, y=np.full(batch.size, "epoch 1, batch 1"), mode="markers",
+            x=batch,
+            y=np.full(batch.size, "epoch 1, batch 1"),
+            mode="markers",
             marker={"color": charts.VERMILION, "size": 8, "symbol": "line-ns-open"},
             name="rows in epoch 1's first batch",
             hovertemplate="row %{x}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_xaxes(title_text="row index in x, y", range=[0, n])
     charts.layout(fig, "validation_split takes the last rows, before shuffling")
     fig.update_layout(height=260)
@@ -270,9 +296,14 @@ def momentum_conventions(runs: ConventionRuns, surface: Surface, settings: Setti
         charts.path_from_run(runs.pytorch, "PyTorch", charts.VERMILION),
     ]
     fig = charts.contour_figure(
-        surface.axis0, surface.axis1, surface.loss, surface.minimum, surface.names, paths,
+        surface.axis0,
+        surface.axis1,
+        surface.loss,
+        surface.minimum,
+        surface.names,
+        paths,
         title="Keras vs PyTorch momentum, same settings",
-    )  # fmt: skip
+    )
     names = surface.names
     keras_end, torch_end = runs.keras.params[-1], runs.pytorch.params[-1]
     ends = (

@@ -44,13 +44,20 @@ def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> S
     x, y = training_rows(settings, csv)
     by_batch = axis == "batch_size"
     return sweep(
-        MODEL_CLASSES[settings.model](), x, y, learning_rates=MAP_RATES,
+        MODEL_CLASSES[settings.model](),
+        x,
+        y,
+        learning_rates=MAP_RATES,
         batch_sizes=batch_sizes_for(y.size) if by_batch else [settings.batch_size],
         momentums=[settings.momentum] if by_batch else MOMENTUMS,
-        seeds=[seed], epochs=settings.epochs, decay=settings.decay,
-        nesterov=settings.nesterov and by_batch, convention=settings.convention,
-        shuffle=settings.shuffle, init=np.array([settings.w0, settings.b0]),
-    )  # fmt: skip
+        seeds=[seed],
+        epochs=settings.epochs,
+        decay=settings.decay,
+        nesterov=settings.nesterov and by_batch,
+        convention=settings.convention,
+        shuffle=settings.shuffle,
+        init=np.array([settings.w0, settings.b0]),
+    )
 
 
 def combine(sweeps: list[Sweep], axis: str, start_loss: float) -> Map:
@@ -118,57 +125,83 @@ def heatmap(result: Map, axis: str, bound: float | None, title: str) -> go.Figur
     column_labels = [f"{c:g}" for c in result.columns]
     fig = go.Figure(
         go.Heatmap(
-            x=x, y=y, z=z, colorscale="Viridis",
+            x=x,
+            y=y,
+            z=z,
+            colorscale="Viridis",
             colorbar={"title": {"text": "log₁₀ final loss", "side": "right"}, "thickness": 12},
-            customdata=np.array(text), name="final loss",
+            customdata=np.array(text),
+            name="final loss",
             hovertemplate=f"{'batch size' if by_batch else 'momentum'} %{{x}}"
             "<br>learning rate %{customdata}<br>log₁₀ loss %{z:.3f}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     rows, columns = np.nonzero(result.diverged)
     if rows.size:
         fig.add_trace(
             go.Scatter(
-                x=x[columns], y=y[rows], mode="markers", name="diverged",
-                marker={"symbol": "x-thin", "size": 9,
-                        "line": {"width": 2, "color": charts.VERMILION}},
+                x=x[columns],
+                y=y[rows],
+                mode="markers",
+                name="diverged",
+                marker={
+                    "symbol": "x-thin",
+                    "size": 9,
+                    "line": {"width": 2, "color": charts.VERMILION},
+                },
                 hoverinfo="skip",
             )
-        )  # fmt: skip
+        )
     if bound is not None:
         # by batch size: the bound at the chosen momentum; by momentum: 2(1 + μ)/λmax per column
         bound_y = np.log10(np.full(x.size, bound) if by_batch else bound * (1 + result.columns))
         fig.add_trace(
             go.Scatter(
-                x=x, y=bound_y, mode="lines", name="full-batch stability bound 2(1+μ)/λmax",
+                x=x,
+                y=bound_y,
+                mode="lines",
+                name="full-batch stability bound 2(1+μ)/λmax",
                 line={"color": "black", "width": 2, "dash": "dash"},
             )
-        )  # fmt: skip
+        )
     row, column = best_cell(result)
     fig.add_trace(
         go.Scatter(
-            x=[x[column]], y=[y[row]], mode="markers", name="lowest final loss",
-            marker={"symbol": "star", "size": 16, "color": charts.YELLOW,
-                    "line": {"color": "black", "width": 1}},
+            x=[x[column]],
+            y=[y[row]],
+            mode="markers",
+            name="lowest final loss",
+            marker={
+                "symbol": "star",
+                "size": 16,
+                "color": charts.YELLOW,
+                "line": {"color": "black", "width": 1},
+            },
         )
-    )  # fmt: skip
+    )
     if by_batch and not np.all(np.isnan(result.loss)):
         fig.add_trace(
             go.Scatter(
-                x=x, y=y[row] + (x - x[column]) * np.log10(2), mode="lines",
+                x=x,
+                y=y[row] + (x - x[column]) * np.log10(2),
+                mode="lines",
                 name="lr ∝ batch size through the best cell (rule of thumb)",
                 line={"color": charts.ORANGE, "width": 2, "dash": "dot"},
             )
-        )  # fmt: skip
+        )
     fig.update_xaxes(
-        title_text="batch size" if by_batch else "momentum μ", tickvals=x, ticktext=column_labels,
+        title_text="batch size" if by_batch else "momentum μ",
+        tickvals=x,
+        ticktext=column_labels,
         range=[x[0] - 0.5, x[-1] + 0.5],
-    )  # fmt: skip
+    )
     decades = np.arange(np.floor(y[0]), np.ceil(y[-1]) + 1)
     fig.update_yaxes(
-        title_text="learning rate", tickvals=decades, ticktext=[f"{10**d:g}" for d in decades],
+        title_text="learning rate",
+        tickvals=decades,
+        ticktext=[f"{10**d:g}" for d in decades],
         range=[y[0] - 0.1, y[-1] + 0.1],
-    )  # fmt: skip
+    )
     return charts.layout(fig, title)
 
 
@@ -213,12 +246,17 @@ def cell_picker(result: Map, axis: str, settings: Settings, key: str) -> None:
         return f"learning rate {result.rates[i]:g}, {name} {result.columns[j]:g}: {state}"
 
     cell = st.selectbox(
-        "Open a cell in the Playground", cells, index=cells.index((row, column)),
-        format_func=label, key=key,
-    )  # fmt: skip
+        "Open a cell in the Playground",
+        cells,
+        index=cells.index((row, column)),
+        format_func=label,
+        key=key,
+    )
     value = result.columns[cell[1]].item()
     chosen = cell_settings(settings, result.rates[cell[0]], value, axis)
     st.page_link(
-        "lessons/playground.py", label="Open this run in the Playground",
-        icon=":material/open_in_new:", query_params=chosen.url(),
-    )  # fmt: skip
+        "lessons/playground.py",
+        label="Open this run in the Playground",
+        icon=":material/open_in_new:",
+        query_params=chosen.url(),
+    )

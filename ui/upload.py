@@ -23,9 +23,12 @@ def csv_uploader() -> None:
         "only, and links cannot carry it."
     )
     st.sidebar.download_button(
-        "Download a sample CSV", gd.datasets.sample_csv(), file_name="sample.csv",
-        mime="text/csv", icon=":material/download:",
-    )  # fmt: skip
+        "Download a sample CSV",
+        gd.datasets.sample_csv(),
+        file_name="sample.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
     upload = st.sidebar.file_uploader("CSV file (x, y)", type=["csv", "txt"], key="csv_file")
     if upload is None:
         if CSV_KEY not in st.session_state:
