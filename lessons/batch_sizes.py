@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from ui import cache, compare, explain, lesson
-from ui import compare_charts as figures
+from ui import batch_sizes, cache, explain, lesson
+from ui import batch_sizes_charts as figures
 
 MINI_BATCH = "mini_batch_size"
 SEEDS = "seeds"
@@ -17,11 +17,11 @@ st.markdown(
 settings = lesson.start(omit=("batch_size",))
 
 st.sidebar.subheader("This page")
-options = compare.mini_batch_sizes(settings.n_train)
+options = batch_sizes.mini_batch_sizes(settings.n_train)
 mini_batch = None
 if options:
     if st.session_state.get(MINI_BATCH) not in options:
-        st.session_state[MINI_BATCH] = compare.default_mini_batch(options)
+        st.session_state[MINI_BATCH] = batch_sizes.default_mini_batch(options)
     mini_batch = st.sidebar.select_slider(
         "Mini-batch size",
         options,
@@ -31,11 +31,11 @@ if options:
     )
 else:
     st.sidebar.info("Too few training rows for a mini-batch between 1 and full batch.")
-st.session_state.setdefault(SEEDS, compare.DEFAULT_SEEDS)
+st.session_state.setdefault(SEEDS, batch_sizes.DEFAULT_SEEDS)
 seeds = st.sidebar.number_input(
     "Seeds per batch size",
     min_value=1,
-    max_value=compare.MAX_SEEDS,
+    max_value=batch_sizes.MAX_SEEDS,
     key=SEEDS,
     bind="query-params",
     help="Shuffling seeds seed, seed + 1, …: each batch size gets the same row orders.",
@@ -43,13 +43,13 @@ seeds = st.sidebar.number_input(
 
 with lesson.explained_errors():
     surface = cache.surface_for(settings)
-    result = compare.compare_for(settings, mini_batch, seeds)
+    result = batch_sizes.compare_for(settings, mini_batch, seeds)
 
 data = cache.data_for(settings)
 for timed in result.runs:
     if timed.run.diverged_at is not None:
         st.warning(
-            f"**{compare.label(timed.run.batch_size, timed.run.n_train)} diverged at update "
+            f"**{batch_sizes.label(timed.run.batch_size, timed.run.n_train)} diverged at update "
             f"{timed.run.diverged_at:,}.** {explain.divergence_advice(settings, data, timed.run)} "
             "Its path and curve stop at the blow-up; the other runs are unaffected.",
             icon="💥",
@@ -115,19 +115,21 @@ right.caption(
     "The same end points around the minimum, zoomed to ±15% of the window above. Every seed "
     "uses the same row orders at every batch size; only how they are cut into batches differs."
 )
-lost = compare.seeds_note(result)
+lost = batch_sizes.seeds_note(result)
 if lost:
     st.info(lost)
 
 st.subheader("Who gets there first?")
 st.markdown(
-    compare.winners_sentence(result.bands, result.target_loss, result.start_loss, surface.min_loss)
+    batch_sizes.winners_sentence(
+        result.bands, result.target_loss, result.start_loss, surface.min_loss
+    )
 )
-st.caption(compare.timing_note(result))
+st.caption(batch_sizes.timing_note(result))
 
 st.subheader("The runs side by side")
 st.dataframe(
-    compare.table(result),
+    batch_sizes.table(result),
     hide_index=True,
     column_config={
         "batch size": st.column_config.NumberColumn(width="small"),
@@ -150,4 +152,4 @@ st.caption(
 )
 
 st.subheader("Takeaway")
-st.markdown(compare.takeaway(result))
+st.markdown(batch_sizes.takeaway(result))

@@ -5,8 +5,8 @@ import platform
 
 import streamlit as st
 
-from ui import batch_view, cache, explain, lesson
-from ui import batch_view_charts as views
+from ui import cache, explain, inside_a_batch, lesson
+from ui import inside_a_batch_charts as views
 
 st.title("Inside one mini-batch")
 st.markdown(
@@ -20,8 +20,7 @@ with lesson.explained_errors():
     run = cache.run_for(settings)
     surface = cache.surface_for(settings)
 data = cache.data_for(settings)
-model = cache.model_for(settings)
-last = batch_view.last_update(settings)
+last = inside_a_batch.last_update(settings)
 
 if run.diverged_at is not None:
     st.warning(
@@ -37,8 +36,8 @@ if last < 0:
     )
     st.stop()
 
-update = batch_view.scrubber(last)
-inside = batch_view.inside(settings, update)
+update = inside_a_batch.scrubber(last)
+inside = inside_a_batch.inside(settings, update)
 st.caption(
     f"Update {update} of {run.updates} ({views.where_in_run(run, update)}). Arrows are steps "
     "in parameter units: each gradient is multiplied by −η of this update, so an arrow points "
@@ -76,8 +75,8 @@ left.plotly_chart(
     views.update_figure(
         surface.minimum,
         surface.names,
-        batch_view.zoom(settings, update, last),
-        batch_view.trail(settings, update),
+        inside_a_batch.zoom(settings, update, last),
+        inside_a_batch.trail(settings, update),
         inside,
     ),
     key="chart_update",
@@ -90,7 +89,8 @@ left.caption(
     "for nearly every row's step in it."
 )
 right.plotly_chart(
-    views.batch_data_figure(model, data.x, data.y, run.n_train, inside), key="chart_batch_data"
+    views.batch_data_figure(settings.spec, data.x, data.y, run.n_train, inside),
+    key="chart_batch_data",
 )
 right.markdown(
     f"**One average, one update.** The {inside.batch_size} highlighted rows each have a "
@@ -98,7 +98,7 @@ right.markdown(
     "batch is computed at once, as one matrix product over its rows, not by "
     f"{inside.batch_size} threads that each update the weights:"
 )
-right.code(views.vectorized_line(model), language="python")
+right.code(settings.spec.gradient_line, language="python")
 right.caption(
     "X_b holds the batch's rows with a column of ones for the bias; w holds the parameters. "
     "NumPy hands the product to BLAS, which may use several cores for one big product; that "
@@ -106,7 +106,7 @@ right.caption(
 )
 
 st.subheader("Gradient noise: how far one batch's gradient strays")
-curve = batch_view.noise_curve(settings, update)
+curve = inside_a_batch.noise_curve(settings, update)
 if run.batch_size == run.n_train:
     st.info(
         f"This run is full batch (B = {run.n_train} rows = all the training rows), so every "
@@ -137,17 +137,17 @@ elif not curve.finite:
     )
 
 st.subheader("Vectorization, measured live")
-timing = batch_view.epoch_timing(settings)
+timing = inside_a_batch.epoch_timing(settings)
 left, right = st.columns(2)
 left.plotly_chart(views.timing_figure(timing, run.batch_size), key="chart_timing")
 right.dataframe(views.timing_table(timing), hide_index=True)
 right.caption(
     f"Measured on this server ({os.cpu_count()} CPUs, processor "
     f'“{platform.processor() or "not reported"}”) with `gd.fit(engine="numpy")`, one epoch '
-    f"of {run.n_train} rows of the {model.name} model, best of 3. Each update pays a fixed "
-    "Python cost plus a matrix product over its B rows, so larger batches finish an epoch "
-    "sooner but take fewer steps in it. The compiled numba engine removes most of the fixed "
-    "cost, which is why the NumPy reference is timed here. Your numbers will differ."
+    f"of {run.n_train} rows of the {settings.spec.build().name} model, best of 3. Each update "
+    "pays a fixed Python cost plus a matrix product over its B rows, so larger batches finish "
+    "an epoch sooner but take fewer steps in it. The compiled numba engine removes most of the "
+    "fixed cost, which is why the NumPy reference is timed here. Your numbers will differ."
 )
 
 st.subheader("Takeaway")

@@ -3,7 +3,7 @@ and the six places where their numbers part ways."""
 
 import streamlit as st
 
-from ui import cache, codegen, controls, gotchas, lesson
+from ui import cache, codegen, controls, keras_to_here, lesson
 
 st.title("From Keras to here")
 st.markdown(
@@ -15,7 +15,7 @@ settings = lesson.start()
 
 with lesson.explained_errors():
     run = cache.run_for(settings)
-    runs = gotchas.convention_runs(settings)
+    runs = keras_to_here.convention_runs(settings)
     surface = cache.surface_for(settings)
 names = surface.names
 if run.diverged_at is not None:
@@ -46,7 +46,7 @@ st.caption(
 st.header("2. What `history = model.fit(…)` holds")
 left, right = st.columns([3, 2])
 left.dataframe(
-    gotchas.history_table(run),
+    keras_to_here.history_table(run),
     hide_index=True,
     column_config={
         "epoch": st.column_config.NumberColumn("epoch"),
@@ -101,7 +101,7 @@ gotcha(
     "Decay is counted per update",
     "Legacy `decay` computes `lr / (1 + decay·t)` with t = updates so far, not epochs. "
     "Halve the batch size and each epoch has about twice the updates.",
-    gotchas.decay_per_update(settings, run),
+    keras_to_here.decay_per_update(settings, run),
     "chart_decay_per_update",
 )
 gotcha(
@@ -109,7 +109,7 @@ gotcha(
     "Keras 3 ignores `decay=`",
     "`keras.optimizers.SGD(learning_rate=…, decay=…)` runs, warns, and trains at a constant "
     "rate. Use `InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)` instead.",
-    gotchas.keras3_ignores_decay(settings, run),
+    keras_to_here.keras3_ignores_decay(settings, run),
     "chart_keras3_decay",
 )
 left, right = st.columns(2)
@@ -118,7 +118,7 @@ gotcha(
     "The epoch loss is a running mean",
     "`history.history['loss']` averages each batch's loss at the weights before its update, "
     "while the weights move. It is not the loss of the weights at the epoch's end.",
-    gotchas.epoch_loss_is_running_mean(run),
+    keras_to_here.epoch_loss_is_running_mean(run),
     "chart_running_mean",
 )
 gotcha(
@@ -126,17 +126,17 @@ gotcha(
     "The last batch is smaller",
     "Keras keeps the remainder rows as a last, smaller batch: one more update per epoch, with a "
     "noisier gradient.",
-    gotchas.last_batch_smaller(run),
+    keras_to_here.last_batch_smaller(run),
     "chart_batch_sizes",
 )
 
 st.subheader("validation_split takes the last rows, before shuffling")
-rows = gotchas.validation_rows(run, settings)
+rows = keras_to_here.validation_rows(run, settings)
 st.plotly_chart(rows.figure, key="chart_validation_rows")
 st.caption(rows.caption)
 
 st.subheader("Keras and PyTorch momentum differ once the rate changes")
-momentum = gotchas.momentum_conventions(runs, surface, settings)
+momentum = keras_to_here.momentum_conventions(runs, surface, settings)
 left, right = st.columns([3, 2])
 left.plotly_chart(momentum.figure, key="chart_conventions")
 right.markdown(
@@ -147,4 +147,4 @@ right.markdown(
 right.caption(momentum.caption)
 
 st.header("Takeaway")
-st.markdown(gotchas.takeaway(settings, run, runs))
+st.markdown(keras_to_here.takeaway(settings, run, runs))

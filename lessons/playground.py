@@ -7,7 +7,7 @@ import streamlit as st
 
 from gd.fit import train_loop
 from ui import cache, charts, controls, explain, lesson
-from ui.presets import PRESETS
+from ui.playground import PRESETS
 
 CUSTOM = "Your own settings"
 

@@ -100,7 +100,7 @@ def test_diverging_preset_explains_and_suggests_a_rate(app):
 
 
 def test_every_preset_runs_cleanly_and_shows_its_lesson(app):
-    from ui.presets import PRESETS
+    from ui.playground import PRESETS
 
     at = app()
     for name in PRESETS:

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import gd
 from ui.codegen import keras2_code, keras3_code, pytorch_code, run_csv
-from ui.controls import DECAYS, LEARNING_RATES, MODELS, MOMENTUMS, Settings
+from ui.controls import DECAYS, LEARNING_RATES, MOMENTUMS, Settings
+from ui.models import MODELS
 
 GENERATORS = (keras3_code, keras2_code, pytorch_code)
 

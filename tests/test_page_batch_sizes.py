@@ -8,9 +8,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import TIMEOUT, chart_specs
-from ui import compare, controls
-from ui import compare_charts as figures
-from ui.compare_charts import Axes, Band, Curve
+from ui import batch_sizes, controls
+from ui import batch_sizes_charts as figures
+from ui.batch_sizes_charts import Axes, Band, Curve
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "lessons" / "batch_sizes.py"
@@ -100,7 +100,7 @@ def test_loss_curves_have_one_trace_per_run_and_titled_axes():
     x = axes(np.arange(5))
     curves = [
         Curve(f"run {i}", color, 1, 1, x, np.linspace(5, 1, 5), False)
-        for i, color in enumerate(compare.COLORS.values())
+        for i, color in enumerate(batch_sizes.COLORS.values())
     ]
     for unit, title in figures.UNITS.items():
         fig = figures.loss_curves_figure(curves, unit)
@@ -125,7 +125,7 @@ def test_band_figure_draws_a_filled_band_and_a_median_per_batch_size():
 
 def test_the_seed_cloud_has_one_point_per_seed_per_batch_size():
     settings = controls.Settings(n=40, epochs=3)
-    ensembles = compare.seed_ensemble(settings, (1, 8, 40), 5, None)
+    ensembles = batch_sizes.seed_ensemble(settings, (1, 8, 40), 5, None)
     assert [e.ends.shape for e in ensembles] == [(5, 2)] * 3
     # Full batch ignores the row order: every seed ends in the same place, up to rounding.
     np.testing.assert_allclose(ensembles[2].ends, ensembles[2].ends[:1].repeat(5, axis=0))
@@ -144,9 +144,9 @@ def test_the_winner_depends_on_the_unit():
     # batch size 1 fewer samples.
     stochastic = band("batch size 1", "#D55E00", axes(range(6), 1), [9, 8, 7, 6, 5, 0.5])
     full = band("full batch", "#CC79A7", axes(range(6), 100), [9, 0.5, 0.4, 0.3, 0.2, 0.1])
-    best = compare.winners([stochastic, full], target=1.0)
+    best = batch_sizes.winners([stochastic, full], target=1.0)
     assert best["updates"] is full and best["samples"] is stochastic
-    sentence = compare.winners_sentence([stochastic, full], 1.0, start=9.0, minimum=0.1)
+    sentence = batch_sizes.winners_sentence([stochastic, full], 1.0, start=9.0, minimum=0.1)
     assert "counting updates (optimizer steps), **full batch** (1 updates)" in sentence
     assert "counting samples seen, **batch size 1** (5 samples)" in sentence
     assert "Different units crown different winners" in sentence
@@ -155,14 +155,14 @@ def test_the_winner_depends_on_the_unit():
 def test_one_winner_everywhere_and_no_winner_are_said_plainly():
     fast = band("fast", "#D55E00", axes(range(3)), [9, 0.5, 0.1])
     slow = band("slow", "#CC79A7", axes(range(3)), [9, 5, 2])
-    assert "same batch size wins in every unit" in compare.winners_sentence(
+    assert "same batch size wins in every unit" in batch_sizes.winners_sentence(
         [fast, slow], 1.0, 9.0, 0.1
     )
-    assert "No batch size gets there" in compare.winners_sentence([slow], 1.0, 9.0, 0.1)
+    assert "No batch size gets there" in batch_sizes.winners_sentence([slow], 1.0, 9.0, 0.1)
 
 
 def test_mini_batch_choices_are_powers_of_two_below_the_training_rows():
-    assert compare.mini_batch_sizes(64) == [2, 4, 8, 16, 32]
-    assert compare.default_mini_batch([2, 4, 8]) == 8
-    assert compare.batch_sizes(50, 32) == (1, 32, 50)
-    assert compare.batch_sizes(2, None) == (1, 2)
+    assert batch_sizes.mini_batch_sizes(64) == [2, 4, 8, 16, 32]
+    assert batch_sizes.default_mini_batch([2, 4, 8]) == 8
+    assert batch_sizes.batch_sizes(50, 32) == (1, 32, 50)
+    assert batch_sizes.batch_sizes(2, None) == (1, 2)

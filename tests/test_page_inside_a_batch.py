@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.conftest import chart_specs
-from ui.batch_view_charts import ARROWS_NAME, MAX_ARROWS
+from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS
 
 
 @pytest.fixture

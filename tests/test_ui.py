@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 import gd
-from gd.sweep import stability_bound
+from gd import stability_bound
 from ui import charts, explain
 from ui.controls import Settings, read_link
-from ui.presets import PRESETS
+from ui.models import MODELS
+from ui.playground import PRESETS
 
 
 def small_run(**kwargs):
@@ -98,9 +99,7 @@ def test_figures_stay_small_for_a_million_updates():
             ("w", "b"),
             [charts.path_from_run(run, "b1")],
         ),
-        "data": charts.data_figure(
-            gd.models.LinearRegression(), data.x, data.y, run.n_train, run.params[-1]
-        ),
+        "data": charts.data_figure(MODELS["linear"], data.x, data.y, run.n_train, run.params[-1]),
     }
     for name, fig in figures.items():
         assert len(fig.to_json()) < 150_000, name  # the payload budget
@@ -109,7 +108,7 @@ def test_figures_stay_small_for_a_million_updates():
 def test_data_figure_highlights_a_batch_and_separates_validation_rows():
     data, run = small_run()
     fig = charts.data_figure(
-        gd.models.LinearRegression(),
+        MODELS["linear"],
         data.x,
         data.y,
         run.n_train,

@@ -1,4 +1,5 @@
-"""``st.cache_data`` around the ``gd`` calls, keyed on scalar settings and bounded.
+"""Shared layer (every lesson): ``st.cache_data`` around the ``gd`` calls, keyed on scalar
+settings and bounded.
 
 The cache is shared by every session of the server: two students with the same settings get
 the same ``Run``, computed once. Every function here is deterministic in its arguments (one
@@ -16,26 +17,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import gd
-from gd.fit import validation_split_at
-from gd.models import Model
+from gd.rules import validation_split_at
 from ui import charts
 from ui.controls import Settings
+from ui.models import MODELS
 
-MODEL_CLASSES: dict[str, type[Model]] = {
-    "linear": gd.models.LinearRegression,
-    "logistic": gd.models.LogisticRegression,
-    "tanh": gd.models.TanhNeuron,
-}
-GENERATORS = {
-    "linear": gd.datasets.linear,
-    "logistic": gd.datasets.logistic,
-    "tanh": gd.datasets.tanh,
-}
 CSV_KEY = "_csv"  # session key holding the bytes of the last upload that parsed
-
-
-def model_for(settings: Settings) -> Model:
-    return MODEL_CLASSES[settings.model]()
 
 
 def uploaded_csv(settings: Settings) -> bytes | None:
@@ -61,7 +48,7 @@ def dataset(
     """The synthetic data for these settings, or the parsed upload when ``csv`` is given."""
     if csv is not None:
         return gd.datasets.from_csv(io.BytesIO(csv), name="uploaded CSV")
-    return GENERATORS[model](n=n, noise=noise, x_mean=x_mean, x_std=x_std, seed=seed)
+    return MODELS[model].generator(n=n, noise=noise, x_mean=x_mean, x_std=x_std, seed=seed)
 
 
 def dataset_for(settings: Settings, csv: bytes | None) -> gd.Dataset:
@@ -102,7 +89,7 @@ def run(settings: Settings, csv: bytes | None) -> gd.Run:
     """``gd.fit`` for these settings (``csv`` is the upload, part of the cache key)."""
     data = dataset_for(settings, csv)
     return gd.fit(
-        model_for(settings),
+        settings.spec.build(),
         data.x,
         data.y,
         optimizer_for(settings),
@@ -111,7 +98,7 @@ def run(settings: Settings, csv: bytes | None) -> gd.Run:
         shuffle=settings.shuffle,
         seed=settings.seed,
         validation_split=settings.validation_split,
-        init=np.array([settings.w0, settings.b0]),
+        init=settings.start,
     )
 
 
@@ -145,7 +132,7 @@ def surface(
     the picture stays put while the learner moves the training sliders.
     """
     data = dataset(model_name, *data_key, csv)
-    model = MODEL_CLASSES[model_name]()
+    model = MODELS[model_name].build()
     n_train = validation_split_at(data.n, validation_split)
     x = data.x[:n_train, None]
     y = data.y[:n_train]
@@ -207,8 +194,6 @@ def playground_figures(
             plane.axis0, plane.axis1, plane.loss, plane.minimum, plane.names, [path]
         ),
         losses=charts.loss_figure(current, x_axis, log_y),
-        data=charts.data_figure(
-            model_for(settings), data.x, data.y, current.n_train, current.params[-1]
-        ),
+        data=charts.data_figure(settings.spec, data.x, data.y, current.n_train, current.params[-1]),
         learning_rate=charts.learning_rate_figure(current),
     )

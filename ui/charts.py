@@ -1,4 +1,5 @@
-"""Pure Plotly builders: records in, ``go.Figure`` out. No Streamlit here, so tests call them.
+"""Shared layer (every lesson): pure Plotly builders, records in, ``go.Figure`` out. No
+Streamlit here, so tests call them.
 
 Figures are drawn from a thinned copy of long runs (the arithmetic never thins): thinning keeps
 the start, the end and every epoch boundary, so each figure's payload stays near 150 KB even at
@@ -15,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import gd
+from ui.models import ModelSpec
 
 # Okabe & Ito (2008), "Color Universal Design".
 BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
@@ -63,14 +65,13 @@ def _epochs(run: gd.Run) -> np.ndarray:
 
 def path_from_run(run: gd.Run, label: str, color: str = BLUE) -> Path:
     points = thin(run.params.shape[0], run.updates_per_epoch)
-    ends = np.arange(run.updates_per_epoch, run.params.shape[0], run.updates_per_epoch)
     return Path(
         label=label,
         params=run.params[points, :2],
         update=points,
         epoch=_epochs(run)[points],
         loss=_loss_at(run, points),
-        epoch_ends=run.params[ends, :2],
+        epoch_ends=run.params[run.epoch_ends, :2],
         color=color,
     )
 
@@ -220,7 +221,7 @@ def loss_figure(run: gd.Run, x_axis: str = "updates", log_y: bool = True) -> go.
             name="full training loss",
         )
     )
-    ends = run.updates_per_epoch * np.arange(1, run.epoch_loss.size + 1)
+    ends = run.epoch_ends
     fig.add_trace(
         go.Scatter(
             x=position[ends],
@@ -271,7 +272,7 @@ def learning_rate_figure(run: gd.Run) -> go.Figure:
 
 
 def data_figure(
-    model: gd.models.Model,
+    spec: ModelSpec,
     x: np.ndarray,
     y: np.ndarray,
     n_train: int,
@@ -279,8 +280,8 @@ def data_figure(
     highlight: np.ndarray | None = None,
     when: str = "at the final parameters",
 ) -> go.Figure:
-    """The samples, the model's fit at ``params`` (labelled "fit ``when``"), and optionally one
-    batch highlighted."""
+    """The samples, the model's fit at ``params`` (labelled "fit ``when``", or "P(y = 1)
+    ``when``" for a classifier: ``spec.fit_label``), and optionally one batch highlighted."""
     shown = thin(x.size, x.size + 1, max_points=2000)
     fig = go.Figure()
     train = shown[shown < n_train]
@@ -316,8 +317,8 @@ def data_figure(
         )
     grid = np.linspace(x.min(), x.max(), 200)
     with np.errstate(all="ignore"):
-        fitted = model.predict(params, grid[:, None])
-    label = f"P(y = 1) {when}" if model.name.startswith("logistic") else f"fit {when}"
+        fitted = spec.build().predict(params, grid[:, None])
+    label = f"{spec.fit_label} {when}"
     if np.all(np.isfinite(fitted)):
         fig.add_trace(
             go.Scatter(x=grid, y=fitted, mode="lines", name=label, line={"color": BLUE, "width": 3})

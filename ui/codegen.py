@@ -1,4 +1,5 @@
-"""Settings in, runnable scripts out: the same run in Keras 3, legacy Keras 2 and PyTorch.
+"""Shared builders (used by "From Keras to here"): settings in, runnable scripts out, the same
+run in Keras 3, legacy Keras 2 and PyTorch.
 
 Pure functions (no Streamlit), so tests can parse every script a learner copies. Each script
 rebuilds the data with the formula of ``gd.datasets`` (or loads the uploaded CSV), starts at the
@@ -22,12 +23,6 @@ import numpy as np
 import gd
 from ui.controls import Settings
 
-# The generators' fixed shape parameters, from the signatures in gd/datasets.py.
-TRUTH = {
-    "linear": ("slope", 2.0, "intercept", -1.0),
-    "logistic": ("slope", 2.0, "intercept", -1.0),
-    "tanh": ("w_true", 1.5, "a_true", 2.0),
-}
 CSV_FILE = "data.csv"
 KERAS2_OUTPUT_SHAPE = [  # Keras 2.2 layers must state their output shape
     "    def compute_output_shape(self, input_shape):",
@@ -50,15 +45,11 @@ def data_lines(settings: Settings) -> list[str]:
             f'table = np.loadtxt("{CSV_FILE}", delimiter=",", skiprows=1)',
             "x, y = table[:, 0], table[:, 1]  # (n,), (n,)",
         ]
-    name0, value0, name1, value1 = TRUTH[s.model]
-    target = {
-        "linear": f"{name0} * x + {name1} + noise",
-        "logistic": f"({name0} * x + {name1} + noise > 0).astype(np.float64)  # labels 0/1",
-        "tanh": f"{name1} * np.tanh({name0} * x) + noise",
-    }[s.model]
+    (name0, value0), (name1, value1) = s.spec.truth
+    target = s.spec.scripts.target.format(name0, name1)
     return [
-        f"# gd.datasets.{s.model}(n={s.n}, noise={_num(s.noise)}, x_mean={_num(s.x_mean)}, "
-        f"x_std={_num(s.x_std)}, seed={s.data_seed})",
+        f"# gd.datasets.{s.spec.generator.__name__}(n={s.n}, noise={_num(s.noise)}, "
+        f"x_mean={_num(s.x_mean)}, x_std={_num(s.x_std)}, seed={s.data_seed})",
         f"{name0}, {name1} = {_num(value0)}, {_num(value1)}",
         f"rng = np.random.default_rng({s.data_seed})",
         f"x = rng.normal({_num(s.x_mean)}, {_num(s.x_std)}, size={s.n})  # (n,)",
@@ -108,7 +99,7 @@ def keras3_code(settings: Settings) -> str:
         "optimizer = keras.optimizers.SGD(",
         f"    learning_rate=learning_rate, momentum={_num(s.momentum)}, nesterov={s.nesterov}",
         ")",
-        f'model.compile(optimizer=optimizer, loss="{_loss_name(s)}")',
+        f'model.compile(optimizer=optimizer, loss="{s.spec.scripts.keras_loss}")',
         "",
         *_shuffle_note(s, "Keras"),
         "history = model.fit(",
@@ -128,7 +119,7 @@ def keras2_code(settings: Settings) -> str:
         "import numpy as np",
         "from keras import backend as K",
         "from keras import initializers",
-        f"from keras.layers import {'Layer' if s.model == 'tanh' else 'Dense'}",
+        f"from keras.layers import {'Dense' if s.spec.scripts.layer is None else 'Layer'}",
         "from keras.models import Sequential",
         "from keras.optimizers import SGD",
         "",
@@ -144,7 +135,7 @@ def keras2_code(settings: Settings) -> str:
         f"    lr={_num(s.learning_rate)}, decay={_num(s.decay)}, momentum={_num(s.momentum)}, "
         f"nesterov={s.nesterov}",
         ")",
-        f'model.compile(optimizer=optimizer, loss="{_loss_name(s)}")',
+        f'model.compile(optimizer=optimizer, loss="{s.spec.scripts.keras_loss}")',
         "",
         *_shuffle_note(s, "Keras"),
         "# Keras 1 spelled epochs as nb_epoch, and nb_epoch defaulted to 10; Keras 2 renamed it",
@@ -158,38 +149,37 @@ def keras2_code(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _loss_name(settings: Settings) -> str:
-    return "binary_crossentropy" if settings.model == "logistic" else "mse"
-
-
 def _keras_model(settings: Settings, prefix: str, ops: str) -> list[str]:
-    """The model, starting at (w0, b0): ``Dense(1)``, ``Dense(1, sigmoid)`` or a tanh layer."""
+    """The model, starting at (w0, b0): ``Dense(1)``, ``Dense(1, sigmoid)`` or a custom layer."""
     s = settings
+    scripts = s.spec.scripts
     init = f"{prefix}.initializers" if prefix else "initializers"
-    if s.model == "tanh":
+    if scripts.layer is not None:
         layer = f"{prefix}.layers.Layer" if prefix else "Layer"
         model = f"{prefix}.Sequential" if prefix else "Sequential"
         shape = "shape=()" if prefix else "shape=(1,)"
+        weights = [
+            f'        self.{name} = self.add_weight(name="{name}", {shape}, '
+            f"initializer={init}.Constant({_num(value)}))"
+            for name, value in zip(s.spec.parameters, s.start, strict=True)
+        ]
         return [
-            f"class TanhNeuron({layer}):",
-            '    """The page\'s tiny non-convex net: y = a·tanh(w·x)."""',
+            f"class {scripts.layer.name}({layer}):",
+            f'    """{scripts.layer.summary}"""',
             "",
             "    def build(self, input_shape):",
-            f'        self.w = self.add_weight(name="w", {shape}, '
-            f"initializer={init}.Constant({_num(s.w0)}))",
-            f'        self.a = self.add_weight(name="a", {shape}, '
-            f"initializer={init}.Constant({_num(s.b0)}))",
+            *weights,
             *([] if prefix else ["        super().build(input_shape)"]),
             "",
             "    def call(self, x):",
-            f"        return self.a * {ops}.tanh(self.w * x)",
+            f"        return {scripts.layer.output.format(ops=ops)}",
             *([] if prefix else ["", *KERAS2_OUTPUT_SHAPE]),
             "",
             f"model = {model}([{prefix + '.Input(shape=(1,)), ' if prefix else ''}"
-            f"TanhNeuron({'' if prefix else 'input_shape=(1,)'})])",
+            f"{scripts.layer.name}({'' if prefix else 'input_shape=(1,)'})])",
         ]
     dense = f"{prefix}.layers.Dense" if prefix else "Dense"
-    activation = ', activation="sigmoid"' if s.model == "logistic" else ""
+    activation = f', activation="{scripts.activation}"' if scripts.activation else ""
     head = (
         [f"model = {prefix}.Sequential([", f"    {prefix}.Input(shape=(1,)),"]
         if prefix
@@ -295,33 +285,31 @@ def pytorch_code(settings: Settings) -> str:
 
 def _torch_model(settings: Settings) -> list[str]:
     s = settings
-    if s.model == "tanh":
+    scripts = s.spec.scripts
+    if scripts.layer is not None:
         return [
-            "class TanhNeuron(torch.nn.Module):",
-            '    """The page\'s tiny non-convex net: y = a·tanh(w·x)."""',
+            f"class {scripts.layer.name}(torch.nn.Module):",
+            f'    """{scripts.layer.summary}"""',
             "",
             "    def __init__(self):",
             "        super().__init__()",
-            f"        self.w = torch.nn.Parameter(torch.tensor({_num(s.w0)}))",
-            f"        self.a = torch.nn.Parameter(torch.tensor({_num(s.b0)}))",
+            *(
+                f"        self.{name} = torch.nn.Parameter(torch.tensor({_num(value)}))"
+                for name, value in zip(s.spec.parameters, s.start, strict=True)
+            ),
             "",
             "    def forward(self, x):",
-            "        return self.a * torch.tanh(self.w * x)",
+            f"        return {scripts.layer.output.format(ops='torch')}",
             "",
-            "model = TanhNeuron()",
-            "loss_fn = torch.nn.MSELoss()  # mean over the batch, as Keras's mse",
+            f"model = {scripts.layer.name}()",
+            f"loss_fn = {scripts.torch_loss}",
         ]
-    loss = (
-        "torch.nn.BCEWithLogitsLoss()  # Keras's sigmoid + binary_crossentropy, on the logit"
-        if s.model == "logistic"
-        else "torch.nn.MSELoss()  # mean over the batch, as Keras's mse"
-    )
     return [
         "model = torch.nn.Linear(1, 1)",
         "with torch.no_grad():  # the page's start point",
         f"    model.weight.fill_({_num(s.w0)})",
         f"    model.bias.fill_({_num(s.b0)})",
-        f"loss_fn = {loss}",
+        f"loss_fn = {scripts.torch_loss}",
     ]
 
 
@@ -334,10 +322,8 @@ def run_csv(run: gd.Run, names: tuple[str, str]) -> str:
     ``full_loss`` (training loss after it; empty where it was not recorded). Values are exact
     (``repr``).
     """
-    upe = run.updates_per_epoch
     updates = np.arange(1, run.updates + 1)  # (U,)
-    epoch, slot = np.divmod(updates - 1, upe)
-    sizes = np.minimum(run.batch_size, run.n_train - run.batch_size * slot)  # (U,)
+    epoch = (updates - 1) // run.updates_per_epoch  # (U,)
     full = dict(zip(run.loss_steps.tolist(), run.loss.tolist(), strict=True))
     header = ["update", "epoch", "batch_size", "learning_rate", "batch_loss", *names, "full_loss"]
     rows = [",".join(header)]
@@ -347,7 +333,7 @@ def run_csv(run: gd.Run, names: tuple[str, str]) -> str:
         cells = [
             str(u),
             str(int(epoch[i]) + 1),
-            str(int(sizes[i])),
+            str(run.batch_rows(u - 1).size),
             repr(float(run.learning_rate[i])),
             repr(float(run.batch_loss[i])),
             repr(float(params[0])),

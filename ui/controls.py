@@ -1,4 +1,5 @@
-"""Sidebar widgets in, one frozen ``Settings`` out, and every setting mirrored in the URL.
+"""Shared layer (every lesson): sidebar widgets in, one frozen ``Settings`` out, and every
+setting mirrored in the URL.
 
 Each setting has one name, used as the ``gd`` argument, the widget key and the URL query
 parameter (``?learning_rate=0.1&batch_size=37``). A shared link is validated here, once: a
@@ -17,18 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
-from gd.fit import validation_split_at
+from gd.rules import powers_of_two_below, validation_split_at
+from ui.models import MODELS, ModelSpec
 
 STORE = "_settings"
 NOTICES = "_link_notices"
 
-MODELS = {
-    "linear": "Linear regression",
-    "logistic": "Logistic regression",
-    "tanh": "Tiny non-convex net: a·tanh(w·x)",
-}
+MODEL_LABELS = {key: spec.label for key, spec in MODELS.items()}
 CONVENTIONS = {"keras": "Keras", "pytorch": "PyTorch"}
 SOURCES = {"synthetic": "Synthetic", "csv": "Upload CSV"}
 LEARNING_RATES = (
@@ -79,9 +78,19 @@ class Settings:
     shuffle: bool = True
     validation_split: float = 0.0
     seed: int = 0  # shuffling seed
-    w0: float = -1.0  # start point, parameter 0
-    b0: float = 2.0  # start point, parameter 1
+    w0: float = -1.0  # start point, first parameter (w)
+    b0: float = 2.0  # start point, second parameter: b, or a for the tanh net (see ``spec``)
     convention: str = "keras"
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The chosen model's entry in the registry (``ui.models``)."""
+        return MODELS[self.model]
+
+    @property
+    def start(self) -> np.ndarray:
+        """The start point, (2,): parameters named by ``spec.parameters``."""
+        return np.array([self.w0, self.b0])
 
     @property
     def n_train(self) -> int:
@@ -183,7 +192,7 @@ def _toggle(container, control: Control, current: Settings):
 def _number(low: float, high: float, step: float):
     def draw(container, control: Control, current: Settings):
         return container.number_input(
-            control.label,
+            _label(control, current),
             min_value=low,
             max_value=high,
             step=step,
@@ -196,11 +205,18 @@ def _number(low: float, high: float, step: float):
     return draw
 
 
+def _label(control: Control, current: Settings) -> str:
+    """The widget's label; a start-point field is named by the model's parameter ("Start a")."""
+    if control.key in START_POINT:
+        return current.spec.start_labels[START_POINT.index(control.key)]
+    return control.label
+
+
 def _batch_sizes(container, control: Control, current: Settings):
     """Powers of two up to the training rows, and full batch at the right end."""
     n_train = current.n_train
     value = st.session_state[control.key]
-    options = sorted({2**i for i in range(15) if 2**i < n_train} | {n_train, value})
+    options = sorted({*powers_of_two_below(n_train), n_train, value})
 
     def label(size: int) -> str:
         return f"{size} (full batch)" if size == n_train else str(size)
@@ -242,7 +258,7 @@ CONTROLS: dict[str, Control] = {
             "error for the regressions, binary cross-entropy for logistic regression.",
             str,
             _member(MODELS),
-            _select(MODELS),
+            _select(MODEL_LABELS),
         ),
         Control(
             "n",
@@ -403,7 +419,8 @@ TRAINING_KEYS = (
     "shuffle",
     "seed",
 )
-START_KEYS = ("w0", "b0", "convention")
+START_POINT = ("w0", "b0")  # link and widget keys of the start point, whatever the model
+START_KEYS = (*START_POINT, "convention")
 
 
 def store() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Words and formulas for what the charts show, filled in with the run's own numbers.
+"""Shared builders (every lesson): words and formulas for what the charts show, filled in with
+the run's own numbers.
 
 Pure functions of records (no Streamlit), so tests can check every sentence a learner reads.
 """
@@ -10,7 +11,7 @@ import math
 import numpy as np
 
 import gd
-from gd.sweep import stability_bound
+from gd import stability_bound
 from ui.controls import LEARNING_RATES, Settings
 
 CONVERGED_FRACTION = 0.01  # "converged": within 1% of the way from the start loss to the minimum
@@ -49,7 +50,7 @@ def status(run: gd.Run, min_loss: float) -> tuple[str, str]:
 def divergence_advice(settings: Settings, data: gd.Dataset, run: gd.Run) -> str:
     """Why the run blew up, and a learning rate to try instead."""
     s = settings
-    if s.model != "linear":
+    if not s.spec.closed_form:
         safer = _preset_rate_below(s.learning_rate / 10)
         return (
             f"Each step overshot by more than the last, until the loss exploded at update "

@@ -1,4 +1,5 @@
-"""What every lesson page starts with: the shared sidebar, and bad settings explained."""
+"""Shared layer (every lesson): what every lesson page starts with, the shared sidebar, and
+bad settings explained."""
 
 from __future__ import annotations
 

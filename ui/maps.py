@@ -1,4 +1,5 @@
-"""Hyperparameter maps: cached sweeps, the sentences that read them, and their heatmaps.
+"""Lesson "Hyperparameter maps" (``lessons/maps.py``): cached sweeps, the sentences that read
+them, and their heatmaps.
 
 The sweep is one compiled call per seed (``gd.sweep``); each cell equals ``gd.fit`` for its
 settings. Heatmaps are drawn on log axes in index-free coordinates (log₁₀ learning rate,
@@ -14,9 +15,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from gd.sweep import Sweep, stability_bound, sweep
+from gd import Sweep, stability_bound, sweep
+from gd.rules import powers_of_two_below
 from ui import charts
-from ui.cache import MODEL_CLASSES, training_rows, uploaded_csv
+from ui.cache import training_rows, uploaded_csv
 from ui.controls import MOMENTUMS, Settings
 
 MAP_RATES = np.array([float(f"{r:.2g}") for r in np.geomspace(1e-4, 10.0, 21)])  # (21,)
@@ -24,7 +26,7 @@ MAP_RATES = np.array([float(f"{r:.2g}") for r in np.geomspace(1e-4, 10.0, 21)]) 
 
 def batch_sizes_for(n_train: int) -> np.ndarray:
     """Powers of two below the training rows, then full batch."""
-    return np.array(sorted({2**i for i in range(15) if 2**i < n_train} | {n_train}))
+    return np.array(sorted({*powers_of_two_below(n_train), n_train}))
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> S
     x, y = training_rows(settings, csv)
     by_batch = axis == "batch_size"
     return sweep(
-        MODEL_CLASSES[settings.model](),
+        settings.spec.build(),
         x,
         y,
         learning_rates=MAP_RATES,
@@ -56,7 +58,7 @@ def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> S
         nesterov=settings.nesterov and by_batch,
         convention=settings.convention,
         shuffle=settings.shuffle,
-        init=np.array([settings.w0, settings.b0]),
+        init=settings.start,
     )
 
 
@@ -73,9 +75,8 @@ def combine(sweeps: list[Sweep], axis: str, start_loss: float) -> Map:
 
 def start_loss(settings: Settings) -> float:
     """Training loss at the start point: a cell that ends above it made things worse."""
-    start = np.array([settings.w0, settings.b0])
-    return MODEL_CLASSES[settings.model]().loss(
-        start, *training_rows(settings, uploaded_csv(settings))
+    return settings.spec.build().loss(
+        settings.start, *training_rows(settings, uploaded_csv(settings))
     )
 
 
@@ -96,8 +97,8 @@ def best_cell(result: Map) -> tuple[int, int]:
 
 
 def bound_for(settings: Settings, momentum: float) -> float | None:
-    """The full-batch stability bound of linear regression, or None for the other models."""
-    if settings.model != "linear":
+    """The full-batch stability bound of a model with a closed form, or None for the others."""
+    if not settings.spec.closed_form:
         return None
     return stability_bound(*training_rows(settings, uploaded_csv(settings)), momentum)
 

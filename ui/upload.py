@@ -1,4 +1,5 @@
-"""The "Upload CSV" data source: parse once, explain any problem, keep what worked before."""
+"""Shared layer (every lesson): the "Upload CSV" data source, parse once, explain any problem,
+keep what worked before."""
 
 from __future__ import annotations
 

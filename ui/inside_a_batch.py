@@ -1,8 +1,9 @@
-"""Cached computations and widgets for "Inside one mini-batch" (figures: ``ui.batch_view_charts``).
+"""Lesson "Inside one mini-batch" (``lessons/inside_a_batch.py``): cached computations and
+widgets; its figures are in ``ui.inside_a_batch_charts``.
 
-Every ``gd`` call goes through ``st.cache_data`` keyed on the frozen ``Settings`` (plus the
-uploaded CSV's bytes), the update or epoch looked at, and nothing else, so scrubbing back to an
-update already seen costs nothing.
+Every ``gd`` call goes through ``st.cache_data`` keyed on the frozen ``Settings``, the uploaded
+CSV's bytes, the update or epoch looked at, and nothing else (the cached functions read only
+their arguments, never the session), so scrubbing back to an update already seen costs nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import streamlit as st
 
 from gd import noise
 from ui import cache
-from ui.batch_view_charts import (
+from ui.controls import Settings
+from ui.inside_a_batch_charts import (
     ZOOM_GRID,
     NoiseCurve,
     Zoom,
@@ -22,7 +24,7 @@ from ui.batch_view_charts import (
     noise_sizes,
     timing_sizes,
 )
-from ui.controls import Settings
+from ui.models import MODELS
 
 UPDATE_KEY = "update"  # the scrubber's widget key
 DRAWS = 500  # random batches per batch size in the noise measurement
@@ -32,26 +34,25 @@ NOISE_SEED = 0
 def inside(settings: Settings, update: int) -> noise.Inside:
     """Update ``update`` of this settings' run, taken apart (cheap: one batch's gradients)."""
     x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
-    return noise.inside_update(cache.model_for(settings), cache.run_for(settings), x, y, update)
+    return noise.inside_update(settings.spec.build(), cache.run_for(settings), x, y, update)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _radius(settings: Settings, csv: bytes | None, epoch: int, last: int) -> float:
-    x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
-    model = cache.model_for(settings)
-    return epoch_step_radius(model, cache.run_for(settings), x, y, epoch, last)
+    x, y = cache.training_rows(settings, csv)
+    return epoch_step_radius(settings.spec.build(), cache.run(settings, csv), x, y, epoch, last)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _zoom(settings: Settings, csv: bytes | None, update: int, last: int) -> Zoom:
-    run = cache.run_for(settings)
-    x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
+    run = cache.run(settings, csv)
+    x, y = cache.training_rows(settings, csv)
     radius = _radius(settings, csv, update // run.updates_per_epoch, last)
     centre = run.params[update, :2]
     axis0 = np.linspace(centre[0] - radius, centre[0] + radius, ZOOM_GRID)
     axis1 = np.linspace(centre[1] - radius, centre[1] + radius, ZOOM_GRID)
     with np.errstate(all="ignore"):
-        loss = cache.model_for(settings).loss_grid(x, y, axis0, axis1, base=run.params[update])
+        loss = settings.spec.build().loss_grid(x, y, axis0, axis1, base=run.params[update])
     return Zoom(axis0, axis1, loss)
 
 
@@ -70,9 +71,9 @@ def trail(settings: Settings, update: int) -> np.ndarray:
 
 @st.cache_data(max_entries=64, show_spinner="Measuring gradient noise…")
 def _noise(settings: Settings, csv: bytes | None, update: int) -> NoiseCurve:
-    run = cache.run_for(settings)
-    model = cache.model_for(settings)
-    x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
+    run = cache.run(settings, csv)
+    model = settings.spec.build()
+    x, y = cache.training_rows(settings, csv)
     params = run.params[update]
     n = run.n_train
     dense = np.unique(np.geomspace(1, n, 80).astype(np.int64))
@@ -108,8 +109,9 @@ def noise_curve(settings: Settings, update: int) -> NoiseCurve:
 
 @st.cache_data(max_entries=32, show_spinner="Timing one epoch at several batch sizes…")
 def _timed(model_name: str, n: int, sizes: tuple[int, ...]) -> noise.EpochTiming:
-    data = cache.GENERATORS[model_name](n=n, seed=0)
-    return noise.time_epochs(cache.MODEL_CLASSES[model_name](), data.x, data.y, sizes)
+    spec = MODELS[model_name]
+    data = spec.generator(n=n, seed=0)
+    return noise.time_epochs(spec.build(), data.x, data.y, sizes)
 
 
 def epoch_timing(settings: Settings) -> noise.EpochTiming:

@@ -1,4 +1,5 @@
-"""Named scenarios: each sets the controls and states its one-line lesson.
+"""Lesson "Playground" (``lessons/playground.py``): named scenarios, each sets the controls and
+states its one-line lesson.
 
 A preset lists only the settings it changes; everything else returns to the defaults, so a
 preset always shows the same picture. ``batch_size=FULL`` means "all training rows".

@@ -1,4 +1,5 @@
-"""Cached runs for "Batch, mini-batch, stochastic": one data set, one start, several batch sizes.
+"""Lesson "Batch, mini-batch, stochastic" (``lessons/batch_sizes.py``): cached runs for one
+data set and one start at several batch sizes; its figures are in ``ui.batch_sizes_charts``.
 
 ``timed_runs`` trains once per batch size and times ``gd.fit`` for real; ``seed_ensemble`` runs
 many shuffling seeds per batch size and keeps only percentiles and end points, never the
@@ -22,7 +23,7 @@ import streamlit as st
 
 import gd
 from ui import cache, charts
-from ui.compare_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at
+from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at
 from ui.controls import DEFAULTS, Settings
 
 DEFAULT_MINI_BATCH = 32
@@ -118,7 +119,7 @@ def _fit(settings: Settings, csv: bytes | None, batch_size: int, seed: int) -> g
     s = settings
     data = cache.dataset_for(s, csv)
     return gd.fit(
-        cache.model_for(s),
+        s.spec.build(),
         data.x,
         data.y,
         cache.optimizer_for(s),
@@ -127,7 +128,7 @@ def _fit(settings: Settings, csv: bytes | None, batch_size: int, seed: int) -> g
         shuffle=s.shuffle,
         seed=seed,
         validation_split=s.validation_split,
-        init=np.array([s.w0, s.b0]),
+        init=s.start,
     )
 
 
@@ -245,7 +246,7 @@ def first_reach(band: Band, target: float, unit: str) -> float | None:
     """Where ``band``'s median loss first gets to ``target`` or below, in ``unit``; else None.
 
     Example:
-        >>> from ui.compare_charts import Axes
+        >>> from ui.batch_sizes_charts import Axes
         >>> x, loss = np.arange(4.0), np.array([4, 3, 1, 0.5])
         >>> band = Band("b", "#000000", 1, 1, Axes(x, x, x, x), loss, loss, loss, x[:0], 1)
         >>> first_reach(band, 2.0, "updates"), first_reach(band, 0.1, "updates")

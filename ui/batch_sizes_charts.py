@@ -1,4 +1,5 @@
-"""Pure Plotly builders for the batch-size comparison: records in, ``go.Figure`` out.
+"""Lesson "Batch, mini-batch, stochastic" (``lessons/batch_sizes.py``): pure Plotly builders
+for the batch-size comparison, records in, ``go.Figure`` out.
 
 The records hold full-resolution arrays; the builders thin them (``charts.thin``) so each
 figure stays small. No Streamlit here, so tests call every builder directly.

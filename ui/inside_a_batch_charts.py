@@ -1,6 +1,7 @@
-"""Pure builders for "Inside one mini-batch": records in, figures, tables and sentences out.
+"""Lesson "Inside one mini-batch" (``lessons/inside_a_batch.py``): pure builders, records in,
+figures, tables and sentences out.
 
-No Streamlit here (the cached helpers live in ``ui.batch_view``), so tests call these directly.
+No Streamlit here (the cached helpers live in ``ui.inside_a_batch``), so tests call these directly.
 Steps are drawn in parameter units: each row's arrow is ``−η·gᵢ``, where that row alone would
 move the parameters; the batch's arrow is their mean. Colours are ``ui.charts``'s Okabe-Ito.
 """
@@ -15,7 +16,9 @@ from plotly.subplots import make_subplots
 
 import gd
 from gd.noise import EpochTiming, Inside
+from gd.rules import powers_of_two_below
 from ui import charts
+from ui.models import ModelSpec
 
 MAX_ARROWS = 256  # per-sample arrows drawn; more would only grow the payload
 ARROWS_NAME = "each row's own step −η·∇ℓᵢ"
@@ -103,8 +106,8 @@ def noise_sizes(n: int, batch_size: int) -> np.ndarray:
         >>> noise_sizes(20, 5).tolist()
         [1, 2, 4, 5, 8, 16]
     """
-    powers = {2**i for i in range(20) if 2**i < n}
-    return np.array(sorted(powers | ({batch_size} if batch_size < n else set())))
+    own = {batch_size} if batch_size < n else set()
+    return np.array(sorted({*powers_of_two_below(n), *own}))
 
 
 def timing_sizes(n: int) -> tuple[int, ...]:
@@ -243,11 +246,11 @@ def update_figure(
 
 
 def batch_data_figure(
-    model: gd.models.Model, x: np.ndarray, y: np.ndarray, n_train: int, inside: Inside
+    spec: ModelSpec, x: np.ndarray, y: np.ndarray, n_train: int, inside: Inside
 ) -> go.Figure:
     """``charts.data_figure`` with this update's batch highlighted and the fit before it."""
     fig = charts.data_figure(
-        model,
+        spec,
         x,
         y,
         n_train,
@@ -359,18 +362,6 @@ def timing_table(timing: EpochTiming) -> dict[str, list]:
 
 
 # --- Words -----------------------------------------------------------------------------------
-
-
-def vectorized_line(model: gd.models.Model) -> str:
-    """The one NumPy line that computes a batch's gradient for this model."""
-    if isinstance(model, gd.models.LinearRegression):
-        return "grad = 2 / B * X_b.T @ (X_b @ w - y_b)  # (P,) from X_b (B, P), y_b (B,)"
-    if isinstance(model, gd.models.LogisticRegression):
-        return "grad = 1 / B * X_b.T @ (sigmoid(X_b @ w) - y_b)  # (P,) from X_b (B, P)"
-    return (
-        "h = np.tanh(w * x_b); r = a * h - y_b                 # (B,)\n"
-        "grad = 2 / B * np.array([r @ (a * (1 - h**2) * x_b), r @ h])  # (2,)"
-    )
 
 
 def where_in_run(run: gd.Run, update: int) -> str:

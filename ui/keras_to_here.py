@@ -1,4 +1,5 @@
-"""The six places where Keras, legacy Keras and PyTorch numbers part ways, drawn from a run.
+"""Lesson "From Keras to here" (``lessons/keras_to_here.py``): the six places where Keras,
+legacy Keras and PyTorch numbers part ways, drawn from a run (the scripts: ``ui.codegen``).
 
 Each builder is pure (records in, a ``Gotcha`` out: a Plotly figure and a caption filled in
 with the run's own numbers), so tests call them without Streamlit. Only ``convention_runs``

@@ -1,0 +1,153 @@
+"""Shared layer (every lesson): the one registry of the models a learner can pick.
+
+Each ``ModelSpec`` holds every fact the shell needs about one model: its key (the widget value
+and the ``?model=`` link parameter), its label, the ``gd`` model class, the dataset generator,
+the pieces of the Keras and PyTorch scripts, the NumPy line of its batch gradient, whether it
+has a closed-form surface and stability bound, and how its fit is drawn. The names of its
+parameters come from the ``gd`` model itself, and the true values in the scripts from the
+generator's signature. A new model is one more entry in ``MODELS``.
+
+Example:
+    >>> MODELS["tanh"].parameters, MODELS["tanh"].start_labels
+    (('w', 'a'), ('Start w', 'Start a'))
+    >>> MODELS["linear"].truth, MODELS["tanh"].truth
+    ((('slope', 2.0), ('intercept', -1.0)), (('w_true', 1.5), ('a_true', 2.0)))
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gd
+from gd.models import Model
+
+MSE = "torch.nn.MSELoss()  # mean over the batch, as Keras's mse"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A custom layer for the scripts, when the model is not one ``Dense(1)`` layer.
+
+    Its weights are the model's parameters, in order, each a scalar started at the page's
+    start point.
+    """
+
+    name: str  # the class name in the scripts
+    summary: str  # the class docstring
+    output: str  # the forward pass from ``x`` and ``self.<parameter>``; ``{ops}`` is keras.ops,
+    # the Keras 2 backend or torch
+
+
+@dataclass(frozen=True)
+class Scripts:
+    """What the Keras 3, legacy Keras 2 and PyTorch scripts need to know about a model."""
+
+    target: str  # y from x, noise and the true values ``{0}``, ``{1}`` (named as in ``truth``)
+    keras_loss: str  # Keras's ``loss=`` name
+    torch_loss: str  # the expression after ``loss_fn =``, with its comment
+    activation: str = ""  # ``Dense(1)``'s activation, "" for none
+    layer: Layer | None = None  # a custom layer instead of ``Dense(1)``
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the app: every fact about it that the pages use, in one record."""
+
+    key: str  # widget value and link parameter: ``?model=tanh``
+    label: str  # what the model selector shows
+    model: type[Model]
+    generator: Callable[..., gd.Dataset]  # its synthetic data, ``gd.datasets.<name>``
+    true_values: tuple[str, str]  # the generator's two arguments that shape the data
+    scripts: Scripts
+    gradient_line: str  # the one NumPy line that computes a batch's gradient
+    closed_form: bool  # a quadratic loss: a closed-form minimum and the bound 2(1 + μ)/λmax
+    fit_label: str = "fit"  # what the data chart's line shows ("P(y = 1)" for a classifier)
+
+    def build(self) -> Model:
+        """A fresh ``gd`` model (models hold no state)."""
+        return self.model()
+
+    @property
+    def parameters(self) -> tuple[str, str]:
+        """The names of the two parameters, from ``gd``: ("w", "b") or ("w", "a")."""
+        first, second = self.build().param_names(1)
+        return first, second
+
+    @property
+    def start_labels(self) -> tuple[str, str]:
+        """The start-point widgets' labels: "Start w", then "Start b" or "Start a"."""
+        return f"Start {self.parameters[0]}", f"Start {self.parameters[1]}"
+
+    @property
+    def truth(self) -> tuple[tuple[str, float], tuple[str, float]]:
+        """The script's names and values of ``true_values``, defaults of the generator.
+
+        A name that is also a parameter's name gets ``_true``, so a script never calls the
+        truth and the fitted weight by one name.
+        """
+        defaults = inspect.signature(self.generator).parameters
+        first, second = (
+            (f"{name}_true" if name in self.parameters else name, defaults[name].default)
+            for name in self.true_values
+        )
+        return first, second
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.key: spec
+    for spec in [
+        ModelSpec(
+            key="linear",
+            label="Linear regression",
+            model=gd.models.LinearRegression,
+            generator=gd.datasets.linear,
+            true_values=("slope", "intercept"),
+            scripts=Scripts(target="{0} * x + {1} + noise", keras_loss="mse", torch_loss=MSE),
+            gradient_line=(
+                "grad = 2 / B * X_b.T @ (X_b @ w - y_b)  # (P,) from X_b (B, P), y_b (B,)"
+            ),
+            closed_form=True,
+        ),
+        ModelSpec(
+            key="logistic",
+            label="Logistic regression",
+            model=gd.models.LogisticRegression,
+            generator=gd.datasets.logistic,
+            true_values=("slope", "intercept"),
+            scripts=Scripts(
+                target="({0} * x + {1} + noise > 0).astype(np.float64)  # labels 0/1",
+                keras_loss="binary_crossentropy",
+                torch_loss="torch.nn.BCEWithLogitsLoss()  # Keras's sigmoid + "
+                "binary_crossentropy, on the logit",
+                activation="sigmoid",
+            ),
+            gradient_line="grad = 1 / B * X_b.T @ (sigmoid(X_b @ w) - y_b)  # (P,) from X_b (B, P)",
+            closed_form=False,
+            fit_label="P(y = 1)",
+        ),
+        ModelSpec(
+            key="tanh",
+            label="Tiny non-convex net: a·tanh(w·x)",
+            model=gd.models.TanhNeuron,
+            generator=gd.datasets.tanh,
+            true_values=("w", "a"),
+            scripts=Scripts(
+                target="{1} * np.tanh({0} * x) + noise",
+                keras_loss="mse",
+                torch_loss=MSE,
+                layer=Layer(
+                    name="TanhNeuron",
+                    summary="The page's tiny non-convex net: y = a·tanh(w·x).",
+                    output="self.a * {ops}.tanh(self.w * x)",
+                ),
+            ),
+            gradient_line=(
+                "h = np.tanh(w * x_b); r = a * h - y_b                 # (B,)\n"
+                "grad = 2 / B * np.array([r @ (a * (1 - h**2) * x_b), r @ h])  # (2,)"
+            ),
+            closed_form=False,
+        ),
+    ]
+}
