@@ -1,21 +1,29 @@
 """Numba twins of the training loop: the NumPy reference's numbers, hundreds of times faster.
 
-* ``train_loop`` is ``gd.fit.train_loop`` (same arguments, same ``Trajectory``), compiled.
-* ``sweep`` runs that loop for every cell of a grid of settings on all cores, keeping only each
-  run's final parameters.
+One loop, ``_descend``, serves every caller. It advances L *lanes* in lockstep: runs that share
+the data, the row orders and the batch size, each with its own learning rate, momentum and
+decay (``Lanes``). Lanes are independent, so the processor overlaps them instead of waiting on
+one run's parameter → gradient → velocity chain at every update. What it keeps along the way
+is a ``Trace``:
+
+* ``train_loop`` is ``gd.loop.train_loop`` compiled: one lane, every point kept.
+* ``train`` runs any lanes and keeps the points a ``Trace`` asks for (``gd.family``).
+* ``sweep`` runs a grid of (batch size, seed) groups on all cores, keeping only each end.
 
 Each model is a block of scalar loops picked by ``kernel_id`` (``Model.kernel_id``: 0 linear
 regression, 1 logistic regression, 2 tanh neuron); ``_batch_loss_and_grad`` is the only place
-that switches on it. Each update allocates nothing: the batch is read through indices into the
-row order, and the gradient and velocity live in two buffers allocated once per run.
+that switches on it. Keras's bookkeeping (batches per epoch, a batch's rows, the schedule, the
+divergence test) is ``gd.rules``, compiled here from the same functions. Each update allocates
+nothing: the batch is read through indices into the row order.
 
 The loop is a line-by-line copy of the reference, and ``tests/test_kernels.py`` holds the two
 to 1e-12. They are not bit-identical: NumPy sums with pairwise summation and BLAS, in a
 different order than these sequential loops.
 
 numba is imported at the top on purpose: without it, importing this module raises ImportError,
-and ``gd.fit`` serves the NumPy reference alone. Kernels compile on first use and are cached on
-disk (``cache=True``); call ``warm_up()`` once per process to pay that cost up front.
+and ``gd.engine`` serves the NumPy reference alone. Kernels compile on first use and are cached
+on disk (``cache=True``); call ``warm_up()`` once per process to pay that cost up front. They
+release the GIL (``nogil=True``): one session's long run does not stall the others.
 
 Example:
     >>> import numpy as np
@@ -32,15 +40,16 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
-if TYPE_CHECKING:
-    from gd.fit import Trajectory
-    from gd.models import Model
-    from gd.optim import SGD
+from gd import rules
+from gd.loop import Trajectory
+from gd.models import Model
+from gd.optim import SGD
 
 # Model.kernel_id values.
 LINEAR, LOGISTIC, TANH = 0, 1, 2
@@ -52,39 +61,98 @@ _CONVENTIONS = {"keras": KERAS, "pytorch": PYTORCH}
 # parallel kernels at once, and Streamlit runs each session in its own thread.
 _PARALLEL_LOCK = threading.Lock()
 
+_NEVER = rules.NEVER
+_batches_per_epoch = numba.njit(cache=True, inline="always")(rules.batches_per_epoch)
+_batch_bounds = numba.njit(cache=True, inline="always")(rules.batch_bounds)
+_learning_rate_at = numba.njit(cache=True, inline="always")(rules.learning_rate_at)
+_blew_up = numba.njit(cache=True, inline="always")(rules.blew_up)
+
+
+class Lanes(NamedTuple):
+    """The optimizer's scalars for L runs taken in lockstep; numba receives it whole."""
+
+    learning_rate: np.ndarray  # (L,) base rates η
+    momentum: np.ndarray  # (L,) μ
+    decay: np.ndarray  # (L,) Keras's legacy decay
+    nesterov: bool  # shared by every lane
+    convention: int  # KERAS or PYTORCH, shared
+
+
+class Trace(NamedTuple):
+    """What a run keeps as it goes; every lane keeps the same updates.
+
+    ``params[l, k]`` is lane l's point after ``keep[k]`` updates (``keep`` sorted, from 0).
+    ``batch_low[l, m]`` and ``batch_high[l, m]`` are the smallest and largest batch loss of
+    updates ``[m·width, (m + 1)·width)``; with ``width`` 1 both hold every batch loss.
+    ``epoch_total[l, e]`` sums epoch e's batch losses, each times its batch's rows: divided by
+    n_train it is Keras's epoch ``loss``.
+    """
+
+    keep: np.ndarray  # (K,) int64
+    params: np.ndarray  # (L, K, P)
+    batch_low: np.ndarray  # (L, M)
+    batch_high: np.ndarray  # (L, M)
+    epoch_total: np.ndarray  # (L, E), or (L, 0) when not wanted
+    width: int
+
+
+def lanes(opts: Sequence[SGD]) -> Lanes:
+    """Pack optimizers that share ``nesterov`` and ``convention`` into one ``Lanes`` record."""
+    return Lanes(
+        _frozen([opt.learning_rate for opt in opts]),
+        _frozen([opt.momentum for opt in opts]),
+        _frozen([opt.decay for opt in opts]),
+        bool(opts[0].nesterov),
+        _CONVENTIONS[opts[0].convention],
+    )
+
+
+def new_trace(
+    n_lanes: int, keep: np.ndarray, n_params: int, bins: int, width: int, epochs: int
+) -> Trace:
+    """A trace for ``n_lanes`` lanes keeping the points after ``keep`` updates, batch losses in
+    ``bins`` bins of ``width`` updates, and ``epochs`` epoch totals (0 for none of them)."""
+    return Trace(
+        np.asarray(keep, dtype=np.int64),
+        np.empty((n_lanes, len(keep), n_params)),
+        np.empty((n_lanes, bins)),
+        np.empty((n_lanes, bins)),
+        np.zeros((n_lanes, epochs)),
+        int(width),
+    )
+
 
 @numba.njit(cache=True, inline="always")
 def _batch_loss_and_grad(
     kernel_id: int,
     n_features: int,
     states: np.ndarray,
-    at: int,
+    lane: int,
     x: np.ndarray,
     y: np.ndarray,
-    order: np.ndarray,
-    epoch: int,
+    rows: np.ndarray,
     start: int,
     stop: int,
     grad: np.ndarray,
 ) -> float:
-    """The batch-mean loss at ``states[at]``; writes its gradient into ``grad`` (P,).
+    """The batch-mean loss at ``states[lane]``; writes its gradient into ``grad`` (P,).
 
-    The batch is rows ``order[epoch, start:stop]`` of ``x`` (n, k = n_features) and ``y`` (n,),
-    and P = k + 1. The same expressions, in the same order, as each model's ``loss_and_grad``
-    in ``gd.models``. Indices rather than slices: a slice is a reference-counted view, which
-    would cost more than the math.
+    The batch is rows ``rows[start:stop]`` of ``x`` (n, k = n_features) and ``y`` (n,), and
+    P = k + 1. The same expressions, in the same order, as each model's ``loss_and_grad`` in
+    ``gd.models``. Indices rather than slices: a slice is a reference-counted view, which would
+    cost more than the math.
     """
     batch = stop - start
     for j in range(n_features + 1):
         grad[j] = 0.0
     total = 0.0
     if kernel_id == LINEAR:  # r = x·w + b − y;  L = Σr²/B;  ∇ = (2/B)·[xᵀr, Σr]
-        bias = states[at, n_features]
+        bias = states[lane, n_features]
         for slot in range(start, stop):
-            i = order[epoch, slot]
+            i = rows[slot]
             residual = 0.0
             for j in range(n_features):
-                residual += x[i, j] * states[at, j]
+                residual += x[i, j] * states[lane, j]
             residual = residual + bias - y[i]
             for j in range(n_features):
                 grad[j] += x[i, j] * residual
@@ -94,12 +162,12 @@ def _batch_loss_and_grad(
         for j in range(n_features + 1):
             grad[j] *= scale
     elif kernel_id == LOGISTIC:  # z = x·w + b;  L = Σ[softplus(z) − y·z]/B;  ∇ = [xᵀe, Σe]/B
-        bias = states[at, n_features]
+        bias = states[lane, n_features]
         for slot in range(start, stop):
-            i = order[epoch, slot]
+            i = rows[slot]
             logit = 0.0
             for j in range(n_features):
-                logit += x[i, j] * states[at, j]
+                logit += x[i, j] * states[lane, j]
             logit = logit + bias
             error = 0.5 * (1.0 + math.tanh(0.5 * logit)) - y[i]  # σ(z) − y, never overflows
             for j in range(n_features):
@@ -110,9 +178,9 @@ def _batch_loss_and_grad(
         for j in range(n_features + 1):
             grad[j] /= batch
     else:  # TANH, params [w, a]: r = a·tanh(w·x) − y;  L = Σr²/B
-        w, a = states[at, 0], states[at, 1]
+        w, a = states[lane, 0], states[lane, 1]
         for slot in range(start, stop):
-            i = order[epoch, slot]
+            i = rows[slot]
             hidden = math.tanh(w * x[i, 0])
             residual = a * hidden - y[i]
             grad[0] += residual * a * (1.0 - hidden * hidden) * x[i, 0]
@@ -126,359 +194,171 @@ def _batch_loss_and_grad(
 
 @numba.njit(cache=True, inline="always")
 def _update(
-    convention: int,
-    n_params: int,
-    states: np.ndarray,
-    at: int,
-    to: int,
-    velocity: np.ndarray,
-    grad: np.ndarray,
-    lr: float,
-    momentum: float,
-    nesterov: bool,
-    first: bool,
+    opt: Lanes, lane: int, n_params: int, states: np.ndarray, velocity: np.ndarray, grad, lr
 ) -> None:
-    """One SGD update of ``n_params`` values from ``states[at]`` into ``states[to]`` (or in place).
+    """One SGD update of lane ``lane``'s point ``states[lane]`` (P,), in place.
 
-    gd.optim's step functions, element by element:
+    gd.optim's step functions, element by element (both buffers start at zero):
     Keras: v ← μ·v − lr·g; w ← w + v (Nesterov: w + μ·v − lr·g).
-    PyTorch: b ← g on the first step, then μ·b + g; w ← w − lr·b (Nesterov: w − lr·(g + μ·b)).
+    PyTorch: b ← μ·b + g; w ← w − lr·b (Nesterov: w − lr·(g + μ·b)).
     """
+    momentum = opt.momentum[lane]
     for j in range(n_params):
         g = grad[j]
-        if convention == KERAS:
-            v = momentum * velocity[j] - lr * g
-            velocity[j] = v
-            states[to, j] = states[at, j] + momentum * v - lr * g if nesterov else states[at, j] + v
+        if opt.convention == KERAS:
+            v = momentum * velocity[lane, j] - lr * g
+            velocity[lane, j] = v
+            states[lane, j] = (
+                states[lane, j] + momentum * v - lr * g if opt.nesterov else (states[lane, j] + v)
+            )
         else:
-            b = g if first else momentum * velocity[j] + g
-            velocity[j] = b
-            states[to, j] = states[at, j] - lr * (g + momentum * b if nesterov else b)
+            b = momentum * velocity[lane, j] + g
+            velocity[lane, j] = b
+            states[lane, j] = states[lane, j] - lr * (g + momentum * b if opt.nesterov else b)
 
 
 @numba.njit(cache=True, inline="always")
 def _descend(
-    record: bool,
-    kernel_id: int,
-    x: np.ndarray,
-    y: np.ndarray,
-    order: np.ndarray,
-    batch_size: int,
-    learning_rate: float,
-    decay: float,
-    momentum: float,
-    nesterov: bool,
-    convention: int,
-    threshold: float,
-    states: np.ndarray,
-    batch_loss: np.ndarray,
-    rates: np.ndarray,
-) -> int:
-    """The loop of ``gd.fit.train_loop``: one update per batch, stopping at a blow-up.
-
-    The run starts from ``states[0]`` (P,). With ``record``, update t writes ``states[t + 1]``,
-    ``batch_loss[t]`` and ``rates[t]``: the full trajectory. Without it, ``states`` has one row,
-    which every update overwrites, so only the end is kept. Callers pass ``record`` as a
-    constant, and inlining compiles a separate loop for each value.
-
-    Returns:
-        The number of updates applied before the run blew up, or -1 if it never did.
-    """
-    # Every lesson has one feature: compiled with a constant 1, the loops over features unroll,
-    # which makes each row 2.5× cheaper than in the general version.
-    if x.shape[1] == 1:
-        return _descend_with(
-            1,
-            record,
-            kernel_id,
-            x,
-            y,
-            order,
-            batch_size,
-            learning_rate,
-            decay,
-            momentum,
-            nesterov,
-            convention,
-            threshold,
-            states,
-            batch_loss,
-            rates,
-        )
-    return _descend_with(
-        x.shape[1],
-        record,
-        kernel_id,
-        x,
-        y,
-        order,
-        batch_size,
-        learning_rate,
-        decay,
-        momentum,
-        nesterov,
-        convention,
-        threshold,
-        states,
-        batch_loss,
-        rates,
-    )
-
-
-@numba.njit(cache=True, inline="always")
-def _descend_with(
     n_features: int,
-    record: bool,
     kernel_id: int,
     x: np.ndarray,
     y: np.ndarray,
     order: np.ndarray,
     batch_size: int,
-    learning_rate: float,
-    decay: float,
-    momentum: float,
-    nesterov: bool,
-    convention: int,
+    opt: Lanes,
     threshold: float,
     states: np.ndarray,
-    batch_loss: np.ndarray,
-    rates: np.ndarray,
-) -> int:
-    """``_descend`` for ``x`` with ``n_features`` columns."""
+    diverged_at: np.ndarray,
+    trace: Trace,
+) -> None:
+    """The loop of ``gd.loop.train_loop`` for every lane at once: one update per batch.
+
+    Lane l starts from ``states[l]`` (L, P) and ends there: at its last point, or at the point
+    where its batch loss blew up, whose update ``diverged_at[l]`` records (``rules.NEVER``
+    otherwise). Each lane does exactly the reference's arithmetic in the same order.
+    ``n_features`` is passed as a constant 1 by callers when it is 1, which unrolls the
+    loops over features (each row 2.5× cheaper).
+    """
+    lanes = states.shape[0]
     epochs, n_train = order.shape
-    updates_per_epoch = -(-n_train // batch_size)  # ceil: the last, smaller batch is kept
-    velocity = np.zeros(n_features + 1)  # Keras's velocity or PyTorch's buffer
+    updates_per_epoch = _batches_per_epoch(n_train, batch_size)
+    velocity = np.zeros((lanes, n_features + 1))  # Keras's velocity or PyTorch's buffer
     grad = np.empty(n_features + 1)
+    diverged_at[:] = _NEVER
+    running = lanes
+    kept = 0  # entries of trace.keep already written
+    if trace.keep.size and trace.keep[0] == 0:
+        trace.params[:, 0] = states
+        kept = 1
     t = 0  # updates applied so far, across epochs; Keras's optimizer.iterations
     for epoch in range(epochs):
+        rows = order[epoch]
         for slot in range(updates_per_epoch):
-            start = slot * batch_size
-            stop = min(start + batch_size, n_train)
-            at = t if record else 0
-            loss = _batch_loss_and_grad(
-                kernel_id, n_features, states, at, x, y, order, epoch, start, stop, grad
-            )
-            if not loss <= threshold:  # also catches NaN
-                return t
-            lr = learning_rate / (1.0 + decay * t)
-            if record:
-                batch_loss[t] = loss
-                rates[t] = lr
-            _update(
-                convention,
-                n_features + 1,
-                states,
-                at,
-                at + record,
-                velocity,
-                grad,
-                lr,
-                momentum,
-                nesterov,
-                t == 0,
-            )
+            start, stop = _batch_bounds(slot, batch_size, n_train)
+            bin_, into_bin = divmod(t, trace.width)
+            binned = bin_ < trace.batch_low.shape[1]
+            totalled = epoch < trace.epoch_total.shape[1]
+            for lane in range(lanes):
+                if diverged_at[lane] != _NEVER:
+                    continue
+                loss = _batch_loss_and_grad(
+                    kernel_id, n_features, states, lane, x, y, rows, start, stop, grad
+                )
+                if _blew_up(loss, threshold):
+                    diverged_at[lane] = t
+                    running -= 1
+                    continue
+                if totalled:
+                    trace.epoch_total[lane, epoch] += loss * (stop - start)
+                if binned:
+                    if into_bin == 0 or loss < trace.batch_low[lane, bin_]:
+                        trace.batch_low[lane, bin_] = loss
+                    if into_bin == 0 or loss > trace.batch_high[lane, bin_]:
+                        trace.batch_high[lane, bin_] = loss
+                lr = _learning_rate_at(opt.learning_rate[lane], opt.decay[lane], t)
+                _update(opt, lane, n_features + 1, states, velocity, grad, lr)
             t += 1
-    return -1
+            if kept < trace.keep.size and trace.keep[kept] == t:
+                trace.params[:, kept] = states
+                kept += 1
+            if running == 0:
+                return
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _train(
     kernel_id: int,
     x: np.ndarray,
     y: np.ndarray,
     order: np.ndarray,
     batch_size: int,
-    learning_rate: float,
-    decay: float,
-    momentum: float,
-    nesterov: bool,
-    convention: int,
-    init: np.ndarray,
+    opt: Lanes,
     threshold: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Allocate the full trajectory, then run ``_descend`` recording every update."""
-    epochs, n_train = order.shape
-    total = epochs * -(-n_train // batch_size)
-    trace = np.empty((total + 1, init.size))  # (U+1, P)
-    trace[0] = init
-    batch_loss = np.empty(total)
-    rates = np.empty(total)
-    stopped = _descend(
-        True,
-        kernel_id,
-        x,
-        y,
-        order,
-        batch_size,
-        learning_rate,
-        decay,
-        momentum,
-        nesterov,
-        convention,
-        threshold,
-        trace,
-        batch_loss,
-        rates,
-    )
-    return trace, batch_loss, rates, stopped
+    states: np.ndarray,
+    diverged_at: np.ndarray,
+    trace: Trace,
+) -> None:
+    """``_descend`` on one thread; the GIL is released while it runs."""
+    if x.shape[1] == 1:
+        _descend(1, kernel_id, x, y, order, batch_size, opt, threshold, states, diverged_at, trace)
+    else:
+        _descend(
+            x.shape[1],
+            kernel_id,
+            x,
+            y,
+            order,
+            batch_size,
+            opt,
+            threshold,
+            states,
+            diverged_at,
+            trace,
+        )
 
 
-@numba.njit(cache=True, inline="always")
-def _descend_lanes(
-    n_features: int,
-    kernel_id: int,
+def train(
+    model: Model,
     x: np.ndarray,
     y: np.ndarray,
     order: np.ndarray,
     batch_size: int,
-    learning_rates: np.ndarray,
-    decay: float,
-    momentum: float,
-    nesterov: bool,
-    convention: int,
-    threshold: float,
-    states: np.ndarray,
-    stopped: np.ndarray,
-) -> None:
-    """``_descend`` (without recording) for every learning rate at once, one lane each.
-
-    Runs that share the batch size, momentum and row orders take their batches in lockstep:
-    lane i starts from ``states[i]`` (L, P) and ends there, and ``stopped[i]`` is the update it
-    blew up at, or -1. Each lane does exactly ``_descend``'s arithmetic in the same order, so
-    its numbers are identical; the lanes are independent, so the processor overlaps them
-    instead of waiting on one run's parameter → gradient → velocity chain at every update.
-    """
-    lanes = learning_rates.size
-    epochs, n_train = order.shape
-    updates_per_epoch = -(-n_train // batch_size)
-    velocity = np.zeros((lanes, n_features + 1))  # Keras's velocity or PyTorch's buffer, per lane
-    grad = np.empty(n_features + 1)
-    stopped[:] = -1
-    running = lanes
-    t = 0
-    for epoch in range(epochs):
-        for slot in range(updates_per_epoch):
-            start = slot * batch_size
-            stop = min(start + batch_size, n_train)
-            for lane in range(lanes):
-                if stopped[lane] >= 0:
-                    continue
-                loss = _batch_loss_and_grad(
-                    kernel_id, n_features, states, lane, x, y, order, epoch, start, stop, grad
-                )
-                if not loss <= threshold:  # also catches NaN
-                    stopped[lane] = t
-                    running -= 1
-                    continue
-                lr = learning_rates[lane] / (1.0 + decay * t)
-                _update(
-                    convention,
-                    n_features + 1,
-                    states,
-                    lane,
-                    lane,
-                    velocity[lane],
-                    grad,
-                    lr,
-                    momentum,
-                    nesterov,
-                    t == 0,
-                )
-            if running == 0:
-                return
-            t += 1
-
-
-@numba.njit(cache=True, parallel=True)
-def _sweep(
-    kernel_id: int,
-    x: np.ndarray,
-    y: np.ndarray,
-    orders: np.ndarray,
-    batch_sizes: np.ndarray,
-    learning_rates: np.ndarray,
-    momentums: np.ndarray,
-    decay: float,
-    nesterov: bool,
-    convention: int,
+    opt: Lanes,
     init: np.ndarray,
     threshold: float,
+    trace: Trace,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every cell (learning rate, batch size, momentum, seed) of the grid, in parallel.
+    """Run L lanes from ``init`` (P,) in lockstep, keeping what ``trace`` asks for.
 
-    ``orders`` is (seeds, epochs, n_train). Each thread takes one (batch size, momentum, seed)
-    group and runs all its learning rates in lockstep (``_descend_lanes``). Returns the final
-    parameters (cells, P) and the update each run blew up at (or -1), cells flattened in
-    C order.
+    Args:
+        model: its ``kernel_id`` picks the loss and gradient.
+        x, y: training rows, (n_train, k) and (n_train,).
+        order: (epochs, n_train) the row order of each epoch.
+        batch_size: rows per batch; the last batch of an epoch may be smaller.
+        opt: each lane's learning rate, momentum and decay.
+        init: the starting parameters, shared by every lane.
+        threshold: a batch loss above this (or non-finite) means the run has diverged.
+        trace: filled in place.
+
+    Returns:
+        Each lane's last point (L, P), and the update each blew up at (L,), or ``rules.NEVER``.
     """
-    n_rate, n_bs, n_mom, n_seed = (
-        learning_rates.size,
-        batch_sizes.size,
-        momentums.size,
-        orders.shape[0],
+    n_lanes = opt.learning_rate.size
+    states = np.tile(np.asarray(init, dtype=np.float64), (n_lanes, 1))  # (L, P)
+    diverged_at = np.empty(n_lanes, dtype=np.int64)
+    _train(
+        model.kernel_id,
+        _frozen(x),
+        _frozen(y),
+        _frozen(order, np.int64),
+        int(batch_size),
+        opt,
+        float(threshold),
+        states,
+        diverged_at,
+        trace,
     )
-    final = np.empty((n_rate * n_bs * n_mom * n_seed, init.size))
-    stopped = np.empty(n_rate * n_bs * n_mom * n_seed, dtype=np.int64)
-    for group in numba.prange(n_bs * n_mom * n_seed):
-        rest = np.int64(group)  # prange's index may be unsigned; mixed with int64 it turns float
-        size, rest = divmod(rest, n_mom * n_seed)
-        mom, seed = divmod(rest, n_seed)
-        states = np.empty((n_rate, init.size))  # (L, P): one point per learning rate
-        for lane in range(n_rate):
-            states[lane] = init
-        stops = np.empty(n_rate, dtype=np.int64)
-        # Every lesson has one feature: a constant 1 unrolls the loops over features.
-        features = 1 if x.shape[1] == 1 else x.shape[1]
-        if features == 1:
-            _descend_lanes(
-                1,
-                kernel_id,
-                x,
-                y,
-                orders[seed],
-                batch_sizes[size],
-                learning_rates,
-                decay,
-                momentums[mom],
-                nesterov,
-                convention,
-                threshold,
-                states,
-                stops,
-            )
-        else:
-            _descend_lanes(
-                features,
-                kernel_id,
-                x,
-                y,
-                orders[seed],
-                batch_sizes[size],
-                learning_rates,
-                decay,
-                momentums[mom],
-                nesterov,
-                convention,
-                threshold,
-                states,
-                stops,
-            )
-        for rate in range(n_rate):
-            cell = ((rate * n_bs + size) * n_mom + mom) * n_seed + seed
-            final[cell] = states[rate]
-            stopped[cell] = stops[rate]
-    return final, stopped
-
-
-def _frozen(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:
-    """A read-only, C-contiguous view: numba then compiles one signature for every caller.
-
-    Datasets are read-only and test arrays are not; numba types the two differently, and a
-    writable array passes where a read-only one is expected, never the other way round.
-    """
-    view = np.ascontiguousarray(values, dtype=dtype).view()
-    view.flags.writeable = False
-    return view
+    return states, diverged_at
 
 
 def train_loop(
@@ -491,46 +371,83 @@ def train_loop(
     init: np.ndarray,
     threshold: float,
 ) -> Trajectory:
-    """Compiled ``gd.fit.train_loop``: the same arguments, the same ``Trajectory``.
+    """Compiled ``gd.loop.train_loop``: the same arguments, the same ``Trajectory``."""
+    total = order.shape[0] * rules.batches_per_epoch(order.shape[1], batch_size)
+    trace = new_trace(1, np.arange(total + 1), init.size, total, 1, 0)
+    _, diverged_at = train(model, x, y, order, batch_size, lanes([opt]), init, threshold, trace)
+    params, batch_loss = trace.params[0], trace.batch_low[0]
+    if diverged_at[0] == rules.NEVER:
+        return Trajectory(params, batch_loss, None)
+    done = int(diverged_at[0])
+    return Trajectory(params[: done + 1], batch_loss[:done], done)
 
-    Args:
-        model: its ``kernel_id`` picks the loss and gradient.
-        x, y: training rows, (n_train, k) and (n_train,).
-        order: (epochs, n_train) the row order of each epoch.
-        batch_size: rows per batch; the last batch of an epoch may be smaller.
-        opt: the optimizer settings; ``opt.convention`` picks Keras's or PyTorch's rule.
-        init: the starting parameters, (P,).
-        threshold: a batch loss above this (or non-finite) means the run has diverged.
 
-    Returns:
-        The trajectory; it ends early at the first blown-up point.
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _sweep(
+    kernel_id: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    orders: np.ndarray,
+    batch_sizes: np.ndarray,
+    opt: Lanes,
+    init: np.ndarray,
+    threshold: float,
+    nothing: Trace,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (batch size, seed) group of a grid in parallel, each running all lanes.
+
+    ``orders`` is (seeds, epochs, n_train); ``nothing`` is a trace that keeps nothing. Returns
+    the final parameters (groups, L, P) and the update each run blew up at (groups, L), groups
+    in C order (batch size, seed).
     """
-    from gd.fit import Trajectory  # here, not on top: gd.fit imports this module
-
-    trace, batch_loss, rates, stopped = _train(
-        model.kernel_id,
-        _frozen(x),
-        _frozen(y),
-        _frozen(order, np.int64),
-        int(batch_size),
-        float(opt.learning_rate),
-        float(opt.decay),
-        float(opt.momentum),
-        bool(opt.nesterov),
-        _CONVENTIONS[opt.convention],
-        _frozen(init),
-        float(threshold),
-    )
-    if stopped < 0:
-        return Trajectory(trace, batch_loss, rates, None)
-    return Trajectory(trace[: stopped + 1], batch_loss[:stopped], rates[:stopped], int(stopped))
+    n_bs, n_seed, n_lanes = batch_sizes.size, orders.shape[0], opt.learning_rate.size
+    final = np.empty((n_bs * n_seed, n_lanes, init.size))
+    stopped = np.empty((n_bs * n_seed, n_lanes), dtype=np.int64)
+    for group in numba.prange(n_bs * n_seed):
+        rest = np.int64(group)  # prange's index may be unsigned; mixed with int64 it turns float
+        size, seed = divmod(rest, n_seed)
+        states = np.empty((n_lanes, init.size))  # (L, P): one point per lane
+        for lane in range(n_lanes):
+            states[lane] = init
+        stops = np.empty(n_lanes, dtype=np.int64)
+        if x.shape[1] == 1:
+            _descend(
+                1,
+                kernel_id,
+                x,
+                y,
+                orders[seed],
+                batch_sizes[size],
+                opt,
+                threshold,
+                states,
+                stops,
+                nothing,
+            )
+        else:
+            _descend(
+                x.shape[1],
+                kernel_id,
+                x,
+                y,
+                orders[seed],
+                batch_sizes[size],
+                opt,
+                threshold,
+                states,
+                stops,
+                nothing,
+            )
+        final[group] = states
+        stopped[group] = stops
+    return final, stopped
 
 
 class SweepEnds(NamedTuple):
     """Where each run of a sweep ended; cells are (learning rate, batch size, momentum, seed)."""
 
     params: np.ndarray  # (L, B, M, S, P) the last point of each run
-    diverged_at: np.ndarray  # (L, B, M, S) the update each run blew up at, or -1
+    diverged_at: np.ndarray  # (L, B, M, S) the update each run blew up at, or rules.NEVER
 
 
 def sweep(
@@ -563,10 +480,17 @@ def sweep(
     Returns:
         The final parameters and divergence update of each cell.
     """
-    shape = (learning_rates.size, batch_sizes.size, momentums.size, orders.shape[0])
-    # Threads take (batch size, momentum, seed) groups one at a time rather than one fixed share
-    # each: groups differ in length (batch size 1 is the longest, blown-up runs stop early) and
-    # a core may be busy with another session (docs/benchmarks.md, "Sweep").
+    rate, momentum = np.meshgrid(learning_rates, momentums, indexing="ij")  # lanes: (L, M)
+    packed = Lanes(
+        _frozen(rate.ravel()),
+        _frozen(momentum.ravel()),
+        _frozen(np.full(rate.size, decay)),
+        bool(nesterov),
+        _CONVENTIONS[convention],
+    )
+    # Threads take (batch size, seed) groups one at a time rather than one fixed share each:
+    # groups differ in length (batch size 1 is the longest, blown-up runs stop early) and a
+    # core may be busy with another session (docs/benchmarks.md, "Sweep").
     with _PARALLEL_LOCK, numba.parallel_chunksize(1):
         final, stopped = _sweep(
             model.kernel_id,
@@ -574,26 +498,36 @@ def sweep(
             _frozen(y),
             _frozen(orders, np.int64),
             _frozen(batch_sizes, np.int64),
-            _frozen(learning_rates),
-            _frozen(momentums),
-            float(decay),
-            bool(nesterov),
-            _CONVENTIONS[convention],
+            packed,
             _frozen(init),
             float(threshold),
+            new_trace(rate.size, np.empty(0), init.size, 0, 1, 0),
         )
-    return SweepEnds(final.reshape(*shape, init.size), stopped.reshape(shape))
+    shape = (batch_sizes.size, orders.shape[0], learning_rates.size, momentums.size)
+    # (B, S, L, M) -> (L, B, M, S)
+    final = final.reshape(*shape, init.size).transpose(2, 0, 3, 1, 4)
+    return SweepEnds(final, stopped.reshape(shape).transpose(2, 0, 3, 1))
+
+
+def _frozen(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """A read-only, C-contiguous view: numba then compiles one signature for every caller.
+
+    Datasets are read-only and test arrays are not; numba types the two differently, and a
+    writable array passes where a read-only one is expected, never the other way round.
+    """
+    view = np.ascontiguousarray(values, dtype=dtype).view()
+    view.flags.writeable = False
+    return view
 
 
 def warm_up() -> None:
     """Compile (or load from numba's disk cache) every kernel, on tiny data.
 
-    The first call in a process takes ~0.5 s from the cache (several seconds when compiling
-    from scratch); later calls take microseconds. One signature serves every model and dataset,
+    The first call in a process takes ~0.5 s from the cache (much longer when compiling from
+    scratch); later calls take microseconds. One signature serves every model and dataset,
     because the wrappers pass every array read-only, C-contiguous, and of a fixed dtype.
     """
     from gd.models import LinearRegression, LogisticRegression, TanhNeuron
-    from gd.optim import SGD
 
     x = np.array([[0.0], [1.0]])
     y = np.array([0.0, 1.0])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import math
-import numbers
 import os
 import string
 from collections.abc import Iterator
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from gd.validation import check_int, check_real
 
 # |value| above this is rejected: 100 000 squares of 1e150 sum to 1e305, just under float64's
 # largest number (1.8e308), so the mean squared error of any accepted file stays finite.
@@ -137,8 +138,8 @@ def linear(
         >>> bool(np.array_equal(data.y, 3.0 * data.x + 1.0))
         True
     """
-    slope = _check_real("slope", slope)
-    intercept = _check_real("intercept", intercept)
+    slope = check_real("slope", slope)
+    intercept = check_real("intercept", intercept)
     x, noise_draw = _draw(n, noise, x_mean, x_std, seed)
     y = slope * x + intercept + noise_draw  # (n,)
     return Dataset(x, y, name=f"linear (n={n}, seed {seed})")
@@ -179,8 +180,8 @@ def logistic(
         >>> bool(np.array_equal(logistic(noise=0.0).y, logistic(noise=0.0).x > 0.5))
         True
     """
-    slope = _check_real("slope", slope)
-    intercept = _check_real("intercept", intercept)
+    slope = check_real("slope", slope)
+    intercept = check_real("intercept", intercept)
     x, noise_draw = _draw(n, noise, x_mean, x_std, seed)
     y = (slope * x + intercept + noise_draw > 0).astype(np.float64)  # (n,) of 0.0 / 1.0
     return Dataset(x, y, name=f"logistic (n={n}, seed {seed})")
@@ -217,8 +218,8 @@ def tanh(
         >>> bool(np.array_equal(data.y, 2.0 * np.tanh(1.5 * data.x)))
         True
     """
-    w = _check_real("w", w)
-    a = _check_real("a", a)
+    w = check_real("w", w)
+    a = check_real("a", a)
     x, noise_draw = _draw(n, noise, x_mean, x_std, seed)
     y = a * np.tanh(w * x) + noise_draw  # (n,)
     return Dataset(x, y, name=f"tanh (n={n}, seed {seed})")
@@ -279,7 +280,7 @@ def from_csv(
         ...
         gd.datasets.DataError: Row 1 looks semicolon-separated ('x;y'). ...
     """
-    max_rows = _check_integer("max_rows", max_rows, low=2)
+    max_rows = check_int("max_rows", max_rows, low=2)
     data, file_name = _read(file)
     if b"\x00" in data or _control_fraction(data[:_SNIFF_BYTES]) > _MAX_CONTROL_FRACTION:
         raise DataError(
@@ -297,41 +298,13 @@ def _draw(
     n: int, noise: float, x_mean: float, x_std: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate the arguments every generator shares, then draw x and noise·ε from one rng."""
-    n = _check_integer("n", n, low=2)
-    noise = _check_real("noise", noise, low=0.0)
-    x_mean = _check_real("x_mean", x_mean)
-    x_std = _check_real("x_std", x_std, low=0.0, strict=True)
-    rng = np.random.default_rng(_check_integer("seed", seed, low=0))
+    n = check_int("n", n, low=2)
+    noise = check_real("noise", noise, low=0.0)
+    x_mean = check_real("x_mean", x_mean)
+    x_std = check_real("x_std", x_std, low=0.0, strict=True)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
     x = rng.normal(x_mean, x_std, size=n)  # (n,)
     return x, noise * rng.standard_normal(n)  # (n,), (n,)
-
-
-def _check_integer(name: str, value: int, *, low: int) -> int:
-    """Return ``value`` as an int, or raise scikit-learn's message if it is not one >= low."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(
-            f"The '{name}' parameter must be an integer >= {low}. Got {_shown(value)} instead."
-        )
-    return int(value)
-
-
-def _check_real(
-    name: str, value: float, *, low: float | None = None, strict: bool = False
-) -> float:
-    """Return ``value`` as a float, or raise if it is not finite or below ``low`` (or at it)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(
-            f"The '{name}' parameter must be a finite number. Got {_shown(value)} instead."
-        )
-    if low is not None and (value <= low if strict else value < low):
-        bound = f"{'>' if strict else '>='} {low:g}"
-        raise ValueError(f"The '{name}' parameter must be {bound}. Got {_shown(value)} instead.")
-    return float(value)
-
-
-def _shown(value: object) -> str:
-    """The repr of a user's value, with NumPy scalars shown as plain Python numbers."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _read(file: str | os.PathLike[str] | BinaryIO) -> tuple[bytes, str | None]:

@@ -27,39 +27,22 @@ Example:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from gd import engine as engines
+from gd import rules
+from gd.engine import Engine
+from gd.loop import Trajectory
 from gd.models import Model
 from gd.optim import SGD
-
-try:
-    from gd import _kernels
-except ImportError:  # numba is missing: the NumPy reference serves alone, with the same numbers.
-    _kernels = None
-
-# A run has diverged when a batch loss is non-finite or exceeds this factor times
-# max(starting full loss, 1). A stable run's batch loss stays far below it: one batch's mean
-# loss is at most n_train (<= 100 000) times the full-data loss.
-DIVERGENCE_FACTOR = 1e6
+from gd.validation import check_bool, check_data, check_init, check_int, check_seed, check_split
 
 # For models without a closed-form loss, the full training loss is evaluated at no more than
 # LOSS_BUDGET / n_train updates (plus the start, the end and every epoch boundary).
 LOSS_BUDGET = 4_000_000
-
-Engine = Literal["auto", "numba", "numpy"]
-
-
-class Trajectory(NamedTuple):
-    """What the inner loop produces; ``fit`` derives everything else from it."""
-
-    params: np.ndarray  # (U+1, P): the start, then after each update
-    batch_loss: np.ndarray  # (U,): each batch's loss at the pre-update parameters
-    learning_rate: np.ndarray  # (U,)
-    diverged_at: int | None  # index into params of the first blown-up point
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,6 +103,11 @@ class Run:
         epoch, slot = np.divmod(u, self.updates_per_epoch)
         return epoch * self.n_train + np.minimum(slot * self.batch_size, self.n_train)
 
+    @property
+    def epoch_ends(self) -> np.ndarray:
+        """(E,) update indices of the completed epochs' last points: k·updates_per_epoch."""
+        return rules.epoch_ends(self.updates_per_epoch, self.epoch_loss.size)
+
     def batch_rows(self, update: int) -> np.ndarray:
         """Indices (into the training rows) of the batch that update ``update`` used."""
         epoch, slot = divmod(update, self.updates_per_epoch)
@@ -136,21 +124,14 @@ class Run:
         )
 
 
-def validation_split_at(n: int, validation_split: float) -> int:
-    """Rows kept for training: ``floor(n·(1 − validation_split))``, computed as Keras does."""
-    return math.floor(n * (1.0 - validation_split))
+class Problem(NamedTuple):
+    """What every run of one ``fit`` call shares: the checked data, split, orders and start."""
 
-
-def batches_per_epoch(n_train: int | np.ndarray, batch_size: int | np.ndarray) -> int | np.ndarray:
-    """Keras's steps per epoch, ``ceil(n_train / batch_size)``: the last, smaller batch is kept.
-
-    Works on ints or NumPy arrays of batch sizes.
-
-    Example:
-        >>> batches_per_epoch(200, 32)                  # 6 batches of 32, then one of 8
-        7
-    """
-    return -(-n_train // batch_size)
+    train: tuple[np.ndarray, np.ndarray]  # x (n_train, k), y (n_train,)
+    val: tuple[np.ndarray, np.ndarray]  # x (n_val, k), y (n_val,): the last rows
+    order: np.ndarray  # (epochs, n_train) each epoch's row order
+    init: np.ndarray  # (P,)
+    threshold: float  # a batch loss above this means the run has diverged
 
 
 def row_orders(n_train: int, epochs: int, shuffle: bool, seed: int) -> np.ndarray:
@@ -164,56 +145,44 @@ def row_orders(n_train: int, epochs: int, shuffle: bool, seed: int) -> np.ndarra
 
 
 def divergence_threshold(model: Model, init: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
-    """The batch loss above which a run counts as diverged: ``DIVERGENCE_FACTOR`` × max(start
-    loss, 1), or 0 (diverged at once) when the start loss is not finite."""
-    start_loss = model.loss(init, x, y)
-    return DIVERGENCE_FACTOR * max(start_loss, 1.0) if math.isfinite(start_loss) else 0.0
+    """``rules.divergence_threshold`` of the full training loss at the start."""
+    return rules.divergence_threshold(model.loss(init, x, y))
 
 
-def train_loop(
+def prepare(
     model: Model,
     x: np.ndarray,
     y: np.ndarray,
-    order: np.ndarray,
-    batch_size: int,
-    opt: SGD,
-    init: np.ndarray,
-    threshold: float,
-) -> Trajectory:
-    """The reference loop: one averaged gradient and one update per mini-batch.
-
-    Args:
-        model: scores a batch and returns its mean loss and gradient.
-        x, y: training rows, (n_train, k) and (n_train,).
-        order: (epochs, n_train) the row order of each epoch.
-        batch_size: rows per batch; the last batch of an epoch may be smaller.
-        opt: the optimizer; ``opt.step`` applies Keras's or PyTorch's rule.
-        init: the starting parameters, (P,).
-        threshold: a batch loss above this (or non-finite) means the run has diverged.
-
-    Returns:
-        The trajectory; it ends early at the first blown-up point.
-    """
-    epochs, n_train = order.shape
-    updates_per_epoch = batches_per_epoch(n_train, batch_size)
-    total = epochs * updates_per_epoch
-    params = np.empty((total + 1, init.size))  # (U+1, P)
-    params[0] = init
-    batch_loss = np.empty(total)
-    learning_rate = np.empty(total)
-    velocity = np.zeros_like(init)
-    t = 0  # updates applied so far, across epochs; Keras's optimizer.iterations
-    for epoch in range(epochs):
-        for slot in range(updates_per_epoch):
-            rows = order[epoch, slot * batch_size : (slot + 1) * batch_size]  # (B,)
-            loss, grad = model.loss_and_grad(params[t], x[rows], y[rows])
-            if not loss <= threshold:  # also catches NaN
-                return Trajectory(params[: t + 1], batch_loss[:t], learning_rate[:t], t)
-            batch_loss[t] = loss
-            learning_rate[t] = opt.learning_rate_at(t)
-            params[t + 1], velocity = opt.step(params[t], velocity, grad, t)
-            t += 1
-    return Trajectory(params, batch_loss, learning_rate, None)
+    *,
+    epochs: int,
+    shuffle: bool,
+    seed: int,
+    validation_split: float,
+    init: np.ndarray | None,
+) -> Problem:
+    """Check ``fit``'s data arguments once and derive what every run shares (``Problem``)."""
+    x, y = check_data(x, y)
+    model.check_features(x.shape[1])
+    epochs = check_int("epochs", epochs)
+    seed = check_seed("seed", seed)
+    shuffle = check_bool("shuffle", shuffle)
+    n_train = check_split(y.size, validation_split)
+    names = model.param_names(x.shape[1])
+    init = (
+        model.init_params(x.shape[1])
+        if init is None
+        else check_init(init, names, model.name, x.shape[1])
+    )
+    train = x[:n_train], y[:n_train]
+    with np.errstate(all="ignore"):
+        threshold = divergence_threshold(model, init, *train)
+    return Problem(
+        train,
+        (x[n_train:], y[n_train:]),
+        row_orders(n_train, epochs, shuffle, seed),
+        init,
+        threshold,
+    )
 
 
 def fit(
@@ -250,58 +219,51 @@ def fit(
     Returns:
         A frozen ``Run``; see its docstring for every field.
     """
-    x, y = _check_data(x, y)
-    model.check_features(x.shape[1])
     if not isinstance(opt, SGD):
         raise ValueError(f"The 'opt' parameter must be a gd.SGD. Got {opt!r} instead.")
-    batch_size = _check_int("batch_size", batch_size)
-    epochs = _check_int("epochs", epochs)
-    seed = _check_int("seed", seed, low=0)
-    if not isinstance(shuffle, bool | np.bool_):
-        raise ValueError(f"The 'shuffle' parameter must be a bool. Got {shuffle!r} instead.")
-    n_train = _split(y.size, validation_split)
-    init = _check_init(model, init, x.shape[1])
-    loop = _loop(engine)
-
-    x_train, y_train = x[:n_train], y[:n_train]
-    x_val, y_val = x[n_train:], y[n_train:]
-    effective_batch = min(batch_size, n_train)
-    order = row_orders(n_train, epochs, shuffle, seed)
-
+    batch_size = check_int("batch_size", batch_size)
+    loop = engines.loop(engine)
+    problem = prepare(
+        model,
+        x,
+        y,
+        epochs=epochs,
+        shuffle=shuffle,
+        seed=seed,
+        validation_split=validation_split,
+        init=init,
+    )
+    effective_batch = min(batch_size, problem.order.shape[1])
     with np.errstate(all="ignore"):  # divergence is data: no warning leaves the loop
-        threshold = divergence_threshold(model, init, x_train, y_train)
-        trajectory = loop(model, x_train, y_train, order, effective_batch, opt, init, threshold)
-        return _record(
+        trajectory = loop(
             model,
-            trajectory,
-            order,
+            *problem.train,
+            problem.order,
             effective_batch,
-            batch_size,
-            (x_train, y_train),
-            (x_val, y_val),
-            threshold,
+            opt,
+            problem.init,
+            problem.threshold,
         )
+        return record(model, problem, trajectory, opt, effective_batch, batch_size)
 
 
-def _record(
+def record(
     model: Model,
+    problem: Problem,
     trajectory: Trajectory,
-    order: np.ndarray,
+    opt: SGD,
     batch_size: int,
     requested_batch_size: int,
-    train: tuple[np.ndarray, np.ndarray],
-    val: tuple[np.ndarray, np.ndarray],
-    threshold: float,
 ) -> Run:
     """Derive the losses Keras reports from a trajectory (shared by both engines)."""
-    epochs, n_train = order.shape
-    updates_per_epoch = batches_per_epoch(n_train, batch_size)
+    epochs, n_train = problem.order.shape
+    updates_per_epoch = rules.batches_per_epoch(n_train, batch_size)
     done = trajectory.batch_loss.size
     steps = loss_steps(model, epochs * updates_per_epoch, updates_per_epoch, n_train, done)
     every = steps.size == trajectory.params.shape[0]  # then a view, not a copy, of the path
-    loss = model.losses(trajectory.params if every else trajectory.params[steps], *train)
+    loss = model.losses(trajectory.params if every else trajectory.params[steps], *problem.train)
     diverged_at = trajectory.diverged_at
-    if diverged_at is None and not loss[-1] <= threshold:
+    if diverged_at is None and rules.blew_up(loss[-1], problem.threshold):
         diverged_at = done
 
     completed = done // updates_per_epoch
@@ -311,26 +273,26 @@ def _record(
     )  # (E, updates per epoch); E may be 0 when the run blew up in its first epoch
     epoch_loss = per_epoch @ slot_sizes / n_train  # batch-size-weighted mean, (E,)
     val_loss = None
-    if val[1].size:
-        ends = updates_per_epoch * np.arange(1, completed + 1)
-        val_loss = model.losses(trajectory.params[ends], *val)
+    if problem.val[1].size:
+        ends = rules.epoch_ends(updates_per_epoch, completed)
+        val_loss = model.losses(trajectory.params[ends], *problem.val)
     return Run(
         params=trajectory.params,
         loss=loss,
         loss_steps=steps,
         batch_loss=trajectory.batch_loss,
-        learning_rate=trajectory.learning_rate,
+        learning_rate=rules.learning_rate_at(opt.learning_rate, opt.decay, np.arange(done)),
         epoch_loss=epoch_loss,
         val_loss=val_loss,
-        order=order,
+        order=problem.order,
         updates_per_epoch=updates_per_epoch,
         diverged_at=diverged_at,
         batch_size=batch_size,
         requested_batch_size=requested_batch_size,
         n_train=n_train,
-        n_val=val[1].size,
+        n_val=problem.val[1].size,
         epochs=epochs,
-        divergence_threshold=threshold,
+        divergence_threshold=problem.threshold,
     )
 
 
@@ -351,86 +313,3 @@ def loss_steps(
         np.arange(0, planned + 1, stride), np.arange(0, planned + 1, updates_per_epoch)
     )
     return np.union1d(steps[steps <= done], [done])
-
-
-def _loop(engine: Engine):
-    if engine not in ("auto", "numba", "numpy"):
-        raise ValueError(
-            "The 'engine' parameter must be one of 'auto', 'numba', 'numpy'. "
-            f"Got {engine!r} instead."
-        )
-    if engine == "numpy" or (engine == "auto" and _kernels is None):
-        return train_loop
-    if _kernels is None:
-        raise ValueError(
-            "engine='numba' needs the numba package; install it or use engine='numpy'."
-        )
-    return _kernels.train_loop
-
-
-def _check_int(name: str, value: int, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(
-            f"The '{name}' parameter must be an integer >= {low}. Got {value!r} instead."
-        )
-    return int(value)
-
-
-def _check_data(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2:
-        raise ValueError(f"x must have shape (n,) or (n, k). Got shape {x.shape} instead.")
-    if y.ndim != 1:
-        raise ValueError(f"y must have shape (n,). Got shape {y.shape} instead.")
-    if x.shape[0] != y.size:
-        raise ValueError(
-            f"x and y must have the same number of rows. Got {x.shape[0]} and {y.size} instead."
-        )
-    if y.size == 0:
-        raise ValueError("x and y are empty; pass at least one row.")
-    for name, values in (("x", x), ("y", y)):
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"{name} contains NaN or inf; remove or fill those values.")
-    return np.ascontiguousarray(x), np.ascontiguousarray(y)
-
-
-def _split(n: int, validation_split: float) -> int:
-    if (
-        isinstance(validation_split, bool)
-        or not isinstance(validation_split, int | float | np.integer | np.floating)
-        or not 0.0 <= validation_split < 1.0
-    ):
-        raise ValueError(
-            f"The 'validation_split' parameter must be in [0, 1). Got {validation_split!r} instead."
-        )
-    n_train = validation_split_at(n, validation_split)
-    if n_train == 0:
-        raise ValueError(
-            f"validation_split={validation_split} leaves none of the {n} rows for training; "
-            "lower validation_split or add samples."
-        )
-    if validation_split > 0 and n_train == n:
-        raise ValueError(
-            f"validation_split={validation_split} holds out none of the {n} rows; "
-            "raise validation_split or set it to 0."
-        )
-    return n_train
-
-
-def _check_init(model: Model, init: np.ndarray | None, n_features: int) -> np.ndarray:
-    expected = len(model.param_names(n_features))
-    if init is None:
-        return model.init_params(n_features)
-    init = np.asarray(init, dtype=np.float64)
-    if init.shape != (expected,):
-        raise ValueError(
-            f"init must have shape ({expected},) for {model.name} with {n_features} feature(s), "
-            f"one value per parameter {model.param_names(n_features)}. "
-            f"Got shape {init.shape} instead."
-        )
-    if not np.all(np.isfinite(init)):
-        raise ValueError("init contains NaN or inf; start from finite parameters.")
-    return init.copy()

@@ -26,9 +26,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gd.fit import Run, batches_per_epoch, fit
+from gd.fit import Run, fit
 from gd.models import Model
 from gd.optim import SGD
+from gd.rules import batches_per_epoch
+from gd.validation import check_int, check_sizes
 
 # Draws are processed in chunks so that the (chunk, N, P) prefix sums stay near this many floats.
 _CHUNK_ELEMENTS = 2_000_000
@@ -78,7 +80,7 @@ def theory_variance(
         [8.0, 0.0]
     """
     n = y.size
-    sizes = _check_sizes(batch_sizes, n)
+    sizes = check_sizes("batch_sizes", batch_sizes, n)
     if n == 1:
         return np.zeros(sizes.size)
     sigma2 = per_sample_variance(model, params, x, y)
@@ -118,9 +120,8 @@ def minibatch_gradient_variance(
         array([0.])
     """
     n = y.size
-    sizes = _check_sizes(batch_sizes, n)
-    if draws < 1:
-        raise ValueError(f"The 'draws' parameter must be an integer >= 1. Got {draws!r} instead.")
+    sizes = check_sizes("batch_sizes", batch_sizes, n)
+    draws = check_int("draws", draws)
     grads = model.per_sample_grad(params, x, y)  # (N, P)
     deviation = grads - grads.mean(axis=0)  # (N, P): gᵢ − g
     rng = np.random.default_rng(seed)
@@ -239,7 +240,7 @@ def time_epochs(
         >>> timing.updates_per_epoch.tolist()
         [8, 1]
     """
-    sizes = _check_sizes(batch_sizes, y.size)
+    sizes = check_sizes("batch_sizes", batch_sizes, y.size)
     opt = SGD(learning_rate=1e-3)  # small: no batch size diverges within one epoch
     seconds = np.empty(sizes.size)
     for i, size in enumerate(sizes):
@@ -250,13 +251,3 @@ def time_epochs(
             best = min(best, time.perf_counter() - start)
         seconds[i] = best
     return EpochTiming(sizes, batches_per_epoch(y.size, sizes), seconds)
-
-
-def _check_sizes(batch_sizes: Sequence[int], n: int) -> np.ndarray:
-    sizes = np.asarray(batch_sizes, dtype=np.int64)
-    if sizes.ndim != 1 or sizes.size == 0 or sizes.min() < 1 or sizes.max() > n:
-        raise ValueError(
-            f"The 'batch_sizes' parameter must list integers in [1, {n}]. "
-            f"Got {list(batch_sizes)!r} instead."
-        )
-    return sizes

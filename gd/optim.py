@@ -29,12 +29,14 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
+from gd import rules
+from gd.validation import check_bool, check_choice, check_momentum, check_rate
 
 Convention = Literal["keras", "pytorch"]
 
@@ -46,13 +48,11 @@ def keras_step(
     lr: float,
     momentum: float,
     nesterov: bool,
-    first: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One Keras SGD update: the velocity carries the learning rate of each step.
 
     Keras ``SGD.update_step`` (``keras/src/optimizers/sgd.py``), which equals legacy
-    ``keras/optimizers.py`` and the ``ApplyKerasMomentum`` kernel. ``first`` is unused: Keras's
-    velocity simply starts at zero.
+    ``keras/optimizers.py`` and the ``ApplyKerasMomentum`` kernel. The velocity starts at zero.
     """
     velocity = momentum * velocity - lr * grad  # v ← μ·v − lr·g
     if nesterov:
@@ -67,14 +67,14 @@ def pytorch_step(
     lr: float,
     momentum: float,
     nesterov: bool,
-    first: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One ``torch.optim.SGD`` update (dampening 0): the buffer holds raw gradients.
 
-    ``_single_tensor_sgd`` in ``torch/optim/sgd.py``: the buffer is a copy of the gradient on
-    the first step, and the current learning rate multiplies the whole buffer.
+    ``_single_tensor_sgd`` in ``torch/optim/sgd.py`` sets the buffer to a copy of the gradient
+    on the first step; here the buffer starts at zero, so its first value μ·0 + g is exactly g.
+    The current learning rate multiplies the whole buffer.
     """
-    buffer = grad.copy() if first else momentum * buffer + grad  # b ← g, then μ·b + g
+    buffer = momentum * buffer + grad  # b ← μ·b + g, which is g on the first step
     direction = grad + momentum * buffer if nesterov else buffer
     return params - lr * direction, buffer  # w ← w − lr·(…)
 
@@ -83,18 +83,6 @@ _STEPS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "keras": keras_step,
     "pytorch": pytorch_step,
 }
-
-
-def _check_number(name: str, value: float, low: float, high: float, interval: str) -> float:
-    """Validate a real hyper-parameter once, at the public boundary, in scikit-learn's words."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not math.isfinite(value)
-        or not low <= value <= high
-    ):
-        raise ValueError(f"The '{name}' parameter must be {interval}. Got {value!r} instead.")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -124,28 +112,11 @@ class SGD:
     convention: Convention = "keras"
 
     def __post_init__(self) -> None:
-        number = _check_number
-        object.__setattr__(
-            self,
-            "learning_rate",
-            number("learning_rate", self.learning_rate, 0.0, math.inf, "a finite number >= 0"),
-        )
-        object.__setattr__(
-            self, "momentum", number("momentum", self.momentum, 0.0, 1.0, "in [0, 1]")
-        )
-        object.__setattr__(
-            self, "decay", number("decay", self.decay, 0.0, math.inf, "a finite number >= 0")
-        )
-        if not isinstance(self.nesterov, bool | np.bool_):
-            raise ValueError(
-                f"The 'nesterov' parameter must be a bool. Got {self.nesterov!r} instead."
-            )
-        object.__setattr__(self, "nesterov", bool(self.nesterov))
-        if self.convention not in _STEPS:
-            raise ValueError(
-                "The 'convention' parameter must be one of 'keras', 'pytorch'. "
-                f"Got {self.convention!r} instead."
-            )
+        object.__setattr__(self, "learning_rate", check_rate("learning_rate", self.learning_rate))
+        object.__setattr__(self, "momentum", check_momentum("momentum", self.momentum))
+        object.__setattr__(self, "decay", check_rate("decay", self.decay))
+        object.__setattr__(self, "nesterov", check_bool("nesterov", self.nesterov))
+        check_choice("convention", self.convention, tuple(_STEPS))
         if self.nesterov and self.momentum == 0.0:
             raise ValueError(
                 "nesterov=True needs momentum > 0 (got momentum=0.0); "
@@ -154,7 +125,7 @@ class SGD:
 
     def learning_rate_at(self, t: int | np.ndarray) -> float | np.ndarray:
         """The rate used by update t (0-based, counted across epochs): η / (1 + decay·t)."""
-        return self.learning_rate / (1.0 + self.decay * t)
+        return rules.learning_rate_at(self.learning_rate, self.decay, t)
 
     def step(
         self, params: np.ndarray, velocity: np.ndarray, grad: np.ndarray, t: int
@@ -162,7 +133,7 @@ class SGD:
         """Apply update t; returns the new parameters and the new velocity (or buffer)."""
         rule = _STEPS[self.convention]
         lr = self.learning_rate_at(t)
-        return rule(params, velocity, grad, lr, self.momentum, self.nesterov, t == 0)
+        return rule(params, velocity, grad, lr, self.momentum, self.nesterov)
 
     @property
     def rule(self) -> Callable[..., tuple[np.ndarray, np.ndarray]]:

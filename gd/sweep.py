@@ -24,24 +24,25 @@ Example:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from gd.fit import (
-    _check_data,
-    _check_init,
-    _check_int,
-    _kernels,
-    batches_per_epoch,
-    divergence_threshold,
-    fit,
-    row_orders,
-)
+from gd import engine, rules
+from gd.fit import divergence_threshold, fit, row_orders
 from gd.models import LinearStats, Model
-from gd.optim import SGD, Convention, _check_number
+from gd.optim import SGD, Convention
+from gd.validation import (
+    check_bool,
+    check_data,
+    check_grid,
+    check_init,
+    check_int,
+    check_momentum,
+    check_rate,
+    check_seed,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,21 +118,24 @@ def sweep(
     Returns:
         A frozen ``Sweep``.
     """
-    x, y = _check_data(x, y)
+    x, y = check_data(x, y)
     model.check_features(x.shape[1])
-    learning_rates = _grid("learning_rates", learning_rates, _check_rate, np.float64)
-    batch_sizes = _grid("batch_sizes", batch_sizes, _check_int, np.int64)
-    momentums = _grid("momentums", momentums, _check_momentum, np.float64)
-    seeds = _grid("seeds", seeds, _check_seed, np.int64)
-    epochs = _check_int("epochs", epochs)
-    if not isinstance(shuffle, bool | np.bool_):
-        raise ValueError(f"The 'shuffle' parameter must be a bool. Got {shuffle!r} instead.")
+    learning_rates = check_grid("learning_rates", learning_rates, check_rate, np.float64)
+    batch_sizes = check_grid("batch_sizes", batch_sizes, check_int, np.int64)
+    momentums = check_grid("momentums", momentums, check_momentum, np.float64)
+    seeds = check_grid("seeds", seeds, check_seed, np.int64)
+    epochs = check_int("epochs", epochs)
+    shuffle = check_bool("shuffle", shuffle)
     optimizer = {"decay": decay, "nesterov": nesterov, "convention": convention}
     for momentum in momentums:  # checks decay, nesterov, convention, and nesterov with μ = 0
         SGD(learning_rates[0], momentum=momentum, **optimizer)
-    init = _check_init(model, init, x.shape[1])
+    if init is None:
+        init = model.init_params(x.shape[1])
+    else:
+        init = check_init(init, model.param_names(x.shape[1]), model.name, x.shape[1])
     axes = (learning_rates, batch_sizes, momentums, seeds)
-    if _kernels is None:
+    kernels = engine.kernels()
+    if kernels is None:
         return _sweep_with_fit(model, x, y, axes, epochs, shuffle, init, optimizer)
 
     n_train = y.size
@@ -139,7 +143,7 @@ def sweep(
     orders = np.stack([row_orders(n_train, epochs, shuffle, seed) for seed in seeds])
     with np.errstate(all="ignore"):  # divergence is data: no warning leaves the sweep
         threshold = divergence_threshold(model, init, x, y)
-        ends = _kernels.sweep(
+        ends = kernels.sweep(
             model,
             x,
             y,
@@ -155,14 +159,14 @@ def sweep(
         )
         final_loss = model.losses(ends.params.reshape(-1, init.size), x, y)
     final_loss = final_loss.reshape(ends.diverged_at.shape)  # (L, B, M, S)
-    blew_up = ends.diverged_at >= 0
+    stopped = ends.diverged_at != rules.NEVER
     # (B,) updates of a run that never blows up
-    planned = epochs * batches_per_epoch(n_train, clamped)
+    planned = epochs * rules.batches_per_epoch(n_train, clamped)
     return Sweep(
         *axes,
         final_loss=final_loss,
-        diverged=blew_up | ~(final_loss <= threshold),  # fit's rule for the last point
-        updates=np.where(blew_up, ends.diverged_at, planned[None, :, None, None]),
+        diverged=stopped | np.vectorize(rules.blew_up)(final_loss, threshold),  # fit's rule
+        updates=np.where(stopped, ends.diverged_at, planned[None, :, None, None]),
     )
 
 
@@ -196,33 +200,9 @@ def stability_bound(x: np.ndarray, y: np.ndarray, momentum: float = 0.0) -> floa
         >>> stability_bound(x, [0.0, 0.0, 0.0, 0.0]), stability_bound(x, [0.0] * 4, momentum=0.5)
         (1.0, 1.5)
     """
-    x, y = _check_data(x, y)
-    momentum = _check_number("momentum", momentum, 0.0, 1.0, "in [0, 1]")
+    x, y = check_data(x, y)
+    momentum = check_momentum("momentum", momentum)
     return 2.0 * (1.0 + momentum) / LinearStats.from_data(x, y).hessian_max_eigenvalue
-
-
-def _grid(
-    name: str, values: object, check: Callable[[str, object], object], dtype: type
-) -> np.ndarray:
-    """One axis of the grid as a 1-D array, each value checked as the single setting would be."""
-    array = np.asarray(values)
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(
-            f"The '{name}' parameter must be a non-empty 1-D sequence. Got {values!r} instead."
-        )
-    return np.array([check(name, value) for value in array.tolist()], dtype=dtype)
-
-
-def _check_rate(name: str, value: float) -> float:
-    return _check_number(name, value, 0.0, math.inf, "a finite number >= 0")
-
-
-def _check_momentum(name: str, value: float) -> float:
-    return _check_number(name, value, 0.0, 1.0, "in [0, 1]")
-
-
-def _check_seed(name: str, value: int) -> int:
-    return _check_int(name, value, low=0)
 
 
 def _sweep_with_fit(

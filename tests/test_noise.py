@@ -93,7 +93,7 @@ def test_bad_arguments_say_what_to_change():
     model = LinearRegression()
     x, y = data_for(model, n=10)
     with pytest.raises(
-        ValueError, match=r"'batch_sizes' parameter must list integers in \[1, 10\]"
+        ValueError, match=r"'batch_sizes' parameter must be a list of integers in \[1, 10\]"
     ):
         noise.theory_variance(model, np.zeros(2), x, y, [0, 4])
     with pytest.raises(ValueError, match="'draws' parameter"):

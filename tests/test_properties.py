@@ -2,7 +2,6 @@
 warning (pytest turns RuntimeWarning into an error), and return finite numbers or a recorded
 divergence. Also: without numba, fit falls back to the reference with the same numbers."""
 
-import importlib
 import warnings
 
 import numpy as np
@@ -11,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gd
-
-fit_module = importlib.import_module("gd.fit")  # gd.fit itself is the function
+import gd.engine
 
 MODELS = [gd.models.LinearRegression(), gd.models.LogisticRegression(), gd.models.TanhNeuron()]
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
@@ -89,7 +87,7 @@ def test_without_numba_fit_uses_the_reference_with_the_same_numbers(monkeypatch,
     y = (data.y > 0).astype(float) if model.kernel_id == 1 else data.y
     args = (model, data.x, y, gd.SGD(0.05, momentum=0.9, decay=0.01))
     compiled = gd.fit(*args, batch_size=7, epochs=3, engine="numba")
-    monkeypatch.setattr(fit_module, "_kernels", None)  # as if numba were not installed
+    monkeypatch.setattr(gd.engine, "compiled", None)  # as if numba were not installed
     fallback = gd.fit(*args, batch_size=7, epochs=3)  # engine="auto"
     np.testing.assert_allclose(fallback.params, compiled.params, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="engine='numba' needs the numba package"):

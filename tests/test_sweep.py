@@ -1,15 +1,12 @@
 """gd.sweep: each cell is the gd.fit run with those settings; the stability bound is sharp."""
 
-import importlib
-
 import numpy as np
 import pytest
 
 import gd
+import gd.engine
 from gd.models import LinearRegression, LogisticRegression, TanhNeuron
 from gd.sweep import stability_bound, sweep
-
-sweep_module = importlib.import_module("gd.sweep")  # the module, even if gd exports the function
 
 MODELS = [LinearRegression(), LogisticRegression(), TanhNeuron()]
 GRID = {
@@ -85,7 +82,7 @@ def test_the_numpy_fallback_gives_the_same_sweep(monkeypatch):
     grid = GRID | {"learning_rates": [0.003, 0.1, 1e3], "seeds": [3], "batch_sizes": [1, 23]}
     grid |= {"momentums": [0.5], "nesterov": True}
     compiled = sweep(model, x, y, **grid)
-    monkeypatch.setattr(sweep_module, "_kernels", None)
+    monkeypatch.setattr(gd.engine, "compiled", None)  # as if numba were not installed
     fallback = sweep(model, x, y, **grid)
     np.testing.assert_allclose(fallback.final_loss, compiled.final_loss, rtol=1e-10)
     np.testing.assert_array_equal(fallback.diverged, compiled.diverged)
