@@ -11,6 +11,7 @@ Example:
 
 from gd import datasets, models
 from gd.datasets import DataError, Dataset
+from gd.family import Family, family
 from gd.fit import Run, fit
 from gd.optim import SGD
 from gd.sweep import Sweep, stability_bound, sweep
@@ -19,9 +20,11 @@ __all__ = [
     "SGD",
     "DataError",
     "Dataset",
+    "Family",
     "Run",
     "Sweep",
     "datasets",
+    "family",
     "fit",
     "models",
     "stability_bound",
