@@ -47,6 +47,19 @@ def hand_run(engine, **opt):
         # PyTorch Nesterov: w1 = −0.1·(g0 + 0.5·g0) = [0.6, 0.6]; b2 = 0.5·b1 + g1 = [−10.8, −6.4]
         # w2 = w1 − 0.05·(g1 + 0.5·b2) = w1 − 0.05·[−14.2, −7.6]
         ({"convention": "pytorch", "nesterov": True}, [[0.6, 0.6], [1.31, 0.98]]),
+        # Nesterov at a constant rate, μ = 0.9: the two conventions must agree. Keras:
+        # v1 = [0.4, 0.4]; w1 = 0.9·v1 − 0.1·g0 = [0.76, 0.76]; r = −1.72, g1 = [−6.88, −3.44];
+        # v2 = 0.9·v1 − 0.1·g1 = [1.048, 0.704]; w2 = w1 + 0.9·v2 − 0.1·g1 = [2.3912, 1.7376]
+        (
+            {"convention": "keras", "nesterov": True, "momentum": 0.9, "decay": 0.0},
+            [[0.76, 0.76], [2.3912, 1.7376]],
+        ),
+        # PyTorch: w1 = −0.1·(g0 + 0.9·g0) = [0.76, 0.76]; b2 = 0.9·g0 + g1 = [−10.48, −7.04];
+        # w2 = w1 − 0.1·(g1 + 0.9·b2) = w1 − 0.1·[−16.312, −9.776] = [2.3912, 1.7376]
+        (
+            {"convention": "pytorch", "nesterov": True, "momentum": 0.9, "decay": 0.0},
+            [[0.76, 0.76], [2.3912, 1.7376]],
+        ),
         # No momentum, no decay: w2 = w1 − 0.1·g1 = [0.4 + 1.12, 0.4 + 0.56]
         ({"momentum": 0.0, "decay": 0.0}, [[0.4, 0.4], [1.52, 0.96]]),
     ],
@@ -151,6 +164,22 @@ def test_each_epoch_draws_a_new_permutation_and_shuffle_false_keeps_order():
         gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), epochs=3, shuffle=False
     )
     np.testing.assert_array_equal(fixed.order, np.tile(np.arange(30), (3, 1)))
+
+
+def test_row_orders_are_successive_permutations_of_one_generator():
+    data = gd.datasets.linear(n=30, seed=0)
+    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), epochs=4, seed=7)
+    rng = np.random.default_rng(7)  # one generator for the whole run, never reseeded per epoch
+    np.testing.assert_array_equal(run.order, [rng.permutation(30) for _ in range(4)])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_last_point_above_the_threshold_counts_as_diverged(engine):
+    # One full-batch update at rate 1e5: the batch loss before it is fine, the point after it
+    # is far above a million times the start loss, so the run ends diverged after 1 update.
+    run = gd.fit(gd.models.LinearRegression(), X, Y, gd.SGD(1e5), batch_size=2, engine=engine)
+    assert run.updates == 1
+    assert run.diverged_at == 1
 
 
 def test_same_seed_gives_identical_run_and_other_seed_differs():

@@ -145,3 +145,10 @@ def test_sweep_messages(kwargs, message):
     with pytest.raises(ValueError) as error:
         sweep(LinearRegression(), np.arange(4.0), np.arange(4.0), **settings)
     assert str(error.value) == message
+
+
+def test_a_last_point_above_the_threshold_counts_as_diverged_in_a_sweep():
+    x, y = np.array([1.0, 2.0]), np.array([2.0, 4.0])
+    result = sweep(LinearRegression(), x, y, learning_rates=[1e5], batch_sizes=[2], epochs=1)
+    assert result.diverged[0, 0, 0, 0]
+    assert result.updates[0, 0, 0, 0] == 1
