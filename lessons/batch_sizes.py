@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import batch_sizes, cache, explain, lesson
+from ui import batch_sizes, cache, lesson
 from ui import batch_sizes_charts as figures
 
 MINI_BATCH = "mini_batch_size"
@@ -47,13 +47,13 @@ with lesson.explained_errors():
 
 data = cache.data_for(settings)
 for timed in result.runs:
-    if timed.run.diverged_at is not None:
-        st.warning(
-            f"**{batch_sizes.label(timed.run.batch_size, timed.run.n_train)} diverged at update "
-            f"{timed.run.diverged_at:,}.** {explain.divergence_advice(settings, data, timed.run)} "
-            "Its path and curve stop at the blow-up; the other runs are unaffected.",
-            icon="💥",
-        )
+    lesson.explained_divergence(
+        settings,
+        data,
+        timed.run,
+        f"{batch_sizes.label(timed.run.batch_size, timed.run.n_train)} diverged",
+        "Its path and curve stop at the blow-up; the other runs are unaffected.",
+    )
 
 left, right = st.columns(2)
 left.plotly_chart(

@@ -5,7 +5,7 @@ import platform
 
 import streamlit as st
 
-from ui import cache, explain, inside_a_batch, lesson
+from ui import inside_a_batch, lesson
 from ui import inside_a_batch_charts as views
 
 st.title("Inside one mini-batch")
@@ -16,19 +16,16 @@ st.markdown(
 )
 settings = lesson.start()
 
-with lesson.explained_errors():
-    run = cache.run_for(settings)
-    surface = cache.surface_for(settings)
-data = cache.data_for(settings)
+run, surface, data = lesson.trained(settings)
 last = inside_a_batch.last_update(settings)
 
-if run.diverged_at is not None:
-    st.warning(
-        f"**This run diverged at update {run.diverged_at}.** "
-        f"{explain.divergence_advice(settings, data, run)} "
-        "The scrubber stops at the last update with finite parameters before and after it.",
-        icon="💥",
-    )
+lesson.explained_divergence(
+    settings,
+    data,
+    run,
+    "This run diverged",
+    "The scrubber stops at the last update with finite parameters before and after it.",
+)
 if last < 0:
     st.info(
         "No update of this run has finite parameters before and after it, so there is nothing "
@@ -44,30 +41,29 @@ st.caption(
     "where that row alone would move the parameters."
 )
 
-metrics = st.columns(4)
-metrics[0].metric(
-    "Rows in the batch (B)",
-    inside.batch_size,
-    border=True,
-    help="batch_size rows, except the last batch of an epoch, which holds what is left.",
-)
-metrics[1].metric(
-    "Learning rate η here",
-    f"{inside.learning_rate:.4g}",
-    border=True,
-    help="lr / (1 + decay·t) with t = this update's index.",
-)
-metrics[2].metric(
-    "Batch loss (before)",
-    f"{run.batch_loss[update]:.4g}",
-    border=True,
-    help="Mean loss of this batch's rows at the parameters before the step (what Keras logs).",
-)
-metrics[3].metric(
-    "Batch vs full-data step",
-    f"{inside.angle_to_full:.1f}°",
-    border=True,
-    help="0° means the batch pointed exactly where all training rows together point.",
+lesson.metric_cards(
+    [
+        lesson.Card(
+            "Rows in the batch (B)",
+            inside.batch_size,
+            "batch_size rows, except the last batch of an epoch, which holds what is left.",
+        ),
+        lesson.Card(
+            "Learning rate η here",
+            f"{inside.learning_rate:.4g}",
+            "lr / (1 + decay·t) with t = this update's index.",
+        ),
+        lesson.Card(
+            "Batch loss (before)",
+            f"{run.batch_loss[update]:.4g}",
+            "Mean loss of this batch's rows at the parameters before the step (what Keras logs).",
+        ),
+        lesson.Card(
+            "Batch vs full-data step",
+            f"{inside.angle_to_full:.1f}°",
+            "0° means the batch pointed exactly where all training rows together point.",
+        ),
+    ]
 )
 
 left, right = st.columns([3, 2])

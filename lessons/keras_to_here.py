@@ -3,7 +3,7 @@ and the six places where their numbers part ways."""
 
 import streamlit as st
 
-from ui import cache, codegen, controls, keras_to_here, lesson
+from ui import codegen, controls, keras_to_here, lesson
 
 st.title("From Keras to here")
 st.markdown(
@@ -13,18 +13,16 @@ st.markdown(
 )
 settings = lesson.start()
 
+run, surface, _ = lesson.trained(settings)
 with lesson.explained_errors():
-    run = cache.run_for(settings)
     runs = keras_to_here.convention_runs(settings)
-    surface = cache.surface_for(settings)
 names = surface.names
-if run.diverged_at is not None:
-    st.warning(
-        f"**This run diverged at update {run.diverged_at}.** Keras and PyTorch would blow up "
-        "too: the scripts below reproduce the blow-up, and the charts stop there. Lower the "
-        "learning rate in the sidebar for a run worth copying.",
-        icon="💥",
-    )
+lesson.divergence_warning(
+    run,
+    "This run diverged",
+    "Keras and PyTorch would blow up too: the scripts below reproduce the blow-up, and the "
+    "charts stop there. Lower the learning rate in the sidebar for a run worth copying.",
+)
 
 st.header("1. The scripts")
 st.markdown(
@@ -140,10 +138,12 @@ momentum = keras_to_here.momentum_conventions(runs, surface, settings)
 left, right = st.columns([3, 2])
 left.plotly_chart(momentum.figure, key="chart_conventions")
 right.markdown(
-    "Keras: `v ← μ·v − lr_t·g`, `w ← w + v`. PyTorch: `b ← μ·b + g`, `w ← w − lr_t·b`. "
-    "With a constant rate these are the same steps; with a decaying one, Keras's old gradients "
-    "keep their own larger rate."
+    "The two update functions this app runs, Keras's and then PyTorch's. With a constant rate "
+    "they take the same steps; with a decaying one, Keras's old gradients keep their own larger "
+    "rate."
 )
+for convention in controls.CONVENTIONS:
+    lesson.update_rule_code(right, convention)
 right.caption(momentum.caption)
 
 st.header("Takeaway")

@@ -1,11 +1,8 @@
 """Playground: every knob of mini-batch SGD, live, on one page."""
 
-import inspect
-
 import numpy as np
 import streamlit as st
 
-from gd.fit import train_loop
 from ui import cache, charts, controls, explain, lesson
 from ui.playground import PRESETS
 
@@ -36,48 +33,39 @@ preset = PRESETS.get(st.session_state.get("preset"))
 if preset is not None and preset.settings() == settings:
     st.info(f"**{preset.name}.** {preset.lesson}", icon="💡")
 
-with lesson.explained_errors():
-    run = cache.run_for(settings)
-    surface = cache.surface_for(settings)
-data = cache.data_for(settings)
+run, surface, data = lesson.trained(settings)
 label, why = explain.status(run, surface.min_loss)
 
-metrics = st.columns(4)
-metrics[0].metric(
-    "Updates per epoch", run.updates_per_epoch, help=explain.updates_arithmetic(run), border=True
-)
-metrics[0].caption(explain.updates_arithmetic(run))
-metrics[1].metric(
-    "Total updates",
-    f"{run.updates:,}",
-    border=True,
-    help="Optimizer steps taken: updates per epoch × epochs (fewer if the run diverged).",
-)
-metrics[2].metric(
-    "Final training loss",
-    f"{run.loss[-1]:.4g}",
-    border=True,
-    help="Loss on all training rows at the final parameters (not Keras's running mean).",
-)
-metrics[3].metric(
-    "Distance to the minimum",
-    f"{explain.distance(run.params[-1, :2], surface.minimum):.3g}",
-    border=True,
-    help="Euclidean distance from the final parameters to the star on the contours.",
+arithmetic = explain.updates_arithmetic(run)
+lesson.metric_cards(
+    [
+        lesson.Card("Updates per epoch", run.updates_per_epoch, arithmetic, caption=arithmetic),
+        lesson.Card(
+            "Total updates",
+            f"{run.updates:,}",
+            "Optimizer steps taken: updates per epoch × epochs (fewer if the run diverged).",
+        ),
+        lesson.Card(
+            "Final training loss",
+            f"{run.loss[-1]:.4g}",
+            "Loss on all training rows at the final parameters (not Keras's running mean).",
+        ),
+        lesson.Card(
+            "Distance to the minimum",
+            f"{explain.distance(run.params[-1, :2], surface.minimum):.3g}",
+            "Euclidean distance from the final parameters to the star on the contours.",
+        ),
+    ]
 )
 if run.batch_size_clamped:
     st.info(
         f"batch_size={run.requested_batch_size} is more than the {run.n_train} training rows, "
         f"so Keras (and this app) uses all {run.n_train}: full-batch gradient descent."
     )
-if run.diverged_at is not None:
-    st.warning(
-        f"**Diverged at update {run.diverged_at}.** "
-        f"{explain.divergence_advice(settings, data, run)} "
-        "The charts show the path up to the blow-up.",
-        icon="💥",
-    )
-else:
+lesson.explained_divergence(
+    settings, data, run, "Diverged", "The charts show the path up to the blow-up."
+)
+if run.diverged_at is None:
     (st.success if label == "converged" else st.info)(f"**Status: {label}.** {why}")
 
 left, right = st.columns(2)
@@ -112,14 +100,7 @@ right.plotly_chart(figures.learning_rate, key="chart_learning_rate")
 right.caption(explain.schedule_caption(settings, run))
 
 st.subheader("The update this run applies")
-st.latex(explain.update_rule_latex(settings, run.batch_size))
-with st.expander("Show the code"):
-    st.caption(
-        "The reference loop and update rule that produced these numbers (gd/fit.py, "
-        "gd/optim.py); the compiled fast path is checked equal to it."
-    )
-    st.code(inspect.getsource(train_loop), language="python")
-    st.code(inspect.getsource(cache.optimizer_for(settings).rule), language="python")
+lesson.update_rule(settings, run.batch_size)
 
 st.subheader("Takeaway")
 final = "diverged" if run.diverged_at is not None else f"ended at loss {run.loss[-1]:.4g}"

@@ -114,3 +114,13 @@ def test_upload_source_without_a_file_keeps_the_synthetic_data(app):
     assert_clean(at)
     assert len(at.get("plotly_chart")) == 4
     assert any("No file yet" in i.value for i in at.sidebar.info)
+
+
+@pytest.mark.parametrize(("model", "second"), [("linear", "Start b"), ("tanh", "Start a")])
+def test_start_fields_are_named_after_the_model_parameters(app, model, second):
+    """The link keys stay w0 and b0; the labels say what the start point is for this model."""
+    at = app(model=model, b0="1.5")
+    assert_clean(at)
+    assert at.number_input(key="w0").label == "Start w"
+    assert at.number_input(key="b0").label == second
+    assert at.number_input(key="b0").value == 1.5

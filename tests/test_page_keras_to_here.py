@@ -27,7 +27,8 @@ def test_renders_scripts_history_and_six_charts(page):
     at = page()
     assert_clean(at)
     scripts = codes(at)
-    assert len(scripts) == 3
+    assert len(scripts) == 5  # three scripts, then the two update functions that ran
+    assert "def keras_step(" in scripts[3] and "def pytorch_step(" in scripts[4]
     assert "keras.optimizers.SGD(" in scripts[0]
     assert "SGD(\n    lr=0.05, decay=0.0" in scripts[1]
     assert "DataLoader(" in scripts[2]
@@ -63,7 +64,7 @@ def test_diverging_settings_show_a_message_and_no_exception(page):
     at = page(learning_rate="1.5")  # diverges at update 12, in epoch 2
     assert not at.exception, [e.value for e in at.exception]
     assert any("diverged at update 12" in w.value for w in at.warning)
-    assert len(codes(at)) == 3 and len(at.get("plotly_chart")) == 6
+    assert len(codes(at)) == 5 and len(at.get("plotly_chart")) == 6
 
 
 def test_blowing_up_in_the_first_epoch_never_shows_a_traceback(page):

@@ -31,7 +31,7 @@ def run_for(settings: Settings) -> gd.Run:
         batch_size=settings.batch_size,
         epochs=settings.epochs,
         shuffle=settings.shuffle,
-        init=np.array([settings.w0, settings.b0]),
+        init=settings.start,
     )
 
 
@@ -217,3 +217,17 @@ def test_schedule_caption_uses_the_rate_one_epoch_in():
     _, run = small_run(validation_split=0.0)  # 7 updates per epoch
     caption = explain.schedule_caption(Settings(learning_rate=0.1, decay=0.5), run)
     assert "one epoch in (t = 7) the rate is 0.02222" in caption  # 0.1 / (1 + 0.5·7)
+
+
+def test_every_model_is_one_registry_entry_with_facts_from_gd():
+    """Names come from the gd model, the scripts' true values from the generator's defaults."""
+    for key, spec in MODELS.items():
+        assert spec.key == key
+        model = spec.build()
+        assert spec.parameters == model.param_names(1)
+        values = [value for _, value in spec.truth]
+        stated = spec.generator(n=20, seed=0, **dict(zip(spec.true_values, values, strict=True)))
+        np.testing.assert_array_equal(stated.y, spec.generator(n=20, seed=0).y)
+        assert spec.closed_form == (key == "linear")
+    assert Settings(model="tanh", w0=0.5, b0=-1.0).start.tolist() == [0.5, -1.0]
+    assert MODELS["tanh"].start_labels == ("Start w", "Start a")

@@ -22,6 +22,7 @@ import pandas as pd
 import streamlit as st
 
 import gd
+from gd.rules import powers_of_two_below
 from ui import cache, charts
 from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at
 from ui.controls import DEFAULTS, Settings
@@ -60,6 +61,7 @@ class Ensemble:
     updates_per_epoch: int
     n_train: int
     steps: np.ndarray  # (m,) updates at which the percentiles are taken
+    samples: np.ndarray  # (m,) training rows read by then (``Run.samples_seen``)
     percentiles: np.ndarray  # (3, m) BAND_PERCENTILES of the full loss over finished seeds
     ends: np.ndarray  # (k, 2) final parameters of the k seeds that did not diverge
     seeds: int
@@ -72,7 +74,7 @@ def mini_batch_sizes(n_train: int) -> list[int]:
         >>> mini_batch_sizes(40)
         [2, 4, 8, 16, 32]
     """
-    return [2**i for i in range(1, 17) if 2**i < n_train]
+    return powers_of_two_below(n_train)[1:]
 
 
 def default_mini_batch(options: Sequence[int]) -> int:
@@ -169,12 +171,23 @@ def seed_ensemble(
             kept = charts.thin(finished[0].loss_steps.size, first.updates_per_epoch)
             losses = np.stack([run.loss[kept] for run in finished])  # (k, m)
             steps = finished[0].loss_steps[kept]
+            samples = finished[0].samples_seen[steps]
             percentiles = np.percentile(losses, BAND_PERCENTILES, axis=0)  # (3, m)
         else:
-            steps, percentiles = np.zeros(0, dtype=int), np.zeros((3, 0))
+            steps = samples = np.zeros(0, dtype=int)
+            percentiles = np.zeros((3, 0))
         ends = np.array([run.params[-1, :2] for run in finished]).reshape(-1, 2)
         ensembles.append(
-            Ensemble(size, first.updates_per_epoch, first.n_train, steps, percentiles, ends, seeds)
+            Ensemble(
+                size,
+                first.updates_per_epoch,
+                first.n_train,
+                steps,
+                samples,
+                percentiles,
+                ends,
+                seeds,
+            )
         )
     return tuple(ensembles)
 
@@ -202,14 +215,18 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
     for timed, ensemble in zip(runs, ensembles, strict=True):
         run = timed.run
         name, hue = label(run.batch_size, run.n_train), color(run.batch_size, run.n_train)
-        shape = (run.updates_per_epoch, run.batch_size, run.n_train, timed.ms_per_update)
         curves.append(
             Curve(
                 name,
                 hue,
                 run.batch_size,
                 run.updates_per_epoch,
-                axes_at(run.loss_steps, *shape),
+                axes_at(
+                    run.loss_steps,
+                    run.samples_seen[run.loss_steps],
+                    run.n_train,
+                    timed.ms_per_update,
+                ),
                 run.loss,
                 run.diverged_at is not None,
             )
@@ -221,7 +238,7 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
                 hue,
                 run.batch_size,
                 run.updates_per_epoch,
-                axes_at(ensemble.steps, *shape),
+                axes_at(ensemble.steps, ensemble.samples, run.n_train, timed.ms_per_update),
                 low,
                 median,
                 high,

@@ -40,19 +40,17 @@ class Axes:
         return getattr(self, unit)
 
 
-def axes_at(
-    steps: np.ndarray, updates_per_epoch: int, batch_size: int, n_train: int, ms_per_update: float
-) -> Axes:
+def axes_at(steps: np.ndarray, samples: np.ndarray, n_train: int, ms_per_update: float) -> Axes:
     """The positions of the points recorded after ``steps`` updates, in every unit.
 
+    ``samples`` are the training rows read by then (``Run.samples_seen[steps]``).
+
     Example:
-        >>> axes = axes_at(np.array([0, 3, 4]), updates_per_epoch=4, batch_size=3, n_train=10,
+        >>> axes = axes_at(np.array([0, 3, 4]), np.array([0, 9, 10]), n_train=10,
         ...                ms_per_update=0.5)
         >>> axes.samples.tolist(), axes.epochs.tolist(), axes.time.tolist()
         ([0, 9, 10], [0.0, 0.9, 1.0], [0.0, 1.5, 2.0])
     """
-    epoch, slot = np.divmod(steps, updates_per_epoch)
-    samples = epoch * n_train + np.minimum(slot * batch_size, n_train)  # the last batch is short
     return Axes(
         updates=steps,
         epochs=samples / n_train,

@@ -20,7 +20,7 @@ CONVERGED_FRACTION = 0.01  # "converged": within 1% of the way from the start lo
 def updates_arithmetic(run: gd.Run) -> str:
     """Keras's steps per epoch, with the arithmetic shown: ``⌈160 / 32⌉ = 5``."""
     text = f"⌈{run.n_train} / {run.batch_size}⌉ = {run.updates_per_epoch}"
-    last = run.n_train - (run.updates_per_epoch - 1) * run.batch_size
+    last = run.batch_rows(run.updates_per_epoch - 1).size  # the first epoch's last batch
     if last != run.batch_size:
         text += f" (the last batch has {last} rows)"
     return text

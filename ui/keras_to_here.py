@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import gd
-from gd.fit import batches_per_epoch
+from gd.rules import batches_per_epoch
 from ui import cache, charts
 from ui.cache import Surface
 from ui.controls import Settings
@@ -147,8 +147,7 @@ def keras3_ignores_decay(settings: Settings, run: gd.Run) -> Gotcha:
 
 def _full_loss_at_epoch_ends(run: gd.Run) -> np.ndarray:
     """(E,) full training loss at each completed epoch's end (always among ``loss_steps``)."""
-    ends = run.updates_per_epoch * np.arange(1, run.epoch_loss.size + 1)
-    return run.loss[np.searchsorted(run.loss_steps, ends)]
+    return run.loss[np.searchsorted(run.loss_steps, run.epoch_ends)]
 
 
 def epoch_loss_is_running_mean(run: gd.Run) -> Gotcha:
@@ -199,7 +198,7 @@ def epoch_loss_is_running_mean(run: gd.Run) -> Gotcha:
 def last_batch_smaller(run: gd.Run) -> Gotcha:
     """Gotcha 4: the batch sizes within one epoch; the last one holds the remainder."""
     slots = np.arange(run.updates_per_epoch)
-    sizes = np.minimum(run.batch_size, run.n_train - run.batch_size * slots)  # (upe,)
+    sizes = np.array([run.batch_rows(slot).size for slot in slots])  # (upe,) epoch 1's batches
     colors = np.where(sizes < run.batch_size, charts.VERMILION, charts.SKY)
     fig = go.Figure(
         go.Bar(

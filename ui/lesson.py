@@ -3,12 +3,17 @@ bad settings explained."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import streamlit as st
 
-from ui import cache, controls
+import gd
+from gd.fit import train_loop
+from ui import cache, controls, explain
 from ui.upload import csv_error, csv_uploader
 
 
@@ -53,3 +58,81 @@ def explained_errors() -> Iterator[None]:
     except ValueError as error:
         st.error(str(error))
         st.stop()
+
+
+class Trained(NamedTuple):
+    """The session's run for its settings, with the loss surface and the data it was fitted to."""
+
+    run: gd.Run
+    surface: cache.Surface
+    data: gd.Dataset
+
+
+def trained(settings: controls.Settings) -> Trained:
+    """The run, its surface and its data; a ``ValueError`` from ``gd`` is shown and stops the
+    page (see ``explained_errors``)."""
+    with explained_errors():
+        run = cache.run_for(settings)
+        surface = cache.surface_for(settings)
+    return Trained(run, surface, cache.data_for(settings))
+
+
+def divergence_warning(
+    run: gd.Run, headline: str, then: str, advice: str = "", icon: str = "💥"
+) -> None:
+    """Say that ``run`` blew up, where, why (``advice``) and what the page shows instead
+    (``then``); nothing when it did not.
+
+    Args:
+        headline: who diverged, e.g. "This run diverged" or "Diverged".
+        then: what the page does about it, e.g. "The charts show the path up to the blow-up."
+        advice: why it blew up and what to try (``explain.divergence_advice``), or "".
+    """
+    if run.diverged_at is not None:
+        reason = f"{advice} " if advice else ""
+        st.warning(f"**{headline} at update {run.diverged_at:,}.** {reason}{then}", icon=icon)
+
+
+def explained_divergence(
+    settings: controls.Settings, data: gd.Dataset, run: gd.Run, headline: str, then: str
+) -> None:
+    """``divergence_warning`` with the reason and a safer learning rate, from ``explain``."""
+    if run.diverged_at is not None:
+        advice = explain.divergence_advice(settings, data, run)
+        divergence_warning(run, headline, then, advice)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One metric card: a number with its label, the help on hover, and an optional caption."""
+
+    label: str
+    value: str | int
+    help: str
+    caption: str = ""
+
+
+def metric_cards(cards: Sequence[Card]) -> None:
+    """The cards in one row of bordered columns, each with its caption under it."""
+    for column, card in zip(st.columns(len(cards)), cards, strict=True):
+        column.metric(card.label, card.value, help=card.help, border=True)
+        if card.caption:
+            column.caption(card.caption)
+
+
+def update_rule_code(container, convention: str) -> None:
+    """The source of the update function ``gd`` runs in ``convention`` (``gd.SGD(...).rule``),
+    so the rule a learner reads is the one that ran."""
+    container.code(inspect.getsource(gd.SGD(convention=convention).rule), language="python")
+
+
+def update_rule(settings: controls.Settings, batch_size: int) -> None:
+    """The update this run applies, as a formula with its numbers, and the code that ran."""
+    st.latex(explain.update_rule_latex(settings, batch_size))
+    with st.expander("Show the code"):
+        st.caption(
+            "The reference loop and update rule that produced these numbers (gd/fit.py, "
+            "gd/optim.py); the compiled fast path is checked equal to it."
+        )
+        st.code(inspect.getsource(train_loop), language="python")
+        update_rule_code(st, settings.convention)
