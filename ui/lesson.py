@@ -12,7 +12,7 @@ from typing import NamedTuple
 import streamlit as st
 
 import gd
-from gd.fit import train_loop
+from gd.loop import train_loop
 from ui import cache, controls, explain
 from ui.upload import csv_error, csv_uploader
 
@@ -131,7 +131,7 @@ def update_rule(settings: controls.Settings, batch_size: int) -> None:
     st.latex(explain.update_rule_latex(settings, batch_size))
     with st.expander("Show the code"):
         st.caption(
-            "The reference loop and update rule that produced these numbers (gd/fit.py, "
+            "The reference loop and update rule that produced these numbers (gd/loop.py, "
             "gd/optim.py); the compiled fast path is checked equal to it."
         )
         st.code(inspect.getsource(train_loop), language="python")
