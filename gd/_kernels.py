@@ -97,12 +97,16 @@ class Trace(NamedTuple):
 
 
 def lanes(opts: Sequence[SGD]) -> Lanes:
-    """Pack optimizers that share ``nesterov`` and ``convention`` into one ``Lanes`` record."""
+    """Pack optimizers that share ``convention`` (and ``nesterov`` where μ > 0) into ``Lanes``.
+
+    A lane with μ = 0 may join Nesterov lanes: with no momentum, Nesterov's step is the plain
+    step, bit for bit (Keras: w + 0·v − lr·g; PyTorch: w − lr·(g + 0·b)).
+    """
     return Lanes(
         _frozen([opt.learning_rate for opt in opts]),
         _frozen([opt.momentum for opt in opts]),
         _frozen([opt.decay for opt in opts]),
-        bool(opts[0].nesterov),
+        any(opt.nesterov for opt in opts),
         _CONVENTIONS[opts[0].convention],
     )
 
@@ -236,8 +240,6 @@ def _descend(
     Lane l starts from ``states[l]`` (L, P) and ends there: at its last point, or at the point
     where its batch loss blew up, whose update ``diverged_at[l]`` records (``rules.NEVER``
     otherwise). Each lane does exactly the reference's arithmetic in the same order.
-    ``n_features`` is passed as a constant 1 by callers when it is 1, which unrolls the
-    loops over features (each row 2.5× cheaper).
     """
     lanes = states.shape[0]
     epochs, n_train = order.shape
@@ -285,6 +287,30 @@ def _descend(
                 return
 
 
+@numba.njit(cache=True, inline="always")
+def _descend_any(
+    kernel_id: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    order: np.ndarray,
+    batch_size: int,
+    opt: Lanes,
+    threshold: float,
+    states: np.ndarray,
+    diverged_at: np.ndarray,
+    trace: Trace,
+) -> None:
+    """``_descend`` for any number of features. Every lesson has one, and a constant 1
+    unrolls the loops over features (each row 2.5× cheaper than in the general version)."""
+    if x.shape[1] == 1:
+        _descend(1, kernel_id, x, y, order, batch_size, opt, threshold, states, diverged_at, trace)
+    else:
+        features = x.shape[1]
+        _descend(
+            features, kernel_id, x, y, order, batch_size, opt, threshold, states, diverged_at, trace
+        )
+
+
 @numba.njit(cache=True, nogil=True)
 def _train(
     kernel_id: int,
@@ -298,23 +324,8 @@ def _train(
     diverged_at: np.ndarray,
     trace: Trace,
 ) -> None:
-    """``_descend`` on one thread; the GIL is released while it runs."""
-    if x.shape[1] == 1:
-        _descend(1, kernel_id, x, y, order, batch_size, opt, threshold, states, diverged_at, trace)
-    else:
-        _descend(
-            x.shape[1],
-            kernel_id,
-            x,
-            y,
-            order,
-            batch_size,
-            opt,
-            threshold,
-            states,
-            diverged_at,
-            trace,
-        )
+    """``_descend_any`` on one thread; the GIL is released while it runs."""
+    _descend_any(kernel_id, x, y, order, batch_size, opt, threshold, states, diverged_at, trace)
 
 
 def train(
@@ -410,34 +421,9 @@ def _sweep(
         for lane in range(n_lanes):
             states[lane] = init
         stops = np.empty(n_lanes, dtype=np.int64)
-        if x.shape[1] == 1:
-            _descend(
-                1,
-                kernel_id,
-                x,
-                y,
-                orders[seed],
-                batch_sizes[size],
-                opt,
-                threshold,
-                states,
-                stops,
-                nothing,
-            )
-        else:
-            _descend(
-                x.shape[1],
-                kernel_id,
-                x,
-                y,
-                orders[seed],
-                batch_sizes[size],
-                opt,
-                threshold,
-                states,
-                stops,
-                nothing,
-            )
+        _descend_any(
+            kernel_id, x, y, orders[seed], batch_sizes[size], opt, threshold, states, stops, nothing
+        )
         final[group] = states
         stopped[group] = stops
     return final, stopped

@@ -40,7 +40,7 @@ import numpy as np
 
 from gd import engine as engines
 from gd import rules
-from gd.fit import Problem, loss_steps, prepare
+from gd.fit import Problem, epoch_totals, loss_steps, prepare
 from gd.loop import train_loop
 from gd.models import Model
 from gd.optim import SGD
@@ -146,6 +146,7 @@ class _Plan(NamedTuple):
     """What a batch size fixes before any run: the updates kept and the loss bins."""
 
     batch_size: int
+    n_train: int
     updates_per_epoch: int
     planned: int  # updates of a run that never blows up
     keep: np.ndarray  # (K,) updates whose points are kept
@@ -250,7 +251,7 @@ def _plan(model: Model, problem: Problem, batch_size: int, max_points: int) -> _
     keep = np.union1d(scored[::stride], np.arange(0, planned + 1, per_epoch))
     keep = np.union1d(keep, [planned])
     width = -(-planned // max_points)
-    return _Plan(batch_size, per_epoch, planned, keep, width, -(-planned // width))
+    return _Plan(batch_size, n_train, per_epoch, planned, keep, width, -(-planned // width))
 
 
 def _groups(sizes: np.ndarray, lockstep: bool) -> list[list[int]]:
@@ -317,20 +318,12 @@ def _from_reference(model: Model, problem: Problem, opt: SGD, plan: _Plan) -> _R
     steps = np.append(plan.keep[plan.keep < done], done)
     padded = np.pad(trajectory.batch_loss, (0, -done % plan.width), mode="edge")
     bins = padded.reshape(-1, plan.width)  # (M_r, width), the last bin padded with its edge
-    completed = done // plan.updates_per_epoch
-    rows = np.minimum(
-        plan.batch_size,
-        problem.order.shape[1] - plan.batch_size * np.arange(plan.updates_per_epoch),
-    )
-    per_epoch = trajectory.batch_loss[: completed * plan.updates_per_epoch].reshape(
-        completed, plan.updates_per_epoch
-    )
     return _Record(
         steps=steps,
         params=trajectory.params[steps],
         batch_low=bins.min(axis=1),
         batch_high=bins.max(axis=1),
-        epoch_total=per_epoch @ rows,
+        epoch_total=epoch_totals(trajectory.batch_loss, plan.batch_size, plan.n_train),
         diverged_at=rules.NEVER if trajectory.diverged_at is None else trajectory.diverged_at,
     )
 

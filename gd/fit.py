@@ -267,11 +267,7 @@ def record(
         diverged_at = done
 
     completed = done // updates_per_epoch
-    slot_sizes = np.minimum(batch_size, n_train - batch_size * np.arange(updates_per_epoch))
-    per_epoch = trajectory.batch_loss[: completed * updates_per_epoch].reshape(
-        completed, updates_per_epoch
-    )  # (E, updates per epoch); E may be 0 when the run blew up in its first epoch
-    epoch_loss = per_epoch @ slot_sizes / n_train  # batch-size-weighted mean, (E,)
+    epoch_loss = epoch_totals(trajectory.batch_loss, batch_size, n_train) / n_train  # (E,)
     val_loss = None
     if problem.val[1].size:
         ends = rules.epoch_ends(updates_per_epoch, completed)
@@ -294,6 +290,21 @@ def record(
         epochs=epochs,
         divergence_threshold=problem.threshold,
     )
+
+
+def epoch_totals(batch_loss: np.ndarray, batch_size: int, n_train: int) -> np.ndarray:
+    """Each completed epoch's batch losses, each times its batch's rows, summed: (E,).
+
+    Divided by n_train this is Keras's epoch ``loss``, the batch-size-weighted mean.
+
+    Example:
+        >>> epoch_totals(np.array([1.0, 4.0, 9.0]), batch_size=2, n_train=3)  # 2·1 + 1·4
+        array([6.])
+    """
+    per_epoch = rules.batches_per_epoch(n_train, batch_size)
+    completed = batch_loss.size // per_epoch  # 0 when the run blew up in its first epoch
+    rows = np.minimum(batch_size, n_train - batch_size * np.arange(per_epoch))  # (per_epoch,)
+    return batch_loss[: completed * per_epoch].reshape(completed, per_epoch) @ rows
 
 
 def loss_steps(
