@@ -60,6 +60,7 @@ def assert_ends_well(at, context):
     assert at.get("plotly_chart") or explained, context
 
 
+@pytest.mark.slow  # about 140 s: CI runs it; `-m "not slow"` leaves it out while developing
 @pytest.mark.parametrize("page", PAGES)
 def test_random_settings_never_break_a_page(app, page):
     rng = random.Random(f"fuzz:{page}")
