@@ -1,0 +1,149 @@
+"""ui.stage.payload: the stage's bytes decode back to the families, and fit the issue's budgets."""
+
+import numpy as np
+import pytest
+
+import gd
+from ui.controls import Settings
+from ui.stage import KNOBS, build_families, current_positions, scene, texts_for
+from ui.stage.payload import MAX_SCATTER, PerKnob, decode, encode, knob_values
+
+DEFAULT_BUDGET = 300_000  # bytes, issue 9
+LARGEST_BUDGET = 1_500_000
+FIELDS = ("steps", "params", "loss", "learning_rate", "batch_low", "batch_high", "epoch_loss")
+
+
+def describe(fam: gd.Family, r: int) -> tuple[str, str]:
+    at = fam.diverged(r)
+    return ("diverged" if at is not None else "finished", f"Run {r} of {fam.knob}: ünïcode ⌈⌉.")
+
+
+def build(settings: Settings) -> tuple[PerKnob, bytes]:
+    fams = build_families(settings, None)
+    texts = PerKnob(*texts_for(fams, describe))
+    return fams, encode(fams, current_positions(settings, fams), texts, scene(settings, None))
+
+
+@pytest.fixture(scope="module")
+def default():
+    return build(Settings())
+
+
+def f32(a: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(a, dtype=np.float64).astype(np.float32)
+
+
+def assert_round_trip(fams: PerKnob, payload: bytes) -> None:
+    decoded = decode(payload)
+    for knob, fam in fams.items():
+        got = decoded.family(knob)
+        np.testing.assert_array_equal(got["values"], fam.values)
+        np.testing.assert_array_equal(got["lengths"], fam.lengths)
+        np.testing.assert_array_equal(got["batch_bins"], fam.batch_bins)
+        np.testing.assert_array_equal(got["completed"], fam.completed)
+        for name in FIELDS:
+            want = getattr(fam, name)
+            # A row with no entries (no completed epoch) is NaN in both.
+            np.testing.assert_array_equal(got[name], f32(want), err_msg=f"{knob}.{name}")
+        if fam.val_loss is None:
+            assert got["val_loss"] is None
+        else:
+            np.testing.assert_array_equal(got["val_loss"], f32(fam.val_loss))
+        runs = decoded.knob(knob)["runs"]
+        assert [run["updates"] for run in runs] == [fam.updates(r) for r in range(fam.runs)]
+        assert [run["diverged_at"] for run in runs] == fam.diverged_at.tolist()
+        assert [run["updates_per_epoch"] for run in runs] == fam.updates_per_epoch.tolist()
+        assert [run["text"] for run in runs] == [list(describe(fam, r)) for r in range(fam.runs)]
+
+
+def test_round_trip_at_default_settings(default):
+    fams, payload = default
+    assert_round_trip(fams, payload)
+    decoded = decode(payload)
+    s = Settings()
+    plane = scene(s, None)
+    np.testing.assert_array_equal(decoded.arrays["surface.loss"], f32(plane.loss))
+    np.testing.assert_array_equal(decoded.arrays["surface.axis0"], f32(plane.axis0))
+    assert decoded.arrays["data.x"].size == s.n  # 200 rows: all shown
+    run = decoded.knob("batch_size")["runs"][decoded.knob("batch_size")["current"]]
+    assert run["arithmetic"] == "⌈200 / 32⌉ = 7"
+    assert run["updates"] == 140
+
+
+def test_round_trip_with_decay_validation_and_a_link_batch_size():
+    settings = Settings(
+        model="tanh", n=150, batch_size=37, decay=0.01, momentum=0.9, validation_split=0.2
+    )
+    fams, payload = build(settings)
+    assert fams.learning_rate.val_loss is not None
+    assert_round_trip(fams, payload)
+    assert "learning_rate.learning_rate" in decode(payload).arrays  # decay: rates change
+
+
+@pytest.mark.parametrize(
+    ("knob", "current"),
+    [("learning_rate", 0.05), ("learning_rate", 0.0123), ("batch_size", 37), ("momentum", 0.9),
+     ("momentum", 0.42), ("decay", 0.0), ("decay", 0.003)],
+)  # fmt: skip
+def test_the_current_value_is_a_position(knob, current):
+    values = knob_values(knob, current, 200)
+    assert current in values
+    assert values == sorted(values)
+    assert len(set(values)) == len(values)
+
+
+def test_positions_cover_each_knob():
+    lr = knob_values("learning_rate", 0.05, 200)
+    assert 38 <= len(lr) <= 44 and lr[0] == 1e-4 and lr[-1] == 10.0
+    assert knob_values("batch_size", 32, 200) == [1, 2, 4, 8, 16, 32, 64, 128, 200]
+    momentum = knob_values("momentum", 0.0, 200)
+    assert momentum[0] == 0.0 and momentum[-1] == 0.99 and 18 <= len(momentum) <= 22
+    decay = knob_values("decay", 0.0, 200)
+    assert decay[0] == 0.0 and decay[1] == 1e-4 and decay[-1] == 1.0 and len(decay) == 14
+
+
+def test_the_payload_marks_the_settings_run_as_current(default):
+    _, payload = default
+    decoded = decode(payload)
+    s = Settings()
+    for knob in KNOBS:
+        entry = decoded.knob(knob)
+        assert entry["values"][entry["current"]] == getattr(s, knob)
+
+
+def test_default_payload_fits_its_budget(default):
+    _, payload = default
+    print(f"default payload: {len(payload)} bytes")
+    assert len(payload) <= DEFAULT_BUDGET
+
+
+def test_largest_payload_fits_its_budget():
+    settings = Settings(n=10_000, batch_size=1, epochs=100, decay=0.001, validation_split=0.2)
+    fams, payload = build(settings)
+    print(f"largest payload: {len(payload)} bytes")
+    assert len(payload) <= LARGEST_BUDGET
+    assert decode(payload).arrays["data.x"].size <= MAX_SCATTER
+    assert_round_trip(fams, payload)
+
+
+def test_scatter_is_deterministic_and_training_rows_lead():
+    settings = Settings(n=5000, epochs=1, validation_split=0.3)
+    _, first = build(settings)
+    _, second = build(settings)
+    assert first == second
+    decoded = decode(first)
+    x = decoded.arrays["data.x"]
+    assert x.size == MAX_SCATTER
+    data = scene(settings, None)
+    shown = decoded.header["shown_train"]
+    assert 0 < shown < x.size
+    assert set(x[:shown].tolist()) <= set(f32(data.x[: data.n_train]).tolist())
+
+
+def test_texts_must_match_the_runs(default):
+    fams, _ = default
+    texts = PerKnob(*texts_for(fams, describe))
+    short = PerKnob(texts.learning_rate[:-1], texts.batch_size, texts.momentum, texts.decay)
+    with pytest.raises(ValueError, match="one list of strings per run"):
+        encode(fams, current_positions(Settings(), fams), short, scene(Settings(), None))

@@ -1,0 +1,161 @@
+"""The live stage: a browser component that holds families of exact runs and redraws them per frame.
+
+While a knob is dragged, the browser switches between runs it already holds (``gd.family``:
+one exact ``gd.fit`` run per slider position, everything else fixed), so nothing goes to the
+server. On release it sends the value once; the page stores it (session and URL) and the
+next rerun ships the families around the new point. Playback (play, step, speed, scrub) runs
+in the browser too.
+
+A page needs three lines::
+
+    from ui import stage
+
+    committed = stage.live(settings, csv, describe=my_status)  # a Commit or None
+    if committed:
+        controls.set_values(**{committed.knob: committed.value})
+
+``describe(family, r)`` returns the strings the metrics row shows for run r after the
+numbers (e.g. ``("converged", "The final loss … ")``); the stage computes no verdicts itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+import gd
+from ui import cache
+from ui.controls import Settings
+from ui.stage.payload import PerKnob, Scene, encode, knob_values, position
+
+__all__ = ["Commit", "PerKnob", "families", "live", "payload", "scene"]
+
+_HERE = Path(__file__).resolve().parent
+KNOBS = ("learning_rate", "batch_size", "momentum", "decay")
+
+# Declared once per process; the JS is a plain module (no bundler), the CSS scoped by the
+# shadow root (isolate_styles), so the app's styles and the stage's never meet.
+_COMPONENT = st.components.v2.component(
+    "sgd_live_stage",
+    js=(_HERE / "stage.js").read_text(encoding="utf-8"),
+    css=(_HERE / "stage.css").read_text(encoding="utf-8"),
+    isolate_styles=True,
+)
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A knob value the learner released on the stage."""
+
+    knob: str  # "learning_rate", "batch_size", "momentum" or "decay"
+    value: float | int
+
+
+def build_families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
+    """The four families around ``settings`` (uncached; ``families`` caches it)."""
+    s = settings
+    data = cache.dataset_for(s, csv)
+    opt = cache.optimizer_for(s)
+    n_train = s.n_train
+
+    def one(knob: str) -> gd.Family:
+        return gd.family(
+            s.spec.build(),
+            data.x,
+            data.y,
+            opt,
+            knob=knob,
+            values=knob_values(knob, getattr(s, knob), n_train),
+            batch_size=s.batch_size,
+            epochs=s.epochs,
+            shuffle=s.shuffle,
+            seed=s.seed,
+            validation_split=s.validation_split,
+            init=s.start,
+        )
+
+    return PerKnob(*(one(knob) for knob in KNOBS))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
+    """The four families around ``settings``, shared by every session (at most 16 kept)."""
+    return build_families(settings, csv)
+
+
+def scene(settings: Settings, csv: bytes | None) -> Scene:
+    """The loss surface, data and model of the stage (from ``ui.cache``'s cached calls)."""
+    plane = cache.surface_for_data(settings, csv)
+    data = cache.dataset_for(settings, csv)
+    return Scene(
+        model=settings.model,
+        names=plane.names,
+        axis0=plane.axis0,
+        axis1=plane.axis1,
+        loss=plane.loss,
+        minimum=plane.minimum,
+        min_loss=plane.min_loss,
+        x=data.x,
+        y=data.y,
+        n_train=settings.n_train,
+        epochs=settings.epochs,
+        fit_label=settings.spec.fit_label,
+    )
+
+
+def current_positions(settings: Settings, fams: PerKnob[gd.Family]) -> PerKnob[int]:
+    """Index of the settings' own value in each family."""
+    return PerKnob(*(position(getattr(fams, k).values, getattr(settings, k)) for k in KNOBS))
+
+
+Texts = tuple[tuple[tuple[str, ...], ...], ...]  # knob, run, strings
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def payload(settings: Settings, csv: bytes | None, texts: Texts) -> bytes:
+    """The stage's bytes for ``settings``; ``texts`` per knob (in ``KNOBS`` order), per run."""
+    fams = families(settings, csv)
+    return encode(fams, current_positions(settings, fams), PerKnob(*texts), scene(settings, csv))
+
+
+def texts_for(
+    fams: PerKnob[gd.Family], describe: Callable[[gd.Family, int], Sequence[str]] | None
+) -> Texts:
+    """``describe(family, r)`` for every run of every family (empty without ``describe``)."""
+    return tuple(
+        tuple(tuple(describe(fam, r)) if describe else () for r in range(fam.runs))
+        for _, fam in fams.items()
+    )
+
+
+def live(
+    settings: Settings,
+    csv: bytes | None,
+    describe: Callable[[gd.Family, int], Sequence[str]] | None = None,
+    *,
+    key: str = "live_stage",
+) -> Commit | None:
+    """Mount the stage for ``settings``; return the knob value released since the last run.
+
+    Args:
+        settings: the page's settings; the four live knobs start at its values.
+        csv: the uploaded CSV's bytes, or None for synthetic data.
+        describe: ``describe(family, r)`` gives the status strings of run r (see module doc).
+        key: the component's key; keep it stable so the stage keeps its DOM across reruns.
+
+    Returns:
+        ``Commit(knob, value)`` on the rerun a knob was released, else None.
+    """
+    cache.warm_up()
+    fams = families(settings, csv)
+    data = payload(settings, csv, texts_for(fams, describe))
+    result = _COMPONENT(key=key, data=data, on_commit_change=lambda: None)
+    sent = getattr(result, "commit", None)
+    if not isinstance(sent, dict) or sent.get("knob") not in KNOBS:
+        return None
+    values = getattr(fams, sent["knob"]).values
+    value = values[position(values, float(sent.get("value", values[0])))].item()
+    return Commit(sent["knob"], value)

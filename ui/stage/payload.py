@@ -1,0 +1,380 @@
+"""The live stage's payload: what the browser draws, packed as float32 arrays behind a JSON header.
+
+Pure functions (no Streamlit): families, surface and data in, ``bytes`` out, and the decoder
+the tests use to check the round trip. The browser (``stage.js``) only indexes what is here:
+every number and sentence shown for a run is computed in Python.
+
+Layout (all little-endian)::
+
+    0       4 bytes   magic b"SGD1"
+    4       uint32    H, the header's length in bytes (a multiple of 4)
+    8       H bytes   UTF-8 JSON header, padded with spaces
+    8 + H   float32   every array, one after another; the header gives each one's
+                      [offset in floats, shape]
+
+Arrays of one family (``knob``) are named ``<knob>.<field>``. Rows are ragged: only each run's
+real entries ship, one run after another, and the header gives every run its ``length``
+(points), ``bins``, ``completed`` (epochs) and ``at``, its offsets into the three kinds of
+array. With Σ over runs:
+
+* ``params`` (ΣL, P), ``loss`` (ΣL,), ``epoch_loss`` (ΣE,), ``val_loss`` (ΣE,) if any;
+* ``learning_rate`` (ΣL,), or ``learning_rate_per_run`` (R,) when no run's rate changes;
+* ``steps``: each run's kept updates are the first ``length − 1`` kept updates of the longest
+  run, then its own last update, so ``steps_base`` (S,) and ``steps_last`` (R,) rebuild them
+  (``steps`` (ΣL,) ships instead if a family ever breaks that rule);
+* ``batch_low`` (ΣM,) and ``batch_high`` (ΣM,), the batch-loss envelope; with one update per
+  bin the two are equal and only ``batch_low`` ships.
+
+Then ``surface.axis0`` (g0,), ``surface.axis1`` (g1,), ``surface.loss`` (g1, g0),
+``surface.minimum`` (2,), ``surface.levels`` (L,) (contour levels), and ``data.x``, ``data.y``
+(K,) with K ≤ 2000, training rows first. Float32 keeps 7 digits, plenty for drawing, and
+update indices stay exact below 2**24.
+
+Example:
+    >>> knob_values("batch_size", 37, 200)
+    [1, 2, 4, 8, 16, 32, 37, 64, 128, 200]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+import gd
+from gd.rules import powers_of_two_below
+
+MAGIC = b"SGD1"
+MAX_SCATTER = 2000  # data points drawn; the arithmetic never thins
+LABELS = {
+    "learning_rate": "Learning rate",
+    "batch_size": "Batch size",
+    "momentum": "Momentum",
+    "decay": "Decay",
+}
+CONTOUR_LEVELS = 12
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PerKnob(Generic[T]):
+    """One value for each live knob, in the stage's order."""
+
+    learning_rate: T
+    batch_size: T
+    momentum: T
+    decay: T
+
+    def items(self) -> list[tuple[str, T]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Everything the stage draws besides the families: the plane, the data, the model."""
+
+    model: str  # "linear", "logistic" or "tanh": which formula draws the fit
+    names: tuple[str, str]  # the two parameters' names
+    axis0: np.ndarray  # (g0,)
+    axis1: np.ndarray  # (g1,)
+    loss: np.ndarray  # (g1, g0) the loss surface
+    minimum: np.ndarray  # (2,)
+    min_loss: float
+    x: np.ndarray  # (n,) every row, training rows first (Keras splits off the last rows)
+    y: np.ndarray  # (n,)
+    n_train: int
+    epochs: int
+    fit_label: str = "fit"
+
+
+def _significant(value: float, digits: int = 3) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def knob_values(knob: str, current: float, n_train: int) -> list[float] | list[int]:
+    """The slider positions of one live knob, always including ``current`` exactly.
+
+    * learning rate: 41 log-spaced values 1e-4 … 10 (8 a decade, 3 significant digits);
+    * batch size: the powers of two below ``n_train``, then ``n_train`` (full batch);
+    * momentum: 0, 0.05, … 0.95 and 0.99;
+    * decay: 0, then 13 log-spaced values 1e-4 … 1 (3 a decade).
+
+    Example:
+        >>> len(knob_values("learning_rate", 0.05, 200)), knob_values("decay", 0.0, 200)[:3]
+        (42, [0.0, 0.0001, 0.000215])
+    """
+    if knob == "batch_size":
+        return sorted({*powers_of_two_below(n_train), n_train, int(current)})
+    if knob == "learning_rate":
+        grid = [_significant(v) for v in np.geomspace(1e-4, 10.0, 41)]
+    elif knob == "momentum":
+        grid = [*(round(0.05 * k, 2) for k in range(20)), 0.99]
+    elif knob == "decay":
+        grid = [0.0, *(_significant(v) for v in np.geomspace(1e-4, 1.0, 13))]
+    else:
+        raise ValueError(
+            f"The 'knob' parameter must be one of {list(LABELS)}. Got {knob!r} instead."
+        )
+    current = float(current)
+    close = [v for v in grid if math.isclose(v, current, rel_tol=1e-9, abs_tol=1e-15)]
+    return sorted({*(v for v in grid if v not in close), current})
+
+
+def position(values: Sequence[float], current: float) -> int:
+    """Index of ``current`` among ``values`` (it is always one of them)."""
+    return int(np.argmin(np.abs(np.asarray(values, dtype=float) - float(current))))
+
+
+def _value_text(knob: str, value: float) -> str:
+    if knob == "batch_size":
+        return str(int(value))
+    return f"{value:g}"
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}" if math.isfinite(value) else "∞"
+
+
+class _Writer:
+    """Collects float32 arrays and their [offset, shape] entries."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0  # floats so far
+        self.index: dict[str, list[Any]] = {}
+
+    def add(self, name: str, array: np.ndarray) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            data = np.ascontiguousarray(array, dtype="<f4")
+        self.index[name] = [self.size, list(data.shape)]
+        self.chunks.append(data.tobytes())
+        self.size += data.size
+
+
+def _ragged(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The real entries of padded rows, one row after another: (Σ counts, ...)."""
+    return np.concatenate([rows[r, :n] for r, n in enumerate(counts.tolist())])
+
+
+def _offsets(counts: np.ndarray) -> list[int]:
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int).tolist()
+
+
+def _steps_shared(fam: gd.Family) -> np.ndarray | None:
+    """The longest run's steps if every row is a prefix of them plus its own last update."""
+    base = fam.steps[int(np.argmax(fam.lengths))]
+    for r in range(fam.runs):
+        n = int(fam.lengths[r])
+        if not np.array_equal(fam.steps[r, : n - 1], base[: n - 1]):
+            return None
+    return base
+
+
+def _family(
+    writer: _Writer,
+    knob: str,
+    fam: gd.Family,
+    current: int,
+    texts: Sequence[Sequence[str]],
+    minimum: np.ndarray,
+) -> dict[str, Any]:
+    """Write one family's arrays; return its header entry (values, labels, per-run strings)."""
+    if len(texts) != fam.runs:
+        raise ValueError(
+            f"texts for '{knob}' has {len(texts)} rows for the family's {fam.runs} runs; "
+            "give one list of strings per run."
+        )
+    name = f"{knob}."
+    points, bins, epochs = fam.lengths, fam.batch_bins, fam.completed
+    writer.add(name + "params", _ragged(fam.params, points))
+    writer.add(name + "loss", _ragged(fam.loss, points))
+    rates = fam.learning_rate
+    with np.errstate(invalid="ignore"):
+        constant = bool(np.all(rates == rates[:, :1]))
+    if constant:
+        writer.add(name + "learning_rate_per_run", rates[:, 0])
+    else:
+        writer.add(name + "learning_rate", _ragged(rates, points))
+    base = _steps_shared(fam)
+    if base is None:
+        writer.add(name + "steps", _ragged(fam.steps, points))
+    else:
+        writer.add(name + "steps_base", base)
+        writer.add(name + "steps_last", fam.steps[np.arange(fam.runs), points - 1])
+    writer.add(name + "batch_low", _ragged(fam.batch_low, bins))
+    if not np.array_equal(fam.batch_low, fam.batch_high, equal_nan=True):
+        writer.add(name + "batch_high", _ragged(fam.batch_high, bins))
+    writer.add(name + "epoch_loss", _ragged(fam.epoch_loss, epochs))
+    if fam.val_loss is not None:
+        writer.add(name + "val_loss", _ragged(fam.val_loss, epochs))
+    runs = []
+    for r, (point_at, bin_at, epoch_at) in enumerate(
+        zip(_offsets(points), _offsets(bins), _offsets(epochs), strict=True)
+    ):
+        end = int(points[r]) - 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap = float(np.hypot(*(fam.params[r, end, :2] - minimum)))
+        size, per_epoch = int(fam.batch_size[r]), int(fam.updates_per_epoch[r])
+        runs.append(
+            {
+                "length": end + 1,
+                "bins": int(bins[r]),
+                "completed": int(epochs[r]),
+                "at": [point_at, bin_at, epoch_at],  # offsets into the ragged arrays
+                "width": int(fam.batch_width[r]),
+                "diverged_at": int(fam.diverged_at[r]),
+                "batch_size": size,
+                "updates_per_epoch": per_epoch,
+                "updates": fam.updates(r),
+                "arithmetic": f"⌈{fam.n_train} / {size}⌉ = {per_epoch}",
+                "final_loss": _number(float(fam.loss[r, end])),
+                "distance": _number(gap),
+                "text": [str(t) for t in texts[r]],
+            }
+        )
+    return {
+        "knob": knob,
+        "label": LABELS[knob],
+        "scale": "log" if knob in ("learning_rate", "decay") else "linear",
+        "values": [v.item() for v in fam.values],
+        "labels": [_value_text(knob, v) for v in fam.values.tolist()],
+        "current": int(current),
+        "runs": runs,
+    }
+
+
+def contour_levels(loss: np.ndarray, min_loss: float, count: int = CONTOUR_LEVELS) -> np.ndarray:
+    """Loss values for the contour lines: log-spaced gaps above the minimum, (count,)."""
+    with np.errstate(invalid="ignore"):
+        gap = loss[np.isfinite(loss)] - min_loss
+    top = float(np.max(gap)) if gap.size else 1.0
+    top = top if top > 0 else 1.0
+    return min_loss + np.geomspace(top * 1e-3, top, count + 1)[:-1]
+
+
+def encode(
+    families: PerKnob[gd.Family],
+    current: PerKnob[int],
+    texts: PerKnob[Sequence[Sequence[str]]],
+    scene: Scene,
+) -> bytes:
+    """Pack the four families and the scene into the stage's payload (layout above).
+
+    Args:
+        families: one ``gd.Family`` per live knob.
+        current: the index of the run on screen in each family.
+        texts: per knob, per run, the strings the metrics row shows after the numbers (e.g.
+            a status label and its sentence); computed by the caller.
+        scene: the loss surface, the data and the model.
+
+    Returns:
+        The payload bytes.
+    """
+    writer = _Writer()
+    knobs = [
+        _family(writer, knob, fam, getattr(current, knob), getattr(texts, knob), scene.minimum)
+        for knob, fam in families.items()
+    ]
+    writer.add("surface.axis0", scene.axis0)
+    writer.add("surface.axis1", scene.axis1)
+    writer.add("surface.loss", scene.loss)
+    writer.add("surface.minimum", scene.minimum[:2])
+    writer.add("surface.levels", contour_levels(scene.loss, scene.min_loss))
+    n = scene.x.size
+    # Deterministic and evenly spread; sorted, so the training rows (the first n_train) lead.
+    shown = np.unique(np.linspace(0, n - 1, min(n, MAX_SCATTER)).round().astype(int))
+    writer.add("data.x", scene.x[shown])
+    writer.add("data.y", scene.y[shown])
+    header = {
+        "version": 1,
+        "model": scene.model,
+        "names": list(scene.names),
+        "fit_label": scene.fit_label,
+        "min_loss": _number(scene.min_loss),
+        "epochs": scene.epochs,
+        "n_train": scene.n_train,
+        "n_val": int(n - scene.n_train),
+        "shown_train": int(np.sum(shown < scene.n_train)),
+        "knobs": knobs,
+        "arrays": writer.index,
+    }
+    text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    text += b" " * (-len(text) % 4)
+    return b"".join([MAGIC, struct.pack("<I", len(text)), text, *writer.chunks])
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A payload read back: the header and every array by name (float32)."""
+
+    header: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
+    def knob(self, knob: str) -> dict[str, Any]:
+        return next(k for k in self.header["knobs"] if k["knob"] == knob)
+
+    def family(self, knob: str) -> dict[str, np.ndarray]:
+        """One family's arrays padded back to ``gd.Family``'s shapes (rows repeat their last
+        entry; a row with no entries is NaN)."""
+        a = {k.split(".", 1)[1]: v for k, v in self.arrays.items() if k.startswith(knob + ".")}
+        runs = self.knob(knob)["runs"]
+        points = np.array([run["length"] for run in runs])
+        bins = np.array([run["bins"] for run in runs])
+        epochs = np.array([run["completed"] for run in runs])
+
+        def padded(flat: np.ndarray, counts: np.ndarray) -> np.ndarray:
+            width = int(counts.max())
+            rows, at = [], 0
+            for n in counts.tolist():
+                row = flat[at : at + n]
+                at += n
+                fill = row[-1:] if n else np.full((1, *flat.shape[1:]), np.nan, flat.dtype)
+                rows.append(np.concatenate([row, np.repeat(fill, width - n, axis=0)]))
+            return np.stack(rows)
+
+        if "steps" in a:
+            steps = padded(a["steps"], points)
+        else:
+            base, last = a["steps_base"], a["steps_last"]
+            steps = np.repeat(last[:, None], base.size, axis=1)
+            for r, n in enumerate(points.tolist()):
+                steps[r, : n - 1] = base[: n - 1]
+        if "learning_rate_per_run" in a:
+            rates = np.repeat(a["learning_rate_per_run"][:, None], int(points.max()), axis=1)
+        else:
+            rates = padded(a["learning_rate"], points)
+        low = padded(a["batch_low"], bins)
+        return {
+            "values": np.array(self.knob(knob)["values"]),
+            "lengths": points,
+            "batch_bins": bins,
+            "completed": epochs,
+            "steps": steps,
+            "params": padded(a["params"], points),
+            "loss": padded(a["loss"], points),
+            "learning_rate": rates,
+            "batch_low": low,
+            "batch_high": padded(a["batch_high"], bins) if "batch_high" in a else low,
+            "epoch_loss": padded(a["epoch_loss"], epochs),
+            "val_loss": padded(a["val_loss"], epochs) if "val_loss" in a else None,
+        }
+
+
+def decode(payload: bytes) -> Decoded:
+    """Read a payload back (the tests' half of the round trip)."""
+    if payload[:4] != MAGIC:
+        raise ValueError("Not a stage payload: the first 4 bytes are not b'SGD1'.")
+    (length,) = struct.unpack_from("<I", payload, 4)
+    header = json.loads(payload[8 : 8 + length])
+    blob = np.frombuffer(payload, dtype="<f4", offset=8 + length)
+    arrays = {
+        name: blob[offset : offset + math.prod(shape)].reshape(shape)
+        for name, (offset, shape) in header["arrays"].items()
+    }
+    return Decoded(header, arrays)
