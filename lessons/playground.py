@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import cache, charts, controls, explain, lesson
+from ui import cache, charts, controls, explain, lesson, playground
 from ui.playground import PRESETS
 
 CUSTOM = "Your own settings"
@@ -79,7 +79,7 @@ x_axis = right.segmented_control(
     help="The same run against updates, epochs or samples seen.",
 )
 log_y = right.toggle("Log-scale loss", value=True, key="loss_log_y", bind="query-params")
-figures = cache.playground_figures(
+figures = playground.playground_figures(
     settings, cache.uploaded_csv(settings), x_axis or "updates", log_y
 )
 left.plotly_chart(figures.contour, key="chart_contour")

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 import gd
 from gd.rules import validation_split_at
-from ui import charts
 from ui.controls import Settings
 from ui.models import MODELS
 
@@ -164,36 +161,4 @@ def surface_for_data(settings: Settings, csv: bytes | None) -> Surface:
         s.validation_split,
         (s.w0, s.b0),
         csv,
-    )
-
-
-class PlaygroundFigures(NamedTuple):
-    contour: go.Figure
-    losses: go.Figure
-    data: go.Figure
-    learning_rate: go.Figure
-
-
-@st.cache_resource(max_entries=128, show_spinner=False)
-def playground_figures(
-    settings: Settings, csv: bytes | None, x_axis: str, log_y: bool
-) -> PlaygroundFigures:
-    """The Playground's four figures, built once per settings and shared by every session.
-
-    Building Plotly's Python objects costs more than the rest of a rerun put together (about
-    35 ms), and a class moving the same sliders asks for the same figures again and again.
-    ``cache_resource`` hands out the object itself, with no copy: callers only pass the figures
-    to ``st.plotly_chart``, which copies before serialising, and must never mutate them.
-    """
-    current = run(settings, csv)
-    plane = surface_for_data(settings, csv)
-    data = dataset_for(settings, csv)
-    path = charts.path_from_run(current, f"batch size {current.batch_size}")
-    return PlaygroundFigures(
-        contour=charts.contour_figure(
-            plane.axis0, plane.axis1, plane.loss, plane.minimum, plane.names, [path]
-        ),
-        losses=charts.loss_figure(current, x_axis, log_y),
-        data=charts.data_figure(settings.spec, data.x, data.y, current.n_train, current.params[-1]),
-        learning_rate=charts.learning_rate_figure(current),
     )
