@@ -77,9 +77,7 @@ def trained(settings: controls.Settings) -> Trained:
     return Trained(run, surface, cache.data_for(settings))
 
 
-def divergence_warning(
-    run: gd.Run, headline: str, then: str, advice: str = "", icon: str = "💥"
-) -> None:
+def divergence_warning(run: gd.Run, headline: str, then: str, advice: str = "") -> None:
     """Say that ``run`` blew up, where, why (``advice``) and what the page shows instead
     (``then``); nothing when it did not.
 
@@ -90,7 +88,7 @@ def divergence_warning(
     """
     if run.diverged_at is not None:
         reason = f"{advice} " if advice else ""
-        st.warning(f"**{headline} at update {run.diverged_at:,}.** {reason}{then}", icon=icon)
+        st.warning(f"**{headline} at update {run.diverged_at:,}.** {reason}{then}", icon="💥")
 
 
 def explained_divergence(
