@@ -253,11 +253,11 @@ def _descend(
         trace.params[:, 0] = states
         kept = 1
     t = 0  # updates applied so far, across epochs; Keras's optimizer.iterations
+    bin_, into_bin = 0, 0  # t = bin_·width + into_bin, kept by counting: no division per update
     for epoch in range(epochs):
         rows = order[epoch]
         for slot in range(updates_per_epoch):
             start, stop = _batch_bounds(slot, batch_size, n_train)
-            bin_, into_bin = divmod(t, trace.width)
             binned = bin_ < trace.batch_low.shape[1]
             totalled = epoch < trace.epoch_total.shape[1]
             for lane in range(lanes):
@@ -280,8 +280,13 @@ def _descend(
                 lr = _learning_rate_at(opt.learning_rate[lane], opt.decay[lane], t)
                 _update(opt, lane, n_features + 1, states, velocity, grad, lr)
             t += 1
+            into_bin += 1
+            if into_bin == trace.width:
+                bin_, into_bin = bin_ + 1, 0
             if kept < trace.keep.size and trace.keep[kept] == t:
-                trace.params[:, kept] = states
+                for lane in range(lanes):  # element by element: a slice would build views
+                    for j in range(n_features + 1):
+                        trace.params[lane, kept, j] = states[lane, j]
                 kept += 1
             if running == 0:
                 return
