@@ -6,13 +6,14 @@ server. On release it sends the value once; the page stores it (session and URL)
 next rerun ships the families around the new point. Playback (play, step, speed, scrub) runs
 in the browser too.
 
-A page needs three lines::
+A page needs two lines::
 
     from ui import stage
 
-    committed = stage.live(settings, csv, describe=my_status)  # a Commit or None
-    if committed:
-        controls.set_values(**{committed.knob: committed.value})
+    stage.live(settings, csv, describe=my_status,
+               on_commit=lambda c: controls.set_values(**{c.knob: c.value}))
+
+(``live`` also returns the ``Commit``, or None, for a page that prefers to act after it.)
 
 ``describe(family, r)`` returns the strings the metrics row shows for run r after the
 numbers (e.g. ``("converged", "The final loss … ")``); the stage computes no verdicts itself.
@@ -20,6 +21,7 @@ numbers (e.g. ``("converged", "The final loss … ")``); the stage computes no v
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,11 +133,28 @@ def texts_for(
     )
 
 
+def _commit(sent: object) -> Commit | None:
+    """The browser's ``{"knob", "value"}`` as a ``Commit``, or None if it is not a valid one."""
+    if not isinstance(sent, dict) or sent.get("knob") not in KNOBS:
+        return None
+    knob, value = sent["knob"], sent.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    if knob == "batch_size":
+        return Commit(knob, int(value)) if value >= 1 and float(value).is_integer() else None
+    if knob == "momentum":
+        return Commit(knob, float(value)) if 0.0 <= value < 1.0 else None
+    if knob == "learning_rate":
+        return Commit(knob, float(value)) if value > 0.0 else None
+    return Commit(knob, float(value)) if value >= 0.0 else None
+
+
 def live(
     settings: Settings,
     csv: bytes | None,
     describe: Callable[[gd.Family, int], Sequence[str]] | None = None,
     *,
+    on_commit: Callable[[Commit], None] | None = None,
     key: str = "live_stage",
 ) -> Commit | None:
     """Mount the stage for ``settings``; return the knob value released since the last run.
@@ -144,6 +163,8 @@ def live(
         settings: the page's settings; the four live knobs start at its values.
         csv: the uploaded CSV's bytes, or None for synthetic data.
         describe: ``describe(family, r)`` gives the status strings of run r (see module doc).
+        on_commit: called with the ``Commit`` before the rerun it causes (a widget callback),
+            so a page that stores the value there draws the new families in that same run.
         key: the component's key; keep it stable so the stage keeps its DOM across reruns.
 
     Returns:
@@ -152,10 +173,11 @@ def live(
     cache.warm_up()
     fams = families(settings, csv)
     data = payload(settings, csv, texts_for(fams, describe))
-    result = _COMPONENT(key=key, data=data, on_commit_change=lambda: None)
-    sent = getattr(result, "commit", None)
-    if not isinstance(sent, dict) or sent.get("knob") not in KNOBS:
-        return None
-    values = getattr(fams, sent["knob"]).values
-    value = values[position(values, float(sent.get("value", values[0])))].item()
-    return Commit(sent["knob"], value)
+
+    def changed() -> None:
+        commit = _commit(st.session_state[key].get("commit"))
+        if commit is not None and on_commit is not None:
+            on_commit(commit)
+
+    result = _COMPONENT(key=key, data=data, on_commit_change=changed)
+    return _commit(result.get("commit"))

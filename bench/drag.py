@@ -1,0 +1,136 @@
+"""Drag latency of the live stage: from a pointer move on a knob to the new run on screen.
+
+Opens the stage harness (tests/e2e/stage_app.py) in headless Chromium, drags the
+"Learning rate" knob across its track in 40 mouse moves, and measures, for every move that
+selects a new run, the time from the move's pointer event (`event.timeStamp`) to the stage
+setting `data-drawn` to the new value (done in the frame that drew it). No server round trip
+is involved, so this measures the browser alone. Targets (issue 9): p50 ≤ 33 ms, p95 ≤ 50 ms.
+
+Usage:
+    python3 bench/drag.py [--steps 40] [--repeats 3] [--url http://127.0.0.1:8501]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+HARNESS = REPO_ROOT / "tests" / "e2e" / "stage_app.py"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+# The stage lives in a shadow root: find it once and keep it on window.
+FIND_STAGE_JS = """
+() => {
+  const find = (root) => {
+    const hit = root.querySelector('[data-stage]');
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) { const h = find(el.shadowRoot); if (h) return h; }
+    }
+    return null;
+  };
+  window.__stage = find(document);
+  return window.__stage !== null && window.__stage.hasAttribute('data-drawn');
+}
+"""
+
+# Record each pointer move on the stage and each change of data-drawn, on one clock.
+RECORD_JS = """
+() => {
+  const s = window.__stage;
+  const log = window.__dragLog = {moves: [], drawn: []};
+  s.addEventListener('pointermove', (e) => log.moves.push(e.timeStamp), true);
+  new MutationObserver(() => log.drawn.push([performance.now(), s.getAttribute('data-drawn')]))
+    .observe(s, {attributes: true, attributeFilter: ['data-drawn']});
+}
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def drag(page, label: str = "Learning rate", steps: int = 40) -> list[float]:
+    """Drag knob ``label`` from one end to the other in ``steps`` moves; return latencies (ms)."""
+    page.wait_for_function(FIND_STAGE_JS, polling=100, timeout=90_000)
+    page.evaluate(RECORD_JS)
+    track = page.get_by_role("slider", name=label, exact=True)
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    left, right = box["x"] + 2, box["x"] + box["width"] - 2
+    page.mouse.move(right, y)
+    page.mouse.down()
+    page.wait_for_timeout(100)
+    page.evaluate("() => { window.__dragLog.moves = []; window.__dragLog.drawn = []; }")
+    for k in range(1, steps + 1):
+        before = page.evaluate("() => window.__stage.getAttribute('data-drawn')")
+        page.mouse.move(right + (left - right) * k / steps, y)
+        page.wait_for_function(
+            "(b) => window.__stage.getAttribute('data-drawn') !== b", arg=before, timeout=5_000
+        )
+    log = page.evaluate("() => window.__dragLog")
+    page.mouse.up()
+    page.wait_for_timeout(1500)  # let the commit's rerun finish before the next drag
+    latencies = []
+    drawn = log["drawn"]
+    for t in log["moves"]:
+        after = [when for when, _ in drawn if when >= t]
+        if after:
+            latencies.append(after[0] - t)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--url", help="a running harness (default: start one)")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    from bench.server import StreamlitServer
+
+    server = None
+    if args.url is None:
+        server = StreamlitServer(HARNESS).start(timeout=90)
+    url = args.url or server.base_url
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), headless=True
+            )
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(url)
+            latencies: list[float] = []
+            for _ in range(args.repeats):
+                latencies += drag(page, steps=args.steps)
+            browser.close()
+    finally:
+        if server is not None:
+            server.close()
+    print(f"drag on 'Learning rate': {len(latencies)} moves over {args.repeats} drags")
+    print(f"  move -> data-drawn  p50 {statistics.median(latencies):6.1f} ms  (target ≤ 33)")
+    print(f"                      p95 {percentile(latencies, 0.95):6.1f} ms  (target ≤ 50)")
+    print(f"                      max {max(latencies):6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
