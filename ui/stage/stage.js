@@ -332,7 +332,7 @@ function build(parent, st) {
   const root = el("div", { class: "stage", "data-stage": "" },
     el("div", { class: "charts" }, p.contour.node, p.losses.node, p.data.node, p.rate.node),
     el("div", { class: "metrics" }, ...Object.values(st.metrics).map((m) => m.node)),
-    playback, knobs,
+    knobs, playback,
     el("div", { class: "hint", text: "Drag a knob: every position is a real run, already computed. Releasing it keeps the value." }));
   parent.append(root);
   st.root = root;
@@ -487,13 +487,13 @@ function staticLayers(st) {
     const field = document.createElement("canvas");
     field.width = g0; field.height = g1;
     const img = field.getContext("2d").createImageData(g0, g1);
-    let lo = Infinity, hi = -Infinity;
-    const floor = levels[0] - (levels[1] - levels[0] || 1e-9);
+    // Colour by log(gap above the grid's lowest value + eps): bowls get even bands of colour.
+    let low = Infinity, high = -Infinity;
+    for (const v of loss) if (Number.isFinite(v)) { low = Math.min(low, v); high = Math.max(high, v); }
+    const eps = Math.max((high - low) * 1e-3, 1e-12);
+    const lo = Math.log(eps), hi = Math.log(high - low + eps);
     const logs = new Float32Array(loss.length);
-    for (let k = 0; k < loss.length; k++) {
-      logs[k] = Math.log(Math.max(loss[k] - floor, 1e-12));
-      if (Number.isFinite(logs[k])) { lo = Math.min(lo, logs[k]); hi = Math.max(hi, logs[k]); }
-    }
+    for (let k = 0; k < loss.length; k++) logs[k] = Math.log(loss[k] - low + eps);
     for (let jj = 0; jj < g1; jj++) {
       for (let i = 0; i < g0; i++) {
         const k = jj * g0 + i, row = g1 - 1 - jj;  // image rows run top-down, axis1 bottom-up
@@ -663,6 +663,14 @@ function drawLosses(st, fam, r, j, cursor) {
   ctx.fillStyle = OKABE.vermilion;
   ctx.beginPath(); ctx.arc(f.x(steps[j]), f.y(fam.loss[at + j]), 4.5, 0, 2 * Math.PI); ctx.fill();
   ctx.restore();
+  if (run.diverged_at >= 0) {
+    ctx.save();
+    ctx.font = `bold ${FONT}`;
+    ctx.fillStyle = OKABE.vermilion;
+    ctx.textAlign = "center";
+    ctx.fillText(`diverged at update ${run.diverged_at}: the loss left the chart ↑`, f.left + f.pw / 2, f.top + f.ph / 2);
+    ctx.restore();
+  }
   const items = [["batch", OKABE.sky], ["full", OKABE.blue], ["Keras epoch", OKABE.orange]];
   if (fam.valLoss) items.push(["validation", OKABE.green, true]);
   legend(ctx, { left: f.left + f.pw - legendWidth(ctx, items) - 8, top: f.top }, items);
@@ -740,7 +748,7 @@ function updateText(st, fam, r, cursor) {
     m.final.value.textContent = run.final_loss;
     m.final.note.textContent = `minimum ${st.payload.header.min_loss}`;
     m.distance.value.textContent = run.distance;
-    m.distance.note.textContent = "from the final parameters";
+    m.distance.note.textContent = "final parameters";
     m.status.value.textContent = run.text[0] || (run.diverged_at >= 0 ? `diverged at update ${run.diverged_at}` : "");
     m.status.value.classList.toggle("diverged", run.diverged_at >= 0);
     m.status.note.textContent = run.text.slice(1).join(" ");

@@ -1,0 +1,213 @@
+"""The live stage (ui/stage) in headless Chromium, through the harness tests/e2e/stage_app.py.
+
+A drag switches runs in the browser with no rerun; the release commits one value to the
+session and the URL; each knob works from the keyboard; playback moves the path; nothing logs
+an error; screenshots at 1440x900 and 1280x720 go to /tmp/stage-shots/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+
+import gd
+from bench.drag import FIND_STAGE_JS
+from bench.server import StreamlitServer
+from ui.stage.payload import knob_values
+
+from .helpers import error_log, goto, script_run_count, wait_idle
+
+HARNESS = Path(__file__).resolve().parent / "stage_app.py"
+SHOTS = Path("/tmp/stage-shots")
+LABELS = {
+    "learning_rate": "Learning rate",
+    "batch_size": "Batch size",
+    "momentum": "Momentum",
+    "decay": "Decay",
+}
+
+
+@pytest.fixture(scope="module")
+def stage_server():
+    server = StreamlitServer(HARNESS)
+    try:
+        server.start(timeout=90)
+    except (RuntimeError, TimeoutError) as exc:
+        server.close()
+        pytest.fail(f"Could not start the stage harness: {exc}", pytrace=False)
+    yield server.base_url
+    server.close()
+
+
+def open_stage(page, url: str, query: str = "") -> None:
+    goto(page, url, query=query, timeout=90_000)
+    page.wait_for_function(FIND_STAGE_JS, polling=100, timeout=90_000)
+
+
+def drawn(page) -> dict[str, str]:
+    text = page.evaluate("() => window.__stage.getAttribute('data-drawn')")
+    return dict(part.split("=", 1) for part in text.split(";"))
+
+
+def update(page) -> int:
+    return int(page.evaluate("() => window.__stage.getAttribute('data-update')"))
+
+
+def wait_drawn(page, knob: str, label: str) -> None:
+    page.wait_for_function(
+        "([k, v]) => (window.__stage.getAttribute('data-drawn') || '').split(';')"
+        ".includes(k + '=' + v)",
+        arg=[knob, label],
+        timeout=5_000,
+    )
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def assert_clean(page) -> None:
+    log = error_log(page)
+    assert log.page_errors == []
+    assert log.console_errors == []
+
+
+def test_a_drag_switches_runs_in_the_browser_and_the_release_commits(stage_server, page):
+    open_stage(page, stage_server)
+    assert drawn(page) == {
+        "learning_rate": "0.05",
+        "batch_size": "32",
+        "momentum": "0",
+        "decay": "0",
+    }
+    runs = script_run_count(page)
+    knob = page.get_by_role("slider", name="Learning rate", exact=True)
+    box = knob.bounding_box()
+    y = box["y"] + box["height"] / 2
+    start = box["x"] + box["width"] * 0.55
+    page.mouse.move(start, y)
+    page.mouse.down()
+    seen = set()
+    for k in range(1, 21):
+        page.mouse.move(start - box["width"] * 0.5 * k / 20, y)
+        page.wait_for_timeout(30)
+        seen.add(drawn(page)["learning_rate"])
+    assert len(seen) >= 10, seen  # many runs shown during one drag
+    assert script_run_count(page) == runs  # and none of them asked the server
+    held = knob.get_attribute("aria-valuetext")
+    assert drawn(page)["learning_rate"] == held
+    page.mouse.up()
+    wait_idle(page, rerun_grace_ms=1500)
+    assert script_run_count(page) == runs + 1  # one commit, one rerun
+    assert float(query(page)["learning_rate"]) == float(held)
+    assert knob.get_attribute("aria-valuetext") == held
+    assert drawn(page)["learning_rate"] == held
+    assert_clean(page)
+
+
+@pytest.mark.parametrize("knob", list(LABELS))
+def test_each_knob_works_from_the_keyboard(stage_server, page, knob):
+    open_stage(page, stage_server)
+    slider = page.get_by_role("slider", name=LABELS[knob], exact=True)
+    values = knob_values(knob, getattr(gd_defaults(), knob), 200)
+    text = [f"{v:g}" if knob != "batch_size" else str(v) for v in values]
+    runs = script_run_count(page)
+    slider.focus()
+    slider.press("End")
+    wait_drawn(page, knob, text[-1])
+    slider.press("Home")
+    wait_drawn(page, knob, text[0])
+    slider.press("ArrowRight")
+    wait_drawn(page, knob, text[1])
+    slider.press("PageUp")
+    slider.press("ArrowLeft")
+    slider.press("ArrowUp")
+    slider.press("PageDown")
+    slider.press("ArrowDown")
+    wait_drawn(page, knob, text[0])
+    slider.press("ArrowRight")
+    wait_drawn(page, knob, text[1])
+    assert slider.get_attribute("aria-valuetext") == text[1]
+    assert script_run_count(page) == runs  # keys redraw from the family
+    wait_idle(page, rerun_grace_ms=2000)  # the commit follows a pause
+    assert script_run_count(page) == runs + 1
+    assert float(query(page)[knob]) == float(values[1])
+    assert drawn(page)[knob] == text[1]
+    assert_clean(page)
+
+
+def gd_defaults():
+    from ui.controls import Settings
+
+    return Settings()
+
+
+def test_playback_moves_the_path(stage_server, page):
+    open_stage(page, stage_server)
+    assert update(page) == 140  # ceil(200/32) = 7 updates x 20 epochs, shown whole
+    path = "() => window.__stage.querySelector('.contour canvas').toDataURL()"
+    whole = page.evaluate(path)
+    runs = script_run_count(page)
+    page.get_by_role("button", name="Play").click()
+    seen = []
+    for _ in range(8):
+        page.wait_for_timeout(120)
+        seen.append(update(page))
+    assert seen == sorted(seen) and seen[-1] > seen[0], seen
+    assert seen[0] < 140
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_timeout(100)
+    paused = update(page)
+    assert page.evaluate(path) != whole  # a shorter path is drawn
+    page.get_by_role("button", name="Step forward one update").click()
+    page.wait_for_function(f"() => window.__stage.getAttribute('data-update') === '{paused + 1}'")
+    page.get_by_role("button", name="Step back one update").click()
+    page.get_by_role("button", name="Step back one update").click()
+    page.wait_for_function(f"() => window.__stage.getAttribute('data-update') === '{paused - 1}'")
+    scrub = page.get_by_role("slider", name="Update", exact=True)
+    scrub.fill("0")
+    page.wait_for_function("() => window.__stage.getAttribute('data-update') === '0'")
+    assert script_run_count(page) == runs  # playback never asks the server
+    assert_clean(page)
+
+
+def test_the_drawn_runs_metrics_are_gd_fits(stage_server, page):
+    open_stage(page, stage_server, query="batch_size=37&momentum=0.9")
+    assert drawn(page)["batch_size"] == "37"
+    data = gd.datasets.linear(n=200, noise=0.5, x_mean=0.0, x_std=1.0, seed=0)
+    run = gd.fit(
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.05, momentum=0.9),
+        batch_size=37,
+        epochs=20,
+        init=np.array([-1.0, 2.0]),
+    )
+    metrics = page.locator("[data-stage] .metrics")
+    assert metrics.locator(".per-epoch .value").inner_text() == str(run.updates_per_epoch)
+    assert metrics.locator(".per-epoch .note").inner_text() == "⌈200 / 37⌉ = 6"
+    assert metrics.locator(".updates .value").inner_text() == str(run.updates)
+    assert metrics.locator(".final .value").inner_text() == f"{run.loss[-1]:.4g}"
+    assert_clean(page)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (1280, 720)])
+def test_screenshots(stage_server, page, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    open_stage(page, stage_server)
+    page.wait_for_timeout(300)
+    contour = page.locator("[data-stage] .contour canvas").bounding_box()
+    assert contour["width"] >= 480
+    for name in LABELS.values():
+        box = page.get_by_role("slider", name=name, exact=True).bounding_box()
+        assert box["width"] >= 120 and box["height"] >= 32  # big enough for a projector
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"stage-{width}x{height}.png"), full_page=True)
+    page.locator("[data-stage]").screenshot(path=str(SHOTS / f"stage-only-{width}x{height}.png"))
+    assert re.fullmatch(r"\d+", str(update(page)))
+    assert_clean(page)
