@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ]; then  # the browser tests drive Debian's Chromium, never a download
+# The browser tests drive Debian's Chromium (never a download); the deploy test, Debian's HAProxy.
+if [ ! -x /usr/bin/chromium ] || ! command -v haproxy >/dev/null; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
-  $SUDO apt-get install -y -q chromium chromium-driver
+  $SUDO apt-get install -y -q chromium chromium-driver haproxy
 fi
 python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 exec python3 -m pytest "$@"

@@ -1,0 +1,149 @@
+"""deploy/serve.sh: K app processes behind HAProxy, started, used, healed and stopped for real.
+
+Needs Debian's haproxy (scripts/test.sh installs it, as it installs Chromium). Marked slow:
+it starts two Streamlit processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bench.server import free_port, process_tree_pids
+from bench.streamlit_client import StreamlitClient
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs Debian's haproxy"),
+]
+
+
+def get(url: str, headers: dict[str, str] | None = None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()  # case-blind lookups
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def wait_until(check, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("timed out")
+
+
+def app_pid(port: int) -> int | None:
+    """The pid of the Streamlit process listening on ``port`` (from its command line)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"streamlit" in b" ".join(command) and str(port).encode() in command:
+                return int(entry)
+    return None
+
+
+@pytest.fixture(scope="module")
+def served():
+    port, first = free_port(), free_port()
+    while first + 1 == port or not 1024 < first < 65000:
+        first = free_port()
+    process = subprocess.Popen(
+        [
+            "bash",
+            "deploy/serve.sh",
+            "--processes",
+            "2",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--first-app-port",
+            str(first),
+        ],
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: get(base + "/_stcore/health")[0] == 200)
+        for app_port in (first, first + 1):  # both processes up before any test counts them
+            wait_until(lambda p=app_port: get(f"http://127.0.0.1:{p}/_stcore/health")[0] == 200)
+        yield process, base, (first, first + 1)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_pages_come_with_a_sticky_cookie_and_security_headers(served):
+    _, base, _ = served
+    status, headers, body = get(base + "/")
+    assert status == 200 and b"<html" in body.lower()
+    assert re.match(r"SGD_SERVER=app[01];", headers["set-cookie"])
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert get(base + "/_stcore/metrics")[0] == 403
+
+
+def test_streamlit_javascript_is_gzipped(served):
+    _, base, _ = served
+    _, _, page = get(base + "/")
+    script = re.search(rb'src="\.?/?(static/js/[^"]+\.js)"', page).group(1).decode()
+    status, headers, body = get(f"{base}/{script}", {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers.get("Content-Encoding") == "gzip"
+    assert len(gzip.decompress(body)) > 2 * len(body)
+
+
+def test_a_session_runs_the_app_through_the_proxy(served):
+    _, base, _ = served
+
+    async def first_run():
+        async with StreamlitClient(base) as client:
+            return await client.connect()
+
+    result = asyncio.run(first_run())
+    assert not result.exceptions
+    assert result.widget("Learning rate") is not None
+
+
+def test_a_process_that_dies_is_started_again(served):
+    _, base, (first, _) = served
+    victim = app_pid(first)
+    assert victim is not None
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: app_pid(first) not in (None, victim), timeout=30)
+    wait_until(lambda: get(f"http://127.0.0.1:{first}/_stcore/health")[0] == 200)
+    assert get(base + "/_stcore/health")[0] == 200  # the other process served meanwhile
+
+
+def test_ctrl_c_stops_everything(served):
+    process, _, ports = served
+    tree = process_tree_pids(process.pid)
+    os.killpg(process.pid, signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    time.sleep(0.5)
+    assert not [pid for pid in tree if Path(f"/proc/{pid}").exists()]
+    assert all(app_pid(port) is None for port in ports)
