@@ -147,3 +147,20 @@ def test_texts_must_match_the_runs(default):
     short = PerKnob(texts.learning_rate[:-1], texts.batch_size, texts.momentum, texts.decay)
     with pytest.raises(ValueError, match="one list of strings per run"):
         encode(fams, current_positions(Settings(), fams), short, scene(Settings(), None))
+
+
+def test_an_upload_uses_its_own_rows():
+    csv = b"x,y\n" + b"".join(f"{i / 10},{2 * i / 10 - 1}\n".encode() for i in range(37))
+    settings = Settings(source="csv", batch_size=64)
+    fams = build_families(settings, csv)
+    assert fams.batch_size.values.tolist() == [1, 2, 4, 8, 16, 32, 37]
+    payload = encode(
+        fams,
+        current_positions(settings, fams),
+        PerKnob(*texts_for(fams, describe)),
+        scene(settings, csv),
+    )
+    decoded = decode(payload)
+    assert decoded.header["n_train"] == 37
+    assert decoded.knob("batch_size")["labels"][decoded.knob("batch_size")["current"]] == "37"
+    assert_round_trip(fams, payload)

@@ -29,6 +29,7 @@ from pathlib import Path
 import streamlit as st
 
 import gd
+from gd.rules import validation_split_at
 from ui import cache
 from ui.controls import Settings
 from ui.stage.payload import PerKnob, Scene, encode, knob_values, position
@@ -61,7 +62,7 @@ def build_families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
     s = settings
     data = cache.dataset_for(s, csv)
     opt = cache.optimizer_for(s)
-    n_train = s.n_train
+    n_train = validation_split_at(data.n, s.validation_split)  # an upload has its own n
 
     def one(knob: str) -> gd.Family:
         return gd.family(
@@ -102,7 +103,7 @@ def scene(settings: Settings, csv: bytes | None) -> Scene:
         min_loss=plane.min_loss,
         x=data.x,
         y=data.y,
-        n_train=settings.n_train,
+        n_train=validation_split_at(data.n, settings.validation_split),
         epochs=settings.epochs,
         fit_label=settings.spec.fit_label,
     )

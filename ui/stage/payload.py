@@ -109,8 +109,8 @@ def knob_values(knob: str, current: float, n_train: int) -> list[float] | list[i
         >>> len(knob_values("learning_rate", 0.05, 200)), knob_values("decay", 0.0, 200)[:3]
         (42, [0.0, 0.0001, 0.000215])
     """
-    if knob == "batch_size":
-        return sorted({*powers_of_two_below(n_train), n_train, int(current)})
+    if knob == "batch_size":  # a batch above n_train trains as one batch of n_train
+        return sorted({*powers_of_two_below(n_train), n_train, min(int(current), n_train)})
     if knob == "learning_rate":
         grid = [_significant(v) for v in np.geomspace(1e-4, 10.0, 41)]
     elif knob == "momentum":
