@@ -528,6 +528,26 @@ def _remember(key: str) -> None:
     store()[key] = st.session_state[key]
 
 
+def current() -> Settings:
+    """The session's settings as stored, with the URL brought up to date: for a fragment,
+    which reruns without the sidebar."""
+    settings = Settings(**store())
+    _write_link(settings)
+    return settings
+
+
+def commit(key: str, value: Any) -> None:
+    """Store a value set outside the sidebar (the live stage's knobs), if it is valid there.
+
+    An invalid value (a hostile browser message) is ignored, and the settings stay as they were.
+    """
+    values = store()
+    if CONTROLS[key].valid(value, Settings(**values)):
+        set_values(**{key: value})
+        if key == "momentum" and value == 0.0:
+            set_values(nesterov=False)
+
+
 def set_values(**changes: Any) -> None:
     """Change settings from code (presets, links between pages): store and widgets both."""
     values = store()

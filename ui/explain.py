@@ -28,13 +28,31 @@ def updates_arithmetic(run: gd.Run) -> str:
 
 def status(run: gd.Run, min_loss: float) -> tuple[str, str]:
     """("converged" | "still moving" | "diverged at update k", one sentence why)."""
-    if run.diverged_at is not None:
+    return verdict(run.loss[0], run.loss[-1], min_loss, run.diverged_at, run.divergence_threshold)
+
+
+def family_status(family: gd.Family, r: int, min_loss: float) -> tuple[str, str]:
+    """``status`` of run r of a family (the live stage's status for each knob position)."""
+    end = family.lengths[r] - 1
+    return verdict(
+        family.loss[r, 0],
+        family.loss[r, end],
+        min_loss,
+        family.diverged(r),
+        family.divergence_threshold,
+    )
+
+
+def verdict(
+    start: float, end: float, min_loss: float, diverged_at: int | None, threshold: float
+) -> tuple[str, str]:
+    """The status of a run from its start and final training loss: see ``status``."""
+    if diverged_at is not None:
         return (
-            f"diverged at update {run.diverged_at}",
-            f"The loss passed {run.divergence_threshold:.3g} (a million times the starting "
+            f"diverged at update {diverged_at}",
+            f"The loss passed {threshold:.3g} (a million times the starting "
             "loss) or overflowed, so training stopped there.",
         )
-    start, end = run.loss[0], run.loss[-1]
     gap = end - min_loss
     if gap <= CONVERGED_FRACTION * max(start - min_loss, 1e-12):
         return "converged", (
