@@ -109,9 +109,11 @@ def noise_curve(settings: Settings, update: int) -> NoiseCurve:
 
 @st.cache_data(max_entries=32, show_spinner="Timing one epoch at several batch sizes…")
 def _timed(model_name: str, n: int, sizes: tuple[int, ...]) -> noise.EpochTiming:
+    """One epoch of ``n`` rows timed at each size; the rows are the first ``n`` of a synthetic
+    set of at least 2 (a data set needs two rows, an epoch only one: ``n`` may be 1)."""
     spec = MODELS[model_name]
-    data = spec.generator(n=n, seed=0)
-    return noise.time_epochs(spec.build(), data.x, data.y, sizes)
+    data = spec.generator(n=max(n, 2), seed=0)
+    return noise.time_epochs(spec.build(), data.x[:n], data.y[:n], sizes)
 
 
 def epoch_timing(settings: Settings) -> noise.EpochTiming:
