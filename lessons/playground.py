@@ -1,9 +1,15 @@
-"""Playground: every knob of mini-batch SGD, live, on one page."""
+"""Playground: every knob of mini-batch SGD, live, on one page.
+
+The sidebar holds the data, the epochs and the start; the four live knobs (learning rate,
+batch size, momentum, decay) sit on the stage under the charts. Dragging one switches, frame
+by frame, between exact runs the browser already holds; releasing it reruns only the fragment
+below, which stores the value (session and URL) and ships the runs around the new point.
+"""
 
 import numpy as np
 import streamlit as st
 
-from ui import cache, charts, controls, explain, lesson, playground
+from ui import cache, controls, explain, lesson, stage
 from ui.playground import PRESETS
 
 CUSTOM = "Your own settings"
@@ -15,11 +21,16 @@ def apply_preset() -> None:
         controls.set_values(**vars(preset.settings()))
 
 
+def remember(commit: stage.Commit) -> None:
+    """A knob released on the stage: keep it for this page, the other pages and the link."""
+    controls.commit(commit.knob, commit.value)
+
+
 st.title("Playground")
 st.markdown(
     "**What does `fit(batch_size=…)` do to SGD?** Every update averages the gradient over one "
-    "mini-batch of `batch_size` rows and takes one step. Move any control on the left; "
-    "every chart below is recomputed, Keras-exact."
+    "mini-batch of `batch_size` rows and takes one step. Drag a knob under the charts: every "
+    "frame you see is a real, Keras-exact run. The data, epochs and start are on the left."
 )
 st.sidebar.selectbox(
     "Preset",
@@ -28,86 +39,52 @@ st.sidebar.selectbox(
     on_change=apply_preset,
     help="Named scenarios. Each sets the controls and states its lesson.",
 )
-settings = lesson.start()
-preset = PRESETS.get(st.session_state.get("preset"))
-if preset is not None and preset.settings() == settings:
-    st.info(f"**{preset.name}.** {preset.lesson}", icon="💡")
+lesson.start(omit=stage.KNOBS)
 
-run, surface, data = lesson.trained(settings)
-label, why = explain.status(run, surface.min_loss)
 
-arithmetic = explain.updates_arithmetic(run)
-lesson.metric_cards(
-    [
-        lesson.Card("Updates per epoch", run.updates_per_epoch, arithmetic, caption=arithmetic),
-        lesson.Card(
-            "Total updates",
-            f"{run.updates:,}",
-            "Optimizer steps taken: updates per epoch × epochs (fewer if the run diverged).",
-        ),
-        lesson.Card(
-            "Final training loss",
-            f"{run.loss[-1]:.4g}",
-            "Loss on all training rows at the final parameters (not Keras's running mean).",
-        ),
-        lesson.Card(
-            "Distance to the minimum",
-            f"{explain.distance(run.params[-1, :2], surface.minimum):.3g}",
-            "Euclidean distance from the final parameters to the star on the contours.",
-        ),
-    ]
-)
-if run.batch_size_clamped:
-    st.info(
-        f"batch_size={run.requested_batch_size} is more than the {run.n_train} training rows, "
-        f"so Keras (and this app) uses all {run.n_train}: full-batch gradient descent."
+@st.fragment
+def live() -> None:
+    """Everything that follows the four knobs; a released knob reruns only this."""
+    settings = controls.current()
+    preset = PRESETS.get(st.session_state.get("preset"))
+    if preset is not None and preset.settings() == settings:
+        st.info(f"**{preset.name}.** {preset.lesson}", icon="💡")
+    run, surface, data = lesson.trained(settings)
+    if run.batch_size_clamped:
+        st.info(
+            f"batch_size={run.requested_batch_size} is more than the {run.n_train} training "
+            f"rows, so Keras (and this app) uses all {run.n_train}: full-batch gradient descent."
+        )
+    lesson.explained_divergence(
+        settings, data, run, "Diverged", "The charts show the path up to the blow-up."
     )
-lesson.explained_divergence(
-    settings, data, run, "Diverged", "The charts show the path up to the blow-up."
-)
-if run.diverged_at is None:
-    (st.success if label == "converged" else st.info)(f"**Status: {label}.** {why}")
+    stage.live(
+        settings,
+        cache.uploaded_csv(settings),
+        lambda family, r: explain.family_status(family, r, surface.min_loss),
+        on_commit=remember,
+    )
+    st.caption(
+        "Contours: each segment of the path is one update, open circles mark epoch ends, × the "
+        "minimum of the training loss. Loss: the light band is each batch's loss at the weights "
+        "before its update (its lowest and highest where updates are binned); dark blue, the "
+        "loss on all training rows; orange, Keras's reported epoch `loss`, the "
+        "batch-size-weighted mean of that epoch's batch losses. "
+        + explain.schedule_caption(settings, run)
+    )
 
-left, right = st.columns(2)
-x_axis = right.segmented_control(
-    "X axis",
-    list(charts.X_AXES),
-    default="updates",
-    key="loss_x_axis",
-    bind="query-params",
-    format_func=str.capitalize,
-    help="The same run against updates, epochs or samples seen.",
-)
-log_y = right.toggle("Log-scale loss", value=True, key="loss_log_y", bind="query-params")
-figures = playground.playground_figures(
-    settings, cache.uploaded_csv(settings), x_axis or "updates", log_y
-)
-left.plotly_chart(figures.contour, key="chart_contour")
-left.caption(
-    "Each line segment is one update. Open circles mark epoch ends, the star the minimum of "
-    "the training loss. The contours are log-spaced: each band is a constant factor of loss."
-)
-right.plotly_chart(figures.losses, key="chart_losses")
-right.caption(
-    "Grey: each batch's loss at the weights before its update (what the optimizer sees). "
-    "Blue: the loss on all training rows. Dotted: Keras's reported epoch `loss`, the "
-    "batch-size-weighted mean of that epoch's batch losses, taken while the weights moved."
-)
+    st.subheader("The update this run applies")
+    lesson.update_rule(settings, run.batch_size)
 
-left, right = st.columns(2)
-left.plotly_chart(figures.data, key="chart_data")
-right.plotly_chart(figures.learning_rate, key="chart_learning_rate")
-right.caption(explain.schedule_caption(settings, run))
+    st.subheader("Takeaway")
+    final = "diverged" if run.diverged_at is not None else f"ended at loss {run.loss[-1]:.4g}"
+    st.markdown(
+        f"Batch size {run.batch_size} on {run.n_train} training rows gave "
+        f"{run.updates_per_epoch} updates per epoch and {run.updates:,} in all; the run {final}. "
+        f"`batch_size` is not a number of threads: each of those {run.updates:,} updates "
+        f"averaged {run.batch_size} per-sample gradients into one and moved the weights once."
+        + ("" if np.all(np.isfinite(run.params[-1])) else " The last parameters overflowed.")
+    )
 
-st.subheader("The update this run applies")
-lesson.update_rule(settings, run.batch_size)
 
-st.subheader("Takeaway")
-final = "diverged" if run.diverged_at is not None else f"ended at loss {run.loss[-1]:.4g}"
-st.markdown(
-    f"Batch size {run.batch_size} on {run.n_train} training rows gave "
-    f"{run.updates_per_epoch} updates per epoch and {run.updates:,} in all; the run {final}. "
-    f"`batch_size` is not a number of threads: each of those {run.updates:,} updates averaged "
-    f"{run.batch_size} per-sample gradients into one and moved the weights once."
-    + ("" if np.all(np.isfinite(run.params[-1])) else " The last parameters overflowed.")
-)
+live()

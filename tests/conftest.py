@@ -41,6 +41,23 @@ def lesson():
     return open_lesson
 
 
-def chart_specs(at: AppTest) -> list[str]:
-    """The Plotly JSON of every chart on the page, to tell whether any data changed."""
-    return [chart.proto.spec for chart in at.get("plotly_chart")]
+def chart_specs(at: AppTest) -> list[str | bytes]:
+    """The Plotly JSON of every chart and the live stage's payload on the page, to tell
+    whether any data changed."""
+    return [chart.proto.spec for chart in at.get("plotly_chart")] + [
+        stage.proto.bytes for stage in at.get("bidi_component")
+    ]
+
+
+def stage_payload(at: AppTest):
+    """The live stage's payload on the page, decoded (``ui.stage.payload.Decoded``)."""
+    from ui.stage.payload import decode
+
+    (stage,) = at.get("bidi_component")
+    return decode(stage.proto.bytes)
+
+
+def current_run(at: AppTest, knob: str = "batch_size") -> dict:
+    """The header entry of the run the stage opens on (the settings' own run)."""
+    entry = stage_payload(at).knob(knob)
+    return entry["runs"][entry["current"]]

@@ -1,8 +1,13 @@
-"""The Playground in AppTest: it renders, every control moves the charts, links restore it."""
+"""The Playground in AppTest: it renders, every control moves the stage, links restore it.
+
+The four live knobs (learning rate, batch size, momentum, decay) sit on the stage, not in the
+sidebar: a link sets them here, and the browser tests (tests/e2e) drag them.
+"""
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from tests.conftest import chart_specs
+from tests.conftest import chart_specs, current_run, stage_payload
 
 
 def url_text(value):
@@ -16,10 +21,6 @@ CHANGES = [
     ("select_slider", "x_mean", 2.0, {}),
     ("select_slider", "x_std", 2.0, {}),
     ("select_slider", "validation_split", 0.2, {}),
-    ("select_slider", "batch_size", 8, {}),
-    ("select_slider", "learning_rate", 0.1, {}),
-    ("select_slider", "decay", 0.01, {}),
-    ("select_slider", "momentum", 0.9, {}),
     ("select_slider", "epochs", 5, {}),
     ("toggle", "nesterov", True, {"momentum": "0.9"}),
     ("toggle", "shuffle", False, {}),
@@ -37,15 +38,20 @@ def assert_clean(at):
     assert not at.error, [e.value for e in at.error]
 
 
-def test_renders_four_charts_and_explained_metrics(app):
+def test_renders_the_stage_with_explained_metrics(app):
     at = app()
     assert_clean(at)
-    assert len(at.get("plotly_chart")) == 4
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Updates per epoch"] == "7"  # ceil(200 / 32)
-    assert metrics["Total updates"] == "140"  # 7 × 20 epochs
-    assert "⌈200 / 32⌉ = 7 (the last batch has 8 rows)" in [c.value for c in at.caption]
+    assert not at.get("plotly_chart")
+    run = current_run(at)
+    assert run["updates_per_epoch"] == 7  # ceil(200 / 32)
+    assert run["updates"] == 140  # 7 × 20 epochs
+    assert run["arithmetic"] == "⌈200 / 32⌉ = 7"
+    assert run["text"][0] == "converged"  # the status, from ui.explain
     assert at.latex, "the update rule is shown with the current numbers"
+    assert not [s for s in at.sidebar.select_slider if s.key in LIVE]  # knobs left the sidebar
+
+
+LIVE = ("learning_rate", "batch_size", "momentum", "decay")
 
 
 @pytest.mark.parametrize(("kind", "key", "value", "first"), CHANGES, ids=[c[1] for c in CHANGES])
@@ -62,12 +68,54 @@ def test_each_control_changes_the_charts(app, kind, key, value, first):
 def test_a_link_restores_every_setting_including_any_batch_size(app):
     at = app(batch_size="37", learning_rate="0.1", momentum="0.9", epochs="3", seed="4")
     assert_clean(at)
-    assert at.select_slider(key="batch_size").value == 37
-    assert at.select_slider(key="learning_rate").value == 0.1
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Updates per epoch"] == "6"  # ceil(200 / 37): the last batch has 15 rows
-    assert metrics["Total updates"] == "18"
+    payload = stage_payload(at)
+    for knob, value in (("batch_size", 37), ("learning_rate", 0.1), ("momentum", 0.9)):
+        entry = payload.knob(knob)
+        assert entry["values"][entry["current"]] == value, knob
+    run = current_run(at)
+    assert run["updates_per_epoch"] == 6  # ceil(200 / 37): the last batch has 15 rows
+    assert run["updates"] == 18
     assert not at.warning
+
+
+@pytest.mark.parametrize(
+    ("knob", "value", "stored"),
+    [
+        ("learning_rate", 0.3, 0.3),
+        ("batch_size", 8, 8),
+        ("momentum", 0.9, 0.9),
+        ("decay", 0.01, 0.01),
+        ("batch_size", 5000, 32),  # more than the training rows: ignored
+        ("momentum", 1.5, 0.0),  # out of range: ignored
+    ],
+)
+def test_a_released_knob_is_stored_for_every_page_and_the_link(knob, value, stored):
+    def page(knob, value):
+        from ui import controls
+
+        controls.store()
+        controls.commit(knob, value)
+        controls.current()
+
+    at = AppTest.from_function(page, args=(knob, value)).run()
+    assert not at.exception
+    assert at.session_state["_settings"][knob] == stored
+    if value == stored:
+        assert at.session_state[knob] == stored  # the sidebar widget of other pages
+        assert at.query_params[knob] == str(value)
+    else:
+        assert knob not in at.query_params
+
+
+def test_a_released_momentum_of_zero_turns_nesterov_off():
+    def page():
+        from ui import controls
+
+        controls.set_values(momentum=0.9, nesterov=True)
+        controls.commit("momentum", 0.0)
+
+    at = AppTest.from_function(page).run()
+    assert at.session_state["_settings"]["nesterov"] is False
 
 
 @pytest.mark.parametrize(
@@ -84,7 +132,7 @@ def test_a_bad_link_value_falls_back_to_the_default_with_a_notice(app, query, no
     at = app(**query)
     assert_clean(at)
     assert any(notice in w.value for w in at.warning)
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("bidi_component")) == 1
 
 
 def test_diverging_preset_explains_and_suggests_a_rate(app):
@@ -95,7 +143,7 @@ def test_diverging_preset_explains_and_suggests_a_rate(app):
     assert "Diverged at update" in warning
     assert "stable only while the learning rate stays below" in warning
     assert "Try a learning rate of" in warning
-    assert len(at.get("plotly_chart")) == 4
+    assert current_run(at)["text"][0].startswith("diverged at update")
     assert any("Too large a learning rate" in i.value for i in at.info)  # the lesson
 
 
@@ -112,7 +160,7 @@ def test_every_preset_runs_cleanly_and_shows_its_lesson(app):
 def test_upload_source_without_a_file_keeps_the_synthetic_data(app):
     at = app(source="csv")
     assert_clean(at)
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("bidi_component")) == 1
     assert any("No file yet" in i.value for i in at.sidebar.info)
 
 

@@ -58,29 +58,6 @@ def test_contour_figure_marks_start_end_minimum_and_fixes_the_ranges():
     assert fig.data[4].x[0] == run.params[0, 0]
 
 
-def test_loss_figure_has_the_four_keras_losses_on_each_axis():
-    _, run = small_run()
-    for axis, title in charts.X_AXES.items():
-        fig = charts.loss_figure(run, axis, log_y=True)
-        assert [t.name for t in fig.data] == [
-            "batch loss (what each update sees)",
-            "full training loss",
-            "Keras's epoch loss (running mean)",
-            "validation loss",
-        ]
-        assert fig.layout.xaxis.title.text == title
-        assert fig.layout.yaxis.type == "log"
-    epochs = charts.loss_figure(run, "epochs").data[2].x
-    np.testing.assert_allclose(epochs, [1, 2, 3])  # epoch loss drawn at each epoch's end
-
-
-def test_loss_figure_without_validation_has_three_traces_and_linear_scale():
-    _, run = small_run(validation_split=0.0)
-    fig = charts.loss_figure(run, "samples", log_y=False)
-    assert len(fig.data) == 3
-    assert fig.layout.yaxis.type in (None, "linear")
-
-
 def test_figures_stay_small_for_a_million_updates():
     data = gd.datasets.linear(n=10_000, seed=0)
     run = gd.fit(
@@ -89,8 +66,6 @@ def test_figures_stay_small_for_a_million_updates():
     assert run.updates == 1_000_000
     grid = np.linspace(0, 1, 81)  # the Playground's linear-regression grid (ui.cache.surface)
     figures = {
-        "losses": charts.loss_figure(run),
-        "learning rate": charts.learning_rate_figure(run),
         "contour": charts.contour_figure(
             grid,
             grid,
@@ -118,20 +93,6 @@ def test_data_figure_highlights_a_batch_and_separates_validation_rows():
     names = [t.name for t in fig.data]
     assert names[:3] == ["training rows", "validation rows (the last ones)", "this mini-batch"]
     assert len(fig.data[1].x) == 10 and len(fig.data[2].x) == 8
-
-
-def test_learning_rate_figure_follows_decay():
-    data = gd.datasets.linear(n=40, seed=0)
-    run = gd.fit(
-        gd.models.LinearRegression(),
-        data.x,
-        data.y,
-        gd.SGD(0.1, decay=0.5),
-        batch_size=10,
-        epochs=2,
-    )
-    fig = charts.learning_rate_figure(run)
-    np.testing.assert_allclose(fig.data[0].y, 0.1 / (1 + 0.5 * np.arange(8)), rtol=1e-6)
 
 
 def test_read_link_parses_valid_values_and_explains_bad_ones():

@@ -22,7 +22,6 @@ from ui.models import ModelSpec
 BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
 PURPLE, SKY, YELLOW, GREY = "#CC79A7", "#56B4E9", "#F0E442", "#7F7F7F"
 MAX_POINTS = 1500  # per trace, after thinning
-X_AXES = {"updates": "updates (optimizer steps)", "epochs": "epochs", "samples": "samples seen"}
 
 
 @dataclass(frozen=True)
@@ -190,85 +189,6 @@ def contour_figure(
     fig.update_xaxes(title_text=names[0], range=[axis0[0], axis0[-1]])
     fig.update_yaxes(title_text=names[1], range=[axis1[0], axis1[-1]])
     return layout(fig, title)
-
-
-def loss_figure(run: gd.Run, x_axis: str = "updates", log_y: bool = True) -> go.Figure:
-    """The four losses Keras users meet, against updates, epochs or samples seen."""
-    position = {
-        "updates": np.arange(run.params.shape[0], dtype=float),
-        "epochs": _epochs(run),
-        "samples": run.samples_seen.astype(float),
-    }[x_axis]
-    fig = go.Figure()
-    batches = thin(run.updates, run.updates_per_epoch)
-    fig.add_trace(
-        go.Scatter(
-            x=_compact(position[batches]),
-            y=_compact(run.batch_loss[batches]),
-            mode="lines",
-            line={"color": GREY, "width": 1},
-            opacity=0.6,
-            name="batch loss (what each update sees)",
-        )
-    )
-    recorded = thin(run.loss_steps.size, run.updates_per_epoch)  # loss_steps[i] is an update
-    fig.add_trace(
-        go.Scatter(
-            x=_compact(position[run.loss_steps[recorded]]),
-            y=_compact(run.loss[recorded]),
-            mode="lines",
-            line={"color": BLUE, "width": 2.5},
-            name="full training loss",
-        )
-    )
-    ends = run.epoch_ends
-    fig.add_trace(
-        go.Scatter(
-            x=position[ends],
-            y=run.epoch_loss,
-            mode="lines+markers",
-            line={"color": VERMILION, "width": 2, "dash": "dot"},
-            marker={"size": 6},
-            name="Keras's epoch loss (running mean)",
-        )
-    )
-    if run.val_loss is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=position[ends],
-                y=run.val_loss,
-                mode="lines+markers",
-                line={"color": GREEN, "width": 2},
-                marker={"size": 6, "symbol": "diamond"},
-                name="validation loss",
-            )
-        )
-    fig.update_xaxes(title_text=X_AXES[x_axis])
-    if log_y:
-        log_scale(fig)
-    fig.update_yaxes(title_text="loss")
-    return layout(fig, "Loss curves")
-
-
-def learning_rate_figure(run: gd.Run) -> go.Figure:
-    """The rate each update used: η / (1 + decay·t)."""
-    points = thin(run.updates, run.updates_per_epoch)
-    fig = go.Figure(
-        go.Scatter(
-            x=_compact(points),
-            y=_compact(run.learning_rate[points]),
-            mode="lines",
-            line={"color": PURPLE, "width": 2.5},
-            name="lr_t",
-            hovertemplate="update %{x}<br>lr %{y:.4g}<extra></extra>",
-        )
-    )
-    every = run.updates_per_epoch * -(-run.epochs // 10)  # at most about 10 labelled ticks
-    fig.update_xaxes(
-        title_text="update t (ticks and grid lines at epoch boundaries)", tick0=0, dtick=every
-    )
-    fig.update_yaxes(title_text="learning rate", rangemode="tozero")
-    return layout(fig, "Learning-rate schedule", legend=False)
 
 
 def data_figure(

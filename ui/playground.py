@@ -1,5 +1,5 @@
-"""Lesson "Playground" (``lessons/playground.py``): its four figures, cached for every session,
-and named scenarios, each of which sets the controls and states its one-line lesson.
+"""Lesson "Playground" (``lessons/playground.py``): named scenarios, each of which sets the
+controls and states its one-line lesson.
 
 A preset lists only the settings it changes; everything else returns to the defaults, so a
 preset always shows the same picture. ``batch_size=FULL`` means "all training rows".
@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-import plotly.graph_objects as go
-import streamlit as st
-
-from ui import cache, charts
 from ui.controls import DEFAULTS, Settings
 
 FULL = -1  # stands for the number of training rows, which depends on n and the split
@@ -82,37 +78,3 @@ PRESETS = {
         ),
     ]
 }
-
-
-class PlaygroundFigures(NamedTuple):
-    """The Playground's figures for one settings, x axis and loss scale."""
-
-    contour: go.Figure
-    losses: go.Figure
-    data: go.Figure
-    learning_rate: go.Figure
-
-
-@st.cache_resource(max_entries=128, show_spinner=False)
-def playground_figures(
-    settings: Settings, csv: bytes | None, x_axis: str, log_y: bool
-) -> PlaygroundFigures:
-    """The Playground's four figures, built once per settings and shared by every session.
-
-    Building Plotly's Python objects costs more than the rest of a rerun put together (about
-    35 ms), and a class moving the same sliders asks for the same figures again and again.
-    ``cache_resource`` hands out the object itself, with no copy: callers only pass the figures
-    to ``st.plotly_chart``, which copies before serialising, and must never mutate them.
-    """
-    current = cache.run(settings, csv)
-    plane = cache.surface_for_data(settings, csv)
-    data = cache.dataset_for(settings, csv)
-    path = charts.path_from_run(current, f"batch size {current.batch_size}")
-    return PlaygroundFigures(
-        contour=charts.contour_figure(
-            plane.axis0, plane.axis1, plane.loss, plane.minimum, plane.names, [path]
-        ),
-        losses=charts.loss_figure(current, x_axis, log_y),
-        data=charts.data_figure(settings.spec, data.x, data.y, current.n_train, current.params[-1]),
-        learning_rate=charts.learning_rate_figure(current),
-    )
