@@ -23,6 +23,7 @@ import streamlit as st
 
 from gd.rules import powers_of_two_below, validation_split_at
 from ui.models import MODELS, ModelSpec
+from ui.text import LIMIT, user_text
 
 STORE = "_settings"
 NOTICES = "_link_notices"
@@ -462,16 +463,17 @@ def read_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
 
 def _parse(control: Control, text: str, current: Settings) -> tuple[Any, list[str]]:
     default = getattr(DEFAULTS, control.key)
+    shown = text if len(text) <= LIMIT else text[: LIMIT - 1] + "…"  # a link can be long
     try:
         value = control.parse(text)
     except ValueError:
         return default, [
-            f"{control.key}={text} is not a valid value, so the default "
+            f"{control.key}={shown} is not a valid value, so the default "
             f"{_to_text(default)} is used."
         ]
     if not control.valid(value, current):  # NaN and inf fail every range check too
         return default, [
-            f"{control.key}={text} is out of range, so the default {_to_text(default)} is used."
+            f"{control.key}={shown} is out of range, so the default {_to_text(default)} is used."
         ]
     return value, []
 
@@ -560,4 +562,5 @@ def link_notices() -> None:
     """Show, once, what a shared link asked for that could not be used."""
     store()
     for notice in st.session_state.pop(NOTICES, []):
-        st.warning(f"The link had a value that could not be used: {notice}", icon="🔗")
+        # The notice quotes the link's text: shown as text, never as Markdown (ui.text).
+        st.warning(f"The link had a value that could not be used: {user_text(notice)}", icon="🔗")

@@ -14,6 +14,7 @@ import streamlit as st
 import gd
 from gd.loop import train_loop
 from ui import cache, controls, explain
+from ui.text import user_text
 from ui.upload import csv_error, csv_uploader
 
 
@@ -56,7 +57,7 @@ def explained_errors() -> Iterator[None]:
     try:
         yield
     except ValueError as error:
-        st.error(str(error))
+        st.error(user_text(error))  # it may quote a value from a link or a file
         st.stop()
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 import gd
 from ui.cache import CSV_KEY
 from ui.controls import MAX_SAMPLES, set_values
+from ui.text import LIMIT, user_text
 
 UPLOAD_ROWS = MAX_SAMPLES  # the Playground's largest data set; gd.datasets.from_csv allows more
 LAST_UPLOAD = "_csv_digest"  # digest of the last file handled, so a rerun does not parse again
@@ -43,7 +44,7 @@ def csv_uploader() -> None:
     try:
         data = gd.datasets.from_csv(io.BytesIO(content), max_rows=UPLOAD_ROWS, name=upload.name)
     except gd.DataError as error:
-        st.session_state["_csv_error"] = f"{upload.name}: {error}"
+        st.session_state["_csv_error"] = f"{_file_name(upload.name)}: {error}"
         return
     st.session_state.pop("_csv_error", None)
     st.session_state[CSV_KEY] = content
@@ -54,4 +55,12 @@ def csv_error() -> None:
     """Show the last upload's problem, if any, above the charts (which keep the old data)."""
     message = st.session_state.get("_csv_error")
     if message:
-        st.error(f"That file could not be used, so nothing changed. {message}", icon="📄")
+        # It quotes the file's name and cells: shown as text, never as Markdown (ui.text).
+        st.error(
+            f"That file could not be used, so nothing changed. {user_text(message)}", icon="📄"
+        )
+
+
+def _file_name(name: str) -> str:
+    """The upload's name for a message, cut to ``LIMIT`` characters (its end kept: ".csv")."""
+    return name if len(name) <= LIMIT else "…" + name[1 - LIMIT :]

@@ -1,0 +1,141 @@
+"""User text is shown as text, never as Markdown: link values on every page, upload names and
+the CSV cells a message quotes, all through the one helper ``ui.text.user_text``."""
+
+import re
+
+import pytest
+import streamlit
+from hypothesis import given
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import APP, TIMEOUT
+from ui.text import LIMIT, user_text
+
+PAGES = [
+    None,  # the Playground, the default page
+    "lessons/batch_sizes.py",
+    "lessons/inside_a_batch.py",
+    "lessons/keras_to_here.py",
+    "lessons/maps.py",
+]
+TITLES = dict(
+    zip(
+        PAGES,
+        [
+            "Playground",
+            "Batch, mini-batch, stochastic",
+            "Inside one mini-batch",
+            "From Keras to here",
+            "Hyperparameter maps",
+        ],
+        strict=True,
+    )
+)
+HOSTILE = [
+    "[**Teacher: quiz answers**](https://evil.example)",
+    "![x](http://evil.example/p.png)",
+    "<script>alert(1)</script>",
+    "$\\$x^2$ and $$y$$",
+    "``code`` `x`",
+    ":red[WRONG] :material/warning: :smile:",
+    "<https://evil.example> www.evil.example",
+    "# Heading\n- list\n> quote",
+]
+PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+NOTICE = "The link had a value that could not be used: "
+FILE_ERROR = "That file could not be used, so nothing changed. "
+
+
+def shown_as(markdown: str) -> str:
+    """What CommonMark renders ``markdown`` as, provided it is inert: every ASCII punctuation
+    character backslash-escaped (so no link, image, tag, emphasis, code, math or directive can
+    start) and no line break. Fails otherwise."""
+    assert "\n" not in markdown and "\r" not in markdown
+    assert "://" not in markdown and "www." not in markdown  # no bare URL to autolink
+    out, i = [], 0
+    while i < len(markdown):
+        if markdown[i] == "\\":
+            assert PUNCTUATION.fullmatch(markdown[i + 1]), markdown
+            out.append(markdown[i + 1])
+            i += 2
+        else:
+            assert not PUNCTUATION.fullmatch(markdown[i]), (markdown[i], markdown)
+            out.append(markdown[i])
+            i += 1
+    return "".join(out)
+
+
+def open_at(page: str | None, **query: str) -> AppTest:
+    """A new session whose first run is ``page`` (a link straight to it), caches cleared."""
+    streamlit.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    if page is not None:
+        at.switch_page(page)
+    return at.run()
+
+
+@given(st.text())
+def test_user_text_renders_exactly_the_text_with_line_breaks_as_spaces(text):
+    flat = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", text)
+    assert shown_as(user_text(text)) == flat
+
+
+@given(st.text(st.characters(exclude_categories=("Cc", "Zl", "Zp")), min_size=LIMIT + 1))
+def test_long_user_text_is_cut_with_an_ellipsis(text):
+    shown = shown_as(user_text(text, limit=LIMIT))
+    assert len(shown) <= LIMIT and shown.endswith("…")
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_every_hostile_string_is_inert(text):
+    assert shown_as(user_text(text)) == " ".join(text.split("\n"))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_hostile_link_values_are_shown_as_text_on_every_page(page):
+    keys = ["epochs", "momentum", "learning_rate", "seed", "model", "convention", "n", "w0"]
+    at = open_at(page, **dict(zip(keys, HOSTILE, strict=True)))
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == TITLES[page]  # the link opened this page first
+    notices = [w.value for w in at.warning if w.value.startswith(NOTICE)]
+    assert len(notices) == len(HOSTILE)
+    shown = sorted(shown_as(notice.removeprefix(NOTICE)) for notice in notices)
+    expected = sorted(
+        f"{key}={' '.join(text.split(chr(10)))} " for key, text in zip(keys, HOSTILE, strict=True)
+    )
+    for notice, start in zip(shown, expected, strict=True):
+        assert notice.startswith(start) and notice.endswith("is used."), (notice, start)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_hostile_file_name_is_shown_as_text_on_every_page(app, page):
+    at = app(page, source="csv")
+    name = HOSTILE[0] + HOSTILE[1] + ".csv"
+    at.file_uploader(key="csv_file").set_value((name, b"", "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (error,) = [e.value for e in at.error]
+    shown = shown_as(error.removeprefix(FILE_ERROR))
+    assert shown.startswith("…") and ".csv: The file is empty." in shown
+    assert name[-(LIMIT - 1) :] in shown  # the end of a long name, with its extension
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ((HOSTILE[0] + ",y\n").encode(), "but no data rows"),  # the header is quoted
+        (f"x,y\n1,2\n{HOSTILE[1]},3\n".encode(), "is not a number"),  # a cell
+        (f"x,y\n1,2\n3,4,{HOSTILE[5]}\n".encode(), "Row 3 has 3 columns"),  # a whole row
+        (f"x;y\n1;2\n{HOSTILE[2]}\n".encode(), "looks semicolon-separated"),
+        (f"x,y\n1,2\n{HOSTILE[3]},{HOSTILE[4]}\n".encode(), "is not a number"),
+    ],
+)
+def test_csv_cells_quoted_in_an_error_are_shown_as_text(app, content, message):
+    at = app(source="csv")
+    at.file_uploader(key="csv_file").set_value(("cells.csv", content, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (error,) = [e.value for e in at.error]
+    shown = shown_as(error.removeprefix(FILE_ERROR))
+    assert shown.startswith("cells.csv: ") and message in shown
