@@ -1,9 +1,14 @@
-"""Load test: S simulated students moving a slider at once, over Streamlit's websocket protocol.
+"""Load test: S simulated students at once, over Streamlit's websocket protocol.
 
-Each session opens the page once (a real script run), finds the slider by its label in the
-deltas, then until the deadline: thinks (random time around --think seconds), sets the
-slider(s) to a random value and waits for the rerun to finish. A float slider gets random
-floats off the step grid, so reruns miss st.cache_data; a select_slider gets random options.
+Each session opens the page once (a real script run), then until the deadline: thinks (random
+time around --think seconds), acts, and waits for the rerun to finish. Two actions:
+
+- ``--action commit`` (the Playground's live stage): release a live knob at a random one of
+  its positions, read from the stage's payload, exactly as the browser's ``setTriggerValue``
+  sends it; only the stage's fragment reruns. ``--knob`` picks the knob(s).
+- ``--action widget``: set the sidebar widget(s) named by ``--label`` to a random value. A
+  float slider gets random floats off the step grid, so reruns miss st.cache_data; a
+  select_slider gets random options.
 
 Reports one markdown row: sessions, reruns, throughput, rerun latency (send to
 script_finished) p50/p95/max, errors (exceptions shown by the app, disconnects, timeouts),
@@ -11,9 +16,9 @@ and the server's peak RSS (its process tree, polled every 100 ms).
 
 Only loopback; bounded by --duration (+ one --timeout for runs in flight).
 
-    python bench/load.py --sessions 100 --think 2 --duration 60
-    python bench/load.py --sessions 20 --think 0 --duration 30 --label "Learning rate" \
-        --label "Batch size"
+    python bench/load.py --sessions 100 --think 2 --duration 60          # commits
+    python bench/load.py --sessions 1 --think 0.2 --duration 30          # server time per commit
+    python bench/load.py --action widget --label "Number of samples" --label Epochs
     python bench/load.py --sessions 100 --server-arg=--runner.postScriptGC=true   # A/B
 """
 
@@ -35,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.server import StreamlitServer, rss_bytes
 from bench.stats import machine_note, markdown_table, summarize
 from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
+from ui.stage.payload import decode
 
 
 @dataclass
@@ -104,14 +110,17 @@ async def session(index: int, args: argparse.Namespace, url: str, deadline: floa
             first = await client.connect()
             tally.load_latencies.append(first.elapsed)
             tally.record(first)
-            widgets = [first.widget(label) for label in args.label]
+            act = commit_action(first, args, rng) if args.action == "commit" else None
+            widgets = [first.widget(label) for label in args.label] if act is None else []
             while True:
                 pause = think_time(rng, args.think, args.think_dist)
                 await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
                 if time.monotonic() >= deadline:
                     return
-                values = {w.id: w.random_value(rng) for w in widgets}
-                result = await client.rerun(values)
+                if act is not None:
+                    result = await act(client)
+                else:
+                    result = await client.rerun({w.id: w.random_value(rng) for w in widgets})
                 tally.rerun_latencies.append(result.elapsed)
                 tally.record(result)
         except TimeoutError:
@@ -125,6 +134,24 @@ async def session(index: int, args: argparse.Namespace, url: str, deadline: floa
             raise
         finally:
             await client.close()
+
+
+def commit_action(first, args: argparse.Namespace, rng: random.Random):
+    """Release a random knob (of ``--knob``) at a random position of the stage's payload."""
+    if not first.components:
+        raise KeyError("No live stage on this page: use --action widget.")
+    stage = first.components[0]
+    header = decode(stage.proto.bytes).header
+    positions = {k["knob"]: k["values"] for k in header["knobs"] if k["knob"] in args.knob}
+
+    async def act(client: StreamlitClient):
+        knob = rng.choice(sorted(positions))
+        values = positions[knob]
+        index = rng.randrange(len(values))
+        value = {"knob": knob, "value": values[index], "index": index}
+        return await client.trigger(stage, "commit", value)
+
+    return act
 
 
 async def run_load(args: argparse.Namespace, url: str) -> tuple[Tally, float]:
@@ -161,12 +188,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per run")
     parser.add_argument("--page", default="", help='URL path of the page, "" = default')
     parser.add_argument("--query", default="", help="query string without '?'")
+    parser.add_argument("--action", choices=["commit", "widget"], default="commit")
     parser.add_argument(
-        "--label", action="append", default=[], help='widget to randomize ("Learning rate")'
+        "--knob", action="append", default=[], help="stage knob(s) to commit (all four)"
+    )
+    parser.add_argument(
+        "--label", action="append", default=[], help='widget to randomize ("Number of samples")'
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    args.label = args.label or ["Learning rate"]
+    args.label = args.label or ["Number of samples"]
+    args.knob = args.knob or ["learning_rate", "batch_size", "momentum", "decay"]
     if args.url and not args.url.startswith(("http://127.", "http://localhost", "ws://127.")):
         parser.error("--url must be a loopback address.")
     if args.sessions > 1000 or args.duration > 3600:
@@ -219,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{sampler.peak / 2**20:.0f}" if sampler else "–",
     ]
     print(
-        f"\nLoad on {args.url or args.app}: labels {args.label}, think {args.think_dist}, "
+        f"\nLoad on {args.url or args.app}: "
+        + (f"commits of {args.knob}" if args.action == "commit" else f"labels {args.label}")
+        + f", think {args.think_dist}, "
         f"ramp {args.ramp:g} s, wall {wall:.0f} s {' '.join(args.server_arg)}\n"
     )
     print(f"{machine}\n")

@@ -39,12 +39,14 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import websockets
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -145,6 +147,24 @@ class Widget:
         return ws
 
 
+@dataclass(frozen=True)
+class Component:
+    """A custom component as the server drew it: its proto (``id``, ``bytes`` …) and the id of
+    the fragment it belongs to ("" outside a fragment)."""
+
+    proto: Any
+    fragment_id: str
+
+    def trigger(self, event: str, value: Any) -> WidgetState:
+        """The one-shot ``WidgetState`` a browser sends for ``setTriggerValue(event, value)``:
+        every trigger of a component travels in one aggregator widget, whose id Streamlit
+        derives from the component's (``bidi_component/main.py``, ``_make_trigger_id``)."""
+        return WidgetState(
+            id=_make_trigger_id(self.proto.id, "events"),
+            json_trigger_value=json.dumps([{"event": event, "value": value}]),
+        )
+
+
 @dataclass
 class RunResult:
     """What one script run sent back.
@@ -174,6 +194,17 @@ class RunResult:
             m.delta.new_element
             for m in self.messages
             if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element"
+        ]
+
+    @property
+    def components(self) -> list[Component]:
+        """The custom components (``st.components.v2``) the run drew, with their fragments."""
+        return [
+            Component(m.delta.new_element.bidi_component, m.delta.fragment_id)
+            for m in self.messages
+            if m.WhichOneof("type") == "delta"
+            and m.delta.WhichOneof("type") == "new_element"
+            and m.delta.new_element.WhichOneof("type") == "bidi_component"
         ]
 
     def elements_of(self, kind: str) -> list[Any]:
@@ -371,6 +402,25 @@ class StreamlitClient:
         if self.last is None:
             raise StreamlitProtocolError("No run yet: call connect() first.")
         return self.last.widget(label)
+
+    async def trigger(self, component: Component, event: str, value: Any) -> RunResult:
+        """Send a component's trigger, as the browser does, rerunning only its fragment.
+
+        The trigger is one-shot: it is not kept in the widget states of later reruns.
+        """
+        back = BackMsg()
+        state = self.client_state()
+        state.widget_states.widgets.append(component.trigger(event, value))
+        state.fragment_id = component.fragment_id
+        back.rerun_script.CopyFrom(state)
+        t0 = time.perf_counter()
+        try:
+            await self._ws.send(back.SerializeToString())
+        except websockets.ConnectionClosed as exc:
+            raise StreamlitProtocolError(f"The server closed the websocket: {exc}") from exc
+        result = await asyncio.wait_for(self._read_run(t0), self.timeout)
+        self.last = result if result.components else self.last
+        return result
 
     async def set(self, values: dict[str, Any]) -> RunResult:
         """Rerun with widgets set by label, e.g. `await client.set({"Batch size": 8})`."""

@@ -8,6 +8,7 @@ seeded generator per run), which is what makes sharing sound.
 
 from __future__ import annotations
 
+import gc
 import io
 from dataclasses import dataclass
 
@@ -29,13 +30,24 @@ def uploaded_csv(settings: Settings) -> bytes | None:
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> bool:
-    """Load (or compile) the numba kernels once per server process, not once per rerun."""
+    """Load (or compile) the numba kernels once per server process, not once per rerun; then
+    move every object alive so far (Streamlit, NumPy, numba, Plotly: a few hundred thousand)
+    out of the garbage collector's reach with ``gc.freeze``.
+
+    Without the freeze, Python's own full collections, which allocation-heavy reruns start
+    every few seconds, walk all of those objects while holding the GIL: 40–90 ms that every
+    session on the server waits for (docs/benchmarks.md, "Commits").
+    """
     try:
         from gd import _kernels
     except ImportError:  # no numba: the NumPy reference serves
-        return False
-    _kernels.warm_up()
-    return True
+        compiled = False
+    else:
+        _kernels.warm_up()
+        compiled = True
+    gc.collect()
+    gc.freeze()
+    return compiled
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
