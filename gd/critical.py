@@ -1,0 +1,504 @@
+"""How big should the batch be? The gradient noise scale, and the critical batch size measured.
+
+Two answers from the research on large-batch training, computed on the learner's own data:
+
+* **The gradient noise scale** (McCandlish et al. 2018, "An Empirical Model of Large-Batch
+  Training", eq. 2.8): with ``gᵢ`` the gradient of row i's own loss at ``params``,
+  ``G = (1/N) Σ gᵢ`` the full-data gradient and ``Σ = (1/N) Σ (gᵢ − G)(gᵢ − G)ᵀ`` their
+  covariance,
+
+      B_simple = tr(Σ) / |G|²
+
+  A batch of about B_simple rows has a gradient whose noise is as large as the gradient itself:
+  below it, doubling the batch halves the noise and is worth a step; far above it, the extra
+  rows barely change the update.
+
+* **The critical batch size, measured** (Shallue et al. 2018, "Measuring the Effects of Data
+  Parallelism on Neural Network Training"): for each batch size B, train with every learning
+  rate of a grid and several shuffling seeds, and count the updates S(B) until the full training
+  loss first reaches a target, as the median over the seeds, for the best learning rate. Then
+  fit McCandlish's trade-off (eq. 2.11)
+
+      S = S_min · (1 + B_crit / B),      E = E_min · (1 + B / B_crit),   E_min = S_min · B_crit
+
+  by least squares on log S. Below B_crit doubling the batch nearly halves the steps (perfect
+  scaling); above it each doubling buys less, and the samples read (E, in epochs here) grow.
+
+Every run of ``critical_batch`` is the run ``gd.fit`` makes with those settings (``gd.fit.prepare``:
+the same row orders, start and divergence threshold), and "first reaches" is read where
+``gd.fit`` scores the full loss (``Run.loss_steps``: every update for linear regression). With
+numba, each batch size runs its learning rates in lockstep (``gd._kernels.train``) on two
+threads; without it the NumPy reference loop gives the same numbers.
+
+Example:
+    >>> import gd
+    >>> data = gd.datasets.linear(n=200, seed=0)
+    >>> model = gd.models.LinearRegression()
+    >>> ns = noise_scale(model, data.x, data.y, model.init_params(1))
+    >>> round(ns.b_simple, 2) == round(ns.trace_cov / ns.grad_norm_sq, 2)
+    True
+    >>> cb = critical_batch(model, data.x, data.y, batch_sizes=[1, 8, 64, 200],
+    ...                     learning_rates=[0.01, 0.1, 0.5], target_loss=1.0, max_epochs=5)
+    >>> cb.reached.tolist(), bool(cb.steps[0] > cb.steps[-1])
+    ([True, True, True, True], True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from gd import engine as engines
+from gd import rules
+from gd.fit import Problem, loss_steps, prepare
+from gd.loop import train_loop
+from gd.models import LinearStats, Model
+from gd.optim import SGD, Convention
+from gd.validation import (
+    check_data,
+    check_grid,
+    check_int,
+    check_momentum,
+    check_rate,
+    check_real,
+    check_seed,
+    check_sizes,
+)
+
+_CHUNK_ROWS = 4096  # rows of per-sample gradients held at once: (4096, P) floats
+_THREADS = 2  # this product's servers have two cores; each compiled loop releases the GIL
+# Horizons, in epochs, at which the search stops to see which learning rates can still win.
+# Runs restart from the start each time (the kernels hold no momentum between calls), so each
+# horizon is 4× the last: at most 1 + 1/4 + 1/16 + … ≈ 1.33× the work of one full-length run
+# (plus the last, clipped horizon), and far less when the target is reached early.
+_HORIZON_GROWTH = 4
+_FIRST_HORIZON = 1
+
+
+@dataclass(frozen=True)
+class NoiseScale:
+    """The gradient noise scale at one point (McCandlish et al. 2018, eq. 2.8).
+
+    Attributes:
+        b_simple: ``trace_cov / grad_norm_sq``, in rows; ``inf`` where the gradient is zero.
+        trace_cov: tr(Σ) = (1/N) Σᵢ |gᵢ − G|², the spread of single-row gradients
+            (``gd.noise.per_sample_variance``).
+        grad_norm_sq: |G|², the squared length of the full-data gradient.
+    """
+
+    b_simple: float
+    trace_cov: float
+    grad_norm_sq: float
+
+
+def noise_scale(model: Model, x: np.ndarray, y: np.ndarray, params: np.ndarray) -> NoiseScale:
+    """The gradient noise scale ``B_simple = tr(Σ)/|G|²`` of ``model`` on ``x, y`` at ``params``.
+
+    Two passes over the rows in chunks of ``_CHUNK_ROWS`` (the mean first, then the spread
+    around it, which avoids the cancellation of ``mean|gᵢ|² − |G|²``), so 10 000 rows or a
+    million hold only one chunk of per-sample gradients at a time.
+
+    Args:
+        model: a ``gd.models`` model (its ``per_sample_grad``).
+        x: inputs, (n,) or (n, k).
+        y: targets, (n,).
+        params: the point, (P,).
+
+    Returns:
+        A frozen ``NoiseScale``.
+
+    Example:
+        >>> import numpy as np
+        >>> from gd.models import LinearRegression
+        >>> x = np.array([0.0, 0.0]); y = np.array([1.0, 3.0])  # gᵢ = (0, −2yᵢ): (0, −2), (0, −6)
+        >>> noise_scale(LinearRegression(), x, y, np.zeros(2))    # G = (0, −4), tr Σ = 4
+        NoiseScale(b_simple=0.25, trace_cov=4.0, grad_norm_sq=16.0)
+    """
+    x, y = check_data(x, y)
+    model.check_features(x.shape[1])
+    names = model.param_names(x.shape[1])
+    params = np.asarray(params, dtype=np.float64)
+    if params.shape != (len(names),):
+        raise ValueError(
+            f"params must have shape ({len(names)},) for {model.name} with {x.shape[1]} "
+            f"feature(s), one value per parameter {names}. Got shape {params.shape} instead."
+        )
+    n = y.size
+    with np.errstate(all="ignore"):  # overflowing gradients give inf/NaN, shown, not raised
+        mean = np.zeros(params.size)
+        for start in range(0, n, _CHUNK_ROWS):
+            rows = slice(start, start + _CHUNK_ROWS)
+            mean += model.per_sample_grad(params, x[rows], y[rows]).sum(axis=0)  # (P,)
+        mean /= n
+        spread = 0.0
+        for start in range(0, n, _CHUNK_ROWS):
+            rows = slice(start, start + _CHUNK_ROWS)
+            deviation = model.per_sample_grad(params, x[rows], y[rows]) - mean  # (c, P)
+            spread += float(np.sum(deviation * deviation))
+        trace_cov = spread / n
+        grad_norm_sq = float(mean @ mean)
+        b_simple = trace_cov / grad_norm_sq if grad_norm_sq > 0 else math.inf
+    return NoiseScale(float(b_simple), float(trace_cov), grad_norm_sq)
+
+
+@dataclass(frozen=True, eq=False)
+class CriticalBatch:
+    """Steps to a target loss against batch size, with the learning rate tuned per batch size.
+
+    Attributes:
+        batch_sizes: (B,) as requested, ascending.
+        learning_rates: (L,) the grid each batch size was tuned over.
+        steps: (B,) the fewest updates to first reach ``target_loss``: per learning rate the
+            median over seeds (a seed that never reaches counts as infinite), then the minimum
+            over learning rates. ``inf`` where no learning rate reached it.
+        epochs: (B,) at that learning rate, the median over seeds of the training rows read
+            by then (``Run.samples_seen``), in passes over the data.
+        best_learning_rate: (B,) the learning rate of ``steps`` (the smallest of a tie); NaN
+            where none reached.
+        best_at_edge: (B,) True where the best rate is the grid's largest: a larger one might
+            do better still, so widen the grid.
+        reached: (B,) True where ``steps`` is finite.
+        s_min, b_crit: the fit of ``S = s_min·(1 + b_crit/B)`` by least squares on log S over
+            the batch sizes that reached after at least one update (NaN with fewer than two).
+            ``b_crit`` is searched in [min(B)/1000, max(B)·1000]; at either end the data show
+            no bend.
+        e_min: ``s_min·b_crit / n_train``: the fewest epochs, approached at small batches.
+        target_loss: the full training loss to reach.
+        seeds: (S,) the shuffling seeds.
+        momentum, max_epochs, n_train: as run.
+    """
+
+    batch_sizes: np.ndarray
+    learning_rates: np.ndarray
+    steps: np.ndarray
+    epochs: np.ndarray
+    best_learning_rate: np.ndarray
+    best_at_edge: np.ndarray
+    reached: np.ndarray
+    s_min: float
+    e_min: float
+    b_crit: float
+    target_loss: float
+    seeds: np.ndarray
+    momentum: float
+    max_epochs: int
+    n_train: int
+
+    def fitted_steps(self, batch_sizes: np.ndarray) -> np.ndarray:
+        """The fitted curve ``s_min·(1 + b_crit/B)`` at ``batch_sizes``."""
+        return self.s_min * (1.0 + self.b_crit / np.asarray(batch_sizes, dtype=np.float64))
+
+    def fitted_epochs(self, batch_sizes: np.ndarray) -> np.ndarray:
+        """The fitted ``e_min·(1 + B/b_crit)`` at ``batch_sizes``, in epochs."""
+        return self.e_min * (1.0 + np.asarray(batch_sizes, dtype=np.float64) / self.b_crit)
+
+    def __repr__(self) -> str:
+        return (
+            f"CriticalBatch({self.batch_sizes.size} batch sizes × "
+            f"{self.learning_rates.size} learning rates × {self.seeds.size} seeds, "
+            f"{int(self.reached.sum())} reached {self.target_loss:.4g}, "
+            f"b_crit {self.b_crit:.3g})"
+        )
+
+
+class _Lanes(NamedTuple):
+    """What one batch size's runs to a horizon keep, per learning rate (lane)."""
+
+    params: np.ndarray  # (L, K, P) the points after ``keep`` updates
+    diverged_at: np.ndarray  # (L,) the update each lane blew up at, or rules.NEVER
+
+
+def critical_batch(
+    model: Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    batch_sizes: Sequence[int] | np.ndarray,
+    learning_rates: Sequence[float] | np.ndarray,
+    target_loss: float,
+    momentum: float = 0.0,
+    max_epochs: int = 100,
+    seeds: Sequence[int] | np.ndarray = (0, 1, 2),
+    convention: Convention = "keras",
+    init: np.ndarray | None = None,
+    engine: engines.Engine = "auto",
+) -> CriticalBatch:
+    """Measure the steps to ``target_loss`` at each batch size, tuning the learning rate.
+
+    Run ``(B, η, s)`` is ``gd.fit(model, x, y, gd.SGD(η, momentum=momentum,
+    convention=convention), batch_size=B, epochs=max_epochs, seed=s, init=init)``; its first
+    reach is the first of ``run.loss_steps`` whose ``run.loss`` is at most ``target_loss``
+    (before a blow-up, if the run blew up). The search stops early once no learning rate can
+    still beat the best one found (see ``_HORIZON_GROWTH``); the numbers are those of the full
+    runs.
+
+    Args:
+        model: a ``gd.models`` model.
+        x: inputs, (n,) or (n, k).
+        y: targets, (n,).
+        batch_sizes: integers in [1, n], e.g. powers of two and n.
+        learning_rates: the grid to tune over, each a finite number >= 0.
+        target_loss: the full training loss to reach.
+        momentum: μ in [0, 1], shared by every run (Nesterov off).
+        max_epochs: the longest run; a batch size that never reaches the target in it counts
+            as not reached.
+        seeds: shuffling seeds; the median over them is taken.
+        convention: "keras" or "pytorch" (identical steps at a constant rate).
+        init: starting parameters (P,); None means ``model.init_params``.
+        engine: as in ``gd.fit``; both give the same numbers.
+
+    Returns:
+        A frozen ``CriticalBatch``.
+    """
+    x, y = check_data(x, y)
+    model.check_features(x.shape[1])
+    sizes = np.unique(check_sizes("batch_sizes", batch_sizes, y.size))
+    rates = check_grid("learning_rates", learning_rates, check_rate, np.float64)
+    target = check_real("target_loss", target_loss)
+    momentum = check_momentum("momentum", momentum)
+    max_epochs = check_int("max_epochs", max_epochs)
+    seeds = check_grid("seeds", seeds, check_seed, np.int64)
+    opts = [SGD(float(rate), momentum=momentum, convention=convention) for rate in rates]
+    kernels = engines.kernels(engine)
+    problems = [
+        prepare(
+            model,
+            x,
+            y,
+            epochs=max_epochs,
+            shuffle=True,
+            seed=int(seed),
+            validation_split=0.0,
+            init=init,
+        )
+        for seed in seeds.tolist()
+    ]
+    stats = LinearStats.from_data(x, y) if model.cheap_losses else None
+    with np.errstate(all="ignore"), ThreadPoolExecutor(_THREADS) as pool:
+        first = list(
+            pool.map(
+                lambda size: _first_reach(kernels, model, problems, opts, int(size), target, stats),
+                sizes,
+            )
+        )  # B × (L, S): the first scored update at or below the target, inf for never
+    first = np.stack(first)  # (B, L, S)
+    n_train = y.size
+    median = np.median(first, axis=2)  # (B, L)
+    best = np.argmin(median, axis=1)  # (B,) the first of a tie
+    steps = median[np.arange(sizes.size), best]
+    reached = np.isfinite(steps)
+    samples = _samples_seen(first[np.arange(sizes.size), best], sizes[:, None], n_train)
+    epochs = np.median(samples, axis=1) / n_train
+    moved = reached & (steps > 0)  # a target met at the start says nothing about batch size
+    s_min, b_crit = fit_steps(sizes[moved], steps[moved])
+    return CriticalBatch(
+        batch_sizes=sizes,
+        learning_rates=rates,
+        steps=steps,
+        epochs=np.where(reached, epochs, np.inf),
+        best_learning_rate=np.where(reached, rates[best], np.nan),
+        best_at_edge=reached & (rates[best] == rates.max()),
+        reached=reached,
+        s_min=s_min,
+        e_min=s_min * b_crit / n_train,
+        b_crit=b_crit,
+        target_loss=target,
+        seeds=seeds,
+        momentum=momentum,
+        max_epochs=max_epochs,
+        n_train=n_train,
+    )
+
+
+def fit_steps(batch_sizes: np.ndarray, steps: np.ndarray) -> tuple[float, float]:
+    """``(s_min, b_crit)`` minimising ``Σ (log Sᵢ − log(s_min·(1 + b_crit/Bᵢ)))²``.
+
+    For a given ``b_crit`` the best ``log s_min`` is the mean of ``log Sᵢ − log(1 + b_crit/Bᵢ)``,
+    so only ``log b_crit`` is searched: a grid over [min(B)/1000, max(B)·1000], then golden
+    section around its best point. NaNs with fewer than two points.
+
+    Example:
+        >>> sizes = np.array([1.0, 4.0, 16.0, 64.0])
+        >>> s_min, b_crit = fit_steps(sizes, 100 * (1 + 8 / sizes))   # exact data: recovered
+        >>> round(s_min, 6), round(b_crit, 6)
+        (100.0, 8.0)
+    """
+    sizes = np.asarray(batch_sizes, dtype=np.float64)
+    log_steps = np.log(np.asarray(steps, dtype=np.float64))
+    if sizes.size < 2:
+        return math.nan, math.nan
+
+    def misfit(log_b: float) -> tuple[float, float]:
+        shape = np.log1p(np.exp(log_b) / sizes)  # log(1 + b/Bᵢ), (n,)
+        log_s = float(np.mean(log_steps - shape))
+        return float(np.sum((log_steps - log_s - shape) ** 2)), log_s
+
+    low, high = math.log(sizes.min() / 1000), math.log(sizes.max() * 1000)
+    grid = np.linspace(low, high, 801)
+    errors = [misfit(u)[0] for u in grid]
+    i = int(np.argmin(errors))
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(80):  # golden section: the bracket shrinks 0.618× per step
+        c, d = b - ratio * (b - a), a + ratio * (b - a)
+        if misfit(c)[0] <= misfit(d)[0]:
+            b = d
+        else:
+            a = c
+    log_b = (a + b) / 2
+    return math.exp(misfit(log_b)[1]), math.exp(log_b)
+
+
+def _samples_seen(updates: np.ndarray, batch_size, n_train: int) -> np.ndarray:
+    """Training rows read after ``updates`` updates (``Run.samples_seen``); inf stays inf."""
+    per_epoch = rules.batches_per_epoch(n_train, batch_size)
+    finite = np.isfinite(updates)
+    whole = np.where(finite, updates, 0).astype(np.int64)
+    epoch, slot = np.divmod(whole, per_epoch)
+    seen = epoch * n_train + np.minimum(slot * batch_size, n_train)
+    return np.where(finite, seen.astype(np.float64), np.inf)
+
+
+def _first_reach(
+    kernels,
+    model: Model,
+    problems: list[Problem],
+    opts: list[SGD],
+    batch_size: int,
+    target: float,
+    stats: LinearStats | None,
+) -> np.ndarray:
+    """(L, S) each run's first scored update at or below ``target`` (inf for never).
+
+    Runs go to growing horizons. After each, a learning rate is settled when its median over
+    seeds is known, or when even its lowest possible median (unknown seeds counted as reaching
+    right after the horizon) exceeds the best known median: it cannot win, and its entries are
+    left at inf (``steps`` and ``best_learning_rate`` are those of the full search). Only the
+    unsettled (rate, seed) runs go on to the next horizon.
+    """
+    n_lanes, n_seeds = len(opts), len(problems)
+    max_epochs, n_train = problems[0].order.shape
+    per_epoch = rules.batches_per_epoch(n_train, batch_size)
+    planned = max_epochs * per_epoch
+    scored = loss_steps(model, planned, per_epoch, n_train, planned)  # fit's scoring grid
+    first = np.full((n_lanes, n_seeds), np.inf)
+    known = np.zeros((n_lanes, n_seeds), dtype=bool)
+    horizon = min(_FIRST_HORIZON, max_epochs)
+    while True:
+        limit = horizon * per_epoch  # updates of a run that lasts the horizon
+        keep = scored[scored <= limit]
+        final = horizon == max_epochs
+        for s, problem in enumerate(problems):
+            lanes = np.flatnonzero(~known[:, s])
+            if lanes.size == 0:
+                continue
+            ran = _run_lanes(
+                kernels, model, problem, horizon, batch_size, [opts[i] for i in lanes], keep
+            )
+            for j, lane in enumerate(lanes.tolist()):
+                hit, settled = _scan(model, problem, ran, j, keep, target, stats, final)
+                first[lane, s] = hit
+                known[lane, s] = settled
+        if final:
+            return first
+        known = _settle(first, known, limit)
+        if known.all():
+            return first
+        horizon = min(horizon * _HORIZON_GROWTH, max_epochs)
+
+
+def _settle(first: np.ndarray, known: np.ndarray, limit: int) -> np.ndarray:
+    """Settle the learning rates whose place in the search is decided after ``limit`` updates.
+
+    ``first`` (L, S) holds the known first reaches and inf elsewhere; an entry that is not
+    ``known`` is only known to exceed ``limit``. A rate is settled when its median over seeds
+    is exact, or when even its lowest possible median (unknown seeds reaching at
+    ``limit + 1``) exceeds the best exact median: it cannot win, nor tie, and its unknown
+    seeds stay at inf. Returns the new ``known``.
+
+    Example:
+        >>> first = np.array([[3.0, 4.0, np.inf], [1.0, np.inf, np.inf]])
+        >>> known = np.array([[True, True, False], [True, False, False]])
+        >>> _settle(first, known, limit=10).tolist()      # rate 1's median is at least 11
+        [[True, True, True], [True, True, True]]
+    """
+    high = np.median(first, axis=1)  # (L,) unknown seeds at inf
+    low = np.median(np.where(known, first, limit + 1), axis=1)  # ... or just past the horizon
+    exact = low == high
+    best = np.min(np.where(exact, high, np.inf))
+    hopeless = ~exact & (low > best)
+    return known | (exact | hopeless)[:, None]
+
+
+def _run_lanes(
+    kernels,
+    model: Model,
+    problem: Problem,
+    horizon: int,
+    batch_size: int,
+    opts: list[SGD],
+    keep: np.ndarray,
+) -> _Lanes:
+    """The first ``horizon`` epochs of each optimizer's run, keeping the points after ``keep``.
+
+    Compiled: every lane in one lockstep loop. Reference: ``gd.loop.train_loop`` per lane, its
+    trajectory cut to the same record (a lane that blew up repeats its last point, as the
+    compiled trace does).
+    """
+    x, y = problem.train
+    order = problem.order[:horizon]  # the first epochs of the full run, drawn identically
+    if kernels is not None:
+        trace = kernels.new_trace(len(opts), keep, problem.init.size, 0, 1, 0)
+        _, diverged_at = kernels.train(
+            model,
+            x,
+            y,
+            order,
+            batch_size,
+            kernels.lanes(opts),
+            problem.init,
+            problem.threshold,
+            trace,
+        )
+        return _Lanes(trace.params, diverged_at)
+    params = np.empty((len(opts), keep.size, problem.init.size))
+    diverged_at = np.full(len(opts), rules.NEVER, dtype=np.int64)
+    for lane, opt in enumerate(opts):
+        path = train_loop(model, x, y, order, batch_size, opt, problem.init, problem.threshold)
+        done = path.params.shape[0] - 1
+        params[lane] = path.params[np.minimum(keep, done)]
+        if path.diverged_at is not None:
+            diverged_at[lane] = path.diverged_at
+    return _Lanes(params, diverged_at)
+
+
+def _scan(
+    model: Model,
+    problem: Problem,
+    ran: _Lanes,
+    lane: int,
+    keep: np.ndarray,
+    target: float,
+    stats: LinearStats | None,
+    final: bool,
+) -> tuple[float, bool]:
+    """(first kept update at or below ``target``, or inf; whether that is settled).
+
+    A lane that blew up at update t is scored at the kept updates before t. ``gd.fit`` also
+    scores t itself, but there one batch's loss exceeds a million times max(start loss, 1),
+    so the full loss exceeds the start loss (n_train < 10⁶ rows) and cannot reach a target
+    that the start did not already meet.
+    """
+    at = int(ran.diverged_at[lane])
+    inside = keep < at if at != rules.NEVER else slice(None)
+    updates, points = keep[inside], ran.params[lane, inside]
+    losses = stats.losses(points) if stats is not None else model.losses(points, *problem.train)
+    hits = np.flatnonzero(losses <= target)
+    if hits.size:
+        return float(updates[hits[0]]), True
+    return math.inf, final or at != rules.NEVER
