@@ -8,7 +8,7 @@ is involved, so this measures the browser alone. Targets (issue 9): p50 ≤ 33 m
 
 Usage:
     python3 bench/drag.py [--steps 40] [--repeats 3] [--query "n=10000&batch_size=1&epochs=100"]
-                          [--url http://127.0.0.1:8501]
+                          [--url http://127.0.0.1:8501] [--app app.py]   # the real Playground
 """
 
 from __future__ import annotations
@@ -115,7 +115,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--query", default="", help="settings for the harness, as in a link")
-    parser.add_argument("--url", help="a running harness (default: start one)")
+    parser.add_argument("--url", help="a running server (default: start one)")
+    parser.add_argument(
+        "--app", default=str(HARNESS), help="entry script to serve (default: the harness)"
+    )
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -124,7 +127,7 @@ def main() -> None:
 
     server = None
     if args.url is None:
-        server = StreamlitServer(HARNESS).start(timeout=90)
+        server = StreamlitServer(args.app).start(timeout=90)
     url = args.url or server.base_url
     try:
         with sync_playwright() as playwright:
