@@ -165,12 +165,18 @@ def attach_error_log(page: Page) -> ErrorLog:
     log = _error_logs.get(page)
     if log is None:
         log = _error_logs[page] = ErrorLog()
-        page.on(
-            "console",
-            lambda msg: log.console_errors.append(msg.text) if msg.type == "error" else None,
-        )
+        page.on("console", lambda msg: _console(log, msg))
         page.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
     return log
+
+
+def _console(log: ErrorLog, msg: Any) -> None:
+    """Keep a console error's text, and the resource's address when it names one (a failed
+    load says only "Failed to load resource: …" in its text)."""
+    if msg.type != "error":
+        return
+    url = (msg.location or {}).get("url") or ""
+    log.console_errors.append(f"{msg.text} [{url}]" if url.startswith("http") else msg.text)
 
 
 def error_log(page: Page) -> ErrorLog:
@@ -349,3 +355,98 @@ def plotly_payload_signature(page: Page) -> list[list[dict[str, Any]]]:
 def script_run_count(page: Page) -> int:
     """How many reruns the page has requested since it was loaded (`rerun_script` frames)."""
     return page.evaluate("() => window.__stHarness ? window.__stHarness.runs : 0")
+
+
+# --- The live stage (ui/stage) ---------------------------------------------------------------
+# The stage is a components.v2 element in an open shadow root: Playwright's locators pierce it
+# (`page.locator("[data-stage] .metrics")`, `page.get_by_role("slider", name="Momentum")`), but
+# plain `document.querySelector` does not, so `find_stage` keeps the root on `window.__stage`.
+
+_FIND_STAGE_JS = """
+() => {
+  const find = (root) => {
+    const hit = root.querySelector('[data-stage]');
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) { const h = find(el.shadowRoot); if (h) return h; }
+    }
+    return null;
+  };
+  window.__stage = find(document);
+  return window.__stage !== null && window.__stage.hasAttribute('data-drawn');
+}
+"""
+
+_DRAWN_JS = """
+() => (window.__stage && window.__stage.isConnected) ? window.__stage.getAttribute('data-drawn')
+  : null
+"""
+
+
+def find_stage(page: Page, timeout: float = 90_000) -> None:
+    """Wait until the page's live stage has drawn its first frame (and remember its root)."""
+    page.wait_for_function(_FIND_STAGE_JS, polling=100, timeout=timeout)
+
+
+def drawn(page: Page) -> dict[str, str]:
+    """The knob values of the run on screen, from the stage's `data-drawn` test hook.
+
+    E.g. `{"learning_rate": "0.05", "batch_size": "32", "momentum": "0", "decay": "0"}`
+    (Python's `:g` spelling). Finds the stage again if a rerun replaced its element.
+    """
+    text = page.evaluate(_DRAWN_JS)
+    if text is None:
+        find_stage(page)
+        text = page.evaluate(_DRAWN_JS)
+    return dict(part.split("=", 1) for part in text.split(";"))
+
+
+def stage_update(page: Page) -> int:
+    """The stage's playback cursor (`data-update`): how many updates the path shows."""
+    find_stage(page)
+    return int(page.evaluate("() => window.__stage.getAttribute('data-update')"))
+
+
+def wait_drawn(page: Page, knob: str, text: str, timeout: float = 5_000) -> None:
+    """Wait until the stage draws the run with `knob` at `text` (e.g. "momentum", "0.9")."""
+    find_stage(page)
+    page.wait_for_function(
+        "([k, v]) => (window.__stage.getAttribute('data-drawn') || '').split(';')"
+        ".includes(k + '=' + v)",
+        arg=[knob, text],
+        timeout=timeout,
+    )
+
+
+def knob(page: Page, label: str) -> Locator:
+    """A live knob of the stage (role slider, named by its label, e.g. "Learning rate")."""
+    return page.locator("[data-stage]").get_by_role("slider", name=label, exact=True)
+
+
+def stage_metric(page: Page, name: str) -> str:
+    """A value of the stage's metrics row: name is its class, "per-epoch", "updates",
+    "final", "distance" or "status"; add " .note" for the line under the value."""
+    part = name if " " in name else f"{name} .value"
+    return page.locator(f"[data-stage] .metrics .{part}").inner_text()
+
+
+_SCRIPT_STATE_JS = """
+() => {
+  if (window.__scriptStates) return;
+  const log = window.__scriptStates = {running: 0};
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'running') log.running += 1;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}
+"""
+
+
+def script_state_runs(page: Page) -> int:
+    """How often `[data-testid=stApp]` turned `running` since the first call on this page.
+
+    The first call installs the observer and returns 0. A fast rerun may never show
+    `running` (see `_PROBE_JS`), so use it beside `script_run_count`, not instead of it.
+    """
+    page.evaluate(_SCRIPT_STATE_JS)
+    return page.evaluate("() => window.__scriptStates.running")

@@ -1,19 +1,38 @@
-"""Every page in real headless Chromium: deep links, keyboard sliders, shared links, isolation
-between students, the upload limit, and a screenshot of each page."""
+"""Every page in real headless Chromium: deep links, the Playground's live stage (keyboard,
+drag, commit, links, metrics), settings shared between pages, isolation between students, the
+upload limit, and screenshots.
+
+The Playground's main area is the live stage (ui/stage), not Plotly: its knobs are role
+"slider" elements inside the stage, and its test hook `data-drawn` names the run on screen.
+"""
 
 import shutil
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+import gd
+from ui.cache import optimizer_for
+from ui.controls import Settings
+from ui.stage.payload import knob_values
+
 from .helpers import (
+    ARTIFACTS,
     assert_no_exception,
+    drawn,
     error_log,
+    find_stage,
     goto,
+    knob,
     plotly_payload_signature,
     screenshot,
+    script_run_count,
+    script_state_runs,
     slider_by_label,
+    stage_metric,
+    wait_drawn,
     wait_idle,
 )
 
@@ -25,15 +44,94 @@ PAGES = [  # (url path, the page's title)
     ("keras_to_here", "From Keras to here"),
     ("maps", "Hyperparameter maps"),
 ]
+DEFAULT_DRAWN = {"learning_rate": "0.05", "batch_size": "32", "momentum": "0", "decay": "0"}
+COMMIT_GRACE = 2_000  # ms: a key commits 450 ms after the last press, then the fragment reruns
 
 
 def title(page) -> str:
     return page.locator("h1").first.inner_text()
 
 
-def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label)
-    return box.locator('[data-testid="stMetricValue"]').inner_text()
+def query(page) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def open_playground(page, base_url: str, query: str = "", **wait) -> None:
+    goto(page, base_url, query=query, timeout=90_000, **wait)
+    find_stage(page)
+
+
+def labels(key: str, current: float, n_train: int = 200) -> list[str]:
+    """The stage's spelling of a knob's positions (Python's `:g`, batch sizes as integers)."""
+    values = knob_values(key, current, n_train)
+    return [str(v) if key == "batch_size" else f"{v:g}" for v in values]
+
+
+def stage_view(page) -> dict[str, object]:
+    """What a learner reads on the stage: the run drawn, the knobs and the metrics."""
+    return {
+        "drawn": drawn(page),
+        "knobs": {
+            label: knob(page, label).get_attribute("aria-valuetext")
+            for label in ("Learning rate", "Batch size", "Momentum", "Decay")
+        },
+        "metrics": [
+            stage_metric(page, name) for name in ("per-epoch", "updates", "final", "distance")
+        ],
+    }
+
+
+def settings_of(shown: dict[str, str], **others) -> Settings:
+    return Settings(
+        learning_rate=float(shown["learning_rate"]),
+        batch_size=int(shown["batch_size"]),
+        momentum=float(shown["momentum"]),
+        decay=float(shown["decay"]),
+        **others,
+    )
+
+
+def fit(settings: Settings) -> gd.Run:
+    """`gd.fit` at these settings, called directly (no cache, no page)."""
+    s = settings
+    data = s.spec.generator(n=s.n, noise=s.noise, x_mean=s.x_mean, x_std=s.x_std, seed=s.data_seed)
+    return gd.fit(
+        s.spec.build(),
+        data.x,
+        data.y,
+        optimizer_for(s),
+        batch_size=s.batch_size,
+        epochs=s.epochs,
+        shuffle=s.shuffle,
+        seed=s.seed,
+        validation_split=s.validation_split,
+        init=s.start,
+    )
+
+
+def assert_metrics_are_the_fit(page, run: gd.Run) -> None:
+    assert stage_metric(page, "per-epoch") == str(run.updates_per_epoch)
+    assert stage_metric(page, "per-epoch .note") == (
+        f"⌈{run.n_train} / {run.batch_size}⌉ = {run.updates_per_epoch}"
+    )
+    assert stage_metric(page, "updates") == str(run.updates)
+    assert stage_metric(page, "final") == f"{run.loss[-1]:.4g}"
+
+
+# app.py's `page_icon=":material/ssid_chart:"` makes the browser fetch the favicon from
+# fonts.gstatic.com; offline (as here) that one load fails. Nothing else may log an error.
+FAVICON = "fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/ssid_chart/"
+
+
+def console_errors(page) -> list[str]:
+    return [e for e in error_log(page).console_errors if FAVICON not in e]
+
+
+def assert_clean(page) -> None:
+    """No exception on the page, no uncaught JS error, no console error (the Playground's
+    path is "/", so none of the 404 probes `helpers.ErrorLog` describes)."""
+    assert_no_exception(page)
+    assert console_errors(page) == []
 
 
 @pytest.mark.parametrize(("path", "heading"), PAGES, ids=[p or "playground" for p, _ in PAGES])
@@ -42,105 +140,197 @@ def test_every_page_deep_links_loads_cleanly_and_is_screenshotted(app_server, pa
     assert title(page) == heading
     assert_no_exception(page)
     assert not error_log(page).page_errors
-    assert page.locator(".js-plotly-plot").count() >= 1
-    shot = screenshot(page, path or "playground")
-    if not path:  # the README shows the Playground as the test run sees it
+    if path:
+        assert page.locator(".js-plotly-plot").count() >= 1
+        screenshot(page, path)
+    else:  # the Playground draws on the stage, not Plotly
+        find_stage(page)
+        assert page.locator("[data-stage]").count() == 1
+        assert page.locator(".js-plotly-plot").count() == 0
+        assert drawn(page) == DEFAULT_DRAWN
+        assert console_errors(page) == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (1280, 720)])
+def test_playground_screenshots(app_server, page, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    open_playground(page, app_server)
+    page.wait_for_timeout(300)  # the ResizeObserver redraws at the new width
+    assert page.locator("[data-stage] .contour canvas").bounding_box()["width"] >= 480
+    for label in ("Learning rate", "Batch size", "Momentum", "Decay"):
+        box = knob(page, label).bounding_box()
+        assert box["width"] >= 120 and box["height"] >= 32  # big enough for a projector
+        assert box["y"] + box["height"] <= height  # in view on opening, even on a projector
+    # What the screen shows (artifacts/playground-WxH-screen.png), then the whole page.
+    page.screenshot(path=str(ARTIFACTS / f"playground-{width}x{height}-screen.png"))
+    shot = screenshot(page, f"playground-{width}x{height}")
+    if (width, height) == (1440, 900):  # the README shows the Playground as the tests see it
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(shot, DOCS / "playground.png")
+    assert_clean(page)
 
 
-def test_arrow_keys_on_a_slider_rerun_redraw_and_update_the_link(app_server, page):
-    goto(page, app_server, timeout=90_000)
-    before = plotly_payload_signature(page)
-    thumb = slider_by_label(page, "Learning rate")
-    assert thumb.get_attribute("aria-valuetext") == "0.05"
-    thumb.focus()
-    thumb.press("ArrowRight")
-    wait_idle(page)
-    assert thumb.get_attribute("aria-valuetext") == "0.1"
-    assert plotly_payload_signature(page) != before
-    assert parse_qs(urlparse(page.url).query)["learning_rate"] == ["0.1"]
-    slider_by_label(page, "Batch size").press("ArrowLeft")
-    wait_idle(page)
-    assert metric(page, "Updates per epoch") == "13"  # ceil(200 / 16)
-    assert_no_exception(page)
+def test_arrow_keys_on_a_live_knob_redraw_in_the_browser_then_update_the_link(app_server, page):
+    open_playground(page, app_server)
+    assert drawn(page) == DEFAULT_DRAWN
+    rates = labels("learning_rate", 0.05)
+    after = rates[rates.index("0.05") + 1]
+    runs = script_run_count(page)
+    rate = knob(page, "Learning rate")
+    assert rate.get_attribute("aria-valuetext") == "0.05"
+    rate.focus()
+    rate.press("ArrowRight")
+    wait_drawn(page, "learning_rate", after)  # drawn from the family the browser holds
+    assert script_run_count(page) == runs
+    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)  # the commit follows the pause
+    assert script_run_count(page) == runs + 1  # one rerun (the fragment) for the commit
+    assert query(page)["learning_rate"] == after
+    assert rate.get_attribute("aria-valuetext") == after
+    batch = knob(page, "Batch size")
+    batch.focus()
+    batch.press("ArrowLeft")
+    wait_drawn(page, "batch_size", "16")
+    assert stage_metric(page, "per-epoch") == "13"  # ceil(200 / 16), before the commit
+    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
+    assert query(page)["batch_size"] == "16" and query(page)["learning_rate"] == after
+    assert drawn(page) == {**DEFAULT_DRAWN, "learning_rate": after, "batch_size": "16"}
+    assert_clean(page)
+
+
+def test_a_mouse_drag_draws_many_runs_without_the_server_and_the_release_commits(app_server, page):
+    open_playground(page, app_server)
+    runs, states = script_run_count(page), script_state_runs(page)
+    rate = knob(page, "Learning rate")
+    box = rate.bounding_box()
+    y = box["y"] + box["height"] / 2
+    start = box["x"] + box["width"] * 0.55
+    page.mouse.move(start, y)
+    page.mouse.down()
+    seen = []
+    for k in range(1, 31):
+        page.mouse.move(start - box["width"] * 0.5 * k / 30, y)
+        page.wait_for_timeout(25)
+        seen.append(drawn(page)["learning_rate"])
+    changes = sum(a != b for a, b in pairwise(seen))
+    assert changes >= 10, seen  # data-drawn changed many times before the release
+    assert script_run_count(page) == runs  # and the server was asked for nothing
+    assert script_state_runs(page) == states
+    held = rate.get_attribute("aria-valuetext")
+    assert drawn(page)["learning_rate"] == held
+    page.mouse.up()
+    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
+    assert script_run_count(page) == runs + 1  # one commit, one rerun
+    assert query(page)["learning_rate"] == held  # the link holds the released value
+    assert rate.get_attribute("aria-valuetext") == held
+    assert drawn(page) == {**DEFAULT_DRAWN, "learning_rate": held}
+    assert_clean(page)
+
+
+def test_the_drawn_runs_metrics_are_gd_fits(app_server, page):
+    open_playground(page, app_server, query="batch_size=37&momentum=0.9&epochs=5")
+    assert_metrics_are_the_fit(page, fit(settings_of(drawn(page), epochs=5)))
+    rate = knob(page, "Learning rate")
+    rate.focus()
+    for _ in range(3):
+        rate.press("ArrowLeft")
+    shown = labels("learning_rate", 0.05)[labels("learning_rate", 0.05).index("0.05") - 3]
+    wait_drawn(page, "learning_rate", shown)
+    # Before the commit the browser shows a run of its family: still exactly gd.fit's.
+    assert_metrics_are_the_fit(page, fit(settings_of(drawn(page), epochs=5)))
+    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
+    assert drawn(page)["learning_rate"] == shown
+    assert_metrics_are_the_fit(page, fit(settings_of(drawn(page), epochs=5)))
+    assert_clean(page)
 
 
 def test_a_copied_link_restores_the_view(app_server, page):
-    goto(page, app_server, query="batch_size=37&learning_rate=0.1&momentum=0.9&epochs=3")
-    assert slider_by_label(page, "Batch size").get_attribute("aria-valuetext") == "37"
-    assert slider_by_label(page, "Momentum").get_attribute("aria-valuetext") == "0.9"
-    assert metric(page, "Updates per epoch") == "6"  # ceil(200 / 37); the last batch has 15
-    assert metric(page, "Total updates") == "18"
+    open_playground(page, app_server, query="batch_size=37&learning_rate=0.1&momentum=0.9&epochs=3")
+    assert knob(page, "Batch size").get_attribute("aria-valuetext") == "37"
+    assert knob(page, "Momentum").get_attribute("aria-valuetext") == "0.9"
+    assert drawn(page) == {"learning_rate": "0.1", "batch_size": "37", "momentum": "0.9",
+                           "decay": "0"}  # fmt: skip
+    assert stage_metric(page, "per-epoch") == "6"  # ceil(200 / 37); the last batch has 15
+    assert stage_metric(page, "updates") == "18"
+    view = stage_view(page)
     copied = urlparse(page.url)
     other = page.context.new_page()
-    goto(other, app_server, copied.path, copied.query)
-    assert metric(other, "Total updates") == "18"
-    assert plotly_payload_signature(other) == plotly_payload_signature(page)
-
-
-def test_view_controls_are_in_the_link_and_survive_setting_changes(app_server, page):
-    goto(page, app_server, query="loss_x_axis=Epochs&loss_log_y=false&learning_rate=0.1")
-    axes = page.evaluate(
-        "() => [...document.querySelectorAll('.js-plotly-plot')]"
-        ".map(e => [e.layout.xaxis.title.text, e.layout.yaxis.type])"
-    )
-    assert ["epochs", "linear"] in axes  # the loss chart, as the link asked
-    slider_by_label(page, "Momentum").press("ArrowRight")
-    wait_idle(page)
-    query = parse_qs(urlparse(page.url).query)
-    assert query["loss_x_axis"] == ["Epochs"] and query["loss_log_y"] == ["false"]
-    assert query["momentum"] == ["0.5"] and query["learning_rate"] == ["0.1"]
+    open_playground(other, app_server, query=copied.query)
+    assert stage_view(other) == view
+    other.close()
 
 
 def test_a_bad_link_falls_back_with_a_visible_notice(app_server, page):
-    goto(page, app_server, query="momentum=7&batch_size=abc")
+    open_playground(page, app_server, query="momentum=7&batch_size=abc")
     warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
     assert any("momentum=7 is out of range" in w for w in warnings)
     assert any("batch_size=abc is not a valid value" in w for w in warnings)
-    assert metric(page, "Updates per epoch") == "7"  # the defaults: ceil(200 / 32)
-    assert_no_exception(page)
+    assert drawn(page) == DEFAULT_DRAWN
+    assert stage_metric(page, "per-epoch") == "7"  # the defaults: ceil(200 / 32)
+    assert_clean(page)
 
 
 def test_navigation_between_pages_keeps_the_settings(app_server, page):
-    goto(page, app_server, query="epochs=5&batch_size=8")
+    open_playground(page, app_server, query="epochs=5")
+    momentum = knob(page, "Momentum")
+    momentum.focus()
+    momentum.press("End")  # 0.99, committed on the stage
+    wait_drawn(page, "momentum", "0.99")
+    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
+    assert query(page)["momentum"] == "0.99"
     nav = page.get_by_test_id("stSidebarNavItems")
-    nav.get_by_role("link", name="Hyperparameter maps").click()
+    nav.get_by_role("link", name="Batch, mini-batch, stochastic").click()
     wait_idle(page, timeout=90_000)
-    assert title(page) == "Hyperparameter maps"
+    assert title(page) == "Batch, mini-batch, stochastic"
+    assert slider_by_label(page, "Momentum").get_attribute("aria-valuetext") == "0.99"
     assert slider_by_label(page, "Epochs").get_attribute("aria-valuetext") == "5"
+    rate = slider_by_label(page, "Learning rate")  # set in this page's sidebar
+    assert rate.get_attribute("aria-valuetext") == "0.05"
+    rate.focus()
+    rate.press("ArrowLeft")
+    wait_idle(page, timeout=90_000)
+    assert rate.get_attribute("aria-valuetext") == "0.02"
     nav.get_by_role("link", name="Playground").click()
     wait_idle(page)
-    assert metric(page, "Updates per epoch") == "25"  # 200 / 8
+    find_stage(page)
+    assert knob(page, "Learning rate").get_attribute("aria-valuetext") == "0.02"
+    assert knob(page, "Momentum").get_attribute("aria-valuetext") == "0.99"
+    assert drawn(page) == {**DEFAULT_DRAWN, "learning_rate": "0.02", "momentum": "0.99"}
+    assert stage_metric(page, "updates") == "35"  # 7 updates per epoch × 5 epochs
     assert_no_exception(page)
 
 
 def test_two_students_at_once_each_see_only_their_own_run(app_server, browser):
     first = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     second = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-    goto(first, app_server, query="batch_size=8")
-    goto(second, app_server, query="batch_size=64&epochs=2")
-    slider_by_label(first, "Learning rate").press("ArrowRight")
-    slider_by_label(second, "Learning rate").press("ArrowLeft")
-    wait_idle(first)
-    wait_idle(second)
-    assert metric(first, "Updates per epoch") == "25"
-    assert metric(second, "Updates per epoch") == "4"
-    assert metric(second, "Total updates") == "8"
-    assert slider_by_label(first, "Learning rate").get_attribute("aria-valuetext") == "0.1"
-    assert slider_by_label(second, "Learning rate").get_attribute("aria-valuetext") == "0.02"
-    assert plotly_payload_signature(first) != plotly_payload_signature(second)
+    open_playground(first, app_server, query="batch_size=8")
+    open_playground(second, app_server, query="batch_size=64&epochs=2")
+    rates = labels("learning_rate", 0.05)
+    up, down = rates[rates.index("0.05") + 1], rates[rates.index("0.05") - 1]
+    knob(first, "Learning rate").focus()
+    knob(second, "Learning rate").focus()
+    knob(first, "Learning rate").press("ArrowRight")
+    knob(second, "Learning rate").press("ArrowLeft")
+    wait_idle(first, rerun_grace_ms=COMMIT_GRACE)
+    wait_idle(second, rerun_grace_ms=COMMIT_GRACE)
+    assert stage_metric(first, "per-epoch") == "25"
+    assert stage_metric(second, "per-epoch") == "4"
+    assert stage_metric(second, "updates") == "8"
+    assert drawn(first) == {**DEFAULT_DRAWN, "learning_rate": up, "batch_size": "8"}
+    assert drawn(second) == {**DEFAULT_DRAWN, "learning_rate": down, "batch_size": "64"}
+    assert query(first)["learning_rate"] == up and query(second)["learning_rate"] == down
+    assert "epochs" not in query(first)
     first.context.close()
     second.context.close()
 
 
 def test_an_oversize_upload_is_refused_by_the_server_limit(app_server, page, tmp_path):
-    goto(page, app_server, query="source=csv")
+    open_playground(page, app_server, query="source=csv")
     big = tmp_path / "big.csv"
     big.write_text("x,y\n" + "1.000000001,2.000000001\n" * 260_000)  # about 6 MB > 5 MB
-    before = plotly_payload_signature(page)
+    before = stage_view(page)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(big))
     page.get_by_text("File must be 5.0MB or smaller", exact=False).wait_for()
     wait_idle(page)
-    assert plotly_payload_signature(page) == before
+    assert stage_view(page) == before  # the synthetic data's run, unchanged
+    assert plotly_payload_signature(page) == []
     assert_no_exception(page)

@@ -285,14 +285,14 @@ function build(parent, st) {
   const metric = (cls, name) => {
     const value = el("div", { class: "value" });
     const note = el("div", { class: "note" });
-    const node = el("div", { class: `metric ${cls}` }, el("div", { class: "name", text: name }), value, note);
+    const node = el("div", { class: `metric ${cls}` }, el("div", { class: "name", text: name, title: name }), value, note);
     return { node, value, note };
   };
   st.metrics = {
     perEpoch: metric("per-epoch", "Updates per epoch"),
     updates: metric("updates", "Total updates"),
     final: metric("final", "Final training loss"),
-    distance: metric("distance", "Distance to the minimum"),
+    distance: metric("distance", "Gap to the minimum"),
     status: metric("status", "Status"),
   };
   const play = el("button", { class: "play", type: "button", text: "▶ Play" });
@@ -330,9 +330,11 @@ function build(parent, st) {
   }
   const p = st.panels;
   const root = el("div", { class: "stage", "data-stage": "" },
+    // The knobs right under the charts: a drag and what it moves stay in one view.
     el("div", { class: "charts" }, p.contour.node, p.losses.node, p.data.node, p.rate.node),
+    knobs,
     el("div", { class: "metrics" }, ...Object.values(st.metrics).map((m) => m.node)),
-    knobs, playback,
+    playback,
     el("div", { class: "hint", text: "Drag a knob: every position is a real run, already computed. Releasing it keeps the value." }));
   parent.append(root);
   st.root = root;
