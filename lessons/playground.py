@@ -63,6 +63,8 @@ def live() -> None:
         cache.uploaded_csv(settings),
         lambda family, r: explain.family_status(family, r, surface.min_loss),
         on_commit=remember,
+        update=stage.playback_start(run.updates),  # ?update=N: where playback starts
+        on_scrub=stage.remember_update,
     )
     st.caption(
         "Contours: each segment of the path is one update, open circles mark epoch ends, × the "

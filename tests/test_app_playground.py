@@ -172,3 +172,74 @@ def test_start_fields_are_named_after_the_model_parameters(app, model, second):
     assert at.number_input(key="w0").label == "Start w"
     assert at.number_input(key="b0").label == second
     assert at.number_input(key="b0").value == 1.5
+
+
+# The playback position (issue 9): the stage reports where the learner stopped; the page keeps it
+# in the session and the link, and a link with ?update=N opens the stage there.
+
+
+def test_a_link_with_an_update_opens_playback_there(app):
+    at = app(update="30")
+    assert_clean(at)
+    assert stage_payload(at).header["update"] == 30
+    assert at.query_params["update"] == "30"
+    assert not at.warning
+
+
+def test_without_an_update_the_whole_run_is_shown(app):
+    at = app()
+    assert stage_payload(at).header["update"] is None
+    assert "update" not in at.query_params
+
+
+@pytest.mark.parametrize(
+    ("text", "notice"),
+    [
+        ("141", "update=141 is out of range (the run has 140 updates), so the whole run is shown."),
+        ("-1", "update=-1 is out of range"),
+        ("abc", "The update in the link is not a whole number, so the whole run is shown."),
+        ("**3**", "not a whole number"),
+    ],
+)
+def test_a_bad_update_in_a_link_falls_back_to_the_whole_run_with_a_notice(app, text, notice):
+    at = app(update=text)
+    assert_clean(at)
+    assert any(notice in w.value for w in at.warning)
+    assert stage_payload(at).header["update"] is None
+    assert "update" not in at.query_params
+
+
+def test_the_last_update_is_a_valid_link(app):
+    at = app(update="140")  # 7 × 20: the end of the run
+    assert stage_payload(at).header["update"] == 140
+    assert not at.warning
+
+
+def test_a_position_past_the_end_of_a_shorter_run_becomes_the_whole_run(app):
+    at = app(update="100")
+    at.select_slider(key="epochs").set_value(5).run()  # 35 updates
+    assert_clean(at)
+    assert stage_payload(at).header["update"] is None
+    assert "update" not in at.query_params
+
+
+def test_a_stop_reported_by_the_stage_is_kept_in_the_session_and_the_link():
+    def page():
+        import streamlit as st
+
+        from ui import stage
+
+        stored = st.session_state.setdefault("step", 0)
+        if stored == 0:
+            stage.remember_update(42)
+        st.session_state["start"] = stage.playback_start(140)
+        if stored == 1:
+            stage.remember_update(None)
+        st.session_state["step"] = stored + 1
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    assert at.session_state["start"] == 42
+    assert at.query_params["update"] == "42"
+    at.run()
+    assert "update" not in at.query_params  # the end of the run: the default, not in the link

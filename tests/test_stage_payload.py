@@ -5,8 +5,16 @@ import pytest
 
 import gd
 from ui.controls import Settings
-from ui.stage import KNOBS, build_families, current_positions, scene, texts_for
-from ui.stage.payload import MAX_SCATTER, PerKnob, decode, encode, knob_values
+from ui.stage import KNOBS, _scrub, build_families, current_positions, scene, texts_for
+from ui.stage.payload import (
+    MAX_SCATTER,
+    PerKnob,
+    decode,
+    encode,
+    knob_values,
+    read_update,
+    with_update,
+)
 
 DEFAULT_BUDGET = 300_000  # bytes, issue 9
 LARGEST_BUDGET = 1_500_000
@@ -164,3 +172,55 @@ def test_an_upload_uses_its_own_rows():
     assert decoded.header["n_train"] == 37
     assert decoded.knob("batch_size")["labels"][decoded.knob("batch_size")["current"]] == "37"
     assert_round_trip(fams, payload)
+
+
+def test_with_update_changes_only_the_start(default):
+    _, payload = default
+    assert decode(payload).header["update"] is None
+    moved = with_update(payload, 57)
+    again = decode(moved)
+    assert again.header["update"] == 57
+    assert list(again.header)[-1] == "update"  # the browser finds it at the end
+    before = decode(payload)
+    assert {k: v for k, v in again.header.items() if k != "update"} == {
+        k: v for k, v in before.header.items() if k != "update"
+    }
+    for name, array in before.arrays.items():
+        np.testing.assert_array_equal(again.arrays[name], array)
+    assert with_update(moved, None) == payload
+    assert with_update(payload, None) is payload
+    with pytest.raises(TypeError):
+        with_update(payload, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [(None, None), ("0", 0), ("140", 140), (" 7 ", 7), ("141", None), ("-3", None),
+     ("1e3", None), ("", None), ("9" * 40, None)],
+)  # fmt: skip
+def test_read_update(text, start):
+    value, notice = read_update(text, 140)
+    assert value == start
+    assert (notice is None) == (start is not None or text is None)
+    if notice:
+        assert "9" * 13 not in notice  # a long value is never quoted
+
+
+@pytest.mark.parametrize(
+    ("sent", "result"),
+    [
+        ({"update": 12}, (True, 12)),
+        ({"update": 12.0}, (True, 12)),
+        ({"update": None}, (True, None)),
+        ({"update": 999}, (True, 140)),  # clamped to the run
+        ({"update": -1}, (False, None)),
+        ({"update": 1.5}, (False, None)),
+        ({"update": True}, (False, None)),
+        ({"update": "3"}, (False, None)),
+        ({"update": float("nan")}, (False, None)),
+        ({}, (False, None)),
+        (None, (False, None)),
+    ],
+)
+def test_a_reported_position_is_checked(sent, result):
+    assert _scrub(sent, 140) == result

@@ -1,7 +1,8 @@
 """A small harness for the live stage (ui/stage): mounts it for the settings in the URL.
 
 Served by tests/e2e/test_stage.py and bench/drag.py with `streamlit run`. A committed knob
-value is stored in the session and the URL, as the Playground will do.
+value is stored in the session and the URL, as the Playground does, and so is the playback
+position (`?update=N`).
 """
 
 import sys
@@ -14,7 +15,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 import gd  # noqa: E402
-from ui import stage  # noqa: E402
+from ui import cache, stage  # noqa: E402
 from ui.controls import Settings, read_link  # noqa: E402
 
 st.set_page_config(page_title="Live stage harness", layout="wide")
@@ -45,7 +46,10 @@ def remember(commit: stage.Commit) -> None:
 def live_stage() -> None:
     st.session_state["fragment_runs"] = st.session_state.get("fragment_runs", 0) + 1
     settings = Settings(**st.session_state[KEY])
-    stage.live(settings, None, describe, on_commit=remember)
+    start = stage.playback_start(cache.run(settings, None).updates)  # ?update=N, as the page
+    stage.live(
+        settings, None, describe, on_commit=remember, update=start, on_scrub=stage.remember_update
+    )
 
 
 st.sidebar.caption("Stage harness")

@@ -32,6 +32,7 @@ from .helpers import (
     script_state_runs,
     slider_by_label,
     stage_metric,
+    stage_update,
     wait_drawn,
     wait_idle,
 )
@@ -240,6 +241,61 @@ def test_the_drawn_runs_metrics_are_gd_fits(app_server, page):
     wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
     assert drawn(page)["learning_rate"] == shown
     assert_metrics_are_the_fit(page, fit(settings_of(drawn(page), epochs=5)))
+    assert_clean(page)
+
+
+def test_the_playback_position_goes_in_the_link_and_a_link_restores_it(app_server, page):
+    open_playground(page, app_server, query="epochs=5")  # 35 updates
+    runs = script_run_count(page)
+    stage = page.locator("[data-stage]")
+    stage.get_by_role("combobox", name="Speed (updates per second)").select_option("5")
+    stage.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        "() => +window.__stage.getAttribute('data-update') >= 2", polling=50, timeout=10_000
+    )
+    assert script_run_count(page) == runs  # playback draws in the browser
+    stage.get_by_role("button", name="Pause").click()
+    wait_idle(page, rerun_grace_ms=1500)
+    paused = stage_update(page)
+    assert 0 < paused < 35
+    assert script_run_count(page) == runs + 1  # one report of where it stopped
+    assert query(page)["update"] == str(paused)
+    stage.get_by_role("button", name="Step forward one update").click()
+    stage.get_by_role("button", name="Step forward one update").click()
+    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
+    assert query(page)["update"] == str(paused + 2)
+    stage.get_by_role("slider", name="Update", exact=True).fill("12")
+    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
+    assert query(page)["update"] == "12" and query(page)["epochs"] == "5"
+    assert stage_update(page) == 12
+
+    copied = urlparse(page.url)
+    other = page.context.new_page()
+    open_playground(other, app_server, query=copied.query)
+    assert stage_update(other) == 12  # the copied link opens playback where it stopped
+    assert other.locator("[data-stage]").get_by_role("slider", name="Update").input_value() == "12"
+    assert stage_view(other) == stage_view(page)
+    # Playing to the end shows the whole run again: the default, so the link drops it.
+    other.locator("[data-stage]").get_by_role(
+        "combobox", name="Speed (updates per second)"
+    ).select_option("100")
+    other.locator("[data-stage]").get_by_role("button", name="Play").click()
+    other.wait_for_function(
+        "() => window.__stage.getAttribute('data-update') === '35'", polling=50, timeout=10_000
+    )
+    wait_idle(other, rerun_grace_ms=COMMIT_GRACE)
+    assert "update" not in query(other)
+    assert_clean(other)
+    other.close()
+    assert_clean(page)
+
+
+def test_a_bad_update_in_a_link_falls_back_with_a_notice(app_server, page):
+    open_playground(page, app_server, query="update=999")
+    warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+    assert any("update=999 is out of range (the run has 140 updates)" in w for w in warnings)
+    assert stage_update(page) == 140  # the whole run
+    assert "update" not in query(page)
     assert_clean(page)
 
 

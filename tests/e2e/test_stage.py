@@ -1,8 +1,9 @@
 """The live stage (ui/stage) in headless Chromium, through the harness tests/e2e/stage_app.py.
 
 A drag switches runs in the browser with no rerun; the release commits one value to the
-session and the URL; each knob works from the keyboard; playback moves the path; nothing logs
-an error; screenshots at 1440x900 and 1280x720 go to /tmp/stage-shots/.
+session and the URL; each knob works from the keyboard; playback moves the path with no rerun
+and a stop puts the update in the URL; nothing logs an error; screenshots at 1440x900 and
+1280x720 go to /tmp/stage-shots/.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def gd_defaults():
     return Settings()
 
 
-def test_playback_moves_the_path(stage_server, page):
+def test_playback_moves_the_path_and_a_stop_goes_to_the_link(stage_server, page):
     open_stage(page, stage_server)
     assert update(page) == 140  # ceil(200/32) = 7 updates x 20 epochs, shown whole
     path = "() => window.__stage.querySelector('.contour canvas').toDataURL()"
@@ -159,19 +160,28 @@ def test_playback_moves_the_path(stage_server, page):
         seen.append(update(page))
     assert seen == sorted(seen) and seen[-1] > seen[0], seen
     assert seen[0] < 140
+    assert script_run_count(page) == runs  # frames never ask the server
     page.get_by_role("button", name="Pause").click()
-    page.wait_for_timeout(100)
+    wait_idle(page, rerun_grace_ms=1500)
     paused = update(page)
+    assert script_run_count(page) == runs + 1  # the stop is reported once
+    assert query(page)["update"] == str(paused)
     assert page.evaluate(path) != whole  # a shorter path is drawn
     page.get_by_role("button", name="Step forward one update").click()
     page.wait_for_function(f"() => window.__stage.getAttribute('data-update') === '{paused + 1}'")
     page.get_by_role("button", name="Step back one update").click()
     page.get_by_role("button", name="Step back one update").click()
     page.wait_for_function(f"() => window.__stage.getAttribute('data-update') === '{paused - 1}'")
+    assert script_run_count(page) == runs + 1  # steps redraw at once, report after a pause
+    wait_idle(page, rerun_grace_ms=2000)
+    assert script_run_count(page) == runs + 2
+    assert query(page)["update"] == str(paused - 1)
     scrub = page.get_by_role("slider", name="Update", exact=True)
     scrub.fill("0")
     page.wait_for_function("() => window.__stage.getAttribute('data-update') === '0'")
-    assert script_run_count(page) == runs  # playback never asks the server
+    wait_idle(page, rerun_grace_ms=2000)
+    assert query(page)["update"] == "0"
+    assert update(page) == 0  # the page's answer does not move the cursor
     assert_clean(page)
 
 

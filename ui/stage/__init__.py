@@ -15,6 +15,11 @@ A page needs two lines::
 
 (``live`` also returns the ``Commit``, or None, for a page that prefers to act after it.)
 
+Playback position: when the learner stops playing, stepping or scrubbing, the browser sends
+the update once; ``on_scrub`` receives it (an int, or None for the whole run), and
+``remember_update`` keeps it in the session and the link (``?update=N``). ``playback_start``
+reads it back, seeded once from the link and checked against the run, for ``live(update=…)``.
+
 ``describe(family, r)`` returns the strings the metrics row shows for run r after the
 numbers (e.g. ``("converged", "The final loss … ")``); the stage computes no verdicts itself.
 """
@@ -32,12 +37,31 @@ import gd
 from gd.rules import validation_split_at
 from ui import cache
 from ui.controls import Settings
-from ui.stage.payload import PerKnob, Scene, encode, knob_values, position
+from ui.stage.payload import (
+    PerKnob,
+    Scene,
+    encode,
+    knob_values,
+    position,
+    read_update,
+    with_update,
+)
 
-__all__ = ["Commit", "PerKnob", "families", "live", "payload", "scene"]
+__all__ = [
+    "Commit",
+    "PerKnob",
+    "families",
+    "live",
+    "payload",
+    "playback_start",
+    "remember_update",
+    "scene",
+]
 
 _HERE = Path(__file__).resolve().parent
 KNOBS = ("learning_rate", "batch_size", "momentum", "decay")
+UPDATE = "update"  # the link's key for the playback position
+_UPDATE_STATE = "_stage_update"  # the session's copy: int, or None for the whole run
 
 # Declared once per process; the JS is a plain module (no bundler), the CSS scoped by the
 # shadow root (isolate_styles), so the app's styles and the stage's never meet.
@@ -150,12 +174,61 @@ def _commit(sent: object) -> Commit | None:
     return Commit(knob, float(value)) if value >= 0.0 else None
 
 
+def _scrub(sent: object, updates: int) -> tuple[bool, int | None]:
+    """The browser's ``{"update": n | null}`` as (valid, update); n is clamped to the run."""
+    if not isinstance(sent, dict) or "update" not in sent:
+        return False, None
+    value = sent["update"]
+    if value is None:
+        return True, None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return False, None
+    if not float(value).is_integer() or value < 0:
+        return False, None
+    return True, min(int(value), updates)
+
+
+def _write_update(update: int | None) -> None:
+    if update is None:
+        if UPDATE in st.query_params:
+            del st.query_params[UPDATE]
+    elif st.query_params.get(UPDATE) != str(update):
+        st.query_params[UPDATE] = str(update)
+
+
+def playback_start(updates: int) -> int | None:
+    """Where the stage's playback starts, for a run of ``updates`` updates.
+
+    The learner's last stop in this session, seeded once from the link's ``update`` (a bad
+    value is explained with a notice and the whole run is shown); a stop past the end of a
+    shorter run becomes the whole run. Keeps the link in step. None means the whole run.
+    """
+    if _UPDATE_STATE not in st.session_state:
+        value, notice = read_update(st.query_params.get(UPDATE), updates)
+        st.session_state[_UPDATE_STATE] = value
+        if notice:
+            st.warning(f"The link had a value that could not be used: {notice}", icon="🔗")
+    value = st.session_state[_UPDATE_STATE]
+    if value is not None and value > updates:
+        value = st.session_state[_UPDATE_STATE] = None
+    _write_update(value)
+    return value
+
+
+def remember_update(update: int | None) -> None:
+    """Keep the position the learner stopped at (None: the whole run) in the session and link."""
+    st.session_state[_UPDATE_STATE] = update
+    _write_update(update)
+
+
 def live(
     settings: Settings,
     csv: bytes | None,
     describe: Callable[[gd.Family, int], Sequence[str]] | None = None,
     *,
     on_commit: Callable[[Commit], None] | None = None,
+    update: int | None = None,
+    on_scrub: Callable[[int | None], None] | None = None,
     key: str = "live_stage",
 ) -> Commit | None:
     """Mount the stage for ``settings``; return the knob value released since the last run.
@@ -166,6 +239,10 @@ def live(
         describe: ``describe(family, r)`` gives the status strings of run r (see module doc).
         on_commit: called with the ``Commit`` before the rerun it causes (a widget callback),
             so a page that stores the value there draws the new families in that same run.
+        update: where playback starts (an update index, None for the whole run); the
+            browser moves its cursor there only when this differs from what it last had.
+        on_scrub: called with the update the learner stopped at (None: the end of the run),
+            before the rerun it causes; e.g. ``remember_update``.
         key: the component's key; keep it stable so the stage keeps its DOM across reruns.
 
     Returns:
@@ -173,12 +250,18 @@ def live(
     """
     cache.warm_up()
     fams = families(settings, csv)
-    data = payload(settings, csv, texts_for(fams, describe))
+    data = with_update(payload(settings, csv, texts_for(fams, describe)), update)
+    updates = fams.learning_rate.updates(current_positions(settings, fams).learning_rate)
 
     def changed() -> None:
         commit = _commit(st.session_state[key].get("commit"))
         if commit is not None and on_commit is not None:
             on_commit(commit)
 
-    result = _COMPONENT(key=key, data=data, on_commit_change=changed)
+    def scrubbed() -> None:
+        valid, stop = _scrub(st.session_state[key].get("scrub"), updates)
+        if valid and on_scrub is not None:
+            on_scrub(stop)
+
+    result = _COMPONENT(key=key, data=data, on_commit_change=changed, on_scrub_change=scrubbed)
     return _commit(result.get("commit"))

@@ -30,6 +30,10 @@ Then ``surface.axis0`` (g0,), ``surface.axis1`` (g1,), ``surface.loss`` (g1, g0)
 (K,) with K ≤ 2000, training rows first. Float32 keeps 7 digits, plenty for drawing, and
 update indices stay exact below 2**24.
 
+The header's last key is ``update``, where playback starts: an update index, or null for the
+whole run. ``with_update`` rewrites only that key, so the cached arrays are reused and the
+browser can tell a new start from new runs (``stage.js`` compares the rest).
+
 Example:
     >>> knob_values("batch_size", 37, 200)
     [1, 2, 4, 8, 16, 32, 37, 64, 128, 200]
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -303,10 +308,63 @@ def encode(
         "shown_train": int(np.sum(shown < scene.n_train)),
         "knobs": knobs,
         "arrays": writer.index,
+        "update": None,  # last, see with_update
     }
+    return _pack(header, b"".join(writer.chunks))
+
+
+def _pack(header: dict[str, Any], blob: bytes) -> bytes:
     text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
     text += b" " * (-len(text) % 4)
-    return b"".join([MAGIC, struct.pack("<I", len(text)), text, *writer.chunks])
+    return b"".join([MAGIC, struct.pack("<I", len(text)), text, blob])
+
+
+def with_update(payload: bytes, update: int | None) -> bytes:
+    """The same payload with playback starting at ``update`` (None: the whole run drawn).
+
+    Example:
+        >>> empty = _pack({"arrays": {}, "update": None}, b"")
+        >>> decode(with_update(empty, 12)).header["update"]
+        12
+    """
+    if update is not None and (isinstance(update, bool) or not isinstance(update, int)):
+        raise TypeError(f"The 'update' parameter must be an int or None. Got {update!r} instead.")
+    (length,) = struct.unpack_from("<I", payload, 4)
+    header = json.loads(payload[8 : 8 + length])
+    if header.get("update") == update:
+        return payload
+    header.pop("update", None)
+    header["update"] = update  # stays the last key
+    return _pack(header, payload[8 + length :])
+
+
+def read_update(text: str | None, updates: int) -> tuple[int | None, str | None]:
+    """A link's ``update`` (where playback starts) checked against a run of ``updates``.
+
+    Returns the update, or None for the whole run, and a notice when the link's value could
+    not be used. The notice quotes the value only when it is a short integer (a link is user
+    text).
+
+    Example:
+        >>> read_update("30", 140), read_update(None, 140)
+        ((30, None), (None, None))
+        >>> read_update("141", 140)[1]
+        'update=141 is out of range (the run has 140 updates), so the whole run is shown.'
+        >>> read_update("**x**", 140)[1]
+        'The update in the link is not a whole number, so the whole run is shown.'
+    """
+    if text is None:
+        return None, None
+    text = text.strip()
+    if not re.fullmatch(r"[+-]?\d{1,12}", text):
+        return None, "The update in the link is not a whole number, so the whole run is shown."
+    value = int(text)
+    if not 0 <= value <= updates:
+        return None, (
+            f"update={text} is out of range (the run has {updates} updates), so the whole run "
+            "is shown."
+        )
+    return value, None
 
 
 @dataclass(frozen=True)

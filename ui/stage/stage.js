@@ -16,6 +16,11 @@ Python chose (surface.levels). The fit line evaluates the model's prediction for
 one-line formulas, the same as gd.models' predict), since shipping every fitted curve would
 cost megabytes.
 
+Playback runs here at display rate. When the learner stops (pause, the end of the run, or a
+pause after stepping or scrubbing) the position goes to the page once, as the trigger
+`scrub` = {update}: an update index, or null for the whole run. The page keeps it in the link
+and sends it back as the payload header's `update`, where the next mount starts.
+
 Test hook: the root element has `data-stage`; after each frame it sets `data-drawn` to
 `learning_rate=…;batch_size=…;momentum=…;decay=…` of the run on screen (Python's `:g`
 spelling of the values) and `data-update` to the playback cursor.
@@ -414,18 +419,39 @@ function bindPlayback(st) {
     if (!st.playing && st.cursor >= run.updates) st.cursor = 0;
     st.playing = !st.playing;
     st.last = performance.now();
+    if (st.playing) clearTimeout(st.reportTimer);
+    else report(st, 0);  // paused: the position goes to the page (and the link)
     request(st);
   });
   const step = (d) => {
     st.playing = false;
     const run = shownRun(st);
     st.cursor = Math.max(0, Math.min(run.updates, Math.round(st.cursor) + d));
+    report(st, 450);  // once the learner stops stepping
     request(st);
   };
   back.addEventListener("click", () => step(-1));
   fwd.addEventListener("click", () => step(1));
   speed.addEventListener("change", () => { st.speed = Number(speed.value); st.speedChosen = true; });
   scrub.addEventListener("input", () => { st.playing = false; st.cursor = Number(scrub.value); request(st); });
+  // `change` fires on release (and on each arrow key): report after a pause, as for steps.
+  scrub.addEventListener("change", () => report(st, 450));
+}
+
+// The playback position, sent once the learner stops: an update index, or null at the end of
+// the run (the whole run, the default). Frames never wait for the server.
+function report(st, delay) {
+  clearTimeout(st.reportTimer);
+  st.reportTimer = setTimeout(() => {
+    st.reportTimer = 0;
+    if (st.playing || !st.payload) return;
+    const run = shownRun(st);
+    const update = st.cursor >= run.updates ? null : Math.max(0, Math.round(st.cursor));
+    if (update === st.reported) return;
+    st.reported = update;
+    st.startUpdate = update;  // the page will send it back: not a new start
+    st.setTriggerValue("scrub", { update });
+  }, delay);
 }
 
 function shownRun(st) {
@@ -445,7 +471,11 @@ function frame(st, now) {
   const fam = st.payload.families[st.active], r = st.index[st.active], run = fam.runs[r];
   if (st.playing) {
     st.cursor += (st.speed * Math.min(100, now - st.last)) / 1000;
-    if (st.cursor >= run.updates) { st.cursor = Infinity; st.playing = false; }  // stay at the end
+    if (st.cursor >= run.updates) {  // stay at the end: the whole run
+      st.cursor = Infinity;
+      st.playing = false;
+      report(st, 0);
+    }
   }
   st.last = now;
   const cursor = Math.min(st.cursor, run.updates);
@@ -794,6 +824,7 @@ export default function (component) {
     st = {
       index: {}, committed: {}, active: "learning_rate", cursor: Infinity, playing: false,
       speed: 10, speedChosen: false, last: 0, raf: 0, payloadId: 0, bytes: null,
+      startUpdate: undefined, reported: undefined, reportTimer: 0,
     };
     STAGES.set(parentElement, st);
   }
@@ -801,10 +832,17 @@ export default function (component) {
   const buffer = toBuffer(data);
   if (!buffer) return undefined;
   if (!st.root) build(parentElement, st);
-  if (st.bytes && sameBytes(st.bytes, buffer)) { request(st); return undefined; }
+  const start = startOf(buffer);
+  if (st.bytes && sameRuns(st.bytes, buffer)) {
+    st.bytes = buffer;
+    startAt(st, start);
+    request(st);
+    return undefined;
+  }
   st.bytes = buffer;
   st.payload = decode(buffer);
   st.payloadId += 1;
+  startAt(st, start);
   for (const k of KNOBS) {
     const fam = st.payload.families[k];
     // Keep a knob the learner is holding where it is; the rest follow the settings.
@@ -818,9 +856,36 @@ export default function (component) {
   return undefined;
 }
 
-function sameBytes(a, b) {
-  if (a.byteLength !== b.byteLength) return false;
-  const x = new Uint8Array(a), y = new Uint8Array(b);
+// The header ends with `"update":…}` (payload.with_update): where playback starts.
+const UPDATE_KEY = /,"update":(null|\d+)\}\s*$/;
+
+function headerText(buffer) {
+  const length = new DataView(buffer).getUint32(4, true);
+  return new TextDecoder().decode(new Uint8Array(buffer, 8, length));
+}
+
+function startOf(buffer) {
+  const m = headerText(buffer).match(UPDATE_KEY);
+  return m && m[1] !== "null" ? Number(m[1]) : null;
+}
+
+// A new start only (the learner's own report coming back, or a link): keep the decoded runs.
+function sameRuns(a, b) {
+  const ha = headerText(a), hb = headerText(b);
+  if (ha.replace(UPDATE_KEY, "}").trimEnd() !== hb.replace(UPDATE_KEY, "}").trimEnd()) return false;
+  const x = new Uint8Array(a, 8 + new DataView(a).getUint32(4, true));
+  const y = new Uint8Array(b, 8 + new DataView(b).getUint32(4, true));
+  if (x.length !== y.length) return false;
   for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
   return true;
+}
+
+// Move the cursor to the page's start only when it changed (a link, another page); the start
+// the learner just reported comes back unchanged and must not stop a new playback.
+function startAt(st, update) {
+  if (update === st.startUpdate) return;
+  st.startUpdate = update;
+  st.reported = update;
+  st.playing = false;
+  st.cursor = update === null ? Infinity : update;
 }
