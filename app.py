@@ -38,6 +38,12 @@ PAGES = [
     st.Page(
         "lessons/maps.py", title="Hyperparameter maps", icon=":material/grid_on:", url_path="maps"
     ),
+    st.Page(
+        "lessons/batch_size_choice.py",
+        title="How big should my batch be?",
+        icon=":material/straighten:",
+        url_path="batch_size_choice",
+    ),
 ]
 
 st.navigation(PAGES).run()

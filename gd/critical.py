@@ -45,7 +45,9 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -55,7 +57,7 @@ import numpy as np
 
 from gd import engine as engines
 from gd import rules
-from gd.fit import Problem, loss_steps, prepare
+from gd.fit import Problem, fit, loss_steps, prepare
 from gd.loop import train_loop
 from gd.models import LinearStats, Model
 from gd.optim import SGD, Convention
@@ -294,24 +296,86 @@ def critical_batch(
     reached = np.isfinite(steps)
     samples = _samples_seen(first[np.arange(sizes.size), best], sizes[:, None], n_train)
     epochs = np.median(samples, axis=1) / n_train
-    moved = reached & (steps > 0)  # a target met at the start says nothing about batch size
-    s_min, b_crit = fit_steps(sizes[moved], steps[moved])
-    return CriticalBatch(
-        batch_sizes=sizes,
-        learning_rates=rates,
-        steps=steps,
-        epochs=np.where(reached, epochs, np.inf),
-        best_learning_rate=np.where(reached, rates[best], np.nan),
-        best_at_edge=reached & (rates[best] == rates.max()),
-        reached=reached,
-        s_min=s_min,
-        e_min=s_min * b_crit / n_train,
-        b_crit=b_crit,
-        target_loss=target,
-        seeds=seeds,
-        momentum=momentum,
-        max_epochs=max_epochs,
-        n_train=n_train,
+    return _with_fit(
+        CriticalBatch(
+            batch_sizes=sizes,
+            learning_rates=rates,
+            steps=steps,
+            epochs=np.where(reached, epochs, np.inf),
+            best_learning_rate=np.where(reached, rates[best], np.nan),
+            best_at_edge=reached & (rates[best] == rates.max()),
+            reached=reached,
+            s_min=math.nan,
+            e_min=math.nan,
+            b_crit=math.nan,
+            target_loss=target,
+            seeds=seeds,
+            momentum=momentum,
+            max_epochs=max_epochs,
+            n_train=n_train,
+        )
+    )
+
+
+def combine(parts: Sequence[CriticalBatch]) -> CriticalBatch:
+    """One record from searches of the same problem at different batch sizes, refitted.
+
+    ``critical_batch`` of a list of batch sizes equals ``combine`` of its calls one batch
+    size at a time: a page can run them one by one, with a progress bar between them.
+
+    Example:
+        >>> import gd
+        >>> data = gd.datasets.linear(n=50, seed=0)
+        >>> kwargs = dict(learning_rates=[0.1, 0.5], target_loss=1.0, max_epochs=3)
+        >>> model = gd.models.LinearRegression()
+        >>> whole = critical_batch(model, data.x, data.y, batch_sizes=[1, 5, 50], **kwargs)
+        >>> parts = [critical_batch(model, data.x, data.y, batch_sizes=[b], **kwargs)
+        ...          for b in (50, 1, 5)]
+        >>> combine(parts).b_crit == whole.b_crit
+        True
+    """
+    first = parts[0]
+    for part in parts[1:]:
+        same = (
+            np.array_equal(part.learning_rates, first.learning_rates)
+            and np.array_equal(part.seeds, first.seeds)
+            and (part.target_loss, part.momentum, part.max_epochs, part.n_train)
+            == (first.target_loss, first.momentum, first.max_epochs, first.n_train)
+        )
+        if not same:
+            raise ValueError(
+                "combine needs searches of one problem: the same learning rates, seeds, "
+                "target_loss, momentum, max_epochs and rows; only batch_sizes may differ."
+            )
+    order = np.argsort(np.concatenate([part.batch_sizes for part in parts]), kind="stable")
+
+    def joined(field: str) -> np.ndarray:
+        return np.concatenate([getattr(part, field) for part in parts])[order]
+
+    return _with_fit(
+        dataclasses.replace(
+            first,
+            **{
+                field: joined(field)
+                for field in (
+                    "batch_sizes",
+                    "steps",
+                    "epochs",
+                    "best_learning_rate",
+                    "best_at_edge",
+                    "reached",
+                )
+            },
+        )
+    )
+
+
+def _with_fit(result: CriticalBatch) -> CriticalBatch:
+    """``result`` with ``s_min``, ``b_crit`` and ``e_min`` fitted to its measured steps."""
+    moved = result.reached & (result.steps > 0)  # a target met at the start says nothing
+    s_min, b_crit = fit_steps(result.batch_sizes[moved], result.steps[moved])
+    return dataclasses.replace(
+        result, s_min=s_min, b_crit=b_crit, e_min=s_min * b_crit / result.n_train
     )
 
 
@@ -352,6 +416,101 @@ def fit_steps(batch_sizes: np.ndarray, steps: np.ndarray) -> tuple[float, float]
             a = c
     log_b = (a + b) / 2
     return math.exp(misfit(log_b)[1]), math.exp(log_b)
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """What one update costs: ``fixed_ms + per_row_ms · B`` milliseconds at batch size B.
+
+    The cost model of ``gd.noise.time_epochs``: each update pays a fixed cost (the Python
+    step, a kernel launch on a GPU) plus work for each of its B rows. ``time_steps``
+    measures it.
+
+    Example:
+        >>> cost = StepCost(fixed_ms=0.01, per_row_ms=0.001)
+        >>> cost.ms_per_step(np.array([1, 10])).round(6).tolist()
+        [0.011, 0.02]
+        >>> float(cost.scaled_to(ms_per_step=0.4, batch_size=10).ms_per_step(10))  # 20× slower
+        0.4
+    """
+
+    fixed_ms: float
+    per_row_ms: float
+
+    def ms_per_step(self, batch_size):
+        """Milliseconds per update at ``batch_size`` (an int or an array)."""
+        return self.fixed_ms + self.per_row_ms * np.asarray(batch_size, dtype=np.float64)
+
+    def scaled_to(self, ms_per_step: float, batch_size: int) -> StepCost:
+        """The same split between fixed and per-row cost, scaled so that ``batch_size`` costs
+        ``ms_per_step`` (one measurement cannot separate the two on another machine)."""
+        ms_per_step = check_real("ms_per_step", ms_per_step, low=0.0, strict=True)
+        batch_size = check_int("batch_size", batch_size)
+        base = float(self.ms_per_step(batch_size))
+        if not base > 0:
+            raise ValueError("This cost model costs nothing per step; it cannot be scaled.")
+        scale = ms_per_step / base
+        return StepCost(self.fixed_ms * scale, self.per_row_ms * scale)
+
+
+def step_cost(batch_sizes, ms_per_epoch, n_train: int) -> StepCost:
+    """Fit ``StepCost`` to the time of one epoch at several batch sizes:
+    ``ms = ⌈n/B⌉·fixed + n·per_row``, by least squares (a coefficient that comes out
+    negative is set to 0 and the other refitted).
+
+    Example:
+        >>> sizes = np.array([1, 4, 16, 100])
+        >>> ms = np.ceil(100 / sizes) * 0.02 + 100 * 0.001     # exact data
+        >>> cost = step_cost(sizes, ms, 100)
+        >>> round(cost.fixed_ms, 6), round(cost.per_row_ms, 6)
+        (0.02, 0.001)
+    """
+    sizes = np.asarray(batch_sizes, dtype=np.float64)
+    ms = np.asarray(ms_per_epoch, dtype=np.float64)
+    columns = np.column_stack(
+        [rules.batches_per_epoch(n_train, sizes), np.full_like(sizes, n_train)]
+    )  # (S, 2): updates, rows
+    fixed, per_row = np.linalg.lstsq(columns, ms, rcond=None)[0]
+    if fixed < 0 or per_row < 0:
+        keep = 0 if fixed >= per_row * n_train else 1  # the term that explains more
+        alone = float(np.linalg.lstsq(columns[:, keep : keep + 1], ms, rcond=None)[0][0])
+        fixed, per_row = (max(alone, 0.0), 0.0) if keep == 0 else (0.0, max(alone, 0.0))
+    return StepCost(float(fixed), float(per_row))
+
+
+def time_steps(
+    model: Model, x: np.ndarray, y: np.ndarray, batch_sizes, repeats: int = 3
+) -> StepCost:
+    """Measure ``StepCost`` on this machine with the NumPy reference engine of ``gd.fit``.
+
+    At each batch size, ``gd.fit`` runs for 1 and for 2 epochs (best of ``repeats`` each);
+    their difference is one epoch without what a call pays once. ``step_cost`` then splits
+    the epochs into a fixed cost per update and a cost per row. The reference engine, as on
+    the other pages: the compiled one removes most of the fixed cost.
+
+    Example:
+        >>> import numpy as np
+        >>> from gd.models import LinearRegression
+        >>> cost = time_steps(LinearRegression(), np.zeros(64), np.zeros(64), [1, 8, 64], 1)
+        >>> cost.fixed_ms >= 0 and cost.per_row_ms >= 0
+        True
+    """
+    x, y = check_data(x, y)
+    sizes = check_sizes("batch_sizes", batch_sizes, y.size)
+    repeats = check_int("repeats", repeats)
+    opt = SGD(learning_rate=1e-6)  # tiny: nothing diverges while the clock runs
+    ms = np.empty(sizes.size)
+    for i, size in enumerate(sizes.tolist()):
+        best = {}
+        for epochs in (1, 2):
+            times = []
+            for _ in range(repeats):
+                begin = time.perf_counter()
+                fit(model, x, y, opt, batch_size=size, epochs=epochs, engine="numpy")
+                times.append(time.perf_counter() - begin)
+            best[epochs] = min(times)
+        ms[i] = 1000.0 * max(best[2] - best[1], 0.0)
+    return step_cost(sizes, ms, y.size)
 
 
 def _samples_seen(updates: np.ndarray, batch_size, n_train: int) -> np.ndarray:

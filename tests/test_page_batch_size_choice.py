@@ -1,0 +1,211 @@
+"""How big should my batch be?: the page in AppTest, its figures and its words against the
+numbers they quote."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import gd
+from gd.critical import StepCost, step_cost
+from tests.conftest import chart_specs
+from ui import batch_size_choice as choice
+from ui import batch_size_choice_charts as views
+from ui import cache, controls
+
+PAGE = "lessons/batch_size_choice.py"
+SMALL = {"n": "100"}
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def text(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_the_page_asks_the_question_measures_and_answers_in_numbers(app):
+    at = app(page=PAGE, **SMALL)
+    assert_clean(at)
+    assert at.title[0].value == "How big should my batch be?"
+    assert at.markdown[0].value.startswith("**“`fit()` defaults to `batch_size=32`.")
+    assert len(at.get("plotly_chart")) == 5
+    s = at_settings(at)
+    result = choice.measure(s, choice.DEFAULT_TARGET, choice.DEFAULT_EPOCHS).result
+    cost = choice.server_cost(s)
+    takeaway = at.markdown[-1].value
+    assert takeaway == views.takeaway(result, views.fastest(result, cost), None)
+    assert f"Up to about {views._rows(result.b_crit)} rows per batch" in takeaway
+    assert f"fastest to the target was batch size {views.fastest(result, cost).batch_size}" in (
+        takeaway
+    )
+    assert views.fit_sentence(result) in text(at)
+
+
+def at_settings(at: AppTest):
+    """The session's settings, as the page saw them."""
+    from ui.controls import STORE, Settings
+
+    return Settings(**at.session_state[STORE])
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "value"),
+    [
+        ("select_slider", "target_fraction", 0.99),
+        ("select_slider", "critical_max_epochs", 10),
+        ("select_slider", "momentum", 0.9),
+        ("number_input", "my_ms_per_step", 3.0),
+    ],
+)
+def test_each_control_changes_the_output(app, kind, key, value):
+    at = app(page=PAGE, **SMALL)
+    before = chart_specs(at), text(at)
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert_clean(at)
+    assert (chart_specs(at), text(at)) != before
+
+
+def test_the_learners_batch_size_moves_their_curve(app):
+    at = app(page=PAGE, **SMALL, my_ms_per_step="3.0")
+    assert "With your ms/step at batch size 32" in text(at)
+    at.number_input(key="my_batch_size").set_value(4).run()
+    assert_clean(at)
+    assert "With your ms/step at batch size 4" in text(at)
+    # The curve moves unless this server's cost per row measured 0 (then B does not matter).
+    result = choice.measure(at_settings(at), choice.DEFAULT_TARGET, 100).result
+    cost = choice.server_cost(at_settings(at))
+    mine = views.time_figure(result, cost, cost.scaled_to(3.0, 4))
+    assert chart_specs(at)[-1] == mine.to_json()
+
+
+def test_a_grid_over_the_work_budget_runs_fewer_epochs_and_says_so():
+    assert choice.epochs_within_budget(10_000, 100) < 100
+    runs = choice.batch_sizes_for(10_000).size * choice.RATES * len(choice.SEEDS)
+    epochs = choice.epochs_within_budget(10_000, 100)
+    assert 10_000 * epochs * runs <= choice.WORK_BUDGET < 10_000 * (epochs + 1) * runs
+
+
+# ---- builders and words, without Streamlit running -----------------------------------------
+
+
+def example(**changes):
+    return dataclasses.replace(views._example(), **changes)
+
+
+def test_the_steps_figure_draws_points_lines_and_three_named_regimes():
+    result = example()
+    fig = views.steps_figure(result)
+    names = [trace.name for trace in fig.data]
+    assert [t.text[0] for t in fig.data if t.mode == "text"] == [name for name, _ in views.REGIMES]
+    measured = next(t for t in fig.data if (t.name or "").startswith("measured"))
+    assert list(measured.x) == [1, 4, 16] and list(measured.y) == [40.0, 12.0, 6.0]
+    assert any((name or "").startswith("perfect scaling") for name in names)
+    fitted = next(t for t in fig.data if (t.name or "").startswith("fit S"))
+    np.testing.assert_allclose(fitted.y, 4.0 * (1 + 8.0 / np.asarray(fitted.x)))
+    perfect = next(t for t in fig.data if (t.name or "").startswith("perfect scaling:"))
+    np.testing.assert_allclose(np.asarray(perfect.y) * np.asarray(perfect.x), 40.0)
+    # The regimes' bands meet at B_crit/4 = 2 and 4·B_crit = 32.
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert [band.x[1] for band in bands[:2]] == [2.0, 32.0]
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+
+
+def test_the_epochs_rates_and_time_figures_carry_the_records_numbers():
+    result = example()
+    epochs = views.epochs_figure(result)
+    measured = next(t for t in epochs.data if t.name == "measured")
+    assert list(measured.y) == [0.4, 0.48, 0.96]
+    rates = views.rate_figure(result)
+    best = next(t for t in rates.data if t.name == "best learning rate of the grid")
+    assert list(best.y) == [0.1, 0.2, 0.2]
+    cost = StepCost(1.0, 0.5)
+    time = views.time_figure(result, cost, StepCost(2.0, 0.0))
+    server = time.data[0]
+    assert list(server.y) == [60.0, 36.0, 54.0]  # 40·1.5, 12·3, 6·9
+    stars = [t for t in time.data if (t.name or "").startswith("fastest")]
+    assert [t.name for t in stars] == ["fastest: B = 4", "fastest: B = 16"]  # 12·2 = 24 < 6·2
+
+
+def test_sentences_quote_the_numbers_of_their_records():
+    result = example()
+    fit = views.fit_sentence(result)
+    assert "S_min = 4 updates" in fit and "B_crit = 8 rows" in fit
+    assert "Below about 2 rows" in fit and "above about 32 rows" in fit
+    assert views.edge_note(result).startswith("At batch size 4, 16 the best learning rate was")
+    best = views.fastest(result, StepCost(1.0, 0.5))
+    assert views.time_sentence(best, None, 32) == (
+        "On this server the fastest to the target is **batch size 4**: 12 updates, 36 ms."
+    )
+    takeaway = views.takeaway(result, best, views.Fastest(16, 12.0, 6.0))
+    assert "Up to about 8 rows per batch" in takeaway
+    assert "floor of about 4 updates" in takeaway
+    assert takeaway.endswith("On your machine it would be batch size 16.")
+    assert "1 to 16" in views.rate_sentence(result) and "2×" in views.rate_sentence(result)
+    assert "agree within a factor of two (2×)" in views.agreement_sentence(result, 4.0, 50.0)
+    far = views.agreement_sentence(result, 1.0, 100.0)
+    assert "8×" in far and "100 near the target" in far and "lies between the two" in far
+    none = example(b_crit=math.nan, reached=np.array([True, False, False, False]))
+    assert views.fit_sentence(none).startswith("Only 1 batch size reached the target")
+    assert views.time_sentence(None, None, 1).startswith("No batch size reached")
+    assert "too small to measure" in views.cost_sentence(StepCost(0.017, 0.0))
+    assert "**17 µs per update** plus **0.5 µs per row**" in views.cost_sentence(
+        StepCost(0.017, 0.0005)
+    )
+
+
+def test_the_noise_sentence_and_figure_mark_start_middle_and_end():
+    along = views.NoiseAlong(
+        batch_size=8,
+        learning_rate=0.25,
+        updates=np.array([0, 1, 2, 3, 4, 5, 6]),
+        b_simple=np.array([2.0, 2.5, 3.0, 5.0, 20.0, 100.0, 1500.0]),
+        loss=np.array([17.0, 5.0, 2.0, 0.5, 0.3, 0.27, 0.26]),
+        marks=(0, 3, 6),
+        reached=True,
+    )
+    sentence = views.noise_sentence(along)
+    assert "**2** at the start (loss 17)" in sentence
+    assert "**5** in the middle (update 3, loss 0.5)" in sentence
+    assert "**1.5e+03** where it first reaches the target (update 6, loss 0.26)" in sentence
+    assert "Batches can grow during training" in sentence
+    fig = views.noise_figure(along, 8.0)
+    marks = next(t for t in fig.data if t.name == "start, middle, end")
+    assert list(marks.text) == ["start: 2", "middle: 5", "end: 1.5e+03"]
+
+
+def test_the_cost_model_is_fitted_and_scaled_to_the_learners_number():
+    sizes = np.array([1, 4, 16, 64, 200])
+    ms = np.ceil(200 / sizes) * 0.02 + 200 * 0.001
+    cost = step_cost(sizes, ms, 200)
+    assert (cost.fixed_ms, cost.per_row_ms) == pytest.approx((0.02, 0.001))
+    mine = cost.scaled_to(3.0, 32)
+    assert float(mine.ms_per_step(32)) == pytest.approx(3.0)
+    assert mine.fixed_ms / mine.per_row_ms == pytest.approx(20.0)  # the split is kept
+    with pytest.raises(ValueError, match="must be > 0"):
+        cost.scaled_to(0.0, 32)
+
+
+def test_the_page_measures_batch_size_by_batch_size_with_the_same_numbers():
+    settings = controls.Settings(n=60)
+    calls = []
+    measured = choice.measure(settings, 0.999, 20, lambda done, total: calls.append(done))
+    assert calls == list(range(1, choice.batch_sizes_for(60).size + 1))
+    x, y = cache.training_rows(settings, None)
+    whole = gd.critical.critical_batch(
+        settings.spec.build(),
+        x,
+        y,
+        batch_sizes=choice.batch_sizes_for(60),
+        learning_rates=choice.learning_rates_for(settings, None),
+        target_loss=measured.result.target_loss,
+        max_epochs=20,
+        init=settings.start,
+    )
+    for field in ("batch_sizes", "steps", "epochs", "best_learning_rate"):
+        np.testing.assert_array_equal(getattr(measured.result, field), getattr(whole, field))
+    assert measured.result.b_crit == whole.b_crit
