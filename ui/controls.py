@@ -27,6 +27,7 @@ from ui.text import LIMIT, user_text
 
 STORE = "_settings"
 NOTICES = "_link_notices"
+LAST_GOOD = "_last_good_settings"  # the last settings a page drew (see lesson.start)
 
 MODEL_LABELS = {key: spec.label for key, spec in MODELS.items()}
 CONVENTIONS = {"keras": "Keras", "pytorch": "PyTorch"}
@@ -98,6 +99,11 @@ class Settings:
         """Rows left for training: ``floor(n·(1 − validation_split))``, as Keras splits."""
         return validation_split_at(self.n, self.validation_split)
 
+    @property
+    def split_problem(self) -> str | None:
+        """Why ``n`` and ``validation_split`` cannot train together, in a learner's words."""
+        return split_problem(self.n, self.validation_split)
+
     def url(self) -> dict[str, str]:
         """Query parameters for every setting that differs from its default."""
         defaults = Settings()
@@ -109,6 +115,38 @@ class Settings:
 
 
 DEFAULTS = Settings()
+
+
+def split_problem(n: int, validation_split: float) -> str | None:
+    """Why ``validation_split`` cannot split ``n`` rows as Keras needs (training rows and, with
+    a split, validation rows), said in a learner's words with the arithmetic; None when it can.
+
+    The one home of this rule for the pages: links, uploads and every page's start ask it
+    (``gd.validation.check_split`` is the same rule at ``gd``'s boundary, for developers).
+
+    Example:
+        >>> split_problem(5, 0.9)
+        'With 5 samples and a validation split of 0.9, Keras would hold out the last 5 and \
+train on floor(5 × (1 − 0.9)) = 0 rows: nothing is left to train on. Lower the validation \
+split, or use more samples.'
+        >>> split_problem(20, 0.9) is None  # one training row is enough
+        True
+    """
+    n_train = validation_split_at(n, validation_split)
+    arithmetic = f"floor({n} × (1 − {validation_split:g})) = {n_train}"
+    if n_train < 1:
+        return (
+            f"With {n} samples and a validation split of {validation_split:g}, Keras would hold "
+            f"out the last {n - n_train} and train on {arithmetic} rows: nothing is left to "
+            "train on. Lower the validation split, or use more samples."
+        )
+    if validation_split > 0 and n_train == n:
+        return (
+            f"A validation split of {validation_split:g} holds out none of the {n} samples "
+            f"({arithmetic} rows train), so there would be no validation loss. Raise the "
+            "validation split, or set it to 0."
+        )
+    return None
 
 
 def _to_text(value: Any) -> str:
@@ -215,7 +253,7 @@ def _label(control: Control, current: Settings) -> str:
 
 def _batch_sizes(container, control: Control, current: Settings):
     """Powers of two up to the training rows, and full batch at the right end."""
-    n_train = current.n_train
+    n_train = max(current.n_train, 1)  # lesson.start explains a split that leaves no row
     value = st.session_state[control.key]
     options = sorted({*powers_of_two_below(n_train), n_train, value})
 
@@ -450,6 +488,13 @@ def read_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
             continue  # batch_size is checked after n and validation_split are known
         values[key], notice = _parse(control, params[key], Settings(**values))
         notices += notice
+    problem = split_problem(values["n"], values["validation_split"])
+    if problem is not None:  # before batch_size, whose range depends on the training rows
+        values["validation_split"] = DEFAULTS.validation_split
+        notices.append(
+            f"{problem} So the default validation_split={_to_text(DEFAULTS.validation_split)} "
+            "is used."
+        )
     if "batch_size" in params:
         values["batch_size"], notice = _parse(
             CONTROLS["batch_size"], params["batch_size"], Settings(**values)
@@ -520,7 +565,10 @@ def _sync_widget(control: Control, values: dict[str, Any], current: Settings) ->
     key = control.key
     value = values[key]
     if not control.valid(value, current):
-        value = min(value, current.n_train) if key == "batch_size" else getattr(DEFAULTS, key)
+        if key == "batch_size":  # at least 1, even while the split leaves no training row
+            value = max(1, min(value, current.n_train))
+        else:
+            value = getattr(DEFAULTS, key)
         values[key] = value
     st.session_state[key] = value
 
@@ -535,6 +583,8 @@ def current() -> Settings:
     which reruns without the sidebar."""
     settings = Settings(**store())
     _write_link(settings)
+    if settings.split_problem is not None:  # lesson.start has said why; keep the last view
+        return st.session_state.get(LAST_GOOD, settings)
     return settings
 
 

@@ -47,7 +47,30 @@ def start(
     )
     csv_error()
     cache.warm_up()
-    return settings
+    return _trainable(settings)
+
+
+def _trainable(settings: controls.Settings) -> controls.Settings:
+    """``settings`` when their split leaves rows to train on; otherwise say why, in the
+    learner's words, and return the settings the page last drew (or stop if there are none).
+
+    Links and uploads are checked before they change anything (``controls.read_link``,
+    ``ui.upload``); this is the last guard, for every other way a setting can change.
+    """
+    problem = settings.split_problem
+    if problem is None:
+        st.session_state[controls.LAST_GOOD] = settings
+        return settings
+    previous = st.session_state.get(controls.LAST_GOOD)
+    if previous is None:
+        st.warning(f"{problem} Nothing can be drawn until then.", icon="✂️")
+        st.stop()
+    st.warning(
+        f"{problem} The page still shows your previous settings ({previous.n} samples, "
+        f"validation split {previous.validation_split:g}).",
+        icon="✂️",
+    )
+    return previous
 
 
 @contextmanager

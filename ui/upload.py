@@ -10,10 +10,15 @@ import streamlit as st
 
 import gd
 from ui.cache import CSV_KEY
-from ui.controls import MAX_SAMPLES, set_values
+from ui.controls import MAX_SAMPLES, set_values, split_problem, store
 from ui.text import LIMIT, user_text
 
 UPLOAD_ROWS = MAX_SAMPLES  # the Playground's largest data set; gd.datasets.from_csv allows more
+# server.maxUploadSize in .streamlit/config.toml, in MB. The browser counts an MB as 1 000 000
+# bytes (as 1 MiB on Windows), the server as 1 MiB: this check makes 5 000 000 bytes the one
+# limit everywhere, the one the caption states.
+UPLOAD_MB = 5
+UPLOAD_BYTES = UPLOAD_MB * 1_000_000
 LAST_UPLOAD = "_csv_digest"  # digest of the last file handled, so a rerun does not parse again
 
 
@@ -21,7 +26,7 @@ def csv_uploader() -> None:
     """Sidebar uploader. A good file replaces the data; a bad one shows why and changes nothing."""
     st.sidebar.caption(
         f"Two numeric columns, x then y, comma-separated; a header row is optional. "
-        f"At most {UPLOAD_ROWS:,} rows and 5 MB. Your file stays in this browser session "
+        f"At most {UPLOAD_ROWS:,} rows and {UPLOAD_MB} MB. Your file stays in this browser session "
         "only, and links cannot carry it."
     )
     st.sidebar.download_button(
@@ -38,13 +43,27 @@ def csv_uploader() -> None:
         return
     content = upload.getvalue()
     digest = hashlib.sha256(content).hexdigest()
-    if st.session_state.get(LAST_UPLOAD) == digest:
+    split = store()["validation_split"]
+    refused_at_split = f"{digest} at validation_split={split!r}"
+    if st.session_state.get(LAST_UPLOAD) in (digest, refused_at_split):
         return
     st.session_state[LAST_UPLOAD] = digest
+    name = _file_name(upload.name)
+    if len(content) > UPLOAD_BYTES:  # a browser on Windows, or a script, may send up to 5 MiB
+        st.session_state["_csv_error"] = (
+            f"{name}: The file has {len(content):,} bytes, more than the limit of "
+            f"{UPLOAD_MB} MB ({UPLOAD_BYTES:,} bytes). Keep fewer rows, or fewer digits."
+        )
+        return
     try:
         data = gd.datasets.from_csv(io.BytesIO(content), max_rows=UPLOAD_ROWS, name=upload.name)
     except gd.DataError as error:
-        st.session_state["_csv_error"] = f"{_file_name(upload.name)}: {error}"
+        st.session_state["_csv_error"] = f"{name}: {error}"
+        return
+    problem = split_problem(data.n, split)
+    if problem is not None:  # refused like a bad file, until the split changes
+        st.session_state[LAST_UPLOAD] = refused_at_split
+        st.session_state["_csv_error"] = f"{name} has {data.n} rows. {problem}"
         return
     st.session_state.pop("_csv_error", None)
     st.session_state[CSV_KEY] = content
