@@ -282,6 +282,12 @@ def from_csv(
     """
     max_rows = check_int("max_rows", max_rows, low=2)
     data, file_name = _read(file)
+    if _looks_utf16(data[:_SNIFF_BYTES]):
+        raise DataError(
+            "The file is saved as UTF-16 (Excel's 'Unicode Text'), not as UTF-8. Save it as "
+            "UTF-8 ('CSV UTF-8 (comma-delimited)' in Excel, or choose UTF-8 as the encoding) "
+            "and upload that file."
+        )
     if b"\x00" in data or _control_fraction(data[:_SNIFF_BYTES]) > _MAX_CONTROL_FRACTION:
         raise DataError(
             "The file does not look like a text CSV file: it contains NUL or other binary "
@@ -317,6 +323,14 @@ def _read(file: str | os.PathLike[str] | BinaryIO) -> tuple[bytes, str | None]:
     data = file.getvalue() if hasattr(file, "getvalue") else file.read()
     file_name = getattr(file, "name", None)
     return bytes(data), Path(file_name).name if isinstance(file_name, str) else None
+
+
+def _looks_utf16(sample: bytes) -> bool:
+    """A UTF-16 byte-order mark, or text whose every other byte is NUL (UTF-16 without one)."""
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    even, odd = sample[0::2], sample[1::2]
+    return len(sample) >= 4 and max(even.count(0) / len(even), odd.count(0) / len(odd)) > 0.9
 
 
 def _control_fraction(sample: bytes) -> float:

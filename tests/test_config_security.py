@@ -34,6 +34,18 @@ def test_no_user_input_reaches_eval_exec_pickle_or_raw_html():
     assert offenders == []
 
 
-def test_the_uploader_states_the_same_limit_as_the_config():
-    text = (ROOT / "ui" / "upload.py").read_text()
-    assert f"{config()['server']['maxUploadSize']} MB" in text
+def test_the_uploader_states_and_enforces_the_same_limit_as_the_config():
+    from ui.upload import UPLOAD_BYTES, UPLOAD_MB
+
+    # The browser's limit is maxUploadSize · 10⁶ bytes (· 2²⁰ on Windows), the server's
+    # · 2²⁰: the app refuses anything above the smaller, so the stated limit is the one.
+    assert config()["server"]["maxUploadSize"] == UPLOAD_MB
+    assert UPLOAD_BYTES == UPLOAD_MB * 1_000_000 < UPLOAD_MB * 2**20
+
+
+def test_the_config_comments_state_the_apps_own_row_limit():
+    from ui.controls import MAX_SAMPLES
+
+    text = (ROOT / ".streamlit" / "config.toml").read_text()
+    stated = {int(n.replace(" ", "")) for n in re.findall(r"(\d[\d ]*\d) rows", text)}
+    assert stated == {MAX_SAMPLES}

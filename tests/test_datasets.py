@@ -52,6 +52,14 @@ def test_corpus_file_is_rejected_with_its_message(file_name, message):
         from_csv(DATA / file_name)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_told_to_save_as_utf8_not_to_export_as_csv(encoding):
+    content = "x,température\n1,2\n3,4\n".encode(encoding)  # Excel's "Unicode Text"
+    with pytest.raises(DataError, match=r"saved as UTF-16.*Save it as UTF-8") as caught:
+        from_csv(io.BytesIO(content))
+    assert "export it as" not in str(caught.value)
+
+
 @pytest.mark.parametrize(("file_name", "expected"), ACCEPTED.items())
 def test_corpus_file_parses_to_exact_arrays(file_name, expected):
     data = from_csv(DATA / file_name)
