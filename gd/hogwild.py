@@ -16,6 +16,11 @@ something else: one batch's rows give one averaged gradient at one point, and on
 With K workers in a round robin each worker's read is followed by the other K − 1 workers'
 writes before its own, so the staleness is at most K − 1.
 
+What multi-GPU Keras (``tf.distribute.MirroredStrategy``) and PyTorch DDP do instead is
+*synchronous* data parallelism, ``data_parallel``: K workers each take a shard of the batch,
+compute their shard's mean gradient, and the gradients are averaged (each weighted by its
+rows) before ONE update. That is the same update as the whole batch at once, to rounding.
+
 Example:
     >>> import numpy as np
     >>> from gd.models import LinearRegression
@@ -29,6 +34,8 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from gd import rules
@@ -37,6 +44,75 @@ from gd.loop import Trajectory
 from gd.models import Model
 from gd.optim import SGD
 from gd.validation import check_int
+
+
+@dataclass(frozen=True, eq=False)
+class DataParallel:
+    """One batch's gradient computed by K workers, and by one, at the same point.
+
+    Attributes:
+        shards: K arrays of row indices, the batch cut into near-equal consecutive parts.
+        worker_grads: (K, P) each worker's mean gradient over its shard.
+        combined: (P,) Σₖ (|shardₖ|/B)·gₖ: the all-reduced gradient.
+        single: (P,) the batch's mean gradient computed in one piece (``model.grad``).
+    """
+
+    shards: tuple[np.ndarray, ...]
+    worker_grads: np.ndarray
+    combined: np.ndarray
+    single: np.ndarray
+
+    @property
+    def max_difference(self) -> float:
+        """The largest |combined − single| over the parameters: rounding only."""
+        return float(np.max(np.abs(self.combined - self.single)))
+
+
+def data_parallel(
+    model: Model,
+    params: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    rows: np.ndarray,
+    workers: int,
+) -> DataParallel:
+    """The gradient of batch ``rows`` as ``workers`` synchronous workers compute it.
+
+    Each worker takes a shard of about B/K rows, computes its shard's mean gradient, and the
+    K gradients are averaged with weights |shardₖ|/B: the mean of all B rows' gradients.
+
+    Args:
+        model: a ``gd.models`` model.
+        params: the point, (P,).
+        x, y: the training rows, (n, k) and (n,).
+        rows: the batch's row indices, (B,).
+        workers: K, an integer in [1, B].
+
+    Returns:
+        A ``DataParallel`` record.
+
+    Example:
+        >>> import numpy as np
+        >>> from gd.models import LinearRegression
+        >>> x = np.arange(6.0)[:, None]; y = 2 * x[:, 0] + 1
+        >>> result = data_parallel(LinearRegression(), np.zeros(2), x, y, np.arange(6), 3)
+        >>> [shard.tolist() for shard in result.shards]
+        [[0, 1], [2, 3], [4, 5]]
+        >>> result.combined, result.single            # the same update, to rounding
+        (array([-41.66666667, -12.        ]), array([-41.66666667, -12.        ]))
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    workers = check_int("workers", workers)
+    if workers > rows.size:
+        raise ValueError(
+            f"workers ({workers}) is larger than the {rows.size} rows of the batch; lower "
+            "workers or use a larger batch."
+        )
+    shards = tuple(np.array_split(rows, workers))
+    with np.errstate(all="ignore"):
+        grads = np.array([model.grad(params, x[shard], y[shard]) for shard in shards])  # (K, P)
+        weights = np.array([shard.size for shard in shards]) / rows.size  # (K,)
+        return DataParallel(shards, grads, weights @ grads, model.grad(params, x[rows], y[rows]))
 
 
 def fit_async(

@@ -1,5 +1,5 @@
 """How big should my batch be?: the page in AppTest, its figures and its words against the
-numbers they quote."""
+numbers they quote; and the "what if batch_size were threads" section of Inside one mini-batch."""
 
 import dataclasses
 import math
@@ -9,11 +9,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import gd
+import gd.hogwild
 from gd.critical import StepCost, step_cost
-from tests.conftest import chart_specs
+from gd.hogwild import data_parallel
+from tests.conftest import TIMEOUT, chart_specs
 from ui import batch_size_choice as choice
 from ui import batch_size_choice_charts as views
 from ui import cache, controls
+from ui import inside_a_batch_threads as threads
 
 PAGE = "lessons/batch_size_choice.py"
 SMALL = {"n": "100"}
@@ -209,3 +212,105 @@ def test_the_page_measures_batch_size_by_batch_size_with_the_same_numbers():
     for field in ("batch_sizes", "steps", "epochs", "best_learning_rate"):
         np.testing.assert_array_equal(getattr(measured.result, field), getattr(whole, field))
     assert measured.result.b_crit == whole.b_crit
+
+
+# ---- Inside one mini-batch: "what if batch_size were threads?" -----------------------------
+
+
+def section_script():
+    """A stand-in for the Inside one mini-batch page: the shared sidebar, then the section."""
+    from ui import inside_a_batch_threads, lesson
+    from ui.cache import uploaded_csv
+
+    settings = lesson.start()
+    inside_a_batch_threads.section(settings, uploaded_csv(settings))
+
+
+@pytest.fixture
+def section():
+    import streamlit as st
+
+    st.cache_data.clear()
+
+    def open_section(**query: str) -> AppTest:
+        at = AppTest.from_function(section_script, default_timeout=TIMEOUT)
+        for key, value in query.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return open_section
+
+
+def test_the_section_shows_both_kinds_of_parallelism_with_the_runs_numbers(section):
+    at = section(n="100", epochs="3")
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 1
+    words = text(at)
+    assert "the same update as one batch of 32" in words
+    table = at.dataframe[0].value
+    assert len(table) == 4 + 2  # four workers, their average, one batch of 32
+    assert "Hogwild" in words and "read 31 updates late" in words
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("threads_workers", 8), ("threads_async_workers", 4)],
+)
+def test_each_section_control_changes_the_output(section, key, value):
+    at = section(n="100", epochs="3")
+    before = chart_specs(at), text(at), at.dataframe[0].value.to_json()
+    at.select_slider(key=key).set_value(value).run()
+    assert_clean(at)
+    assert (chart_specs(at), text(at), at.dataframe[0].value.to_json()) != before
+
+
+def test_synchronous_workers_give_the_one_batch_update_to_rounding():
+    data = gd.datasets.linear(n=64, seed=0)
+    x = data.x[:, None]
+    for workers in (1, 2, 3, 8, 32):
+        result = data_parallel(
+            gd.models.LinearRegression(), np.array([-1.0, 2.0]), x, data.y, np.arange(32), workers
+        )
+        assert len(result.shards) == workers
+        assert sum(shard.size for shard in result.shards) == 32
+        assert result.max_difference < 1e-12
+    with pytest.raises(ValueError, match=r"workers \(33\) is larger than the 32 rows"):
+        data_parallel(gd.models.LinearRegression(), np.zeros(2), x, data.y, np.arange(32), 33)
+
+
+def test_the_section_words_quote_their_records():
+    data = gd.datasets.linear(n=64, seed=0)
+    parallel = data_parallel(
+        gd.models.LinearRegression(),
+        np.array([-1.0, 2.0]),
+        data.x[:, None],
+        data.y,
+        np.arange(32),
+        4,
+    )
+    sentence = threads.parallel_sentence(parallel, ("w", "b"))
+    assert "4 workers" in sentence and "8 rows each" in sentence
+    assert f"{parallel.max_difference:.1e}" in sentence
+    table = threads.parallel_table(parallel, ("w", "b"))
+    assert table["rows"].tolist() == [8, 8, 8, 8, 32, 32]
+    np.testing.assert_allclose(table["∂L/∂w"].iloc[-2], parallel.combined[0])
+    batch = gd.fit(
+        gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.05), batch_size=32, epochs=2
+    )
+    stale = gd.hogwild.fit_async(
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.05),
+        workers=32,
+        staleness=31,
+        epochs=2,
+    )
+    words = threads.hogwild_sentence(batch, stale, 32)
+    assert f"{stale.updates:,} one-row updates" in words
+    assert f"{batch.updates:,} averaged updates" in words
+    if stale.diverged_at is not None:
+        assert f"blew up at update {stale.diverged_at:,}" in words
+    else:
+        assert f"{stale.loss[-1]:.4g}" in words
+    assert f"{batch.loss[-1]:.4g}" in words

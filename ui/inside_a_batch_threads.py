@@ -1,0 +1,203 @@
+"""Lesson "Inside one mini-batch" (``lessons/inside_a_batch.py``), the section "What if
+``batch_size`` were threads?": ``section(settings, csv)`` draws it; the figure, table and
+sentence builders below it are pure (no Streamlit), so tests call them directly.
+
+Two kinds of parallel training, next to what Keras does:
+
+* **Synchronous data parallelism** (multi-GPU Keras, PyTorch DDP): K workers each take B/K rows
+  of the batch, their gradients are averaged, and ONE update follows: the same update as one
+  batch of B, to rounding (``gd.hogwild.data_parallel``).
+* **What the question imagined**, lock-free threads that each write their own one-row update
+  from weights other threads have since changed ("Hogwild!", Niu et al. 2011), simulated
+  deterministically by ``gd.hogwild.fit_async``: batch size 1 with stale gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import gd
+from gd.hogwild import DataParallel, data_parallel, fit_async
+from gd.rules import powers_of_two_below
+from ui import cache, charts
+from ui.controls import Settings
+
+WORKERS_KEY = "threads_workers"
+ASYNC_KEY = "threads_async_workers"
+MAX_ASYNC_UPDATES = 50_000  # one-row updates of the NumPy loop (~10 µs each): about 0.5 s
+
+
+def worker_choices(batch_size: int) -> list[int]:
+    """Powers of two up to the batch size, then the batch size itself.
+
+    Example:
+        >>> worker_choices(12)
+        [1, 2, 4, 8, 12]
+    """
+    return sorted({*powers_of_two_below(batch_size), batch_size})
+
+
+def async_epochs(n_train: int, epochs: int) -> int:
+    """The session's epochs, fewer if one-row updates would exceed ``MAX_ASYNC_UPDATES``.
+
+    Example:
+        >>> async_epochs(200, 20), async_epochs(10_000, 20)
+        (20, 5)
+    """
+    return max(1, min(epochs, MAX_ASYNC_UPDATES // n_train))
+
+
+@st.cache_data(max_entries=32, show_spinner="Running the threads…")
+def _stale_run(settings: Settings, csv: bytes | None, workers: int, epochs: int) -> gd.Run:
+    x, y = cache.training_rows(settings, csv)
+    return fit_async(
+        settings.spec.build(),
+        x,
+        y,
+        cache.optimizer_for(settings),
+        workers=workers,
+        staleness=workers - 1,
+        epochs=epochs,
+        seed=settings.seed,
+        init=settings.start,
+    )
+
+
+def section(settings: Settings, csv: bytes | None) -> None:
+    """Draw the section for the session's settings; ``csv`` is the upload (or None)."""
+    run = cache.run(settings, csv)
+    x, y = cache.training_rows(settings, csv)
+    names = settings.spec.parameters
+    batch = run.batch_size
+    st.subheader("What if batch_size were threads?")
+
+    st.markdown("**1. Synchronous data parallelism: what multi-GPU Keras and PyTorch DDP do.**")
+    choices = worker_choices(batch)
+    if st.session_state.get(WORKERS_KEY) not in choices:
+        st.session_state[WORKERS_KEY] = 4 if 4 in choices else choices[-1]
+    workers = st.select_slider(
+        "Workers (GPUs) sharing the first batch",
+        choices,
+        key=WORKERS_KEY,
+        help="Each worker takes its share of the batch's rows and computes their mean gradient.",
+    )
+    with np.errstate(all="ignore"):
+        parallel = data_parallel(
+            settings.spec.build(), run.params[0], x, y, run.batch_rows(0), workers
+        )
+    left, right = st.columns([3, 2])
+    left.dataframe(parallel_table(parallel, names), hide_index=True)
+    right.markdown(parallel_sentence(parallel, names))
+
+    st.markdown("**2. What the question imagined: every thread writes its own update (Hogwild!).**")
+    options = worker_choices(min(max(batch, 2), run.n_train))
+    if st.session_state.get(ASYNC_KEY) not in options:
+        st.session_state[ASYNC_KEY] = min(batch, options[-1]) if batch in options else options[-1]
+    threads = st.select_slider(
+        "Threads, each writing its own one-row update",
+        options,
+        key=ASYNC_KEY,
+        help="Each thread reads the weights, computes one row's gradient and adds its step; by "
+        "then the other threads have written theirs, so it is threads − 1 updates stale.",
+    )
+    epochs = async_epochs(run.n_train, settings.epochs)
+    stale = _stale_run(settings, csv, threads, epochs)
+    surface = cache.surface_for_data(settings, csv)
+    st.plotly_chart(paths_figure(surface, run, stale, threads), key="chart_threads_paths")
+    st.markdown(hogwild_sentence(run, stale, threads))
+    if epochs < settings.epochs:
+        st.caption(
+            f"The threads ran {epochs} of the {settings.epochs} epochs: one-row updates are "
+            f"simulated one at a time, at most {MAX_ASYNC_UPDATES:,} of them."
+        )
+
+
+# ---- pure builders --------------------------------------------------------------------------
+
+
+def parallel_table(parallel: DataParallel, names: tuple[str, str]) -> pd.DataFrame:
+    """One row per worker (its rows and its shard's mean gradient), then their weighted
+    average and the one-batch gradient."""
+    rows = [
+        {"who": f"worker {k + 1}", "rows": shard.size}
+        | {f"∂L/∂{name}": float(g) for name, g in zip(names, grad[:2], strict=True)}
+        for k, (shard, grad) in enumerate(zip(parallel.shards, parallel.worker_grads, strict=True))
+    ]
+    size = sum(shard.size for shard in parallel.shards)
+    for who, grad in (
+        ("average, weighted by rows", parallel.combined),
+        (f"one batch of {size}", parallel.single),
+    ):
+        rows.append(
+            {"who": who, "rows": size}
+            | {f"∂L/∂{name}": float(g) for name, g in zip(names, grad[:2], strict=True)}
+        )
+    return pd.DataFrame(rows)
+
+
+def parallel_sentence(parallel: DataParallel, names: tuple[str, str]) -> str:
+    """The data-parallel gradient against the one-batch gradient, with the numbers."""
+    workers = len(parallel.shards)
+    size = sum(shard.size for shard in parallel.shards)
+    sizes = sorted({shard.size for shard in parallel.shards})
+    each = f"{sizes[0]} rows each" if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]} rows each"
+    grad = ", ".join(f"{g:.6g}" for g in parallel.combined[:2])
+    return (
+        f"{workers} workers, {each}, compute their own mean gradients; averaged (each weighted "
+        f"by its rows) they give ({grad}) for ({', '.join(names)}), **the same update as one "
+        f"batch of {size}**: the largest difference is {parallel.max_difference:.1e}, "
+        "floating-point rounding. Then ONE update is made, with the same learning rate. This "
+        "is the sense in which a batch is parallel: the work inside one update is split, the "
+        "update is not."
+    )
+
+
+def hogwild_sentence(batch: gd.Run, stale: gd.Run, threads: int) -> str:
+    """The stale-gradient run against the real mini-batch run, with both runs' numbers."""
+    late = threads - 1
+    head = f"{threads} Hogwild threads, each gradient read {late} updates late,"
+    if stale.diverged_at is not None:
+        outcome = (
+            f"{head} made {stale.updates:,} one-row updates and then **blew up at update "
+            f"{stale.diverged_at:,}**."
+        )
+    else:
+        outcome = (
+            f"{head} made {stale.updates:,} one-row updates in {stale.epochs} epochs and ended "
+            f"at training loss **{stale.loss[-1]:.4g}**."
+        )
+    if batch.diverged_at is not None:
+        real = f"The real mini-batch run blew up too, at update {batch.diverged_at:,}."
+    else:
+        real = (
+            f"The real mini-batch run, {batch.updates:,} averaged updates of {batch.batch_size} "
+            f"rows, ended at **{batch.loss[-1]:.4g}**."
+        )
+    return (
+        f"{outcome} {real} Stale one-row steps are batch size 1 with delay: noisier, and "
+        "unstable at learning rates the averaged batch takes in its stride. Keras never does "
+        "this: `batch_size` rows give one averaged gradient and one update."
+    )
+
+
+def paths_figure(surface: cache.Surface, batch: gd.Run, stale: gd.Run, threads: int) -> go.Figure:
+    """Both paths on the same loss contours, the window held at the contours' own."""
+    paths = [
+        charts.path_from_run(stale, f"{threads} Hogwild threads (one-row, stale)", charts.ORANGE),
+        charts.path_from_run(batch, f"Keras: batch size {batch.batch_size}", charts.BLUE),
+    ]
+    fig = charts.contour_figure(
+        surface.axis0,
+        surface.axis1,
+        surface.loss,
+        surface.minimum,
+        surface.names,
+        paths,
+        title="Threads writing their own updates vs one averaged update per batch",
+    )
+    fig.update_xaxes(range=[float(surface.axis0[0]), float(surface.axis0[-1])])
+    fig.update_yaxes(range=[float(surface.axis1[0]), float(surface.axis1[-1])])
+    return fig
