@@ -5,7 +5,7 @@ import platform
 
 import streamlit as st
 
-from ui import inside_a_batch, lesson
+from ui import inside_a_batch, inside_stage, lesson
 from ui import inside_a_batch_charts as views
 
 st.title("Inside one mini-batch")
@@ -33,69 +33,23 @@ if last < 0:
     )
     st.stop()
 
-update = inside_a_batch.scrubber(last)
+update = inside_stage.scrubber(settings, last)  # steps in the browser; a stop is kept here
 inside = inside_a_batch.inside(settings, update)
 st.caption(
-    f"Update {update} of {run.updates} ({views.where_in_run(run, update)}). Arrows are steps "
-    "in parameter units: each gradient is multiplied by −η of this update, so an arrow points "
-    "where that row alone would move the parameters."
-)
-
-lesson.metric_cards(
-    [
-        lesson.Card(
-            "Rows in the batch (B)",
-            inside.batch_size,
-            "batch_size rows, except the last batch of an epoch, which holds what is left.",
-        ),
-        lesson.Card(
-            "Learning rate η here",
-            f"{inside.learning_rate:.4g}",
-            "lr / (1 + decay·t) with t = this update's index.",
-        ),
-        lesson.Card(
-            "Batch loss (before)",
-            f"{run.batch_loss[update]:.4g}",
-            "Mean loss of this batch's rows at the parameters before the step (what Keras logs).",
-        ),
-        lesson.Card(
-            "Batch vs full-data step",
-            f"{inside.angle_to_full:.1f}°",
-            "0° means the batch pointed exactly where all training rows together point.",
-        ),
-    ]
-)
-
-left, right = st.columns([3, 2])
-left.plotly_chart(
-    views.update_figure(
-        surface.minimum,
-        surface.names,
-        inside_a_batch.zoom(settings, update, last),
-        inside_a_batch.trail(settings, update),
-        inside,
-    ),
-    key="chart_update",
-)
-left.caption(
     f"Grey: one line per row of the batch (at most {views.MAX_ARROWS} drawn). Red: their "
     "mean, the batch step. Green dotted: the step all training rows would give. Blue dashed: "
     "the step actually taken, which adds momentum's velocity when momentum > 0. The window is "
     "centred on the current parameters and keeps one size for the whole epoch, large enough "
     "for nearly every row's step in it."
 )
-right.plotly_chart(
-    views.batch_data_figure(settings.spec, data.x, data.y, run.n_train, inside),
-    key="chart_batch_data",
-)
-right.markdown(
+st.markdown(
     f"**One average, one update.** The {inside.batch_size} highlighted rows each have a "
     f"gradient, but the optimizer only ever sees their mean: one gradient, one step. The whole "
     "batch is computed at once, as one matrix product over its rows, not by "
     f"{inside.batch_size} threads that each update the weights:"
 )
-right.code(settings.spec.gradient_line, language="python")
-right.caption(
+st.code(settings.spec.gradient_line, language="python")
+st.caption(
     "X_b holds the batch's rows with a column of ones for the bias; w holds the parameters. "
     "NumPy hands the product to BLAS, which may use several cores for one big product; that "
     "is how hardware parallelism enters, inside a single update."

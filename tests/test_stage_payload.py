@@ -224,3 +224,60 @@ def test_read_update(text, start):
 )
 def test_a_reported_position_is_checked(sent, result):
     assert _scrub(sent, 140) == result
+
+
+# --- The update scrubber of "Inside one mini-batch" (ui/inside_stage/payload.py) -------------
+
+
+@pytest.mark.parametrize("last", [0, 1, 139, 5000])
+@pytest.mark.parametrize("per_update", [1, 600, 50_000, 10**7])
+def test_an_update_window_holds_its_centre_and_fits_the_budget(last, per_update):
+    from ui.inside_stage.payload import BUDGET, window
+
+    for centre in sorted({0, last // 3, last}):
+        first, end = window(centre, last, per_update)
+        assert 0 <= first <= centre <= end <= last
+        size = end - first + 1
+        assert size == 1 or size * per_update <= BUDGET
+        assert size == min(last + 1, max(1, BUDGET // per_update))
+
+
+def test_an_update_payload_round_trips_and_needs_consecutive_updates():
+    from gd.noise import inside_update
+    from ui import cache
+    from ui.inside_a_batch_charts import Zoom
+    from ui.inside_stage.payload import GRID, Frame, Scene
+    from ui.inside_stage.payload import decode as decode_inside
+    from ui.inside_stage.payload import encode as encode_inside
+
+    s = Settings(model="tanh", n=50, batch_size=8, validation_split=0.2, epochs=2)
+    run = cache.run(s, None)
+    data = cache.dataset_for(s, None)
+    x, y = cache.training_rows(s, None)
+    model = s.spec.build()
+    axis = np.linspace(-1.0, 1.0, GRID)
+
+    def frame(u):
+        loss = model.loss_grid(x, y, axis, axis, base=run.params[u])
+        return Frame(inside_update(model, run, x, y, u), Zoom(axis, axis, loss), 0.5, "here")
+
+    scene = Scene(
+        model=s.model, names=("w", "a"), fit_label="fit", minimum=np.zeros(2), x=data.x,
+        y=data.y, n_train=run.n_train, updates=run.updates,
+        updates_per_epoch=run.updates_per_epoch, last=run.updates - 1,
+        trail=run.params[0:6], trail_from=0,
+    )  # fmt: skip
+    payload = encode_inside([frame(u) for u in (2, 3, 4)], scene)
+    got = decode_inside(payload)
+    assert (got.header["first"], got.header["last_loaded"], got.header["update"]) == (2, 4, None)
+    assert got.header["shown_train"] == run.n_train == 40  # validation rows drawn after them
+    for u in (2, 3, 4):
+        one = got.frame(u)
+        want = inside_update(model, run, x, y, u)
+        np.testing.assert_array_equal(one["sample_steps"], f32(want.sample_steps))
+        np.testing.assert_array_equal(np.sort(one["rows"]), np.sort(want.rows))
+        np.testing.assert_array_equal(one["zoom"], f32(frame(u).zoom.loss))
+        assert one["where"] == f"Update {u} of {run.updates} (here)."
+    assert decode_inside(with_update(payload, 3)).header["update"] == 3
+    with pytest.raises(ValueError, match="consecutive"):
+        encode_inside([frame(2), frame(4)], scene)

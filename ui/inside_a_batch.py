@@ -3,7 +3,8 @@ widgets; its figures are in ``ui.inside_a_batch_charts``.
 
 Every ``gd`` call goes through ``st.cache_data`` keyed on the frozen ``Settings``, the uploaded
 CSV's bytes, the update or epoch looked at, and nothing else (the cached functions read only
-their arguments, never the session), so scrubbing back to an update already seen costs nothing.
+their arguments, never the session), so coming back to an update already seen costs nothing.
+The update scrubber and its pictures are a browser component, ``ui.inside_stage``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,7 @@ from gd import noise
 from ui import cache
 from ui.controls import Settings
 from ui.inside_a_batch_charts import (
-    ZOOM_GRID,
     NoiseCurve,
-    Zoom,
-    epoch_step_radius,
     inspectable_updates,
     merge_timings,
     noise_sizes,
@@ -26,7 +24,6 @@ from ui.inside_a_batch_charts import (
 )
 from ui.models import MODELS
 
-UPDATE_KEY = "update"  # the scrubber's widget key
 DRAWS = 500  # random batches per batch size in the noise measurement
 NOISE_SEED = 0
 
@@ -35,38 +32,6 @@ def inside(settings: Settings, update: int) -> noise.Inside:
     """Update ``update`` of this settings' run, taken apart (cheap: one batch's gradients)."""
     x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
     return noise.inside_update(settings.spec.build(), cache.run_for(settings), x, y, update)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _radius(settings: Settings, csv: bytes | None, epoch: int, last: int) -> float:
-    x, y = cache.training_rows(settings, csv)
-    return epoch_step_radius(settings.spec.build(), cache.run(settings, csv), x, y, epoch, last)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def _zoom(settings: Settings, csv: bytes | None, update: int, last: int) -> Zoom:
-    run = cache.run(settings, csv)
-    x, y = cache.training_rows(settings, csv)
-    radius = _radius(settings, csv, update // run.updates_per_epoch, last)
-    centre = run.params[update, :2]
-    axis0 = np.linspace(centre[0] - radius, centre[0] + radius, ZOOM_GRID)
-    axis1 = np.linspace(centre[1] - radius, centre[1] + radius, ZOOM_GRID)
-    with np.errstate(all="ignore"):
-        loss = settings.spec.build().loss_grid(x, y, axis0, axis1, base=run.params[update])
-    return Zoom(axis0, axis1, loss)
-
-
-def zoom(settings: Settings, update: int, last: int) -> Zoom:
-    """Loss contours in a window centred on the parameters before ``update``, sized for its
-    epoch (see ``epoch_step_radius``)."""
-    return _zoom(settings, cache.uploaded_csv(settings), update, last)
-
-
-def trail(settings: Settings, update: int) -> np.ndarray:
-    """The parameters from the start of ``update``'s epoch up to just before it, (m, 2)."""
-    run = cache.run_for(settings)
-    first = update - update % run.updates_per_epoch
-    return run.params[first : update + 1, :2]
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring gradient noise…")
@@ -133,44 +98,3 @@ def epoch_timing(settings: Settings) -> noise.EpochTiming:
 def last_update(settings: Settings) -> int:
     """The last update that can be taken apart (finite parameters before and after), or −1."""
     return inspectable_updates(cache.run_for(settings)) - 1
-
-
-def _shift(delta: int, last: int) -> None:
-    st.session_state[UPDATE_KEY] = min(max(st.session_state[UPDATE_KEY] + delta, 0), last)
-
-
-def scrubber(last: int) -> int:
-    """◀ previous, a slider over updates 0..last, next ▶; returns the update chosen."""
-    if st.session_state.get(UPDATE_KEY, 0) > last:  # a new run with fewer updates
-        st.session_state[UPDATE_KEY] = last
-    st.session_state.setdefault(UPDATE_KEY, 0)
-    chosen = 0
-    if last > 0:
-        chosen = st.slider(
-            "Update (optimizer step) to look inside",
-            0,
-            last,
-            key=UPDATE_KEY,
-            bind="query-params",
-            help="Each update uses one mini-batch: its rows' gradients are averaged into one step.",
-        )
-    else:
-        st.caption("This run has a single update to look at: update 0.")
-    previous, following, _ = st.columns([1, 1, 6])
-    previous.button(
-        "◀ previous",
-        key="update_previous",
-        on_click=_shift,
-        args=(-1, last),
-        width="stretch",
-        disabled=chosen <= 0,
-    )
-    following.button(
-        "next ▶",
-        key="update_next",
-        on_click=_shift,
-        args=(1, last),
-        width="stretch",
-        disabled=chosen >= last,
-    )
-    return chosen

@@ -2,8 +2,9 @@
 figures, tables and sentences out.
 
 No Streamlit here (the cached helpers live in ``ui.inside_a_batch``), so tests call these directly.
-Steps are drawn in parameter units: each row's arrow is ``−η·gᵢ``, where that row alone would
-move the parameters; the batch's arrow is their mean. Colours are ``ui.charts``'s Okabe-Ito.
+The update's own pictures (each row's step ``−η·gᵢ``, their mean, the full-data step and the
+step taken) are drawn in the browser by ``ui.inside_stage``. Colours are ``ui.charts``'s
+Okabe-Ito.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ import gd
 from gd.noise import EpochTiming, Inside
 from gd.rules import powers_of_two_below
 from ui import charts
-from ui.models import ModelSpec
 
 MAX_ARROWS = 256  # per-sample arrows drawn; more would only grow the payload
 ARROWS_NAME = "each row's own step −η·∇ℓᵢ"
-ZOOM_GRID = 61  # contour points per axis in the zoomed window
 
 
 @dataclass(frozen=True)
@@ -132,134 +131,6 @@ def merge_timings(first: EpochTiming, second: EpochTiming) -> EpochTiming:
 
 
 # --- Figures ---------------------------------------------------------------------------------
-
-
-def _segments(origin: np.ndarray, steps: np.ndarray) -> tuple[list, list]:
-    """x and y lists for one line per step from ``origin``, separated by None."""
-    xs: list = []
-    ys: list = []
-    for step in steps:
-        xs += [float(origin[0]), float(origin[0] + step[0]), None]
-        ys += [float(origin[1]), float(origin[1] + step[1]), None]
-    return xs, ys
-
-
-def _arrow(origin: np.ndarray, step: np.ndarray, name: str, color: str, dash: str) -> go.Scatter:
-    tip = origin + step
-    return go.Scatter(
-        x=[origin[0], tip[0]],
-        y=[origin[1], tip[1]],
-        mode="lines+markers",
-        name=name,
-        line={"color": color, "width": 3.5, "dash": dash},
-        marker={"symbol": "arrow", "angleref": "previous", "size": [0, 15], "color": color},
-        hovertemplate=f"{name}<br>Δ = (%{{customdata[0]:.3g}}, %{{customdata[1]:.3g}})"
-        "<extra></extra>",
-        customdata=[step, step],
-    )
-
-
-def update_figure(
-    surface_minimum: np.ndarray,
-    names: tuple[str, str],
-    zoom: Zoom,
-    trail: np.ndarray,
-    inside: Inside,
-) -> go.Figure:
-    """Contours around the current point with every row's step, their mean, the full-data
-    step and the step taken (momentum included); ``trail`` (m, 2) is this epoch so far."""
-    fig = charts.contour_figure(
-        zoom.axis0,
-        zoom.axis1,
-        zoom.loss,
-        surface_minimum,
-        names,
-        [],
-        title=f"Update {inside.update}: {inside.batch_size} rows, one averaged step",
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=trail[:, 0],
-            y=trail[:, 1],
-            mode="lines+markers",
-            name="this epoch so far",
-            line={"color": charts.SKY, "width": 1.5},
-            marker={"size": 4},
-            opacity=0.7,
-            hoverinfo="skip",
-        )
-    )
-    shown = inside.sample_steps[:MAX_ARROWS, :2]
-    origin = inside.params[:2]
-    xs, ys = _segments(origin, shown)
-    label = f"{ARROWS_NAME} ({len(shown)} of {inside.batch_size} shown)"
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=ys,
-            mode="lines",
-            name=label,
-            opacity=0.6,
-            line={"color": charts.GREY, "width": 1.5},
-            hoverinfo="skip",
-        )
-    )
-    tips = origin + shown
-    fig.add_trace(
-        go.Scatter(
-            x=tips[:, 0],
-            y=tips[:, 1],
-            mode="markers",
-            name="row tips",
-            showlegend=False,
-            marker={"color": charts.GREY, "size": 4, "opacity": 0.6},
-            customdata=inside.rows[:MAX_ARROWS],
-            hovertemplate="row %{customdata} alone would move here<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        _arrow(origin, inside.full_step[:2], "full-data step −η·∇L (all rows)", charts.GREEN, "dot")
-    )
-    fig.add_trace(
-        _arrow(
-            origin,
-            inside.batch_step[:2],
-            "batch step −η·g_B (mean of the rows)",
-            charts.VERMILION,
-            "solid",
-        )
-    )
-    fig.add_trace(
-        _arrow(origin, inside.taken_step[:2], "step taken (with momentum)", charts.BLUE, "dash")
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[origin[0]],
-            y=[origin[1]],
-            mode="markers",
-            name=f"parameters before update {inside.update}",
-            marker={"color": "black", "size": 10, "symbol": "circle"},
-        )
-    )
-    fig.update_layout(height=660, legend={"y": -0.12})
-    return fig
-
-
-def batch_data_figure(
-    spec: ModelSpec, x: np.ndarray, y: np.ndarray, n_train: int, inside: Inside
-) -> go.Figure:
-    """``charts.data_figure`` with this update's batch highlighted and the fit before it."""
-    fig = charts.data_figure(
-        spec,
-        x,
-        y,
-        n_train,
-        inside.params,
-        highlight=inside.rows,
-        when=f"before update {inside.update}",
-    )
-    fig.update_layout(title_text=f"The {inside.batch_size} rows of update {inside.update}")
-    return fig
 
 
 def noise_figure(curve: NoiseCurve) -> go.Figure:

@@ -63,11 +63,19 @@ KNOBS = ("learning_rate", "batch_size", "momentum", "decay")
 UPDATE = "update"  # the link's key for the playback position
 _UPDATE_STATE = "_stage_update"  # the session's copy: int, or None for the whole run
 
+
+def script(name: str) -> str:
+    """A component's JS module: the shared drawing (``canvas.js``) followed by ``name``, a
+    path relative to ``ui/`` (a module given as text cannot import another)."""
+    shared = (_HERE / "canvas.js").read_text(encoding="utf-8")
+    return shared + "\n" + (_HERE.parent / name).read_text(encoding="utf-8")
+
+
 # Declared once per process; the JS is a plain module (no bundler), the CSS scoped by the
 # shadow root (isolate_styles), so the app's styles and the stage's never meet.
 _COMPONENT = st.components.v2.component(
     "sgd_live_stage",
-    js=(_HERE / "stage.js").read_text(encoding="utf-8"),
+    js=script("stage/stage.js"),
     css=(_HERE / "stage.css").read_text(encoding="utf-8"),
     isolate_styles=True,
 )

@@ -146,7 +146,7 @@ def _number(value: float) -> str:
     return f"{value:.4g}" if math.isfinite(value) else "∞"
 
 
-class _Writer:
+class Writer:
     """Collects float32 arrays and their [offset, shape] entries."""
 
     def __init__(self) -> None:
@@ -182,7 +182,7 @@ def _steps_shared(fam: gd.Family) -> np.ndarray | None:
 
 
 def _family(
-    writer: _Writer,
+    writer: Writer,
     knob: str,
     fam: gd.Family,
     current: int,
@@ -281,7 +281,7 @@ def encode(
     Returns:
         The payload bytes.
     """
-    writer = _Writer()
+    writer = Writer()
     knobs = [
         _family(writer, knob, fam, getattr(current, knob), getattr(texts, knob), scene.minimum)
         for knob, fam in families.items()
@@ -310,20 +310,23 @@ def encode(
         "arrays": writer.index,
         "update": None,  # last, see with_update
     }
-    return _pack(header, b"".join(writer.chunks))
+    return pack(header, b"".join(writer.chunks))
 
 
-def _pack(header: dict[str, Any], blob: bytes) -> bytes:
+def pack(header: dict[str, Any], blob: bytes, magic: bytes = MAGIC) -> bytes:
+    """``magic``, the header's length, the header as JSON (padded to 4 bytes), the arrays."""
     text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
     text += b" " * (-len(text) % 4)
-    return b"".join([MAGIC, struct.pack("<I", len(text)), text, blob])
+    return b"".join([magic, struct.pack("<I", len(text)), text, blob])
 
 
 def with_update(payload: bytes, update: int | None) -> bytes:
     """The same payload with playback starting at ``update`` (None: the whole run drawn).
 
+    Any payload in this layout works (the update scrubber's too: its magic is kept).
+
     Example:
-        >>> empty = _pack({"arrays": {}, "update": None}, b"")
+        >>> empty = pack({"arrays": {}, "update": None}, b"")
         >>> decode(with_update(empty, 12)).header["update"]
         12
     """
@@ -335,7 +338,7 @@ def with_update(payload: bytes, update: int | None) -> bytes:
         return payload
     header.pop("update", None)
     header["update"] = update  # stays the last key
-    return _pack(header, payload[8 + length :])
+    return pack(header, payload[8 + length :], payload[:4])
 
 
 def read_update(text: str | None, updates: int) -> tuple[int | None, str | None]:

@@ -26,31 +26,12 @@ Test hook: the root element has `data-stage`; after each frame it sets `data-dra
 spelling of the values) and `data-update` to the playback cursor.
 */
 
-const OKABE = {
-  blue: "#0072B2", orange: "#E69F00", green: "#009E73", vermilion: "#D55E00",
-  purple: "#CC79A7", sky: "#56B4E9", yellow: "#F0E442", grey: "#7F7F7F",
-};
 const KNOBS = ["learning_rate", "batch_size", "momentum", "decay"];
 const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000];
-const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
-const PREDICT = {
-  linear: (p, x) => p[0] * x + p[1],
-  logistic: (p, x) => 1 / (1 + Math.exp(-(p[0] * x + p[1]))),
-  tanh: (p, x) => p[1] * Math.tanh(p[0] * x),
-};
 const STAGES = new WeakMap(); // parentElement -> stage state, kept across reruns
 let instances = 0;
 
 // ---------------------------------------------------------------- payload
-
-function toBuffer(data) {
-  // Protobuf hands us a Uint8Array view into a larger message, not 4-byte aligned: copy it.
-  if (data instanceof ArrayBuffer) return data;
-  if (ArrayBuffer.isView(data)) {
-    return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-  }
-  return null;
-}
 
 function decode(buffer) {
   const bytes = new Uint8Array(buffer);
@@ -119,160 +100,7 @@ function lossRange(fam) {
   return [Math.log10(lo) - 0.15, Math.log10(hi) + 0.15];
 }
 
-// ---------------------------------------------------------------- drawing helpers
-
-function niceTicks(lo, hi, count = 5) {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
-  const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
-    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  }
-  return out;
-}
-
-function fmt(v) {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(0).replace("e+", "e");
-  return String(Number(v.toPrecision(3)));
-}
-
-function sizeCanvas(canvas) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = Math.max(1, canvas.clientWidth), h = Math.max(1, canvas.clientHeight);
-  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-  }
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  return { ctx, w, h, dpr };
-}
-
-// A plot area inside a canvas, with linear or log10 axes: x(v), y(v) map data to pixels.
-function frameOf(w, h, xr, yr, { left = 52, right = 10, top = 8, bottom = 30, logY = false } = {}) {
-  const pw = w - left - right, ph = h - top - bottom;
-  const fy = logY ? (v) => Math.log10(Math.max(v, 1e-300)) : (v) => v;
-  return {
-    left, top, pw, ph, xr, yr, logY,
-    x: (v) => left + ((v - xr[0]) / (xr[1] - xr[0] || 1)) * pw,
-    y: (v) => top + ph - ((fy(v) - yr[0]) / (yr[1] - yr[0] || 1)) * ph,
-  };
-}
-
-function drawAxes(ctx, f, xLabel, yLabel) {
-  ctx.save();
-  ctx.strokeStyle = "#8c959f";
-  ctx.lineWidth = 1;
-  ctx.strokeRect(f.left + 0.5, f.top + 0.5, f.pw, f.ph);
-  ctx.fillStyle = "#3b4148";
-  ctx.font = FONT;
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  for (const v of niceTicks(f.xr[0], f.xr[1], Math.max(2, Math.floor(f.pw / 80)))) {
-    const px = f.x(v);
-    ctx.fillRect(px, f.top + f.ph, 1, 4);
-    ctx.fillText(fmt(v), px, f.top + f.ph + 5);
-  }
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
-  const yt = f.logY
-    ? niceTicks(Math.ceil(f.yr[0]), Math.floor(f.yr[1]), Math.max(2, Math.floor(f.ph / 32)))
-        .filter(Number.isInteger).map((e) => 10 ** e)
-    : niceTicks(f.yr[0], f.yr[1], Math.max(2, Math.floor(f.ph / 30)));
-  for (const v of yt) {
-    const py = f.y(v);
-    if (py < f.top - 1 || py > f.top + f.ph + 1) continue;
-    ctx.fillRect(f.left - 4, py, 4, 1);
-    ctx.fillText(fmt(v), f.left - 6, py);
-  }
-  if (xLabel) {
-    ctx.textAlign = "right";
-    ctx.textBaseline = "bottom";
-    ctx.fillText(xLabel, f.left + f.pw, f.top + f.ph + 29);
-  }
-  if (yLabel) {
-    ctx.translate(11, f.top + f.ph / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    ctx.fillText(yLabel, 0, 0);
-  }
-  ctx.restore();
-}
-
-function clip(ctx, f) {
-  ctx.beginPath();
-  ctx.rect(f.left, f.top, f.pw, f.ph);
-  ctx.clip();
-}
-
-function legend(ctx, f, items) {
-  ctx.save();
-  ctx.font = FONT;
-  ctx.textBaseline = "middle";
-  let x = f.left + 8;
-  const y = f.top - 10;
-  for (const [label, color, dashed] of items) {
-    ctx.strokeStyle = color;
-    ctx.lineWidth = 3;
-    ctx.setLineDash(dashed ? [4, 3] : []);
-    ctx.beginPath();
-    ctx.moveTo(x, y);
-    ctx.lineTo(x + 16, y);
-    ctx.stroke();
-    ctx.fillStyle = "#1f2328";
-    ctx.fillText(label, x + 20, y);
-    x += 28 + ctx.measureText(label).width;
-  }
-  ctx.restore();
-}
-
-// Light ramp (low loss pale yellow → high loss pale blue-grey), log-scaled: the path and the
-// contour lines stay the strongest marks on it.
-const RAMP = [[255, 249, 222], [246, 238, 200], [226, 232, 214], [204, 219, 230], [184, 203, 224]];
-function ramp(t) {
-  const s = Math.min(0.9999, Math.max(0, t)) * (RAMP.length - 1), i = Math.floor(s), u = s - i;
-  return RAMP[i].map((c, k) => Math.round(c + (RAMP[i + 1][k] - c) * u));
-}
-
-// Marching squares: segments of the level set {loss = level} on the grid, in data units.
-function contourSegments(loss, g0, g1, ax0, ax1, level) {
-  const segs = [];
-  const at = (i, j) => loss[j * g0 + i];
-  const lerp = (a, b, va, vb) => a + ((level - va) / (vb - va)) * (b - a);
-  for (let j = 0; j < g1 - 1; j++) {
-    for (let i = 0; i < g0 - 1; i++) {
-      const v = [at(i, j), at(i + 1, j), at(i + 1, j + 1), at(i, j + 1)];
-      if (!v.every(Number.isFinite)) continue;
-      const x0 = ax0[i], x1 = ax0[i + 1], y0 = ax1[j], y1 = ax1[j + 1];
-      const pts = [];
-      const edge = (va, vb, p) => { if ((va < level) !== (vb < level)) pts.push(p()); };
-      edge(v[0], v[1], () => [lerp(x0, x1, v[0], v[1]), y0]);
-      edge(v[1], v[2], () => [x1, lerp(y0, y1, v[1], v[2])]);
-      edge(v[3], v[2], () => [lerp(x0, x1, v[3], v[2]), y1]);
-      edge(v[0], v[3], () => [x0, lerp(y0, y1, v[0], v[3])]);
-      if (pts.length === 2) segs.push(pts[0], pts[1]);
-      else if (pts.length === 4) segs.push(pts[0], pts[1], pts[2], pts[3]);
-    }
-  }
-  return segs;
-}
-
 // ---------------------------------------------------------------- the stage
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
 
 function build(parent, st) {
   const id = `sgd-stage-${++instances}`;
@@ -516,41 +344,7 @@ function staticLayers(st) {
     off.width = c.width; off.height = c.height;
     const o = off.getContext("2d");
     o.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const field = document.createElement("canvas");
-    field.width = g0; field.height = g1;
-    const img = field.getContext("2d").createImageData(g0, g1);
-    // Colour by log(gap above the grid's lowest value + eps): bowls get even bands of colour.
-    let low = Infinity, high = -Infinity;
-    for (const v of loss) if (Number.isFinite(v)) { low = Math.min(low, v); high = Math.max(high, v); }
-    const eps = Math.max((high - low) * 1e-3, 1e-12);
-    const lo = Math.log(eps), hi = Math.log(high - low + eps);
-    const logs = new Float32Array(loss.length);
-    for (let k = 0; k < loss.length; k++) logs[k] = Math.log(loss[k] - low + eps);
-    for (let jj = 0; jj < g1; jj++) {
-      for (let i = 0; i < g0; i++) {
-        const k = jj * g0 + i, row = g1 - 1 - jj;  // image rows run top-down, axis1 bottom-up
-        const [rr, gg, bb] = Number.isFinite(logs[k]) ? ramp((logs[k] - lo) / (hi - lo || 1)) : [200, 200, 200];
-        img.data.set([rr, gg, bb, 255], (row * g0 + i) * 4);
-      }
-    }
-    field.getContext("2d").putImageData(img, 0, 0);
-    o.imageSmoothingEnabled = true;
-    // Each grid value sits at a cell centre: stretch the image half a cell beyond the axes.
-    const cw = f.pw / (g0 - 1), chh = f.ph / (g1 - 1);
-    o.save();
-    clip(o, f);
-    o.drawImage(field, f.left - cw / 2, f.top - chh / 2, f.pw + cw, f.ph + chh);
-    o.strokeStyle = "rgba(40, 50, 60, 0.35)";
-    o.lineWidth = 1;
-    o.beginPath();
-    for (const level of levels) {
-      const segs = contourSegments(loss, g0, g1, ax0, ax1, level);
-      for (let k = 0; k < segs.length; k += 2) {
-        o.moveTo(f.x(segs[k][0]), f.y(segs[k][1]));
-        o.lineTo(f.x(segs[k + 1][0]), f.y(segs[k + 1][1]));
-      }
-    }
-    o.stroke();
+    drawField(o, f, ax0, ax1, loss, levels);
     const m = arrays["surface.minimum"];  // the minimum: a black cross
     o.strokeStyle = "#000";
     o.lineWidth = 2.5;
@@ -708,14 +502,6 @@ function drawLosses(st, fam, r, j, cursor) {
   legend(ctx, { left: f.left + f.pw - legendWidth(ctx, items) - 8, top: f.top }, items);
 }
 
-function legendWidth(ctx, items) {
-  ctx.save();
-  ctx.font = FONT;
-  const w = items.reduce((s, [label]) => s + 28 + ctx.measureText(label).width, 0);
-  ctx.restore();
-  return w;
-}
-
 function drawData(st, fam, r, j) {
   const { ctx } = sizeCanvas(st.panels.data.canvas);
   const { canvas, f, x0, x1 } = st.layers.data;
@@ -854,30 +640,6 @@ export default function (component) {
   st.textKey = null;
   request(st);
   return undefined;
-}
-
-// The header ends with `"update":…}` (payload.with_update): where playback starts.
-const UPDATE_KEY = /,"update":(null|\d+)\}\s*$/;
-
-function headerText(buffer) {
-  const length = new DataView(buffer).getUint32(4, true);
-  return new TextDecoder().decode(new Uint8Array(buffer, 8, length));
-}
-
-function startOf(buffer) {
-  const m = headerText(buffer).match(UPDATE_KEY);
-  return m && m[1] !== "null" ? Number(m[1]) : null;
-}
-
-// A new start only (the learner's own report coming back, or a link): keep the decoded runs.
-function sameRuns(a, b) {
-  const ha = headerText(a), hb = headerText(b);
-  if (ha.replace(UPDATE_KEY, "}").trimEnd() !== hb.replace(UPDATE_KEY, "}").trimEnd()) return false;
-  const x = new Uint8Array(a, 8 + new DataView(a).getUint32(4, true));
-  const y = new Uint8Array(b, 8 + new DataView(b).getUint32(4, true));
-  if (x.length !== y.length) return false;
-  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
-  return true;
 }
 
 // Move the cursor to the page's start only when it changed (a link, another page); the start

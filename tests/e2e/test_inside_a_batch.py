@@ -1,0 +1,156 @@
+"""The update scrubber of "Inside one mini-batch" (ui/inside_stage) in headless Chromium.
+
+Stepping and scrubbing redraw in the browser with no rerun; a stop sends one rerun, which
+puts the update in the link and moves the page's lower sections; a link opens at its update;
+the numbers shown are the server's; an update outside the loaded window is fetched.
+"""
+
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+
+from gd import noise
+from ui.cache import optimizer_for
+from ui.controls import Settings
+
+from .helpers import ARTIFACTS, error_log, goto, screenshot, script_run_count, wait_idle
+
+STOP_GRACE = 2_000  # ms: a stop is reported 300-450 ms after the last step, then the page reruns
+FAVICON = "fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/ssid_chart/"
+FIND_JS = """
+() => {
+  const find = (root) => {
+    const hit = root.querySelector('[data-inside]');
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) { const h = find(el.shadowRoot); if (h) return h; }
+    }
+    return null;
+  };
+  window.__inside = find(document);
+  return window.__inside !== null && window.__inside.hasAttribute('data-update');
+}
+"""
+
+
+def open_page(page, base_url: str, query: str = "") -> None:
+    goto(page, base_url, "inside_a_batch", query, timeout=90_000)
+    page.wait_for_function(FIND_JS, polling=100, timeout=90_000)
+
+
+def drawn(page) -> int:
+    page.wait_for_function(FIND_JS, polling=100)
+    return int(page.evaluate("() => window.__inside.getAttribute('data-update')"))
+
+
+def wait_drawn(page, update: int) -> None:
+    page.wait_for_function(
+        f"() => window.__inside && window.__inside.getAttribute('data-update') === '{update}'",
+        timeout=10_000,
+    )
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def takeaway(page) -> str:
+    return page.locator('[data-testid="stMarkdown"]').last.inner_text()
+
+
+def cards(page) -> list[str]:
+    return page.locator("[data-inside] .card .value").all_inner_texts()
+
+
+def assert_clean(page) -> None:
+    log = error_log(page)
+    assert log.page_errors == []
+    assert [e for e in log.console_errors if FAVICON not in e and "404" not in e] == []
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_steps_redraw_in_the_browser_and_a_stop_goes_to_the_link(app_server, page):
+    open_page(page, app_server)
+    assert drawn(page) == 0
+    assert "At update 0," in takeaway(page)
+    runs = script_run_count(page)
+    scrubber = page.locator("[data-inside]")
+    nxt = scrubber.get_by_role("button", name="next ▶")
+    for k in range(1, 4):
+        nxt.click()
+        wait_drawn(page, k)  # drawn from the pictures the browser holds
+    assert script_run_count(page) == runs  # no rerun while stepping
+    assert scrubber.locator(".caption").inner_text().startswith("Update 3 of 140 (epoch 1,")
+    wait_idle(page, rerun_grace_ms=STOP_GRACE)
+    assert script_run_count(page) == runs + 1  # the stop, once
+    assert query(page)["update"] == "3"
+    assert "At update 3," in takeaway(page)  # the server's sections follow
+    assert drawn(page) == 3
+    scrub = scrubber.get_by_role("slider", name="Update (optimizer step) to look inside")
+    scrub.focus()
+    scrub.press("ArrowRight")
+    wait_drawn(page, 4)
+    scrub.fill("100")
+    wait_drawn(page, 100)
+    wait_idle(page, rerun_grace_ms=STOP_GRACE)
+    assert query(page)["update"] == "100"
+    assert "At update 100," in takeaway(page)
+    scrubber.get_by_role("button", name="◀ previous").click()
+    wait_drawn(page, 99)
+    wait_idle(page, rerun_grace_ms=STOP_GRACE)
+    assert query(page)["update"] == "99"
+    assert_clean(page)
+
+
+def test_a_link_opens_at_its_update_with_the_servers_numbers(app_server, page):
+    open_page(page, app_server, "update=50&momentum=0.9")
+    assert drawn(page) == 50
+    settings = Settings(momentum=0.9)
+    data = settings.spec.generator(n=200, noise=0.5, x_mean=0.0, x_std=1.0, seed=0)
+    import gd
+
+    run = gd.fit(
+        settings.spec.build(),
+        data.x,
+        data.y,
+        optimizer_for(settings),
+        batch_size=32,
+        epochs=20,
+        init=settings.start,
+    )
+    inside = noise.inside_update(settings.spec.build(), run, data.x[:, None], data.y, 50)
+    assert cards(page) == [
+        "32",
+        f"{inside.learning_rate:.4g}",
+        f"{run.batch_loss[50]:.4g}",
+        f"{inside.angle_to_full:.1f}°",
+    ]
+    assert np.isfinite(inside.angle_to_full)
+    assert "At update 50," in takeaway(page)
+    assert_clean(page)
+
+
+def test_an_update_outside_the_loaded_window_is_fetched(app_server, page):
+    open_page(page, app_server, "n=2000&batch_size=1&epochs=1")  # 2000 updates: a window
+    first, last = map(int, page.evaluate("() => window.__inside.dataset.loaded").split("-"))
+    assert first == 0 and 10 < last < 1999
+    runs = script_run_count(page)
+    page.locator("[data-inside]").get_by_role(
+        "slider", name="Update (optimizer step) to look inside"
+    ).fill("1500")
+    wait_idle(page, rerun_grace_ms=STOP_GRACE)
+    assert script_run_count(page) == runs + 1
+    wait_drawn(page, 1500)
+    first, last = map(int, page.evaluate("() => window.__inside.dataset.loaded").split("-"))
+    assert first <= 1500 <= last
+    assert query(page)["update"] == "1500"
+    assert_clean(page)
+
+
+def test_screenshot_at_1280x720(app_server, page):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, app_server, "update=9")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "inside_a_batch-1280x720-screen.png"))
+    screenshot(page, "inside_a_batch-1280x720")
+    assert_clean(page)

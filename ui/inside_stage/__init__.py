@@ -1,0 +1,171 @@
+"""The update scrubber of "Inside one mini-batch": a browser component that steps through updates.
+
+The server takes apart a window of updates at once (every inspectable update, up to a budget
+of floats shipped and of loss evaluations: ``payload.window``, ``payload.work_budget``) and
+ships one picture per update: the batch's per-row steps, their mean, the full-data step and
+the step taken on the zoomed loss, the batch's rows in the data with the fit before the
+update, and the update's four numbers. The browser's ◀ / ▶ buttons, arrow keys and scrubber
+switch between those pictures with no round trip. When the learner stops (a pause after
+stepping, or the scrubber's release) the update goes to the page once: it is stored in the
+session and the link (``?update=N``), and the sections that depend on it (gradient noise,
+the takeaway) follow. A stop outside the loaded window asks for the window around it.
+
+A page needs one line::
+
+    update = inside_stage.scrubber(settings, last)
+
+The drawing is in ``inside.js`` (canvas, after ``ui/stage/canvas.js``), the payload in
+``payload.py`` (pure, with its decoder for the tests).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from gd import noise
+from gd.rules import validation_split_at
+from ui import cache
+from ui.controls import Settings
+from ui.inside_a_batch_charts import Zoom, epoch_step_radius, where_in_run
+from ui.inside_stage.payload import (
+    GRID,
+    Frame,
+    Scene,
+    cost,
+    encode,
+    shown_points,
+    window,
+    work_budget,
+)
+from ui.stage import script
+from ui.stage.payload import with_update
+
+__all__ = ["UPDATE_KEY", "payload", "position", "scrubber"]
+
+_HERE = Path(__file__).resolve().parent
+UPDATE_KEY = "update"  # the session's key and the link's, as the old slider's
+_COMPONENT = st.components.v2.component(
+    "sgd_update_scrubber",
+    js=script("inside_stage/inside.js"),
+    css=(_HERE / "inside.css").read_text(encoding="utf-8"),
+    isolate_styles=True,
+)
+
+
+def window_for(settings: Settings, csv: bytes | None, start: int, last: int) -> tuple[int, int]:
+    """The updates to load around ``start``; ``first`` snaps to a quarter of the window, so
+    nearby starts share one cached payload."""
+    run = cache.run(settings, csv)
+    shown = shown_points(cache.dataset_for(settings, csv).n)
+    per_update = cost(run.batch_size, shown.size)
+    first, end = window(start, last, per_update, work_budget(run.n_train, per_update))
+    size = end - first + 1
+    step = max(1, size // 4)
+    first = min((first // step) * step, last + 1 - size)
+    return first, first + size - 1
+
+
+@st.cache_data(max_entries=32, show_spinner="Taking the updates apart…")
+def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: int) -> bytes:
+    """The pictures of updates ``first … end`` of the settings' run (``last``: the last one
+    that can be taken apart); ``with_update`` sets where the scrubber starts."""
+    run = cache.run(settings, csv)
+    data = cache.dataset_for(settings, csv)
+    x, y = cache.training_rows(settings, csv)
+    model = settings.spec.build()
+    radii: dict[int, float] = {}
+    frames = []
+    for update in range(first, end + 1):
+        epoch = update // run.updates_per_epoch
+        if epoch not in radii:  # one window size per epoch, as the page's zoom
+            radii[epoch] = epoch_step_radius(model, run, x, y, epoch, last)
+        radius, centre = radii[epoch], run.params[update, :2]
+        axis0 = np.linspace(centre[0] - radius, centre[0] + radius, GRID)
+        axis1 = np.linspace(centre[1] - radius, centre[1] + radius, GRID)
+        with np.errstate(all="ignore"):
+            loss = model.loss_grid(x, y, axis0, axis1, base=run.params[update])
+        frames.append(
+            Frame(
+                noise.inside_update(model, run, x, y, update),
+                Zoom(axis0, axis1, loss),
+                float(run.batch_loss[update]),
+                where_in_run(run, update),
+            )
+        )
+    plane = cache.surface_for_data(settings, csv)
+    trail_from = first - first % run.updates_per_epoch
+    scene = Scene(
+        model=settings.model,
+        names=plane.names,
+        fit_label=settings.spec.fit_label,
+        minimum=plane.minimum,
+        x=data.x,
+        y=data.y,
+        n_train=validation_split_at(data.n, settings.validation_split),
+        updates=run.updates,
+        updates_per_epoch=run.updates_per_epoch,
+        last=last,
+        trail=run.params[trail_from : end + 2],
+        trail_from=trail_from,
+    )
+    return encode(frames, scene)
+
+
+def _parse(text: str | None) -> int:
+    return int(text) if text is not None and re.fullmatch(r"\d{1,12}", text.strip()) else 0
+
+
+def _write(update: int) -> None:
+    if update == 0:
+        if UPDATE_KEY in st.query_params:
+            del st.query_params[UPDATE_KEY]
+    elif st.query_params.get(UPDATE_KEY) != str(update):
+        st.query_params[UPDATE_KEY] = str(update)
+
+
+def position(last: int) -> int:
+    """The update looked at: the session's, seeded once from the link (not a whole number:
+    0), and clamped to ``0 … last`` (a new run may have fewer updates). Kept in the link."""
+    if UPDATE_KEY not in st.session_state:
+        st.session_state[UPDATE_KEY] = _parse(st.query_params.get(UPDATE_KEY))
+    update = min(max(int(st.session_state[UPDATE_KEY]), 0), last)
+    st.session_state[UPDATE_KEY] = update
+    _write(update)
+    return update
+
+
+def _stopped(sent: object, last: int) -> int | None:
+    """The browser's update as an int in ``0 … last``, or None if it is not a valid one."""
+    if isinstance(sent, bool) or not isinstance(sent, int | float) or not math.isfinite(sent):
+        return None
+    if not float(sent).is_integer() or not 0 <= sent <= last:
+        return None
+    return int(sent)
+
+
+def scrubber(settings: Settings, last: int, key: str = "update_scrubber") -> int:
+    """Mount the update scrubber at the session's update; return that update.
+
+    Args:
+        settings: the page's settings (their run is the one taken apart).
+        last: the last update that can be taken apart (``inspectable_updates − 1``), ≥ 0.
+        key: the component's key; keep it stable so it keeps its DOM across reruns.
+    """
+    update = position(last)
+    csv = cache.uploaded_csv(settings)
+    first, end = window_for(settings, csv, update, last)
+    data = with_update(payload(settings, csv, first, end, last), update)
+
+    def stopped() -> None:
+        chosen = _stopped(st.session_state[key].get("update"), last)
+        if chosen is not None:
+            st.session_state[UPDATE_KEY] = chosen
+            _write(chosen)
+
+    _COMPONENT(key=key, data=data, on_update_change=stopped)
+    return update

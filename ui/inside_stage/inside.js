@@ -1,0 +1,278 @@
+/* The update scrubber of "Inside one mini-batch": step through updates with no round trip.
+
+Mounted by st.components.v2 without an iframe (ui/inside_stage/__init__.py), after the shared
+drawing of ui/stage/canvas.js. Python ships one picture per update of a window of updates
+(ui/inside_stage/payload.py: float32 arrays behind a JSON header, every number and sentence
+already formatted); the ◀ / ▶ buttons, the arrow keys and the scrubber switch between them,
+drawn on canvas in well under a frame. When the learner stops (a pause after stepping, or
+the scrubber's release), the update goes to the page once, as the trigger `update`; the page
+keeps it in the link and its lower sections follow. An update outside the loaded window is
+asked for at once.
+
+Test hook: the root element has `data-inside`; after each picture it sets `data-update` to
+the update drawn, and `data-loaded` to the window, `first-last`.
+*/
+
+const SCRUBBERS = new WeakMap(); // parentElement -> state, kept across reruns
+
+function decodeInside(buffer) {
+  const bytes = new Uint8Array(buffer);
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "SGI1") throw new Error("not an update-scrubber payload");
+  const length = new DataView(buffer).getUint32(4, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  const blob = new Float32Array(buffer, 8 + length);
+  const arrays = {};
+  for (const [name, [offset, shape]] of Object.entries(header.arrays)) {
+    arrays[name] = blob.subarray(offset, offset + shape.reduce((a, b) => a * b, 1));
+    arrays[name].shape = shape;
+  }
+  return { header, arrays };
+}
+
+function buildInside(parent, s) {
+  const prev = el("button", { type: "button", class: "step", text: "◀ previous" });
+  const next = el("button", { type: "button", class: "step", text: "next ▶" });
+  const scrub = el("input", {
+    type: "range", min: "0", max: "0", step: "1", value: "0",
+    "aria-label": "Update (optimizer step) to look inside",
+  });
+  const where = el("span", { class: "where" });
+  const caption = el("div", { class: "caption" });
+  const cards = el("div", { class: "cards" });
+  s.cards = [];
+  for (let k = 0; k < 4; k++) {
+    const name = el("div", { class: "name" }), value = el("div", { class: "value" });
+    const help = el("div", { class: "help" });
+    cards.append(el("div", { class: "card" }, name, value, help));
+    s.cards.push({ name, value, help });
+  }
+  const panel = (cls) => {
+    const title = el("h3"), canvas = el("canvas", { "aria-hidden": "true" });
+    const legendBox = el("ul", { class: "legend" });
+    return { node: el("div", { class: `panel ${cls}` }, title, canvas, legendBox), title, canvas, legendBox };
+  };
+  s.update = panel("update");
+  s.data = panel("data");
+  s.loading = el("div", { class: "loading", role: "status" });
+  s.controls = { prev, next, scrub, where };
+  s.caption = caption;
+  s.root = el("div", { class: "inside", "data-inside": "" },
+    el("div", { class: "controls" }, prev, scrub, next, where),
+    caption, cards, s.loading,
+    el("div", { class: "pictures" }, s.update.node, s.data.node));
+  parent.append(s.root);
+  prev.addEventListener("click", () => step(s, -1));
+  next.addEventListener("click", () => step(s, 1));
+  scrub.addEventListener("input", () => show(s, Number(scrub.value)));
+  scrub.addEventListener("change", () => report(s, 300));  // release (or an arrow key)
+  new ResizeObserver(() => paint(s)).observe(s.root);
+}
+
+function step(s, d) {
+  show(s, s.at + d);
+  report(s, 450);  // once the learner stops stepping
+}
+
+function show(s, u) {
+  const h = s.payload.header;
+  s.at = Math.max(0, Math.min(h.last, Math.round(u)));
+  if (s.at < h.first || s.at > h.last_loaded) report(s, 0);  // not here: ask for it now
+  if (!s.raf) s.raf = requestAnimationFrame(() => { s.raf = 0; paint(s); });
+}
+
+function report(s, delay) {
+  clearTimeout(s.timer);
+  s.timer = setTimeout(() => {
+    if (s.at === s.reported) return;
+    s.reported = s.at;
+    s.startUpdate = s.at;  // the page sends it back: not a new start
+    s.setTriggerValue("update", s.at);
+  }, delay);
+}
+
+function setLegend(box, items) {
+  box.replaceChildren(...items.map(([label, color, dash]) => el("li", {},
+    el("span", { class: `swatch ${dash || ""}`, style: `border-color: ${color}` }), label)));
+}
+
+function arrow(ctx, f, o, d, color, dash, width) {
+  const x0 = f.x(o[0]), y0 = f.y(o[1]), x1 = f.x(o[0] + d[0]), y1 = f.y(o[1] + d[1]);
+  if (![x0, y0, x1, y1].every(Number.isFinite)) return;
+  ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = width;
+  ctx.setLineDash(dash);
+  ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke();
+  ctx.setLineDash([]);
+  const a = Math.atan2(y1 - y0, x1 - x0), L = 12;
+  if (Math.hypot(x1 - x0, y1 - y0) < 2) return;
+  ctx.beginPath();
+  ctx.moveTo(x1, y1);
+  ctx.lineTo(x1 - L * Math.cos(a - 0.4), y1 - L * Math.sin(a - 0.4));
+  ctx.lineTo(x1 - L * Math.cos(a + 0.4), y1 - L * Math.sin(a + 0.4));
+  ctx.closePath(); ctx.fill();
+}
+
+function paint(s) {
+  if (!s.payload || !s.root.isConnected) return;
+  const { header: h, arrays: a } = s.payload;
+  const c = s.controls;
+  c.scrub.max = String(h.last);
+  c.scrub.value = String(s.at);
+  c.prev.disabled = s.at <= 0;
+  c.next.disabled = s.at >= h.last;
+  c.where.textContent = `${s.at} / ${h.last}`;
+  s.root.setAttribute("data-loaded", `${h.first}-${h.last_loaded}`);
+  const k = s.at - h.first;
+  if (k < 0 || s.at > h.last_loaded) {
+    s.loading.textContent = `Update ${s.at} is not loaded yet: fetching the updates around it…`;
+    s.root.classList.add("waiting");
+    return;
+  }
+  s.root.classList.remove("waiting");
+  s.loading.textContent = "";
+  const fr = h.frames[k];
+  s.caption.textContent = `${fr.where} ${h.caption}`;
+  h.cards.forEach(([name, help], i) => {
+    s.cards[i].name.textContent = name;
+    s.cards[i].value.textContent = fr.cards[i];
+    s.cards[i].help.textContent = help;
+  });
+  const P = a.trail.shape[1];
+  const params = Array.from(a.trail.subarray((s.at - h.trail_from) * P, (s.at - h.trail_from + 1) * P));
+  drawUpdate(s, h, a, k, fr, params);
+  drawBatchData(s, h, a, fr, params);
+  s.root.setAttribute("data-update", String(s.at));
+}
+
+function drawUpdate(s, h, a, k, fr, params) {
+  const p = s.update;
+  p.title.textContent = fr.title;
+  const { ctx, w, h: height } = sizeCanvas(p.canvas);
+  ctx.clearRect(0, 0, w, height);
+  const g = a.axis0.shape[1];
+  const ax0 = a.axis0.subarray(k * g, (k + 1) * g), ax1 = a.axis1.subarray(k * g, (k + 1) * g);
+  const loss = a.zoom.subarray(k * g * g, (k + 1) * g * g);
+  const L = a.levels.shape[1], levels = a.levels.subarray(k * L, (k + 1) * L);
+  // A square plot: one unit is as long on both axes, so the arrows' angles are true.
+  const side = Math.min(w - 70, height - 40);
+  const left = 56;
+  const f = frameOf(w, height, [ax0[0], ax0[g - 1]], [ax1[0], ax1[g - 1]],
+    { left, right: w - left - side, top: 6, bottom: height - 6 - side });
+  ctx.save();
+  drawField(ctx, f, ax0, ax1, loss, levels);
+  // This epoch so far: the parameters from its first update up to this one.
+  const from = Math.max(h.trail_from, s.at - (s.at % h.updates_per_epoch));
+  const P = a.trail.shape[1];
+  ctx.strokeStyle = OKABE.sky; ctx.fillStyle = OKABE.sky; ctx.lineWidth = 1.5; ctx.globalAlpha = 0.7;
+  ctx.beginPath();
+  for (let u = from; u <= s.at; u++) ctx.lineTo(f.x(a.trail[(u - h.trail_from) * P]), f.y(a.trail[(u - h.trail_from) * P + 1]));
+  ctx.stroke();
+  ctx.globalAlpha = 1;
+  const o = params;
+  // Each row's own step (grey), their tips, then the three steps that matter.
+  const at = fr.at[0];
+  ctx.strokeStyle = "rgba(127,127,127,0.6)"; ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  for (let r = 0; r < fr.arrows; r++) {
+    const dx = a.sample_steps[(at + r) * 2], dy = a.sample_steps[(at + r) * 2 + 1];
+    ctx.moveTo(f.x(o[0]), f.y(o[1])); ctx.lineTo(f.x(o[0] + dx), f.y(o[1] + dy));
+  }
+  ctx.stroke();
+  ctx.fillStyle = "rgba(127,127,127,0.6)";
+  for (let r = 0; r < fr.arrows; r++) {
+    const dx = a.sample_steps[(at + r) * 2], dy = a.sample_steps[(at + r) * 2 + 1];
+    ctx.beginPath(); ctx.arc(f.x(o[0] + dx), f.y(o[1] + dy), 2, 0, 2 * Math.PI); ctx.fill();
+  }
+  const vec = (name) => [a[name][k * 2], a[name][k * 2 + 1]];
+  arrow(ctx, f, o, vec("full_step"), OKABE.green, [2, 4], 3.5);
+  arrow(ctx, f, o, vec("batch_step"), OKABE.vermilion, [], 3.5);
+  arrow(ctx, f, o, vec("taken_step"), OKABE.blue, [8, 5], 3.5);
+  ctx.fillStyle = "#000";
+  ctx.beginPath(); ctx.arc(f.x(o[0]), f.y(o[1]), 5, 0, 2 * Math.PI); ctx.fill();
+  const m = a["surface.minimum"];
+  ctx.strokeStyle = "#000"; ctx.lineWidth = 2.5;
+  ctx.beginPath();
+  ctx.moveTo(f.x(m[0]) - 7, f.y(m[1]) - 7); ctx.lineTo(f.x(m[0]) + 7, f.y(m[1]) + 7);
+  ctx.moveTo(f.x(m[0]) - 7, f.y(m[1]) + 7); ctx.lineTo(f.x(m[0]) + 7, f.y(m[1]) - 7);
+  ctx.stroke();
+  ctx.restore();
+  drawAxes(ctx, f, h.names[0], h.names[1]);
+  setLegend(p.legendBox, [
+    ["this epoch so far", OKABE.sky],
+    [fr.arrows_label, OKABE.grey],
+    ["batch step −η·g_B (mean of the rows)", OKABE.vermilion],
+    ["full-data step −η·∇L (all rows)", OKABE.green, "dotted"],
+    ["step taken (with momentum)", OKABE.blue, "dashed"],
+    [fr.before, "#000"],
+  ]);
+}
+
+function drawBatchData(s, h, a, fr, params) {
+  const p = s.data;
+  p.title.textContent = fr.data_title;
+  const { ctx, w, h: height } = sizeCanvas(p.canvas);
+  ctx.clearRect(0, 0, w, height);
+  const x = a["data.x"], y = a["data.y"];
+  if (!s.range) {
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (let i = 0; i < x.length; i++) {
+      x0 = Math.min(x0, x[i]); x1 = Math.max(x1, x[i]); y0 = Math.min(y0, y[i]); y1 = Math.max(y1, y[i]);
+    }
+    const px = (x1 - x0) * 0.04 || 1, py = (y1 - y0) * 0.08 || 1;
+    s.range = [[x0 - px, x1 + px], [y0 - py, y1 + py]];
+  }
+  const f = frameOf(w, height, s.range[0], s.range[1], { left: 44, bottom: 30, top: 8 });
+  drawAxes(ctx, f, "x", "y");
+  ctx.save();
+  clip(ctx, f);
+  const dot = (i, color, r) => { ctx.fillStyle = color; ctx.beginPath(); ctx.arc(f.x(x[i]), f.y(y[i]), r, 0, 2 * Math.PI); ctx.fill(); };
+  ctx.globalAlpha = 0.6;
+  for (let i = 0; i < h.shown_train; i++) dot(i, OKABE.sky, 3);
+  for (let i = h.shown_train; i < x.length; i++) dot(i, OKABE.orange, 3.2);
+  ctx.globalAlpha = 1;
+  for (let r = 0; r < fr.rows; r++) dot(a.rows[fr.at[1] + r], OKABE.vermilion, 4.5);
+  const predict = PREDICT[h.model];
+  if (predict && params.every(Number.isFinite)) {
+    ctx.strokeStyle = OKABE.blue; ctx.lineWidth = 3;
+    ctx.beginPath();
+    for (let i = 0; i <= 120; i++) {
+      const xv = f.xr[0] + ((f.xr[1] - f.xr[0]) * i) / 120;
+      ctx.lineTo(f.x(xv), Math.max(-1e4, Math.min(1e4, f.y(predict(params, xv)))));
+    }
+    ctx.stroke();
+  }
+  ctx.restore();
+  const items = [["training rows", OKABE.sky]];
+  if (h.shown_train < x.length) items.push(["validation rows", OKABE.orange]);
+  items.push([`this batch's rows`, OKABE.vermilion], [`${h.fit_label} before update ${s.at}`, OKABE.blue]);
+  setLegend(p.legendBox, items);
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let s = SCRUBBERS.get(parentElement);
+  if (!s) {
+    s = { at: 0, raf: 0, timer: 0, reported: undefined, startUpdate: undefined, bytes: null };
+    SCRUBBERS.set(parentElement, s);
+  }
+  s.setTriggerValue = setTriggerValue;
+  const buffer = toBuffer(data);
+  if (!buffer) return undefined;
+  if (!s.root) buildInside(parentElement, s);
+  const start = startOf(buffer);
+  if (!(s.bytes && sameRuns(s.bytes, buffer))) {
+    s.payload = decodeInside(buffer);
+    s.range = null;
+    const h = s.payload.header;
+    // Keep the learner's update if it is loaded here and the page did not move it.
+    if (start === s.startUpdate && s.at >= h.first && s.at <= h.last_loaded) s.startUpdate = start;
+    else s.startUpdate = undefined;
+  }
+  s.bytes = buffer;
+  if (start !== s.startUpdate) {
+    s.startUpdate = start;
+    s.reported = start;
+    s.at = start === null ? s.payload.header.first : start;
+  }
+  paint(s);
+  return undefined;
+}

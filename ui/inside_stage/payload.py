@@ -1,0 +1,264 @@
+"""The update scrubber's payload: one picture per update of a bounded window, as float32 arrays.
+
+Pure functions (no Streamlit): ``gd`` records in, ``bytes`` out, and the decoder the tests use
+for the round trip. The browser (``inside.js``) only indexes what is here: every number and
+sentence shown for an update is formatted in Python (``frame_texts``).
+
+Layout: as the live stage's (``ui.stage.payload``), with magic ``b"SGI1"``: a JSON header,
+then float32 arrays. Frames are the updates ``first … last_loaded`` (a window of the run's
+inspectable updates ``0 … last``, sized by ``window`` to fit ``BUDGET`` floats); frame k is
+update ``first + k``. Arrays:
+
+* ``trail`` (M, P): the parameters from the start of ``first``'s epoch to after
+  ``last_loaded``; frame u's parameters before its update are row ``u − trail_from``;
+* ``batch_step``, ``full_step``, ``taken_step`` (W, 2): −η·g_B, −η·g and the step taken;
+* ``sample_steps`` (ΣA, 2): each row's own step −η·gᵢ, at most ``MAX_ARROWS`` per frame
+  (the header's ``arrows``, ``at`` give each frame's count and offset);
+* ``rows`` (ΣR,): the batch's rows among the drawn data points (indices into ``data.x``);
+* ``axis0``, ``axis1`` (W, g), ``zoom`` (W, g, g), ``levels`` (W, L): the loss around the
+  parameters before each update, in a window of one size per epoch, and its contour levels;
+* ``data.x``, ``data.y`` (K,), K ≤ 2000, training rows first; ``surface.minimum`` (2,).
+
+Example:
+    >>> window(centre=70, last=139, per_update=600, budget=BUDGET)
+    (0, 139)
+    >>> window(centre=70, last=999, per_update=600, budget=60_000)
+    (20, 119)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gd.noise import Inside
+from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS, Zoom
+from ui.stage.payload import MAX_SCATTER, Writer, contour_levels, pack
+
+MAGIC = b"SGI1"
+BUDGET = 120_000  # floats (480 KB) of frames per payload: the window shrinks to fit
+WORK = 50_000_000  # loss evaluations (rows × zoom points) per payload: ~0.7 s for logistic
+GRID = 21  # zoom points per axis in the browser's picture (the arithmetic never thins)
+LEVELS = 10  # contour lines per picture
+CARDS = (  # the four numbers of an update: label, help (the value is per frame)
+    (
+        "Rows in the batch (B)",
+        "batch_size rows, except the last batch of an epoch, which holds what is left.",
+    ),
+    ("Learning rate η here", "lr / (1 + decay·t) with t = this update's index."),
+    (
+        "Batch loss (before)",
+        "Mean loss of this batch's rows at the parameters before the step (what Keras logs).",
+    ),
+    (
+        "Batch vs full-data step",
+        "0° means the batch pointed exactly where all training rows together point.",
+    ),
+)
+CAPTION = (
+    "Arrows are steps in parameter units: each gradient is multiplied by −η of this update, "
+    "so an arrow points where that row alone would move the parameters."
+)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One update taken apart, with its zoomed loss and the words the page shows for it."""
+
+    inside: Inside
+    zoom: Zoom  # GRID × GRID around ``inside.params``
+    batch_loss: float  # the run's batch loss at this update (what Keras logs)
+    where: str  # "epoch 2, batch 3 of 7"
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What every frame shares: the run's size, the drawn data, the model and the trail."""
+
+    model: str  # "linear", "logistic" or "tanh": which formula draws the fit
+    names: tuple[str, str]
+    fit_label: str
+    minimum: np.ndarray  # (2,)
+    x: np.ndarray  # (n,) every row, training rows first
+    y: np.ndarray  # (n,)
+    n_train: int
+    updates: int  # the run's updates
+    updates_per_epoch: int
+    last: int  # the last inspectable update
+    trail: np.ndarray  # (M, P) parameters from ``trail_from`` on
+    trail_from: int
+
+
+def window(centre: int, last: int, per_update: int, budget: int = BUDGET) -> tuple[int, int]:
+    """The updates to load, ``(first, last_loaded)``: as many of ``0 … last`` as ``budget``
+    floats hold at ``per_update`` floats each (at least one), centred on ``centre``."""
+    size = max(1, min(last + 1, budget // max(1, per_update)))
+    first = min(max(0, centre - size // 2), last + 1 - size)
+    return first, first + size - 1
+
+
+def work_budget(n_train: int, per_update: int) -> int:
+    """The float budget that also keeps the zoomed losses (n_train rows × GRID² points per
+    update) within ``WORK``: a window of at least one update.
+
+    Example:
+        >>> work_budget(200, 600) == BUDGET, work_budget(10_000, 600) // 600
+        (True, 11)
+    """
+    frames = max(1, WORK // (max(1, n_train) * GRID * GRID))
+    return min(BUDGET, frames * per_update)
+
+
+def cost(batch_size: int, shown: int) -> int:
+    """Floats one frame ships at most, for a batch of ``batch_size`` rows and ``shown``
+    drawn data points (for ``window``)."""
+    return (
+        GRID * GRID
+        + 2 * GRID
+        + LEVELS
+        + 8
+        + 2 * min(batch_size, MAX_ARROWS)
+        + min(batch_size, shown)
+    )
+
+
+def shown_points(n: int) -> np.ndarray:
+    """Indices of the data points drawn: every row up to ``MAX_SCATTER``, evenly spread and
+    sorted, so the training rows (the first ``n_train``) lead."""
+    return np.unique(np.linspace(0, n - 1, min(n, MAX_SCATTER)).round().astype(int))
+
+
+def frame_texts(frame: Frame, updates: int) -> dict[str, Any]:
+    """The words and numbers the page shows for one update, formatted here, once."""
+    inside = frame.inside
+    u, b = inside.update, inside.batch_size
+    arrows = min(b, MAX_ARROWS)
+    return {
+        "update": u,
+        "where": f"Update {u} of {updates} ({frame.where}).",
+        "title": f"Update {u}: {b} rows, one averaged step",
+        "data_title": f"The {b} rows of update {u}",
+        "arrows_label": f"{ARROWS_NAME} ({arrows} of {b} shown)",
+        "before": f"parameters before update {u}",
+        "cards": [
+            str(b),
+            f"{inside.learning_rate:.4g}",
+            f"{frame.batch_loss:.4g}",
+            f"{inside.angle_to_full:.1f}°",
+        ],
+    }
+
+
+def encode(frames: Sequence[Frame], scene: Scene) -> bytes:
+    """Pack a window of consecutive frames (``frames[k]`` is update ``frames[0]`` + k).
+
+    The header's last key, ``update``, is where the scrubber starts: None (the window's first
+    update) until ``ui.stage.payload.with_update`` sets it.
+
+    Args:
+        frames: the loaded updates, in order, at least one.
+        scene: what they share.
+
+    Returns:
+        The payload bytes.
+    """
+    first = frames[0].inside.update
+    if [f.inside.update for f in frames] != list(range(first, first + len(frames))):
+        raise ValueError("frames must be consecutive updates, in order.")
+    writer = Writer()
+    shown = shown_points(scene.x.size)
+    training = shown[shown < scene.n_train]  # (Kt,) drawn training rows
+    writer.add("trail", scene.trail)
+    writer.add("batch_step", np.stack([f.inside.batch_step[:2] for f in frames]))
+    writer.add("full_step", np.stack([f.inside.full_step[:2] for f in frames]))
+    writer.add("taken_step", np.stack([f.inside.taken_step[:2] for f in frames]))
+    steps = [f.inside.sample_steps[:MAX_ARROWS, :2] for f in frames]
+    writer.add("sample_steps", np.concatenate(steps))
+    rows = [np.flatnonzero(np.isin(training, f.inside.rows)) for f in frames]
+    writer.add("rows", np.concatenate(rows))
+    writer.add("axis0", np.stack([f.zoom.axis0 for f in frames]))
+    writer.add("axis1", np.stack([f.zoom.axis1 for f in frames]))
+    writer.add("zoom", np.stack([f.zoom.loss for f in frames]))
+    levels = []
+    for f in frames:
+        with np.errstate(invalid="ignore"):
+            low = np.nanmin(np.where(np.isfinite(f.zoom.loss), f.zoom.loss, np.nan))
+        levels.append(contour_levels(f.zoom.loss, float(low) if np.isfinite(low) else 0.0, LEVELS))
+    writer.add("levels", np.stack(levels))
+    writer.add("data.x", scene.x[shown])
+    writer.add("data.y", scene.y[shown])
+    writer.add("surface.minimum", scene.minimum[:2])
+    arrow_counts = [len(s) for s in steps]
+    row_counts = [len(r) for r in rows]
+    header = {
+        "version": 1,
+        "model": scene.model,
+        "names": list(scene.names),
+        "fit_label": scene.fit_label,
+        "n_train": scene.n_train,
+        "shown_train": int(training.size),
+        "updates": scene.updates,
+        "updates_per_epoch": scene.updates_per_epoch,
+        "last": scene.last,
+        "first": first,
+        "last_loaded": first + len(frames) - 1,
+        "trail_from": scene.trail_from,
+        "caption": CAPTION,
+        "cards": [list(card) for card in CARDS],
+        "frames": [
+            {
+                **frame_texts(f, scene.updates),
+                "arrows": arrow_counts[k],
+                "rows": row_counts[k],
+                "at": [int(sum(arrow_counts[:k])), int(sum(row_counts[:k]))],
+            }
+            for k, f in enumerate(frames)
+        ],
+        "arrays": writer.index,
+        "update": None,  # last: see with_update
+    }
+    return pack(header, b"".join(writer.chunks), MAGIC)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A payload read back: the header and every array by name (float32)."""
+
+    header: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
+    def frame(self, update: int) -> dict[str, Any]:
+        """One update's header entry and arrays (``sample_steps``, ``rows`` cut to it)."""
+        k = update - self.header["first"]
+        entry = self.header["frames"][k]
+        a, r = entry["at"]
+        return {
+            **entry,
+            "params": self.arrays["trail"][update - self.header["trail_from"]],
+            "sample_steps": self.arrays["sample_steps"][a : a + entry["arrows"]],
+            "rows": self.arrays["rows"][r : r + entry["rows"]],
+            **{
+                name: self.arrays[name][k]
+                for name in ("batch_step", "full_step", "taken_step", "axis0", "axis1", "zoom")
+            },
+        }
+
+
+def decode(payload: bytes) -> Decoded:
+    """Read a payload back (the tests' half of the round trip)."""
+    if payload[:4] != MAGIC:
+        raise ValueError("Not an update-scrubber payload: the first 4 bytes are not b'SGI1'.")
+    (length,) = struct.unpack_from("<I", payload, 4)
+    header = json.loads(payload[8 : 8 + length])
+    blob = np.frombuffer(payload, dtype="<f4", offset=8 + length)
+    arrays = {
+        name: blob[offset : offset + math.prod(shape)].reshape(shape)
+        for name, (offset, shape) in header["arrays"].items()
+    }
+    return Decoded(header, arrays)
