@@ -3,8 +3,12 @@
 import ast
 import csv
 import io
+import sys
+from types import SimpleNamespace
+from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +43,7 @@ def any_settings(draw) -> Settings:
         seed=draw(st.integers(0, 2**31 - 1)),
         w0=draw(st.sampled_from((-1.0, 0.1, 2.5))),
         b0=draw(st.sampled_from((2.0, -0.3, 0.0))),
+        convention=draw(st.sampled_from(("keras", "pytorch"))),
     )
     batch_size = draw(st.integers(1, base.n_train))
     return Settings(**{**vars(base), "batch_size": batch_size})
@@ -95,15 +100,22 @@ def test_keras3_uses_inverse_time_decay_exactly_when_decay_is_positive(s):
     assert keywords(sgd) == {"momentum": s.momentum, "nesterov": s.nesterov}
     assert isinstance(keywords(sgd)["momentum"], float)  # Keras 3 rejects an int momentum
     assert "decay=" not in ast.unparse(sgd) and "lr=" not in ast.unparse(sgd)
+    assert_fit_replays_the_page_order(code, s)
+    assert ("val_loss" in code) == (s.validation_split > 0)
+
+
+def assert_fit_replays_the_page_order(code: str, s: Settings) -> None:
+    """One ``fit`` call: all epochs in order, or (shuffle on) one epoch per call on rows put
+    in the page's order, never with Keras's own shuffle."""
     (fit,) = calls(code, "fit")
     assert keywords(fit) == {
         "batch_size": s.batch_size,
-        "epochs": s.epochs,
-        "shuffle": s.shuffle,
+        "epochs": 1 if s.shuffle else s.epochs,
+        "shuffle": False,
         "validation_split": s.validation_split,
         "verbose": 0,
     }
-    assert ("val_loss" in code) == (s.validation_split > 0)
+    assert (f"order_rng = np.random.default_rng({s.seed})" in code) == s.shuffle
 
 
 @settings(max_examples=60, deadline=None)
@@ -117,9 +129,10 @@ def test_legacy_keras_uses_lr_and_decay_and_epochs(s):
         "momentum": s.momentum,
         "nesterov": s.nesterov,
     }
-    (fit,) = calls(code, "fit")
-    assert keywords(fit)["epochs"] == s.epochs and keywords(fit)["batch_size"] == s.batch_size
+    assert_fit_replays_the_page_order(code, s)
     assert "nb_epoch" in code  # the comment on the Keras 1 rename
+    (lr_line,) = [line for line in code.splitlines() if line.strip().startswith("lr=")]
+    assert "Keras 3 rejects lr=" in lr_line  # the question's spelling, marked where it stands
 
 
 @settings(max_examples=60, deadline=None)
@@ -127,16 +140,129 @@ def test_legacy_keras_uses_lr_and_decay_and_epochs(s):
 def test_pytorch_uses_a_dataloader_and_lambda_lr_only_with_decay(s):
     code = pytorch_code(s)
     (loader,) = calls(code, "DataLoader")
-    assert keywords(loader) == {"batch_size": s.batch_size, "shuffle": s.shuffle}
-    (sgd,) = calls(code, "SGD")
+    if s.shuffle:  # the page's order, from a sampler; never torch's own shuffle
+        assert keywords(loader) == {"batch_size": s.batch_size}
+        (sampler,) = calls(code, "PageOrder")
+        assert ast.unparse(sampler) == f"PageOrder(n_train, {s.seed})"
+    else:
+        assert keywords(loader) == {"batch_size": s.batch_size, "shuffle": False}
+        assert "PageOrder" not in code
+    parting = s.convention == "keras" and s.momentum > 0 and s.decay > 0
+    (sgd,) = calls(code, "KerasSGD" if parting else "SGD")
     assert keywords(sgd) == {"lr": s.learning_rate, "momentum": s.momentum, "nesterov": s.nesterov}
+    assert ("class KerasSGD" in code) == parting
     assert bool(calls(code, "LambdaLR")) == (s.decay > 0)
     assert ("scheduler.step()" in code) == (s.decay > 0)
     if s.decay > 0:  # stepped per batch, after the optimizer
         assert code.index("optimizer.step()") < code.index("scheduler.step()")
         assert f"1.0 / (1.0 + {s.decay!r} * t)" in code
-    assert ("differ from Keras" in code) == (s.decay > 0 and s.momentum > 0)
+    assert ("differ from Keras" in code) == (
+        s.convention == "pytorch" and s.decay > 0 and s.momentum > 0
+    )
     assert f"1.0 - {s.validation_split!r}" in code  # the last rows are validation
+
+
+def clipped_form(code: str) -> bool:
+    """Whether a script names Keras's clipped form: a "sigmoid" activation or the
+    "binary_crossentropy" loss given as a string."""
+    return any(
+        isinstance(node, ast.Constant) and node.value in ("sigmoid", "binary_crossentropy")
+        for node in ast.walk(ast.parse(code))
+    )
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_logistic_scripts_take_the_loss_on_the_logit(shuffle):
+    """Dense(1) and a from-logits loss: Keras's sigmoid + "binary_crossentropy" clips p, so a
+    misclassified row with |z| > 16 would get no gradient (the issue's reproduction)."""
+    s = Settings(model="logistic", shuffle=shuffle)
+    keras3, keras2, torch = keras3_code(s), keras2_code(s), pytorch_code(s)
+    for code in (keras3, keras2, torch):
+        assert not calls(code, "sigmoid") and not clipped_form(code)
+    for code in (keras3, keras2):
+        (dense,) = calls(code, "Dense")
+        assert "activation" not in keywords(dense)
+        (compile_call,) = calls(code, "compile")
+        (loss,) = [kw.value for kw in compile_call.keywords if kw.arg == "loss"]
+        assert not isinstance(loss, ast.Constant)  # not the string "binary_crossentropy"
+    (loss,) = calls(keras3, "BinaryCrossentropy")
+    assert keywords(loss) == {"from_logits": True}
+    assert "loss=keras.losses.BinaryCrossentropy(from_logits=True)" in keras3
+    (legacy,) = calls(keras2, "binary_crossentropy")  # K.binary_crossentropy, on the logit
+    assert keywords(legacy) == {"from_logits": True}
+    assert "loss=binary_crossentropy_from_logits" in keras2
+    assert "loss_fn = torch.nn.BCEWithLogitsLoss()" in torch  # on the model's raw output
+
+
+def test_each_script_states_its_backend_and_precision_honestly():
+    s = Settings()
+    keras3, keras2, torch = keras3_code(s), keras2_code(s), pytorch_code(s)
+    for code in (keras3, keras2, torch):
+        assert "the page computes in float64" not in code
+    backend = 'os.environ["KERAS_BACKEND"] = "torch"'
+    assert keras3.index(backend) < keras3.index("import keras")
+    assert "float32" in keras3 and "about 7" in keras3
+    assert 'keras.config.set_floatx("float64")' in keras3
+    assert keras2.index('os.environ["KERAS_BACKEND"] = "tensorflow"') < keras2.index(
+        "from keras import"
+    )
+    assert "torch.set_default_dtype(torch.float64)" in torch and "about 15" in torch
+
+
+def fake_keras(monkeypatch) -> list[tuple[np.ndarray, np.ndarray, dict]]:
+    """Stand in for Keras, recording every ``model.fit(x, y, **kwargs)``."""
+    fits = []
+
+    def fit(x, y, **kwargs):
+        fits.append((np.asarray(x).copy(), np.asarray(y).copy(), kwargs))
+        names = ["loss", "val_loss"] if kwargs["validation_split"] > 0 else ["loss"]
+        return SimpleNamespace(history={name: [0.0] * kwargs["epochs"] for name in names})
+
+    keras = mock.MagicMock(name="keras")
+    keras.Sequential.return_value.fit.side_effect = fit
+    for name in ("keras", "keras.layers", "keras.models", "keras.optimizers"):
+        monkeypatch.setitem(sys.modules, name, keras)
+    monkeypatch.setenv("KERAS_BACKEND", "unset")  # the scripts set it; restored afterwards
+    return fits
+
+
+@pytest.mark.parametrize("generate", [keras3_code, keras2_code])
+@pytest.mark.parametrize("split", [0.0, 0.2])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_keras_scripts_fit_the_page_rows_in_the_page_order(
+    generate, split, shuffle, monkeypatch, capsys
+):
+    """Run a Keras script against a stand-in Keras: the rows it fits, epoch by epoch, are the
+    page's row order (``gd.fit``'s ``Run.order``), with the validation rows last."""
+    s = Settings(n=50, batch_size=8, epochs=4, seed=9, validation_split=split, shuffle=shuffle)
+    data = gd.datasets.linear(n=s.n, seed=s.data_seed)
+    run = gd.fit(
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(s.learning_rate),
+        batch_size=s.batch_size,
+        epochs=s.epochs,
+        shuffle=s.shuffle,
+        seed=s.seed,
+        validation_split=s.validation_split,
+    )
+    fits = fake_keras(monkeypatch)
+    exec(compile(generate(s), "script.py", "exec"), {"__name__": "__main__"})
+    assert capsys.readouterr().out.count("loss") == (2 if split else 1)
+    held_out = np.arange(run.n_train, s.n)  # Keras cuts them off the end of what it is given
+    if shuffle:
+        assert len(fits) == s.epochs
+        for epoch, (x, y, kwargs) in enumerate(fits):
+            rows = np.concatenate([run.order[epoch], held_out])
+            np.testing.assert_array_equal(x[:, 0], data.x[rows])
+            np.testing.assert_array_equal(y[:, 0], data.y[rows])
+            assert kwargs["epochs"] == 1 and kwargs["shuffle"] is False
+            assert kwargs["validation_split"] == split
+    else:
+        ((x, y, kwargs),) = fits
+        np.testing.assert_array_equal(x[:, 0], data.x)
+        assert kwargs["epochs"] == s.epochs and kwargs["shuffle"] is False
 
 
 def test_data_lines_rebuild_the_page_data():

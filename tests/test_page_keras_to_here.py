@@ -30,8 +30,8 @@ def test_renders_scripts_history_and_six_charts(page):
     assert len(scripts) == 5  # three scripts, then the two update functions that ran
     assert "def keras_step(" in scripts[3] and "def pytorch_step(" in scripts[4]
     assert "keras.optimizers.SGD(" in scripts[0]
-    assert "SGD(\n    lr=0.05, decay=0.0" in scripts[1]
-    assert "DataLoader(" in scripts[2]
+    assert "SGD(\n    lr=0.05,  # Keras 3 rejects lr=" in scripts[1]
+    assert "DataLoader(" in scripts[2] and "sampler=PageOrder(n_train, 0)" in scripts[2]
     assert len(at.get("plotly_chart")) == 6
     assert at.dataframe, "history.history is shown as a table"
     assert at.get("download_button"), "the run can be downloaded"

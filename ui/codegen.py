@@ -4,7 +4,8 @@ run in Keras 3, legacy Keras 2 and PyTorch.
 Pure functions (no Streamlit), so tests can parse every script a learner copies. Each script
 rebuilds the data with the formula of ``gd.datasets`` (or loads the uploaded CSV), starts at the
 page's (w0, b0), and prints what ``fit`` reports. Floats are written with ``repr`` so every value
-is exact. Sources for each line: ``shared/spec/sgd-semantics.md`` §1.5, §2, §2.1, §3.1 and §4.
+is exact, and with shuffle on every script replays the page's row order. Why each line is as it
+is, with sources: ``docs/semantics.md``.
 
 Example:
     >>> from ui.controls import Settings
@@ -58,25 +59,73 @@ def data_lines(settings: Settings) -> list[str]:
     ]
 
 
-def _shuffle_note(settings: Settings, library: str) -> list[str]:
-    if not settings.shuffle:
-        return ["# shuffle=False: the batches hold the same rows as on the page, in order."]
+def _fit_lines(settings: Settings) -> list[str]:
+    """Both Keras scripts' ``fit``: one call with shuffle off; with shuffle on, one call per
+    epoch on the rows put in the page's order, so ``history`` holds the page's numbers."""
+    s = settings
+    split = _num(s.validation_split)
+    if not s.shuffle:
+        return [
+            "# shuffle=False: the batches hold the same rows as on the page, in order.",
+            "history = model.fit(",
+            f"    x, y, batch_size={s.batch_size}, epochs={s.epochs}, shuffle=False, "
+            f"validation_split={split}, verbose=0",
+            ").history",
+        ]
+    if s.validation_split > 0:
+        split_lines = [
+            "# validation_split keeps the LAST rows, cut before any shuffling: only the first",
+            "# n_train rows are put in the page's order, and the validation rows stay last.",
+            f"n_train = math.floor(len(x) * (1.0 - {split}))",
+        ]
+        rows = "np.concatenate([order_rng.permutation(n_train), np.arange(n_train, len(x))])"
+        history = '{"loss": [], "val_loss": []}'
+    else:
+        split_lines, rows, history = [], "order_rng.permutation(len(x))", '{"loss": []}'
     return [
-        f"# shuffle=True: {library} draws its own row order, so the numbers match the page's",
-        "# in distribution only; set shuffle=False on both sides to compare digit for digit.",
+        "# The page's row order: one permutation of the training rows per epoch, drawn in order",
+        "# from ONE np.random.default_rng(seed). Keras's shuffle=True would draw its own, so",
+        "# each epoch is fitted alone, with shuffle=False, on the rows put in the page's order.",
+        "# optimizer.iterations carries over from one fit() to the next, so the learning rate",
+        "# schedule goes on where it was.",
+        *split_lines,
+        f"order_rng = np.random.default_rng({s.seed})",
+        f"history = {history}",
+        f"for epoch in range({s.epochs}):",
+        f"    rows = {rows}",
+        "    epoch_history = model.fit(",
+        f"        x[rows], y[rows], batch_size={s.batch_size}, epochs=1, shuffle=False, "
+        f"validation_split={split}, verbose=0",
+        "    ).history",
+        "    for key in history:",
+        "        history[key] += epoch_history[key]",
     ]
 
 
+def _needs_math(settings: Settings) -> bool:
+    """Whether a Keras script computes ``n_train`` itself (shuffle on, with a split)."""
+    return settings.shuffle and settings.validation_split > 0
+
+
 def keras3_code(settings: Settings) -> str:
-    """A Keras 3 script: ``SGD`` with ``InverseTimeDecay`` exactly when ``decay > 0``."""
+    """A Keras 3 script on the torch backend: ``SGD`` with ``InverseTimeDecay`` exactly when
+    ``decay > 0``, and the page's row order when shuffle is on."""
     s = settings
+    scripts = s.spec.scripts
     lines = [
-        '"""Keras 3: the page\'s run (Keras convention)."""',
+        '"""Keras 3 on the torch backend: the page\'s run (Keras convention)."""',
+        *(["import math"] if _needs_math(s) else []),
+        "import os",
+        "",
         "import numpy as np",
+        "",
+        'os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported',
         "import keras",
         "",
-        'keras.config.set_floatx("float64")  # the page computes in float64',
-        f"keras.utils.set_random_seed({s.seed})  # seeds Keras's shuffling (not the page's order)",
+        "# Weights and data in float64, but on the torch backend Keras 3 still computes Dense",
+        "# (the matmul) and the loss's mean in float32: expect the page's numbers to about 7",
+        "# significant digits. The PyTorch script computes in float64: about 15.",
+        'keras.config.set_floatx("float64")',
         "",
         *data_lines(s),
         "x, y = x.reshape(-1, 1), y.reshape(-1, 1)  # (n, 1): one feature, one output",
@@ -96,17 +145,14 @@ def keras3_code(settings: Settings) -> str:
     else:
         lines.append(f"learning_rate = {_num(s.learning_rate)}  # decay = 0: a constant rate")
     lines += [
-        "optimizer = keras.optimizers.SGD(",
+        "optimizer = keras.optimizers.SGD(  # learning_rate=, not lr=: Keras 3 rejects lr=",
         f"    learning_rate=learning_rate, momentum={_num(s.momentum)}, nesterov={s.nesterov}",
         ")",
-        f'model.compile(optimizer=optimizer, loss="{s.spec.scripts.keras_loss}")',
+        *scripts.loss_note,
+        f"model.compile(optimizer=optimizer, loss={scripts.keras_loss})",
         "",
-        *_shuffle_note(s, "Keras"),
-        "history = model.fit(",
-        f"    x, y, batch_size={s.batch_size}, epochs={s.epochs}, shuffle={s.shuffle}, "
-        f"validation_split={_num(s.validation_split)}, verbose=0",
-        ")",
-        *_history_prints(s),
+        *_fit_lines(s),
+        *_history_prints(s, "[v.item() for v in model.get_weights()]"),
     ]
     return "\n".join(lines) + "\n"
 
@@ -114,43 +160,54 @@ def keras3_code(settings: Settings) -> str:
 def keras2_code(settings: Settings) -> str:
     """A legacy Keras 2.2-era script: ``SGD(lr=..., decay=...)`` and ``fit(epochs=...)``."""
     s = settings
+    scripts = s.spec.scripts
     lines = [
         '"""Legacy Keras 2 (keras 2.2.x; in TF 2.11+ use tf.keras.optimizers.legacy.SGD)."""',
+        *(["import math"] if _needs_math(s) else []),
+        "import os",
+        "",
         "import numpy as np",
+        "",
+        'os.environ["KERAS_BACKEND"] = "tensorflow"  # multi-backend Keras reads it at import',
         "from keras import backend as K",
         "from keras import initializers",
-        f"from keras.layers import {'Dense' if s.spec.scripts.layer is None else 'Layer'}",
+        f"from keras.layers import {'Dense' if scripts.layer is None else 'Layer'}",
         "from keras.models import Sequential",
         "from keras.optimizers import SGD",
         "",
-        'K.set_floatx("float64")  # the page computes in float64',
+        "# Weights and data in float64. Unlike the Keras 3 and PyTorch scripts, this one has not",
+        "# been run against the page, so its digits are not checked.",
+        'K.set_floatx("float64")',
         "",
         *data_lines(s),
         "x, y = x.reshape(-1, 1), y.reshape(-1, 1)  # (n, 1): one feature, one output",
         "",
         *_keras_model(s, "", "K"),
         "",
+        *(["", *scripts.keras2_loss_lines, "", ""] if scripts.keras2_loss_lines else []),
         "# lr_t = lr / (1 + decay·t): t counts updates (batches), from 0, never reset.",
         "optimizer = SGD(",
-        f"    lr={_num(s.learning_rate)}, decay={_num(s.decay)}, momentum={_num(s.momentum)}, "
-        f"nesterov={s.nesterov}",
+        f"    lr={_num(s.learning_rate)},  # Keras 3 rejects lr= with a ValueError: "
+        "write learning_rate=",
+        f"    decay={_num(s.decay)},  # Keras 3 ignores decay= (a warning): use InverseTimeDecay",
+        f"    momentum={_num(s.momentum)},",
+        f"    nesterov={s.nesterov},",
         ")",
-        f'model.compile(optimizer=optimizer, loss="{s.spec.scripts.keras_loss}")',
+        *scripts.loss_note,
+        f"model.compile(optimizer=optimizer, loss={scripts.keras2_loss})",
         "",
-        *_shuffle_note(s, "Keras"),
         "# Keras 1 spelled epochs as nb_epoch, and nb_epoch defaulted to 10; Keras 2 renamed it",
         "# epochs (default 1). Old tutorials that omit it trained for 10 epochs.",
-        "history = model.fit(",
-        f"    x, y, batch_size={s.batch_size}, epochs={s.epochs}, shuffle={s.shuffle}, "
-        f"validation_split={_num(s.validation_split)}, verbose=0",
-        ")",
-        *_history_prints(s),
+        *([""] if s.shuffle else []),
+        *_fit_lines(s),
+        *_history_prints(s, "[v.item() for v in model.get_weights()]"),
     ]
     return "\n".join(lines) + "\n"
 
 
 def _keras_model(settings: Settings, prefix: str, ops: str) -> list[str]:
-    """The model, starting at (w0, b0): ``Dense(1)``, ``Dense(1, sigmoid)`` or a custom layer."""
+    """The model, starting at (w0, b0): ``Dense(1)`` (its output is the prediction, or the
+    logit for the logistic model) or a custom layer."""
     s = settings
     scripts = s.spec.scripts
     init = f"{prefix}.initializers" if prefix else "initializers"
@@ -179,7 +236,6 @@ def _keras_model(settings: Settings, prefix: str, ops: str) -> list[str]:
             f"{scripts.layer.name}({'' if prefix else 'input_shape=(1,)'})])",
         ]
     dense = f"{prefix}.layers.Dense" if prefix else "Dense"
-    activation = f', activation="{scripts.activation}"' if scripts.activation else ""
     head = (
         [f"model = {prefix}.Sequential([", f"    {prefix}.Input(shape=(1,)),"]
         if prefix
@@ -189,34 +245,85 @@ def _keras_model(settings: Settings, prefix: str, ops: str) -> list[str]:
     return [
         *head,
         f"    {dense}(",
-        f"        1{activation}, {shape}kernel_initializer={init}.Constant({_num(s.w0)}),",
+        f"        1, {shape}kernel_initializer={init}.Constant({_num(s.w0)}),",
         f"        bias_initializer={init}.Constant({_num(s.b0)}),",
         "    ),",
         "])",
     ]
 
 
-def _history_prints(settings: Settings) -> list[str]:
-    lines = ['print("loss", history.history["loss"])  # one running mean per epoch']
+def _history_prints(settings: Settings, weights: str) -> list[str]:
+    """Print ``history`` (a dict of per-epoch lists) and the final weights, every digit."""
+    names = ", ".join(settings.spec.parameters)
+    lines = ['print("loss", history["loss"])  # one running mean per epoch']
     if settings.validation_split > 0:
-        lines.append('print("val_loss", history.history["val_loss"])')
+        lines.append('print("val_loss", history["val_loss"])  # at each epoch\'s end weights')
+    lines.append(f'print("weights", {weights})  # the final [{names}]')
     return lines
 
 
-def pytorch_code(settings: Settings) -> str:
-    """A PyTorch script: ``DataLoader``, ``torch.optim.SGD`` and, when decay > 0, ``LambdaLR``
-    stepped after every batch."""
+SAMPLER = [
+    "class PageOrder(Sampler):",
+    '    """The page\'s row order: one permutation per epoch, drawn in order from ONE',
+    "    np.random.default_rng(seed). DataLoader(shuffle=True) would draw its own order from",
+    '    torch\'s generator."""',
+    "",
+    "    def __init__(self, n, seed):",
+    "        self.n, self.rng = n, np.random.default_rng(seed)",
+    "",
+    "    def __len__(self):",
+    "        return self.n",
+    "",
+    "    def __iter__(self):  # once per epoch",
+    "        return iter(self.rng.permutation(self.n).tolist())",
+]
+
+KERAS_SGD = [
+    "class KerasSGD(torch.optim.Optimizer):",
+    '    """Keras\'s SGD in PyTorch: the velocity keeps each step\'s own rate. torch.optim.SGD',
+    "    multiplies its whole buffer by the current rate instead, which differs as soon as the",
+    '    rate decays."""',
+    "",
+    "    def __init__(self, params, lr, momentum, nesterov):",
+    '        super().__init__(params, {"lr": lr, "momentum": momentum, "nesterov": nesterov})',
+    "",
+    "    @torch.no_grad()",
+    "    def step(self):",
+    "        for group in self.param_groups:",
+    '            lr, momentum = group["lr"], group["momentum"]',
+    '            for p in group["params"]:',
+    '                v = self.state[p].setdefault("velocity", torch.zeros_like(p))  # from 0',
+    "                v.mul_(momentum).sub_(lr * p.grad)  # v <- momentum·v - lr·g",
+    '                if group["nesterov"]:',
+    "                    p.add_(momentum * v - lr * p.grad)  # w <- w + momentum·v - lr·g",
+    "                else:",
+    "                    p.add_(v)  # w <- w + v",
+]
+
+
+def keras_sgd_in_torch(settings: Settings) -> bool:
+    """Whether the PyTorch script needs ``KerasSGD``: Keras's convention, and the two
+    conventions part (momentum with a decaying rate)."""
     s = settings
+    return s.convention == "keras" and s.momentum > 0 and s.decay > 0
+
+
+def pytorch_code(settings: Settings) -> str:
+    """A PyTorch script in float64: a ``DataLoader`` (with the page's order as its sampler when
+    shuffle is on), ``torch.optim.SGD`` (or ``KerasSGD`` where Keras's convention differs) and,
+    when decay > 0, ``LambdaLR`` stepped after every batch."""
+    s = settings
+    convention = "Keras" if s.convention == "keras" else "PyTorch"
     lines = [
-        '"""PyTorch: the page\'s run (PyTorch convention)."""',
+        f'"""PyTorch: the page\'s run ({convention} convention)."""',
         "import math",
         "",
         "import numpy as np",
         "import torch",
-        "from torch.utils.data import DataLoader, TensorDataset",
+        f"from torch.utils.data import DataLoader, {'Sampler, ' if s.shuffle else ''}TensorDataset",
         "",
-        "torch.set_default_dtype(torch.float64)  # the page computes in float64",
-        f"torch.manual_seed({s.seed})",
+        "torch.set_default_dtype(torch.float64)  # float64 throughout, as the page: expect its",
+        "# numbers to about 15 significant digits",
         "",
         *data_lines(s),
         "x, y = torch.tensor(x).reshape(-1, 1), torch.tensor(y).reshape(-1, 1)  # (n, 1)",
@@ -227,15 +334,47 @@ def pytorch_code(settings: Settings) -> str:
         "",
         *_torch_model(s),
         "",
-        *_shuffle_note(s, "PyTorch"),
-        "loader = DataLoader(",
-        f"    TensorDataset(x_train, y_train), batch_size={s.batch_size}, shuffle={s.shuffle}",
-        ")  # drop_last=False: the last, smaller batch is kept, as in Keras",
-        "optimizer = torch.optim.SGD(",
-        f"    model.parameters(), lr={_num(s.learning_rate)}, momentum={_num(s.momentum)}, "
-        f"nesterov={s.nesterov}",
-        ")",
     ]
+    if s.shuffle:
+        lines += [
+            "",
+            *SAMPLER,
+            "",
+            "",
+            "loader = DataLoader(",
+            f"    TensorDataset(x_train, y_train), batch_size={s.batch_size}, "
+            f"sampler=PageOrder(n_train, {s.seed})",
+            ")  # drop_last=False: the last, smaller batch is kept, as in Keras",
+        ]
+    else:
+        lines += [
+            "# shuffle=False: the batches hold the same rows as on the page, in order.",
+            "loader = DataLoader(",
+            f"    TensorDataset(x_train, y_train), batch_size={s.batch_size}, shuffle=False",
+            ")  # drop_last=False: the last, smaller batch is kept, as in Keras",
+        ]
+    rates = f"lr={_num(s.learning_rate)}, momentum={_num(s.momentum)}, nesterov={s.nesterov}"
+    if keras_sgd_in_torch(s):
+        lines += [
+            "",
+            "",
+            *KERAS_SGD,
+            "",
+            "",
+            "# Keras's convention with momentum AND a decaying rate: torch.optim.SGD would give",
+            "# PyTorch's numbers, not Keras's, so this script uses KerasSGD.",
+            f"optimizer = KerasSGD(model.parameters(), {rates})",
+        ]
+    else:
+        if s.momentum > 0 and s.decay == 0:
+            lines.append(
+                "# A constant rate: torch.optim.SGD takes Keras's steps too (velocity = -lr·buf)."
+            )
+        lines += [
+            "optimizer = torch.optim.SGD(",
+            f"    model.parameters(), {rates}",
+            ")",
+        ]
     if s.decay > 0:
         lines += [
             "# Keras's decay: lr_t = lr / (1 + decay·t), with t counted per batch from 0.",
@@ -243,7 +382,7 @@ def pytorch_code(settings: Settings) -> str:
             f"    optimizer, lambda t: 1.0 / (1.0 + {_num(s.decay)} * t)",
             ")",
         ]
-        if s.momentum > 0:
+        if s.momentum > 0 and s.convention == "pytorch":
             lines += [
                 "# With momentum AND a changing lr, PyTorch's numbers differ from Keras's: PyTorch",
                 "# multiplies its whole momentum buffer by the current lr, while Keras froze each",
@@ -277,9 +416,7 @@ def pytorch_code(settings: Settings) -> str:
             "    with torch.no_grad():  # at the end-of-epoch weights, as Keras's val_loss",
             '        history["val_loss"].append(loss_fn(model(x_val), y_val).item())',
         ]
-    lines.append('print("loss", history["loss"])')
-    if s.validation_split > 0:
-        lines.append('print("val_loss", history["val_loss"])')
+    lines += _history_prints(s, "[p.item() for p in model.parameters()]")
     return "\n".join(lines) + "\n"
 
 
@@ -305,7 +442,7 @@ def _torch_model(settings: Settings) -> list[str]:
             f"loss_fn = {scripts.torch_loss}",
         ]
     return [
-        "model = torch.nn.Linear(1, 1)",
+        "model = torch.nn.Linear(1, 1)  # its output: the prediction, or the logit z",
         "with torch.no_grad():  # the page's start point",
         f"    model.weight.fill_({_num(s.w0)})",
         f"    model.bias.fill_({_num(s.b0)})",

@@ -24,6 +24,15 @@ import gd
 from gd.models import Model
 
 MSE = "torch.nn.MSELoss()  # mean over the batch, as Keras's mse"
+# Keras 3's loss on the logit z that Dense(1) outputs: BinaryCrossentropy(from_logits=True) is
+# softplus(z) − y·z unclipped, the page's loss. Dense(1, activation="sigmoid") with
+# "binary_crossentropy" clips p to [1e-7, 1 − 1e-7] instead, so a misclassified row with
+# |z| > 16 gets zero gradient there (keras/src/backend/*/nn.py binary_crossentropy).
+LOGIT_NOTE = (
+    "# Dense(1) outputs the logit z, and the loss takes z unclipped, as the page does. A",
+    '# sigmoid layer with "binary_crossentropy" clips p to [1e-7, 1 - 1e-7]: a misclassified',
+    "# row with |z| > 16 would get zero gradient there.",
+)
 
 
 @dataclass(frozen=True)
@@ -45,9 +54,11 @@ class Scripts:
     """What the Keras 3, legacy Keras 2 and PyTorch scripts need to know about a model."""
 
     target: str  # y from x, noise and the true values ``{0}``, ``{1}`` (named as in ``truth``)
-    keras_loss: str  # Keras's ``loss=`` name
+    keras_loss: str  # Keras 3's ``loss=`` argument, as code: ``"mse"`` or a loss object
+    keras2_loss: str  # legacy Keras's ``loss=`` argument, as code
     torch_loss: str  # the expression after ``loss_fn =``, with its comment
-    activation: str = ""  # ``Dense(1)``'s activation, "" for none
+    keras2_loss_lines: tuple[str, ...] = ()  # legacy lines that define ``keras2_loss``
+    loss_note: tuple[str, ...] = ()  # comment lines above ``compile`` in both Keras scripts
     layer: Layer | None = None  # a custom layer instead of ``Dense(1)``
 
 
@@ -104,7 +115,12 @@ MODELS: dict[str, ModelSpec] = {
             model=gd.models.LinearRegression,
             generator=gd.datasets.linear,
             true_values=("slope", "intercept"),
-            scripts=Scripts(target="{0} * x + {1} + noise", keras_loss="mse", torch_loss=MSE),
+            scripts=Scripts(
+                target="{0} * x + {1} + noise",
+                keras_loss='"mse"',
+                keras2_loss='"mse"',
+                torch_loss=MSE,
+            ),
             gradient_line=(
                 "grad = 2 / B * X_b.T @ (X_b @ w - y_b)  # (P,) from X_b (B, P), y_b (B,)"
             ),
@@ -118,10 +134,18 @@ MODELS: dict[str, ModelSpec] = {
             true_values=("slope", "intercept"),
             scripts=Scripts(
                 target="({0} * x + {1} + noise > 0).astype(np.float64)  # labels 0/1",
-                keras_loss="binary_crossentropy",
-                torch_loss="torch.nn.BCEWithLogitsLoss()  # Keras's sigmoid + "
-                "binary_crossentropy, on the logit",
-                activation="sigmoid",
+                keras_loss="keras.losses.BinaryCrossentropy(from_logits=True)",
+                keras2_loss="binary_crossentropy_from_logits",
+                torch_loss="torch.nn.BCEWithLogitsLoss()  # on the logit z, unclipped, as Keras's "
+                "from_logits=True",
+                keras2_loss_lines=(
+                    "def binary_crossentropy_from_logits(y_true, y_pred):",
+                    '    """Binary cross-entropy on the logit z, unclipped. A sigmoid layer with',
+                    '    "binary_crossentropy" clips p: a row with |z| > 16 stops learning."""',
+                    "    return K.mean(K.binary_crossentropy(y_true, y_pred, from_logits=True), "
+                    "axis=-1)",
+                ),
+                loss_note=LOGIT_NOTE,
             ),
             gradient_line="grad = 1 / B * X_b.T @ (sigmoid(X_b @ w) - y_b)  # (P,) from X_b (B, P)",
             closed_form=False,
@@ -135,7 +159,8 @@ MODELS: dict[str, ModelSpec] = {
             true_values=("w", "a"),
             scripts=Scripts(
                 target="{1} * np.tanh({0} * x) + noise",
-                keras_loss="mse",
+                keras_loss='"mse"',
+                keras2_loss='"mse"',
                 torch_loss=MSE,
                 layer=Layer(
                     name="TanhNeuron",
