@@ -334,7 +334,7 @@ def test_fit_steps_recovers_exact_curves(s_min, b_crit, sizes):
     steps = s_min * (1 + b_crit / sizes)
     fitted_s, fitted_b = fit_steps(sizes, steps)
     # A bend outside the measured sizes is barely visible in the data: compare the curve.
-    np.testing.assert_allclose(fitted_s * (1 + fitted_b / sizes), steps, rtol=1e-5)
+    np.testing.assert_allclose(fitted_s * (1 + fitted_b / sizes), steps, rtol=1e-4)
     if sizes.min() / 4 < b_crit < sizes.max() * 4:
         assert fitted_b == pytest.approx(b_crit, rel=1e-3)
 
