@@ -41,6 +41,12 @@ seeds = st.sidebar.number_input(
     help="Shuffling seeds seed, seed + 1, …: each batch size gets the same row orders.",
 )
 
+sizes = batch_sizes.batch_sizes(settings.n_train, mini_batch)
+lesson.within_budget(
+    batch_sizes.work(settings, mini_batch, seeds),
+    f"{seeds} seeds at {len(sizes)} batch sizes, {settings.epochs} epochs each,",
+    batch_sizes.offer(settings, mini_batch, seeds),
+)
 with lesson.explained_errors():
     surface = cache.surface_for(settings)
     result = batch_sizes.compare_for(settings, mini_batch, seeds)

@@ -3,7 +3,7 @@ and the six places where their numbers part ways."""
 
 import streamlit as st
 
-from ui import codegen, controls, keras_to_here, lesson
+from ui import budget, cache, codegen, controls, keras_to_here, lesson
 
 st.title("From Keras to here")
 st.markdown(
@@ -12,7 +12,11 @@ st.markdown(
     "from this run."
 )
 settings = lesson.start()
-
+lesson.within_budget(  # this run in both momentum conventions
+    2 * budget.run_work(settings.model, settings.n_train, settings.batch_size, settings.epochs),
+    f"This run of {settings.epochs} epochs in both momentum conventions",
+    lesson.run_offer(settings, runs=2),
+)
 run, surface, _ = lesson.trained(settings)
 with lesson.explained_errors():
     runs = keras_to_here.convention_runs(settings)
@@ -69,7 +73,7 @@ right.markdown(
 )
 right.download_button(
     "Download every update as CSV",
-    codegen.run_csv(run, names),
+    keras_to_here.csv_download(settings, cache.uploaded_csv(settings), names),
     file_name="sgd_run.csv",
     mime="text/csv",
     icon=":material/download:",
@@ -77,7 +81,13 @@ right.download_button(
     f"{names[0]}, {names[1]} after it, full_loss after it (where recorded).",
 )
 right.caption(
-    f"{run.updates:,} rows, one per update. Columns: update, epoch, the batch's size, the "
+    (
+        f"{run.updates:,} rows, one per update."
+        if run.updates <= keras_to_here.CSV_ROWS
+        else f"{keras_to_here.csv_updates(run).size:,} of the {run.updates:,} updates, evenly "
+        "spaced, with every epoch's last."
+    )
+    + f" Columns: update, epoch, the batch's size, the "
     f"learning rate it used, its loss before the update, {names[0]} and {names[1]} after it, and "
     "the full training loss after it."
 )

@@ -15,14 +15,20 @@ settings = lesson.start(omit=("learning_rate",))
 st.sidebar.subheader("Map")
 seeds = st.sidebar.select_slider(
     "Seeds per cell",
-    [1, 2, 3, 5],
+    maps.SEED_CHOICES,
     value=3,
-    key="map_seeds",
+    key=maps.SEEDS,
     bind="query-params",
     help="Each cell is run with this many shuffling seeds (from the shuffle seed up); the map "
     "shows the median final loss, and a cell counts as diverged if any seed diverged.",
 )
 
+lesson.within_budget(
+    maps.work(settings, seeds),
+    f"Two maps of {maps.MAP_RATES.size} learning rates, {settings.epochs} epochs and {seeds} "
+    f"seed{'s' * (seeds > 1)} per cell",
+    maps.offer(settings, seeds),
+)
 csv = uploaded_csv(settings)
 jobs = [(axis, settings.seed + k) for axis in ("batch_size", "momentum") for k in range(seeds)]
 progress = st.progress(0.0, text="Sweeping the grid…")

@@ -23,15 +23,16 @@ import streamlit as st
 
 import gd
 from gd.rules import powers_of_two_below
-from ui import cache, charts
+from ui import budget, cache, charts, lesson
 from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at
+from ui.budget import run_bytes, run_work
 from ui.controls import DEFAULTS, Settings
 
 DEFAULT_MINI_BATCH = 32
 DEFAULT_SEEDS = 10
 MAX_SEEDS = 50
 REPEATS = 5  # timed calls of gd.fit per batch size; the page reports their median ...
-TIME_BUDGET = 1.0  # ... but stops repeating once a batch size has used this many seconds
+TIME_BUDGET = 0.1  # ... but repeats only while a batch size has used less than this (seconds)
 TARGET_FRACTION = 0.01  # "close": within 1% of the way from the start loss down to the minimum
 COLORS = {"stochastic": charts.ORANGE, "mini": charts.GREEN, "full": charts.PURPLE}
 
@@ -134,13 +135,19 @@ def _fit(settings: Settings, csv: bytes | None, batch_size: int, seed: int) -> g
     )
 
 
-@st.cache_data(max_entries=16, show_spinner="Training and timing each batch size…")
 def timed_runs(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) -> tuple[Timed, ...]:
-    """One run per batch size, each ``gd.fit`` call timed up to ``REPEATS`` times.
+    """One run per batch size, each ``gd.fit`` call timed up to ``REPEATS`` times, from a
+    cache bounded in bytes (``TIMED_TIERS``).
 
     The runs are identical across repeats (one seeded generator each), so only the clock
     varies; the median resists a stray slow call.
     """
+    s = settings
+    nbytes = sum(run_bytes(s.n_train, size, s.epochs) for size in sizes)
+    return _timed_runs(nbytes, settings, sizes, csv)
+
+
+def _time_each(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) -> tuple[Timed, ...]:
     timed = []
     for size in sizes:
         seconds = []
@@ -152,44 +159,81 @@ def timed_runs(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) ->
     return tuple(timed)
 
 
+# Three whole runs per entry: at most 16 × 2 MB + 4 × 16 MB + 1 × 160 MB (3 runs of ≤ 52 MB).
+TIMED_TIERS = (cache.Tier(2 * cache.MB, 16), cache.Tier(16 * cache.MB, 4))
+TIMED_TIERS += (cache.Tier(160 * cache.MB, 1),)
+_timed_runs = cache.SizedCache(
+    _time_each, TIMED_TIERS, show_spinner="Training and timing each batch size…"
+)
+
+
 @st.cache_data(max_entries=16, show_spinner="Running every seed…")
 def seed_ensemble(
     settings: Settings, sizes: tuple[int, ...], seeds: int, csv: bytes | None
 ) -> tuple[Ensemble, ...]:
-    """``seeds`` runs per batch size, seeds ``seed, seed + 1, …``.
+    """``seeds`` runs per batch size, seeds ``seed, seed + 1, …``, reduced as each finishes.
 
     Seed s draws the same row orders at every batch size (the permutations do not depend on
     the batch size), so the batch sizes differ only in how they cut those orders into batches.
+    Only one run is alive at a time: each seed leaves its thinned full loss (m ≤ a few
+    thousand points) and its end point, and the percentiles are taken over those. An entry
+    holds 3 × (3 + 2) × m floats or so, well under a megabyte.
     """
-    ensembles = []
-    for size in sizes:
-        runs = [_fit(settings, csv, size, settings.seed + k) for k in range(seeds)]
-        finished = [run for run in runs if run.diverged_at is None]
-        first = runs[0]
-        if finished:
-            # Finished runs share loss_steps: they depend only on the planned updates.
-            kept = charts.thin(finished[0].loss_steps.size, first.updates_per_epoch)
-            losses = np.stack([run.loss[kept] for run in finished])  # (k, m)
-            steps = finished[0].loss_steps[kept]
-            samples = finished[0].samples_seen[steps]
-            percentiles = np.percentile(losses, BAND_PERCENTILES, axis=0)  # (3, m)
-        else:
-            steps = samples = np.zeros(0, dtype=int)
-            percentiles = np.zeros((3, 0))
-        ends = np.array([run.params[-1, :2] for run in finished]).reshape(-1, 2)
-        ensembles.append(
-            Ensemble(
-                size,
-                first.updates_per_epoch,
-                first.n_train,
-                steps,
-                samples,
-                percentiles,
-                ends,
-                seeds,
-            )
-        )
-    return tuple(ensembles)
+    return tuple(_ensemble(settings, size, seeds, csv) for size in sizes)
+
+
+def _ensemble(settings: Settings, size: int, seeds: int, csv: bytes | None) -> Ensemble:
+    """One batch size's seeds, streamed (see ``seed_ensemble``)."""
+    losses: list[np.ndarray] = []  # (m,) per finished seed: the thinned full loss
+    ends: list[np.ndarray] = []  # (2,) per finished seed
+    steps = samples = np.zeros(0, dtype=int)
+    first = None
+    for k in range(seeds):
+        run = _fit(settings, csv, size, settings.seed + k)
+        first = first or (run.updates_per_epoch, run.n_train)
+        if run.diverged_at is None:
+            if not losses:  # finished runs share loss_steps: they depend only on the plan
+                kept = charts.thin(run.loss_steps.size, run.updates_per_epoch)
+                steps = run.loss_steps[kept]
+                samples = run.samples_seen[steps]
+            losses.append(run.loss[kept].copy())  # a copy: the view would keep the run alive
+            ends.append(run.params[-1, :2].copy())
+        del run  # released before the next seed runs: one run alive at a time
+    if losses:
+        percentiles = np.percentile(np.stack(losses), BAND_PERCENTILES, axis=0)  # (3, m)
+    else:
+        percentiles = np.zeros((3, 0))
+    updates_per_epoch, n_train = first
+    return Ensemble(
+        size,
+        updates_per_epoch,
+        n_train,
+        steps,
+        samples,
+        percentiles,
+        np.array(ends).reshape(-1, 2),
+        seeds,
+    )
+
+
+def offer(settings: Settings, mini_batch: int | None, seeds: int) -> lesson.Offer | None:
+    """The nearest setting within the work budget: fewer seeds, else fewer epochs."""
+    fewer = budget.nearest(range(1, seeds), lambda k: work(settings, mini_batch, k))
+    if fewer is not None:
+        return lesson.Offer(f"Use {fewer} seeds per batch size", widgets={"seeds": fewer})
+    less = lesson.epochs_offer(
+        lambda e: work(dataclasses.replace(settings, epochs=e), mini_batch, 1), settings
+    )
+    return None if less is None else dataclasses.replace(less, widgets={"seeds": 1})
+
+
+def work(settings: Settings, mini_batch: int | None, seeds: int) -> int:
+    """This page's work for one request (``ui.budget``): each batch size runs ``seeds`` times
+    for the bands and once more, timed (repeats stop after ``TIME_BUDGET`` seconds)."""
+    s = settings
+    sizes = batch_sizes(s.n_train, mini_batch)
+    each = sum(run_work(s.model, s.n_train, size, s.epochs) for size in sizes)
+    return each * (seeds + 1)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ seeded generator per run), which is what makes sharing sound.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import io
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import streamlit as st
 
 import gd
 from gd.rules import validation_split_at
+from ui.budget import run_bytes
 from ui.controls import Settings
 from ui.models import MODELS
 
@@ -93,9 +95,90 @@ def optimizer_for(settings: Settings) -> gd.SGD:
     )
 
 
-@st.cache_data(max_entries=96, show_spinner=False)
+@dataclass(frozen=True)
+class Tier:
+    """One bucket of a cache bounded in bytes: entries of at most ``limit`` bytes."""
+
+    limit: int
+    entries: int
+
+
+MB = 1_000_000
+# Runs: at most 64 × 2 MB + 6 × 16 MB + 2 × 60 MB (the largest Run the app allows is ~52 MB).
+RUN_TIERS = (Tier(2 * MB, 64), Tier(16 * MB, 6), Tier(60 * MB, 2))
+
+
+class SizedCache:
+    """A cache shared by every session, bounded in bytes as well as entries: one cache per
+    ``Tier``, and each call goes to the first tier whose limit holds the value's predicted size.
+
+    The size is predicted from the arguments (``ui.budget.run_bytes``), before computing, so
+    a large value never lands among many small ones. Most bytes held: ``bound``.
+
+    It is ``st.cache_resource``, not ``st.cache_data``: cache_data pickles each value when it is
+    stored and unpickles a copy on every hit, which for a 50 MB ``Run`` costs a second and
+    50 MB on every rerun of every session. A cached value here is handed out as it is, so its
+    arrays are made read-only (``frozen``): no page can change what another session sees.
+    """
+
+    def __init__(self, function, tiers: tuple[Tier, ...], show_spinner: bool | str = False):
+        self.tiers = tiers
+        self.caches = [
+            st.cache_resource(max_entries=tier.entries, show_spinner=show_spinner)(
+                _renamed(function, f"{function.__qualname__}_upto_{tier.limit}")
+            )
+            for tier in tiers
+        ]
+
+    def clear(self) -> None:
+        for cached in self.caches:
+            cached.clear()
+
+    @property
+    def bound(self) -> int:
+        """The most bytes all tiers together can hold."""
+        return sum(tier.limit * tier.entries for tier in self.tiers)
+
+    def __call__(self, nbytes: int, *args):
+        for tier, cached in zip(self.tiers, self.caches, strict=True):
+            if nbytes <= tier.limit:
+                return cached(*args)
+        raise ValueError(f"A value of {nbytes:,} bytes is larger than this cache's largest tier.")
+
+
+def _renamed(function, name: str):
+    """A wrapper of ``function`` with its own name: st.cache_data keys a cache by the name."""
+
+    def wrapper(*args):
+        return frozen(function(*args))
+
+    wrapper.__qualname__ = wrapper.__name__ = name
+    wrapper.__module__ = function.__module__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+def frozen(value):
+    """``value`` with every NumPy array in it (fields of dataclasses, items of tuples) made
+    read-only, so a value shared between sessions cannot be changed by one of them."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple):
+        for item in value:
+            frozen(item)
+    elif dataclasses.is_dataclass(value):
+        for f in dataclasses.fields(value):
+            frozen(getattr(value, f.name))
+    return value
+
+
 def run(settings: Settings, csv: bytes | None) -> gd.Run:
-    """``gd.fit`` for these settings (``csv`` is the upload, part of the cache key)."""
+    """``gd.fit`` for these settings (``csv`` is the upload, part of the cache key), from a
+    cache bounded in bytes (``RUN_TIERS``)."""
+    return _runs(run_bytes(settings.n_train, settings.batch_size, settings.epochs), settings, csv)
+
+
+def _fit(settings: Settings, csv: bytes | None) -> gd.Run:
     data = dataset_for(settings, csv)
     return gd.fit(
         settings.spec.build(),
@@ -109,6 +192,9 @@ def run(settings: Settings, csv: bytes | None) -> gd.Run:
         validation_split=settings.validation_split,
         init=settings.start,
     )
+
+
+_runs = SizedCache(_fit, RUN_TIERS)
 
 
 def run_for(settings: Settings) -> gd.Run:

@@ -58,6 +58,7 @@ DECAYS = (0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 MOMENTUMS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
 MAX_SAMPLES = 10_000
 MAX_EPOCHS = 100
+EPOCHS = (1, 2, 3, 5, 10, 20, 30, 50, 100)  # the epochs slider's stops
 
 
 @dataclass(frozen=True)
@@ -399,7 +400,7 @@ CONTROLS: dict[str, Control] = {
             "Passes over the training rows.",
             _parse_int,
             _in(1, MAX_EPOCHS),
-            _choices((1, 2, 3, 5, 10, 20, 30, 50, 100)),
+            _choices(EPOCHS),
         ),
         Control(
             "shuffle",

@@ -13,7 +13,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 import gd
 from gd.rules import batches_per_epoch
@@ -198,7 +200,7 @@ def epoch_loss_is_running_mean(run: gd.Run) -> Gotcha:
 def last_batch_smaller(run: gd.Run) -> Gotcha:
     """Gotcha 4: the batch sizes within one epoch; the last one holds the remainder."""
     slots = np.arange(run.updates_per_epoch)
-    sizes = np.array([run.batch_rows(slot).size for slot in slots])  # (upe,) epoch 1's batches
+    sizes = np.minimum(run.batch_size, run.n_train - run.batch_size * slots)  # (upe,) rows
     colors = np.where(sizes < run.batch_size, charts.VERMILION, charts.SKY)
     fig = go.Figure(
         go.Bar(
@@ -323,6 +325,67 @@ def momentum_conventions(runs: ConventionRuns, surface: Surface, settings: Setti
             f"(smaller) rate, so Keras steps further. {ends}"
         )
     return Gotcha(fig, caption)
+
+
+CSV_ROWS = 100_000  # most updates in the download (about 10 MB); more are thinned evenly
+
+
+def csv_updates(run: gd.Run) -> np.ndarray:
+    """The 1-based updates the download lists: every one up to ``CSV_ROWS``, else an even
+    thinning that keeps each epoch's last update and the run's last.
+
+    Example:
+        >>> import gd
+        >>> data = gd.datasets.linear(n=20, seed=0)
+        >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1),
+        ...              batch_size=5, epochs=2)
+        >>> csv_updates(run).tolist()
+        [1, 2, 3, 4, 5, 6, 7, 8]
+    """
+    kept = charts.thin(run.updates + 1, run.updates_per_epoch, max_points=CSV_ROWS)
+    return kept[kept > 0]
+
+
+def run_csv(run: gd.Run, names: tuple[str, str]) -> bytes:
+    """One CSV row per update in ``csv_updates``: what the optimizer saw and did, in exact
+    ``repr`` digits. Vectorised: 100 000 rows in well under a second.
+
+    Columns: ``update`` (1-based), ``epoch`` (1-based), ``batch_size`` (rows in that batch;
+    the last of an epoch may be smaller), ``learning_rate``, ``batch_loss`` (at the weights
+    before it), the two parameters after it, and ``full_loss`` (the training loss after it;
+    empty where it was not recorded).
+    """
+    updates = csv_updates(run)  # (R,) 1-based
+    slot = (updates - 1) % run.updates_per_epoch  # (R,)
+    rows = np.minimum(run.batch_size, run.n_train - slot * run.batch_size)  # (R,)
+    recorded = np.searchsorted(run.loss_steps, updates)  # (R,) index into run.loss, if there
+    recorded = np.minimum(recorded, run.loss_steps.size - 1)
+    found = run.loss_steps[recorded] == updates
+    full = np.where(found, run.loss[recorded], np.nan)
+    table = pd.DataFrame(
+        {
+            "update": updates,
+            "epoch": (updates - 1) // run.updates_per_epoch + 1,
+            "batch_size": rows,
+            "learning_rate": run.learning_rate[updates - 1],
+            "batch_loss": run.batch_loss[updates - 1],
+            names[0]: run.params[updates, 0],
+            names[1]: run.params[updates, 1],
+            "full_loss": np.where(np.isfinite(full), full, np.nan),
+        }
+    )
+    return table.to_csv(index=False, lineterminator="\n").encode()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)  # at most 4 × ~10 MB
+def _csv(settings: Settings, csv: bytes | None, names: tuple[str, str]) -> bytes:
+    return run_csv(cache.run(settings, csv), names)
+
+
+def csv_download(settings: Settings, csv: bytes | None, names: tuple[str, str]):
+    """The download's contents, built only when the learner clicks (``st.download_button``
+    calls it), from a small cache: a rerun of the page builds nothing."""
+    return lambda: _csv(settings, csv, names)
 
 
 def history_table(run: gd.Run) -> dict[str, np.ndarray]:

@@ -4,16 +4,16 @@ bad settings explained."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import streamlit as st
 
 import gd
 from gd.loop import train_loop
-from ui import cache, controls, explain
+from ui import budget, cache, controls, explain
 from ui.text import user_text
 from ui.upload import csv_error, csv_uploader
 
@@ -84,6 +84,58 @@ def explained_errors() -> Iterator[None]:
         st.stop()
 
 
+@dataclass(frozen=True)
+class Offer:
+    """The nearest setting that fits the work budget: a button's label and what it sets."""
+
+    label: str  # e.g. "Use 4 seeds per batch size"
+    settings: dict[str, Any] = field(default_factory=dict)  # shared settings (controls)
+    widgets: dict[str, Any] = field(default_factory=dict)  # this page's own widget keys
+
+
+def _take(offer: Offer) -> None:
+    controls.set_values(**offer.settings)
+    st.session_state.update(offer.widgets)
+
+
+def within_budget(work: int, what: str, offer: Offer | None) -> None:
+    """Go on when ``work`` fits ``ui.budget``; otherwise say what it would take, offer the
+    nearest setting that fits as a button, and stop the page before anything is computed."""
+    if budget.fits(work):
+        return
+    nearest = (
+        f" The nearest setting that fits: **{offer.label[0].lower()}{offer.label[1:]}**."
+        if offer
+        else " Lower the number of samples or the epochs in the sidebar."
+    )
+    st.warning(
+        f"**Too much work for one request.** {what} would take {work:,} units of work "
+        f"(updates × rows per update × runs), {budget.times_over(work)} the {budget.BUDGET:,} "
+        "that one request may use on this server, so that every student's page stays quick. "
+        f"Nothing was computed.{nearest}",
+        icon="⏳",
+    )
+    if offer:
+        st.button(offer.label, on_click=_take, args=(offer,), key="budget_offer", type="primary")
+    st.stop()
+
+
+def epochs_offer(work_at: Callable[[int], int], settings: controls.Settings) -> Offer | None:
+    """The most epochs below the current ones whose work fits, as an ``Offer``."""
+    epochs = budget.nearest([e for e in controls.EPOCHS if e < settings.epochs], work_at)
+    return None if epochs is None else Offer(f"Use {epochs} epochs", {"epochs": epochs})
+
+
+def run_offer(settings: controls.Settings, runs: int = 1) -> Offer | None:
+    """``epochs_offer`` for a page that trains ``runs`` runs of these settings."""
+    s = settings
+
+    def work_at(epochs: int) -> int:
+        return runs * budget.run_work(s.model, s.n_train, s.batch_size, epochs)
+
+    return epochs_offer(work_at, s)
+
+
 class Trained(NamedTuple):
     """The session's run for its settings, with the loss surface and the data it was fitted to."""
 
@@ -95,6 +147,9 @@ class Trained(NamedTuple):
 def trained(settings: controls.Settings) -> Trained:
     """The run, its surface and its data; a ``ValueError`` from ``gd`` is shown and stops the
     page (see ``explained_errors``)."""
+    s = settings
+    work = budget.run_work(s.model, s.n_train, s.batch_size, s.epochs)
+    within_budget(work, f"This run of {s.epochs} epochs", run_offer(s))
     with explained_errors():
         run = cache.run_for(settings)
         surface = cache.surface_for(settings)

@@ -17,10 +17,12 @@ import streamlit as st
 
 from gd import Sweep, stability_bound, sweep
 from gd.rules import powers_of_two_below
-from ui import charts
+from ui import budget, charts, lesson
+from ui.budget import run_work
 from ui.cache import training_rows, uploaded_csv
 from ui.controls import MOMENTUMS, Settings
 
+SEEDS = "map_seeds"  # the "Seeds per cell" widget's key
 MAP_RATES = np.array([float(f"{r:.2g}") for r in np.geomspace(1e-4, 10.0, 21)])  # (21,)
 
 
@@ -60,6 +62,31 @@ def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> S
         shuffle=settings.shuffle,
         init=settings.start,
     )
+
+
+SEED_CHOICES = (1, 2, 3, 5)  # the "Seeds per cell" slider's stops
+
+
+def work(settings: Settings, seeds: int) -> int:
+    """Both maps' work for one request (``ui.budget``): every learning rate at every batch
+    size, then at every momentum at the chosen batch size, ``seeds`` times."""
+    s = settings
+
+    def at(batch_size: int) -> int:
+        return run_work(s.model, s.n_train, int(batch_size), s.epochs)
+
+    by_batch = sum(at(size) for size in batch_sizes_for(s.n_train))
+    by_momentum = len(MOMENTUMS) * at(s.batch_size)
+    return seeds * MAP_RATES.size * (by_batch + by_momentum)
+
+
+def offer(settings: Settings, seeds: int) -> lesson.Offer | None:
+    """The nearest setting within the work budget: fewer seeds per cell, else fewer epochs."""
+    fewer = budget.nearest([k for k in SEED_CHOICES if k < seeds], lambda k: work(settings, k))
+    if fewer is not None:
+        return lesson.Offer(f"Use {fewer} seed{'s' * (fewer > 1)} per cell", widgets={SEEDS: fewer})
+    less = lesson.epochs_offer(lambda e: work(dataclasses.replace(settings, epochs=e), 1), settings)
+    return None if less is None else dataclasses.replace(less, widgets={SEEDS: 1})
 
 
 def combine(sweeps: list[Sweep], axis: str, start_loss: float) -> Map:
