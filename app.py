@@ -7,11 +7,15 @@ has run this file, a deep link such as ``/maps`` runs the lesson alone, without 
 the teacher's link right after the server starts would see exactly that.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 st.set_page_config(
     page_title="Mini-batch SGD, seen and felt",
-    page_icon=":material/ssid_chart:",
+    # A file on this server: a Material icon here would make every browser fetch the favicon
+    # from Google's font servers, which an offline classroom cannot reach.
+    page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
     layout="wide",
 )
 

@@ -10,23 +10,30 @@ Example:
 """
 
 from gd import datasets, models
+from gd.critical import CriticalBatch, NoiseScale, critical_batch, noise_scale
 from gd.datasets import DataError, Dataset
 from gd.family import Family, family
 from gd.fit import Run, fit
+from gd.hogwild import fit_async
 from gd.optim import SGD
 from gd.sweep import Sweep, stability_bound, sweep
 
 __all__ = [
     "SGD",
+    "CriticalBatch",
     "DataError",
     "Dataset",
     "Family",
+    "NoiseScale",
     "Run",
     "Sweep",
+    "critical_batch",
     "datasets",
     "family",
     "fit",
+    "fit_async",
     "models",
+    "noise_scale",
     "stability_bound",
     "sweep",
 ]

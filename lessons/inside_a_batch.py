@@ -5,7 +5,7 @@ import platform
 
 import streamlit as st
 
-from ui import inside_a_batch, inside_stage, lesson
+from ui import cache, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
 from ui import inside_a_batch_charts as views
 
 st.title("Inside one mini-batch")
@@ -99,6 +99,8 @@ right.caption(
     "an epoch sooner but take fewer steps in it. The compiled numba engine removes most of the "
     "fixed cost, which is why the NumPy reference is timed here. Your numbers will differ."
 )
+
+inside_a_batch_threads.section(settings, cache.uploaded_csv(settings))
 
 st.subheader("Takeaway")
 st.markdown(views.takeaway(inside, curve, timing))

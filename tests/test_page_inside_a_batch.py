@@ -39,7 +39,10 @@ def stop_at(at, update: int):
 def test_renders_every_part(page):
     at = page()
     assert_clean(at)
-    assert len(at.get("plotly_chart")) == 2  # noise, timing; the update's pictures are drawn
+    charts = [chart.key for chart in at.get("plotly_chart")]
+    # noise, timing and the threads section's paths; the update's pictures are drawn in the
+    # browser component
+    assert charts == ["chart_noise", "chart_timing", "chart_threads_paths"]
     shown = scrubber(at)
     assert shown.header["last"] == 139  # 7 updates per epoch × 20 epochs
     assert shown.header["update"] == 0
@@ -140,7 +143,7 @@ def test_a_long_run_loads_a_window_around_the_update(page):
 def test_every_model_renders(page, model):
     at = page(model=model, epochs="2")
     assert_clean(at)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3
     stop_at(at, 1)
     assert_clean(at)
     assert "At update 1" in at.markdown[-1].value

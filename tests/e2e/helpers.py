@@ -142,6 +142,8 @@ class ErrorLog:
 
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    # Requests to any host but this machine: a classroom may be offline, so there must be none.
+    outside_requests: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return f"ErrorLog({len(self.console_errors)} console, {len(self.page_errors)} page)"
@@ -167,7 +169,15 @@ def attach_error_log(page: Page) -> ErrorLog:
         log = _error_logs[page] = ErrorLog()
         page.on("console", lambda msg: _console(log, msg))
         page.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
+        page.on("request", lambda request: _outside(log, request.url))
     return log
+
+
+def _outside(log: ErrorLog, url: str) -> None:
+    """Keep the address of a request that leaves this machine (data: and blob: stay local)."""
+    host = re.match(r"^[a-z]+://([^/:]+)", url)
+    if host and host.group(1) not in ("127.0.0.1", "localhost", "[::1]"):
+        log.outside_requests.append(url)
 
 
 def _console(log: ErrorLog, msg: Any) -> None:

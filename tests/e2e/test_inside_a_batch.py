@@ -16,7 +16,6 @@ from ui.controls import Settings
 from .helpers import ARTIFACTS, error_log, goto, screenshot, script_run_count, wait_idle
 
 STOP_GRACE = 2_000  # ms: a stop is reported 300-450 ms after the last step, then the page reruns
-FAVICON = "fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/ssid_chart/"
 FIND_JS = """
 () => {
   const find = (root) => {
@@ -65,7 +64,8 @@ def cards(page) -> list[str]:
 def assert_clean(page) -> None:
     log = error_log(page)
     assert log.page_errors == []
-    assert [e for e in log.console_errors if FAVICON not in e and "404" not in e] == []
+    assert [e for e in log.console_errors if "404" not in e] == []
+    assert log.outside_requests == []
     assert page.locator('[data-testid="stException"]').count() == 0
 
 

@@ -119,13 +119,8 @@ def assert_metrics_are_the_fit(page, run: gd.Run) -> None:
     assert stage_metric(page, "final") == f"{run.loss[-1]:.4g}"
 
 
-# app.py's `page_icon=":material/ssid_chart:"` makes the browser fetch the favicon from
-# fonts.gstatic.com; offline (as here) that one load fails. Nothing else may log an error.
-FAVICON = "fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/ssid_chart/"
-
-
 def console_errors(page) -> list[str]:
-    return [e for e in error_log(page).console_errors if FAVICON not in e]
+    return error_log(page).console_errors
 
 
 def assert_clean(page) -> None:
@@ -133,6 +128,7 @@ def assert_clean(page) -> None:
     path is "/", so none of the 404 probes `helpers.ErrorLog` describes)."""
     assert_no_exception(page)
     assert console_errors(page) == []
+    assert error_log(page).outside_requests == []  # nothing from outside, favicon included
 
 
 @pytest.mark.parametrize(("path", "heading"), PAGES, ids=[p or "playground" for p, _ in PAGES])
