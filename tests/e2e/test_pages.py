@@ -44,6 +44,7 @@ PAGES = [  # (url path, the page's title)
     ("inside_a_batch", "Inside one mini-batch"),
     ("keras_to_here", "From Keras to here"),
     ("maps", "Hyperparameter maps"),
+    ("batch_size_choice", "How big should my batch be?"),
 ]
 DEFAULT_DRAWN = {"learning_rate": "0.05", "batch_size": "32", "momentum": "0", "decay": "0"}
 COMMIT_GRACE = 2_000  # ms: a key commits 450 ms after the last press, then the fragment reruns
