@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from gd.rules import batches_per_epoch
 
-BUDGET = 120_000_000  # work units per request: about 1.5 s on the 2-core test machine
+BUDGET = 120_000_000  # work units per request: about 2 s of server time at most (docs/budget.md)
 UPDATE_ROWS = 16  # one update's fixed cost, in rows: fit at batch size 1 against full batch
 MODEL_COST = {"linear": 1, "tanh": 3, "logistic": 6}  # per row, relative (docs/budget.md)
 RUN_BYTES_PER_UPDATE = 48  # a Run keeps params (2), loss, loss_steps, batch_loss and rate
