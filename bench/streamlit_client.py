@@ -174,10 +174,12 @@ class RunResult:
         messages: every ForwardMsg received in that time, in order.
         status: the `ForwardMsg.ScriptFinishedStatus` of the run.
         page_script_hash: the page that ran.
+        arrivals: seconds from sending to the arrival of each of ``messages``.
     """
 
     elapsed: float
     messages: list[ForwardMsg] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
     status: int = ForwardMsg.FINISHED_SUCCESSFULLY
     page_script_hash: str = ""
 
@@ -356,6 +358,7 @@ class StreamlitClient:
 
     async def _read_run(self, t0: float) -> RunResult:
         messages: list[ForwardMsg] = []
+        arrivals: list[float] = []
         run_id = None
         while True:
             try:
@@ -372,9 +375,11 @@ class StreamlitClient:
             if kind == "new_session":
                 # Anything before our run's new_session belongs to an earlier run.
                 messages.clear()
+                arrivals.clear()
                 run_id = msg.metadata.run.script_run_id
                 self.page_script_hash = msg.new_session.page_script_hash
             messages.append(msg)
+            arrivals.append(time.perf_counter() - t0)
             if kind == "navigation" and msg.navigation.page_script_hash:
                 self.page_script_hash = msg.navigation.page_script_hash
             if kind == "script_finished":
@@ -386,6 +391,7 @@ class StreamlitClient:
                 return RunResult(
                     elapsed=time.perf_counter() - t0,
                     messages=messages,
+                    arrivals=arrivals,
                     status=msg.script_finished,
                     page_script_hash=self.page_script_hash,
                 )

@@ -281,3 +281,21 @@ def test_an_update_payload_round_trips_and_needs_consecutive_updates():
     assert decode_inside(with_update(payload, 3)).header["update"] == 3
     with pytest.raises(ValueError, match="consecutive"):
         encode_inside([frame(2), frame(4)], scene)
+
+
+def test_heavy_settings_stream_the_current_run_first_and_only_once():
+    from ui import stage
+
+    heavy = Settings(n=5000, batch_size=1, epochs=30)  # 150 000 updates
+    light = Settings()
+    assert not stage.streams(light, None)  # small families come at once
+    assert stage.streams(heavy, None)
+    alone = stage.current_only(heavy, None)
+    fams = stage.families(heavy, None)
+    assert not stage.streams(heavy, None)  # computed: from the cache from now on
+    for knob, fam in fams.items():
+        one = getattr(alone, knob)
+        assert one.runs == 1 and one.values.tolist() == [getattr(heavy, knob)]
+        r = getattr(stage.current_positions(heavy, fams), knob)
+        np.testing.assert_array_equal(one.params[0], fam.params[r, : one.lengths[0]])
+        np.testing.assert_array_equal(one.loss[0], fam.loss[r, : one.lengths[0]])

@@ -26,15 +26,19 @@ numbers (e.g. ``("converged", "The final loss … ")``); the stage computes no v
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 import gd
-from gd.rules import validation_split_at
+from gd.rules import batches_per_epoch, validation_split_at
 from ui import cache
 from ui.controls import Settings
 from ui.stage.payload import (
@@ -89,36 +93,89 @@ class Commit:
     value: float | int
 
 
-def build_families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
-    """The four families around ``settings`` (uncached; ``families`` caches it)."""
+def _family(settings: Settings, csv: bytes | None, knob: str, values) -> gd.Family:
+    """``gd.family`` of one knob through ``values``, everything else from ``settings``."""
     s = settings
     data = cache.dataset_for(s, csv)
-    opt = cache.optimizer_for(s)
-    n_train = validation_split_at(data.n, s.validation_split)  # an upload has its own n
+    return gd.family(
+        s.spec.build(),
+        data.x,
+        data.y,
+        cache.optimizer_for(s),
+        knob=knob,
+        values=values,
+        batch_size=s.batch_size,
+        epochs=s.epochs,
+        shuffle=s.shuffle,
+        seed=s.seed,
+        validation_split=s.validation_split,
+        init=s.start,
+    )
 
-    def one(knob: str) -> gd.Family:
-        return gd.family(
-            s.spec.build(),
-            data.x,
-            data.y,
-            opt,
-            knob=knob,
-            values=knob_values(knob, getattr(s, knob), n_train),
-            batch_size=s.batch_size,
-            epochs=s.epochs,
-            shuffle=s.shuffle,
-            seed=s.seed,
-            validation_split=s.validation_split,
-            init=s.start,
+
+def build_families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
+    """The four families around ``settings`` (uncached; ``families`` caches it)."""
+    n_train = validation_split_at(cache.dataset_for(settings, csv).n, settings.validation_split)
+    return PerKnob(
+        *(
+            _family(settings, csv, knob, knob_values(knob, getattr(settings, knob), n_train))
+            for knob in KNOBS
         )
+    )
 
-    return PerKnob(*(one(knob) for knob in KNOBS))
+
+def current_only(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
+    """The settings' own run as a one-position family of every knob: what the stage shows
+    first while the families of heavy settings are computed (the same exact run)."""
+    run = _family(settings, csv, "learning_rate", [settings.learning_rate])
+    return PerKnob(
+        *(
+            dataclasses.replace(run, knob=knob, values=np.array([getattr(settings, knob)]))
+            for knob in KNOBS
+        )
+    )
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+# Settings whose families this process has computed, newest last, as many as ``families``
+# keeps: those come from the cache at once; others may stream in after the current run.
+_COMPUTED: OrderedDict[tuple[Settings, int], None] = OrderedDict()
+_COMPUTED_LOCK = threading.Lock()
+# Above this many updates in the current run, the families take longer than a frame budget
+# allows (about 0.1 s per 100 000 updates for all four knobs, docs/benchmarks.md "Families"):
+# the stage first shows the current run alone and says the rest is on its way.
+STREAM_ABOVE_UPDATES = 100_000
+
+
+def _seen(settings: Settings, csv: bytes | None, add: bool = False) -> bool:
+    key = (settings, hash(csv))
+    with _COMPUTED_LOCK:
+        if add:
+            _COMPUTED[key] = None
+            while len(_COMPUTED) > FAMILIES_KEPT:
+                _COMPUTED.popitem(last=False)
+        elif key in _COMPUTED:
+            _COMPUTED.move_to_end(key)
+            return True
+    return add
+
+
+def streams(settings: Settings, csv: bytes | None) -> bool:
+    """True when the families for ``settings`` are heavy and not computed yet: the stage
+    shows the current run first."""
+    n_train = validation_split_at(cache.dataset_for(settings, csv).n, settings.validation_split)
+    updates = settings.epochs * batches_per_epoch(n_train, min(settings.batch_size, n_train))
+    return updates > STREAM_ABOVE_UPDATES and not _seen(settings, csv)
+
+
+FAMILIES_KEPT = 16
+
+
+@st.cache_data(max_entries=FAMILIES_KEPT, show_spinner=False)
 def families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
     """The four families around ``settings``, shared by every session (at most 16 kept)."""
-    return build_families(settings, csv)
+    fams = build_families(settings, csv)
+    _seen(settings, csv, add=True)
+    return fams
 
 
 def scene(settings: Settings, csv: bytes | None) -> Scene:
@@ -257,7 +314,28 @@ def live(
         ``Commit(knob, value)`` on the rerun a knob was released, else None.
     """
     cache.warm_up()
+    first = st.empty()  # heavy settings: the current run alone, while the families compute
+    if streams(settings, csv):
+        alone = current_only(settings, csv)
+        with first.container():
+            updates = alone.learning_rate.updates(0)
+            st.caption(
+                f"Computing a run for every position of the four knobs ({updates:,} updates "
+                "each). Here is the current run; the knobs come alive in a moment."
+            )
+            _COMPONENT(
+                key=f"{key}_first",
+                data=encode(
+                    alone,
+                    PerKnob(0, 0, 0, 0),
+                    PerKnob(*texts_for(alone, describe)),
+                    scene(settings, csv),
+                ),
+                on_commit_change=lambda: None,
+                on_scrub_change=lambda: None,
+            )
     fams = families(settings, csv)
+    first.empty()
     data = with_update(payload(settings, csv, texts_for(fams, describe)), update)
     updates = fams.learning_rate.updates(current_positions(settings, fams).learning_rate)
 
