@@ -1,5 +1,5 @@
 """From Keras to here: the same run as copyable Keras 3, legacy Keras and PyTorch scripts,
-and the six places where their numbers part ways."""
+and the seven places where their numbers part ways."""
 
 import streamlit as st
 
@@ -8,7 +8,7 @@ from ui import budget, cache, codegen, controls, keras_to_here, lesson
 st.title("From Keras to here")
 st.markdown(
     "**How do I get these exact numbers in Keras or PyTorch, and where do they differ?** "
-    "Below are complete scripts for the settings on the left, then six gotchas, each drawn "
+    "Below are complete scripts for the settings on the left, then seven gotchas, each drawn "
     "from this run."
 )
 settings = lesson.start()
@@ -39,10 +39,11 @@ keras3.code(codegen.keras3_code(settings), language="python")
 keras2.code(codegen.keras2_code(settings), language="python")
 torch.code(codegen.pytorch_code(settings), language="python")
 st.caption(
-    "The Keras scripts give this page's numbers with the convention set to Keras; the PyTorch "
-    f"script gives them with it set to PyTorch (now: {controls.CONVENTIONS[settings.convention]})."
-    " With shuffle on, each library draws its own row order, so the digits agree only with "
-    "shuffle off."
+    "Every script replays this page's row order, shuffle on or off. The PyTorch script follows "
+    f"the momentum convention set (now: {controls.CONVENTIONS[settings.convention]}) and computes "
+    "in float64: it prints this page's numbers to about 15 significant digits. The Keras scripts "
+    "follow Keras's convention; Keras 3 on the torch backend computes in float32 inside, so "
+    "expect about 7."
 )
 
 st.header("2. What `history = model.fit(…)` holds")
@@ -92,7 +93,7 @@ right.caption(
     "the full training loss after it."
 )
 
-st.header("3. Six gotchas")
+st.header("3. Seven gotchas")
 
 
 def gotcha(column, title: str, text: str, shown, key: str) -> None:
@@ -119,6 +120,14 @@ gotcha(
     "rate. Use `InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)` instead.",
     keras_to_here.keras3_ignores_decay(settings, run),
     "chart_keras3_decay",
+)
+gotcha(
+    st.container(),
+    "Keras 3 rejects `lr=`",
+    "The question's `SGD(lr, decay, momentum, nesterov)` is the legacy spelling. Keras 3 wants "
+    "`learning_rate=`, and the older Kerases each read the same line differently.",
+    keras_to_here.keras3_rejects_lr(settings, run),
+    "chart_keras3_lr",
 )
 left, right = st.columns(2)
 gotcha(

@@ -5,7 +5,10 @@ import functools
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import gd
 from tests.conftest import chart_specs
+from ui import keras_to_here
+from ui.controls import Settings
 
 
 @pytest.fixture
@@ -23,7 +26,7 @@ def codes(at: AppTest) -> list[str]:
     return [block.value for block in at.code]
 
 
-def test_renders_scripts_history_and_six_charts(page):
+def test_renders_scripts_history_and_seven_charts(page):
     at = page()
     assert_clean(at)
     scripts = codes(at)
@@ -32,7 +35,7 @@ def test_renders_scripts_history_and_six_charts(page):
     assert "keras.optimizers.SGD(" in scripts[0]
     assert "SGD(\n    lr=0.05,  # Keras 3 rejects lr=" in scripts[1]
     assert "DataLoader(" in scripts[2] and "sampler=PageOrder(n_train, 0)" in scripts[2]
-    assert len(at.get("plotly_chart")) == 6
+    assert len(at.get("plotly_chart")) == 7
     assert at.dataframe, "history.history is shown as a table"
     assert at.get("download_button"), "the run can be downloaded"
     assert "exact numbers in Keras or PyTorch" in at.markdown[0].value
@@ -64,10 +67,41 @@ def test_diverging_settings_show_a_message_and_no_exception(page):
     at = page(learning_rate="1.5")  # diverges at update 12, in epoch 2
     assert not at.exception, [e.value for e in at.exception]
     assert any("diverged at update 12" in w.value for w in at.warning)
-    assert len(codes(at)) == 5 and len(at.get("plotly_chart")) == 6
+    assert len(codes(at)) == 5 and len(at.get("plotly_chart")) == 7
 
 
 def test_blowing_up_in_the_first_epoch_never_shows_a_traceback(page):
     at = page(learning_rate="10.0", momentum="0.9")
     assert not at.exception, [e.value for e in at.exception]
     assert at.warning or at.error
+
+
+def test_the_lr_gotcha_quotes_keras_3s_error_with_this_runs_rate(page):
+    at = page(learning_rate="0.1", decay="0.01")
+    assert_clean(at)
+    assert "Keras 3 rejects `lr=`" in [h.value for h in at.subheader]
+    captions = " ".join(c.value for c in at.caption)
+    assert "`ValueError: Argument(s) not recognized: {'lr': 0.1}`" in captions
+    assert "InverseTimeDecay(0.1, decay_steps=1, decay_rate=0.01)" in captions
+
+
+def test_the_lr_gotcha_table_gives_each_keras_its_rate():
+    s = Settings(learning_rate=0.05, decay=0.01, epochs=3, batch_size=50)
+    data = gd.datasets.linear(n=s.n, seed=s.data_seed)
+    run = gd.fit(
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.05, decay=0.01),
+        batch_size=50,
+        epochs=3,
+    )
+    shown = keras_to_here.keras3_rejects_lr(s, run)
+    (table,) = shown.figure.data
+    keras, does, rate = table.cells.values
+    assert keras[-1] == "Keras 3"
+    assert does[-1] == "ValueError: Argument(s) not recognized: {'lr': 0.05}"
+    legacy = 0.05 / (1 + 0.01 * 11)  # the 12th and last update: 3 epochs of ceil(200/50) = 4
+    assert rate[0] == rate[1] == f"0.05 / (1 + 0.01·t): {legacy:.4g} at update 12"
+    assert "0.01 with lr= alone" in rate[2]  # tf.keras 2.11-2.15 drops lr= and keeps 0.01
+    assert "`SGD(lr=0.05)` raises" in shown.caption

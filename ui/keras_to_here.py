@@ -1,9 +1,9 @@
-"""Lesson "From Keras to here" (``lessons/keras_to_here.py``): the six places where Keras,
+"""Lesson "From Keras to here" (``lessons/keras_to_here.py``): the seven places where Keras,
 legacy Keras and PyTorch numbers part ways, drawn from a run (the scripts: ``ui.codegen``).
 
 Each builder is pure (records in, a ``Gotcha`` out: a Plotly figure and a caption filled in
 with the run's own numbers), so tests call them without Streamlit. Only ``convention_runs``
-touches the cache. Sources: ``shared/spec/sgd-semantics.md`` §2, §2.1, §4 and §6.
+touches the cache. Sources: ``docs/semantics.md``.
 """
 
 from __future__ import annotations
@@ -144,6 +144,76 @@ def keras3_ignores_decay(settings: Settings, run: gd.Run) -> Gotcha:
             f"have fallen to {last:.4g} by the last update (t = {points[-1]:,}), "
             f"{s.learning_rate / last:.3g}× lower."
         )
+    return Gotcha(fig, caption)
+
+
+def keras3_rejects_lr(settings: Settings, run: gd.Run) -> Gotcha:
+    """Gotcha 7: the question's spelling ``SGD(lr=…, decay=…)`` in each Keras generation, with
+    this run's rate: accepted, dropped, or (Keras 3) a ``ValueError`` before any training.
+
+    Sources: ``docs/semantics.md`` §8 (``keras/src/optimizers/base_optimizer.py`` in Keras 3,
+    ``_process_kwargs`` in tf.keras 2.11–2.15, ``keras/optimizers.py`` before).
+    """
+    s = settings
+    rate = repr(float(s.learning_rate))
+    planned = s.epochs * run.updates_per_epoch
+    last = gd.SGD(learning_rate=s.learning_rate, decay=s.decay).learning_rate_at(planned - 1)
+    legacy = (
+        f"{s.learning_rate:g} / (1 + {s.decay:g}·t): {last:.4g} at update {planned:,}"
+        if s.decay > 0
+        else f"{s.learning_rate:g} throughout (decay = 0)"
+    )
+    error = f"ValueError: Argument(s) not recognized: {{'lr': {rate}}}"
+    rows = [
+        ("Keras 1.x – 2.2", "lr is the argument's own name", legacy),
+        (
+            "Keras 2.3, tf.keras 2.0 – 2.10",
+            "accepted; tf.keras warns that lr is deprecated",
+            legacy,
+        ),
+        (
+            "tf.keras 2.11 – 2.15",
+            "decay= (even 0.0) raises a ValueError; lr= alone is dropped with a logged warning",
+            "none with decay=; the default 0.01 with lr= alone",
+        ),
+        ("Keras 3", error, "none: it stops at this line"),
+    ]
+    fig = go.Figure(
+        go.Table(
+            columnwidth=[1.2, 2.6, 1.8],
+            header={
+                "values": [
+                    "Keras",
+                    f"SGD(lr={rate}, decay={float(s.decay)!r}, …)",
+                    "rate it trains at",
+                ],
+                "align": "left",
+                "font": {"size": 13},
+            },
+            cells={
+                "values": [list(column) for column in zip(*rows, strict=True)],
+                "align": "left",
+                "font": {"size": 13},
+                "height": 30,
+            },
+        )
+    )
+    charts.layout(fig, "The question's SGD(lr=…) in each Keras", legend=False)
+    fig.update_layout(height=360)
+    advice = (
+        f"`keras.optimizers.SGD(learning_rate={rate}, momentum={float(s.momentum)!r}, "
+        f"nesterov={s.nesterov})`"
+    )
+    if s.decay > 0:
+        advice += (
+            f", with `learning_rate=InverseTimeDecay({rate}, decay_steps=1, "
+            f"decay_rate={float(s.decay)!r})` for the decay"
+        )
+    caption = (
+        "The question writes `SGD(lr, decay, momentum, nesterov)`. With this run's settings, "
+        f"Keras 3 stops at that line, before any training: `SGD(lr={rate})` raises `{error}`. "
+        f"Write {advice}. The legacy script above marks its `lr=` line."
+    )
     return Gotcha(fig, caption)
 
 
