@@ -56,7 +56,7 @@ def test_a_good_file_replaces_the_data(app, name):
     assert not at.exception and not at.error
     assert chart_specs(at) != before
     rows = {"utf8_bom.csv": 2, "latin1_header.csv": 2}.get(name, 3)
-    assert metrics(at)["Updates per epoch"] == "1"  # batch size min(32, rows): one batch
+    assert at.session_state["_settings"]["batch_size"] == rows  # min(32, rows): one batch
     assert at.session_state["_settings"]["n"] == rows
 
 
@@ -74,7 +74,7 @@ def test_values_whose_loss_overflows_diverge_with_an_explanation(app):
     assert not at.exception and not at.error
     warning = " ".join(w.value for w in at.warning)
     assert "Diverged at update" in warning and "Try a learning rate of" in warning
-    assert len(at.get("plotly_chart")) == 4
+    assert chart_specs(at)  # the charts still draw, up to the blow-up
 
 
 def test_the_sample_csv_is_offered_and_parses():
