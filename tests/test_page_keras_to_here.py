@@ -101,7 +101,7 @@ def test_the_lr_gotcha_table_gives_each_keras_its_rate():
     keras, does, rate = table.cells.values
     assert keras[-1] == "Keras 3"
     assert does[-1] == "ValueError: Argument(s) not recognized: {'lr': 0.05}"
-    legacy = 0.05 / (1 + 0.01 * 11)  # the 12th and last update: 3 epochs of ceil(200/50) = 4
-    assert rate[0] == rate[1] == f"0.05 / (1 + 0.01·t): {legacy:.4g} at update 12"
+    legacy = 0.05 / (1 + 0.01 * 11)  # the last of 3 epochs of ceil(200/50) = 4 updates
+    assert rate[0] == rate[1] == f"0.05 / (1 + 0.01·t): {legacy:.4g} at the last update (t = 11)"
     assert "0.01 with lr= alone" in rate[2]  # tf.keras 2.11-2.15 drops lr= and keeps 0.01
     assert "`SGD(lr=0.05)` raises" in shown.caption

@@ -159,7 +159,8 @@ def keras3_rejects_lr(settings: Settings, run: gd.Run) -> Gotcha:
     planned = s.epochs * run.updates_per_epoch
     last = gd.SGD(learning_rate=s.learning_rate, decay=s.decay).learning_rate_at(planned - 1)
     legacy = (
-        f"{s.learning_rate:g} / (1 + {s.decay:g}·t): {last:.4g} at update {planned:,}"
+        f"{s.learning_rate:g} / (1 + {s.decay:g}·t): {last:.4g} at the last update "
+        f"(t = {planned - 1:,})"
         if s.decay > 0
         else f"{s.learning_rate:g} throughout (decay = 0)"
     )
@@ -180,7 +181,7 @@ def keras3_rejects_lr(settings: Settings, run: gd.Run) -> Gotcha:
     ]
     fig = go.Figure(
         go.Table(
-            columnwidth=[1.2, 2.6, 1.8],
+            columnwidth=[1.1, 2.3, 2.1],
             header={
                 "values": [
                     "Keras",
@@ -199,7 +200,7 @@ def keras3_rejects_lr(settings: Settings, run: gd.Run) -> Gotcha:
         )
     )
     charts.layout(fig, "The question's SGD(lr=…) in each Keras", legend=False)
-    fig.update_layout(height=360)
+    fig.update_layout(height=320, margin={"t": 45, "b": 10})  # a table: no axes below it
     advice = (
         f"`keras.optimizers.SGD(learning_rate={rate}, momentum={float(s.momentum)!r}, "
         f"nesterov={s.nesterov})`"
