@@ -1,10 +1,11 @@
 """Cold start: from launching `streamlit run app.py` to the first page interactive in Chromium.
 
 "Interactive" = the page's script state is notRunning, its first rerun has finished, and at
-least one Plotly chart has drawn its SVG. A first, uncounted launch warms numba's on-disk
-cache (and Python's bytecode cache); then --repeats launches are timed, each with a fresh
-browser context (cold HTTP cache, like a student's first visit). Chromium itself is started
-once, before the clock: its start-up is not the app's cost.
+least one Plotly chart has drawn its SVG or the live stage has drawn its first frame. A first,
+uncounted launch warms numba's on-disk cache (and Python's bytecode cache); then --repeats
+launches are timed, each with a fresh browser context (cold HTTP cache, like a student's
+first visit). Chromium itself is started once, before the clock: its start-up is not the
+app's cost.
 
 Columns: server = launch to `/_stcore/health` "ok"; page = `page.goto` to interactive;
 total = launch to interactive.
@@ -30,9 +31,17 @@ _INTERACTIVE_JS = """
 () => {
   const h = window.__stHarness;
   const app = document.querySelector('[data-testid="stApp"]');
+  const drawn = (root) => {  // the live stage draws inside a shadow root
+    if (root.querySelector('[data-stage][data-drawn]')) return true;
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot && drawn(el.shadowRoot)) return true;
+    }
+    return false;
+  };
   return !!h && h.finished > 0 && !!app
     && app.getAttribute('data-test-script-state') === 'notRunning'
-    && document.querySelector('[data-testid="stPlotlyChart"] .main-svg') !== null;
+    && (document.querySelector('[data-testid="stPlotlyChart"] .main-svg') !== null
+        || drawn(document));
 }
 """
 

@@ -1,13 +1,14 @@
 """Memory growth of the server over many random reruns (a leak check), via the websocket client.
 
-One or a few sessions each do random reruns: every rerun sets random values of several
-widgets found by label (learning rate, batch size, momentum, epochs), so most settings are
-new and fill st.cache_data. The server's RSS (its process tree) is sampled after a warm-up
+One or a few sessions each do random reruns: every other rerun releases a random live knob
+of the Playground's stage at a random position (as bench/load.py does), the others set random
+values of the sidebar widgets found by label (number of samples, epochs), so most settings are
+new and fill the caches. The server's RSS (its process tree) is sampled after a warm-up
 of --warmup reruns and at the end, and every --every reruns in between. With st.cache_data
 bounded (max_entries), RSS should level off; growth that keeps climbing is a leak.
 
     python bench/memory.py --reruns 2000
-    python bench/memory.py --sessions 4 --reruns 2000 --label "Learning rate" --label Epochs
+    python bench/memory.py --sessions 4 --reruns 2000 --label Epochs
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ import random
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.load import commit_action
 from bench.server import StreamlitServer, rss_bytes
 from bench.stats import machine_note, markdown_table, summarize
 from bench.streamlit_client import StreamlitClient
+from ui.stage import KNOBS
 
-DEFAULT_LABELS = ["Learning rate", "Batch size", "Momentum", "Epochs"]
+DEFAULT_LABELS = ["Number of samples", "Epochs"]
 
 
 async def run(args: argparse.Namespace, url: str, pid: int, machine: str) -> int:
@@ -43,6 +47,10 @@ async def run(args: argparse.Namespace, url: str, pid: int, machine: str) -> int
         if not labels:
             raise SystemExit(f"None of {args.label} is on the page. Labels: {sorted(present)}.")
         widgets = [[first.widget(label) for label in labels] for first in firsts]
+        stage = SimpleNamespace(knob=list(KNOBS))
+        commits = [
+            commit_action(first, stage, rng) if first.components else None for first in firsts
+        ]
 
         samples: list[tuple[int, float]] = []
         latencies: list[float] = []
@@ -55,8 +63,10 @@ async def run(args: argparse.Namespace, url: str, pid: int, machine: str) -> int
 
             async def one(i: int) -> None:
                 nonlocal exceptions
-                values = {w.id: w.random_value(rng) for w in widgets[i]}
-                result = await clients[i].rerun(values)
+                if commits[i] is not None and rng.random() < 0.5:
+                    result = await commits[i](clients[i])
+                else:
+                    result = await clients[i].rerun({w.id: w.random_value(rng) for w in widgets[i]})
                 latencies.append(result.elapsed)
                 exceptions += bool(result.exceptions)
                 for body in result.error_alerts:
@@ -80,7 +90,10 @@ async def run(args: argparse.Namespace, url: str, pid: int, machine: str) -> int
     end = samples[-1][1]
     tail = [mb for n, mb in samples if n >= args.reruns // 2]
     s = summarize(latencies)
-    print(f"\nMemory over {args.reruns} random reruns of {labels} ({args.sessions} sessions)\n")
+    print(
+        f"\nMemory over {args.reruns} random reruns of {labels} and the stage's knobs "
+        f"({args.sessions} sessions)\n"
+    )
     print(f"{machine}\n")
     print(
         markdown_table(

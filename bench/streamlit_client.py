@@ -424,9 +424,8 @@ class StreamlitClient:
             await self._ws.send(back.SerializeToString())
         except websockets.ConnectionClosed as exc:
             raise StreamlitProtocolError(f"The server closed the websocket: {exc}") from exc
-        result = await asyncio.wait_for(self._read_run(t0), self.timeout)
-        self.last = result if result.components else self.last
-        return result
+        # A fragment's run has only the fragment's elements: ``last`` keeps the page's widgets.
+        return await asyncio.wait_for(self._read_run(t0), self.timeout)
 
     async def set(self, values: dict[str, Any]) -> RunResult:
         """Rerun with widgets set by label, e.g. `await client.set({"Batch size": 8})`."""
