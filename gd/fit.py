@@ -2,7 +2,7 @@
 
 ``fit`` splits off the validation rows, draws one permutation per epoch, walks the batches,
 applies one optimizer update per batch, and returns a frozen ``Run``. Its bookkeeping follows
-``shared/spec/sgd-semantics.md`` §4:
+``docs/semantics.md`` §3–§6:
 
 * ``validation_split`` keeps the **last** ``n − floor(n·(1 − split))`` rows for validation,
   before any shuffling; they are never trained on.

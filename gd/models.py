@@ -2,7 +2,7 @@
 
 Every model maps a flat parameter vector ``params`` (shape ``(P,)``) and inputs ``x`` (shape
 ``(n, k)``) to predictions, and scores them with the *batch-mean* loss that Keras and PyTorch use
-(see ``shared/spec/sgd-semantics.md`` §5). So the gradient of a batch is the mean of its rows'
+(see ``docs/semantics.md`` §7). So the gradient of a batch is the mean of its rows'
 per-sample gradients: one averaged gradient, one update.
 
 Example:

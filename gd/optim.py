@@ -17,7 +17,7 @@ soon as it changes (``decay > 0``), because they store different things:
       w   ← w − lr_t·b                            # Nesterov: w ← w − lr_t·(g + μ·b)
 
 So with decay, Keras's old gradients keep their own (larger) rate and Keras steps further.
-Sources: ``shared/spec/sgd-semantics.md`` §1.5 and §3.
+Sources: ``docs/semantics.md`` §1 and §2.
 
 Example:
     >>> import numpy as np

@@ -2,7 +2,7 @@
 
 Plain Python and NumPy, so the reference loop calls them as they are, and ``gd._kernels``
 compiles these same functions with ``numba.njit`` (an njit function is also callable from
-Python). Sources: ``shared/spec/sgd-semantics.md`` §1.5 (the schedule) and §4 (the batches).
+Python). Sources: ``docs/semantics.md`` §1 (the schedule) and §3 (the batches).
 
 Example:
     >>> batches_per_epoch(200, 32), learning_rate_at(0.1, 0.5, 2), blew_up(float("nan"), 1e6)

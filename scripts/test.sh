@@ -11,5 +11,5 @@ if [ ! -x /usr/bin/chromium ] || ! command -v haproxy >/dev/null; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q chromium chromium-driver haproxy
 fi
-python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+python3 -m pip install -q --disable-pip-version-check -r requirements-verify.txt  # dev + torch (CPU)
 exec python3 -m pytest "$@"
