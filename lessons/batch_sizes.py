@@ -50,23 +50,26 @@ lesson.within_budget(
 with lesson.explained_errors():
     surface = cache.surface_for(settings)
     result = batch_sizes.compare_for(settings, mini_batch, seeds)
+    window = batch_sizes.contours_for(settings, result)
 
 data = cache.data_for(settings)
-for timed in result.runs:
+for run in result.runs:
     lesson.explained_divergence(
         settings,
         data,
-        timed.run,
-        f"{batch_sizes.label(timed.run.batch_size, timed.run.n_train)} diverged",
-        "Its path and curve stop at the blow-up; the other runs are unaffected.",
+        run,
+        f"{batch_sizes.label(run.batch_size, run.n_train)} diverged",
+        "Its path and curve stop at the blow-up; the contour window widens to follow its "
+        "first steps. The other runs are unaffected.",
     )
 
-left, right = st.columns(2)
+# The contour charts get the wider column: at least 480 px on a 1280-px projector.
+left, right = st.columns([5, 3])
 left.plotly_chart(
     figures.contour_with_ends(
-        surface.axis0,
-        surface.axis1,
-        surface.loss,
+        window.axis0,
+        window.axis1,
+        window.loss,
         surface.minimum,
         surface.names,
         result.paths,
@@ -74,6 +77,7 @@ left.plotly_chart(
     ),
     key="chart_contour",
 )
+left.caption(figures.contour_summary(result.paths, surface.minimum, surface.names))
 left.caption(
     f"Lines: the three runs with shuffle seed {settings.seed}, one segment per update; open "
     f"circles mark epoch ends. Dots: where each of the {seeds} seeds ended. Black: the "
@@ -82,24 +86,35 @@ left.caption(
 x_axis = right.segmented_control(
     "X axis",
     list(figures.UNITS),
-    default="updates",
+    default=figures.DEFAULT_UNIT,
     key="batch_x_axis",
     bind="query-params",
     format_func=lambda unit: figures.UNITS[unit].split(" (")[0].capitalize(),
-    help="Count optimizer steps, passes over the data, rows read, or measured time.",
+    help="Count passes over the data, optimizer steps, rows read, or compute time.",
 )
-unit = x_axis or "updates"
+unit = x_axis or figures.DEFAULT_UNIT
 log_y = right.toggle("Log-scale loss", value=True, key="batch_log_y", bind="query-params")
-right.plotly_chart(figures.loss_curves_figure(result.curves, unit, log_y), key="chart_losses")
+raw = right.toggle(
+    "Every update's loss",
+    value=False,
+    key="batch_raw",
+    bind="query-params",
+    help="Noisy runs are drawn as a rolling median over about one epoch with its 10–90% band; "
+    "this adds the loss after every single update.",
+)
+right.plotly_chart(figures.loss_curves_figure(result.curves, unit, log_y, raw), key="chart_losses")
+right.caption(figures.curves_summary(result.curves))
 right.caption(
-    "The loss on all training rows after each update, for the seed-"
-    f"{settings.seed} runs drawn on the left."
+    f"The loss on all training rows after each update, for the seed-{settings.seed} runs "
+    "drawn on the contours; for noisy runs, its rolling median over about one epoch and the "
+    "band of its 10th to 90th percentile."
 )
 
 
 st.subheader(f"Over {seeds} seeds")
-left, right = st.columns(2)
+left, right = st.columns([3, 5])
 left.plotly_chart(figures.band_figure(result.bands, unit, log_y), key="chart_bands")
+left.caption(figures.bands_summary(result.bands))
 left.caption(
     "Line: the median full training loss over the seeds at each point; shaded: from the 10th "
     "to the 90th percentile. A wide band means the result depends on the row order."
@@ -117,9 +132,11 @@ right.plotly_chart(
     ),
     key="chart_ends",
 )
+right.caption(figures.ends_summary(result.bands))
 right.caption(
-    "The same end points around the minimum, zoomed to ±15% of the window above. Every seed "
-    "uses the same row orders at every batch size; only how they are cut into batches differs."
+    "The same end points around the minimum, zoomed to ±15% of the first contour window. "
+    "Every seed uses the same row orders at every batch size; only how they are cut into "
+    "batches differs."
 )
 lost = batch_sizes.seeds_note(result)
 if lost:
@@ -131,30 +148,31 @@ st.markdown(
         result.bands, result.target_loss, result.start_loss, surface.min_loss
     )
 )
-st.caption(batch_sizes.timing_note(result))
+st.caption(batch_sizes.cost_sentence(result.cost))
 
 st.subheader("The runs side by side")
 st.dataframe(
     batch_sizes.table(result),
     hide_index=True,
     column_config={
+        "run": st.column_config.TextColumn(width="medium"),
         "batch size": st.column_config.NumberColumn(width="small"),
         "updates / epoch": st.column_config.NumberColumn(width="small"),
-        "total updates": st.column_config.NumberColumn(width="small"),
-        "time / epoch (ms)": st.column_config.NumberColumn(format="%.3g"),
-        "final loss": st.column_config.NumberColumn(format="%.4g"),
-        "path noise": st.column_config.NumberColumn(format="%.3g"),
-        f"end spread ({seeds} seeds)": st.column_config.NumberColumn(format="%.3g"),
+        "updates": st.column_config.NumberColumn(width="small"),
+        "ms / epoch": st.column_config.NumberColumn(format="%.3g", width="small"),
+        "final loss": st.column_config.NumberColumn(format="%.4g", width="small"),
+        "path noise": st.column_config.NumberColumn(format="%.3g", width="small"),
+        "end spread": st.column_config.NumberColumn(format="%.3g", width="small"),
     },
 )
 st.caption(
-    "**Time / epoch**: the measured median time of the whole `gd.fit` call, divided by the "
-    "epochs it ran. **Final loss**: the loss on all training rows at the last parameters of "
-    f"the seed-{settings.seed} run. **Path noise**: the root-mean-square distance, in "
-    "parameter space, of the points the path visited during its last epoch (the epoch's "
-    "start and the parameters after each of its updates) from their mean; it counts steady "
-    "drift as well as jitter. **End spread**: the root-mean-square distance of the seeds' "
-    "final parameters from their mean."
+    "**ms / epoch**: one epoch's ⌈n/B⌉ updates and n rows by the cost model above. **Final "
+    f"loss**: the loss on all training rows at the last parameters of the seed-{settings.seed} "
+    "run (empty if it diverged). **Path noise**: the root-mean-square distance, in parameter "
+    "space, of the points the path visited during its last epoch (the epoch's start and the "
+    "parameters after each of its updates) from their mean; it counts steady drift as well as "
+    f"jitter. **End spread**: the root-mean-square distance of the {seeds} seeds' final "
+    "parameters from their mean."
 )
 
 st.subheader("Takeaway")

@@ -1,11 +1,8 @@
 """Inside one mini-batch: B rows, B gradients, one average, one update. Not B threads."""
 
-import os
-import platform
-
 import streamlit as st
 
-from ui import cache, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
+from ui import batch_sizes, cache, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
 from ui import inside_a_batch_charts as views
 
 st.title("Inside one mini-batch")
@@ -35,20 +32,14 @@ if last < 0:
 
 update = inside_stage.scrubber(settings, last)  # steps in the browser; a stop is kept here
 inside = inside_a_batch.inside(settings, update)
-st.caption(
-    f"Grey: one line per row of the batch (at most {views.MAX_ARROWS} drawn). Red: their "
-    "mean, the batch step. Green dotted: the step all training rows would give. Blue dashed: "
-    "the step actually taken, which adds momentum's velocity when momentum > 0. The window is "
-    "centred on the current parameters and keeps one size for the whole epoch, large enough "
-    "for nearly every row's step in it."
-)
+st.caption(inside_stage.legend_caption(settings.momentum))
 st.markdown(
     f"**One average, one update.** The {inside.batch_size} highlighted rows each have a "
     f"gradient, but the optimizer only ever sees their mean: one gradient, one step. The whole "
     "batch is computed at once, as one matrix product over its rows, not by "
     f"{inside.batch_size} threads that each update the weights:"
 )
-st.code(settings.spec.gradient_line, language="python")
+st.code(settings.spec.gradient_line, language="python", wrap_lines=True)
 st.caption(
     "X_b holds the batch's rows with a column of ones for the bias; w holds the parameters. "
     "NumPy hands the product to BLAS, which may use several cores for one big product; that "
@@ -66,6 +57,7 @@ if run.batch_size == run.n_train:
 if curve.finite and curve.sizes.size:
     left, right = st.columns([3, 2])
     left.plotly_chart(views.noise_figure(curve), key="chart_noise")
+    left.caption(views.noise_summary(curve))
     right.markdown(
         "With g the gradient over all N training rows and g_B the mean over a random batch of "
         "B rows drawn without replacement, sampling theory gives"
@@ -86,18 +78,16 @@ elif not curve.finite:
         "Pick an earlier update, or lower the learning rate."
     )
 
-st.subheader("Vectorization, measured live")
-timing = inside_a_batch.epoch_timing(settings)
+st.subheader("Vectorization: what an epoch costs")
+timing, cost = inside_a_batch.epoch_timing(settings)
 left, right = st.columns(2)
 left.plotly_chart(views.timing_figure(timing, run.batch_size), key="chart_timing")
+left.caption(views.timing_summary(timing, run.batch_size))
 right.dataframe(views.timing_table(timing), hide_index=True)
 right.caption(
-    f"Measured on this server ({os.cpu_count()} CPUs, processor "
-    f'“{platform.processor() or "not reported"}”) with `gd.fit(engine="numpy")`, one epoch '
-    f"of {run.n_train} rows of the {settings.spec.build().name} model, best of 3. Each update "
-    "pays a fixed Python cost plus a matrix product over its B rows, so larger batches finish "
-    "an epoch sooner but take fewer steps in it. The compiled numba engine removes most of the "
-    "fixed cost, which is why the NumPy reference is timed here. Your numbers will differ."
+    "Each update pays a fixed cost plus work for each of its B rows, so larger batches finish "
+    "an epoch sooner but take fewer steps in it. The same cost model gives the time axis of "
+    "“Batch, mini-batch, stochastic”. " + batch_sizes.cost_sentence(cost)
 )
 
 inside_a_batch_threads.section(settings, cache.uploaded_csv(settings))

@@ -45,14 +45,17 @@ def test_page_renders_question_charts_table_and_takeaway(page):
     table = at.dataframe[0].value
     assert table["batch size"].tolist() == [1, 32, 50]
     assert table["updates / epoch"].tolist() == [50, 2, 1]  # ceil(50 / 32) = 2
-    assert "measurements" in " ".join(c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Timed once on this server" in captions and "NumPy loop" in captions
+    assert "status" not in table.columns  # it always said "finished"
 
 
 @pytest.mark.parametrize(
     ("kind", "key", "value"),
     [
         ("select_slider", "mini_batch_size", 8),
-        ("segmented_control", "batch_x_axis", "epochs"),
+        ("segmented_control", "batch_x_axis", "updates"),
+        ("toggle", "batch_raw", True),
         ("number_input", "seeds", 2),
         ("select_slider", "learning_rate", 0.1),
     ],
@@ -71,8 +74,8 @@ def test_a_diverging_run_is_explained_and_the_others_still_draw(page):
     warnings = " ".join(w.value for w in at.warning)
     assert "batch size 1 (stochastic) diverged at update" in warnings
     assert len(at.get("plotly_chart")) == 4
-    status = at.dataframe[0].value["status"].tolist()
-    assert status[0].startswith("diverged") and status[-1] == "finished"
+    final = at.dataframe[0].value["final loss"].tolist()
+    assert np.isnan(final[0]) and final[-1] > 0  # the diverged run has no final loss
 
 
 def test_runs_inside_the_app(app):
@@ -99,7 +102,7 @@ def band(name: str, color: str, x: Axes, median, seeds: int = 4) -> Band:
 def test_loss_curves_have_one_trace_per_run_and_titled_axes():
     x = axes(np.arange(5))
     curves = [
-        Curve(f"run {i}", color, 1, 1, x, np.linspace(5, 1, 5), False)
+        Curve(f"run {i}", color, 1, 1, x, np.linspace(5, 1, 5), False, x, np.linspace(5, 1, 5))
         for i, color in enumerate(batch_sizes.COLORS.values())
     ]
     for unit, title in figures.UNITS.items():
@@ -147,8 +150,10 @@ def test_the_winner_depends_on_the_unit():
     best = batch_sizes.winners([stochastic, full], target=1.0)
     assert best["updates"] is full and best["samples"] is stochastic
     sentence = batch_sizes.winners_sentence([stochastic, full], 1.0, start=9.0, minimum=0.1)
-    assert "counting updates (optimizer steps), **full batch** (1 updates)" in sentence
-    assert "counting samples seen, **batch size 1** (5 samples)" in sentence
+    assert "counting updates (optimizer steps), **full batch** (1 update), 5× fewer than " in (
+        sentence
+    )
+    assert "counting samples seen, **batch size 1** (5 samples), 20× fewer than full" in sentence
     assert "Different units crown different winners" in sentence
 
 
@@ -166,3 +171,101 @@ def test_mini_batch_choices_are_powers_of_two_below_the_training_rows():
     assert batch_sizes.default_mini_batch([2, 4, 8]) == 8
     assert batch_sizes.batch_sizes(50, 32) == (1, 32, 50)
     assert batch_sizes.batch_sizes(2, None) == (1, 2)
+
+
+# ---- issue 10: one cost model, epochs first, readable noise, blow-ups, summaries ----
+
+
+def spec_of(at, key: str) -> dict:
+    import json
+
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+
+
+def test_time_comes_from_the_one_measured_cost_model():
+    settings = controls.Settings(n=50, epochs=3)
+    result = batch_sizes.compare_for(settings, 8, 2)
+    model = batch_sizes.cost_model(settings.model)
+    assert result.cost is model  # measured once per process, whatever the settings
+    assert batch_sizes.cost_model(settings.model) is model
+    assert model.rows == batch_sizes.COST_ROWS and model.cost.fixed_ms > 0
+    for curve, run in zip(result.curves, result.runs, strict=True):
+        steps = run.loss_steps
+        expected = model.cost.fixed_ms * steps + model.cost.per_row_ms * run.samples_seen[steps]
+        np.testing.assert_allclose(curve.x.time, expected)
+    table = batch_sizes.table(result)
+    np.testing.assert_allclose(table["ms / epoch"], [model.ms_per_epoch(b, 50) for b in (1, 8, 50)])
+    sentence = batch_sizes.cost_sentence(model)
+    assert "NumPy loop" in sentence and f"{batch_sizes.COST_ROWS} synthetic rows" in sentence
+
+
+def test_the_x_axis_starts_in_epochs(page):
+    at = page()
+    assert at.segmented_control(key="batch_x_axis").value == "epochs"
+    assert spec_of(at, "chart_losses")["layout"]["xaxis"]["title"]["text"] == "epochs"
+
+
+def noisy_curve(n_updates: int = 400, per_epoch: int = 50) -> Curve:
+    """A batch-size-1 run: full loss near 1 with single points down at 1e-8."""
+    updates = np.arange(n_updates + 1, dtype=float)
+    loss = 1.0 + 0.3 * np.sin(updates)
+    loss[5::37] = 1e-8
+    x = Axes(updates, updates / per_epoch, updates, updates)
+    ends = np.arange(per_epoch, n_updates + 1, per_epoch, dtype=float)
+    epochs = Axes(ends, ends / per_epoch, ends, ends)
+    return Curve("batch size 1", "#E69F00", 1, per_epoch, x, loss, False, epochs, np.ones(8))
+
+
+def test_a_noisy_run_is_smoothed_and_its_points_do_not_set_the_range():
+    curve = noisy_curve()
+    fig = figures.loss_curves_figure([curve], "epochs")
+    low, high = fig.layout.yaxis.range  # log10 units
+    assert low > -1 and high < 1  # 1e-8 single points left out of the range
+    assert [t.name for t in fig.data if t.mode == "markers"] == []  # raw points: off
+    assert any(t.fill == "tonexty" for t in fig.data)  # the rolling 10–90% band
+    median = next(t for t in fig.data if t.name == "batch size 1")
+    assert np.min(median.y) > 0.5  # the rolling median ignores the lucky points
+    raw = figures.loss_curves_figure([curve], "epochs", raw=True)
+    assert [t.name for t in raw.data if t.mode == "markers"] == ["batch size 1: every update"]
+    assert tuple(raw.layout.yaxis.range) == tuple(fig.layout.yaxis.range)  # same view
+
+
+def test_log_axes_are_labelled_1_10_100_not_powers():
+    fig = figures.loss_curves_figure([noisy_curve()], "epochs")
+    assert all(not t.startswith("10") or t.isdigit() for t in fig.layout.yaxis.ticktext)
+    x = axes(np.arange(4))
+    curve = Curve("full", "#CC79A7", 1, 1, x, np.array([300.0, 20, 1, 0.01]), False, x, x.time)
+    ticks = figures.loss_curves_figure([curve], "updates").layout.yaxis.ticktext
+    assert list(ticks) == ["0.01", "0.1", "1", "10", "100"]
+
+
+def test_the_contours_follow_a_blow_up(page):
+    at = page(learning_rate="1.0")  # batch size 1 blows up; the window widens to follow it
+    surface_x = spec_of(page(), "chart_contour")["layout"]["xaxis"]["range"]
+    wide_x = spec_of(at, "chart_contour")["layout"]["xaxis"]["range"]
+    assert wide_x[1] - wide_x[0] > 1.5 * (surface_x[1] - surface_x[0])
+
+
+def test_every_chart_has_a_summary_and_okabe_ito_colours(page):
+    from ui import charts
+
+    at = page(learning_rate="1.0")
+    captions = " ".join(c.value for c in at.caption)
+    for start in (
+        "From (w, b) = (-1, 2)",
+        "Full training loss at the end:",
+        "Median final loss",
+        "Spread of the seeds' end points",
+    ):
+        assert start in captions
+    for chart in at.get("plotly_chart"):
+        spec = spec_of(at, chart.key)
+        assert {c for c in charts.trace_colours(spec) if not charts.palette_colour(c)} == set()
+        bar = [t["colorbar"] for t in spec["data"] if "colorbar" in t]
+        assert all(b["title"]["text"] == "training loss" for b in bar)
+
+
+def test_no_text_points_at_a_sidebar_or_side_that_a_phone_hides(page):
+    at = page()
+    words = " ".join(e.value for e in [*at.markdown, *at.caption])
+    assert "on the left" not in words and "drawn on the left" not in words

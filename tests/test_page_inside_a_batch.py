@@ -187,3 +187,69 @@ def test_a_reported_update_is_checked(sent, chosen):
     from ui.inside_stage import _stopped
 
     assert _stopped(sent, 139) == chosen
+
+
+# ---- issue 10: one cost model, arrows that show, true captions, summaries ----
+
+
+def test_epoch_time_is_the_cost_model_of_batch_sizes(page):
+    from ui import batch_sizes
+
+    at = page()
+    assert_clean(at)
+    model = batch_sizes.cost_model("linear")
+    table = at.dataframe[0].value
+    assert table["B"].tolist() == [1, 4, 16, 32, 64, 200]  # the run's own 32 among them
+    expected = [model.ms_per_epoch(b, 200) for b in table["B"]]
+    np.testing.assert_allclose(table["ms / epoch"], np.round(expected, 3))
+    captions = " ".join(c.value for c in at.caption)
+    assert "Timed once on this server" in captions and "NumPy loop" in captions
+    assert "One epoch of 200 rows:" in captions and "× less" in captions
+
+
+def test_the_zoom_follows_each_update_so_its_arrows_fill_it(page):
+    shown = scrubber(page(learning_rate="0.01"))
+    for update in (0, 70, 139):
+        frame = shown.frame(update)
+        half = (frame["axis0"][-1] - frame["axis0"][0]) / 2
+        longest = max(
+            np.linalg.norm(frame[name]) for name in ("batch_step", "full_step", "taken_step")
+        )
+        rows = np.median(np.linalg.norm(frame["sample_steps"], axis=1))
+        assert max(longest, rows) / half > 0.7  # the longest arrow spans most of the window
+
+
+def test_legend_entries_apply_and_the_caption_names_the_drawn_colours(page):
+    from ui import charts
+    from ui.inside_stage.payload import LEGEND
+
+    at = page()
+    shown = scrubber(at)
+    assert "taken" not in shown.frame(3)["legend"]  # momentum 0: no "step taken" entry
+    assert "trail" not in shown.frame(7)["legend"] and "trail" in shown.frame(8)["legend"]
+    caption = at.caption[0].value
+    for key, _, name, colour, _ in LEGEND:
+        assert charts.PALETTE[name] == colour
+        if key != "point" and key != "taken":
+            assert name.capitalize() in caption
+    assert "Blue, dashed" not in caption and "Red" not in caption
+    moving = scrubber(page(momentum="0.9"))
+    assert "taken" in moving.frame(3)["legend"]
+    assert all(charts.palette_colour(c) for c in shown.header["colours"].values())
+
+
+def test_code_wraps_and_every_chart_has_a_summary_and_okabe_ito_colours(page):
+    import json
+
+    from ui import charts
+
+    at = page()
+    assert all(code.proto.wrap_lines for code in at.code)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Gradient noise falls from" in captions and "One epoch of 200 rows:" in captions
+    for key in ("chart_noise", "chart_timing"):
+        spec = json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+        assert {c for c in charts.trace_colours(spec) if not charts.palette_colour(c)} == set()
+        for axis in ("xaxis", "yaxis"):  # 1, 10, 100 …, never 10^k
+            assert spec["layout"][axis]["ticktext"]
+            assert not any("^" in t or "e+" in t for t in spec["layout"][axis]["ticktext"])

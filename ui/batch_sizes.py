@@ -1,11 +1,12 @@
 """Lesson "Batch, mini-batch, stochastic" (``lessons/batch_sizes.py``): cached runs for one
 data set and one start at several batch sizes; its figures are in ``ui.batch_sizes_charts``.
 
-``timed_runs`` trains once per batch size and times ``gd.fit`` for real; ``seed_ensemble`` runs
-many shuffling seeds per batch size and keeps only percentiles and end points, never the
-runs. Both are ``st.cache_data`` keyed on the frozen ``Settings`` and a few scalars, and
-bounded. Everything else here is a pure function of their records: the words, the winners and
-the table the page shows.
+``runs`` trains once per batch size; ``seed_ensemble`` runs many shuffling seeds per batch size
+and keeps only percentiles and end points, never the runs. Both are cached, keyed on the frozen
+``Settings`` and a few scalars, and bounded. Time is not clocked per run: it comes from the one
+measured cost model, ``cost_model`` (a fixed cost per update plus a cost per row, timed once per
+model and process on small data), which "Inside one mini-batch" uses too. Everything else here
+is a pure function of these records: the words, the winners and the table the page shows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,36 +22,95 @@ import pandas as pd
 import streamlit as st
 
 import gd
+from gd.critical import StepCost, time_steps
 from gd.rules import powers_of_two_below
 from ui import budget, cache, charts, lesson
-from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at
+from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at, blowup_window
 from ui.budget import run_bytes, run_work
 from ui.controls import DEFAULTS, Settings
+from ui.models import MODELS
 
 DEFAULT_MINI_BATCH = 32
 DEFAULT_SEEDS = 10
 MAX_SEEDS = 50
-REPEATS = 5  # timed calls of gd.fit per batch size; the page reports their median ...
-TIME_BUDGET = 0.1  # ... but repeats only while a batch size has used less than this (seconds)
+# The cost model is timed on this many synthetic rows at these batch sizes: small enough to
+# take a fraction of a second once per model and process, large enough to see a cost per row.
+COST_ROWS = 1024
+COST_SIZES = (1, 8, 64, 512, 1024)
 TARGET_FRACTION = 0.01  # "close": within 1% of the way from the start loss down to the minimum
 COLORS = {"stochastic": charts.ORANGE, "mini": charts.GREEN, "full": charts.PURPLE}
 
 
 @dataclass(frozen=True)
-class Timed:
-    """One run and the measured wall time of the ``gd.fit`` call that made it."""
+class CostModel:
+    """The one cost model of every page that shows compute time: ``cost.fixed_ms`` per update
+    plus ``cost.per_row_ms`` per row of its batch, as a framework pays it, and what was timed.
 
-    run: gd.Run
-    seconds: float  # median over ``repeats`` identical calls
-    repeats: int
+    Example:
+        >>> model = CostModel(StepCost(0.02, 0.001), "Linear regression", 1024, (1, 1024), "x")
+        >>> round(float(model.ms(updates=10, samples=100)), 6)   # 10 × 0.02 + 100 × 0.001
+        0.3
+    """
 
-    @property
-    def ms_per_update(self) -> float:
-        return 1000.0 * self.seconds / max(self.run.updates, 1)
+    cost: StepCost
+    model: str  # the model's label
+    rows: int  # synthetic training rows timed
+    sizes: tuple[int, ...]  # batch sizes timed
+    machine: str
 
-    @property
-    def ms_per_epoch(self) -> float:
-        return self.ms_per_update * self.run.updates_per_epoch
+    def ms(self, updates, samples):
+        """Milliseconds for ``updates`` updates that read ``samples`` rows in all."""
+        return self.cost.fixed_ms * np.asarray(updates, dtype=float) + (
+            self.cost.per_row_ms * np.asarray(samples, dtype=float)
+        )
+
+    def ms_per_epoch(self, batch_size: int, n_train: int) -> float:
+        """⌈n/B⌉ updates and n rows: one epoch's milliseconds."""
+        return float(self.ms(gd.rules.batches_per_epoch(n_train, batch_size), n_train))
+
+
+@st.cache_resource(show_spinner="Timing one update at several batch sizes (once)…")
+def cost_model(model_name: str) -> CostModel:
+    """``gd.critical.time_steps`` on ``COST_ROWS`` synthetic rows of the model at
+    ``COST_SIZES``: measured once per model and server process, whatever the settings (a step's
+    cost depends on its batch, not on the data set), so no page times anything per request."""
+    spec = MODELS[model_name]
+    data = spec.generator(n=COST_ROWS, seed=0)
+    cost = time_steps(spec.build(), data.x, data.y, COST_SIZES)
+    return CostModel(cost, spec.label, COST_ROWS, COST_SIZES, machine())
+
+
+def cost_sentence(model: CostModel) -> str:
+    """What the cost model says, what was timed, and on what.
+
+    Example:
+        >>> print(cost_sentence(CostModel(StepCost(0.02, 0.0), "Linear regression", 1024,
+        ...                                (1, 1024), "a CPU")))  # doctest: +NORMALIZE_WHITESPACE
+        Time = updates × 20 µs + rows read × a cost per row too small to measure next to it.
+        Timed once on this server (a CPU): `gd.fit`'s NumPy loop, 1 and 2 epochs of 1024
+        synthetic rows of the Linear regression model at batch sizes 1 and 1024, best of 3,
+        split by least squares into a fixed cost per update and a cost per row. A framework
+        pays for a step the same way (Keras and PyTorch: Python and a kernel launch per step);
+        the compiled loop that trains these runs removes most of the fixed cost, so it would
+        not show what you will meet. Your machine's numbers will differ; their ratios less.
+    """
+    cost = model.cost
+    per_row = (
+        f"{1000 * cost.per_row_ms:.3g} µs"
+        if cost.per_row_ms > 0
+        else "a cost per row too small to measure next to it"
+    )
+    sizes = ", ".join(str(b) for b in model.sizes[:-1]) + f" and {model.sizes[-1]}"
+    return (
+        f"Time = updates × {1000 * cost.fixed_ms:.3g} µs + rows read × {per_row}. Timed once "
+        f"on this server ({model.machine}): `gd.fit`'s NumPy loop, 1 and 2 epochs of "
+        f"{model.rows} synthetic rows of the {model.model} model at batch sizes {sizes}, "
+        "best of 3, split by least squares into a fixed cost per update and a cost per row. "
+        "A framework pays for a step the same way (Keras and PyTorch: Python and a kernel "
+        "launch per step); the compiled loop that trains these runs removes most of the fixed "
+        "cost, so it would not show what you will meet. Your machine's numbers will differ; "
+        "their ratios less."
+    )
 
 
 @dataclass(frozen=True)
@@ -135,36 +194,23 @@ def _fit(settings: Settings, csv: bytes | None, batch_size: int, seed: int) -> g
     )
 
 
-def timed_runs(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) -> tuple[Timed, ...]:
-    """One run per batch size, each ``gd.fit`` call timed up to ``REPEATS`` times, from a
-    cache bounded in bytes (``TIMED_TIERS``).
-
-    The runs are identical across repeats (one seeded generator each), so only the clock
-    varies; the median resists a stray slow call.
-    """
+def runs(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) -> tuple[gd.Run, ...]:
+    """One run per batch size (seed ``settings.seed``), from a cache bounded in bytes
+    (``TIMED_TIERS``)."""
     s = settings
     nbytes = sum(run_bytes(s.n_train, size, s.epochs) for size in sizes)
     return _timed_runs(nbytes, settings, sizes, csv)
 
 
-def _time_each(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) -> tuple[Timed, ...]:
-    timed = []
-    for size in sizes:
-        seconds = []
-        while len(seconds) < REPEATS and sum(seconds) < TIME_BUDGET:
-            begin = time.perf_counter()
-            run = _fit(settings, csv, size, settings.seed)
-            seconds.append(time.perf_counter() - begin)
-        timed.append(Timed(run, float(np.median(seconds)), len(seconds)))
-    return tuple(timed)
+def _each(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) -> tuple[gd.Run, ...]:
+    return tuple(_fit(settings, csv, size, settings.seed) for size in sizes)
 
 
 # Three whole runs per entry: at most 16 × 2 MB + 4 × 16 MB + 1 × 160 MB (3 runs of ≤ 52 MB).
+# (The names say "timed" for tests/test_budget.py, which checks the bound.)
 TIMED_TIERS = (cache.Tier(2 * cache.MB, 16), cache.Tier(16 * cache.MB, 4))
 TIMED_TIERS += (cache.Tier(160 * cache.MB, 1),)
-_timed_runs = cache.SizedCache(
-    _time_each, TIMED_TIERS, show_spinner="Training and timing each batch size…"
-)
+_timed_runs = cache.SizedCache(_each, TIMED_TIERS, show_spinner="Training each batch size…")
 
 
 @st.cache_data(max_entries=16, show_spinner="Running every seed…")
@@ -229,7 +275,7 @@ def offer(settings: Settings, mini_batch: int | None, seeds: int) -> lesson.Offe
 
 def work(settings: Settings, mini_batch: int | None, seeds: int) -> int:
     """This page's work for one request (``ui.budget``): each batch size runs ``seeds`` times
-    for the bands and once more, timed (repeats stop after ``TIME_BUDGET`` seconds)."""
+    for the bands and once more for the paths."""
     s = settings
     sizes = batch_sizes(s.n_train, mini_batch)
     each = sum(run_work(s.model, s.n_train, size, s.epochs) for size in sizes)
@@ -240,39 +286,39 @@ def work(settings: Settings, mini_batch: int | None, seeds: int) -> int:
 class Comparison:
     """Everything the page shows, for one set of settings."""
 
-    runs: tuple[Timed, ...]
+    runs: tuple[gd.Run, ...]
     curves: tuple[Curve, ...]
     bands: tuple[Band, ...]
     paths: tuple[charts.Path, ...]
     start_loss: float
     target_loss: float
+    cost: CostModel
 
 
 def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Comparison:
-    """The timed runs and the seed ensembles for these settings, as drawable records."""
+    """The runs and the seed ensembles for these settings, as drawable records; time comes
+    from the measured cost model (``cost_model``)."""
     s = _normalized(settings)
     csv = cache.uploaded_csv(s)
     sizes = batch_sizes(s.n_train, mini_batch)
-    runs = timed_runs(s, sizes, csv)
+    trained = runs(s, sizes, csv)
     ensembles = seed_ensemble(s, sizes, seeds, csv)
+    model = cost_model(s.model)
     curves, bands, paths = [], [], []
-    for timed, ensemble in zip(runs, ensembles, strict=True):
-        run = timed.run
+    for run, ensemble in zip(trained, ensembles, strict=True):
         name, hue = label(run.batch_size, run.n_train), color(run.batch_size, run.n_train)
+        ends = gd.rules.epoch_ends(run.updates_per_epoch, run.epoch_loss.size)
         curves.append(
             Curve(
                 name,
                 hue,
                 run.batch_size,
                 run.updates_per_epoch,
-                axes_at(
-                    run.loss_steps,
-                    run.samples_seen[run.loss_steps],
-                    run.n_train,
-                    timed.ms_per_update,
-                ),
+                axes_at(run.loss_steps, run.samples_seen[run.loss_steps], run.n_train, model),
                 run.loss,
                 run.diverged_at is not None,
+                axes_at(ends, run.samples_seen[ends], run.n_train, model),
+                run.epoch_loss,
             )
         )
         low, median, high = ensemble.percentiles
@@ -282,7 +328,7 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
                 hue,
                 run.batch_size,
                 run.updates_per_epoch,
-                axes_at(ensemble.steps, ensemble.samples, run.n_train, timed.ms_per_update),
+                axes_at(ensemble.steps, ensemble.samples, run.n_train, model),
                 low,
                 median,
                 high,
@@ -291,16 +337,52 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
             )
         )
         paths.append(charts.path_from_run(run, name, hue))
-    start = float(runs[0].run.loss[0])
+    start = float(trained[0].loss[0])
     minimum = cache.surface_for(s).min_loss
     return Comparison(
-        tuple(runs),
+        tuple(trained),
         tuple(curves),
         tuple(bands),
         tuple(paths),
         start,
         minimum + TARGET_FRACTION * (start - minimum),
+        model,
     )
+
+
+@dataclass(frozen=True)
+class Contours:
+    """The loss over the window the contour chart shows."""
+
+    axis0: np.ndarray  # (g,)
+    axis1: np.ndarray  # (g,)
+    loss: np.ndarray  # (g, g)
+
+
+WIDE_GRID = 61  # points per axis of a window widened to follow a blow-up
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _widened(
+    settings: Settings, csv: bytes | None, range0: tuple[float, float], range1: tuple[float, float]
+) -> Contours:
+    x, y = cache.training_rows(settings, csv)
+    axis0 = np.linspace(*range0, WIDE_GRID)
+    axis1 = np.linspace(*range1, WIDE_GRID)
+    with np.errstate(all="ignore"):
+        loss = settings.spec.build().loss_grid(x, y, axis0, axis1)
+    return Contours(axis0, axis1, loss)
+
+
+def contours_for(settings: Settings, comparison: Comparison) -> Contours:
+    """The page's usual window, or, when a path leaves it (a blow-up), a wider one that
+    follows its first steps (``blowup_window``), with the loss computed over it."""
+    s = _normalized(settings)
+    surface = cache.surface_for(s)
+    window = blowup_window(comparison.paths, surface.axis0, surface.axis1)
+    if window is None:
+        return Contours(surface.axis0, surface.axis1, surface.loss)
+    return _widened(s, cache.uploaded_csv(s), *window)
 
 
 def first_reach(band: Band, target: float, unit: str) -> float | None:
@@ -319,12 +401,54 @@ def first_reach(band: Band, target: float, unit: str) -> float | None:
 
 def _amount(value: float, unit: str) -> str:
     if unit == "updates":
-        return f"{value:,.0f} updates"
+        return f"{value:,.0f} update{'s' * (value != 1)}"
     if unit == "samples":
-        return f"{value:,.0f} samples"
+        return f"{value:,.0f} sample{'s' * (value != 1)}"
     if unit == "epochs":
-        return f"{value:.3g} epochs"
+        return f"{value:.3g} epoch{'s' * (value != 1)}"
     return f"{value:.3g} ms"
+
+
+@dataclass(frozen=True)
+class Race:
+    """Who reached the target first in one unit, and by how much."""
+
+    unit: str
+    order: tuple[tuple[Band, float], ...]  # (band, where it first got there), first first
+    missed: tuple[Band, ...]  # the batch sizes that never got there
+
+    @property
+    def winner(self) -> Band | None:
+        return self.order[0][0] if self.order else None
+
+    def sentence(self) -> str:
+        """``counting updates, **batch size 1** (24 updates), 3.5× fewer than mini-batch 32
+        (84 updates)``: the winner, where, and its margin over the runner-up."""
+        if not self.order:
+            return f"counting {UNITS[self.unit]}, nobody"
+        (first, at), rest = self.order[0], self.order[1:]
+        text = f"counting {UNITS[self.unit]}, **{first.label}** ({_amount(at, self.unit)})"
+        if rest:
+            second, later = rest[0]
+            fewer = "less" if self.unit == "time" else "fewer"
+            if later <= at:
+                text += f", tied with {second.label}"
+            elif at > 0:
+                text += (
+                    f", {later / at:.3g}× {fewer} than {second.label} ({_amount(later, self.unit)})"
+                )
+        elif self.missed:
+            text += ", the only one to get there"
+        return text
+
+
+def race(bands: Sequence[Band], target: float, unit: str) -> Race:
+    """The batch sizes in the order they first reach ``target`` in ``unit`` (a tie goes to
+    the smaller batch size)."""
+    reached = [(first_reach(b, target, unit), i) for i, b in enumerate(bands)]
+    order = tuple((bands[i], x) for x, i in sorted((x, i) for x, i in reached if x is not None))
+    missed = tuple(bands[i] for x, i in reached if x is None)
+    return Race(unit, order, missed)
 
 
 def winners(bands: Sequence[Band], target: float) -> dict[str, Band | None]:
@@ -332,37 +456,31 @@ def winners(bands: Sequence[Band], target: float) -> dict[str, Band | None]:
 
     A tie goes to the smaller batch size.
     """
-    best: dict[str, Band | None] = {}
-    for unit in UNITS:
-        reached = [(first_reach(b, target, unit), i) for i, b in enumerate(bands)]
-        reached = [(x, i) for x, i in reached if x is not None]
-        best[unit] = bands[min(reached)[1]] if reached else None
-    return best
+    return {unit: race(bands, target, unit).winner for unit in UNITS}
 
 
 def winners_sentence(bands: Sequence[Band], target: float, start: float, minimum: float) -> str:
-    """Which batch size gets close to the minimum first, unit by unit, and whether units agree."""
+    """Which batch size gets close to the minimum first, unit by unit with its margin over the
+    next, and whether the units agree."""
     goal = (
         f"Call a batch size *close* once the median full training loss over its seeds is at or "
         f"below {target:.4g}, that is {1 - TARGET_FRACTION:.0%} of the way from the start "
         f"({start:.4g}) down to the minimum ({minimum:.4g})."
     )
-    best = winners(bands, target)
-    if all(band is None for band in best.values()):
+    races = [race(bands, target, unit) for unit in UNITS]
+    if all(r.winner is None for r in races):
         return f"{goal} No batch size gets there within these epochs, so no unit has a winner."
-    parts = []
-    for unit, band in best.items():
-        if band is not None:
-            where = _amount(first_reach(band, target, unit), unit)
-            parts.append(f"counting {UNITS[unit]}, **{band.label}** ({where})")
-    names = {band.label for band in best.values() if band is not None}
+    names = {r.winner.label for r in races if r.winner is not None}
     verdict = (
         "**Different units crown different winners**: a step, a pass over the data and a "
         "millisecond are not the same cost."
         if len(names) > 1
         else "Here the same batch size wins in every unit."
     )
-    return f"{goal} First there, {'; '.join(parts)}. {verdict}"
+    missed = sorted({b.label for r in races for b in r.missed})
+    never = f" Never there: {', '.join(missed)}." if missed else ""
+    parts = "; ".join(r.sentence() for r in races if r.winner is not None)
+    return f"{goal} First there, {parts}.{never} {verdict}"
 
 
 def path_noise(run: gd.Run) -> float | None:
@@ -391,45 +509,37 @@ def end_spread(band: Band) -> float | None:
 
 
 def table(comparison: Comparison) -> pd.DataFrame:
-    """One row per batch size, each column a number with its unit in its name."""
+    """One row per batch size, each column a number with its unit in its name (a diverged run
+    is said in the warning above and the takeaway, and has no final loss here)."""
     rows = []
-    for timed, band in zip(comparison.runs, comparison.bands, strict=True):
-        run = timed.run
+    model = comparison.cost
+    for run, band in zip(comparison.runs, comparison.bands, strict=True):
         diverged = run.diverged_at is not None
         rows.append(
             {
                 "run": band.label,
                 "batch size": run.batch_size,
                 "updates / epoch": run.updates_per_epoch,
-                "total updates": run.updates,
-                "time / epoch (ms)": timed.ms_per_epoch,
+                "updates": run.updates,
+                "ms / epoch": model.ms_per_epoch(run.batch_size, run.n_train),
                 "final loss": None if diverged else float(run.loss[-1]),
                 "path noise": path_noise(run),
-                f"end spread ({band.seeds} seeds)": end_spread(band),
-                "status": f"diverged at update {run.diverged_at}" if diverged else "finished",
+                "end spread": end_spread(band),
             }
         )
     return pd.DataFrame(rows)
 
 
-def timing_note(comparison: Comparison) -> str:
-    """How the times were taken, and on what."""
-    repeats = sorted({timed.repeats for timed in comparison.runs})
-    counts = " or ".join(str(r) for r in repeats)
-    return (
-        f"Times are measurements, not a model: the median of {counts} identical `gd.fit` calls "
-        f"per batch size (the compiled numba loop), made once when these settings were first "
-        f"run on this server, on {machine()}. They vary from run to run and machine to machine. "
-        "On the time axis each update is placed at its share of the measured total."
-    )
+def run_ms(comparison: Comparison, run: gd.Run) -> float:
+    """The cost model's milliseconds for the updates ``run`` applied."""
+    return float(comparison.cost.ms(run.updates, run.samples_seen[run.updates]))
 
 
 def takeaway(comparison: Comparison) -> str:
     """What the charts showed, in the runs' own numbers."""
     sentences = []
-    for timed, band in zip(comparison.runs, comparison.bands, strict=True):
-        run = timed.run
-        cost = f"took {1000 * timed.seconds:.3g} ms"
+    for run, band in zip(comparison.runs, comparison.bands, strict=True):
+        cost = f"{run_ms(comparison, run):.3g} ms by the cost model"
         if run.diverged_at is not None:
             sentences.append(
                 f"{band.label} diverged at update {run.diverged_at:,} ({cost} to get there)"

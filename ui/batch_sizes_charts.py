@@ -15,15 +15,18 @@ import plotly.graph_objects as go
 
 from ui import charts
 
-# What each x-axis choice measures; the keys are the field names of ``Axes``.
+# What each x-axis choice measures; the keys are the field names of ``Axes``. Epochs first:
+# the page's default, the unit a Keras user reads in ``fit``'s log.
 UNITS = {
-    "updates": "updates (optimizer steps)",
     "epochs": "epochs",
+    "updates": "updates (optimizer steps)",
     "samples": "samples seen",
-    "time": "compute time (ms, measured)",
+    "time": "compute time (ms, cost model)",
 }
+DEFAULT_UNIT = "epochs"
 BAND_PERCENTILES = (10, 50, 90)  # the band's low edge, the median line, the high edge
 CLOSE_UP = 0.15  # the close-up shows the minimum ± this fraction of the contour window
+BLOWUP_GROWTH = 6.0  # a blow-up is followed until it is this many windows away from the centre
 
 
 @dataclass(frozen=True)
@@ -33,29 +36,33 @@ class Axes:
     updates: np.ndarray
     epochs: np.ndarray
     samples: np.ndarray
-    time: np.ndarray  # ms since the start of gd.fit, the measured total spread over updates
+    time: np.ndarray  # ms from the start, by the cost model: updates × fixed + rows × per row
 
     def along(self, unit: str) -> np.ndarray:
         """The positions in ``unit``, one of ``UNITS``."""
         return getattr(self, unit)
 
 
-def axes_at(steps: np.ndarray, samples: np.ndarray, n_train: int, ms_per_update: float) -> Axes:
+def axes_at(steps: np.ndarray, samples: np.ndarray, n_train: int, cost) -> Axes:
     """The positions of the points recorded after ``steps`` updates, in every unit.
 
-    ``samples`` are the training rows read by then (``Run.samples_seen[steps]``).
+    ``samples`` are the training rows read by then (``Run.samples_seen[steps]``); ``cost``
+    turns updates and rows into milliseconds (``ui.batch_sizes.CostModel``, or anything with
+    its ``ms(updates, samples)``).
 
     Example:
-        >>> axes = axes_at(np.array([0, 3, 4]), np.array([0, 9, 10]), n_train=10,
-        ...                ms_per_update=0.5)
-        >>> axes.samples.tolist(), axes.epochs.tolist(), axes.time.tolist()
-        ([0, 9, 10], [0.0, 0.9, 1.0], [0.0, 1.5, 2.0])
+        >>> class Cost:
+        ...     def ms(self, updates, samples):
+        ...         return 0.5 * updates + 0.01 * samples
+        >>> axes = axes_at(np.array([0, 3, 4]), np.array([0, 9, 10]), n_train=10, cost=Cost())
+        >>> axes.samples.tolist(), axes.epochs.tolist(), axes.time.round(3).tolist()
+        ([0, 9, 10], [0.0, 0.9, 1.0], [0.0, 1.59, 2.1])
     """
     return Axes(
         updates=steps,
         epochs=samples / n_train,
         samples=samples,
-        time=steps * ms_per_update,
+        time=np.asarray(cost.ms(steps, samples), dtype=float),
     )
 
 
@@ -70,6 +77,47 @@ class Curve:
     x: Axes
     loss: np.ndarray  # (m,) full training loss at each point of ``x``
     diverged: bool
+    epoch_x: Axes  # (E,) where each completed epoch ends
+    epoch_loss: np.ndarray  # (E,) Keras's epoch loss (the running mean of the batch losses)
+
+    @property
+    def noisy(self) -> bool:
+        """More than one update per epoch: each point is one batch's luck, so it is smoothed."""
+        return self.updates_per_epoch > 1
+
+
+@dataclass(frozen=True)
+class Smooth:
+    """A noisy curve, smoothed: the rolling 10th percentile, median and 90th percentile."""
+
+    low: np.ndarray  # (m,)
+    median: np.ndarray  # (m,)
+    high: np.ndarray  # (m,)
+
+
+def rolling(values: np.ndarray, half: int) -> Smooth:
+    """The 10th, 50th and 90th percentile of ``values`` over a centred window of up to
+    ``2·half + 1`` points. The window starts at one point and widens along the run (never
+    more than the points already past on the left), so a fast first drop stays sharp.
+
+    Example:
+        >>> r = rolling(np.array([9.0, 1.0, 2.0, 1.0, 2.0, 1.0]), half=1)
+        >>> r.median.tolist()
+        [9.0, 2.0, 1.0, 2.0, 1.0, 1.5]
+    """
+    values = np.asarray(values, dtype=float)
+    m = values.size
+    if half <= 0 or m < 3:
+        return Smooth(values, values, values)
+    index = np.arange(m)
+    width = np.minimum(half, index)  # (m,) grows from 0 at the start
+    offsets = np.arange(-half, half + 1)  # (w,)
+    where = index[:, None] + offsets[None, :]  # (m, w)
+    inside = (np.abs(offsets)[None, :] <= width[:, None]) & (where >= 0) & (where < m)
+    window = np.where(inside, values[np.clip(where, 0, m - 1)], np.nan)  # (m, w)
+    with np.errstate(all="ignore"):
+        low, median, high = np.nanpercentile(window, BAND_PERCENTILES, axis=1)
+    return Smooth(low, median, high)
 
 
 @dataclass(frozen=True)
@@ -92,58 +140,114 @@ def _thinned(x: np.ndarray, updates_per_epoch: int) -> np.ndarray:
     return charts.thin(x.size, updates_per_epoch)
 
 
-def loss_curves_figure(curves: Sequence[Curve], unit: str, log_y: bool = True) -> go.Figure:
-    """The full training loss of each run against ``unit``."""
+def smoothed(curve: Curve, points: np.ndarray) -> Smooth:
+    """``curve``'s full loss at ``points`` (thinned indices), smoothed over about one epoch
+    (at most a twentieth of the run) when it is noisy."""
+    loss = curve.loss[points]
+    if not curve.noisy or points.size < 3:
+        return Smooth(loss, loss, loss)
+    epochs = curve.x.epochs[points]
+    span = max(float(epochs[-1] - epochs[0]), 1e-12)
+    per_epoch = (points.size - 1) / span  # thinned points per epoch
+    half = int(min(per_epoch, points.size / 20) // 2)
+    return rolling(loss, half)
+
+
+def loss_range(curves: Sequence[Curve], smooth: Sequence[Smooth]) -> tuple[float, float]:
+    """The loss axis's range: the smoothed full losses and Keras's epoch losses, not single
+    noisy points (a batch of one row can be right by luck at 1e-8)."""
+    values = [s.median for s in smooth] + [c.epoch_loss for c in curves]
+    values += [c.loss[:1] for c in curves]  # the start
+    every = np.concatenate([np.asarray(v, dtype=float).ravel() for v in values])
+    every = every[np.isfinite(every) & (every > 0)]
+    if every.size == 0:
+        return 0.1, 10.0
+    return float(every.min()), float(every.max())
+
+
+def loss_curves_figure(
+    curves: Sequence[Curve], unit: str, log_y: bool = True, raw: bool = False
+) -> go.Figure:
+    """The full training loss of each run against ``unit``: noisy runs as a rolling median
+    over about an epoch with its 10–90% band, every update's point only with ``raw``. The
+    loss axis follows the smoothed and the epoch losses (``loss_range``), raw or not."""
     fig = go.Figure()
+    smooth = []
     for curve in curves:
         points = _thinned(curve.loss, curve.updates_per_epoch)
+        line = smoothed(curve, points)
+        smooth.append(line)
+        x = curve.x.along(unit)[points].astype(np.float32)
         name = f"{curve.label} (diverged)" if curve.diverged else curve.label
+        if curve.noisy:
+            _band(fig, x, line.low, line.high, curve.color, f"{curve.label}: rolling 10–90%")
+        if raw and curve.noisy:
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=curve.loss[points].astype(np.float32),
+                    mode="markers",
+                    marker={"color": curve.color, "size": 3, "opacity": 0.5},
+                    name=f"{curve.label}: every update",
+                    hovertemplate=f"<b>{curve.label}</b><br>{UNITS[unit]} %{{x:.4g}}"
+                    "<br>full training loss %{y:.4g}<extra></extra>",
+                )
+            )
+        what = "rolling median of the full loss" if curve.noisy else "full training loss"
         fig.add_trace(
             go.Scatter(
-                x=curve.x.along(unit)[points].astype(np.float32),
-                y=curve.loss[points].astype(np.float32),
+                x=x,
+                y=line.median.astype(np.float32),
                 mode="lines",
-                line={"color": curve.color, "width": 1.5},
+                line={"color": curve.color, "width": 2},
                 name=name,
                 hovertemplate=f"<b>{name}</b><br>{UNITS[unit]} %{{x:.4g}}"
-                "<br>full training loss %{y:.4g}<extra></extra>",
+                f"<br>{what} %{{y:.4g}}<extra></extra>",
             )
         )
-    return _loss_axes(fig, unit, log_y, "Full training loss, one seed")
+    low, high = loss_range(curves, smooth)
+    return _loss_axes(fig, unit, log_y, "Full training loss, one seed", low, high)
+
+
+def _band(fig: go.Figure, x, low, high, color: str, name: str) -> None:
+    """A filled band between ``low`` and ``high`` (two traces, not in the legend)."""
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=np.asarray(low, dtype=np.float32),
+            mode="lines",
+            line={"width": 0, "color": color},
+            name=f"{name} (low edge)",
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=np.asarray(high, dtype=np.float32),
+            mode="lines",
+            fill="tonexty",
+            fillcolor=_transparent(color),
+            line={"width": 0, "color": color},
+            name=name,
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
 
 
 def band_figure(bands: Sequence[Band], unit: str, log_y: bool = True) -> go.Figure:
     """Per batch size, the median full loss over the seeds with a 10–90% band around it."""
     fig = go.Figure()
+    medians = []
     for band in bands:
         if band.median.size == 0:  # every seed diverged: nothing to draw
             continue
         points = _thinned(band.median, band.updates_per_epoch)
         x = band.x.along(unit)[points].astype(np.float32)
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=band.low[points].astype(np.float32),
-                mode="lines",
-                line={"width": 0, "color": band.color},
-                name=f"{band.label}: 10th percentile",
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=band.high[points].astype(np.float32),
-                mode="lines",
-                fill="tonexty",
-                fillcolor=_transparent(band.color),
-                line={"width": 0, "color": band.color},
-                name=f"{band.label}: 10–90% band",
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
+        _band(fig, x, band.low[points], band.high[points], band.color, f"{band.label}: 10–90%")
+        medians.append(band.median)
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -156,7 +260,46 @@ def band_figure(bands: Sequence[Band], unit: str, log_y: bool = True) -> go.Figu
             )
         )
     seeds = max((band.seeds for band in bands), default=0)
-    return _loss_axes(fig, unit, log_y, f"Median over {seeds} seeds, with the 10–90% band")
+    every = np.concatenate(medians) if medians else np.array([1.0])
+    every = every[np.isfinite(every) & (every > 0)]
+    low, high = (float(every.min()), float(every.max())) if every.size else (0.1, 10.0)
+    return _loss_axes(
+        fig, unit, log_y, f"Median over {seeds} seeds, with the 10–90% band", low, high
+    )
+
+
+def blowup_window(
+    paths: Sequence[charts.Path], axis0: np.ndarray, axis1: np.ndarray
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """A window that also holds the first steps of any path that leaves the contours' window
+    (a blow-up's growing zig-zag), up to ``BLOWUP_GROWTH`` times the window's size from its
+    centre; None when every path stays inside.
+
+    Example:
+        >>> from ui.charts import Path
+        >>> zigzag = np.array([[0.0, 0.0], [2.0, 0.0], [-4.0, 0.0], [8.0, 0.0], [-99.0, 0.0]])
+        >>> path = Path("p", zigzag, np.arange(5), np.arange(5.0), np.ones(5), zigzag[:0], "")
+        >>> blowup_window([path], np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
+        ((-4.2, 4.2), (-1.0, 1.0))
+    """
+    centre = np.array([axis0[0] + axis0[-1], axis1[0] + axis1[-1]]) / 2
+    half = np.array([axis0[-1] - axis0[0], axis1[-1] - axis1[0]]) / 2
+    extent = np.ones(2)  # in half-widths, per axis
+    for path in paths:
+        with np.errstate(all="ignore"):
+            scaled = np.abs(path.params - centre) / half  # (m, 2)
+        size = np.max(np.where(np.isfinite(scaled), scaled, np.inf), axis=1)  # (m,)
+        if size.max(initial=0) <= 1:
+            continue
+        beyond = np.flatnonzero(~(size <= BLOWUP_GROWTH))
+        kept = scaled[: beyond[0] if beyond.size else size.size]
+        if kept.size:
+            extent = np.maximum(extent, kept.max(axis=0))
+    if np.all(extent <= 1):
+        return None
+    extent = np.where(extent > 1, 1.05 * extent, extent)
+    low, high = centre - extent * half, centre + extent * half
+    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
 
 
 def contour_with_ends(
@@ -190,7 +333,7 @@ def contour_with_ends(
                     "color": band.color,
                     "size": 7,
                     "opacity": 0.8,
-                    "line": {"color": "white", "width": 0.5},
+                    "line": {"color": charts.WHITE, "width": 0.5},
                 },
                 name=f"{band.label}: end of each seed",
                 showlegend=close_up,
@@ -208,11 +351,14 @@ def contour_with_ends(
     return fig
 
 
-def _loss_axes(fig: go.Figure, unit: str, log_y: bool, title: str) -> go.Figure:
+def _loss_axes(
+    fig: go.Figure, unit: str, log_y: bool, title: str, low: float, high: float
+) -> go.Figure:
     fig.update_xaxes(title_text=UNITS[unit])
-    if log_y:  # label whole decades as powers of ten, as charts.loss_figure does
-        charts.log_scale(fig)
-    fig.update_yaxes(title_text="full training loss")
+    if log_y:  # 1, 10, 100 … (and 2, 5 when they fit), never 10^k
+        charts.log_axis(fig, "y", low / 1.3, high * 1.3, "full training loss")
+    else:
+        fig.update_yaxes(title_text="full training loss", range=[0, 1.05 * high])
     return charts.layout(fig, title)
 
 
@@ -220,3 +366,82 @@ def _transparent(color: str, alpha: float = 0.2) -> str:
     """``#RRGGBB`` as an ``rgba`` string, for a band that lets the others show through."""
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
+# --- One-sentence summaries, with the numbers (for screen readers and the back row) ----------
+
+
+def _point(p: np.ndarray) -> str:
+    return f"({p[0]:.3g}, {p[1]:.3g})"
+
+
+def contour_summary(paths: Sequence[charts.Path], minimum: np.ndarray, names) -> str:
+    """Where each path started and ended, and how far from the minimum.
+
+    Example:
+        >>> from ui.charts import Path
+        >>> p = np.array([[-1.0, 2.0], [1.0, -1.0]])
+        >>> path = Path("full", p, np.arange(2), np.arange(2.0), np.ones(2), p[:0], "")
+        >>> contour_summary([path], np.array([1.0, -1.2]), ("w", "b")).endswith(
+        ...     "(1, -1), 0.2 from the minimum; the minimum is at (1, -1.2).")
+        True
+    """
+    if not paths:
+        return f"The minimum of the training loss is at ({names[0]}, {names[1]}) = " + (
+            f"{_point(minimum)}."
+        )
+    parts = []
+    for path in paths:
+        end = path.params[-1]
+        gap = float(np.hypot(*(end - minimum))) if np.all(np.isfinite(end)) else np.inf
+        where = f"{gap:.2g} from the minimum" if np.isfinite(gap) else "far outside the window"
+        parts.append(f"{path.label} ended at {_point(end)}, {where}")
+    start = paths[0].params[0]
+    return (
+        f"From ({names[0]}, {names[1]}) = {_point(start)}, {'; '.join(parts)}; the minimum is "
+        f"at {_point(minimum)}."
+    )
+
+
+def curves_summary(curves: Sequence[Curve]) -> str:
+    """Each run's last full training loss and how many epochs it ran.
+
+    Example:
+        >>> x = Axes(np.arange(3.0), np.array([0, 1, 2.0]), np.arange(3.0), np.arange(3.0))
+        >>> c = Curve("full batch (2)", "#000000", 2, 1, x, np.array([4.0, 2.0, 1.0]), False,
+        ...           x, np.array([2.0, 1.0]))
+        >>> print(curves_summary([c]))
+        Full training loss at the end: full batch (2) 1 after 2 epochs.
+    """
+    parts = []
+    for c in curves:
+        epochs = float(c.x.epochs[-1])
+        if c.diverged:
+            parts.append(f"{c.label} diverged after {epochs:.3g} epochs")
+        else:
+            parts.append(f"{c.label} {c.loss[-1]:.3g} after {epochs:.3g} epochs")
+    return f"Full training loss at the end: {'; '.join(parts)}."
+
+
+def bands_summary(bands: Sequence[Band]) -> str:
+    """Each batch size's median final loss over its seeds, with the 10–90% range."""
+    parts = []
+    for b in bands:
+        if b.median.size == 0:
+            parts.append(f"{b.label}: every seed diverged")
+        else:
+            parts.append(f"{b.label} {b.median[-1]:.3g} ({b.low[-1]:.3g} to {b.high[-1]:.3g})")
+    seeds = max((b.seeds for b in bands), default=0)
+    return f"Median final loss over {seeds} seeds (10th to 90th percentile): {'; '.join(parts)}."
+
+
+def ends_summary(bands: Sequence[Band]) -> str:
+    """How far each batch size's seeds ended from their mean end point (RMS)."""
+    parts = []
+    for b in bands:
+        if b.ends.shape[0] == 0:
+            parts.append(f"{b.label}: no seed finished")
+            continue
+        spread = float(np.sqrt(np.mean(np.sum((b.ends - b.ends.mean(axis=0)) ** 2, axis=1))))
+        parts.append(f"{b.label} {spread:.2g}")
+    return f"Spread of the seeds' end points (RMS distance from their mean): {'; '.join(parts)}."

@@ -21,7 +21,25 @@ from ui.models import ModelSpec
 # Okabe & Ito (2008), "Color Universal Design".
 BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
 PURPLE, SKY, YELLOW, GREY = "#CC79A7", "#56B4E9", "#F0E442", "#7F7F7F"
+BLACK, WHITE = "#000000", "#FFFFFF"  # markers' outlines and the start point
+# Every colour a chart may use, by the name its caption says (tests check each trace's colour).
+PALETTE = {
+    "blue": BLUE,
+    "orange": ORANGE,
+    "green": GREEN,
+    "vermilion": VERMILION,
+    "reddish purple": PURPLE,
+    "sky blue": SKY,
+    "yellow": YELLOW,
+    "grey": GREY,
+    "black": BLACK,
+    "white": WHITE,
+}
+# Sequential colour scales that stay ordered for colour-blind viewers (and in greyscale).
+LOSS_SCALE = "Viridis"
 MAX_POINTS = 1500  # per trace, after thinning
+TOOLBAR_PX = 34  # the chart toolbar's height: the title sits below it, so it never covers it
+FINE_DECADES = 2  # a log axis spanning at most this many decades also labels 2 and 5
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,45 @@ def thin(count: int, keep_every: int, max_points: int = MAX_POINTS) -> np.ndarra
     stride = -(-count // max_points)
     boundaries = np.arange(0, count, keep_every) if count // keep_every <= max_points else []
     return np.union1d(np.union1d(np.arange(0, count, stride), boundaries), [count - 1])
+
+
+def palette_colour(colour: str) -> bool:
+    """Whether ``colour`` is one of ``PALETTE`` (as ``#RRGGBB``, or ``rgba(r, g, b, a)`` for a
+    transparent band).
+
+    Example:
+        >>> palette_colour("#0072b2"), palette_colour("rgba(213, 94, 0, 0.2)"), palette_colour("r")
+        (True, True, False)
+    """
+    text = colour.strip().lower().replace(" ", "")
+    if text.startswith("rgba(") or text.startswith("rgb("):
+        parts = text[text.index("(") + 1 : -1].split(",")[:3]
+        text = "#" + "".join(f"{int(float(v)):02x}" for v in parts)
+    return text in {c.lower() for c in PALETTE.values()}
+
+
+def trace_colours(figure: dict) -> set[str]:
+    """Every colour a figure's traces and shapes set (markers, lines, fills, outlines), from its
+    JSON (``fig.to_plotly_json()`` or a chart's spec); colour scales are not listed."""
+    found: set[str] = set()
+
+    def walk(node, key=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k not in ("colorscale", "colorbar", "hoverlabel", "font", "title"):
+                    walk(v, k)
+        elif isinstance(node, list):
+            if key in ("color", "fillcolor") and all(isinstance(v, str) for v in node):
+                found.update(node)
+            else:
+                for v in node:
+                    walk(v, key)
+        elif isinstance(node, str) and key in ("color", "fillcolor"):
+            found.add(node)
+
+    walk(figure.get("data", []))
+    walk(figure.get("layout", {}).get("shapes", []))
+    return found
 
 
 def _loss_at(run: gd.Run, points: np.ndarray) -> np.ndarray:
@@ -87,6 +144,75 @@ def _finite_log10(values: np.ndarray) -> np.ndarray:
         return np.log10(np.where(np.isfinite(values) & (values > 0), values, np.nan))
 
 
+def number_label(value: float) -> str:
+    """A tick label: ``0.01``, ``1``, ``200``, ``10 000``; powers of ten beyond that.
+
+    Example:
+        >>> [number_label(v) for v in (1e-9, 0.002, 1.0, 50.0, 1e4, 1e7)]
+        ['10⁻⁹', '0.002', '1', '50', '10 000', '10⁷']
+    """
+    if value <= 0 or not np.isfinite(value):
+        return f"{value:g}"
+    exponent = int(np.floor(np.log10(value) + 1e-9))
+    if -4 <= exponent <= 5:
+        return f"{value:,g}".replace(",", " ")
+    digits = str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    mantissa = value / 10.0**exponent
+    return f"10{digits}" if abs(mantissa - 1) < 1e-6 else f"{mantissa:g}·10{digits}"
+
+
+def log_ticks(low: float, high: float, fine: bool | None = None) -> tuple[list[float], list[str]]:
+    """Ticks for a log axis from ``low`` to ``high``: 1, 10, 100 … only, and 2 and 5 between
+    them when the axis spans at most ``FINE_DECADES`` decades (``fine`` forces either).
+
+    Example:
+        >>> log_ticks(0.3, 20)
+        ([0.5, 1.0, 2.0, 5.0, 10.0, 20.0], ['0.5', '1', '2', '5', '10', '20'])
+        >>> log_ticks(1e-3, 20)[1]
+        ['0.001', '0.01', '0.1', '1', '10']
+    """
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 or high <= 0:
+        return [], []
+    low, high = min(low, high), max(low, high)
+    first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+    if fine is None:
+        fine = np.log10(high / low) <= FINE_DECADES
+    steps = (1, 2, 5) if fine else (1,)
+    values = [float(f"{m * 10.0**e:.12g}") for e in range(first, last + 1) for m in steps]
+    values = [v for v in values if low * (1 - 1e-9) <= v <= high * (1 + 1e-9)]
+    if len(values) < 2 and not fine:  # less than one decade: label 2 and 5 as well
+        return log_ticks(low, high, fine=True)
+    return values, [number_label(v) for v in values]
+
+
+def log_axis(fig: go.Figure, axis: str, low: float, high: float, title: str, **more) -> go.Figure:
+    """Make ``axis`` ("x" or "y") of ``fig`` a log axis over ``low … high`` with
+    ``log_ticks`` labels (plain numbers, never 10^k notation) and minor grid lines."""
+    values, labels = log_ticks(low, high)
+    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+    pad = 0.03 * np.log10(high / low) if high > low else 0.1
+    return update(
+        type="log",
+        range=[np.log10(low) - pad, np.log10(high) + pad],
+        tickvals=values,
+        ticktext=labels,
+        title_text=title,
+        minor={"showgrid": True, "gridcolor": "#f0f0f0"},
+        **more,
+    )
+
+
+def loss_colorbar(low: float, high: float) -> dict:
+    """A colour bar for a colour of log₁₀(loss), labelled in loss (``log_ticks``)."""
+    values, labels = log_ticks(low, high)
+    return {
+        "title": {"text": "training loss", "side": "right"},
+        "thickness": 12,
+        "tickvals": np.log10(values).tolist(),
+        "ticktext": labels,
+    }
+
+
 def contour_figure(
     axis0: np.ndarray,
     axis1: np.ndarray,
@@ -96,21 +222,25 @@ def contour_figure(
     paths: Sequence[Path],
     title: str = "Parameter trajectory on the loss contours",
 ) -> go.Figure:
-    """Loss contours (log scale) with each path, its start, end and epoch boundaries marked."""
+    """Loss contours (log scale, the colour bar labelled in loss) with each path, its start,
+    end and epoch boundaries marked."""
     fig = go.Figure()
+    z = _finite_log10(loss)
+    finite = z[np.isfinite(z)]
+    low, high = (10 ** finite.min(), 10 ** finite.max()) if finite.size else (1.0, 10.0)
     fig.add_trace(
         go.Contour(
             x=axis0,
             y=axis1,
-            z=_compact(_finite_log10(loss)),
+            z=_compact(z),
             ncontours=18,
             colorscale="Blues",
             reversescale=True,
             showscale=True,
             line={"width": 0.5},
-            colorbar={"title": {"text": "log₁₀ loss", "side": "right"}, "thickness": 12},
+            colorbar=loss_colorbar(low, high),
             hovertemplate=f"{names[0]}=%{{x:.3f}}<br>{names[1]}=%{{y:.3f}}"
-            "<br>log₁₀ loss=%{z:.3f}<extra></extra>",
+            "<br>log₁₀ of the loss %{z:.3f}<extra></extra>",
             name="loss",
         )
     )
@@ -153,7 +283,7 @@ def contour_figure(
                     "color": path.color,
                     "size": 12,
                     "symbol": "x",
-                    "line": {"color": "white", "width": 1},
+                    "line": {"color": WHITE, "width": 1},
                 },
                 name=f"{path.label}: end",
                 hovertemplate="end<extra></extra>",
@@ -166,7 +296,7 @@ def contour_figure(
                 x=[start[0]],
                 y=[start[1]],
                 mode="markers",
-                marker={"color": "black", "size": 11, "symbol": "circle"},
+                marker={"color": BLACK, "size": 11, "symbol": "circle"},
                 name="start",
                 hovertemplate="start<extra></extra>",
             )
@@ -180,7 +310,7 @@ def contour_figure(
                 "color": YELLOW,
                 "size": 16,
                 "symbol": "star",
-                "line": {"color": "black", "width": 1},
+                "line": {"color": BLACK, "width": 1},
             },
             name="minimum",
             hovertemplate="minimum of the training loss<extra></extra>",
@@ -232,7 +362,7 @@ def data_figure(
                 y=y[highlight],
                 mode="markers",
                 name="this mini-batch",
-                marker={"color": VERMILION, "size": 11, "line": {"color": "black", "width": 1}},
+                marker={"color": VERMILION, "size": 11, "line": {"color": BLACK, "width": 1}},
             )
         )
     grid = np.linspace(x.min(), x.max(), 200)
@@ -254,14 +384,33 @@ def log_scale(fig: go.Figure) -> go.Figure:
 
 
 def layout(fig: go.Figure, title: str, legend: bool = True) -> go.Figure:
-    """The shared look: a title, the legend in a row between title and plot (clear of the
-    axis titles), and fixed margins so that figures line up side by side."""
+    """The shared look: a title below the chart's toolbar (``TOOLBAR_PX``, so the toolbar a
+    phone always shows never covers it), then the legend in rows between title and plot, then
+    the plot. The title reserves its own margin and the legend pushes the plot down by as many
+    rows as it wraps to, so neither overlaps the other or an axis at any width."""
     fig.update_layout(
-        title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top", "font": {"size": 16}},
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "automargin": True,
+            "pad": {"t": TOOLBAR_PX, "b": 4},
+            "font": {"size": 16},
+        },
         height=460,
-        margin={"l": 60, "r": 20, "t": 95, "b": 50},
+        margin={"l": 60, "r": 20, "t": 10, "b": 50, "autoexpand": True},
         showlegend=legend,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}},
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "x": 0,
+            "xanchor": "left",
+            "font": {"size": 12},
+        },
         hoverlabel={"namelength": -1},
     )
     return fig

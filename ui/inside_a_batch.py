@@ -13,16 +13,11 @@ import numpy as np
 import streamlit as st
 
 from gd import noise
+from gd.rules import batches_per_epoch
 from ui import cache
+from ui.batch_sizes import CostModel, cost_model
 from ui.controls import Settings
-from ui.inside_a_batch_charts import (
-    NoiseCurve,
-    inspectable_updates,
-    merge_timings,
-    noise_sizes,
-    timing_sizes,
-)
-from ui.models import MODELS
+from ui.inside_a_batch_charts import NoiseCurve, inspectable_updates, noise_sizes, timing_sizes
 
 DRAWS = 500  # random batches per batch size in the noise measurement
 NOISE_SEED = 0
@@ -72,27 +67,15 @@ def noise_curve(settings: Settings, update: int) -> NoiseCurve:
     return _noise(settings, cache.uploaded_csv(settings), update)
 
 
-@st.cache_data(max_entries=32, show_spinner="Timing one epoch at several batch sizes…")
-def _timed(model_name: str, n: int, sizes: tuple[int, ...]) -> noise.EpochTiming:
-    """One epoch of ``n`` rows timed at each size; the rows are the first ``n`` of a synthetic
-    set of at least 2 (a data set needs two rows, an epoch only one: ``n`` may be 1)."""
-    spec = MODELS[model_name]
-    data = spec.generator(n=max(n, 2), seed=0)
-    return noise.time_epochs(spec.build(), data.x[:n], data.y[:n], sizes)
-
-
-def epoch_timing(settings: Settings) -> noise.EpochTiming:
-    """Measured ms per epoch at the standard batch sizes and at the run's own (if different).
-
-    Timing depends only on the model and the number of training rows, so the measurement is
-    shared by every setting with the same two.
-    """
+def epoch_timing(settings: Settings) -> tuple[noise.EpochTiming, CostModel]:
+    """One epoch's time at the standard batch sizes and the run's own, from the one measured
+    cost model every page uses (``ui.batch_sizes.cost_model``: measured once per model and
+    process on small data, so nothing is timed per request)."""
     run = cache.run_for(settings)
-    sizes = timing_sizes(run.n_train)
-    timing = _timed(settings.model, run.n_train, sizes)
-    if run.batch_size in sizes:
-        return timing
-    return merge_timings(timing, _timed(settings.model, run.n_train, (run.batch_size,)))
+    model = cost_model(settings.model)
+    sizes = np.array(sorted({*timing_sizes(run.n_train), run.batch_size}))
+    ms = np.array([model.ms_per_epoch(int(b), run.n_train) for b in sizes])
+    return noise.EpochTiming(sizes, batches_per_epoch(run.n_train, sizes), ms / 1000), model
 
 
 def last_update(settings: Settings) -> int:

@@ -72,29 +72,32 @@ def inspectable_updates(run: gd.Run) -> int:
     return int(both.size if both.all() else np.argmin(both))
 
 
-def epoch_step_radius(
-    model: gd.models.Model, run: gd.Run, x: np.ndarray, y: np.ndarray, epoch: int, last: int
-) -> float:
-    """Half-width of a window that shows the steps of every update in ``epoch`` (up to ``last``).
+def update_step_radius(inside: Inside) -> float:
+    """Half-width of a window around the parameters before one update that its arrows fill:
+    1.25 × the longest of the batch step, the full-data step, the step taken and the median
+    row's own step. The zoom follows the update, so the arrows are long enough to see at every
+    update (a blow-up's growing steps included); the longest row arrows may run off the edge.
 
-    It is 1.3 × the larger of the 95th percentile of the rows' own step lengths ‖η·gᵢ‖ and the
-    longest step taken in the epoch, so one size serves the whole epoch: the window follows the
-    current point but does not change scale while the learner scrubs within the epoch.
+    Example:
+        >>> steps = np.array([[1.0, 0.0], [0.0, 3.0], [0.0, -3.0]])
+        >>> inside = Inside(0, np.zeros(2), np.arange(3), 0.1, steps, np.array([0.3, 0.0]),
+        ...                 np.array([0.4, 0.0]), np.array([0.3, 0.0]))
+        >>> update_step_radius(inside)        # the median row's step, 3, is the longest
+        3.75
     """
-    first = epoch * run.updates_per_epoch
-    stop = min((epoch + 1) * run.updates_per_epoch, last + 1)
-    lengths = []
     with np.errstate(all="ignore"):
-        for update in range(first, stop):
-            rows = run.batch_rows(update)
-            grads = model.per_sample_grad(run.params[update], x[rows], y[rows])  # (B, P)
-            lengths.append(run.learning_rate[update] * np.linalg.norm(grads[:, :2], axis=1))
-        taken = np.linalg.norm(np.diff(run.params[first : stop + 1, :2], axis=0), axis=1)
-        rows_95 = np.percentile(np.concatenate(lengths), 95)
-        radius = 1.3 * max(float(rows_95), float(taken.max()))
-    scale = 1.0 + float(np.abs(run.params[first, :2]).max())
+        rows = np.linalg.norm(inside.sample_steps[:, :2], axis=1)
+        lengths = [
+            np.linalg.norm(inside.batch_step[:2]),
+            np.linalg.norm(inside.full_step[:2]),
+            np.linalg.norm(inside.taken_step[:2]),
+            np.median(rows) if rows.size else 0.0,
+        ]
+    finite = [float(v) for v in lengths if np.isfinite(v)]
+    radius = 1.25 * max(finite, default=0.0)
+    scale = 1.0 + float(np.nanmax(np.abs(inside.params[:2])))
     if not (np.isfinite(radius) and radius > 1e-9 * scale):  # a point that does not move
-        radius = 1e-3 * scale
+        radius = 1e-3 * scale if np.isfinite(scale) else 1.0
     return radius
 
 
@@ -117,17 +120,6 @@ def timing_sizes(n: int) -> tuple[int, ...]:
         (1, 4, 16, 64, 100)
     """
     return (*(size for size in (1, 4, 16, 64, 256) if size < n), n)
-
-
-def merge_timings(first: EpochTiming, second: EpochTiming) -> EpochTiming:
-    """One table of both measurements, sorted by batch size."""
-    sizes = np.concatenate([first.batch_sizes, second.batch_sizes])
-    order = np.argsort(sizes, kind="stable")
-    return EpochTiming(
-        sizes[order],
-        np.concatenate([first.updates_per_epoch, second.updates_per_epoch])[order],
-        np.concatenate([first.seconds, second.seconds])[order],
-    )
 
 
 # --- Figures ---------------------------------------------------------------------------------
@@ -161,7 +153,11 @@ def noise_figure(curve: NoiseCurve) -> go.Figure:
             y=curve.measured,
             mode="markers",
             name=f"measured over {curve.draws} random batches",
-            marker={"color": charts.VERMILION, "size": 9, "line": {"color": "black", "width": 1}},
+            marker={
+                "color": charts.VERMILION,
+                "size": 9,
+                "line": {"color": charts.BLACK, "width": 1},
+            },
             hovertemplate="B = %{x}<br>measured %{y:.4g}<extra></extra>",
         )
     )
@@ -176,20 +172,44 @@ def noise_figure(curve: NoiseCurve) -> go.Figure:
         yanchor="top",
         font={"color": charts.ORANGE},
     )
-    fig.update_xaxes(type="log", title_text="batch size B (rows per update)")
-    fig.update_yaxes(type="log", exponentformat="power", title_text="E‖g_B − g‖² (gradient noise)")
+    sizes = np.concatenate([curve.dense_sizes, curve.sizes, [curve.batch_size]]).astype(float)
+    charts.log_axis(fig, "x", sizes.min(), sizes.max(), "batch size B (rows per update)")
+    values = np.concatenate([curve.theory, curve.measured, [curve.sigma2]])
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size:
+        charts.log_axis(fig, "y", values.min(), values.max(), "E‖g_B − g‖² (gradient noise)")
     return charts.layout(fig, "Gradient noise against batch size")
 
 
+def noise_summary(curve: NoiseCurve) -> str:
+    """The noise chart in one sentence, with its numbers.
+
+    Example:
+        >>> c = NoiseCurve(np.array([1, 4]), np.array([8.0, 1.9]), np.array([1, 4]),
+        ...                np.array([8.0, 2.0]), 8.0, 10, 500, 4, 1.9, 2.0)
+        >>> noise_summary(c)[:60]
+        'Gradient noise falls from 8 at B = 1 to 1.9 at B = 4 (measur'
+    """
+    if not curve.sizes.size:
+        return "The full batch has no gradient noise: every batch is all the rows."
+    return (
+        f"Gradient noise falls from {curve.measured[0]:.3g} at B = {curve.sizes[0]} to "
+        f"{curve.measured[-1]:.3g} at B = {curve.sizes[-1]} (measured over {curve.draws} "
+        f"batches each); at this run's B = {curve.batch_size} it is "
+        f"{curve.measured_at_batch:.3g} measured and {curve.theory_at_batch:.3g} in theory."
+    )
+
+
 def timing_figure(timing: EpochTiming, batch_size: int) -> go.Figure:
-    """Milliseconds per epoch and updates per epoch against batch size, both log scale."""
+    """Milliseconds per epoch (by the cost model) and updates per epoch against batch size,
+    log scales labelled 1, 10, 100 …"""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Scatter(
             x=timing.batch_sizes,
             y=timing.ms_per_epoch,
             mode="lines+markers",
-            name="milliseconds per epoch (measured)",
+            name="ms per epoch (cost model)",
             line={"color": charts.BLUE, "width": 2.5},
             marker={"size": 8},
             hovertemplate="B = %{x}<br>%{y:.3g} ms per epoch<extra></extra>",
@@ -209,27 +229,66 @@ def timing_figure(timing: EpochTiming, batch_size: int) -> go.Figure:
         secondary_y=True,
     )
     fig.add_vline(batch_size, line={"color": charts.GREY, "width": 1, "dash": "dot"})
-    fig.update_xaxes(type="log", title_text="batch size B")
-    fig.update_yaxes(type="log", title_text="ms per epoch", secondary_y=False)
+    sizes = timing.batch_sizes.astype(float)
+    charts.log_axis(fig, "x", sizes.min(), max(sizes.max(), 2.0), "batch size B")
+    ms = timing.ms_per_epoch
+    low, high = float(ms.min()), float(ms.max())
+    values, labels = charts.log_ticks(low / 1.2, high * 1.2)
+    fig.update_yaxes(
+        type="log",
+        title_text="ms per epoch",
+        tickvals=values,
+        ticktext=labels,
+        secondary_y=False,
+    )
+    updates = timing.updates_per_epoch.astype(float)
+    values, labels = charts.log_ticks(updates.min(), max(updates.max(), 2.0))
     fig.update_yaxes(
         type="log",
         title_text="updates per epoch",
         secondary_y=True,
         showgrid=False,
-        dtick=1,
-        exponentformat="power",
+        tickvals=values,
+        ticktext=labels,
     )
-    return charts.layout(fig, "One epoch of the NumPy loop, timed on this server")
+    return charts.layout(fig, "One epoch at each batch size, by the cost model")
 
 
 def timing_table(timing: EpochTiming) -> dict[str, list]:
-    """Columns for ``st.dataframe``: what was measured, per batch size."""
+    """Columns for ``st.dataframe``: the cost model's numbers, per batch size."""
     return {
-        "batch size B": timing.batch_sizes.tolist(),
-        "updates per epoch": timing.updates_per_epoch.tolist(),
-        "ms per epoch": np.round(timing.ms_per_epoch, 2).tolist(),
-        "µs per update": np.round(timing.us_per_update, 1).tolist(),
+        "B": timing.batch_sizes.tolist(),
+        "updates / epoch": timing.updates_per_epoch.tolist(),
+        "ms / epoch": np.round(timing.ms_per_epoch, 3).tolist(),
+        "µs / update": np.round(timing.us_per_update, 1).tolist(),
     }
+
+
+def timing_summary(timing: EpochTiming, batch_size: int) -> str:
+    """The timing chart in one sentence: batch size 1 against full batch and this run.
+
+    Example:
+        >>> t = EpochTiming(np.array([1, 10]), np.array([10, 1]), np.array([2e-4, 3e-5]))
+        >>> print(timing_summary(t, 10))  # doctest: +NORMALIZE_WHITESPACE
+        One epoch of 10 rows: 0.2 ms in 10 updates at B = 1, 0.03 ms in 1 update at B = 10
+        (6.67× less); this run (B = 10) 0.03 ms.
+    """
+    own = int(np.flatnonzero(timing.batch_sizes == batch_size)[0])
+    first, last = 0, timing.batch_sizes.size - 1
+    ms, updates = timing.ms_per_epoch, timing.updates_per_epoch.tolist()
+    n = int(timing.batch_sizes[last])
+
+    def said(i: int) -> str:
+        return (
+            f"{ms[i]:.3g} ms in {updates[i]} update{'s' * (updates[i] != 1)} "
+            f"at B = {timing.batch_sizes[i]}"
+        )
+
+    ratio = ms[first] / ms[last] if ms[last] > 0 else np.inf
+    return (
+        f"One epoch of {n} rows: {said(first)}, {said(last)} ({ratio:.3g}× less); this run "
+        f"(B = {batch_size}) {ms[own]:.3g} ms."
+    )
 
 
 # --- Words -----------------------------------------------------------------------------------
@@ -259,10 +318,11 @@ def takeaway(inside: Inside, curve: NoiseCurve, timing: EpochTiming) -> str:
             "quadrupling the batch size cuts it about fourfold."
         )
     own = int(np.flatnonzero(timing.batch_sizes == curve.batch_size)[0])
+    updates = timing.updates_per_epoch.tolist()
     text += (
-        f" On this server one epoch at batch_size = {curve.batch_size} took "
-        f"{timing.ms_per_epoch[own]:.3g} ms for {timing.updates_per_epoch[own]} updates; at "
-        f"batch_size = 1 it took {timing.ms_per_epoch[0]:.3g} ms for "
-        f"{timing.updates_per_epoch[0]} updates."
+        f" By the cost model every page uses, one epoch at batch_size = {curve.batch_size} "
+        f"costs {timing.ms_per_epoch[own]:.3g} ms for {updates[own]} "
+        f"update{'s' * (updates[own] != 1)}; at batch_size = 1, "
+        f"{timing.ms_per_epoch[0]:.3g} ms for {updates[0]} update{'s' * (updates[0] != 1)}."
     )
     return text

@@ -1,14 +1,14 @@
 """The update scrubber of "Inside one mini-batch": a browser component that steps through updates.
 
-The server takes apart a window of updates at once (every inspectable update, up to a budget
-of floats shipped and of loss evaluations: ``payload.window``, ``payload.work_budget``) and
-ships one picture per update: the batch's per-row steps, their mean, the full-data step and
-the step taken on the zoomed loss, the batch's rows in the data with the fit before the
-update, and the update's four numbers. The browser's ◀ / ▶ buttons, arrow keys and scrubber
-switch between those pictures with no round trip. When the learner stops (a pause after
+The server takes apart a window of updates at once (every inspectable update, up to a budget of
+floats shipped and of loss evaluations: ``payload.window``, ``payload.work_budget``) and ships
+one picture per update: the batch's per-row steps, their mean, the full-data step and the step
+taken on the loss (zoomed to each update's steps), the batch's rows in the data with the fit
+before the update, and the update's four numbers. The browser's ◀ / ▶ buttons, arrow keys and
+scrubber switch between those pictures with no round trip. When the learner stops (a pause after
 stepping, or the scrubber's release) the update goes to the page once: it is stored in the
-session and the link (``?update=N``), and the sections that depend on it (gradient noise,
-the takeaway) follow. A stop outside the loaded window asks for the window around it.
+session and the link (``?update=N``), and the sections that depend on it (gradient noise, the
+takeaway) follow. A stop outside the loaded window asks for the window around it.
 
 A page needs one line::
 
@@ -31,13 +31,14 @@ from gd import noise
 from gd.rules import validation_split_at
 from ui import cache
 from ui.controls import Settings
-from ui.inside_a_batch_charts import Zoom, epoch_step_radius, where_in_run
+from ui.inside_a_batch_charts import Zoom, update_step_radius, where_in_run
 from ui.inside_stage.payload import (
     GRID,
     Frame,
     Scene,
     cost,
     encode,
+    legend_caption,
     shown_points,
     window,
     work_budget,
@@ -45,7 +46,7 @@ from ui.inside_stage.payload import (
 from ui.stage import script
 from ui.stage.payload import with_update
 
-__all__ = ["UPDATE_KEY", "payload", "position", "scrubber"]
+__all__ = ["UPDATE_KEY", "legend_caption", "payload", "position", "scrubber"]
 
 _HERE = Path(__file__).resolve().parent
 UPDATE_KEY = "update"  # the session's key and the link's, as the old slider's
@@ -78,20 +79,18 @@ def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: i
     data = cache.dataset_for(settings, csv)
     x, y = cache.training_rows(settings, csv)
     model = settings.spec.build()
-    radii: dict[int, float] = {}
     frames = []
     for update in range(first, end + 1):
-        epoch = update // run.updates_per_epoch
-        if epoch not in radii:  # one window size per epoch, as the page's zoom
-            radii[epoch] = epoch_step_radius(model, run, x, y, epoch, last)
-        radius, centre = radii[epoch], run.params[update, :2]
+        inside = noise.inside_update(model, run, x, y, update)
+        # The zoom follows the update: its arrows fill the window, a blow-up's too.
+        radius, centre = update_step_radius(inside), run.params[update, :2]
         axis0 = np.linspace(centre[0] - radius, centre[0] + radius, GRID)
         axis1 = np.linspace(centre[1] - radius, centre[1] + radius, GRID)
         with np.errstate(all="ignore"):
             loss = model.loss_grid(x, y, axis0, axis1, base=run.params[update])
         frames.append(
             Frame(
-                noise.inside_update(model, run, x, y, update),
+                inside,
                 Zoom(axis0, axis1, loss),
                 float(run.batch_loss[update]),
                 where_in_run(run, update),
@@ -112,6 +111,7 @@ def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: i
         last=last,
         trail=run.params[trail_from : end + 2],
         trail_from=trail_from,
+        momentum=settings.momentum,
     )
     return encode(frames, scene)
 

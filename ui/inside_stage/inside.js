@@ -159,10 +159,14 @@ function drawUpdate(s, h, a, k, fr, params) {
     { left, right: w - left - side, top: 6, bottom: height - 6 - side });
   ctx.save();
   drawField(ctx, f, ax0, ax1, loss, levels);
+  // Colours and legend entries come from the payload (ui/inside_stage/payload.py LEGEND),
+  // the same list the page's caption is written from; only the entries that apply are shown.
+  const C = Object.fromEntries(h.legend.map(([key, , , color]) => [key, color]));
+  const shown = new Set(fr.legend);
   // This epoch so far: the parameters from its first update up to this one.
   const from = Math.max(h.trail_from, s.at - (s.at % h.updates_per_epoch));
   const P = a.trail.shape[1];
-  ctx.strokeStyle = OKABE.sky; ctx.fillStyle = OKABE.sky; ctx.lineWidth = 1.5; ctx.globalAlpha = 0.7;
+  ctx.strokeStyle = C.trail; ctx.fillStyle = C.trail; ctx.lineWidth = 1.5; ctx.globalAlpha = 0.7;
   ctx.beginPath();
   for (let u = from; u <= s.at; u++) ctx.lineTo(f.x(a.trail[(u - h.trail_from) * P]), f.y(a.trail[(u - h.trail_from) * P + 1]));
   ctx.stroke();
@@ -170,23 +174,25 @@ function drawUpdate(s, h, a, k, fr, params) {
   const o = params;
   // Each row's own step (grey), their tips, then the three steps that matter.
   const at = fr.at[0];
-  ctx.strokeStyle = "rgba(127,127,127,0.6)"; ctx.lineWidth = 1.5;
+  ctx.globalAlpha = 0.6;
+  ctx.strokeStyle = C.rows; ctx.lineWidth = 1.5;
   ctx.beginPath();
   for (let r = 0; r < fr.arrows; r++) {
     const dx = a.sample_steps[(at + r) * 2], dy = a.sample_steps[(at + r) * 2 + 1];
     ctx.moveTo(f.x(o[0]), f.y(o[1])); ctx.lineTo(f.x(o[0] + dx), f.y(o[1] + dy));
   }
   ctx.stroke();
-  ctx.fillStyle = "rgba(127,127,127,0.6)";
+  ctx.fillStyle = C.rows;
   for (let r = 0; r < fr.arrows; r++) {
     const dx = a.sample_steps[(at + r) * 2], dy = a.sample_steps[(at + r) * 2 + 1];
     ctx.beginPath(); ctx.arc(f.x(o[0] + dx), f.y(o[1] + dy), 2, 0, 2 * Math.PI); ctx.fill();
   }
+  ctx.globalAlpha = 1;
   const vec = (name) => [a[name][k * 2], a[name][k * 2 + 1]];
-  arrow(ctx, f, o, vec("full_step"), OKABE.green, [2, 4], 3.5);
-  arrow(ctx, f, o, vec("batch_step"), OKABE.vermilion, [], 3.5);
-  arrow(ctx, f, o, vec("taken_step"), OKABE.blue, [8, 5], 3.5);
-  ctx.fillStyle = "#000";
+  arrow(ctx, f, o, vec("full_step"), C.full, [2, 4], 3.5);
+  arrow(ctx, f, o, vec("batch_step"), C.batch, [], 3.5);
+  if (shown.has("taken")) arrow(ctx, f, o, vec("taken_step"), C.taken, [8, 5], 3.5);
+  ctx.fillStyle = C.point;
   ctx.beginPath(); ctx.arc(f.x(o[0]), f.y(o[1]), 5, 0, 2 * Math.PI); ctx.fill();
   const m = a["surface.minimum"];
   ctx.strokeStyle = "#000"; ctx.lineWidth = 2.5;
@@ -196,14 +202,9 @@ function drawUpdate(s, h, a, k, fr, params) {
   ctx.stroke();
   ctx.restore();
   drawAxes(ctx, f, h.names[0], h.names[1]);
-  setLegend(p.legendBox, [
-    ["this epoch so far", OKABE.sky],
-    [fr.arrows_label, OKABE.grey],
-    ["batch step −η·g_B (mean of the rows)", OKABE.vermilion],
-    ["full-data step −η·∇L (all rows)", OKABE.green, "dotted"],
-    ["step taken (with momentum)", OKABE.blue, "dashed"],
-    [fr.before, "#000"],
-  ]);
+  const labels = { rows: fr.arrows_label, point: fr.before };
+  setLegend(p.legendBox, h.legend.filter(([key]) => shown.has(key))
+    .map(([key, label, , color, dash]) => [labels[key] || label, color, dash]));
 }
 
 function drawBatchData(s, h, a, fr, params) {
@@ -226,13 +227,14 @@ function drawBatchData(s, h, a, fr, params) {
   clip(ctx, f);
   const dot = (i, color, r) => { ctx.fillStyle = color; ctx.beginPath(); ctx.arc(f.x(x[i]), f.y(y[i]), r, 0, 2 * Math.PI); ctx.fill(); };
   ctx.globalAlpha = 0.6;
-  for (let i = 0; i < h.shown_train; i++) dot(i, OKABE.sky, 3);
-  for (let i = h.shown_train; i < x.length; i++) dot(i, OKABE.orange, 3.2);
+  const D = h.colours;
+  for (let i = 0; i < h.shown_train; i++) dot(i, D.train, 3);
+  for (let i = h.shown_train; i < x.length; i++) dot(i, D.val, 3.2);
   ctx.globalAlpha = 1;
-  for (let r = 0; r < fr.rows; r++) dot(a.rows[fr.at[1] + r], OKABE.vermilion, 4.5);
+  for (let r = 0; r < fr.rows; r++) dot(a.rows[fr.at[1] + r], D.batch, 4.5);
   const predict = PREDICT[h.model];
   if (predict && params.every(Number.isFinite)) {
-    ctx.strokeStyle = OKABE.blue; ctx.lineWidth = 3;
+    ctx.strokeStyle = D.fit; ctx.lineWidth = 3;
     ctx.beginPath();
     for (let i = 0; i <= 120; i++) {
       const xv = f.xr[0] + ((f.xr[1] - f.xr[0]) * i) / 120;
@@ -241,9 +243,9 @@ function drawBatchData(s, h, a, fr, params) {
     ctx.stroke();
   }
   ctx.restore();
-  const items = [["training rows", OKABE.sky]];
-  if (h.shown_train < x.length) items.push(["validation rows", OKABE.orange]);
-  items.push([`this batch's rows`, OKABE.vermilion], [`${h.fit_label} before update ${s.at}`, OKABE.blue]);
+  const items = [["training rows", D.train]];
+  if (h.shown_train < x.length) items.push(["validation rows", D.val]);
+  items.push([`this batch's rows`, D.batch], [`${h.fit_label} before update ${s.at}`, D.fit]);
   setLegend(p.legendBox, items);
 }
 

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from gd.noise import Inside
+from ui import charts
 from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS, Zoom
 from ui.stage.payload import MAX_SCATTER, Writer, contour_levels, pack
 
@@ -65,6 +66,67 @@ CAPTION = (
     "Arrows are steps in parameter units: each gradient is multiplied by −η of this update, "
     "so an arrow points where that row alone would move the parameters."
 )
+# What the update picture draws, in one place: the browser's legend and colours and the page's
+# caption are built from this. (key, legend label, colour name as the caption says it, colour,
+# line style.)
+LEGEND = (
+    ("trail", "this epoch so far", "sky blue", charts.SKY, ""),
+    ("rows", ARROWS_NAME, "grey", charts.GREY, ""),
+    ("batch", "batch step −η·g_B (mean of the rows)", "vermilion", charts.VERMILION, ""),
+    ("full", "full-data step −η·∇L (all rows)", "green", charts.GREEN, "dotted"),
+    ("taken", "step taken (with momentum)", "blue", charts.BLUE, "dashed"),
+    ("point", "parameters before the update", "black", charts.BLACK, ""),
+)
+DATA_COLOURS = {  # the data picture: training and validation rows, the batch, the fit
+    "train": charts.SKY,
+    "val": charts.ORANGE,
+    "batch": charts.VERMILION,
+    "fit": charts.BLUE,
+}
+
+
+def legend_keys(update: int, updates_per_epoch: int, momentum: float) -> list[str]:
+    """The legend entries that apply to one update: no trail at an epoch's first update (there
+    is none yet), no "step taken" without momentum (it is the batch step).
+
+    Example:
+        >>> legend_keys(7, 7, 0.0)
+        ['rows', 'batch', 'full', 'point']
+        >>> legend_keys(8, 7, 0.9)
+        ['trail', 'rows', 'batch', 'full', 'taken', 'point']
+    """
+    keys = [key for key, *_ in LEGEND]
+    if update % updates_per_epoch == 0:
+        keys.remove("trail")
+    if momentum == 0:
+        keys.remove("taken")
+    return keys
+
+
+def legend_caption(momentum: float) -> str:
+    """The page's caption for the update picture, its colours named as they are drawn.
+
+    Example:
+        >>> legend_caption(0.0)[:70]
+        "Grey: each row's own step −η·∇ℓᵢ (at most 256 drawn). Vermilion: their"
+    """
+    words = [
+        f"Grey: each row's own step −η·∇ℓᵢ (at most {MAX_ARROWS} drawn).",
+        "Vermilion: their mean, the batch step.",
+        "Green, dotted: the step all training rows would give.",
+    ]
+    if momentum:
+        words.append(
+            f"Blue, dashed: the step actually taken, which adds momentum's velocity (μ = "
+            f"{momentum:g})."
+        )
+    else:
+        words.append("Without momentum the step taken is the batch step itself.")
+    words.append(
+        "Sky blue: this epoch's path so far. The window is centred on the parameters before "
+        "the update and zooms with each update, so its steps fill it."
+    )
+    return " ".join(words)
 
 
 @dataclass(frozen=True)
@@ -93,6 +155,7 @@ class Scene:
     last: int  # the last inspectable update
     trail: np.ndarray  # (M, P) parameters from ``trail_from`` on
     trail_from: int
+    momentum: float = 0.0
 
 
 def window(centre: int, last: int, per_update: int, budget: int = BUDGET) -> tuple[int, int]:
@@ -211,9 +274,12 @@ def encode(frames: Sequence[Frame], scene: Scene) -> bytes:
         "trail_from": scene.trail_from,
         "caption": CAPTION,
         "cards": [list(card) for card in CARDS],
+        "legend": [list(entry) for entry in LEGEND],
+        "colours": DATA_COLOURS,
         "frames": [
             {
                 **frame_texts(f, scene.updates),
+                "legend": legend_keys(f.inside.update, scene.updates_per_epoch, scene.momentum),
                 "arrows": arrow_counts[k],
                 "rows": row_counts[k],
                 "at": [int(sum(arrow_counts[:k])), int(sum(row_counts[:k]))],
