@@ -13,6 +13,20 @@ from ui import cache, controls, explain, lesson, stage
 from ui.playground import PRESETS
 
 CUSTOM = "Your own settings"
+# The question's three answers, first on the page; each links to the lesson that shows it.
+ANSWERS = (
+    "`fit(batch_size=B)` is the mini-batch size, and `SGD` never sees it: B = 1, 32 or "
+    "`len(x)` gives stochastic, mini-batch or full-batch gradient descent.",
+    "It is not threads: each update averages B gradients in one vectorised computation and "
+    "moves the weights once.",
+    "Keras 3 spells the question's `SGD(lr=…, decay=…)` as `SGD(learning_rate=InverseTimeDecay"
+    "(lr, decay_steps=1, decay_rate=decay))`.",
+)
+DEEPER = (  # (page, icon): the same order as ANSWERS
+    ("lessons/batch_sizes.py", ":material/stacks:"),
+    ("lessons/inside_a_batch.py", ":material/grain:"),
+    ("lessons/keras_to_here.py", ":material/code:"),
+)
 
 
 def apply_preset() -> None:
@@ -26,12 +40,15 @@ def remember(commit: stage.Commit) -> None:
     controls.commit(commit.knob, commit.value)
 
 
-st.title("Playground")
-st.markdown(
-    "**What does `fit(batch_size=…)` do to SGD?** Every update averages the gradient over one "
-    "mini-batch of `batch_size` rows and takes one step. Drag a knob under the charts: every "
-    "frame you see is a real, Keras-exact run. The data, epochs and start are on the left."
+heading, answers = st.columns([0.3, 0.7])
+heading.title("Playground")
+with heading.container(gap=None):
+    for page, icon in DEEPER:
+        st.page_link(page, icon=icon)
+answers.markdown(
+    "\n".join(f"- {icon} {answer}" for (_, icon), answer in zip(DEEPER, ANSWERS, strict=True))
 )
+
 st.sidebar.selectbox(
     "Preset",
     [CUSTOM, *PRESETS],
@@ -58,10 +75,14 @@ def live() -> None:
     lesson.explained_divergence(
         settings, data, run, "Diverged", "The charts show the path up to the blow-up."
     )
+    csv = cache.uploaded_csv(settings)
+    land = explain.landscape(
+        settings, *cache.training_rows(settings, csv), surface.minimum, surface.min_loss
+    )
     stage.live(
         settings,
-        cache.uploaded_csv(settings),
-        lambda family, r: explain.family_status(family, r, surface.min_loss),
+        csv,
+        lambda family, r: explain.family_status(family, r, land),
         on_commit=remember,
         update=stage.playback_start(run.updates),  # ?update=N: where playback starts
         on_scrub=stage.remember_update,

@@ -243,3 +243,23 @@ def test_a_stop_reported_by_the_stage_is_kept_in_the_session_and_the_link():
     assert at.query_params["update"] == "42"
     at.run()
     assert "update" not in at.query_params  # the end of the run: the default, not in the link
+
+
+def test_the_three_answers_come_first_each_with_a_link_deeper(app):
+    """Issue 10: the question's three answers open the Playground, each with the lesson that
+    shows it (the browser test measures that they fit the first screen at 1280x720)."""
+    at = app()
+    answers = at.markdown[0].value  # the first text on the page, under the title
+    assert "`fit(batch_size=B)` is the mini-batch size, and `SGD` never sees it" in answers
+    assert "1, 32 or `len(x)` gives stochastic, mini-batch or full-batch" in answers
+    assert "not threads: each update averages B gradients in one vectorised" in answers
+    assert "moves the weights once" in answers
+    assert "`SGD(learning_rate=InverseTimeDecay(lr, decay_steps=1, decay_rate=decay))`" in answers
+    assert "`SGD(lr=…, decay=…)`" in answers
+    links = [(link.proto.page, link.proto.label) for link in at.get("page_link")]
+    assert links == [
+        ("batch_sizes", "Batch, mini-batch, stochastic"),
+        ("inside_a_batch", "Inside one mini-batch"),
+        ("keras_to_here", "From Keras to here"),
+    ]
+    assert not any("Drag a knob under the charts" in m.value for m in at.markdown)  # replaced

@@ -7,14 +7,22 @@ Pure functions of records (no Streamlit), so tests can check every sentence a le
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 import gd
 from gd import stability_bound
+from gd.noise import per_sample_variance
 from ui.controls import LEARNING_RATES, Settings
+from ui.words import plural
 
-CONVERGED_FRACTION = 0.01  # "converged": within 1% of the way from the start loss to the minimum
+# The status rule (``verdict``): what the charts show, named from the run's own numbers.
+SETTLED = 0.02  # converged: the end within 2% of the minimum loss (the chart shows no gap)
+FLOOR_FACTOR = 3.0  # at the noise floor: within 3× the gap SGD's noise predicts for the run
+SWING = 0.1  # oscillating: over the last half the loss rose, in all, by 10% of its gap or more
+END_SHARE = 0.1  # "the end": the kept points of the run's last tenth (at least its last point)
+MAX_POINTS = 400  # points kept per run, as ``gd.family`` keeps them for the stage
 
 
 def updates_arithmetic(run: gd.Run) -> str:
@@ -22,47 +30,259 @@ def updates_arithmetic(run: gd.Run) -> str:
     text = f"⌈{run.n_train} / {run.batch_size}⌉ = {run.updates_per_epoch}"
     last = run.batch_rows(run.updates_per_epoch - 1).size  # the first epoch's last batch
     if last != run.batch_size:
-        text += f" (the last batch has {last} rows)"
+        text += f" (the last batch has {plural(last, 'row')})"
     return text
 
 
-def status(run: gd.Run, min_loss: float) -> tuple[str, str]:
-    """("converged" | "still moving" | "diverged at update k", one sentence why)."""
-    return verdict(run.loss[0], run.loss[-1], min_loss, run.diverged_at, run.divergence_threshold)
+@dataclass(frozen=True)
+class Landscape:
+    """What the status rule knows about the problem, whatever the run: one per page of settings.
+
+    Attributes:
+        min_loss: the lowest training loss (the × on the contours).
+        noise: σ², the trace of the per-sample gradient covariance at the minimum
+            (``gd.noise.per_sample_variance``): how much single rows disagree there.
+        lambda_max: the largest curvature of the loss, known for linear regression (its Hessian
+            is constant), else None.
+        momentum, nesterov: the settings' own (a momentum family varies the first per run).
+    """
+
+    min_loss: float
+    noise: float = 0.0
+    lambda_max: float | None = None
+    momentum: float = 0.0
+    nesterov: bool = False
 
 
-def family_status(family: gd.Family, r: int, min_loss: float) -> tuple[str, str]:
+def landscape(
+    settings: Settings, x: np.ndarray, y: np.ndarray, minimum: np.ndarray, min_loss: float
+) -> Landscape:
+    """The ``Landscape`` of these settings on the training rows ``x`` (n_train, 1), ``y``."""
+    model = settings.spec.build()
+    with np.errstate(all="ignore"):
+        noise = per_sample_variance(model, np.asarray(minimum, dtype=float), x, y)
+    curvature = 2.0 / stability_bound(x, y, 0.0) if settings.spec.closed_form else None
+    return Landscape(
+        min_loss=float(min_loss),
+        noise=float(noise) if math.isfinite(noise) else 0.0,
+        lambda_max=curvature,
+        momentum=settings.momentum,
+        nesterov=settings.nesterov,
+    )
+
+
+def noise_floor(
+    rate: float, momentum: float, batch_size: int, n_train: int, noise: float, lambda_max=None
+) -> float:
+    """The loss above the minimum at which SGD's noise holds a run with a constant rate.
+
+    Near the minimum the loss is L* + ½eᵀHe. A batch of B rows drawn without replacement adds
+    gradient noise of trace σ²/B·(N − B)/(N − 1) to each step; with heavy-ball momentum μ the
+    stationary spread of e along a curvature λ gives an excess loss of
+    η·σ²_B·(1 + μ) / (2(1 − μ)(2(1 + μ) − ηλ)), which is η·σ²_B/4 for a small rate and no
+    momentum. With λ = λmax (when known) it is the upper estimate; it is 0 at full batch and
+    infinite at the stability bound 2(1 + μ)/λmax.
+
+    Example:
+        >>> noise_floor(0.1, 0.0, 1, 200, 8.0)  # 0.1 · 8 / 4
+        0.2
+    """
+    if batch_size >= n_train:
+        return 0.0
+    spread = noise / batch_size * (n_train - batch_size) / max(n_train - 1, 1)
+    room = 2 * (1 + momentum) - rate * (lambda_max or 0.0)
+    if room <= 0:
+        return math.inf
+    return rate * spread * (1 + momentum) / (2 * (1 - momentum) * room)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The one record the status rule reads, built alike from a ``gd.Run`` (``evidence``) and
+    from run r of a ``gd.Family`` (``family_evidence``): the same kept points of the full
+    training loss (the start, every epoch end, and about ``MAX_POINTS`` updates in between)."""
+
+    steps: np.ndarray  # (K,) kept updates
+    loss: np.ndarray  # (K,) the full training loss there
+    min_loss: float
+    updates: int
+    diverged_at: int | None
+    threshold: float  # the divergence threshold
+    rate: float  # the rate of the run's last update
+    decayed: bool  # the rate shrank during the run
+    momentum: float
+    batch_size: int
+    n_train: int
+    bound: float | None  # 2(1 + μ)/λmax, where known
+    floor: float  # ``noise_floor`` at the last rate
+
+    @property
+    def gap(self) -> float:
+        """The mean loss over the run's last tenth, minus the minimum."""
+        end = self.steps >= (1 - END_SHARE) * self.updates
+        return float(np.mean(self.loss[end])) - self.min_loss if end.any() else math.inf
+
+    @property
+    def tolerance(self) -> float:
+        """A gap the charts cannot show: 2% of the minimum (a millionth of the start's gap
+        when the minimum is 0)."""
+        return max(SETTLED * abs(self.min_loss), 1e-6 * (self.loss[0] - self.min_loss), 1e-12)
+
+    @property
+    def rises(self) -> float:
+        """How much the loss rose, in all, over the run's second half."""
+        half = self.loss[self.steps >= self.updates / 2]
+        with np.errstate(invalid="ignore"):
+            return float(np.sum(np.clip(np.diff(half), 0.0, None)))
+
+    @property
+    def fall(self) -> float:
+        """How far the loss fell over the second half (negative: it rose)."""
+        half = self.loss[self.steps >= self.updates / 2]
+        return float(half[0] - half[-1]) if half.size else 0.0
+
+
+def _kept(steps: np.ndarray, per_epoch: int, updates: int) -> np.ndarray:
+    """Indices into ``steps`` that ``gd.family`` keeps: every stride-th, epoch ends, the end."""
+    stride = -(-steps.size // MAX_POINTS)
+    keep = np.union1d(steps[::stride], np.arange(0, updates + 1, per_epoch))
+    keep = np.union1d(keep[keep < updates], [updates])
+    return np.searchsorted(steps, keep)
+
+
+def _bound(land: Landscape, momentum: float) -> float | None:
+    """2(1 + μ)/λmax, for heavy ball (Nesterov's bound is another formula: unknown here)."""
+    if land.lambda_max is None or (land.nesterov and momentum > 0):
+        return None
+    return 2 * (1 + momentum) / land.lambda_max
+
+
+def _evidence(steps, loss, land, momentum, *, first_rate, rate, **run) -> Evidence:
+    floor = noise_floor(
+        rate, momentum, run["batch_size"], run["n_train"], land.noise, land.lambda_max
+    )
+    return Evidence(
+        steps=steps,
+        loss=loss,
+        min_loss=land.min_loss,
+        rate=float(rate),
+        decayed=bool(rate < first_rate),
+        momentum=float(momentum),
+        bound=_bound(land, momentum),
+        floor=floor,
+        **run,
+    )
+
+
+def evidence(run: gd.Run, land: Landscape) -> Evidence:
+    """The status rule's record of a ``gd.Run``."""
+    kept = _kept(run.loss_steps, run.updates_per_epoch, run.updates)
+    rates = run.learning_rate
+    return _evidence(
+        run.loss_steps[kept],
+        run.loss[kept],
+        land,
+        land.momentum,
+        first_rate=float(rates[0]) if rates.size else math.inf,
+        rate=float(rates[-1]) if rates.size else math.inf,
+        updates=run.updates,
+        diverged_at=run.diverged_at,
+        threshold=run.divergence_threshold,
+        batch_size=run.batch_size,
+        n_train=run.n_train,
+    )
+
+
+def family_evidence(family: gd.Family, r: int, land: Landscape) -> Evidence:
+    """The status rule's record of run r of a ``gd.Family``."""
+    n = int(family.lengths[r])
+    steps = family.steps[r, :n]
+    rates = family.learning_rate[r, :n]
+    updates = family.updates(r)
+    # The family keeps the rate the *next* update would use at each point; the last update's
+    # rate is η/(1 + decay·(U − 1)), rebuilt from the first and the last kept rates.
+    first, after = float(rates[0]), float(rates[-1])
+    decay = (first / after - 1) / updates if updates and after > 0 else 0.0
+    last = first / (1 + decay * (updates - 1)) if updates else math.inf
+    momentum = float(family.values[r]) if family.knob == "momentum" else land.momentum
+    return _evidence(
+        steps,
+        family.loss[r, :n],
+        land,
+        momentum,
+        first_rate=first if updates else math.inf,
+        rate=last,
+        updates=updates,
+        diverged_at=family.diverged(r),
+        threshold=family.divergence_threshold,
+        batch_size=int(family.batch_size[r]),
+        n_train=family.n_train,
+    )
+
+
+def status(run: gd.Run, land: Landscape) -> tuple[str, str]:
+    """(label, one sentence why): see ``verdict``."""
+    return verdict(evidence(run, land))
+
+
+def family_status(family: gd.Family, r: int, land: Landscape) -> tuple[str, str]:
     """``status`` of run r of a family (the live stage's status for each knob position)."""
-    end = family.lengths[r] - 1
-    return verdict(
-        family.loss[r, 0],
-        family.loss[r, end],
-        min_loss,
-        family.diverged(r),
-        family.divergence_threshold,
-    )
+    return verdict(family_evidence(family, r, land))
 
 
-def verdict(
-    start: float, end: float, min_loss: float, diverged_at: int | None, threshold: float
-) -> tuple[str, str]:
-    """The status of a run from its start and final training loss: see ``status``."""
-    if diverged_at is not None:
+def verdict(e: Evidence) -> tuple[str, str]:
+    """What the charts show of a run, as a label and one sentence with its numbers.
+
+    In this order, the first that holds:
+
+    1. **diverged at update k**: the loss passed the divergence threshold.
+    2. **oscillating** (unstable): the rate is above the stability bound 2(1 + μ)/λmax, where
+       it is known: the swings across the valley grow, however low the loss is now.
+    3. **converged**: over the run's last tenth the loss is within 2% of the minimum.
+    4. **at the SGD noise floor**: a mini-batch run whose gap is at most 3× the noise floor
+       its rate and batch size predict (``noise_floor``): it jitters there and cannot settle.
+    5. **oscillating**: with momentum, or above the bound, the loss rose by 10% of its gap or
+       more over the run's second half: the path swings across the valley.
+    6. **still moving**: the gap is larger than noise explains, and the loss keeps falling.
+    """
+    if e.diverged_at is not None:
         return (
-            f"diverged at update {diverged_at}",
-            f"The loss passed {threshold:.3g} (a million times the starting "
-            "loss) or overflowed, so training stopped there.",
+            f"diverged at update {e.diverged_at:,}",
+            f"The loss passed {e.threshold:.3g}, a million times the start, so training stopped.",
         )
-    gap = end - min_loss
-    if gap <= CONVERGED_FRACTION * max(start - min_loss, 1e-12):
+    gap = e.gap
+    if e.bound is not None and e.rate > e.bound:
+        return "oscillating", (
+            f"Rate {e.rate:.3g} is above the stability bound {e.bound:.3g}: every swing "
+            "across the valley is larger than the last."
+        )
+    if gap <= e.tolerance:
+        relative = e.tolerance == SETTLED * abs(e.min_loss)
+        within = f"{SETTLED:.0%}" if relative else f"{e.tolerance:.2g}"
         return "converged", (
-            f"The final training loss {end:.4g} is within 1% of the way from the start "
-            f"({start:.4g}) to the minimum ({min_loss:.4g})."
+            f"Over the run's last tenth the loss stays within {within} of the minimum "
+            f"({e.min_loss:.4g})."
         )
-    return "still moving", (
-        f"The final training loss {end:.4g} is still {gap:.3g} above the minimum "
-        f"({min_loss:.4g}): more epochs, a larger rate or momentum would get closer."
+    if 0 < e.floor < math.inf and gap <= FLOOR_FACTOR * e.floor:
+        lower = (
+            "Decay keeps lowering it." if e.decayed else "A smaller rate or larger batch lowers it."
+        )
+        return "at the SGD noise floor", (
+            f"It jitters {gap:.2g} above the minimum: batch {e.batch_size}'s noise floor at rate "
+            f"{e.rate:.3g}. {lower}"
+        )
+    if (e.momentum > 0 or e.bound is None) and e.rises >= SWING * gap:
+        return "oscillating", (
+            f"The loss still rises and falls, {gap:.2g} above the minimum: the path swings "
+            "across the valley."
+        )
+    falling = "still falling" if e.fall > 0 else "not settled"
+    closer = (
+        "more epochs would get closer; a larger rate would overshoot"
+        if e.bound is not None and e.rate > e.bound / 2
+        else "more epochs, a larger rate or momentum would get closer"
     )
+    return "still moving", f"The loss is {gap:.3g} above the minimum and {falling}: {closer}."
 
 
 def divergence_advice(settings: Settings, data: gd.Dataset, run: gd.Run) -> str:

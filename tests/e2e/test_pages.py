@@ -168,6 +168,53 @@ def test_playground_screenshots(app_server, page, width, height):
     assert_clean(page)
 
 
+def test_the_answers_open_the_first_screen_above_the_charts(app_server, page):
+    """Issue 10: at 1280x720 the three answers and their links are on the first screen, and
+    the stage's charts and knobs still start there (bounding boxes, not eyeballed)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_playground(page, app_server)
+    page.wait_for_timeout(300)
+    main = page.locator('[data-testid="stMain"]')
+    answers = main.locator("li").filter(has_text="never sees it")
+    block = [main.locator("li").nth(k).bounding_box() for k in range(3)]
+    block += [
+        main.get_by_role("link", name=name).bounding_box()
+        for name in ("Batch, mini-batch, stochastic", "Inside one mini-batch", "From Keras to here")
+    ]
+    assert answers.count() == 1
+    assert all(box["y"] + box["height"] <= 720 for box in block), block
+    charts = page.locator("[data-stage] .charts").bounding_box()
+    assert max(box["y"] + box["height"] for box in block) <= charts["y"]  # the answer first
+    assert charts["y"] < 400  # the charts start well inside the first screen
+    for label in ("Learning rate", "Batch size", "Momentum", "Decay"):
+        box = knob(page, label).bounding_box()
+        assert box["y"] + box["height"] <= 720  # the knobs still in view on a projector
+    names = page.locator("[data-stage] .metric .name")
+    cut = names.evaluate_all("els => els.filter(e => e.scrollWidth > e.clientWidth).length")
+    assert cut == 0  # the wider status box leaves every metric's name on one line
+    page.screenshot(path=str(ARTIFACTS / "playground-answers-1280x720.png"))
+    assert_clean(page)
+
+
+def test_the_longest_status_fits_its_box_at_1280(app_server, page):
+    """The noise-floor preset's status (the longest label, a four-line sentence) fits the
+    stage's status box at 1280x720 without clipping, and the box keeps the row's height."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_playground(page, app_server, "batch_size=1&learning_rate=0.1&epochs=10&noise=1.0")
+    assert stage_metric(page, "status") == "at the SGD noise floor"
+    assert "noise floor at rate 0.1" in stage_metric(page, "status .note")
+    box = page.locator("[data-stage] .metric.status")
+    value = box.locator(".value")
+    assert value.evaluate("e => e.scrollWidth <= e.clientWidth")  # the label on one line
+    assert box.evaluate("e => e.scrollHeight <= e.clientHeight")  # nothing cut off
+    heights = {
+        page.locator(f"[data-stage] .metric.{name}").bounding_box()["height"]
+        for name in ("per-epoch", "updates", "final", "distance", "status")
+    }
+    assert len(heights) == 1
+    assert_clean(page)
+
+
 def test_arrow_keys_on_a_live_knob_redraw_in_the_browser_then_update_the_link(app_server, page):
     open_playground(page, app_server)
     assert drawn(page) == DEFAULT_DRAWN
