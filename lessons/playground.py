@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui import cache, controls, explain, lesson, stage
 from ui.playground import PRESETS
+from ui.words import plural
 
 CUSTOM = "Your own settings"
 # The question's three answers, first on the page; each links to the lesson that shows it.
@@ -101,11 +102,12 @@ def live() -> None:
 
     st.subheader("Takeaway")
     final = "diverged" if run.diverged_at is not None else f"ended at loss {run.loss[-1]:.4g}"
+    each = "that update" if run.updates == 1 else f"each of those {plural(run.updates, 'update')}"
     st.markdown(
-        f"Batch size {run.batch_size} on {run.n_train} training rows gave "
-        f"{run.updates_per_epoch} updates per epoch and {run.updates:,} in all; the run {final}. "
-        f"`batch_size` is not a number of threads: each of those {run.updates:,} updates "
-        f"averaged {run.batch_size} per-sample gradients into one and moved the weights once."
+        f"Batch size {run.batch_size} on {plural(run.n_train, 'training row')} gave "
+        f"{plural(run.updates_per_epoch, 'update')} per epoch and {run.updates:,} in all; the run "
+        f"{final}. `batch_size` is not a number of threads: {each} averaged "
+        f"{plural(run.batch_size, 'per-sample gradient')} into one and moved the weights once."
         + ("" if np.all(np.isfinite(run.params[-1])) else " The last parameters overflowed.")
     )
 

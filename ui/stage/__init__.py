@@ -50,6 +50,7 @@ from ui.stage.payload import (
     read_update,
     with_update,
 )
+from ui.words import plural
 
 __all__ = [
     "Commit",
@@ -320,8 +321,9 @@ def live(
         with first.container():
             updates = alone.learning_rate.updates(0)
             st.caption(
-                f"Computing a run for every position of the four knobs ({updates:,} updates "
-                "each). Here is the current run; the knobs come alive in a moment."
+                f"Computing a run for every position of the four knobs "
+                f"({plural(updates, 'update')} each). Here is the current run; the knobs come "
+                "alive in a moment."
             )
             _COMPONENT(
                 key=f"{key}_first",

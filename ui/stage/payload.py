@@ -53,6 +53,7 @@ import numpy as np
 
 import gd
 from gd.rules import powers_of_two_below
+from ui.words import plural
 
 MAGIC = b"SGD1"
 MAX_SCATTER = 2000  # data points drawn; the arithmetic never thins
@@ -197,6 +198,7 @@ def _family(
         )
     name = f"{knob}."
     points, bins, epochs = fam.lengths, fam.batch_bins, fam.completed
+    epochs_total = fam.epoch_loss.shape[1]  # the epochs asked for (rows are padded to it)
     writer.add(name + "params", _ragged(fam.params, points))
     writer.add(name + "loss", _ragged(fam.loss, points))
     rates = fam.learning_rate
@@ -238,6 +240,7 @@ def _family(
                 "updates_per_epoch": per_epoch,
                 "updates": fam.updates(r),
                 "arithmetic": f"⌈{fam.n_train} / {size}⌉ = {per_epoch}",
+                "epochs_done": f"{int(epochs[r])} of {plural(epochs_total, 'epoch')}",
                 "final_loss": _number(float(fam.loss[r, end])),
                 "distance": _number(gap),
                 "text": [str(t) for t in texts[r]],
@@ -364,8 +367,8 @@ def read_update(text: str | None, updates: int) -> tuple[int | None, str | None]
     value = int(text)
     if not 0 <= value <= updates:
         return None, (
-            f"update={text} is out of range (the run has {updates} updates), so the whole run "
-            "is shown."
+            f"update={text} is out of range (the run has {plural(updates, 'update')}), so the "
+            "whole run is shown."
         )
     return value, None
 

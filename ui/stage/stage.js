@@ -562,7 +562,7 @@ function updateText(st, fam, r, cursor) {
     m.perEpoch.value.textContent = String(run.updates_per_epoch);
     m.perEpoch.note.textContent = run.arithmetic;
     m.updates.value.textContent = String(run.updates);
-    m.updates.note.textContent = `${run.completed} of ${st.payload.header.epochs} epochs`;
+    m.updates.note.textContent = run.epochs_done;  // "1 of 1 epoch": words come from Python
     m.final.value.textContent = run.final_loss;
     m.final.note.textContent = `minimum ${st.payload.header.min_loss}`;
     m.distance.value.textContent = run.distance;
