@@ -9,7 +9,8 @@ st.title("Hyperparameter maps")
 st.markdown(
     "**Where does SGD work, and why does a bigger batch want a bigger learning rate?** "
     "One run shows one path; a map shows the territory. Every cell below is a whole training "
-    "run with the settings on the left, coloured by its final training loss."
+    "run with the settings in the sidebar (» at the top opens it on a phone), coloured by its "
+    "final training loss; both maps share one colour scale."
 )
 settings = lesson.start(omit=("learning_rate",))
 st.sidebar.subheader("Map")
@@ -38,9 +39,15 @@ for done, (axis, seed) in enumerate(jobs, start=1):
     progress.progress(done / len(jobs), text=f"Swept {done} of {len(jobs)} grids")
 progress.empty()
 start = maps.start_loss(settings)
-by_batch = maps.combine(sweeps["batch_size"], "batch_size", start)
-by_momentum = maps.combine(sweeps["momentum"], "momentum", start)
 bound = maps.bound_for(settings, settings.momentum)
+bound0 = maps.bound_for(settings, 0.0)
+by_batch = maps.with_unstable(
+    settings, maps.combine(sweeps["batch_size"], "batch_size", start), "batch_size", bound
+)
+by_momentum = maps.with_unstable(
+    settings, maps.combine(sweeps["momentum"], "momentum", start), "momentum", bound0
+)
+scale = maps.loss_scale(by_batch, by_momentum)
 
 st.subheader("Learning rate × batch size")
 st.markdown(maps.describe(by_batch, settings, bound))
@@ -50,11 +57,14 @@ st.plotly_chart(
         "batch_size",
         bound,
         f"Final loss after {settings.epochs} epochs, momentum {settings.momentum:g}",
+        scale,
     ),
     key="chart_map_batch",
 )
+st.caption(maps.summary(by_batch, "batch_size"))
 st.caption(
-    "Crossed-out cells diverged. The dotted line, lr ∝ batch size through the best cell, is the "
+    "Crossed-out cells diverged; ringed cells sit above the stability bound and had not "
+    "diverged yet. The dotted line, lr ∝ batch size through the best cell, is the "
     "linear-scaling rule of thumb (Goyal et al., 2017): with the same number of epochs, k times "
     "larger batches take k times fewer steps, so each step may be k times longer. It fails once "
     "the rate meets the stability bound, and for batches so small that noise dominates."
@@ -71,15 +81,18 @@ st.plotly_chart(
     maps.heatmap(
         by_momentum,
         "momentum",
-        maps.bound_for(settings, 0.0),
+        bound0,
         f"Final loss after {settings.epochs} epochs, batch size {settings.batch_size}",
+        scale,
     ),
     key="chart_map_momentum",
 )
+st.caption(maps.summary(by_momentum, "momentum"))
 maps.cell_picker(by_momentum, "momentum", settings, key="map_cell_momentum")
 
 st.subheader("Takeaway")
 st.markdown(
-    "The good region is a diagonal band: the learning rate that works grows with the batch "
-    "size until it meets the stability bound, which no batch size can cross."
+    "The good region is a diagonal band: the learning rate that works best grows with the "
+    "batch size until it meets the stability bound, which no batch size can cross. Just above "
+    "the bound a short run may not have blown up yet; it is unstable all the same."
 )

@@ -6,7 +6,7 @@ from streamlit.navigation.page import calc_hash
 
 from tests.conftest import chart_specs
 from ui import maps
-from ui.controls import read_link
+from ui.controls import Settings, read_link
 
 PAGE = "lessons/maps.py"
 
@@ -16,8 +16,8 @@ def test_renders_two_heatmaps_with_the_bound_and_the_scaling_rule(app):
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
     text = " ".join(m.value for m in at.markdown)
-    assert "the largest rate that still lowered the loss was" in text
-    assert "cannot be stable above" in text
+    assert "the largest rate that lowered the loss and stayed stable was" in text
+    assert "stability bound" in text
 
 
 def test_controls_change_the_heatmaps(app):
@@ -66,3 +66,57 @@ def test_diverged_cells_are_crossed_out_not_only_coloured():
     assert maps.largest_stable_rate(result, 2) == 1.0  # 10 ended above the start loss (9 > 5)
     rule = next(t for t in fig.data if t.name.startswith("lr ∝ batch size"))
     np.testing.assert_allclose(10 ** np.asarray(rule.y), [0.25, 0.5, 1.0])  # through (4, 1.0)
+
+
+# ---- issue 10: the words and the picture agree; one colour scale in loss ----
+
+
+def unstable_map() -> "maps.Map":
+    """Rate 1.0 sits above a bound of 0.9 and did not diverge; 10 diverged."""
+    return maps.Map(
+        rates=np.array([0.1, 0.5, 1.0, 10.0]),
+        columns=np.array([1, 2, 4]),
+        loss=np.array([[2.0, 3.0, 4.0], [1.0, 0.5, 0.3], [0.9, 0.6, 0.4], [np.nan] * 3]),
+        diverged=np.array([[False] * 3, [False] * 3, [False] * 3, [True] * 3]),
+        start_loss=5.0,
+        unstable=tuple(maps.Unstable(2, j, 0.25, 0.9, 1e7) for j in range(3)),
+    )
+
+
+def test_cells_above_the_bound_are_ringed_not_called_stable():
+    result = unstable_map()
+    assert maps.above_bound(result, np.full(3, 0.9)) == [(2, 0), (2, 1), (2, 2)]
+    assert maps.largest_stable_rate(result, 2) == 0.5  # 1.0 lowered the loss, but is unstable
+    fig = maps.heatmap(result, "batch_size", bound=0.9, title="t")
+    ringed = next(t for t in fig.data if t.name == "above the bound, not diverged yet")
+    assert len(ringed.x) == 3
+    settings = Settings(n=4, batch_size=2, epochs=5)
+    text = maps.describe(result, settings, 0.9)
+    assert "largest rate that lowered the loss and stayed stable was 0.5" in text
+    assert "alike, the largest rate" in text and "Both are capped by the full-batch" in text
+    assert "its loss fell to 0.25 and then rose again to 0.9" in text  # the run's own numbers
+    assert "bigger *best* rate" in text and "at batch size 1 came at rate 0.5" in text
+
+
+def test_both_maps_share_one_colour_scale_labelled_in_loss(app):
+    import json
+
+    at = app(PAGE, n="100", epochs="5")
+    bars, ranges = [], []
+    for chart in at.get("plotly_chart"):
+        heat = json.loads(chart.proto.spec)["data"][0]
+        bars.append(heat["colorbar"])
+        ranges.append((heat["zmin"], heat["zmax"]))
+    assert ranges[0] == ranges[1]
+    assert [b["title"]["text"] for b in bars] == ["final loss", "final loss"]
+    assert all("log" not in t and "^" not in t for t in bars[0]["ticktext"])
+    captions = " ".join(c.value for c in at.caption)
+    assert captions.count("the lowest final loss") == 2  # a summary under each map
+    assert "on the left" not in " ".join(m.value for m in at.markdown)
+
+
+def test_the_default_map_explains_rate_1_above_the_bound(app):
+    at = app(PAGE)  # n = 200, 20 epochs: rate 1 is just above the bound 0.997
+    text = " ".join(m.value for m in at.markdown)
+    assert "the largest rate that still lowered the loss was 1" not in text
+    assert "sit above the bound but had not diverged yet" in text

@@ -15,11 +15,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+import gd
 from gd import Sweep, stability_bound, sweep
 from gd.rules import powers_of_two_below
 from ui import budget, charts, lesson
 from ui.budget import run_work
-from ui.cache import training_rows, uploaded_csv
+from ui.cache import optimizer_for, training_rows, uploaded_csv
 from ui.controls import MOMENTUMS, Settings
 
 SEEDS = "map_seeds"  # the "Seeds per cell" widget's key
@@ -32,6 +33,23 @@ def batch_sizes_for(n_train: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Unstable:
+    """A cell above the stability bound whose run had not diverged by its end, in the numbers
+    of its first seed's run: the loss is growing, just not yet past the threshold."""
+
+    row: int
+    column: int
+    lowest: float  # the run's lowest full training loss
+    final: float  # its loss at the end
+    threshold: float  # the loss at which ``gd.fit`` calls a run diverged
+
+    @property
+    def rising(self) -> bool:
+        """The run ended above its own lowest loss: the overshoot had started to grow."""
+        return self.final > self.lowest * (1 + 1e-9)
+
+
+@dataclass(frozen=True)
 class Map:
     """One map: the median over seeds of each cell's final loss, and where runs diverged."""
 
@@ -40,6 +58,10 @@ class Map:
     loss: np.ndarray  # (L, C) median final training loss over seeds; NaN where any diverged
     diverged: np.ndarray  # (L, C) True if any seed diverged
     start_loss: float  # training loss at the start point, the same for every cell
+    unstable: tuple[Unstable, ...] = ()  # above the bound, not diverged yet
+
+    def is_unstable(self, row: int, column: int) -> bool:
+        return any(u.row == row and u.column == column for u in self.unstable)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -107,19 +129,104 @@ def start_loss(settings: Settings) -> float:
     )
 
 
+def column_bounds(bound: float | None, result: Map, axis: str) -> np.ndarray | None:
+    """The stability bound of each column: ``bound`` for a batch-size map (at its momentum),
+    ``bound·(1 + μ)`` for a momentum map (``bound`` is then 2/λmax); None without a bound."""
+    if bound is None:
+        return None
+    if axis == "batch_size":
+        return np.full(result.columns.size, bound)
+    return bound * (1 + result.columns.astype(float))
+
+
+def above_bound(result: Map, bounds: np.ndarray | None) -> list[tuple[int, int]]:
+    """Cells whose rate is above their column's bound but whose runs did not diverge."""
+    if bounds is None:
+        return []
+    rows, columns = np.nonzero((result.rates[:, None] > bounds[None, :]) & ~result.diverged)
+    return list(zip(rows.tolist(), columns.tolist(), strict=True))
+
+
+@st.cache_data(max_entries=32, show_spinner="Checking the runs just above the bound…")
+def _unstable(
+    settings: Settings, csv: bytes | None, axis: str, cells: tuple[tuple[float, float], ...]
+) -> tuple[tuple[float, float, float], ...]:
+    """(lowest loss, final loss, threshold) of each cell's first-seed run."""
+    x, y = training_rows(settings, csv)
+    out = []
+    for rate, column in cells:
+        s = cell_settings(settings, rate, column, axis)
+        run = gd.fit(
+            s.spec.build(),
+            x,
+            y,
+            optimizer_for(s),
+            batch_size=s.batch_size,
+            epochs=s.epochs,
+            shuffle=s.shuffle,
+            seed=s.seed,
+            init=s.start,
+        )
+        out.append((float(np.nanmin(run.loss)), float(run.loss[-1]), run.divergence_threshold))
+    return tuple(out)
+
+
+def with_unstable(settings: Settings, result: Map, axis: str, bound: float | None) -> Map:
+    """``result`` with its cells above the bound that had not diverged, each with its run's
+    own lowest and final loss (``Unstable``)."""
+    cells = above_bound(result, column_bounds(bound, result, axis))
+    if not cells:
+        return result
+    keys = tuple((float(result.rates[i]), result.columns[j].item()) for i, j in cells)
+    numbers = _unstable(settings, uploaded_csv(settings), axis, keys)
+    found = tuple(Unstable(i, j, *n) for (i, j), n in zip(cells, numbers, strict=True))
+    return dataclasses.replace(result, unstable=found)
+
+
 def largest_stable_rate(result: Map, column: int) -> float | None:
-    """The largest learning rate whose runs neither diverged nor ended above the start loss."""
+    """The largest learning rate whose runs neither diverged, nor ended above the start loss,
+    nor sit above the stability bound (``Map.unstable``: growing, not diverged yet)."""
     with np.errstate(invalid="ignore"):
         improved = result.loss[:, column] < result.start_loss  # NaN (diverged) compares False
+    for u in result.unstable:
+        if u.column == column:
+            improved[u.row] = False
     stable = result.rates[improved]
     return float(stable.max()) if stable.size else None
 
 
+def _settled(result: Map) -> np.ndarray:
+    """The final losses with the cells above the bound (``Map.unstable``) left out: (L, C)."""
+    loss = result.loss.copy()
+    for u in result.unstable:
+        loss[u.row, u.column] = np.nan
+    return loss
+
+
+def best_rate(result: Map, column: int) -> float | None:
+    """The learning rate with the lowest final loss in one column, leaving out diverged cells
+    and those above the bound (None if nothing is left)."""
+    loss = _settled(result)[:, column]
+    if np.all(np.isnan(loss)):
+        return None
+    return float(result.rates[int(np.nanargmin(loss))])
+
+
+def loss_scale(*maps: Map) -> tuple[float, float]:
+    """One colour range, in loss, for every map on the page: their lowest and highest final
+    losses (the cells that did not diverge)."""
+    every = np.concatenate([m.loss.ravel() for m in maps])
+    every = every[np.isfinite(every) & (every > 0)]
+    return (float(every.min()), float(every.max())) if every.size else (0.1, 10.0)
+
+
 def best_cell(result: Map) -> tuple[int, int]:
-    """(rate index, column index) of the lowest median final loss."""
-    if np.all(np.isnan(result.loss)):
+    """(rate index, column index) of the lowest median final loss, leaving out the cells above
+    the bound (``Map.unstable``), which would blow up with more epochs."""
+    loss = _settled(result)
+    if np.all(np.isnan(loss)):
         return 0, 0
-    row, column = np.unravel_index(np.nanargmin(result.loss), result.loss.shape)
+    row, column = np.unravel_index(np.nanargmin(loss), loss.shape)
     return int(row), int(column)
 
 
@@ -138,8 +245,16 @@ def cell_settings(settings: Settings, rate: float, column: float, axis: str) -> 
     return dataclasses.replace(settings, **change)
 
 
-def heatmap(result: Map, axis: str, bound: float | None, title: str) -> go.Figure:
-    """log₁₀ final loss per cell; diverged cells are blank AND crossed out (not only coloured).
+def heatmap(
+    result: Map,
+    axis: str,
+    bound: float | None,
+    title: str,
+    scale: tuple[float, float] | None = None,
+) -> go.Figure:
+    """Final loss per cell on a log colour scale labelled in loss (``scale``: the range shared
+    by every map on the page); diverged cells are blank AND crossed out (not only coloured);
+    cells above the bound that had not diverged yet are ringed.
 
     ``bound`` is the stability bound at the map's momentum for a batch-size map, and at
     momentum 0 (2/λmax) for a momentum map, whose line is then 2(1 + μ)/λmax.
@@ -149,19 +264,23 @@ def heatmap(result: Map, axis: str, bound: float | None, title: str) -> go.Figur
     y = np.log10(result.rates)
     with np.errstate(all="ignore"):
         z = np.log10(result.loss)
-    text = [[f"{rate:g}" for _ in result.columns] for rate in result.rates]
+    low, high = scale if scale is not None else loss_scale(result)
+    text = [[f"{loss:.4g}" for loss in row] for row in result.loss]
+    rates = [[f"{rate:g}" for _ in result.columns] for rate in result.rates]
     column_labels = [f"{c:g}" for c in result.columns]
     fig = go.Figure(
         go.Heatmap(
             x=x,
             y=y,
             z=z,
-            colorscale="Viridis",
-            colorbar={"title": {"text": "log₁₀ final loss", "side": "right"}, "thickness": 12},
-            customdata=np.array(text),
+            zmin=np.log10(low),
+            zmax=np.log10(high),
+            colorscale=charts.LOSS_SCALE,
+            colorbar={**charts.loss_colorbar(low, high), "title": {"text": "final loss"}},
+            customdata=np.dstack([np.array(rates), np.array(text)]),
             name="final loss",
             hovertemplate=f"{'batch size' if by_batch else 'momentum'} %{{x}}"
-            "<br>learning rate %{customdata}<br>log₁₀ loss %{z:.3f}<extra></extra>",
+            "<br>learning rate %{customdata[0]}<br>final loss %{customdata[1]}<extra></extra>",
         )
     )
     rows, columns = np.nonzero(result.diverged)
@@ -180,6 +299,25 @@ def heatmap(result: Map, axis: str, bound: float | None, title: str) -> go.Figur
                 hoverinfo="skip",
             )
         )
+    if result.unstable:
+        cells = result.unstable
+        fig.add_trace(
+            go.Scatter(
+                x=[x[u.column] for u in cells],
+                y=[y[u.row] for u in cells],
+                mode="markers",
+                name="above the bound, not diverged yet",
+                marker={
+                    "symbol": "circle-open",
+                    "size": 13,
+                    "color": charts.SKY,
+                    "line": {"width": 3, "color": charts.SKY},
+                },
+                customdata=[[f"{u.lowest:.4g}", f"{u.final:.4g}"] for u in cells],
+                hovertemplate="above the stability bound: its loss fell to %{customdata[0]} "
+                "and ended at %{customdata[1]}<extra></extra>",
+            )
+        )
     if bound is not None:
         # by batch size: the bound at the chosen momentum; by momentum: 2(1 + μ)/λmax per column
         bound_y = np.log10(np.full(x.size, bound) if by_batch else bound * (1 + result.columns))
@@ -189,7 +327,7 @@ def heatmap(result: Map, axis: str, bound: float | None, title: str) -> go.Figur
                 y=bound_y,
                 mode="lines",
                 name="full-batch stability bound 2(1+μ)/λmax",
-                line={"color": "black", "width": 2, "dash": "dash"},
+                line={"color": charts.BLACK, "width": 2, "dash": "dash"},
             )
         )
     row, column = best_cell(result)
@@ -203,7 +341,7 @@ def heatmap(result: Map, axis: str, bound: float | None, title: str) -> go.Figur
                 "symbol": "star",
                 "size": 16,
                 "color": charts.YELLOW,
-                "line": {"color": "black", "width": 1},
+                "line": {"color": charts.BLACK, "width": 1},
             },
         )
     )
@@ -223,41 +361,111 @@ def heatmap(result: Map, axis: str, bound: float | None, title: str) -> go.Figur
         ticktext=column_labels,
         range=[x[0] - 0.5, x[-1] + 0.5],
     )
-    decades = np.arange(np.floor(y[0]), np.ceil(y[-1]) + 1)
+    decades = np.arange(np.ceil(y[0] - 1e-9), np.floor(y[-1] + 1e-9) + 1)
     fig.update_yaxes(
         title_text="learning rate",
         tickvals=decades,
-        ticktext=[f"{10**d:g}" for d in decades],
+        ticktext=[charts.number_label(10.0**d) for d in decades],
         range=[y[0] - 0.1, y[-1] + 0.1],
     )
     return charts.layout(fig, title)
 
 
+def summary(result: Map, axis: str) -> str:
+    """The map in one sentence, with its numbers (under the chart, for screen readers).
+
+    Example:
+        >>> m = Map(np.array([0.1, 1.0]), np.array([1, 2]), np.array([[0.5, 0.4], [np.nan, 2]]),
+        ...         np.array([[False, False], [True, False]]), 5.0)
+        >>> print(summary(m, "batch_size"))  # doctest: +NORMALIZE_WHITESPACE
+        Of 4 runs, 1 diverged (crossed out); the lowest final loss, 0.4, came from batch size 2
+        at learning rate 0.1.
+    """
+    name = "batch size" if axis == "batch_size" else "momentum"
+    cells = result.loss.size
+    text = f"Of {cells} runs, {int(result.diverged.sum())} diverged (crossed out)"
+    if result.unstable:
+        text += (
+            f" and {len(result.unstable)} sat above the stability bound without diverging yet "
+            "(ringed)"
+        )
+    if np.all(np.isnan(result.loss)):
+        return text + "."
+    row, column = best_cell(result)
+    return (
+        f"{text}; the lowest final loss, {result.loss[row, column]:.4g}, came from {name} "
+        f"{result.columns[column]:g} at learning rate {result.rates[row]:g}."
+    )
+
+
 def describe(result: Map, settings: Settings, bound: float | None) -> str:
-    """Two or three sentences that read the batch-size map with its actual numbers."""
+    """What the batch-size map shows, in its own numbers: the largest stable rate at the
+    chosen batch size and at full batch, what caps it, the cells above the bound that had
+    not blown up yet (with their runs' losses), and how the best rate grows with the batch."""
     columns = result.columns
     chosen = int(np.argmin(np.abs(columns - settings.batch_size)))
-    parts = []
-    for column in dict.fromkeys([chosen, columns.size - 1]):
-        rate = largest_stable_rate(result, column)
-        size = f"{int(columns[column])}" + (" (full batch)" if column == columns.size - 1 else "")
-        parts.append(
-            f"at batch size {size} the largest rate that still lowered the loss was {rate:g}"
+    full = columns.size - 1
+    rates = {column: largest_stable_rate(result, column) for column in (chosen, full)}
+
+    def size(column: int) -> str:
+        return f"{int(columns[column])}" + (" (full batch)" if column == full else "")
+
+    if len(set(rates.values())) == 1 and chosen != full:
+        rate = rates[chosen]
+        parts = [
+            f"at batch size {size(chosen)} and at {size(full)} alike, the largest rate that "
+            f"lowered the loss and stayed stable was {rate:g}"
             if rate is not None
-            else f"at batch size {size} no rate on the map lowered the loss"
-        )
-    row, column = best_cell(result)
-    text = "After " + f"{settings.epochs} epochs, " + "; ".join(parts) + ". "
-    if not np.all(np.isnan(result.loss)):
-        text += (
-            f"The lowest final loss, {result.loss[row, column]:.4g}, came from batch size "
-            f"{int(columns[column])} with learning rate {result.rates[row]:g}. "
-        )
+            else f"at batch size {size(chosen)} and at {size(full)} no rate on the map lowered "
+            "the loss and stayed stable"
+        ]
+    else:
+        parts = [
+            f"at batch size {size(column)} the largest rate that lowered the loss and stayed "
+            f"stable was {rate:g}"
+            if rate is not None
+            else f"at batch size {size(column)} no rate on the map lowered the loss and stayed "
+            "stable"
+            for column, rate in rates.items()
+        ]
+    text = f"After {settings.epochs} epochs, " + "; ".join(parts) + "."
+    same = chosen != full and None not in rates.values() and len(set(rates.values())) == 1
     if bound is not None:
+        capped = " Both are capped by" if same else " No batch size can cross"
         text += (
-            f"Full-batch gradient descent cannot be stable above {bound:.3g} = 2(1 + μ)/λmax "
-            "(dashed line), whatever the batch size; smaller batches add noise and tend to "
-            "blow up a little earlier."
+            f"{capped} the full-batch stability bound {bound:.3g} = 2(1 + μ)/λmax (dashed "
+            "line); smaller batches add noise and can blow up a little below it."
+        )
+    mine = [u for u in result.unstable if u.column == chosen] or list(result.unstable)
+    if mine:
+        u = min(mine, key=lambda cell: result.rates[cell.row])
+        rate = result.rates[u.row]
+        where = f"batch size {int(columns[u.column])}"
+        trend = (
+            f"its loss fell to {u.lowest:.4g} and then rose again to {u.final:.4g}"
+            if u.rising
+            else f"its loss was still {u.final:.4g}, the lowest of the run, as the other "
+            "direction settled while the overshoot grew"
+        )
+        text += (
+            f" The ringed cells sit above the bound but had not diverged yet: every step there "
+            f"overshoots the valley a little more than the last, too slowly to pass the "
+            f"divergence threshold ({u.threshold:.3g}) in {settings.epochs} epochs. At "
+            f"{where} and rate {rate:g}, {trend}. With more epochs they blow up."
+        )
+    best = [(int(columns[j]), best_rate(result, j)) for j in range(columns.size)]
+    best = [(size, rate) for size, rate in best if rate is not None]
+    if len(best) >= 2:
+        (b0, r0), (b1, r1) = best[0], best[-1]
+        grows = (
+            f"{r1 / r0:.3g}× for a {b1 / b0:.3g}× larger batch"
+            if r1 > r0
+            else "no larger here, held back by the bound"
+        )
+        text += (
+            f" What a bigger batch wants is a bigger *best* rate: the lowest final loss at batch "
+            f"size {b0} came at rate {r0:g}, at batch size {b1} at rate {r1:g} ({grows}), until "
+            "the bound stops it."
         )
     return text
 
