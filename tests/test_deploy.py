@@ -19,9 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import websockets
 
 from bench.server import free_port, process_tree_pids
-from bench.streamlit_client import StreamlitClient
+from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = [
@@ -126,13 +127,51 @@ def test_a_session_runs_the_app_through_the_proxy(served):
 
     result = asyncio.run(first_run())
     assert not result.exceptions
-    assert result.widget("Learning rate") is not None
+    assert result.widget("Number of samples") is not None
+    assert result.components  # the live stage
+
+
+def backend_of(client: StreamlitClient) -> str:
+    """Which app process HAProxy put this websocket on: the cookie of its 101 answer."""
+    return re.match(r"SGD_SERVER=(app\d)", client._ws.response.headers["set-cookie"]).group(1)
+
+
+def test_killing_a_process_moves_only_its_sessions(served):
+    _, base, ports = served
+    wait_until(lambda: all(app_pid(port) for port in ports))
+
+    async def classroom():
+        clients = []
+        while len({backend_of(c) for c in clients}) < 2 and len(clients) < 12:
+            client = StreamlitClient(base, timeout=30)  # leastconn spreads new websockets
+            await client.connect()
+            clients.append(client)
+        on = {client: backend_of(client) for client in clients}
+        os.kill(app_pid(ports[0]), signal.SIGKILL)  # the process of cookie "app0"
+        outcome = {}
+        for client in clients:
+            try:
+                outcome[client] = not (await client.rerun()).exceptions
+            except (StreamlitProtocolError, OSError, websockets.WebSocketException):
+                outcome[client] = "dropped"
+            await client.close()
+        again = StreamlitClient(base, timeout=30)  # a dropped student reconnects
+        reconnected = not (await again.connect()).exceptions
+        await again.close()
+        return [(on[c], outcome[c]) for c in clients], reconnected
+
+    sessions, reconnected = asyncio.run(classroom())
+    assert {backend for backend, _ in sessions} == {"app0", "app1"}
+    assert all(outcome == "dropped" for backend, outcome in sessions if backend == "app0")
+    assert all(outcome is True for backend, outcome in sessions if backend == "app1")
+    assert reconnected
+    wait_until(lambda: get(f"http://127.0.0.1:{ports[0]}/_stcore/health")[0] == 200)
 
 
 def test_a_process_that_dies_is_started_again(served):
     _, base, (first, _) = served
+    wait_until(lambda: app_pid(first) is not None)
     victim = app_pid(first)
-    assert victim is not None
     os.kill(victim, signal.SIGKILL)
     wait_until(lambda: app_pid(first) not in (None, victim), timeout=30)
     wait_until(lambda: get(f"http://127.0.0.1:{first}/_stcore/health")[0] == 200)

@@ -1,0 +1,76 @@
+"""A class through the proxy, in real Chromium: an upload reaches the process that holds the
+session (deploy/serve.sh, two processes behind HAProxy; needs Debian's haproxy)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bench.server import free_port
+
+from .helpers import assert_no_exception, error_log, find_stage, goto, stage_metric, wait_idle
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs Debian's haproxy"),
+]
+
+
+@pytest.fixture(scope="module")
+def proxy():
+    port, first = free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            "bash",
+            "deploy/serve.sh",
+            "--processes",
+            "2",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--first-app-port",
+            str(first),
+        ],
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            ports = [f"http://127.0.0.1:{p}/_stcore/health" for p in (first, first + 1)]
+            if all(urllib.request.urlopen(url, timeout=2).status == 200 for url in ports):
+                break
+        except OSError:
+            time.sleep(0.5)
+    try:
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def test_an_upload_through_the_proxy_reaches_the_session(proxy, page, tmp_path):
+    goto(page, proxy, query="source=csv", timeout=90_000)
+    find_stage(page)
+    assert stage_metric(page, "per-epoch .note").startswith("⌈200 / 32⌉")  # synthetic data
+    rows = tmp_path / "fifty.csv"
+    rows.write_text("x,y\n" + "".join(f"{i / 10},{2 * i / 10 + 1}\n" for i in range(50)))
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(rows))
+    page.get_by_text("No file yet", exact=False).wait_for(state="detached", timeout=30_000)
+    wait_idle(page)
+    find_stage(page)
+    assert stage_metric(page, "per-epoch .note").startswith("⌈50 / 32⌉")  # the upload's rows
+    assert_no_exception(page)
+    assert error_log(page).outside_requests == []
