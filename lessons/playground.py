@@ -66,7 +66,7 @@ def live() -> None:
     settings = controls.current()
     preset = PRESETS.get(st.session_state.get("preset"))
     if preset is not None and preset.settings() == settings:
-        st.info(f"**{preset.name}.** {preset.lesson}", icon="💡")
+        st.info(f"**{preset.name}.** {preset.lesson}", icon=":material/lightbulb:")
     run, surface, data = lesson.trained(settings)
     if run.batch_size_clamped:
         st.info(

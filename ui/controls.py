@@ -614,4 +614,7 @@ def link_notices() -> None:
     store()
     for notice in st.session_state.pop(NOTICES, []):
         # The notice quotes the link's text: shown as text, never as Markdown (ui.text).
-        st.warning(f"The link had a value that could not be used: {user_text(notice)}", icon="🔗")
+        st.warning(
+            f"The link had a value that could not be used: {user_text(notice)}",
+            icon=":material/link_off:",
+        )

@@ -63,12 +63,12 @@ def _trainable(settings: controls.Settings) -> controls.Settings:
         return settings
     previous = st.session_state.get(controls.LAST_GOOD)
     if previous is None:
-        st.warning(f"{problem} Nothing can be drawn until then.", icon="✂️")
+        st.warning(f"{problem} Nothing can be drawn until then.", icon=":material/content_cut:")
         st.stop()
     st.warning(
         f"{problem} The page still shows your previous settings ({previous.n} samples, "
         f"validation split {previous.validation_split:g}).",
-        icon="✂️",
+        icon=":material/content_cut:",
     )
     return previous
 
@@ -113,7 +113,7 @@ def within_budget(work: int, what: str, offer: Offer | None) -> None:
         f"(updates × rows per update × runs), {budget.times_over(work)} the {budget.BUDGET:,} "
         "that one request may use on this server, so that every student's page stays quick. "
         f"Nothing was computed.{nearest}",
-        icon="⏳",
+        icon=":material/hourglass_top:",
     )
     if offer:
         st.button(offer.label, on_click=_take, args=(offer,), key="budget_offer", type="primary")
@@ -167,7 +167,10 @@ def divergence_warning(run: gd.Run, headline: str, then: str, advice: str = "") 
     """
     if run.diverged_at is not None:
         reason = f"{advice} " if advice else ""
-        st.warning(f"**{headline} at update {run.diverged_at:,}.** {reason}{then}", icon="💥")
+        st.warning(
+            f"**{headline} at update {run.diverged_at:,}.** {reason}{then}",
+            icon=":material/warning:",
+        )
 
 
 def explained_divergence(

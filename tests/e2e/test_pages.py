@@ -215,6 +215,57 @@ def test_the_longest_status_fits_its_box_at_1280(app_server, page):
     assert_clean(page)
 
 
+_FOCUSED_JS = """
+() => {
+  let a = document.activeElement;
+  while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+  const by = a && a.getAttribute('aria-labelledby');
+  const root = a && a.getRootNode();
+  const named = by && root.getElementById ? root.getElementById(by) : null;
+  return named ? named.textContent : (a ? (a.getAttribute('aria-label') || a.textContent) : '');
+}
+"""
+
+
+def test_the_keyboard_reaches_batch_size_in_ten_tabs_from_the_top(app_server, page):
+    """From the top of the page (the sidebar's top: Streamlit's "Skip to main content" link
+    comes first), Tab, Enter on the skip link, and Tab again reach the Batch size knob in at
+    most 10 Tab presses; its arrows then move it."""
+    open_playground(page, app_server)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Tab")
+    assert page.evaluate(_FOCUSED_JS).strip() == "Skip to main content"
+    page.keyboard.press("Enter")
+    tabs, names = 1, []
+    while tabs < 10 and page.evaluate(_FOCUSED_JS).strip() != "Batch size":
+        page.keyboard.press("Tab")
+        tabs += 1
+        names.append(page.evaluate(_FOCUSED_JS).strip())
+    assert page.evaluate(_FOCUSED_JS).strip() == "Batch size", names
+    page.keyboard.press("ArrowLeft")
+    wait_drawn(page, "batch_size", "16")
+
+
+def test_every_chart_has_a_summary_with_its_numbers_and_nothing_leaves_the_machine(
+    app_server, page
+):
+    """The stage's four canvases are images named by one sentence with the run's numbers; the
+    Material icons of the notices come from the server (a lesson box and a link notice)."""
+    open_playground(page, app_server, "momentum=1.5")
+    charts = page.locator("[data-stage] canvas[role=img]")
+    assert charts.count() == 4
+    labels = charts.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+    assert labels[0].startswith("Path on the loss contours: from w = -1, b = 2")
+    assert "after 140 updates" in labels[0] and "from the minimum" in labels[0]
+    assert labels[1].startswith("Loss: the full training loss fell from")
+    assert labels[3] == "Learning-rate schedule: the rate stays 0.05 for all 140 updates."
+    icon = page.locator('[data-testid="stAlert"] [data-testid="stAlertDynamicIcon"]').first
+    assert icon.inner_text() == "link_off"  # a Material Symbols name, drawn by its font
+    assert "Material" in icon.evaluate("e => getComputedStyle(e).fontFamily")
+    page.wait_for_timeout(500)  # any font the icons needed has been asked for by now
+    assert_clean(page)  # no request left 127.0.0.1
+
+
 def test_arrow_keys_on_a_live_knob_redraw_in_the_browser_then_update_the_link(app_server, page):
     open_playground(page, app_server)
     assert drawn(page) == DEFAULT_DRAWN

@@ -273,7 +273,9 @@ def playback_start(updates: int) -> int | None:
         value, notice = read_update(st.query_params.get(UPDATE), updates)
         st.session_state[_UPDATE_STATE] = value
         if notice:
-            st.warning(f"The link had a value that could not be used: {notice}", icon="🔗")
+            st.warning(
+                f"The link had a value that could not be used: {notice}", icon=":material/link_off:"
+            )
     value = st.session_state[_UPDATE_STATE]
     if value is not None and value > updates:
         value = st.session_state[_UPDATE_STATE] = None

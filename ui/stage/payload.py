@@ -188,7 +188,7 @@ def _family(
     fam: gd.Family,
     current: int,
     texts: Sequence[Sequence[str]],
-    minimum: np.ndarray,
+    scene: Scene,
 ) -> dict[str, Any]:
     """Write one family's arrays; return its header entry (values, labels, per-run strings)."""
     if len(texts) != fam.runs:
@@ -226,7 +226,7 @@ def _family(
     ):
         end = int(points[r]) - 1
         with np.errstate(over="ignore", invalid="ignore"):
-            gap = float(np.hypot(*(fam.params[r, end, :2] - minimum)))
+            gap = float(np.hypot(*(fam.params[r, end, :2] - scene.minimum)))
         size, per_epoch = int(fam.batch_size[r]), int(fam.updates_per_epoch[r])
         runs.append(
             {
@@ -254,6 +254,67 @@ def _family(
         "labels": [_value_text(knob, v) for v in fam.values.tolist()],
         "current": int(current),
         "runs": runs,
+    }
+
+
+def _pair(names: tuple[str, str], point: np.ndarray) -> str:
+    return f"{names[0]} = {_number(float(point[0]))}, {names[1]} = {_number(float(point[1]))}"
+
+
+def summaries(fam: gd.Family, r: int, scene: Scene, gap: float) -> dict[str, str]:
+    """One sentence per chart of run r, with its numbers: the canvases' accessible names
+    (``aria-label``), for screen readers and for anyone who cannot read the picture.
+
+    The payload carries them for the committed run (``header["summary"]``): a knob moved by
+    keys commits after a pause, and the next payload names the new run (per run, they would
+    cost about 25 kB of the 300 kB a default payload may use).
+
+    Example:
+        >>> import gd
+        >>> data = gd.datasets.linear(n=40, seed=0)
+        >>> fam = gd.family(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1),
+        ...                 knob="learning_rate", values=[0.1], batch_size=40, epochs=1)
+        >>> scene = Scene("linear", ("w", "b"), np.zeros(2), np.zeros(2), np.zeros((2, 2)),
+        ...               np.array([2.0, -1.0]), 0.25, data.x, data.y, 40, 1)
+        >>> summaries(fam, 0, scene, 2.5)["rate"]
+        'Learning-rate schedule: the rate stays 0.1 for the 1 update.'
+    """
+    end = int(fam.lengths[r]) - 1
+    updates = fam.updates(r)
+    steps = plural(updates, "update")
+    start, loss0 = _pair(scene.names, fam.params[r, 0]), _number(float(fam.loss[r, 0]))
+    where = _pair(scene.names, fam.params[r, end])
+    target = f"the minimum ✕ at {_pair(scene.names, scene.minimum)}"
+    diverged = fam.diverged(r)
+    if diverged is None:
+        path = f"ends at {where} after {steps}, {_number(gap)} from {target}"
+        loss = f"fell from {loss0} to {_number(float(fam.loss[r, end]))} over {steps}"
+    else:
+        path = f"blows up at update {diverged:,}, far from {target}"
+        loss = f"started at {loss0} and blew up at update {diverged:,}"
+    epochs = int(fam.completed[r])
+    keras = ""
+    if epochs:
+        last_epoch = _number(float(fam.epoch_loss[r, epochs - 1]))
+        keras = f"; Keras's epoch loss for epoch {epochs} was {last_epoch}"
+    first, last = float(fam.learning_rate[r, 0]), float(fam.learning_rate[r, end])
+    if first == last:
+        rate = f"the rate stays {first:.3g} for {'the' if updates == 1 else 'all'} {steps}"
+    else:
+        rate = f"the rate falls from {first:.3g} to {last:.3g} over {steps}"
+    n_val = scene.x.size - scene.n_train
+    held_out = f" and {plural(n_val, 'validation row')}" if n_val else ""
+    return {
+        "contour": f"Path on the loss contours: from {start}, the path {path}.",
+        "losses": (
+            f"Loss: the full training loss {loss} (the minimum is "
+            f"{_number(scene.min_loss)}){keras}."
+        ),
+        "data": (
+            f"Data and the model's fit: {plural(scene.n_train, 'training row')}{held_out}; the "
+            f"{scene.fit_label} now has {where}."
+        ),
+        "rate": f"Learning-rate schedule: {rate}.",
     }
 
 
@@ -286,7 +347,7 @@ def encode(
     """
     writer = Writer()
     knobs = [
-        _family(writer, knob, fam, getattr(current, knob), getattr(texts, knob), scene.minimum)
+        _family(writer, knob, fam, getattr(current, knob), getattr(texts, knob), scene)
         for knob, fam in families.items()
     ]
     writer.add("surface.axis0", scene.axis0)
@@ -299,6 +360,10 @@ def encode(
     shown = np.unique(np.linspace(0, n - 1, min(n, MAX_SCATTER)).round().astype(int))
     writer.add("data.x", scene.x[shown])
     writer.add("data.y", scene.y[shown])
+    fam, r = families.learning_rate, current.learning_rate  # the settings' own run
+    end = int(fam.lengths[r]) - 1
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap = float(np.hypot(*(fam.params[r, end, :2] - scene.minimum)))
     header = {
         "version": 1,
         "model": scene.model,
@@ -310,6 +375,7 @@ def encode(
         "n_val": int(n - scene.n_train),
         "shown_train": int(np.sum(shown < scene.n_train)),
         "knobs": knobs,
+        "summary": summaries(fam, r, scene, gap),  # of the committed run, one per chart
         "arrays": writer.index,
         "update": None,  # last, see with_update
     }

@@ -105,7 +105,9 @@ function lossRange(fam) {
 function build(parent, st) {
   const id = `sgd-stage-${++instances}`;
   const panel = (cls, title) => {
-    const canvas = el("canvas", { "aria-hidden": "true" });
+    // Each chart is an image whose accessible name is one sentence with its numbers, built in
+    // Python (payload.py `summaries`) and set per run in updateText.
+    const canvas = el("canvas", { role: "img", "aria-label": title });
     const node = el("div", { class: `panel ${cls}` }, el("h3", { text: title }), canvas);
     return { node, canvas, title: node.firstChild };
   };
@@ -570,6 +572,13 @@ function updateText(st, fam, r, cursor) {
     m.status.value.textContent = run.text[0] || (run.diverged_at >= 0 ? `diverged at update ${run.diverged_at}` : "");
     m.status.value.classList.toggle("diverged", run.diverged_at >= 0);
     m.status.note.textContent = run.text.slice(1).join(" ");
+    // The committed run's charts are named by a sentence with their numbers (Python's); a run
+    // on its way (a drag, keys before their commit) by the chart's title until it commits.
+    const committed = r === fam.current, summary = st.payload.header.summary || {};
+    for (const [name, p] of Object.entries(st.panels)) {
+      const label = committed && summary[name] ? summary[name] : p.title.textContent;
+      p.canvas.setAttribute("aria-label", label);
+    }
     st.play.scrub.max = String(run.updates);
     if (!st.speedChosen) {
       // About eight seconds for a whole run, until the learner picks a speed.
