@@ -63,9 +63,9 @@ for run in result.runs:
         "first steps. The other runs are unaffected.",
     )
 
-# The contour charts get the wider column: at least 480 px on a 1280-px projector.
-left, right = st.columns([5, 3])
-left.plotly_chart(
+# Each contour chart gets the full width (at least 480 px on a 1280-px projector); the two
+# loss charts, which share their axes, sit side by side.
+st.plotly_chart(
     figures.contour_with_ends(
         window.axis0,
         window.axis1,
@@ -77,13 +77,16 @@ left.plotly_chart(
     ),
     key="chart_contour",
 )
-left.caption(figures.contour_summary(result.paths, surface.minimum, surface.names))
-left.caption(
+st.caption(figures.contour_summary(result.paths, surface.minimum, surface.names))
+st.caption(
     f"Lines: the three runs with shuffle seed {settings.seed}, one segment per update; open "
     f"circles mark epoch ends. Dots: where each of the {seeds} seeds ended. Black: the "
     "common start; star: the minimum of the training loss."
 )
-x_axis = right.segmented_control(
+
+st.subheader("The loss, one seed and over all seeds")
+axis_box, log_box, raw_box = st.columns([4, 2, 2], vertical_alignment="bottom")
+x_axis = axis_box.segmented_control(
     "X axis",
     list(figures.UNITS),
     default=figures.DEFAULT_UNIT,
@@ -93,8 +96,8 @@ x_axis = right.segmented_control(
     help="Count passes over the data, optimizer steps, rows read, or compute time.",
 )
 unit = x_axis or figures.DEFAULT_UNIT
-log_y = right.toggle("Log-scale loss", value=True, key="batch_log_y", bind="query-params")
-raw = right.toggle(
+log_y = log_box.toggle("Log-scale loss", value=True, key="batch_log_y", bind="query-params")
+raw = raw_box.toggle(
     "Every update's loss",
     value=False,
     key="batch_raw",
@@ -102,24 +105,23 @@ raw = right.toggle(
     help="Noisy runs are drawn as a rolling median over about one epoch with its 10–90% band; "
     "this adds the loss after every single update.",
 )
-right.plotly_chart(figures.loss_curves_figure(result.curves, unit, log_y, raw), key="chart_losses")
-right.caption(figures.curves_summary(result.curves))
-right.caption(
+left, right = st.columns(2)
+left.plotly_chart(figures.loss_curves_figure(result.curves, unit, log_y, raw), key="chart_losses")
+left.caption(figures.curves_summary(result.curves))
+left.caption(
     f"The loss on all training rows after each update, for the seed-{settings.seed} runs "
     "drawn on the contours; for noisy runs, its rolling median over about one epoch and the "
     "band of its 10th to 90th percentile."
 )
-
-
-st.subheader(f"Over {seeds} seeds")
-left, right = st.columns([3, 5])
-left.plotly_chart(figures.band_figure(result.bands, unit, log_y), key="chart_bands")
-left.caption(figures.bands_summary(result.bands))
-left.caption(
-    "Line: the median full training loss over the seeds at each point; shaded: from the 10th "
-    "to the 90th percentile. A wide band means the result depends on the row order."
+right.plotly_chart(figures.band_figure(result.bands, unit, log_y), key="chart_bands")
+right.caption(figures.bands_summary(result.bands))
+right.caption(
+    f"Line: the median full training loss over the {seeds} seeds at each point; shaded: from "
+    "the 10th to the 90th percentile. A wide band means the result depends on the row order."
 )
-right.plotly_chart(
+
+st.subheader(f"Where the {seeds} seeds ended")
+st.plotly_chart(
     figures.contour_with_ends(
         surface.axis0,
         surface.axis1,
@@ -132,11 +134,11 @@ right.plotly_chart(
     ),
     key="chart_ends",
 )
-right.caption(figures.ends_summary(result.bands))
-right.caption(
-    "The same end points around the minimum, zoomed to ±15% of the first contour window. "
-    "Every seed uses the same row orders at every batch size; only how they are cut into "
-    "batches differs."
+st.caption(figures.ends_summary(result.bands))
+st.caption(
+    "The end points around the minimum, zoomed to ±15% of the usual contour window. Every "
+    "seed uses the same row orders at every batch size; only how they are cut into batches "
+    "differs."
 )
 lost = batch_sizes.seeds_note(result)
 if lost:
@@ -151,20 +153,7 @@ st.markdown(
 st.caption(batch_sizes.cost_sentence(result.cost))
 
 st.subheader("The runs side by side")
-st.dataframe(
-    batch_sizes.table(result),
-    hide_index=True,
-    column_config={
-        "run": st.column_config.TextColumn(width="medium"),
-        "batch size": st.column_config.NumberColumn(width="small"),
-        "updates / epoch": st.column_config.NumberColumn(width="small"),
-        "updates": st.column_config.NumberColumn(width="small"),
-        "ms / epoch": st.column_config.NumberColumn(format="%.3g", width="small"),
-        "final loss": st.column_config.NumberColumn(format="%.4g", width="small"),
-        "path noise": st.column_config.NumberColumn(format="%.3g", width="small"),
-        "end spread": st.column_config.NumberColumn(format="%.3g", width="small"),
-    },
-)
+st.table(batch_sizes.table_view(result))  # HTML: every column shown whole, no canvas cut-off
 st.caption(
     "**ms / epoch**: one epoch's ⌈n/B⌉ updates and n rows by the cost model above. **Final "
     f"loss**: the loss on all training rows at the last parameters of the seed-{settings.seed} "

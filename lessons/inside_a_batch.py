@@ -83,7 +83,7 @@ timing, cost = inside_a_batch.epoch_timing(settings)
 left, right = st.columns(2)
 left.plotly_chart(views.timing_figure(timing, run.batch_size), key="chart_timing")
 left.caption(views.timing_summary(timing, run.batch_size))
-right.dataframe(views.timing_table(timing), hide_index=True)
+right.table(views.timing_table(timing))  # HTML: every column shown whole
 right.caption(
     "Each update pays a fixed cost plus work for each of its B rows, so larger batches finish "
     "an epoch sooner but take fewer steps in it. The same cost model gives the time axis of "

@@ -42,7 +42,7 @@ def test_page_renders_question_charts_table_and_takeaway(page):
     assert_clean(at)
     assert at.markdown[0].value.startswith("**Which is better")
     assert len(at.get("plotly_chart")) == 4
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table["batch size"].tolist() == [1, 32, 50]
     assert table["updates / epoch"].tolist() == [50, 2, 1]  # ceil(50 / 32) = 2
     captions = " ".join(c.value for c in at.caption)
@@ -74,7 +74,7 @@ def test_a_diverging_run_is_explained_and_the_others_still_draw(page):
     warnings = " ".join(w.value for w in at.warning)
     assert "batch size 1 (stochastic) diverged at update" in warnings
     assert len(at.get("plotly_chart")) == 4
-    final = at.dataframe[0].value["final loss"].tolist()
+    final = at.table[0].value["final loss"].tolist()
     assert np.isnan(final[0]) and final[-1] > 0  # the diverged run has no final loss
 
 

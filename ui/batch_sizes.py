@@ -530,6 +530,20 @@ def table(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def table_view(comparison: Comparison):
+    """``table`` formatted for ``st.table`` (a Styler without the index): numbers to 3 or 4
+    significant digits, an empty cell where a run diverged."""
+    frame = table(comparison)
+    formats = {
+        "ms / epoch": "{:.3g}",
+        "final loss": "{:.4g}",
+        "path noise": "{:.3g}",
+        "end spread": "{:.3g}",
+        "updates": "{:,}",
+    }
+    return frame.style.hide(axis="index").format(formats, na_rep="—")
+
+
 def run_ms(comparison: Comparison, run: gd.Run) -> float:
     """The cost model's milliseconds for the updates ``run`` applied."""
     return float(comparison.cost.ms(run.updates, run.samples_seen[run.updates]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -254,14 +255,17 @@ def timing_figure(timing: EpochTiming, batch_size: int) -> go.Figure:
     return charts.layout(fig, "One epoch at each batch size, by the cost model")
 
 
-def timing_table(timing: EpochTiming) -> dict[str, list]:
-    """Columns for ``st.dataframe``: the cost model's numbers, per batch size."""
-    return {
-        "B": timing.batch_sizes.tolist(),
-        "updates / epoch": timing.updates_per_epoch.tolist(),
-        "ms / epoch": np.round(timing.ms_per_epoch, 3).tolist(),
-        "µs / update": np.round(timing.us_per_update, 1).tolist(),
-    }
+def timing_table(timing: EpochTiming):
+    """The cost model's numbers per batch size, for ``st.table`` (no index column)."""
+    frame = pd.DataFrame(
+        {
+            "B": timing.batch_sizes,
+            "updates / epoch": timing.updates_per_epoch,
+            "ms / epoch": timing.ms_per_epoch,
+            "µs / update": timing.us_per_update,
+        }
+    )
+    return frame.style.hide(axis="index").format({"ms / epoch": "{:.3g}", "µs / update": "{:.3g}"})
 
 
 def timing_summary(timing: EpochTiming, batch_size: int) -> str:

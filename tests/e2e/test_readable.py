@@ -1,0 +1,176 @@
+"""Readable on a 1280x720 projector and a 390x844 phone (issue 10), measured with bounding
+boxes: "Batch, mini-batch, stochastic", "Inside one mini-batch" and "Hyperparameter maps".
+
+- every contour chart (and each map) is at least 480 px wide at 1280x720;
+- no Plotly legend overlaps its chart's title, axis titles, tick labels or plot area;
+- no metric label and no table column is cut off (text wider than its box);
+- on a phone, no chart toolbar covers a chart's title;
+- nothing is fetched from outside the server.
+
+Screenshots of each page at 1440x900, 1280x720 and 390x844 go to tests/e2e/artifacts/.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import (
+    assert_no_exception,
+    attach_error_log,
+    error_log,
+    goto,
+    install_probes,
+    screenshot,
+)
+
+VIEWPORTS = {"1440x900": (1440, 900), "1280x720": (1280, 720), "390x844": (390, 844)}
+# page path, the Plotly charts that show a loss surface, whether the page has the update picture
+PAGES = {
+    "batch_sizes": (("chart_contour", "chart_ends"), False),
+    "inside_a_batch": ((), True),
+    "maps": (("chart_map_batch", "chart_map_momentum"), False),
+}
+
+# Boxes of every Plotly chart's parts, in page pixels (empty boxes left out).
+CHART_BOXES_JS = """
+() => [...document.querySelectorAll('.js-plotly-plot')].map((plot) => {
+  const boxes = (sel) => [...plot.querySelectorAll(sel)].map((e) => e.getBoundingClientRect())
+    .filter((r) => r.width > 0 && r.height > 0)
+    .map((r) => ({x: r.left, y: r.top, w: r.width, h: r.height}));
+  const key = [...(plot.closest('[class*="st-key-"]') || {classList: []}).classList]
+    .find((c) => c.startsWith('st-key-'));
+  return {
+    key: key ? key.slice(7) : '',
+    width: plot.getBoundingClientRect().width,
+    title: boxes('.gtitle'),
+    legend: boxes('.legend .bg'),
+    axes: boxes('.xtitle, .ytitle, .xtick text, .ytick text, .nsewdrag'),
+    modebar: boxes('.modebar-container .modebar'),
+    toolbar: [...(plot.closest('[data-testid="stElementContainer"]') || plot)
+      .querySelectorAll('[data-testid="stElementToolbar"]')]
+      .map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0 && r.height > 0)
+      .map((r) => ({x: r.left, y: r.top, w: r.width, h: r.height})),
+  };
+})
+"""
+# Text wider than its own box, with what it says: metric labels, table cells and headers, and
+# the update picture's cards (inside the component's shadow root).
+CUT_TEXT_JS = """
+() => {
+  const cut = [];
+  const check = (el) => {
+    if (el.scrollWidth > el.clientWidth + 1) cut.push(el.textContent.trim().slice(0, 60));
+  };
+  document.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stTable"] th, '
+    + '[data-testid="stTable"] td').forEach(check);
+  document.querySelectorAll('[data-testid="stTable"]').forEach((t) => {
+    const table = t.querySelector('table');
+    if (table && table.getBoundingClientRect().right > t.getBoundingClientRect().right + 1)
+      cut.push('table wider than its box: ' + table.rows[0].textContent.slice(0, 60));
+  });
+  const walk = (root) => {
+    root.querySelectorAll('.card .name, .card .value').forEach(check);
+    root.querySelectorAll('*').forEach((el) => { if (el.shadowRoot) walk(el.shadowRoot); });
+  };
+  walk(document);
+  return cut;
+}
+"""
+# The update picture's canvas width (inside the component's shadow root), 0 if absent.
+UPDATE_CANVAS_JS = """
+() => {
+  const find = (root) => {
+    const hit = root.querySelector('.panel.update canvas');
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) { const h = find(el.shadowRoot); if (h) return h; }
+    }
+    return null;
+  };
+  const canvas = find(document);
+  return canvas ? canvas.getBoundingClientRect().width : 0;
+}
+"""
+SIDE_TEXT_JS = """
+() => document.querySelector('[data-testid="stMain"]').innerText
+"""
+
+
+def overlaps(a: dict, b: dict, slack: float = 1.0) -> bool:
+    """Whether two boxes overlap by more than ``slack`` px in both directions."""
+    return (
+        min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"]) > slack
+        and min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"]) > slack
+    )
+
+
+def open_at(browser, app_server, path: str, size: tuple[int, int], phone: bool = False):
+    context = browser.new_context(
+        viewport={"width": size[0], "height": size[1]}, is_mobile=phone, has_touch=phone
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    attach_error_log(page)
+    install_probes(page)
+    goto(page, app_server, path, timeout=180_000)
+    page.wait_for_timeout(500)  # Plotly lays out its legends after the script ends
+    assert_no_exception(page)
+    return context, page
+
+
+def chart_problems(charts: list[dict]) -> list[str]:
+    problems = []
+    for chart in charts:
+        for legend in chart["legend"]:
+            for part, boxes in (("title", chart["title"]), ("axis", chart["axes"])):
+                if any(overlaps(legend, box) for box in boxes):
+                    problems.append(f"{chart['key']}: the legend overlaps its {part}")
+    return problems
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_readable_on_a_projector(browser, app_server, path):
+    surfaces, has_update = PAGES[path]
+    context, page = open_at(browser, app_server, path, VIEWPORTS["1280x720"])
+    try:
+        charts = page.evaluate(CHART_BOXES_JS)
+        widths = {c["key"]: c["width"] for c in charts}
+        for key in surfaces:
+            assert widths.get(key, 0) >= 480, (key, widths)
+        if has_update:
+            assert page.evaluate(UPDATE_CANVAS_JS) >= 480
+        assert chart_problems(charts) == []
+        assert page.evaluate(CUT_TEXT_JS) == []
+        assert error_log(page).outside_requests == []
+        screenshot(page, f"readable-{path}-1280x720")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_readable_on_a_phone(browser, app_server, path):
+    context, page = open_at(browser, app_server, path, VIEWPORTS["390x844"], phone=True)
+    try:
+        charts = page.evaluate(CHART_BOXES_JS)
+        assert charts, "no chart drawn"
+        for chart in charts:
+            for bar in chart["modebar"] + chart["toolbar"]:
+                assert not any(overlaps(bar, title) for title in chart["title"]), chart["key"]
+        assert chart_problems(charts) == []
+        text = page.evaluate(SIDE_TEXT_JS)
+        assert "on the left" not in text and "on the right" not in text
+        assert error_log(page).outside_requests == []
+        screenshot(page, f"readable-{path}-390x844")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_screenshots_at_1440x900(browser, app_server, path):
+    context, page = open_at(browser, app_server, path, VIEWPORTS["1440x900"])
+    try:
+        assert chart_problems(page.evaluate(CHART_BOXES_JS)) == []
+        assert error_log(page).outside_requests == []
+        screenshot(page, f"readable-{path}-1440x900")
+    finally:
+        context.close()
