@@ -39,7 +39,7 @@ PALETTE = {
 LOSS_SCALE = "Viridis"
 MAX_POINTS = 1500  # per trace, after thinning
 TOOLBAR_PX = 34  # the chart toolbar's height: the title sits below it, so it never covers it
-FINE_DECADES = 2  # a log axis spanning at most this many decades also labels 2 and 5
+FINE_DECADES = 2.5  # a log axis spanning at most this many decades also labels 2 and 5
 
 
 @dataclass(frozen=True)
