@@ -3,6 +3,11 @@
 This is the one place that decides. ``gd.fit``, ``gd.sweep`` and ``gd.family`` ask ``kernels()``
 and ``loop()``; a test that wants the no-numba path sets ``gd.engine.compiled = None``.
 
+A server that compiles the kernels in a background thread says so with ``defer()``: until
+``mark_ready()``, "auto" runs the NumPy reference (the same numbers), so the first requests need
+not wait 15–20 s for a cold compile; "numba" still asks for the kernels. Both are thread-safe
+(one ``threading.Event``); ``wait_ready`` blocks until the kernels are ready.
+
 Example:
     >>> from gd.loop import train_loop
     >>> loop("numpy") is train_loop
@@ -11,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from types import ModuleType
 from typing import Literal
 
@@ -23,12 +29,42 @@ except ImportError:  # numba is missing: the NumPy reference serves alone, with 
     compiled = None
 
 Engine = Literal["auto", "numba", "numpy"]
+_ready = threading.Event()  # set: "auto" may use the compiled kernels
+_ready.set()
+
+
+def defer() -> None:
+    """The compiled kernels are not ready yet: "auto" runs the NumPy reference until
+    ``mark_ready()``.
+
+    Example:
+        >>> defer(); kernels("auto") is None
+        True
+        >>> mark_ready(); kernels("auto") is compiled
+        True
+    """
+    _ready.clear()
+
+
+def mark_ready() -> None:
+    """The compiled kernels are ready: "auto" uses them again (see ``defer``)."""
+    _ready.set()
+
+
+def ready() -> bool:
+    """False between ``defer()`` and ``mark_ready()``."""
+    return _ready.is_set()
+
+
+def wait_ready(timeout: float | None = None) -> bool:
+    """Block until the kernels are ready (or ``timeout`` seconds pass); True if they are."""
+    return _ready.wait(timeout)
 
 
 def kernels(engine: Engine = "auto") -> ModuleType | None:
     """The compiled kernels for ``engine``, or None where the NumPy reference should run."""
     check_choice("engine", engine, ("auto", "numba", "numpy"))
-    if engine == "numpy":
+    if engine == "numpy" or (engine == "auto" and not _ready.is_set()):
         return None
     if engine == "numba" and compiled is None:
         raise ValueError(

@@ -9,7 +9,7 @@ below, which stores the value (session and URL) and ships the runs around the ne
 import numpy as np
 import streamlit as st
 
-from ui import cache, controls, explain, lesson, stage
+from ui import budget, cache, controls, explain, lesson, stage
 from ui.playground import PRESETS
 from ui.words import plural
 
@@ -57,7 +57,13 @@ st.sidebar.selectbox(
     on_change=apply_preset,
     help="Named scenarios. Each sets the controls and states its lesson.",
 )
-lesson.start(omit=stage.KNOBS)
+lesson.start(
+    omit=stage.KNOBS,
+    reference_work=lambda s: (
+        stage.work(s, cache.uploaded_csv(s))
+        + budget.run_work(s.model, s.n_train, s.batch_size, s.epochs)
+    ),
+)
 
 
 @st.fragment

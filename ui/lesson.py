@@ -21,14 +21,18 @@ from ui.upload import csv_error, csv_uploader
 def start(
     training: Sequence[str] = controls.TRAINING_KEYS,
     omit: Sequence[str] = (),
+    reference_work: Callable[[controls.Settings], int] | None = None,
 ) -> controls.Settings:
     """Draw the shared sidebar (less ``omit``), show link notices and upload errors, and
-    load the compiled kernels once per server.
+    load the compiled kernels once per server (``cache.warm_up``, in the background).
 
     Args:
         training: the keys of the "Training: fit(…)" section, in order.
         omit: keys a lesson sets itself (for example ``learning_rate`` on a page whose axis
             it is); they keep the session's values.
+        reference_work: the work (``ui.budget`` units) the page will do for given settings;
+            while the kernels compile, a page whose work is small enough is served by the
+            NumPy reference at once, and any other page waits for the kernels, saying so.
 
     Returns:
         The full settings of the session.
@@ -46,8 +50,22 @@ def start(
         }
     )
     csv_error()
+    settings = _trainable(settings)
     cache.warm_up()
-    return _trainable(settings)
+    if not gd.engine.ready():
+        cache.wait_for_kernels(reference_work(settings) if reference_work else budget.BUDGET)
+    if not gd.engine.ready():
+        st.caption(cache.PREPARING)
+        _switch_when_ready()
+    return settings
+
+
+@st.fragment(run_every=1.0)
+def _switch_when_ready() -> None:
+    """While the NumPy reference serves, look once a second; when the kernels are ready,
+    rerun the page once, which now computes with them (and drops the notice)."""
+    if gd.engine.ready():
+        st.rerun(scope="app")
 
 
 def _trainable(settings: controls.Settings) -> controls.Settings:

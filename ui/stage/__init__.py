@@ -39,7 +39,7 @@ import streamlit as st
 
 import gd
 from gd.rules import batches_per_epoch, validation_split_at
-from ui import cache
+from ui import budget, cache
 from ui.controls import Settings
 from ui.stage.payload import (
     PerKnob,
@@ -169,6 +169,18 @@ def streams(settings: Settings, csv: bytes | None) -> bool:
 
 
 FAMILIES_KEPT = 16
+
+
+def work(settings: Settings, csv: bytes | None = None) -> int:
+    """The work (``ui.budget`` units) of the four families around ``settings``: what a first
+    request for them costs."""
+    n_train = validation_split_at(cache.dataset_for(settings, csv).n, settings.validation_split)
+    total = 0
+    for knob in KNOBS:
+        for value in knob_values(knob, getattr(settings, knob), n_train):
+            size = int(value) if knob == "batch_size" else settings.batch_size
+            total += budget.run_work(settings.model, n_train, size, settings.epochs)
+    return total
 
 
 @st.cache_data(max_entries=FAMILIES_KEPT, show_spinner=False)
