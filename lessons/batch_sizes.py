@@ -150,7 +150,7 @@ st.markdown(
         result.bands, result.target_loss, result.start_loss, surface.min_loss
     )
 )
-st.caption(batch_sizes.cost_sentence(result.cost))
+st.caption(cache.cost_sentence(result.cost))
 
 st.subheader("The runs side by side")
 st.table(batch_sizes.table_view(result))  # HTML: every column shown whole, no canvas cut-off

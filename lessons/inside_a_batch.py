@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import batch_sizes, cache, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
+from ui import cache, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
 from ui import inside_a_batch_charts as views
 
 st.title("Inside one mini-batch")
@@ -87,7 +87,7 @@ right.table(views.timing_table(timing))  # HTML: every column shown whole
 right.caption(
     "Each update pays a fixed cost plus work for each of its B rows, so larger batches finish "
     "an epoch sooner but take fewer steps in it. The same cost model gives the time axis of "
-    "“Batch, mini-batch, stochastic”. " + batch_sizes.cost_sentence(cost)
+    "“Batch, mini-batch, stochastic”. " + cache.cost_sentence(cost)
 )
 
 inside_a_batch_threads.section(settings, cache.uploaded_csv(settings))

@@ -193,11 +193,11 @@ def test_a_reported_update_is_checked(sent, chosen):
 
 
 def test_epoch_time_is_the_cost_model_of_batch_sizes(page):
-    from ui import batch_sizes
+    from ui import cache
 
     at = page()
     assert_clean(at)
-    model = batch_sizes.cost_model("linear")
+    model = cache.cost_model("linear")
     table = at.table[0].value
     assert table["B"].tolist() == [1, 4, 16, 32, 64, 200]  # the run's own 32 among them
     expected = [model.ms_per_epoch(b, 200) for b in table["B"]]

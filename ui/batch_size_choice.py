@@ -26,13 +26,11 @@ from gd.critical import (
     combine,
     critical_batch,
     noise_scale,
-    time_steps,
 )
 from gd.rules import powers_of_two_below
 from ui import cache
 from ui.batch_size_choice_charts import NoiseAlong
 from ui.controls import DEFAULTS, Settings
-from ui.models import MODELS
 
 TARGETS = (0.9, 0.99, 0.999, 0.9999, 0.99999)  # fraction of the way from start to minimum
 DEFAULT_TARGET = 0.9999
@@ -44,7 +42,6 @@ RATES = 16  # learning rates per batch size
 # 12 × 16 × 3 runs) is 58 million and takes well under a second in the worst case.
 WORK_BUDGET = 60_000_000
 NOISE_POINTS = 40  # B_simple is measured at about this many points along the run
-TIMED_SIZES = (1, 4, 16, 64, 256, 1024, 4096)  # and full batch
 
 
 def batch_sizes_for(n_train: int) -> np.ndarray:
@@ -236,20 +233,12 @@ def noise_along(settings: Settings, measured: Measured) -> NoiseAlong | None:
     )
 
 
-@st.cache_data(max_entries=16, show_spinner="Timing one update at several batch sizes…")
-def _step_cost(model_name: str, n_train: int) -> StepCost:
-    spec = MODELS[model_name]
-    data = spec.generator(n=n_train, seed=0)
-    sizes = sorted({*(size for size in TIMED_SIZES if size < n_train), n_train})
-    return time_steps(spec.build(), data.x, data.y, sizes)
-
-
 def training_rows(settings: Settings) -> int:
     """How many rows the runs train on (the upload's, when there is one)."""
     return cache.training_rows(settings, cache.uploaded_csv(settings))[1].size
 
 
 def server_cost(settings: Settings) -> StepCost:
-    """The fixed and per-row cost of one update on this server (NumPy loop, measured once
-    per model and number of training rows: the values of the data do not change it)."""
-    return _step_cost(settings.model, training_rows(settings))
+    """The fixed and per-row cost of one update on this server: the one cost model of every
+    page that shows compute time (``ui.cache.cost_model``, measured once per model)."""
+    return cache.cost_model(settings.model).cost

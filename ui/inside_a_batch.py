@@ -15,7 +15,7 @@ import streamlit as st
 from gd import noise
 from gd.rules import batches_per_epoch
 from ui import cache
-from ui.batch_sizes import CostModel, cost_model
+from ui.cache import CostModel, cost_model
 from ui.controls import Settings
 from ui.inside_a_batch_charts import NoiseCurve, inspectable_updates, noise_sizes, timing_sizes
 
@@ -69,7 +69,7 @@ def noise_curve(settings: Settings, update: int) -> NoiseCurve:
 
 def epoch_timing(settings: Settings) -> tuple[noise.EpochTiming, CostModel]:
     """One epoch's time at the standard batch sizes and the run's own, from the one measured
-    cost model every page uses (``ui.batch_sizes.cost_model``: measured once per model and
+    cost model every page uses (``ui.cache.cost_model``: measured once per model and
     process on small data, so nothing is timed per request)."""
     run = cache.run_for(settings)
     model = cost_model(settings.model)

@@ -76,7 +76,8 @@ def csv_error() -> None:
     if message:
         # It quotes the file's name and cells: shown as text, never as Markdown (ui.text).
         st.error(
-            f"That file could not be used, so nothing changed. {user_text(message)}", icon="📄"
+            f"That file could not be used, so nothing changed. {user_text(message)}",
+            icon=":material/description:",
         )
 
 
