@@ -55,6 +55,7 @@ _CHECKS = {
     "decay": (check_rate, np.float64),
 }
 _THREADS = 2  # this product's servers have two cores; each compiled loop releases the GIL
+PARALLEL_WORK = 2_000_000  # row gradients above which a family's runs use both threads
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,14 +218,22 @@ def family(
         opts = [_with(opt, knob, value) for value in values.tolist()]
         sizes = np.full(values.size, min(batch_size, n_train))
     plans = {int(size): _plan(model, problem, int(size), max_points) for size in set(sizes)}
-    groups = _groups(sizes, kernels is not None)
-    with np.errstate(all="ignore"), ThreadPoolExecutor(_THREADS) as pool:
-        done = pool.map(
-            lambda lanes: _run_group(
-                kernels, model, problem, [opts[r] for r in lanes], plans[int(sizes[lanes[0]])]
-            ),
-            groups,
-        )
+    # Row gradients the family computes; below PARALLEL_WORK a second thread costs more to
+    # start and join than it saves (the default Playground's four families: ~0.1 M each).
+    work = sum(plans[int(size)].planned * int(size) for size in sizes)
+    threads = _THREADS if kernels is not None and work > PARALLEL_WORK else 1
+    groups = _groups(sizes, kernels is not None, threads)
+
+    def run(lanes: list[int]) -> list[_Record]:
+        plan = plans[int(sizes[lanes[0]])]
+        return _run_group(kernels, model, problem, [opts[r] for r in lanes], plan)
+
+    with np.errstate(all="ignore"):
+        if threads == 1:
+            done = [run(lanes) for lanes in groups]
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                done = list(pool.map(run, groups))
         records = [None] * values.size
         for lanes, group in zip(groups, done, strict=True):
             for r, rec in zip(lanes, group, strict=True):
@@ -254,15 +263,15 @@ def _plan(model: Model, problem: Problem, batch_size: int, max_points: int) -> _
     return _Plan(batch_size, n_train, per_epoch, planned, keep, width, -(-planned // width))
 
 
-def _groups(sizes: np.ndarray, lockstep: bool) -> list[list[int]]:
-    """Runs that can share one loop: the same batch size, split in two for the two threads."""
+def _groups(sizes: np.ndarray, lockstep: bool, threads: int) -> list[list[int]]:
+    """Runs that can share one loop: the same batch size, split in one part per thread."""
     groups = []
     for size in dict.fromkeys(sizes.tolist()):
         lanes = [r for r in range(sizes.size) if sizes[r] == size]
         if not lockstep:
             groups += [[r] for r in lanes]
             continue
-        half = -(-len(lanes) // _THREADS)
+        half = -(-len(lanes) // threads)
         groups += [lanes[i : i + half] for i in range(0, len(lanes), half)]
     return groups
 

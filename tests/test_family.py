@@ -1,6 +1,7 @@
 """gd.family: every run of a family is the gd.fit run with that knob set, at every kept point."""
 
 import dataclasses
+import importlib
 
 import numpy as np
 import pytest
@@ -190,3 +191,20 @@ def test_messages(kwargs, message):
 
 def test_never_is_minus_one_in_arrays_and_none_on_run():
     assert rules.NEVER == -1
+
+
+@pytest.mark.parametrize("knob", KNOBS)
+def test_two_threads_give_the_same_family_as_one(monkeypatch, knob):
+    module = importlib.import_module("gd.family")  # gd.family itself is the function
+    data = gd.datasets.linear(n=300, seed=3)
+    args = (LinearRegression(), data.x, data.y, gd.SGD(0.05, momentum=0.5, decay=0.01))
+    values = {"batch_size": [1, 7, 32, 300], "momentum": [0.0, 0.5, 0.9]}.get(
+        knob, [0.001, 0.01, 0.05, 0.1, 0.3]
+    )
+    kwargs = {"knob": knob, "values": values, "epochs": 3, "batch_size": 16}
+    monkeypatch.setattr(module, "PARALLEL_WORK", 10**12)
+    one = gd.family(*args, **kwargs)
+    monkeypatch.setattr(module, "PARALLEL_WORK", 0)
+    two = gd.family(*args, **kwargs)
+    for field in ("params", "loss", "batch_low", "batch_high", "epoch_loss", "steps"):
+        np.testing.assert_array_equal(getattr(two, field), getattr(one, field), err_msg=field)
