@@ -151,6 +151,7 @@ def measure(
             install_probes(page)
             page.add_init_script(_LATENCY_JS)
             goto(page, base_url, page_path, query, timeout=timeout_ms)
+            settle(page, timeout_ms)
             page.evaluate(_COMMIT_JS)  # a live stage's redraws count as chart changes
             thumb = slider_by_label(page, label).first
             thumb.focus()
@@ -208,6 +209,19 @@ _COMMIT_DONE_JS = """
 """
 
 
+def settle(page, timeout_ms: float) -> None:
+    """Wait until a fresh server's kernels took over: it first draws from the NumPy reference,
+    then reruns once on them (the stage is drawn anew)."""
+    page.wait_for_function(
+        "() => !document.body.innerText.includes('Preparing the fast engine')"
+        " && document.querySelector('[data-testid=stApp]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        polling=100,
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(500)
+
+
 def commit_once(page, knob, box, target: int, quiet_ms: float, timeout_ms: float) -> float:
     """Drag the knob until it shows position ``target``, release, and return the seconds from
     the release to the new payload drawn (see the module docstring)."""
@@ -251,18 +265,21 @@ def measure_commits(
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             install_probes(page)
             goto(page, base_url, "", query, timeout=timeout_ms)
+            settle(page, timeout_ms)
             page.wait_for_function(_COMMIT_JS, polling=100, timeout=timeout_ms)
             knob = page.get_by_role("slider", name="Learning rate", exact=True)
             box = knob.bounding_box()
-            start = int(knob.get_attribute("aria-valuenow"))
-            k = min(presses // 2, start)  # walk left from the current value, then back
-            path = [start - i for i in range(k + 1)]
-            for target in (start + 1, start):  # warm-up on the other side, not counted
-                commit_once(page, knob, box, target, quiet_ms, timeout_ms)
-            for target in path[1:]:
-                walk.misses.append(commit_once(page, knob, box, target, quiet_ms, timeout_ms))
-            for target in path[::-1][1:]:
-                walk.hits.append(commit_once(page, knob, box, target, quiet_ms, timeout_ms))
+
+            def step(direction: int) -> float:  # one position from where the knob is now
+                target = int(knob.get_attribute("aria-valuenow")) + direction
+                return commit_once(page, knob, box, target, quiet_ms, timeout_ms)
+
+            # Warm-up, not counted: the link's value may lie between the knob's grid values,
+            # and the positions are renumbered once it sits on the grid.
+            step(+1)
+            k = min(presses // 2, int(knob.get_attribute("aria-valuenow")))
+            walk.misses += [step(-1) for _ in range(k)]  # new values: cache misses
+            walk.hits += [step(+1) for _ in range(k)]  # the same values again: hits
         finally:
             browser.close()
     return walk
