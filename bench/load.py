@@ -156,6 +156,10 @@ def commit_action(first, args: argparse.Namespace, rng: random.Random):
 
 async def run_load(args: argparse.Namespace, url: str) -> tuple[Tally, float]:
     tally = Tally()
+    if args.settle > 0:  # the teacher opens the page first: the server loads its kernels
+        async with StreamlitClient(url, args.page, args.query, timeout=args.timeout) as first:
+            await first.connect()
+            await asyncio.sleep(args.settle)
     start = time.monotonic()
     deadline = start + args.duration
     tasks = [
@@ -196,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         "--label", action="append", default=[], help='widget to randomize ("Number of samples")'
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--settle", type=float, default=5.0, help="s between a first page load and the load"
+    )
     args = parser.parse_args(argv)
     args.label = args.label or ["Number of samples"]
     args.knob = args.knob or ["learning_rate", "batch_size", "momentum", "decay"]
