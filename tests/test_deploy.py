@@ -16,6 +16,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,13 @@ def get(url: str, headers: dict[str, str] | None = None):
             return response.status, response.headers, response.read()  # case-blind lookups
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
+
+
+def run(coroutine):
+    """``asyncio.run`` on a thread of its own: the browser tests of the same pytest session
+    leave an event loop running on this one (Playwright's sync API)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def wait_until(check, timeout: float = 60.0) -> None:
@@ -93,6 +101,13 @@ def served():
         wait_until(lambda: get(base + "/_stcore/health")[0] == 200)
         for app_port in (first, first + 1):  # both processes up before any test counts them
             wait_until(lambda p=app_port: get(f"http://127.0.0.1:{p}/_stcore/health")[0] == 200)
+        seen = set()  # and HAProxy's checks have seen both up: new browsers reach both
+
+        def both_reached() -> bool:
+            seen.add(re.match(r"SGD_SERVER=(app\d)", get(base + "/")[1]["set-cookie"]).group(1))
+            return seen == {"app0", "app1"}
+
+        wait_until(both_reached)
         yield process, base, (first, first + 1)
     finally:
         if process.poll() is None:
@@ -125,7 +140,7 @@ def test_a_session_runs_the_app_through_the_proxy(served):
         async with StreamlitClient(base) as client:
             return await client.connect()
 
-    result = asyncio.run(first_run())
+    result = run(first_run())
     assert not result.exceptions
     assert result.widget("Number of samples") is not None
     assert result.components  # the live stage
@@ -160,7 +175,7 @@ def test_killing_a_process_moves_only_its_sessions(served):
         await again.close()
         return [(on[c], outcome[c]) for c in clients], reconnected
 
-    sessions, reconnected = asyncio.run(classroom())
+    sessions, reconnected = run(classroom())
     assert {backend for backend, _ in sessions} == {"app0", "app1"}
     assert all(outcome == "dropped" for backend, outcome in sessions if backend == "app0")
     assert all(outcome is True for backend, outcome in sessions if backend == "app1")

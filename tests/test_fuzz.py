@@ -57,7 +57,7 @@ def widgets(at):
 def assert_ends_well(at, context):
     assert not at.exception, (context, [e.value for e in at.exception])
     explained = at.error or at.warning or at.info
-    assert at.get("plotly_chart") or explained, context
+    assert at.get("plotly_chart") or at.get("bidi_component") or explained, context
 
 
 @pytest.mark.slow  # about 140 s: CI runs it; `-m "not slow"` leaves it out while developing

@@ -242,6 +242,13 @@ def goto(page: Page, base_url: str, path: str = "", query: str = "", **wait: Any
         url += "?" + query.lstrip("?")
     page.goto(url)
     wait_idle(page, **wait)
+    # A fresh server draws its first pages from the NumPy reference while the kernels load,
+    # then reruns once on them: a test starts from the page it settles on.
+    if page.get_by_text("Preparing the fast engine", exact=False).count():
+        page.get_by_text("Preparing the fast engine", exact=False).first.wait_for(
+            state="detached", timeout=wait.get("timeout", 30_000) + 60_000
+        )
+        wait_idle(page, **wait)
 
 
 def assert_no_exception(page: Page, page_errors: bool = True) -> None:
@@ -374,16 +381,18 @@ def script_run_count(page: Page) -> int:
 
 _FIND_STAGE_JS = """
 () => {
-  const find = (root) => {
-    const hit = root.querySelector('[data-stage]');
-    if (hit) return hit;
-    for (const el of root.querySelectorAll('*')) {
-      if (el.shadowRoot) { const h = find(el.shadowRoot); if (h) return h; }
-    }
-    return null;
+  // Every stage in the page, shadow roots included; a rerun may leave a stale one behind
+  // (hidden, or an emptied placeholder's), so the visible one that has drawn wins.
+  const all = [];
+  const collect = (root) => {
+    for (const hit of root.querySelectorAll('[data-stage]')) all.push(hit);
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) collect(el.shadowRoot);
   };
-  window.__stage = find(document);
-  return window.__stage !== null && window.__stage.hasAttribute('data-drawn');
+  collect(document);
+  const drawn = all.filter((s) => s.isConnected && s.hasAttribute('data-drawn'));
+  const shown = drawn.filter((s) => s.getClientRects().length > 0);
+  window.__stage = shown[shown.length - 1] || drawn[drawn.length - 1] || null;
+  return window.__stage !== null;
 }
 """
 
