@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -225,3 +226,40 @@ class StreamlitServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """``deploy/serve.sh`` running: K app processes behind HAProxy, on free loopback ports."""
+
+    process: subprocess.Popen
+    base_url: str  # the proxy's address
+    app_ports: tuple[int, ...]  # each app process's own port, in the order of its cookie
+
+    @classmethod
+    def launch(cls, processes: int = 2) -> Proxy:
+        """Start the script in its own process group (a Ctrl-C reaches all of it); it is not
+        waited for: the app processes take a few seconds to answer."""
+        port, first = free_port(), free_port()
+        while first <= port < first + processes or not 1024 < first < 65000 - processes:
+            first = free_port()
+        command = ["bash", "deploy/serve.sh", "--processes", str(processes), "--port", str(port)]
+        command += ["--bind", "127.0.0.1", "--first-app-port", str(first)]
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return cls(process, f"http://127.0.0.1:{port}", tuple(range(first, first + processes)))
+
+    def stop(self) -> int:
+        """Ctrl-C, as a teacher would; SIGKILL if it is still running after 30 s."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                return self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        return self.process.wait()

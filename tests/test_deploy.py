@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from bench.server import free_port, process_tree_pids
+from bench.server import Proxy, process_tree_pids
 from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,28 +74,8 @@ def app_pid(port: int) -> int | None:
 
 @pytest.fixture(scope="module")
 def served():
-    port, first = free_port(), free_port()
-    while first + 1 == port or not 1024 < first < 65000:
-        first = free_port()
-    process = subprocess.Popen(
-        [
-            "bash",
-            "deploy/serve.sh",
-            "--processes",
-            "2",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--first-app-port",
-            str(first),
-        ],
-        cwd=REPO,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proxy = Proxy.launch(processes=2)
+    process, base, (first, _) = proxy.process, proxy.base_url, proxy.app_ports
     try:
         wait_until(lambda: get(base + "/_stcore/health")[0] == 200)
         for app_port in (first, first + 1):  # both processes up before any test counts them
@@ -108,10 +87,10 @@ def served():
             return seen == {"app0", "app1"}
 
         wait_until(both_reached)
-        yield process, base, (first, first + 1)
+        yield process, base, proxy.app_ports
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+        if process.poll() is None:  # the last test stops it with Ctrl-C itself
+            proxy.stop()
 
 
 def test_pages_come_with_a_sticky_cookie_and_security_headers(served):
@@ -198,6 +177,7 @@ def test_ctrl_c_stops_everything(served):
     tree = process_tree_pids(process.pid)
     os.killpg(process.pid, signal.SIGINT)
     assert process.wait(timeout=30) == 0
-    time.sleep(0.5)
-    assert not [pid for pid in tree if Path(f"/proc/{pid}").exists()]
+    # Every process the script started is gone within a few seconds (a Streamlit process
+    # finishes its own shutdown after its parent has moved on).
+    wait_until(lambda: not [pid for pid in tree if Path(f"/proc/{pid}").exists()], timeout=10)
     assert all(app_pid(port) is None for port in ports)

@@ -87,20 +87,9 @@ def _normalized(settings: Settings) -> Settings:
 
 
 def _fit(settings: Settings, csv: bytes | None, batch_size: int, seed: int) -> gd.Run:
-    s = settings
+    s = dataclasses.replace(settings, batch_size=batch_size, seed=seed)
     data = cache.dataset_for(s, csv)
-    return gd.fit(
-        s.spec.build(),
-        data.x,
-        data.y,
-        cache.optimizer_for(s),
-        batch_size=batch_size,
-        epochs=s.epochs,
-        shuffle=s.shuffle,
-        seed=seed,
-        validation_split=s.validation_split,
-        init=s.start,
-    )
+    return gd.fit(s.spec.build(), data.x, data.y, cache.optimizer_for(s), **s.fit_kwargs)
 
 
 def runs(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) -> tuple[gd.Run, ...]:

@@ -227,12 +227,7 @@ def _fit(settings: Settings, csv: bytes | None) -> gd.Run:
         data.x,
         data.y,
         optimizer_for(settings),
-        batch_size=settings.batch_size,
-        epochs=settings.epochs,
-        shuffle=settings.shuffle,
-        seed=settings.seed,
-        validation_split=settings.validation_split,
-        init=settings.start,
+        **settings.fit_kwargs,
     )
 
 

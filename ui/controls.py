@@ -96,6 +96,18 @@ class Settings:
         return np.array([self.w0, self.b0])
 
     @property
+    def fit_kwargs(self) -> dict[str, Any]:
+        """``gd.fit``'s keyword arguments for these settings (``gd.family`` takes the same)."""
+        return {
+            "batch_size": self.batch_size,
+            "epochs": self.epochs,
+            "shuffle": self.shuffle,
+            "seed": self.seed,
+            "validation_split": self.validation_split,
+            "init": self.start,
+        }
+
+    @property
     def n_train(self) -> int:
         """Rows left for training: ``floor(n·(1 − validation_split))``, as Keras splits."""
         return validation_split_at(self.n, self.validation_split)

@@ -3,17 +3,14 @@ session (deploy/serve.sh, two processes behind HAProxy; needs Debian's haproxy).
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from bench.server import free_port
+from bench.server import Proxy
 
 from .helpers import assert_no_exception, error_log, find_stage, goto, stage_metric, wait_idle
 
@@ -26,39 +23,19 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def proxy():
-    port, first = free_port(), free_port()
-    process = subprocess.Popen(
-        [
-            "bash",
-            "deploy/serve.sh",
-            "--processes",
-            "2",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--first-app-port",
-            str(first),
-        ],
-        cwd=REPO,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    served = Proxy.launch(processes=2)
     deadline = time.monotonic() + 90
+    health = [f"http://127.0.0.1:{port}/_stcore/health" for port in served.app_ports]
     while time.monotonic() < deadline:
         try:
-            ports = [f"http://127.0.0.1:{p}/_stcore/health" for p in (first, first + 1)]
-            if all(urllib.request.urlopen(url, timeout=2).status == 200 for url in ports):
+            if all(urllib.request.urlopen(url, timeout=2).status == 200 for url in health):
                 break
         except OSError:
             time.sleep(0.5)
     try:
-        yield base
+        yield served.base_url
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=30)
+        served.stop()
 
 
 def test_an_upload_through_the_proxy_reaches_the_session(proxy, page, tmp_path):

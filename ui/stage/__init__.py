@@ -105,12 +105,7 @@ def _family(settings: Settings, csv: bytes | None, knob: str, values) -> gd.Fami
         cache.optimizer_for(s),
         knob=knob,
         values=values,
-        batch_size=s.batch_size,
-        epochs=s.epochs,
-        shuffle=s.shuffle,
-        seed=s.seed,
-        validation_split=s.validation_split,
-        init=s.start,
+        **s.fit_kwargs,
     )
 
 
