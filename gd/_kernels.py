@@ -418,20 +418,29 @@ def _sweep(
     """
     n_bs, n_seed, n_lanes = batch_sizes.size, orders.shape[0], opt.learning_rate.size
     final = np.empty((n_bs * n_seed, n_lanes, init.size))
-    stopped = np.empty((n_bs * n_seed, n_lanes), dtype=np.int64)
+    diverged_at = np.empty((n_bs * n_seed, n_lanes), dtype=np.int64)
     for group in numba.prange(n_bs * n_seed):
         rest = np.int64(group)  # prange's index may be unsigned; mixed with int64 it turns float
         size, seed = divmod(rest, n_seed)
         states = np.empty((n_lanes, init.size))  # (L, P): one point per lane
         for lane in range(n_lanes):
             states[lane] = init
-        stops = np.empty(n_lanes, dtype=np.int64)
+        lane_diverged_at = np.empty(n_lanes, dtype=np.int64)
         _descend_any(
-            kernel_id, x, y, orders[seed], batch_sizes[size], opt, threshold, states, stops, nothing
+            kernel_id,
+            x,
+            y,
+            orders[seed],
+            batch_sizes[size],
+            opt,
+            threshold,
+            states,
+            lane_diverged_at,
+            nothing,
         )
         final[group] = states
-        stopped[group] = stops
-    return final, stopped
+        diverged_at[group] = lane_diverged_at
+    return final, diverged_at
 
 
 class SweepEnds(NamedTuple):
@@ -483,7 +492,7 @@ def sweep(
     # groups differ in length (batch size 1 is the longest, blown-up runs stop early) and a
     # core may be busy with another session (docs/benchmarks.md, "Sweep").
     with _PARALLEL_LOCK, numba.parallel_chunksize(1):
-        final, stopped = _sweep(
+        final, diverged_at = _sweep(
             model.kernel_id,
             _frozen(x),
             _frozen(y),
@@ -497,7 +506,7 @@ def sweep(
     shape = (batch_sizes.size, orders.shape[0], learning_rates.size, momentums.size)
     # (B, S, L, M) -> (L, B, M, S)
     final = final.reshape(*shape, init.size).transpose(2, 0, 3, 1, 4)
-    return SweepEnds(final, stopped.reshape(shape).transpose(2, 0, 3, 1))
+    return SweepEnds(final, diverged_at.reshape(shape).transpose(2, 0, 3, 1))
 
 
 def _frozen(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:

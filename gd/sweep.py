@@ -159,14 +159,14 @@ def sweep(
         )
         final_loss = model.losses(ends.params.reshape(-1, init.size), x, y)
     final_loss = final_loss.reshape(ends.diverged_at.shape)  # (L, B, M, S)
-    stopped = ends.diverged_at != rules.NEVER
+    stopped_early = ends.diverged_at != rules.NEVER  # blew up before its last update
     # (B,) updates of a run that never blows up
     planned = epochs * rules.batches_per_epoch(n_train, clamped)
     return Sweep(
         *axes,
         final_loss=final_loss,
-        diverged=stopped | np.vectorize(rules.blew_up)(final_loss, threshold),  # fit's rule
-        updates=np.where(stopped, ends.diverged_at, planned[None, :, None, None]),
+        diverged=stopped_early | np.vectorize(rules.blew_up)(final_loss, threshold),  # fit's rule
+        updates=np.where(stopped_early, ends.diverged_at, planned[None, :, None, None]),
     )
 
 
