@@ -28,9 +28,6 @@ Example:
 
 from __future__ import annotations
 
-import json
-import math
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +37,7 @@ import numpy as np
 from gd.noise import Inside
 from ui import charts
 from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS, Zoom
-from ui.stage.payload import MAX_SCATTER, Writer, contour_levels, pack
+from ui.stage.payload import MAX_SCATTER, Writer, contour_levels, pack, read
 
 MAGIC = b"SGI1"
 BUDGET = 120_000  # floats (480 KB) of frames per payload: the window shrinks to fit
@@ -318,13 +315,4 @@ class Decoded:
 
 def decode(payload: bytes) -> Decoded:
     """Read a payload back (the tests' half of the round trip)."""
-    if payload[:4] != MAGIC:
-        raise ValueError("Not an update-scrubber payload: the first 4 bytes are not b'SGI1'.")
-    (length,) = struct.unpack_from("<I", payload, 4)
-    header = json.loads(payload[8 : 8 + length])
-    blob = np.frombuffer(payload, dtype="<f4", offset=8 + length)
-    arrays = {
-        name: blob[offset : offset + math.prod(shape)].reshape(shape)
-        for name, (offset, shape) in header["arrays"].items()
-    }
-    return Decoded(header, arrays)
+    return Decoded(*read(payload, MAGIC, "an update-scrubber"))

@@ -496,10 +496,11 @@ class Decoded:
         }
 
 
-def decode(payload: bytes) -> Decoded:
-    """Read a payload back (the tests' half of the round trip)."""
-    if payload[:4] != MAGIC:
-        raise ValueError("Not a stage payload: the first 4 bytes are not b'SGD1'.")
+def read(payload: bytes, magic: bytes, what: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header and the named float32 arrays of a payload that starts with ``magic``: the
+    layout every browser component of this app ships (``what`` names it in the error)."""
+    if payload[:4] != magic:
+        raise ValueError(f"Not {what} payload: the first 4 bytes are not {magic!r}.")
     (length,) = struct.unpack_from("<I", payload, 4)
     header = json.loads(payload[8 : 8 + length])
     blob = np.frombuffer(payload, dtype="<f4", offset=8 + length)
@@ -507,4 +508,9 @@ def decode(payload: bytes) -> Decoded:
         name: blob[offset : offset + math.prod(shape)].reshape(shape)
         for name, (offset, shape) in header["arrays"].items()
     }
-    return Decoded(header, arrays)
+    return header, arrays
+
+
+def decode(payload: bytes) -> Decoded:
+    """Read a payload back (the tests' half of the round trip)."""
+    return Decoded(*read(payload, MAGIC, "a stage"))
