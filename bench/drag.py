@@ -79,16 +79,6 @@ def drag(page, label: str = "Learning rate", steps: int = 40) -> tuple[list[floa
         Per move, milliseconds to ``data-drawn`` showing the new run (set in the frame that
         drew it), and to the end of that frame's paint (the first task after it).
     """
-    # A fresh server first draws from the NumPy reference while its kernels compile, then
-    # reruns once on them (the stage is drawn anew): measure the page it settles on.
-    page.wait_for_function(
-        "() => !document.body.innerText.includes('Preparing the fast engine')"
-        " && document.querySelector('[data-testid=stApp]')"
-        "?.getAttribute('data-test-script-state') === 'notRunning'",
-        polling=100,
-        timeout=120_000,
-    )
-    page.wait_for_timeout(500)
     page.wait_for_function(FIND_STAGE_JS, polling=100, timeout=90_000)
     page.evaluate(RECORD_JS)
     track = page.get_by_role("slider", name=label, exact=True)
@@ -134,6 +124,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from bench.server import StreamlitServer
+    from tests.e2e.helpers import goto
 
     server = None
     if args.url is None:
@@ -145,7 +136,8 @@ def main() -> None:
                 executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), headless=True
             )
             page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.goto(url + ("?" + args.query if args.query else ""))
+            # goto waits for the page a fresh server settles on (its kernels loaded)
+            goto(page, url, query=args.query, timeout=120_000)
             latencies: list[float] = []
             painted: list[float] = []
             for _ in range(args.repeats):

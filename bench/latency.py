@@ -150,8 +150,7 @@ def measure(
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             install_probes(page)
             page.add_init_script(_LATENCY_JS)
-            goto(page, base_url, page_path, query, timeout=timeout_ms)
-            settle(page, timeout_ms)
+            goto(page, base_url, page_path, query, timeout=timeout_ms)  # settled on the kernels
             page.evaluate(_COMMIT_JS)  # a live stage's redraws count as chart changes
             thumb = slider_by_label(page, label).first
             thumb.focus()
@@ -209,19 +208,6 @@ _COMMIT_DONE_JS = """
 """
 
 
-def settle(page, timeout_ms: float) -> None:
-    """Wait until a fresh server's kernels took over: it first draws from the NumPy reference,
-    then reruns once on them (the stage is drawn anew)."""
-    page.wait_for_function(
-        "() => !document.body.innerText.includes('Preparing the fast engine')"
-        " && document.querySelector('[data-testid=stApp]')"
-        "?.getAttribute('data-test-script-state') === 'notRunning'",
-        polling=100,
-        timeout=timeout_ms,
-    )
-    page.wait_for_timeout(500)
-
-
 def commit_once(page, knob, box, target: int, quiet_ms: float, timeout_ms: float) -> float:
     """Drag the knob until it shows position ``target``, release, and return the seconds from
     the release to the new payload drawn (see the module docstring)."""
@@ -264,8 +250,7 @@ def measure_commits(
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             install_probes(page)
-            goto(page, base_url, "", query, timeout=timeout_ms)
-            settle(page, timeout_ms)
+            goto(page, base_url, "", query, timeout=timeout_ms)  # settled on the kernels
             page.wait_for_function(_COMMIT_JS, polling=100, timeout=timeout_ms)
             knob = page.get_by_role("slider", name="Learning rate", exact=True)
             box = knob.bounding_box()
