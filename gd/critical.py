@@ -383,7 +383,7 @@ def fit_steps(batch_sizes: np.ndarray, steps: np.ndarray) -> tuple[float, float]
     """``(s_min, b_crit)`` minimising ``Σ (log Sᵢ − log(s_min·(1 + b_crit/Bᵢ)))²``.
 
     For a given ``b_crit`` the best ``log s_min`` is the mean of ``log Sᵢ − log(1 + b_crit/Bᵢ)``,
-    so only ``log b_crit`` is searched: a grid over [min(B)/1000, max(B)·1000], then golden
+    so only ``log b_crit`` is searched: a grid over [min(B)·10⁻⁶, max(B)·10⁶], then golden
     section around its best point. NaNs with fewer than two points.
 
     Example:
@@ -402,10 +402,12 @@ def fit_steps(batch_sizes: np.ndarray, steps: np.ndarray) -> tuple[float, float]
         log_s = float(np.mean(log_steps - shape))
         return float(np.sum((log_steps - log_s - shape) ** 2)), log_s
 
-    low, high = math.log(sizes.min() / 1000), math.log(sizes.max() * 1000)
-    grid = np.linspace(low, high, 801)
-    errors = [misfit(u)[0] for u in grid]
-    i = int(np.argmin(errors))
+    low, high = math.log(sizes.min() * 1e-6), math.log(sizes.max() * 1e6)
+    grid = np.linspace(low, high, 1201)
+    shapes = np.log1p(np.exp(grid)[:, None] / sizes)  # (grid, n)
+    residuals = log_steps - shapes
+    residuals -= residuals.mean(axis=1, keepdims=True)
+    i = int(np.argmin(np.sum(residuals**2, axis=1)))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     ratio = (math.sqrt(5) - 1) / 2
     for _ in range(80):  # golden section: the bracket shrinks 0.618× per step

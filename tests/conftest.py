@@ -1,13 +1,20 @@
 """Shared fixtures: a fresh AppTest of the real app, with caches that do not leak between tests."""
 
+import os
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from hypothesis import settings
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 120  # a cold numba cache compiles the kernels on the first run
+
+# CI replays the same examples on every run, so a red CI is a real regression, never a new draw;
+# local runs keep drawing fresh examples to find new failures (then pinned with @example).
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture

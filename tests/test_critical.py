@@ -329,6 +329,7 @@ def test_b_crit_is_within_a_factor_two_of_the_noise_scale_at_the_start():
     b_crit=st.floats(0.5, 500.0),
     sizes=st.lists(st.integers(1, 2000), min_size=3, max_size=12, unique=True),
 )
+@example(s_min=1.0, b_crit=0.5, sizes=[665, 666, 1689])  # b_crit below min(B)/1000
 def test_fit_steps_recovers_exact_curves(s_min, b_crit, sizes):
     sizes = np.array(sorted(sizes), dtype=float)
     steps = s_min * (1 + b_crit / sizes)
