@@ -12,14 +12,19 @@ st.markdown(
     "from this run."
 )
 settings = lesson.start()
-lesson.within_budget(  # this run in both momentum conventions
-    2 * budget.run_work(settings.model, settings.n_train, settings.batch_size, settings.epochs),
-    f"This run of {settings.epochs} epochs in both momentum conventions",
-    lesson.run_offer(settings, runs=2),
+# This run in both momentum conventions; when they would coincide, the run and an illustrative
+# pair (see keras_to_here.conventions_example).
+example = keras_to_here.conventions_example(settings)
+trained_runs = 2 if example is None else 3
+lesson.within_budget(
+    trained_runs
+    * budget.run_work(settings.model, settings.n_train, settings.batch_size, settings.epochs),
+    f"This page's {trained_runs} runs of {settings.epochs} epochs",
+    lesson.run_offer(settings, runs=trained_runs),
 )
 run, surface, _ = lesson.trained(settings)
 with lesson.explained_errors():
-    runs = keras_to_here.convention_runs(settings)
+    runs = keras_to_here.convention_runs(example or settings)
 names = surface.names
 lesson.divergence_warning(
     run,
@@ -96,12 +101,24 @@ right.caption(
 st.header("3. Seven gotchas")
 
 
-def gotcha(column, title: str, text: str, shown, key: str) -> None:
+def example_link(column, shown: keras_to_here.Gotcha) -> None:
+    """When a gotcha draws illustrative settings, a link that opens them in the Playground."""
+    if shown.example is not None:
+        column.page_link(
+            "lessons/playground.py",
+            label="Open this illustration in the Playground",
+            icon=":material/open_in_new:",
+            query_params=shown.example.url(),
+        )
+
+
+def gotcha(column, title: str, text: str, shown: keras_to_here.Gotcha, key: str) -> None:
     """One gotcha in one column: its title, the rule, the chart from this run, its numbers."""
     column.subheader(title)
     column.markdown(text)
     column.plotly_chart(shown.figure, key=key)
     column.caption(shown.caption)
+    example_link(column, shown)
 
 
 left, right = st.columns(2)
@@ -143,14 +160,15 @@ gotcha(
     "The last batch is smaller",
     "Keras keeps the remainder rows as a last, smaller batch: one more update per epoch, with a "
     "noisier gradient.",
-    keras_to_here.last_batch_smaller(run),
+    keras_to_here.last_batch_smaller(settings, run),
     "chart_batch_sizes",
 )
 
 st.subheader("validation_split takes the last rows, before shuffling")
-rows = keras_to_here.validation_rows(run, settings)
+rows = keras_to_here.validation_rows(settings, run)
 st.plotly_chart(rows.figure, key="chart_validation_rows")
 st.caption(rows.caption)
+example_link(st, rows)
 
 st.subheader("Keras and PyTorch momentum differ once the rate changes")
 momentum = keras_to_here.momentum_conventions(runs, surface, settings)
@@ -164,6 +182,7 @@ right.markdown(
 for convention in controls.CONVENTIONS:
     lesson.update_rule_code(right, convention)
 right.caption(momentum.caption)
+example_link(right, momentum)
 
 st.header("Takeaway")
 st.markdown(keras_to_here.takeaway(settings, run, runs))

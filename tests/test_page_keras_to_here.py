@@ -1,6 +1,7 @@
 """The "From Keras to here" page in AppTest: it renders, follows the sidebar, never crashes."""
 
 import functools
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -12,9 +13,9 @@ from ui.controls import Settings
 
 
 @pytest.fixture
-def page(lesson):
-    """Open the lesson with query parameters."""
-    return functools.partial(lesson, "keras_to_here")
+def page(app):
+    """Open the lesson in the app (its links to the Playground need the navigation)."""
+    return functools.partial(app, "lessons/keras_to_here.py")
 
 
 def assert_clean(at: AppTest) -> None:
@@ -105,3 +106,48 @@ def test_the_lr_gotcha_table_gives_each_keras_its_rate():
     assert rate[0] == rate[1] == f"0.05 / (1 + 0.01·t): {legacy:.4g} at the last update (t = 11)"
     assert "0.01 with lr= alone" in rate[2]  # tf.keras 2.11-2.15 drops lr= and keeps 0.01
     assert "`SGD(lr=0.05)` raises" in shown.caption
+
+
+def links(at: AppTest) -> list[str]:
+    return [link.proto.query_string for link in at.get("page_link")]
+
+
+def test_moot_gotchas_draw_their_own_illustration_and_link_it(page):
+    at = page(n="192")  # decay 0, no split, momentum 0, and 32 divides 192: all five are moot
+    assert_clean(at)
+    captions = [c.value for c in at.caption]
+    illustrated = [c for c in captions if c.startswith("**Illustration:** your ")]
+    assert len(illustrated) == 5, captions
+    assert "decay = 0.1" in illustrated[0] and "lr_t = 0.05 / (1 + 0.1·t)" in illustrated[0]
+    assert "⌈192 / 10⌉ = 20 (the last batch has 2 rows)" in illustrated[2]
+    assert "floor(192·(1 − 0.2)) = 153" in illustrated[3]
+    assert "decay and momentum are 0" in illustrated[4] and "Keras steps further" in illustrated[4]
+    assert links(at) == [
+        "n=192&decay=0.1",
+        "n=192&decay=0.1",
+        "n=192&batch_size=10",
+        "n=192&validation_split=0.2",
+        "n=192&decay=0.1&momentum=0.8",
+    ]
+    paths = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"]
+    keras, pytorch = (p for p in paths if p.get("name") in ("Keras / TensorFlow", "PyTorch"))
+    assert keras["x"] != pytorch["x"], "the illustrated conventions part"
+
+
+def test_gotchas_the_settings_show_are_drawn_from_the_settings(page):
+    at = page(decay="0.1", momentum="0.9", validation_split="0.2")  # 160 rows: 32 and 10 leave 0
+    assert_clean(at)
+    illustrated = [c.value for c in at.caption if c.value.startswith("**Illustration:**")]
+    assert len(illustrated) == 1 and "batch_size = 32 divides the 160" in illustrated[0]
+    assert links(at) == ["batch_size=7&decay=0.1&momentum=0.9&validation_split=0.2"]
+
+
+def test_only_the_zero_knob_is_illustrated():
+    s = Settings(decay=0.01)
+    example = keras_to_here.conventions_example(s)
+    assert (example.decay, example.momentum) == (0.01, keras_to_here.EXAMPLE_MOMENTUM)
+    assert keras_to_here.conventions_example(Settings(decay=0.01, momentum=0.5)) is None
+    assert keras_to_here.decay_example(s) is None
+    assert keras_to_here.split_example(Settings(), n=1) is None  # 1 row cannot split
+    assert keras_to_here.uneven_example(Settings(batch_size=1), n_train=2) is None
+    assert keras_to_here.uneven_example(Settings(batch_size=4), n_train=6) is None

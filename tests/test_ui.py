@@ -145,7 +145,8 @@ def test_presets_show_what_their_lessons_claim():
 
 def test_updates_arithmetic_and_status_sentences():
     _, run = small_run(validation_split=0.0)
-    assert explain.updates_arithmetic(run) == "⌈50 / 8⌉ = 7 (the last batch has 2 rows)"
+    text = explain.updates_arithmetic(run.n_train, run.batch_size)
+    assert text == "⌈50 / 8⌉ = 7 (the last batch has 2 rows)"
     label, why = explain.status(run, explain.Landscape(min_loss=run.loss.min() - 10))
     assert label == "still moving" and "above the minimum" in why
     label, _ = explain.status(run, explain.Landscape(min_loss=run.loss[-1]))

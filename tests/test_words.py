@@ -21,7 +21,8 @@ def test_plural_is_singular_only_for_exactly_one():
 def test_the_last_batch_of_one_row_is_one_row():
     data = gd.datasets.linear(n=33, seed=0)
     run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1), batch_size=8)
-    assert explain.updates_arithmetic(run) == "⌈33 / 8⌉ = 5 (the last batch has 1 row)"
+    text = explain.updates_arithmetic(run.n_train, run.batch_size)
+    assert text == "⌈33 / 8⌉ = 5 (the last batch has 1 row)"
 
 
 def test_a_link_past_a_one_update_run_says_one_update():

@@ -53,6 +53,7 @@ class Path:
     loss: np.ndarray  # (m,) full training loss at (or nearest to) each point
     epoch_ends: np.ndarray  # (k, 2) parameters at each epoch boundary
     color: str
+    dash: str = "solid"  # a Plotly line dash: "dash" lets a path drawn over another show it
 
 
 def thin(count: int, keep_every: int, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -119,7 +120,7 @@ def _epochs(run: gd.Run) -> np.ndarray:
     return run.samples_seen / run.n_train
 
 
-def path_from_run(run: gd.Run, label: str, color: str = BLUE) -> Path:
+def path_from_run(run: gd.Run, label: str, color: str = BLUE, dash: str = "solid") -> Path:
     points = thin(run.params.shape[0], run.updates_per_epoch)
     return Path(
         label=label,
@@ -129,6 +130,7 @@ def path_from_run(run: gd.Run, label: str, color: str = BLUE) -> Path:
         loss=_loss_at(run, points),
         epoch_ends=run.params[run.epoch_ends, :2],
         color=color,
+        dash=dash,
     )
 
 
@@ -256,7 +258,7 @@ def contour_figure(
                 x=_compact(path.params[:, 0]),
                 y=_compact(path.params[:, 1]),
                 mode="lines",
-                line={"color": path.color, "width": 2},
+                line={"color": path.color, "width": 2, "dash": path.dash},
                 name=path.label,
                 customdata=custom,
                 hovertemplate=hover,

@@ -14,6 +14,7 @@ import numpy as np
 import gd
 from gd import stability_bound
 from gd.noise import per_sample_variance
+from gd.rules import batch_bounds, batches_per_epoch
 from ui.controls import LEARNING_RATES, Settings
 from ui.words import plural
 
@@ -25,11 +26,18 @@ END_SHARE = 0.1  # "the end": the kept points of the run's last tenth (at least 
 MAX_POINTS = 400  # points kept per run, as ``gd.family`` keeps them for the stage
 
 
-def updates_arithmetic(run: gd.Run) -> str:
-    """Keras's steps per epoch, with the arithmetic shown: ``⌈160 / 32⌉ = 5``."""
-    text = f"⌈{run.n_train} / {run.batch_size}⌉ = {run.updates_per_epoch}"
-    last = run.batch_rows(run.updates_per_epoch - 1).size  # the first epoch's last batch
-    if last != run.batch_size:
+def updates_arithmetic(n_train: int, batch_size: int) -> str:
+    """Keras's steps per epoch, with the arithmetic shown: ``⌈160 / 32⌉ = 5``.
+
+    Example:
+        >>> updates_arithmetic(200, 32)
+        '⌈200 / 32⌉ = 7 (the last batch has 8 rows)'
+    """
+    updates = batches_per_epoch(n_train, batch_size)
+    text = f"⌈{n_train} / {batch_size}⌉ = {updates}"
+    start, stop = batch_bounds(updates - 1, batch_size, n_train)
+    last = stop - start
+    if last != batch_size:
         text += f" (the last batch has {plural(last, 'row')})"
     return text
 

@@ -18,19 +18,80 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import gd
-from gd.rules import batches_per_epoch
+from gd.fit import row_orders
+from gd.rules import batch_bounds, batches_per_epoch, validation_split_at
 from ui import cache, charts
 from ui.cache import Surface
 from ui.controls import Settings
 from ui.explain import updates_arithmetic
 
+# What a moot gotcha draws instead (see ``Gotcha.example``): one value per knob, from the sliders.
+EXAMPLE_DECAY = 0.1
+EXAMPLE_MOMENTUM = 0.8
+EXAMPLE_SPLIT = 0.2
+EXAMPLE_BATCH_SIZES = (32, 10, 7, 3, 2)  # the first that leaves a smaller last batch
+
 
 @dataclass(frozen=True)
 class Gotcha:
-    """One lesson's chart and the sentence under it, with the run's numbers."""
+    """One lesson's chart and the sentence under it, with the run's numbers.
+
+    ``example`` is set when the sidebar's settings make the gotcha moot (decay = 0, no split, …):
+    the chart then draws these illustrative settings, the caption says so, and the page links
+    them to the Playground.
+    """
 
     figure: go.Figure
     caption: str
+    example: Settings | None = None
+
+
+def _illustration(why: str, example: Settings, knobs: tuple[str, ...]) -> str:
+    """The caption's opening when a gotcha draws ``example`` instead of the sidebar's settings.
+
+    Example:
+        >>> print(_illustration("decay is 0", Settings(decay=0.1), ("decay",)))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        **Illustration:** your decay is 0, so this gotcha would show nothing; the chart uses
+        decay = 0.1 (the rest as in the sidebar).
+    """
+    changed = " and ".join(f"{knob} = {getattr(example, knob):g}" for knob in knobs)
+    return (
+        f"**Illustration:** your {why}, so this gotcha would show nothing; the chart uses "
+        f"{changed} (the rest as in the sidebar). "
+    )
+
+
+def decay_example(settings: Settings) -> Settings | None:
+    """Settings with a decay to draw, when the sidebar's decay = 0 flattens both decay gotchas."""
+    return dataclasses.replace(settings, decay=EXAMPLE_DECAY) if settings.decay == 0 else None
+
+
+def conventions_example(settings: Settings) -> Settings | None:
+    """Settings where Keras's and PyTorch's momentum part (a decaying rate and momentum), when
+    the sidebar's make them take identical steps; only the zero knobs change."""
+    if settings.decay > 0 and settings.momentum > 0:
+        return None
+    return dataclasses.replace(
+        settings,
+        decay=settings.decay or EXAMPLE_DECAY,
+        momentum=settings.momentum or EXAMPLE_MOMENTUM,
+    )
+
+
+def split_example(settings: Settings, n: int) -> Settings | None:
+    """Settings with a validation split, when the sidebar has none and ``n`` rows can split."""
+    if settings.validation_split > 0 or not 0 < validation_split_at(n, EXAMPLE_SPLIT) < n:
+        return None
+    return dataclasses.replace(settings, validation_split=EXAMPLE_SPLIT)
+
+
+def uneven_example(settings: Settings, n_train: int) -> Settings | None:
+    """Settings whose last batch is smaller, when ``batch_size`` divides the training rows."""
+    if n_train % settings.batch_size:
+        return None
+    sizes = [b for b in EXAMPLE_BATCH_SIZES if b < n_train and n_train % b]
+    return dataclasses.replace(settings, batch_size=sizes[0]) if sizes else None
 
 
 @dataclass(frozen=True)
@@ -56,7 +117,8 @@ def _epoch_starts(n_train: int, batch_size: int, epochs: int) -> np.ndarray:
 
 def decay_per_update(settings: Settings, run: gd.Run) -> Gotcha:
     """Gotcha 1: lr at each epoch's first update, for this batch size and half of it."""
-    s = settings
+    example = decay_example(settings)
+    s = example or settings
     opt = gd.SGD(learning_rate=s.learning_rate, decay=s.decay)
     epochs = np.arange(1, s.epochs + 1)
     half = max(1, run.batch_size // 2)
@@ -86,23 +148,20 @@ def decay_per_update(settings: Settings, run: gd.Run) -> Gotcha:
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="learning rate at the epoch's first update", rangemode="tozero")
     charts.layout(fig, "Decay counts updates, not epochs")
-    if s.decay == 0:
-        caption = (
-            f"decay = 0, so the rate stays at {s.learning_rate:g} for both batch sizes. "
-            "Set decay > 0 in the sidebar to see halving the batch size speed up the decay."
-        )
-    else:
-        caption = (
-            f"lr_t = {s.learning_rate:g} / (1 + {s.decay:g}·t), and t goes up by one per "
-            f"batch: {'; '.join(lines)}. Half the batch size means about twice the updates "
-            "per epoch, so the rate decays about twice as fast per epoch."
-        )
-    return Gotcha(fig, caption)
+    caption = (
+        f"lr_t = {s.learning_rate:g} / (1 + {s.decay:g}·t), and t goes up by one per "
+        f"batch: {'; '.join(lines)}. Half the batch size means about twice the updates "
+        "per epoch, so the rate decays about twice as fast per epoch."
+    )
+    if example:
+        caption = _illustration("decay is 0", example, ("decay",)) + caption
+    return Gotcha(fig, caption, example)
 
 
 def keras3_ignores_decay(settings: Settings, run: gd.Run) -> Gotcha:
     """Gotcha 2: the rate Keras 3 really uses given ``SGD(decay=...)`` vs the intended one."""
-    s = settings
+    example = decay_example(settings)
+    s = example or settings
     planned = s.epochs * run.updates_per_epoch
     points = charts.thin(planned, run.updates_per_epoch)  # update indices t
     intended = gd.SGD(learning_rate=s.learning_rate, decay=s.decay).learning_rate_at(points)
@@ -131,20 +190,15 @@ def keras3_ignores_decay(settings: Settings, run: gd.Run) -> Gotcha:
     fig.update_yaxes(title_text="learning rate", rangemode="tozero")
     charts.layout(fig, "What Keras 3 does with decay=…")
     last = intended[-1]
-    if s.decay == 0:
-        caption = (
-            "decay = 0 here, so nothing is lost. With decay > 0, Keras 3 warns "
-            "'Argument `decay` is no longer supported and will be ignored.' and trains at a "
-            "constant rate; tf.keras 2.11–2.15 raises a ValueError instead."
-        )
-    else:
-        caption = (
-            f"Keras 3 prints only a warning ('Argument `decay` is no longer supported and will "
-            f"be ignored.') and trains at {s.learning_rate:g} throughout. The legacy rate would "
-            f"have fallen to {last:.4g} by the last update (t = {points[-1]:,}), "
-            f"{s.learning_rate / last:.3g}× lower."
-        )
-    return Gotcha(fig, caption)
+    caption = (
+        f"Keras 3 prints only a warning ('Argument `decay` is no longer supported and will "
+        f"be ignored.') and trains at {s.learning_rate:g} throughout. The legacy rate would "
+        f"have fallen to {last:.4g} by the last update (t = {points[-1]:,}), "
+        f"{s.learning_rate / last:.3g}× lower. tf.keras 2.11–2.15 raises a ValueError instead."
+    )
+    if example:
+        caption = _illustration("decay is 0", example, ("decay",)) + caption
+    return Gotcha(fig, caption, example)
 
 
 def keras3_rejects_lr(settings: Settings, run: gd.Run) -> Gotcha:
@@ -268,11 +322,15 @@ def epoch_loss_is_running_mean(run: gd.Run) -> Gotcha:
     return Gotcha(fig, caption)
 
 
-def last_batch_smaller(run: gd.Run) -> Gotcha:
+def last_batch_smaller(settings: Settings, run: gd.Run) -> Gotcha:
     """Gotcha 4: the batch sizes within one epoch; the last one holds the remainder."""
-    slots = np.arange(run.updates_per_epoch)
-    sizes = np.minimum(run.batch_size, run.n_train - run.batch_size * slots)  # (upe,) rows
-    colors = np.where(sizes < run.batch_size, charts.VERMILION, charts.SKY)
+    n_train = run.n_train
+    example = uneven_example(settings, n_train)
+    batch_size = (example or settings).batch_size
+    updates = batches_per_epoch(n_train, batch_size)
+    slots = np.arange(updates)
+    sizes = np.minimum(batch_size, n_train - batch_size * slots)  # (updates,) rows
+    colors = np.where(sizes < batch_size, charts.VERMILION, charts.SKY)
     fig = go.Figure(
         go.Bar(
             x=slots + 1,
@@ -286,51 +344,58 @@ def last_batch_smaller(run: gd.Run) -> Gotcha:
     fig.update_yaxes(title_text="rows in the batch", rangemode="tozero")
     charts.layout(fig, "Batch sizes in every epoch", legend=False)
     last = int(sizes[-1])
-    if last == run.batch_size:
+    arithmetic = updates_arithmetic(n_train, batch_size)
+    if last == batch_size:
         caption = (
-            f"{updates_arithmetic(run)}: {run.n_train} is a multiple of {run.batch_size}, so "
-            f"all {run.updates_per_epoch} batches have {run.batch_size} rows."
+            f"{arithmetic}: {n_train} is a multiple of {batch_size}, so "
+            f"all {updates} batches have {batch_size} rows."
         )
     else:
         caption = (
-            f"{updates_arithmetic(run)}: {run.updates_per_epoch - 1} batches of "
-            f"{run.batch_size} rows, then one of {run.n_train} − {run.updates_per_epoch - 1}·"
-            f"{run.batch_size} = {last}. It is kept, not dropped: it is a full update that "
-            "advances t (and the decay) by one, with a gradient averaged over only "
-            f"{last} rows, so it is noisier."
+            f"{arithmetic}: {updates - 1} batches of {batch_size} rows, then one of "
+            f"{n_train} − {updates - 1}·{batch_size} = {last}. It is kept, not dropped: it is "
+            "a full update that advances t (and the decay) by one, with a gradient averaged "
+            f"over only {last} rows, so it is noisier."
         )
-    return Gotcha(fig, caption)
+    if example:
+        why = f"batch_size = {settings.batch_size} divides the {n_train} training rows"
+        caption = _illustration(why, example, ("batch_size",)) + caption
+    return Gotcha(fig, caption, example)
 
 
-def validation_rows(run: gd.Run, settings: Settings) -> Gotcha:
+def validation_rows(settings: Settings, run: gd.Run) -> Gotcha:
     """Gotcha 5: which row indices train and which validate, and epoch 1's first batch."""
     n = run.n_train + run.n_val
+    example = split_example(settings, n)
+    s = example or settings
+    n_train = validation_split_at(n, s.validation_split)
+    first = row_orders(n_train, 1, s.shuffle, s.seed)[0]
+    batch = first[slice(*batch_bounds(0, s.batch_size, n_train))]
     strip = "rows in file order"
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
             y=[strip],
-            x=[run.n_train],
+            x=[n_train],
             base=0,
             orientation="h",
             marker={"color": charts.SKY},
-            name=f"training rows 0–{run.n_train - 1}",
-            hovertemplate=f"training rows 0–{run.n_train - 1}<extra></extra>",
+            name=f"training rows 0–{n_train - 1}",
+            hovertemplate=f"training rows 0–{n_train - 1}<extra></extra>",
         )
     )
-    if run.n_val:
+    if n_train < n:
         fig.add_trace(
             go.Bar(
                 y=[strip],
-                x=[run.n_val],
-                base=run.n_train,
+                x=[n - n_train],
+                base=n_train,
                 orientation="h",
                 marker={"color": charts.ORANGE},
-                name=f"validation rows {run.n_train}–{n - 1} (the last ones)",
-                hovertemplate=f"validation rows {run.n_train}–{n - 1}<extra></extra>",
+                name=f"validation rows {n_train}–{n - 1} (the last ones)",
+                hovertemplate=f"validation rows {n_train}–{n - 1}<extra></extra>",
             )
         )
-    batch = run.batch_rows(0)
     fig.add_trace(
         go.Scatter(
             x=batch,
@@ -344,8 +409,8 @@ def validation_rows(run: gd.Run, settings: Settings) -> Gotcha:
     fig.update_xaxes(title_text="row index in x, y", range=[0, n])
     charts.layout(fig, "validation_split takes the last rows, before shuffling")
     fig.update_layout(height=260)
-    split = settings.validation_split
-    if run.n_val == 0:
+    split = s.validation_split
+    if n_train == n:
         caption = (
             f"validation_split = {split:g}: all {n} rows train and history has no 'val_loss'. "
             "With a split, Keras keeps the first floor(n·(1 − split)) rows for training."
@@ -353,20 +418,27 @@ def validation_rows(run: gd.Run, settings: Settings) -> Gotcha:
     else:
         caption = (
             f"validation_split = {split:g} on {n} rows: floor({n}·(1 − {split:g})) = "
-            f"{run.n_train} training rows (0–{run.n_train - 1}) and the last {run.n_val} "
-            f"(rows {run.n_train}–{n - 1}) for validation, cut before any shuffling. Shuffling "
+            f"{n_train} training rows (0–{n_train - 1}) and the last {n - n_train} "
+            f"(rows {n_train}–{n - 1}) for validation, cut before any shuffling. Shuffling "
             "only reorders the training rows; the first batch never contains a validation row. "
             "If your file is sorted (by date, by class), the validation set is its tail."
         )
-    return Gotcha(fig, caption)
+    if example:
+        caption = _illustration("validation_split is 0", example, ("validation_split",)) + caption
+    return Gotcha(fig, caption, example)
 
 
 def momentum_conventions(runs: ConventionRuns, surface: Surface, settings: Settings) -> Gotcha:
-    """Gotcha 6: Keras's and PyTorch's momentum on the same contours."""
-    s = settings
+    """Gotcha 6: Keras's and PyTorch's momentum on the same contours.
+
+    ``runs`` are of ``conventions_example(settings)`` when that is not None (the page trains
+    them), since the sidebar's settings would draw one path twice.
+    """
+    example = conventions_example(settings)
+    s = example or settings
     paths = [
         charts.path_from_run(runs.keras, "Keras / TensorFlow", charts.BLUE),
-        charts.path_from_run(runs.pytorch, "PyTorch", charts.VERMILION),
+        charts.path_from_run(runs.pytorch, "PyTorch", charts.VERMILION, dash="dash"),
     ]
     fig = charts.contour_figure(
         surface.axis0,
@@ -383,19 +455,17 @@ def momentum_conventions(runs: ConventionRuns, surface: Surface, settings: Setti
         f"Keras ends at ({names[0]}, {names[1]}) = ({keras_end[0]:.5g}, {keras_end[1]:.5g}), "
         f"PyTorch at ({torch_end[0]:.5g}, {torch_end[1]:.5g})."
     )
-    if s.decay == 0 or s.momentum == 0:
-        why = "decay = 0" if s.decay == 0 else "momentum = 0"
-        caption = (
-            f"Here {why}, so the two conventions take identical steps and the paths coincide. "
-            f"{ends} Set decay > 0 and momentum > 0 to see them part."
-        )
-    else:
-        caption = (
-            f"With momentum {s.momentum:g} and a decaying rate, Keras keeps each step's own "
-            "rate inside its velocity, while PyTorch multiplies its whole buffer by the current "
-            f"(smaller) rate, so Keras steps further. {ends}"
-        )
-    return Gotcha(fig, caption)
+    caption = (
+        f"With momentum {s.momentum:g} and a decaying rate, Keras keeps each step's own "
+        "rate inside its velocity, while PyTorch multiplies its whole buffer by the current "
+        f"(smaller) rate, so Keras steps further. {ends}"
+    )
+    if example:
+        zero = [knob for knob in ("decay", "momentum") if getattr(settings, knob) == 0]
+        why = " and ".join(zero) + (" are 0" if len(zero) > 1 else " is 0")
+        why += " (the two conventions then take identical steps)"
+        caption = _illustration(why, example, tuple(zero)) + caption
+    return Gotcha(fig, caption, example)
 
 
 CSV_ROWS = 100_000  # most updates in the download (about 10 MB); more are thinned evenly
