@@ -11,6 +11,7 @@ from ui.stage.payload import (
     PerKnob,
     decode,
     encode,
+    follow,
     knob_values,
     read_update,
     with_update,
@@ -299,3 +300,55 @@ def test_heavy_settings_stream_the_current_run_first_and_only_once():
         r = getattr(stage.current_positions(heavy, fams), knob)
         np.testing.assert_array_equal(one.params[0], fam.params[r, : one.lengths[0]])
         np.testing.assert_array_equal(one.loss[0], fam.loss[r, : one.lengths[0]])
+
+
+def test_a_blow_up_is_followed_for_its_first_steps_then_leaves_the_chart():
+    settings = Settings(learning_rate=2.0, epochs=5)  # above 2/λmax: each step ~3× further out
+    fams, payload = build(settings)
+    decoded = decode(payload)
+    header, arrays = decoded.header, decoded.arrays
+    assert header["zooms"] == [3.0, 10.0, 30.0]
+    near0, near1 = arrays["surface.axis0"], arrays["surface.axis1"]
+    centre = np.array([near0[0] + near0[-1], near1[0] + near1[-1]]) / 2
+    half = np.array([near0[-1] - near0[0], near1[-1] - near1[0]]) / 2
+    for k, factor in enumerate(header["zooms"]):  # each widened grid spans factor × the window
+        np.testing.assert_allclose(
+            arrays["surface.zoom_axis0"][k, [0, -1]],
+            centre[0] + np.array([-1, 1]) * factor * half[0],
+            rtol=1e-5,
+        )
+        np.testing.assert_allclose(
+            arrays["surface.zoom_axis1"][k, [0, -1]],
+            centre[1] + np.array([-1, 1]) * factor * half[1],
+            rtol=1e-5,
+        )
+    assert arrays["surface.zoom_loss"].shape == (3, 33, 33)
+    entry = decoded.knob("learning_rate")
+    r = entry["current"]
+    zoom = entry["runs"][r]["zoom"]
+    path = fams.learning_rate.params[r, : fams.learning_rate.lengths[r], :2]
+    reach = np.max(np.abs(path - centre) / half, axis=1)
+    shown = reach <= zoom
+    assert 1 < zoom <= 30
+    assert shown[:4].all(), reach  # the start and three ever-wider swings are in the window
+    assert not shown[4:].any(), reach  # then the path leaves the chart for good
+    sizes = decoded.knob("batch_size")["runs"]  # lr 2 at batch sizes 1, 2, 4, … 200
+    assert sizes[0]["zoom"] == 1.0  # one row's gradient throws the first step beyond 30×
+    assert all(run["zoom"] > 1 for run in sizes[1:])
+
+
+def test_a_path_inside_the_window_keeps_it(default):
+    _, payload = default
+    decoded = decode(payload)
+    entry = decoded.knob("learning_rate")
+    assert entry["runs"][entry["current"]]["zoom"] == 1.0
+    assert entry["runs"][0]["zoom"] == 1.0  # the smallest rate barely moves
+
+
+def test_follow_stops_at_the_first_point_out_of_reach_or_not_finite():
+    axis = np.linspace(-1.0, 1.0, 3)
+    blown = np.array([[0.0, 0.0], [2.0, 0.0], [np.inf, np.nan], [1.5, 0.0]])
+    assert follow(blown, axis, axis, 30.0) == 2.16
+    far = np.array([[0.0, 0.0], [0.0, 50.0], [0.0, 2.0]])
+    assert follow(far, axis, axis, 30.0) == 1.0  # nothing before the first step out of reach
+    assert follow(np.array([[0.0, 29.0]]), axis, axis, 30.0) == 30.0  # capped at the widest

@@ -263,11 +263,7 @@ def surface(
     The window depends only on the data and the start, never on the optimizer settings, so
     the picture stays put while the learner moves the training sliders.
     """
-    data = dataset(model_name, *data_key, csv)
-    model = MODELS[model_name].build()
-    n_train = validation_split_at(data.n, validation_split)
-    x = data.x[:n_train, None]
-    y = data.y[:n_train]
+    model, x, y = _training_rows(model_name, data_key, validation_split, csv)
     start_point = np.array(start)
     with np.errstate(all="ignore"):
         minimum = model.minimum(x, y, start_point)
@@ -284,19 +280,67 @@ def surface(
     return Surface(axis0, axis1, loss, minimum, min_loss, (names[0], names[1]))
 
 
+def _training_rows(
+    model_name: str, data_key: tuple, validation_split: float, csv: bytes | None
+) -> tuple[gd.models.Model, np.ndarray, np.ndarray]:
+    """The model and the rows it trains on: x (n_train, 1), y (n_train,)."""
+    data = dataset(model_name, *data_key, csv)
+    n_train = validation_split_at(data.n, validation_split)
+    return MODELS[model_name].build(), data.x[:n_train, None], data.y[:n_train]
+
+
+@dataclass(frozen=True)
+class Widened:
+    """``surface``'s loss over its window widened about its centre, once per factor."""
+
+    factors: np.ndarray  # (Z,) each window's half-widths over the surface's
+    axis0: np.ndarray  # (Z, g)
+    axis1: np.ndarray  # (Z, g)
+    loss: np.ndarray  # (Z, g, g)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def widened(
+    model_name: str,
+    data_key: tuple,
+    validation_split: float,
+    start: tuple[float, float],
+    csv: bytes | None,
+    factors: tuple[float, ...],
+    size: int,
+) -> Widened:
+    """The loss on coarser grids (``size`` × ``size``) that reach ``factors`` times as far
+    from the surface's centre: what the live stage draws while a path flies off the window."""
+    plane = surface(model_name, data_key, validation_split, start, csv)
+    model, x, y = _training_rows(model_name, data_key, validation_split, csv)
+    unit = np.linspace(-1.0, 1.0, size)
+    axes = []
+    for axis in (plane.axis0, plane.axis1):
+        centre, half = (axis[0] + axis[-1]) / 2, (axis[-1] - axis[0]) / 2
+        axes.append(centre + np.multiply.outer(np.array(factors), half * unit))  # (Z, g)
+    with np.errstate(all="ignore"):
+        loss = np.stack([model.loss_grid(x, y, a0, a1) for a0, a1 in zip(*axes, strict=True)])
+    return Widened(np.array(factors), axes[0], axes[1], loss)
+
+
 def surface_for(settings: Settings) -> Surface:
     return surface_for_data(settings, uploaded_csv(settings))
 
 
-def surface_for_data(settings: Settings, csv: bytes | None) -> Surface:
+def _plane_key(settings: Settings) -> tuple[str, tuple, float, tuple[float, float]]:
+    """What a loss surface depends on: the model, the data, the split and the start."""
     s = settings
-    return surface(
-        s.model,
-        (s.n, s.noise, s.x_mean, s.x_std, s.data_seed),
-        s.validation_split,
-        (s.w0, s.b0),
-        csv,
-    )
+    return s.model, (s.n, s.noise, s.x_mean, s.x_std, s.data_seed), s.validation_split, (s.w0, s.b0)
+
+
+def surface_for_data(settings: Settings, csv: bytes | None) -> Surface:
+    return surface(*_plane_key(settings), csv)
+
+
+def widened_for_data(
+    settings: Settings, csv: bytes | None, factors: tuple[float, ...], size: int
+) -> Widened:
+    return widened(*_plane_key(settings), csv, factors, size)
 
 
 # The cost model is timed on this many synthetic rows at these batch sizes: small enough to

@@ -141,6 +141,22 @@ def test_each_knob_works_from_the_keyboard(stage_server, page, knob):
     assert_clean(page)
 
 
+def zoom(page) -> float:
+    return float(page.evaluate("() => window.__stage.getAttribute('data-zoom')"))
+
+
+def test_the_contour_window_follows_a_blow_up_and_comes_back(stage_server, page):
+    open_stage(page, stage_server, query="learning_rate=2&epochs=5")
+    assert drawn(page)["learning_rate"] == "2"
+    assert zoom(page) == 30.0  # payload.follow: 3 ever-wider swings, the last at 28 half-widths
+    slider = page.get_by_role("slider", name="Learning rate", exact=True)
+    slider.focus()
+    slider.press("Home")  # 0.0001: a path that barely leaves the start
+    wait_drawn(page, "learning_rate", "0.0001")
+    assert zoom(page) == 1.0
+    assert_clean(page)
+
+
 def gd_defaults():
     from ui.controls import Settings
 

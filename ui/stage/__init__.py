@@ -66,6 +66,9 @@ __all__ = [
 _HERE = Path(__file__).resolve().parent
 KNOBS = ("learning_rate", "batch_size", "momentum", "decay")
 UPDATE = "update"  # the link's key for the playback position
+# A path that leaves the contour window is followed out to these many half-widths (payload.follow)
+ZOOMS = (3.0, 10.0, 30.0)
+ZOOM_GRID = 33  # points per axis of each widened window: coarse, to keep the payload under 300 kB
 _UPDATE_STATE = "_stage_update"  # the session's copy: int, or None for the whole run
 
 
@@ -203,6 +206,7 @@ def scene(settings: Settings, csv: bytes | None) -> Scene:
         n_train=validation_split_at(data.n, settings.validation_split),
         epochs=settings.epochs,
         fit_label=settings.spec.fit_label,
+        widened=cache.widened_for_data(settings, csv, ZOOMS, ZOOM_GRID),
     )
 
 

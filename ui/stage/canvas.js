@@ -231,11 +231,13 @@ function drawField(o, f, ax0, ax1, loss, levels) {
   }
   field.getContext("2d").putImageData(img, 0, 0);
   o.imageSmoothingEnabled = true;
-  // Each grid value sits at a cell centre: stretch the image half a cell beyond the axes.
-  const cw = f.pw / (g0 - 1), chh = f.ph / (g1 - 1);
+  // Each grid value sits at a cell centre: stretch the image half a cell beyond the grid's
+  // ends (the frame may show only part of the grid: a window widened to follow a path).
+  const x0 = f.x(ax0[0]), x1 = f.x(ax0[g0 - 1]), top = f.y(ax1[g1 - 1]), bottom = f.y(ax1[0]);
+  const cw = (x1 - x0) / (g0 - 1), chh = (bottom - top) / (g1 - 1);
   o.save();
   clip(o, f);
-  o.drawImage(field, f.left - cw / 2, f.top - chh / 2, f.pw + cw, f.ph + chh);
+  o.drawImage(field, x0 - cw / 2, top - chh / 2, x1 - x0 + cw, bottom - top + chh);
   o.strokeStyle = "rgba(40, 50, 60, 0.35)";
   o.lineWidth = 1;
   o.beginPath();

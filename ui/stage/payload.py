@@ -26,7 +26,10 @@ array. With Σ over runs:
   bin the two are equal and only ``batch_low`` ships.
 
 Then ``surface.axis0`` (g0,), ``surface.axis1`` (g1,), ``surface.loss`` (g1, g0),
-``surface.minimum`` (2,), ``surface.levels`` (L,) (contour levels), and ``data.x``, ``data.y``
+``surface.minimum`` (2,), ``surface.levels`` (L,) (contour levels); when the scene has them,
+the widened windows a run's ``zoom`` follows it into: ``surface.zoom_axis0`` and
+``surface.zoom_axis1`` (Z, g), ``surface.zoom_loss`` (Z, g, g), ``surface.zoom_levels`` (Z, L),
+with ``header["zooms"]`` their factors; and ``data.x``, ``data.y``
 (K,) with K ≤ 2000, training rows first. Float32 keeps 7 digits, plenty for drawing, and
 update indices stay exact below 2**24.
 
@@ -97,6 +100,32 @@ class Scene:
     n_train: int
     epochs: int
     fit_label: str = "fit"
+    widened: Any = None  # a ``ui.cache.Widened``: the loss far out, to follow a blow-up
+
+
+def follow(path: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float) -> float:
+    """How far the contour window widens about its centre to follow a path that leaves it.
+
+    1 when the (m, 2) ``path`` stays inside the window ``axis0`` × ``axis1``. Otherwise the
+    widest reach of the points before the first one beyond ``most`` half-widths (or not
+    finite), with an 8% margin, at most ``most``: a blow-up is followed for its first steps,
+    so its growing zig-zag shows, and then leaves the chart.
+
+    Example:
+        >>> axis = np.linspace(-1.0, 1.0, 5)
+        >>> follow(np.array([[0.5, 0.0], [-0.9, 0.2]]), axis, axis, 30.0)
+        1.0
+        >>> follow(np.array([[0.5, 0.0], [-2.0, 0.0], [5.0, 0.0], [-40.0, 0.0]]), axis, axis, 30.0)
+        5.4
+    """
+    centre = np.array([axis0[0] + axis0[-1], axis1[0] + axis1[-1]]) / 2
+    half = np.array([axis0[-1] - axis0[0], axis1[-1] - axis1[0]]) / 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        reach = np.max(np.abs(path[:, :2] - centre) / half, axis=1)  # (m,) in half-widths
+    beyond = ~(reach <= most)  # NaN counts as beyond
+    first = int(np.argmax(beyond)) if beyond.any() else reach.size
+    widest = float(np.max(reach[:first], initial=0.0))
+    return 1.0 if widest <= 1.0 else round(min(most, 1.08 * widest), 3)
 
 
 def _significant(value: float, digits: int = 3) -> float:
@@ -220,6 +249,7 @@ def _family(
     writer.add(name + "epoch_loss", _ragged(fam.epoch_loss, epochs))
     if fam.val_loss is not None:
         writer.add(name + "val_loss", _ragged(fam.val_loss, epochs))
+    most = float(scene.widened.factors[-1]) if scene.widened is not None else 1.0
     runs = []
     for r, (point_at, bin_at, epoch_at) in enumerate(
         zip(_offsets(points), _offsets(bins), _offsets(epochs), strict=True)
@@ -243,6 +273,7 @@ def _family(
                 "epochs_done": f"{int(epochs[r])} of {plural(epochs_total, 'epoch')}",
                 "final_loss": _number(float(fam.loss[r, end])),
                 "distance": _number(gap),
+                "zoom": follow(fam.params[r, : end + 1], scene.axis0, scene.axis1, most),
                 "text": [str(t) for t in texts[r]],
             }
         )
@@ -355,6 +386,16 @@ def encode(
     writer.add("surface.loss", scene.loss)
     writer.add("surface.minimum", scene.minimum[:2])
     writer.add("surface.levels", contour_levels(scene.loss, scene.min_loss))
+    zooms = []
+    if scene.widened is not None:
+        far = scene.widened
+        zooms = far.factors.tolist()
+        writer.add("surface.zoom_axis0", far.axis0)
+        writer.add("surface.zoom_axis1", far.axis1)
+        writer.add("surface.zoom_loss", far.loss)
+        writer.add(
+            "surface.zoom_levels", np.stack([contour_levels(z, scene.min_loss) for z in far.loss])
+        )
     n = scene.x.size
     # Deterministic and evenly spread; sorted, so the training rows (the first n_train) lead.
     shown = np.unique(np.linspace(0, n - 1, min(n, MAX_SCATTER)).round().astype(int))
@@ -374,6 +415,7 @@ def encode(
         "n_train": scene.n_train,
         "n_val": int(n - scene.n_train),
         "shown_train": int(np.sum(shown < scene.n_train)),
+        "zooms": zooms,  # the widened windows (× the surface's half-widths) that ship
         "knobs": knobs,
         "summary": summaries(fam, r, scene, gap),  # of the committed run, one per chart
         "arrays": writer.index,

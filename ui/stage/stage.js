@@ -12,7 +12,9 @@ drawn once per payload into offscreen layers and blitted each frame: it keeps th
 of a 4.8 MB script and of any fetch (no CDN, no web font), and one drawing model for all.
 
 The contour lines are traced here by marching squares on the grid Python sends, at the levels
-Python chose (surface.levels). The fit line evaluates the model's prediction formula (three
+Python chose (surface.levels). A run whose path leaves the window (a blow-up, a wide swing)
+carries a zoom: the window widens about its centre to follow its first steps, drawn from the
+coarser widened grids (surface.zoom_*). The fit line evaluates the model's prediction formula (three
 one-line formulas, the same as gd.models' predict), since shipping every fitted curve would
 cost megabytes.
 
@@ -23,7 +25,8 @@ and sends it back as the payload header's `update`, where the next mount starts.
 
 Test hook: the root element has `data-stage`; after each frame it sets `data-drawn` to
 `learning_rate=…;batch_size=…;momentum=…;decay=…` of the run on screen (Python's `:g`
-spelling of the values) and `data-update` to the playback cursor.
+spelling of the values), `data-update` to the playback cursor and `data-zoom` to how far the
+contour window is widened to follow the run's path (1: not at all; payload.py `follow`).
 */
 
 const KNOBS = ["learning_rate", "batch_size", "momentum", "decay"];
@@ -331,33 +334,50 @@ function frame(st, now) {
   if (st.playing) request(st);
 }
 
+function contourLayer(st, zoom) {
+  // The log-scaled loss field and its contour lines in a window `zoom` times the surface's
+  // about its centre (payload.follow): drawn once per payload, size and zoom, then blitted.
+  let layer = st.layers.contours.get(zoom);
+  if (layer) return layer;
+  const { header, arrays } = st.payload;
+  const c = st.panels.contour.canvas;
+  const { w, h, dpr } = sizeCanvas(c);
+  const near = arrays["surface.axis0"], nearB = arrays["surface.axis1"];
+  const mid0 = (near[0] + near[near.length - 1]) / 2, half0 = (near[near.length - 1] - near[0]) / 2;
+  const mid1 = (nearB[0] + nearB[nearB.length - 1]) / 2, half1 = (nearB[nearB.length - 1] - nearB[0]) / 2;
+  const f = frameOf(w, h, [mid0 - zoom * half0, mid0 + zoom * half0], [mid1 - zoom * half1, mid1 + zoom * half1], { left: 46, bottom: 34 });
+  let ax0 = near, ax1 = nearB, loss = arrays["surface.loss"], levels = arrays["surface.levels"];
+  const k = zoom > 1 ? header.zooms.findIndex((z) => z >= zoom) : -1;
+  if (k >= 0) {  // the smallest widened window that holds this one
+    const g = arrays["surface.zoom_axis0"].length / header.zooms.length;
+    const L = arrays["surface.zoom_levels"].length / header.zooms.length;
+    ax0 = arrays["surface.zoom_axis0"].subarray(k * g, (k + 1) * g);
+    ax1 = arrays["surface.zoom_axis1"].subarray(k * g, (k + 1) * g);
+    loss = arrays["surface.zoom_loss"].subarray(k * g * g, (k + 1) * g * g);
+    levels = arrays["surface.zoom_levels"].subarray(k * L, (k + 1) * L);
+  }
+  const off = document.createElement("canvas");
+  off.width = c.width; off.height = c.height;
+  const o = off.getContext("2d");
+  o.setTransform(dpr, 0, 0, dpr, 0, 0);
+  drawField(o, f, ax0, ax1, loss, levels);
+  const m = arrays["surface.minimum"];  // the minimum: a black cross
+  o.strokeStyle = "#000";
+  o.lineWidth = 2.5;
+  o.beginPath();
+  o.moveTo(f.x(m[0]) - 7, f.y(m[1]) - 7); o.lineTo(f.x(m[0]) + 7, f.y(m[1]) + 7);
+  o.moveTo(f.x(m[0]) - 7, f.y(m[1]) + 7); o.lineTo(f.x(m[0]) + 7, f.y(m[1]) - 7);
+  o.stroke();
+  o.restore();
+  drawAxes(o, f, header.names[0], header.names[1]);
+  layer = { canvas: off, f };
+  st.layers.contours.set(zoom, layer);
+  return layer;
+}
+
 function staticLayers(st) {
   const { header, arrays } = st.payload;
-  const layers = {};
-  // Contour: the log-scaled loss field and the contour lines, once per payload and size.
-  {
-    const c = st.panels.contour.canvas;
-    const { ctx, w, h, dpr } = sizeCanvas(c);
-    const ax0 = arrays["surface.axis0"], ax1 = arrays["surface.axis1"];
-    const loss = arrays["surface.loss"], levels = arrays["surface.levels"];
-    const g0 = ax0.length, g1 = ax1.length;
-    const f = frameOf(w, h, [ax0[0], ax0[g0 - 1]], [ax1[0], ax1[g1 - 1]], { left: 46, bottom: 34 });
-    const off = document.createElement("canvas");
-    off.width = c.width; off.height = c.height;
-    const o = off.getContext("2d");
-    o.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawField(o, f, ax0, ax1, loss, levels);
-    const m = arrays["surface.minimum"];  // the minimum: a black cross
-    o.strokeStyle = "#000";
-    o.lineWidth = 2.5;
-    o.beginPath();
-    o.moveTo(f.x(m[0]) - 7, f.y(m[1]) - 7); o.lineTo(f.x(m[0]) + 7, f.y(m[1]) + 7);
-    o.moveTo(f.x(m[0]) - 7, f.y(m[1]) + 7); o.lineTo(f.x(m[0]) + 7, f.y(m[1]) - 7);
-    o.stroke();
-    o.restore();
-    drawAxes(o, f, header.names[0], header.names[1]);
-    layers.contour = { canvas: off, f };
-  }
+  const layers = { contours: new Map() };  // contour layers by zoom, built on first use
   // Data: the scatter, once; only the fit line moves.
   {
     const c = st.panels.data.canvas;
@@ -393,11 +413,13 @@ function staticLayers(st) {
 
 function drawContour(st, fam, r, j) {
   const { ctx } = sizeCanvas(st.panels.contour.canvas);
-  const { canvas, f } = st.layers.contour;
+  const run = fam.runs[r], P = fam.P, p = fam.params, at = run.at[0];
+  const zoom = st.payload.header.zooms.length ? run.zoom : 1;
+  const { canvas, f } = contourLayer(st, zoom);
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.drawImage(canvas, 0, 0);
   ctx.setTransform(window.devicePixelRatio || 1, 0, 0, window.devicePixelRatio || 1, 0, 0);
-  const run = fam.runs[r], P = fam.P, p = fam.params, at = run.at[0];
+  st.root.setAttribute("data-zoom", String(zoom));
   const steps = fam.steps(r);
   const px = (k) => f.x(p[(at + k) * P]), py = (k) => f.y(p[(at + k) * P + 1]);
   ctx.save();
@@ -436,6 +458,10 @@ function drawContour(st, fam, r, j) {
   ctx.textAlign = "right";
   ctx.textBaseline = "top";
   ctx.fillText("✕ minimum   ○ start   ● now", f.left + f.pw - 6, f.top + 6);
+  if (zoom > 1) {  // say why the window moved
+    ctx.textAlign = "left";
+    ctx.fillText(`zoomed out ×${zoom.toFixed(1)} to follow the path`, f.left + 6, f.top + 6);
+  }
   ctx.restore();
 }
 
