@@ -2,6 +2,8 @@
 same numbers), light pages draw at once and say the fast engine is being prepared, heavy ones
 wait for the kernels; ``gd.engine``'s switch is thread-safe."""
 
+import os
+import sys
 import threading
 import time
 
@@ -105,3 +107,25 @@ def test_heavy_settings_wait_for_the_kernels(app, deferred):
     assert not at.exception
     assert time.perf_counter() - started >= 1.0  # it waited for the kernels
     assert not any("Preparing the fast engine" in c.value for c in at.caption)
+
+
+def test_the_disk_cache_counts_as_ready_only_when_both_kernels_are_newer_than_the_source(
+    tmp_path, monkeypatch
+):
+    kernels = engine.compiled
+    if kernels is None:
+        pytest.skip("numba is not installed")
+    source = tmp_path / "_kernels.py"
+    source.write_text("")
+    monkeypatch.setattr(kernels, "__file__", str(source))
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    tag = f"py{sys.version_info.major}{sys.version_info.minor}"
+    assert not kernels.disk_cache_ready()  # nothing cached: the server compiles in a child
+    (cache / f"_kernels._train-320.{tag}.nbi").write_bytes(b"")
+    assert not kernels.disk_cache_ready()  # one of the two
+    (cache / f"_kernels._sweep-402.{tag}.nbi").write_bytes(b"")
+    assert kernels.disk_cache_ready()
+    later = time.time() + 60
+    os.utime(source, (later, later))  # the source changed after the cache was written
+    assert not kernels.disk_cache_ready()

@@ -13,8 +13,11 @@ import gc
 import io
 import os
 import platform
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -71,8 +74,20 @@ def warm_up() -> threading.Thread | None:
 
 
 def _compile() -> None:
+    kernels = gd.engine.compiled
     try:
-        gd.engine.compiled.warm_up()
+        if not kernels.disk_cache_ready():
+            # numba's compiler holds the GIL for 15–40 s, which would slow every request served
+            # meanwhile: a child process compiles and writes the disk cache, then this one only
+            # loads it. If the child fails, warm_up below compiles here, as before.
+            subprocess.run(
+                [sys.executable, "-c", "from gd import _kernels; _kernels.warm_up()"],
+                cwd=Path(gd.__file__).resolve().parents[1],
+                capture_output=True,
+                timeout=600,
+                check=False,
+            )
+        kernels.warm_up()
     finally:  # a failed warm-up compiles on first use instead, as before
         gd.engine.mark_ready()
         _freeze()
