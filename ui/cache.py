@@ -44,8 +44,8 @@ REFERENCE_WORK = 2_000_000
 GRACE = 0.5  # seconds a first request waits for the kernels: loading them from numba's disk
 # cache takes ~0.3–0.5 s, so a warm start never runs the reference; a cold compile does
 PREPARING = (
-    "Preparing the fast engine: the numba kernels compile once per server start (15–20 s the "
-    "first time). Meanwhile these runs come from the NumPy reference, with the same numbers."
+    "Preparing the fast engine: the numba kernels compile the first time this server starts "
+    "(about 30 s). Meanwhile these runs come from the NumPy reference, with the same numbers."
 )
 
 
@@ -56,7 +56,7 @@ def warm_up() -> threading.Thread | None:
 
     Until they are ready, ``gd.engine`` serves "auto" from the NumPy reference (the same
     numbers), so a link opened right after ``streamlit run`` draws at once instead of waiting
-    15–20 s for a cold compile; ``wait_for_kernels`` bounds the work done meanwhile.
+    about 30 s for a cold compile; ``wait_for_kernels`` bounds the work done meanwhile.
 
     After the compile, every object alive so far (Streamlit, NumPy, numba, Plotly: a few hundred
     thousand) moves out of the garbage collector's reach with ``gc.freeze``. Without the freeze,
@@ -105,7 +105,7 @@ def wait_for_kernels(work: int, timeout: float = 180.0) -> None:
     warm_up()
     if gd.engine.wait_ready(GRACE) or work <= REFERENCE_WORK:
         return
-    with st.spinner("Preparing the fast engine (the numba kernels compile once per server start)…"):
+    with st.spinner("Preparing the fast engine (the numba kernels compile on a first start)…"):
         gd.engine.wait_ready(timeout)
 
 
