@@ -339,13 +339,17 @@ def _from_reference(model: Model, problem: Problem, opt: SGD, plan: _Plan) -> _R
 
 def _pad(rows: list[np.ndarray], width: int) -> np.ndarray:
     """Stack rows of different lengths, each padded by repeating its last entry (NaN if none)."""
-    out = []
-    for row in rows:
-        if row.shape[0] == 0:
-            out.append(np.full((width, *row.shape[1:]), np.nan))
+    empty = any(row.shape[0] == 0 for row in rows)
+    dtype = np.result_type(*rows, *([np.float64] if empty else []))
+    out = np.empty((len(rows), width, *rows[0].shape[1:]), dtype=dtype)
+    for r, row in enumerate(rows):
+        n = row.shape[0]
+        if n:
+            out[r, :n] = row
+            out[r, n:] = row[-1]
         else:
-            out.append(np.concatenate([row, np.repeat(row[-1:], width - row.shape[0], axis=0)]))
-    return np.stack(out)
+            out[r] = np.nan
+    return out
 
 
 def _assemble(model, problem, knob, values, opts, sizes, plans, records) -> Family:

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -134,13 +135,26 @@ class Problem(NamedTuple):
     threshold: float  # a batch loss above this means the run has diverged
 
 
+@functools.lru_cache(maxsize=4)
 def row_orders(n_train: int, epochs: int, shuffle: bool, seed: int) -> np.ndarray:
     """(epochs, n_train) row orders: one fresh permutation per epoch, drawn in epoch order from
-    one ``np.random.default_rng(seed)`` (or the identity when ``shuffle`` is off)."""
+    one ``np.random.default_rng(seed)`` (or the identity when ``shuffle`` is off).
+
+    Read-only, and remembered for the last four arguments: the runs of a family, and the
+    families around one setting, share one order (at most 8 MB each at 100 × 10 000 rows).
+
+    Example:
+        >>> row_orders(5, 2, True, 0)
+        array([[2, 4, 3, 0, 1],
+               [4, 1, 2, 0, 3]])
+        >>> row_orders(5, 2, True, 0).flags.writeable
+        False
+    """
     rng = np.random.default_rng(seed)
     order = np.empty((epochs, n_train), dtype=np.int64)
     for epoch in range(epochs):
         order[epoch] = rng.permutation(n_train) if shuffle else np.arange(n_train)
+    order.flags.writeable = False
     return order
 
 

@@ -90,6 +90,7 @@ def live() -> None:
         settings,
         csv,
         lambda family, r: explain.family_status(family, r, land),
+        texts_key="status",
         on_commit=remember,
         update=stage.playback_start(run.updates),  # ?update=N: where playback starts
         on_scrub=stage.remember_update,

@@ -352,3 +352,17 @@ def test_follow_stops_at_the_first_point_out_of_reach_or_not_finite():
     far = np.array([[0.0, 0.0], [0.0, 50.0], [0.0, 2.0]])
     assert follow(far, axis, axis, 30.0) == 1.0  # nothing before the first step out of reach
     assert follow(np.array([[0.0, 29.0]]), axis, axis, 30.0) == 30.0  # capped at the widest
+
+
+def test_a_released_knob_reuses_its_own_family_and_recomputes_the_others():
+    from ui import stage
+
+    grid = knob_values("learning_rate", 0.05, 200)
+    before = stage.families(Settings(learning_rate=grid[20]), None)
+    after = stage.families(Settings(learning_rate=grid[24]), None)  # a drag to another position
+    assert after.learning_rate is before.learning_rate  # the same runs: no recompute
+    assert after.batch_size is not before.batch_size  # every batch size at the new rate
+    np.testing.assert_array_equal(after.batch_size.values, before.batch_size.values)
+    want = build_families(Settings(learning_rate=grid[24]), None)
+    for knob, fam in after.items():
+        np.testing.assert_array_equal(fam.params, getattr(want, knob).params, err_msg=knob)

@@ -30,7 +30,7 @@ from gd.critical import (
 from gd.rules import powers_of_two_below
 from ui import cache
 from ui.batch_size_choice_charts import NoiseAlong
-from ui.controls import DEFAULTS, Settings
+from ui.controls import DEFAULTS, HASH_FUNCS, Settings
 
 TARGETS = (0.9, 0.99, 0.999, 0.9999, 0.99999)  # fraction of the way from start to minimum
 DEFAULT_TARGET = 0.9999
@@ -132,7 +132,7 @@ def target_loss(start: float, lowest: float, fraction: float) -> float:
     return start - fraction * (start - lowest)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, show_spinner=False, hash_funcs=HASH_FUNCS)
 def _measure_one(
     settings: Settings, csv: bytes | None, fraction: float, max_epochs: int, batch_size: int
 ) -> CriticalBatch:
@@ -154,7 +154,7 @@ def _measure_one(
     )
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=HASH_FUNCS)
 def _start_noise(settings: Settings, csv: bytes | None) -> float:
     x, y = cache.training_rows(settings, csv)
     return noise_scale(settings.spec.build(), x, y, settings.start).b_simple
@@ -180,7 +180,9 @@ def measure(
     return Measured(combine(parts), start, lowest, fraction, _start_noise(s, csv))
 
 
-@st.cache_data(max_entries=16, show_spinner="Measuring the noise scale along a run…")
+@st.cache_data(
+    max_entries=16, show_spinner="Measuring the noise scale along a run…", hash_funcs=HASH_FUNCS
+)
 def _noise_along(
     settings: Settings,
     csv: bytes | None,

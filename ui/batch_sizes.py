@@ -24,7 +24,7 @@ from gd.rules import powers_of_two_below
 from ui import budget, cache, charts, lesson
 from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at, blowup_window
 from ui.budget import run_bytes, run_work
-from ui.controls import DEFAULTS, Settings
+from ui.controls import DEFAULTS, HASH_FUNCS, Settings
 
 DEFAULT_MINI_BATCH = 32
 DEFAULT_SEEDS = 10
@@ -111,7 +111,7 @@ TIMED_TIERS += (cache.Tier(160 * cache.MB, 1),)
 _timed_runs = cache.SizedCache(_each, TIMED_TIERS, show_spinner="Training each batch size…")
 
 
-@st.cache_data(max_entries=16, show_spinner="Running every seed…")
+@st.cache_data(max_entries=16, show_spinner="Running every seed…", hash_funcs=HASH_FUNCS)
 def seed_ensemble(
     settings: Settings, sizes: tuple[int, ...], seeds: int, csv: bytes | None
 ) -> tuple[Ensemble, ...]:
@@ -260,7 +260,7 @@ class Contours:
 WIDE_GRID = 61  # points per axis of a window widened to follow a blow-up
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=HASH_FUNCS)
 def _widened(
     settings: Settings, csv: bytes | None, range0: tuple[float, float], range1: tuple[float, float]
 ) -> Contours:

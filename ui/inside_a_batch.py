@@ -16,7 +16,7 @@ from gd import noise
 from gd.rules import batches_per_epoch
 from ui import cache
 from ui.cache import CostModel, cost_model
-from ui.controls import Settings
+from ui.controls import HASH_FUNCS, Settings
 from ui.inside_a_batch_charts import NoiseCurve, inspectable_updates, noise_sizes, timing_sizes
 
 DRAWS = 500  # random batches per batch size in the noise measurement
@@ -29,7 +29,7 @@ def inside(settings: Settings, update: int) -> noise.Inside:
     return noise.inside_update(settings.spec.build(), cache.run_for(settings), x, y, update)
 
 
-@st.cache_data(max_entries=64, show_spinner="Measuring gradient noise…")
+@st.cache_data(max_entries=64, show_spinner="Measuring gradient noise…", hash_funcs=HASH_FUNCS)
 def _noise(settings: Settings, csv: bytes | None, update: int) -> NoiseCurve:
     run = cache.run(settings, csv)
     model = settings.spec.build()

@@ -23,7 +23,7 @@ import gd
 from gd.hogwild import DataParallel, data_parallel, fit_async
 from gd.rules import powers_of_two_below
 from ui import cache, charts
-from ui.controls import Settings
+from ui.controls import HASH_FUNCS, Settings
 
 WORKERS_KEY = "threads_workers"
 ASYNC_KEY = "threads_async_workers"
@@ -50,7 +50,7 @@ def async_epochs(n_train: int, epochs: int) -> int:
     return max(1, min(epochs, MAX_ASYNC_UPDATES // n_train))
 
 
-@st.cache_data(max_entries=32, show_spinner="Running the threads…")
+@st.cache_data(max_entries=32, show_spinner="Running the threads…", hash_funcs=HASH_FUNCS)
 def _stale_run(settings: Settings, csv: bytes | None, workers: int, epochs: int) -> gd.Run:
     x, y = cache.training_rows(settings, csv)
     return fit_async(

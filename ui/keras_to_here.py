@@ -22,7 +22,7 @@ from gd.fit import row_orders
 from gd.rules import batch_bounds, batches_per_epoch, validation_split_at
 from ui import cache, charts
 from ui.cache import Surface
-from ui.controls import Settings
+from ui.controls import HASH_FUNCS, Settings
 from ui.explain import updates_arithmetic
 
 # What a moot gotcha draws instead (see ``Gotcha.example``): one value per knob, from the sliders.
@@ -518,7 +518,7 @@ def run_csv(run: gd.Run, names: tuple[str, str]) -> bytes:
     return table.to_csv(index=False, lineterminator="\n").encode()
 
 
-@st.cache_data(max_entries=4, show_spinner=False)  # at most 4 × ~10 MB
+@st.cache_data(max_entries=4, show_spinner=False, hash_funcs=HASH_FUNCS)  # ≤ 4 × ~10 MB
 def _csv(settings: Settings, csv: bytes | None, names: tuple[str, str]) -> bytes:
     return run_csv(cache.run(settings, csv), names)
 

@@ -3,6 +3,7 @@ bad settings explained."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -218,10 +219,16 @@ def metric_cards(cards: Sequence[Card]) -> None:
             column.caption(card.caption)
 
 
+@functools.cache
+def source(function: Callable) -> str:
+    """The source text of one of ``gd``'s functions, read once per process."""
+    return inspect.getsource(function)
+
+
 def update_rule_code(container, convention: str) -> None:
     """The source of the update function ``gd`` runs in ``convention`` (``gd.SGD(...).rule``),
     so the rule a learner reads is the one that ran."""
-    container.code(inspect.getsource(gd.SGD(convention=convention).rule), language="python")
+    container.code(source(gd.SGD(convention=convention).rule), language="python")
 
 
 def update_rule(settings: controls.Settings, batch_size: int) -> None:
@@ -232,5 +239,5 @@ def update_rule(settings: controls.Settings, batch_size: int) -> None:
             "The reference loop and update rule that produced these numbers (gd/loop.py, "
             "gd/optim.py); the compiled fast path is checked equal to it."
         )
-        st.code(inspect.getsource(train_loop), language="python")
+        st.code(source(train_loop), language="python")
         update_rule_code(st, settings.convention)

@@ -21,7 +21,7 @@ from gd.rules import powers_of_two_below
 from ui import budget, charts, lesson
 from ui.budget import run_work
 from ui.cache import optimizer_for, training_rows, uploaded_csv
-from ui.controls import MOMENTUMS, Settings
+from ui.controls import HASH_FUNCS, MOMENTUMS, Settings
 
 SEEDS = "map_seeds"  # the "Seeds per cell" widget's key
 MAP_RATES = np.array([float(f"{r:.2g}") for r in np.geomspace(1e-4, 10.0, 21)])  # (21,)
@@ -64,7 +64,7 @@ class Map:
         return any(u.row == row and u.column == column for u in self.unstable)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=HASH_FUNCS)
 def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> Sweep:
     """One seed of a map: learning rate × batch size, or learning rate × momentum."""
     x, y = training_rows(settings, csv)
@@ -147,7 +147,9 @@ def above_bound(result: Map, bounds: np.ndarray | None) -> list[tuple[int, int]]
     return list(zip(rows.tolist(), columns.tolist(), strict=True))
 
 
-@st.cache_data(max_entries=32, show_spinner="Checking the runs just above the bound…")
+@st.cache_data(
+    max_entries=32, show_spinner="Checking the runs just above the bound…", hash_funcs=HASH_FUNCS
+)
 def _unstable(
     settings: Settings, csv: bytes | None, axis: str, cells: tuple[tuple[float, float], ...]
 ) -> tuple[tuple[float, float, float], ...]:

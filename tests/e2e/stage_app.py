@@ -48,7 +48,13 @@ def live_stage() -> None:
     settings = Settings(**st.session_state[KEY])
     start = stage.playback_start(cache.run(settings, None).updates)  # ?update=N, as the page
     stage.live(
-        settings, None, describe, on_commit=remember, update=start, on_scrub=stage.remember_update
+        settings,
+        None,
+        describe,
+        texts_key="harness",
+        on_commit=remember,
+        update=start,
+        on_scrub=stage.remember_update,
     )
 
 

@@ -30,7 +30,7 @@ import streamlit as st
 from gd import noise
 from gd.rules import validation_split_at
 from ui import cache
-from ui.controls import Settings
+from ui.controls import HASH_FUNCS, Settings
 from ui.inside_a_batch_charts import Zoom, update_step_radius, where_in_run
 from ui.inside_stage.payload import (
     GRID,
@@ -71,7 +71,7 @@ def window_for(settings: Settings, csv: bytes | None, start: int, last: int) -> 
     return first, first + size - 1
 
 
-@st.cache_data(max_entries=32, show_spinner="Taking the updates apart…")
+@st.cache_data(max_entries=32, show_spinner="Taking the updates apart…", hash_funcs=HASH_FUNCS)
 def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: int) -> bytes:
     """The pictures of updates ``first … end`` of the settings' run (``last``: the last one
     that can be taken apart); ``with_update`` sets where the scrubber starts."""

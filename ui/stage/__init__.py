@@ -40,7 +40,7 @@ import streamlit as st
 import gd
 from gd.rules import batches_per_epoch, validation_split_at
 from ui import budget, cache
-from ui.controls import Settings
+from ui.controls import DEFAULTS, HASH_FUNCS, Settings
 from ui.stage.payload import (
     PerKnob,
     Scene,
@@ -112,15 +112,39 @@ def _family(settings: Settings, csv: bytes | None, knob: str, values) -> gd.Fami
     )
 
 
-def build_families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
-    """The four families around ``settings`` (uncached; ``families`` caches it)."""
+def _around(
+    settings: Settings, csv: bytes | None, make: Callable[[str, list], gd.Family]
+) -> PerKnob[gd.Family]:
+    """``make(knob, values)`` for each knob, through its slider positions around ``settings``."""
     n_train = validation_split_at(cache.dataset_for(settings, csv).n, settings.validation_split)
     return PerKnob(
-        *(
-            _family(settings, csv, knob, knob_values(knob, getattr(settings, knob), n_train))
-            for knob in KNOBS
-        )
+        *(make(knob, knob_values(knob, getattr(settings, knob), n_train)) for knob in KNOBS)
     )
+
+
+def build_families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
+    """The four families around ``settings`` (uncached; ``families`` caches each)."""
+    return _around(settings, csv, lambda knob, values: _family(settings, csv, knob, values))
+
+
+@st.cache_resource(max_entries=4 * 16, show_spinner=False, hash_funcs=HASH_FUNCS)
+def _cached_family(
+    others: Settings,
+    csv: bytes | None,
+    knob: str,
+    positions: str,
+    _settings: Settings,
+    _values: list,
+) -> gd.Family:
+    """``_family`` of ``_settings`` through ``_values``, shared by every session.
+
+    Keyed by ``others``, the settings with the knob's own value reset, and ``positions``, the
+    values' repr (a string hashes 30× faster than a tuple of floats): a family depends on the
+    knob's value only through the values, so releasing a knob finds its own family here and
+    only the other three are computed. A resource cache returns the family as is, never
+    pickled or copied (``gd.Family`` is frozen and nothing writes to its arrays).
+    """
+    return _family(_settings, csv, knob, _values)
 
 
 def current_only(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
@@ -181,10 +205,14 @@ def work(settings: Settings, csv: bytes | None = None) -> int:
     return total
 
 
-@st.cache_data(max_entries=FAMILIES_KEPT, show_spinner=False)
 def families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
-    """The four families around ``settings``, shared by every session (at most 16 kept)."""
-    fams = build_families(settings, csv)
+    """The four families around ``settings``, shared by every session (64 families kept)."""
+
+    def make(knob: str, values: list) -> gd.Family:
+        others = dataclasses.replace(settings, **{knob: getattr(DEFAULTS, knob)})
+        return _cached_family(others, csv, knob, repr(values), settings, values)
+
+    fams = _around(settings, csv, make)
     _seen(settings, csv, add=True)
     return fams
 
@@ -218,11 +246,21 @@ def current_positions(settings: Settings, fams: PerKnob[gd.Family]) -> PerKnob[i
 Texts = tuple[tuple[tuple[str, ...], ...], ...]  # knob, run, strings
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def payload(settings: Settings, csv: bytes | None, texts: Texts) -> bytes:
-    """The stage's bytes for ``settings``; ``texts`` per knob (in ``KNOBS`` order), per run."""
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=HASH_FUNCS)
+def payload(
+    settings: Settings,
+    csv: bytes | None,
+    texts_key: str,
+    _describe: Callable[[gd.Family, int], Sequence[str]] | None,
+) -> bytes:
+    """The stage's bytes for ``settings``, with ``_describe``'s strings for every run.
+
+    ``texts_key`` names what ``_describe`` says (its strings must follow from the settings and
+    the data alone): the cache keys on it instead of hashing every run's strings.
+    """
     fams = families(settings, csv)
-    return encode(fams, current_positions(settings, fams), PerKnob(*texts), scene(settings, csv))
+    texts = PerKnob(*texts_for(fams, _describe))
+    return encode(fams, current_positions(settings, fams), texts, scene(settings, csv))
 
 
 def texts_for(
@@ -305,6 +343,7 @@ def live(
     csv: bytes | None,
     describe: Callable[[gd.Family, int], Sequence[str]] | None = None,
     *,
+    texts_key: str = "",
     on_commit: Callable[[Commit], None] | None = None,
     update: int | None = None,
     on_scrub: Callable[[int | None], None] | None = None,
@@ -316,6 +355,8 @@ def live(
         settings: the page's settings; the four live knobs start at its values.
         csv: the uploaded CSV's bytes, or None for synthetic data.
         describe: ``describe(family, r)`` gives the status strings of run r (see module doc).
+        texts_key: a name for what ``describe`` says, unique per ``describe`` in the app; the
+            payload cache keys on it (``describe``'s strings must follow from the settings).
         on_commit: called with the ``Commit`` before the rerun it causes (a widget callback),
             so a page that stores the value there draws the new families in that same run.
         update: where playback starts (an update index, None for the whole run); the
@@ -351,7 +392,7 @@ def live(
             )
     fams = families(settings, csv)
     first.empty()
-    data = with_update(payload(settings, csv, texts_for(fams, describe)), update)
+    data = with_update(payload(settings, csv, texts_key, describe), update)
     updates = fams.learning_rate.updates(current_positions(settings, fams).learning_rate)
 
     def changed() -> None:

@@ -103,13 +103,14 @@ class Scene:
     widened: Any = None  # a ``ui.cache.Widened``: the loss far out, to follow a blow-up
 
 
-def follow(path: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float) -> float:
+def follow(paths: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float):
     """How far the contour window widens about its centre to follow a path that leaves it.
 
-    1 when the (m, 2) ``path`` stays inside the window ``axis0`` × ``axis1``. Otherwise the
-    widest reach of the points before the first one beyond ``most`` half-widths (or not
-    finite), with an 8% margin, at most ``most``: a blow-up is followed for its first steps,
-    so its growing zig-zag shows, and then leaves the chart.
+    1 when a (m, 2) path stays inside the window ``axis0`` × ``axis1``. Otherwise the widest
+    reach of the points before the first one beyond ``most`` half-widths (or not finite), with
+    an 8% margin, at most ``most``: a blow-up is followed for its first steps, so its growing
+    zig-zag shows, and then leaves the chart. ``paths`` (R, m, 2) gives one zoom per path, (R,);
+    a row padded by repeating its last point gets its own path's zoom.
 
     Example:
         >>> axis = np.linspace(-1.0, 1.0, 5)
@@ -121,11 +122,13 @@ def follow(path: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float) 
     centre = np.array([axis0[0] + axis0[-1], axis1[0] + axis1[-1]]) / 2
     half = np.array([axis0[-1] - axis0[0], axis1[-1] - axis1[0]]) / 2
     with np.errstate(over="ignore", invalid="ignore"):
-        reach = np.max(np.abs(path[:, :2] - centre) / half, axis=1)  # (m,) in half-widths
+        reach = np.max(np.abs(paths[..., :2] - centre) / half, axis=-1)  # (..., m) half-widths
     beyond = ~(reach <= most)  # NaN counts as beyond
-    first = int(np.argmax(beyond)) if beyond.any() else reach.size
-    widest = float(np.max(reach[:first], initial=0.0))
-    return 1.0 if widest <= 1.0 else round(min(most, 1.08 * widest), 3)
+    first = np.where(beyond.any(axis=-1), np.argmax(beyond, axis=-1), reach.shape[-1])
+    before = np.arange(reach.shape[-1]) < np.expand_dims(first, -1)
+    widest = np.max(np.where(before, reach, 0.0), axis=-1)
+    zoom = np.where(widest <= 1.0, 1.0, np.round(np.minimum(most, 1.08 * widest), 3))
+    return float(zoom) if zoom.ndim == 0 else zoom
 
 
 def _significant(value: float, digits: int = 3) -> float:
@@ -250,6 +253,7 @@ def _family(
     if fam.val_loss is not None:
         writer.add(name + "val_loss", _ragged(fam.val_loss, epochs))
     most = float(scene.widened.factors[-1]) if scene.widened is not None else 1.0
+    zooms = follow(fam.params, scene.axis0, scene.axis1, most)  # (R,)
     runs = []
     for r, (point_at, bin_at, epoch_at) in enumerate(
         zip(_offsets(points), _offsets(bins), _offsets(epochs), strict=True)
@@ -273,7 +277,7 @@ def _family(
                 "epochs_done": f"{int(epochs[r])} of {plural(epochs_total, 'epoch')}",
                 "final_loss": _number(float(fam.loss[r, end])),
                 "distance": _number(gap),
-                "zoom": follow(fam.params[r, : end + 1], scene.axis0, scene.axis1, most),
+                "zoom": float(zooms[r]),
                 "text": [str(t) for t in texts[r]],
             }
         )
