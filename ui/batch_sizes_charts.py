@@ -286,15 +286,7 @@ def blowup_window(
     half = np.array([axis0[-1] - axis0[0], axis1[-1] - axis1[0]]) / 2
     extent = np.ones(2)  # in half-widths, per axis
     for path in paths:
-        with np.errstate(all="ignore"):
-            scaled = np.abs(path.params - centre) / half  # (m, 2)
-        size = np.max(np.where(np.isfinite(scaled), scaled, np.inf), axis=1)  # (m,)
-        if size.max(initial=0) <= 1:
-            continue
-        beyond = np.flatnonzero(~(size <= BLOWUP_GROWTH))
-        kept = scaled[: beyond[0] if beyond.size else size.size]
-        if kept.size:
-            extent = np.maximum(extent, kept.max(axis=0))
+        extent = np.maximum(extent, charts.reach(path.params, axis0, axis1, BLOWUP_GROWTH))
     if np.all(extent <= 1):
         return None
     extent = np.where(extent > 1, 1.05 * extent, extent)

@@ -56,6 +56,31 @@ class Path:
     dash: str = "solid"  # a Plotly line dash: "dash" lets a path drawn over another show it
 
 
+def reach(paths: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float) -> np.ndarray:
+    """How far paths go from the centre of the window ``axis0`` × ``axis1``, per axis, in
+    half-widths (at least 1): over each path's points before the first one beyond ``most``
+    half-widths on either axis, or not finite. A window this wide follows a blow-up's first
+    steps (its growing zig-zag) and lets the rest leave the chart.
+
+    ``paths`` is (..., m, 2); the result (..., 2). A path padded by repeating its last point
+    reaches as far as the path.
+
+    Example:
+        >>> zigzag = np.array([[0.0, 0.0], [2.0, 0.5], [-4.0, 0.0], [8.0, 0.0], [-99.0, 0.0]])
+        >>> reach(zigzag, np.linspace(-1, 1, 3), np.linspace(-1, 1, 3), most=6.0)
+        array([4., 1.])
+    """
+    centre = np.array([axis0[0] + axis0[-1], axis1[0] + axis1[-1]]) / 2
+    half = np.array([axis0[-1] - axis0[0], axis1[-1] - axis1[0]]) / 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = np.abs(paths[..., :2] - centre) / half  # (..., m, 2)
+    beyond = ~(np.max(scaled, axis=-1) <= most)  # (..., m); NaN counts as beyond
+    first = np.where(beyond.any(axis=-1), np.argmax(beyond, axis=-1), beyond.shape[-1])
+    before = np.arange(beyond.shape[-1]) < np.expand_dims(first, -1)  # (..., m)
+    kept = np.where(before[..., None], scaled, 0.0)
+    return np.maximum(np.max(kept, axis=-2), 1.0)
+
+
 def thin(count: int, keep_every: int, max_points: int = MAX_POINTS) -> np.ndarray:
     """Indices of at most about ``max_points`` of ``count`` points, always keeping the first,
     the last and every multiple of ``keep_every`` (the epoch boundaries).

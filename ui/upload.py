@@ -1,12 +1,18 @@
 """Shared layer (every lesson): the "Upload CSV" data source, parse once, explain any problem,
-keep what worked before."""
+keep what worked before, and free the upload once its tab is gone."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import threading
+import time
+import weakref
+from dataclasses import dataclass
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import gd
 from ui.cache import CSV_KEY
@@ -20,6 +26,29 @@ UPLOAD_ROWS = MAX_SAMPLES  # the Playground's largest data set; gd.datasets.from
 UPLOAD_MB = 5
 UPLOAD_BYTES = UPLOAD_MB * 1_000_000
 LAST_UPLOAD = "_csv_digest"  # digest of the last file handled, so a rerun does not parse again
+
+# A closed tab's session would keep its upload for the life of the process: Streamlit (1.67)
+# stores a disconnected session for server.disconnectedSessionTTL (120 s) so that a reconnect
+# can resume it, then drops it from that store without shutting it down, and only the shutdown
+# removes the session's files from the upload manager (runtime/websocket_session_manager.py
+# ``disconnect_session``, memory_session_storage.py, app_session.py ``shutdown``). Even a shut
+# down session's state stays alive while the runtime's loop still names the session it flushed
+# last (runtime.py ``_loop_coroutine``). So a session that has held an upload is closed here
+# once its tab has been gone for CLOSE_AFTER seconds, and its state cleared.
+CLOSE_AFTER = 30.0  # seconds without a websocket: far longer than a network blip's reconnect
+SWEEP_EVERY = 5.0  # seconds between two looks at the sessions below
+
+
+@dataclass
+class _Uploader:
+    """A session that has held an upload, as ``_sweep`` sees it."""
+
+    session: weakref.ref  # its AppSession
+    gone_since: float | None = None  # when its tab was first seen gone (time.monotonic)
+
+
+_uploaders: dict[str, _Uploader] = {}  # by session id
+_uploaders_lock = threading.Lock()
 
 
 def csv_uploader() -> None:
@@ -41,6 +70,7 @@ def csv_uploader() -> None:
         if CSV_KEY not in st.session_state:
             st.sidebar.info("No file yet: the synthetic data are shown until you upload one.")
         return
+    _free_when_closed()
     content = upload.getvalue()
     digest = hashlib.sha256(content).hexdigest()
     split = store()["validation_split"]
@@ -84,3 +114,46 @@ def csv_error() -> None:
 def _file_name(name: str) -> str:
     """The upload's name for a message, cut to ``LIMIT`` characters (its end kept: ".csv")."""
     return name if len(name) <= LIMIT else "…" + name[1 - LIMIT :]
+
+
+def _free_when_closed() -> None:
+    """Have this session closed, and its upload freed, ``CLOSE_AFTER`` s after its tab goes."""
+    context = get_script_run_ctx()
+    if context is None or not runtime.exists():  # a bare script run: no sessions to close
+        return
+    session = runtime.get_instance().get_app_session(context.session_id)
+    if session is None:
+        return
+    with _uploaders_lock:
+        _uploaders.setdefault(context.session_id, _Uploader(weakref.ref(session)))
+    _start_sweeping()
+
+
+@st.cache_resource(show_spinner=False)
+def _start_sweeping() -> None:
+    """Look at the sessions in ``_uploaders`` every ``SWEEP_EVERY`` s, on the runtime's event
+    loop (the loop its ``stopped`` future belongs to): ``close_session`` must run there."""
+    loop = runtime.get_instance().stopped.get_loop()
+    loop.call_soon_threadsafe(_sweep, loop)
+
+
+def _sweep(loop) -> None:
+    server = runtime.get_instance()
+    now = time.monotonic()
+    closing = []
+    try:
+        with _uploaders_lock:
+            for session_id, uploader in list(_uploaders.items()):
+                if server.is_active_session(session_id):
+                    uploader.gone_since = None  # open, or reopened after a network blip
+                elif uploader.gone_since is None:
+                    uploader.gone_since = now
+                elif now - uploader.gone_since >= CLOSE_AFTER:
+                    del _uploaders[session_id]
+                    closing.append((session_id, uploader.session()))
+        for session_id, session in closing:
+            server.close_session(session_id)  # shut down: its files go
+            if session is not None:
+                session.session_state.clear()  # and its state, whoever still names it
+    finally:
+        loop.call_later(SWEEP_EVERY, _sweep, loop)

@@ -56,6 +56,7 @@ import numpy as np
 
 import gd
 from gd.rules import powers_of_two_below
+from ui.charts import reach
 from ui.words import plural
 
 MAGIC = b"SGD1"
@@ -104,13 +105,10 @@ class Scene:
 
 
 def follow(paths: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float):
-    """How far the contour window widens about its centre to follow a path that leaves it.
-
-    1 when a (m, 2) path stays inside the window ``axis0`` × ``axis1``. Otherwise the widest
-    reach of the points before the first one beyond ``most`` half-widths (or not finite), with
-    an 8% margin, at most ``most``: a blow-up is followed for its first steps, so its growing
-    zig-zag shows, and then leaves the chart. ``paths`` (R, m, 2) gives one zoom per path, (R,);
-    a row padded by repeating its last point gets its own path's zoom.
+    """How far the stage's contour window widens, the same on both axes about its centre, to
+    follow a path that leaves it: 1 when a (m, 2) path stays inside ``axis0`` × ``axis1``, else
+    its ``ui.charts.reach`` on the wider axis with an 8% margin, at most ``most``. ``paths``
+    (R, m, 2) gives one zoom per path, (R,).
 
     Example:
         >>> axis = np.linspace(-1.0, 1.0, 5)
@@ -119,14 +117,7 @@ def follow(paths: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float)
         >>> follow(np.array([[0.5, 0.0], [-2.0, 0.0], [5.0, 0.0], [-40.0, 0.0]]), axis, axis, 30.0)
         5.4
     """
-    centre = np.array([axis0[0] + axis0[-1], axis1[0] + axis1[-1]]) / 2
-    half = np.array([axis0[-1] - axis0[0], axis1[-1] - axis1[0]]) / 2
-    with np.errstate(over="ignore", invalid="ignore"):
-        reach = np.max(np.abs(paths[..., :2] - centre) / half, axis=-1)  # (..., m) half-widths
-    beyond = ~(reach <= most)  # NaN counts as beyond
-    first = np.where(beyond.any(axis=-1), np.argmax(beyond, axis=-1), reach.shape[-1])
-    before = np.arange(reach.shape[-1]) < np.expand_dims(first, -1)
-    widest = np.max(np.where(before, reach, 0.0), axis=-1)
+    widest = np.max(reach(paths, axis0, axis1, most), axis=-1)  # (...,) on the wider axis
     zoom = np.where(widest <= 1.0, 1.0, np.round(np.minimum(most, 1.08 * widest), 3))
     return float(zoom) if zoom.ndim == 0 else zoom
 
