@@ -13,15 +13,14 @@ st.markdown(
 )
 settings = lesson.start()
 # This run in both momentum conventions; when they would coincide, the run and an illustrative
-# pair (see keras_to_here.conventions_example).
-example = keras_to_here.conventions_example(settings)
-trained_runs = 2 if example is None else 3
+# pair (see keras_to_here.conventions_example), if the budget allows the third run.
+one_run = budget.run_work(settings.model, settings.n_train, settings.batch_size, settings.epochs)
 lesson.within_budget(
-    trained_runs
-    * budget.run_work(settings.model, settings.n_train, settings.batch_size, settings.epochs),
-    f"This page's {trained_runs} runs of {settings.epochs} epochs",
-    lesson.run_offer(settings, runs=trained_runs),
+    2 * one_run,
+    f"This run of {settings.epochs} epochs in both momentum conventions",
+    lesson.run_offer(settings, runs=2),
 )
+example = keras_to_here.conventions_example(settings) if budget.fits(3 * one_run) else None
 run, surface, _ = lesson.trained(settings)
 with lesson.explained_errors():
     runs = keras_to_here.convention_runs(example or settings)
@@ -171,7 +170,7 @@ st.caption(rows.caption)
 example_link(st, rows)
 
 st.subheader("Keras and PyTorch momentum differ once the rate changes")
-momentum = keras_to_here.momentum_conventions(runs, surface, settings)
+momentum = keras_to_here.momentum_conventions(runs, surface, settings, example)
 left, right = st.columns([3, 2])
 left.plotly_chart(momentum.figure, key="chart_conventions")
 right.markdown(

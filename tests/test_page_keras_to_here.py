@@ -151,3 +151,12 @@ def test_only_the_zero_knob_is_illustrated():
     assert keras_to_here.split_example(Settings(), n=1) is None  # 1 row cannot split
     assert keras_to_here.uneven_example(Settings(batch_size=1), n_train=2) is None
     assert keras_to_here.uneven_example(Settings(batch_size=4), n_train=6) is None
+
+
+def test_no_illustrative_pair_when_a_third_run_would_break_the_budget(page):
+    at = page(model="tanh", n="10000", batch_size="1", epochs="100")  # 51 M units a run
+    assert_clean(at)
+    assert not [w.value for w in at.warning if "Too much work" in w.value]  # two runs fit
+    captions = " ".join(c.value for c in at.caption)
+    assert "paths coincide" in captions and "too much work for one request" in captions
+    assert "momentum=0.8" not in links(at)[-1]  # the other illustrations still link

@@ -428,13 +428,14 @@ def validation_rows(settings: Settings, run: gd.Run) -> Gotcha:
     return Gotcha(fig, caption, example)
 
 
-def momentum_conventions(runs: ConventionRuns, surface: Surface, settings: Settings) -> Gotcha:
+def momentum_conventions(
+    runs: ConventionRuns, surface: Surface, settings: Settings, example: Settings | None
+) -> Gotcha:
     """Gotcha 6: Keras's and PyTorch's momentum on the same contours.
 
-    ``runs`` are of ``conventions_example(settings)`` when that is not None (the page trains
-    them), since the sidebar's settings would draw one path twice.
+    ``runs`` are of ``example`` (``conventions_example(settings)``, which the page trains when
+    the work budget allows), else of ``settings``.
     """
-    example = conventions_example(settings)
     s = example or settings
     paths = [
         charts.path_from_run(runs.keras, "Keras / TensorFlow", charts.BLUE),
@@ -455,14 +456,21 @@ def momentum_conventions(runs: ConventionRuns, surface: Surface, settings: Setti
         f"Keras ends at ({names[0]}, {names[1]}) = ({keras_end[0]:.5g}, {keras_end[1]:.5g}), "
         f"PyTorch at ({torch_end[0]:.5g}, {torch_end[1]:.5g})."
     )
+    zero = [knob for knob in ("decay", "momentum") if getattr(settings, knob) == 0]
+    why = " and ".join(zero) + (" are 0" if len(zero) > 1 else " is 0")
+    if s.decay == 0 or s.momentum == 0:  # moot, and no illustration within the work budget
+        return Gotcha(
+            fig,
+            f"Here {why}, so the two conventions take identical steps and the paths coincide. "
+            f"{ends} Set decay > 0 and momentum > 0 to see them part (at these settings an "
+            "illustration would be too much work for one request).",
+        )
     caption = (
         f"With momentum {s.momentum:g} and a decaying rate, Keras keeps each step's own "
         "rate inside its velocity, while PyTorch multiplies its whole buffer by the current "
         f"(smaller) rate, so Keras steps further. {ends}"
     )
     if example:
-        zero = [knob for knob in ("decay", "momentum") if getattr(settings, knob) == 0]
-        why = " and ".join(zero) + (" are 0" if len(zero) > 1 else " is 0")
         why += " (the two conventions then take identical steps)"
         caption = _illustration(why, example, tuple(zero)) + caption
     return Gotcha(fig, caption, example)
