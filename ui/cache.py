@@ -315,18 +315,12 @@ class Widened:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def widened(
-    model_name: str,
-    data_key: tuple,
-    validation_split: float,
-    start: tuple[float, float],
-    csv: bytes | None,
-    factors: tuple[float, ...],
-    size: int,
-) -> Widened:
+def widened(plane_key: tuple, csv: bytes | None, factors: tuple[float, ...], size: int) -> Widened:
     """The loss on coarser grids (``size`` × ``size``) that reach ``factors`` times as far
-    from the surface's centre: what the live stage draws while a path flies off the window."""
-    plane = surface(model_name, data_key, validation_split, start, csv)
+    from the centre of ``surface(*plane_key, csv)``: what the live stage draws while a path
+    flies off the window."""
+    model_name, data_key, validation_split, _ = plane_key
+    plane = surface(*plane_key, csv)
     model, x, y = _training_rows(model_name, data_key, validation_split, csv)
     unit = np.linspace(-1.0, 1.0, size)
     axes = []
@@ -355,7 +349,7 @@ def surface_for_data(settings: Settings, csv: bytes | None) -> Surface:
 def widened_for_data(
     settings: Settings, csv: bytes | None, factors: tuple[float, ...], size: int
 ) -> Widened:
-    return widened(*_plane_key(settings), csv, factors, size)
+    return widened(_plane_key(settings), csv, factors, size)
 
 
 # The cost model is timed on this many synthetic rows at these batch sizes: small enough to

@@ -194,12 +194,7 @@ function drawUpdate(s, h, a, k, fr, params) {
   if (shown.has("taken")) arrow(ctx, f, o, vec("taken_step"), C.taken, [8, 5], 3.5);
   ctx.fillStyle = C.point;
   ctx.beginPath(); ctx.arc(f.x(o[0]), f.y(o[1]), 5, 0, 2 * Math.PI); ctx.fill();
-  const m = a["surface.minimum"];
-  ctx.strokeStyle = "#000"; ctx.lineWidth = 2.5;
-  ctx.beginPath();
-  ctx.moveTo(f.x(m[0]) - 7, f.y(m[1]) - 7); ctx.lineTo(f.x(m[0]) + 7, f.y(m[1]) + 7);
-  ctx.moveTo(f.x(m[0]) - 7, f.y(m[1]) + 7); ctx.lineTo(f.x(m[0]) + 7, f.y(m[1]) - 7);
-  ctx.stroke();
+  drawMinimum(ctx, f, a["surface.minimum"]);
   ctx.restore();
   drawAxes(ctx, f, h.names[0], h.names[1]);
   const labels = { rows: fr.arrows_label, point: fr.before };

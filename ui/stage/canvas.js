@@ -210,6 +210,18 @@ function el(tag, attrs = {}, ...children) {
 
 // The loss field on a grid, in frame f: a log-scaled colour ramp and the contour lines at
 // the given levels. Leaves ctx clipped to the frame (the caller restores).
+function drawMinimum(ctx, f, m) {
+  // The minimum of the training loss: a black cross at (m[0], m[1]).
+  ctx.save();
+  ctx.strokeStyle = "#000";
+  ctx.lineWidth = 2.5;
+  ctx.beginPath();
+  ctx.moveTo(f.x(m[0]) - 7, f.y(m[1]) - 7); ctx.lineTo(f.x(m[0]) + 7, f.y(m[1]) + 7);
+  ctx.moveTo(f.x(m[0]) - 7, f.y(m[1]) + 7); ctx.lineTo(f.x(m[0]) + 7, f.y(m[1]) - 7);
+  ctx.stroke();
+  ctx.restore();
+}
+
 function drawField(o, f, ax0, ax1, loss, levels) {
   const g0 = ax0.length, g1 = ax1.length;
   const field = document.createElement("canvas");

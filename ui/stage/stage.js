@@ -361,14 +361,8 @@ function contourLayer(st, zoom) {
   const o = off.getContext("2d");
   o.setTransform(dpr, 0, 0, dpr, 0, 0);
   drawField(o, f, ax0, ax1, loss, levels);
-  const m = arrays["surface.minimum"];  // the minimum: a black cross
-  o.strokeStyle = "#000";
-  o.lineWidth = 2.5;
-  o.beginPath();
-  o.moveTo(f.x(m[0]) - 7, f.y(m[1]) - 7); o.lineTo(f.x(m[0]) + 7, f.y(m[1]) + 7);
-  o.moveTo(f.x(m[0]) - 7, f.y(m[1]) + 7); o.lineTo(f.x(m[0]) + 7, f.y(m[1]) - 7);
-  o.stroke();
-  o.restore();
+  drawMinimum(o, f, arrays["surface.minimum"]);
+  o.restore();  // drawField's clip
   drawAxes(o, f, header.names[0], header.names[1]);
   layer = { canvas: off, f };
   st.layers.contours.set(zoom, layer);
