@@ -27,14 +27,16 @@ UPLOAD_MB = 5
 UPLOAD_BYTES = UPLOAD_MB * 1_000_000
 LAST_UPLOAD = "_csv_digest"  # digest of the last file handled, so a rerun does not parse again
 
-# A closed tab's session would keep its upload for the life of the process: Streamlit (1.67)
-# stores a disconnected session for server.disconnectedSessionTTL (120 s) so that a reconnect
-# can resume it, then drops it from that store without shutting it down, and only the shutdown
-# removes the session's files from the upload manager (runtime/websocket_session_manager.py
-# ``disconnect_session``, memory_session_storage.py, app_session.py ``shutdown``). Even a shut
-# down session's state stays alive while the runtime's loop still names the session it flushed
-# last (runtime.py ``_loop_coroutine``). So a session that has held an upload is closed here
-# once its tab has been gone for CLOSE_AFTER seconds, and its state cleared.
+# A closed tab's session would keep its upload: Streamlit (1.67) stores a disconnected session
+# for server.disconnectedSessionTTL (120 s) so that a reconnect can resume it, and does not shut
+# it down when that time is up; it leaves the store only when a later disconnect writes to it
+# (runtime/websocket_session_manager.py ``disconnect_session``, memory_session_storage.py,
+# caching/ttl_cache.py). The upload manager keeps the file until the session is shut down
+# (app_session.py ``shutdown``), and the session's state outlives even that: the runtime's
+# loop still names the last session it served (runtime.py ``_loop_coroutine``), and an expired
+# session's state was still reachable 150 s after its tab closed. So a session that has held an
+# upload is closed here once its tab has been gone for CLOSE_AFTER seconds, and its state is
+# cleared (tests/e2e/test_upload_memory.py).
 CLOSE_AFTER = 30.0  # seconds without a websocket: far longer than a network blip's reconnect
 SWEEP_EVERY = 5.0  # seconds between two looks at the sessions below
 
