@@ -454,7 +454,8 @@ function drawContour(st, fam, r, j) {
   ctx.fillText("✕ minimum   ○ start   ● now", f.left + f.pw - 6, f.top + 6);
   if (zoom > 1) {  // say why the window moved
     ctx.textAlign = "left";
-    ctx.fillText(`zoomed out ×${zoom.toFixed(1)} to follow the path`, f.left + 6, f.top + 6);
+    const factor = zoom < 10 ? zoom.toFixed(1) : Math.round(zoom);
+    ctx.fillText(`zoomed out ×${factor} to follow the path`, f.left + 6, f.top + 6);
   }
   ctx.restore();
 }
@@ -516,7 +517,9 @@ function drawLosses(st, fam, r, j, cursor) {
     ctx.font = `bold ${FONT}`;
     ctx.fillStyle = OKABE.vermilion;
     ctx.textAlign = "center";
-    ctx.fillText(`diverged at update ${run.diverged_at}: the loss left the chart ↑`, f.left + f.pw / 2, f.top + f.ph / 2);
+    const long = `diverged at update ${run.diverged_at}: the loss left the chart ↑`;
+    const fits = ctx.measureText(long).width <= f.pw - 8;  // a narrow panel gets the short form
+    ctx.fillText(fits ? long : `diverged at update ${run.diverged_at} ↑`, f.left + f.pw / 2, f.top + f.ph / 2);
     ctx.restore();
   }
   const items = [["batch", OKABE.sky], ["full", OKABE.blue], ["Keras epoch", OKABE.orange]];
