@@ -170,7 +170,8 @@ st.caption(rows.caption)
 example_link(st, rows)
 
 st.subheader("Keras and PyTorch momentum differ once the rate changes")
-momentum = keras_to_here.momentum_conventions(runs, surface, settings, example)
+window = cache.contours_following(example or settings, keras_to_here.convention_paths(runs))
+momentum = keras_to_here.momentum_conventions(runs, window, surface, settings, example)
 left, right = st.columns([3, 2])
 left.plotly_chart(momentum.figure, key="chart_conventions")
 right.markdown(

@@ -1,8 +1,10 @@
 """The "From Keras to here" page in AppTest: it renders, follows the sidebar, never crashes."""
 
+import base64
 import functools
 import json
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -160,3 +162,15 @@ def test_no_illustrative_pair_when_a_third_run_would_break_the_budget(page):
     captions = " ".join(c.value for c in at.caption)
     assert "paths coincide" in captions and "too much work for one request" in captions
     assert "momentum=0.8" not in links(at)[-1]  # the other illustrations still link
+
+
+def test_the_momentum_contours_follow_a_blow_up(page):
+    def window(at: AppTest) -> float:
+        x = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]["x"]
+        if isinstance(x, dict):  # Plotly's typed array: {"dtype", "bdata"}
+            x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"])
+        return float(x[-1] - x[0])
+
+    calm = window(page(decay="0.01", momentum="0.5"))
+    blown = window(page(decay="0.01", momentum="0.5", learning_rate="1.5"))
+    assert blown > 2 * calm  # the window widened to hold the first swings of the blow-up

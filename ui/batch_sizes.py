@@ -22,7 +22,7 @@ import streamlit as st
 import gd
 from gd.rules import powers_of_two_below
 from ui import budget, cache, charts, lesson
-from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at, blowup_window
+from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at
 from ui.budget import run_bytes, run_work
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings
 
@@ -248,39 +248,9 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
     )
 
 
-@dataclass(frozen=True)
-class Contours:
-    """The loss over the window the contour chart shows."""
-
-    axis0: np.ndarray  # (g,)
-    axis1: np.ndarray  # (g,)
-    loss: np.ndarray  # (g, g)
-
-
-WIDE_GRID = 61  # points per axis of a window widened to follow a blow-up
-
-
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=HASH_FUNCS)
-def _widened(
-    settings: Settings, csv: bytes | None, range0: tuple[float, float], range1: tuple[float, float]
-) -> Contours:
-    x, y = cache.training_rows(settings, csv)
-    axis0 = np.linspace(*range0, WIDE_GRID)
-    axis1 = np.linspace(*range1, WIDE_GRID)
-    with np.errstate(all="ignore"):
-        loss = settings.spec.build().loss_grid(x, y, axis0, axis1)
-    return Contours(axis0, axis1, loss)
-
-
-def contours_for(settings: Settings, comparison: Comparison) -> Contours:
-    """The page's usual window, or, when a path leaves it (a blow-up), a wider one that
-    follows its first steps (``blowup_window``), with the loss computed over it."""
-    s = _normalized(settings)
-    surface = cache.surface_for(s)
-    window = blowup_window(comparison.paths, surface.axis0, surface.axis1)
-    if window is None:
-        return Contours(surface.axis0, surface.axis1, surface.loss)
-    return _widened(s, cache.uploaded_csv(s), *window)
+def contours_for(settings: Settings, comparison: Comparison) -> cache.Contours:
+    """The contour window for the comparison's paths (``cache.contours_following``)."""
+    return cache.contours_following(_normalized(settings), comparison.paths)
 
 
 def first_reach(band: Band, target: float, unit: str) -> float | None:

@@ -26,7 +26,6 @@ UNITS = {
 DEFAULT_UNIT = "epochs"
 BAND_PERCENTILES = (10, 50, 90)  # the band's low edge, the median line, the high edge
 CLOSE_UP = 0.15  # the close-up shows the minimum ± this fraction of the contour window
-BLOWUP_GROWTH = 6.0  # a blow-up is followed until it is this many windows away from the centre
 
 
 @dataclass(frozen=True)
@@ -266,32 +265,6 @@ def band_figure(bands: Sequence[Band], unit: str, log_y: bool = True) -> go.Figu
     return _loss_axes(
         fig, unit, log_y, f"Median over {seeds} seeds, with the 10–90% band", low, high
     )
-
-
-def blowup_window(
-    paths: Sequence[charts.Path], axis0: np.ndarray, axis1: np.ndarray
-) -> tuple[tuple[float, float], tuple[float, float]] | None:
-    """A window that also holds the first steps of any path that leaves the contours' window
-    (a blow-up's growing zig-zag), up to ``BLOWUP_GROWTH`` times the window's size from its
-    centre; None when every path stays inside.
-
-    Example:
-        >>> from ui.charts import Path
-        >>> zigzag = np.array([[0.0, 0.0], [2.0, 0.0], [-4.0, 0.0], [8.0, 0.0], [-99.0, 0.0]])
-        >>> path = Path("p", zigzag, np.arange(5), np.arange(5.0), np.ones(5), zigzag[:0], "")
-        >>> blowup_window([path], np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
-        ((-4.2, 4.2), (-1.0, 1.0))
-    """
-    centre = np.array([axis0[0] + axis0[-1], axis1[0] + axis1[-1]]) / 2
-    half = np.array([axis0[-1] - axis0[0], axis1[-1] - axis1[0]]) / 2
-    extent = np.ones(2)  # in half-widths, per axis
-    for path in paths:
-        extent = np.maximum(extent, charts.reach(path.params, axis0, axis1, BLOWUP_GROWTH))
-    if np.all(extent <= 1):
-        return None
-    extent = np.where(extent > 1, 1.05 * extent, extent)
-    low, high = centre - extent * half, centre + extent * half
-    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
 
 
 def contour_with_ends(

@@ -16,6 +16,7 @@ import platform
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import streamlit as st
 import gd
 from gd.critical import StepCost, time_steps
 from gd.rules import validation_split_at
+from ui import charts
 from ui.budget import run_bytes
 from ui.controls import HASH_FUNCS, Settings
 from ui.models import MODELS
@@ -330,6 +332,40 @@ def widened(plane_key: tuple, csv: bytes | None, factors: tuple[float, ...], siz
     with np.errstate(all="ignore"):
         loss = np.stack([model.loss_grid(x, y, a0, a1) for a0, a1 in zip(*axes, strict=True)])
     return Widened(np.array(factors), axes[0], axes[1], loss)
+
+
+@dataclass(frozen=True)
+class Contours:
+    """The loss over the window a contour chart shows."""
+
+    axis0: np.ndarray  # (g,)
+    axis1: np.ndarray  # (g,)
+    loss: np.ndarray  # (g, g)
+
+
+WIDE_GRID = 61  # points per axis of a window widened to follow a blow-up
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=HASH_FUNCS)
+def _window(
+    settings: Settings, csv: bytes | None, range0: tuple[float, float], range1: tuple[float, float]
+) -> Contours:
+    x, y = training_rows(settings, csv)
+    axis0 = np.linspace(*range0, WIDE_GRID)
+    axis1 = np.linspace(*range1, WIDE_GRID)
+    with np.errstate(all="ignore"):
+        loss = settings.spec.build().loss_grid(x, y, axis0, axis1)
+    return Contours(axis0, axis1, loss)
+
+
+def contours_following(settings: Settings, paths: Sequence[charts.Path]) -> Contours:
+    """The settings' usual contour window, or, when a path leaves it (a blow-up), a wider one
+    that follows its first steps (``charts.blowup_window``), with the loss computed over it."""
+    surface = surface_for(settings)
+    window = charts.blowup_window(paths, surface.axis0, surface.axis1)
+    if window is None:
+        return Contours(surface.axis0, surface.axis1, surface.loss)
+    return _window(settings, uploaded_csv(settings), *window)
 
 
 def surface_for(settings: Settings) -> Surface:

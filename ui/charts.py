@@ -38,6 +38,7 @@ PALETTE = {
 # Sequential colour scales that stay ordered for colour-blind viewers (and in greyscale).
 LOSS_SCALE = "Viridis"
 MAX_POINTS = 1500  # per trace, after thinning
+BLOWUP_GROWTH = 6.0  # a blow-up is followed until it is this many windows away from the centre
 TOOLBAR_PX = 34  # the chart toolbar's height: the title sits below it, so it never covers it
 FINE_DECADES = 2.5  # a log axis spanning at most this many decades also labels 2 and 5
 
@@ -79,6 +80,31 @@ def reach(paths: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float) 
     before = np.arange(beyond.shape[-1]) < np.expand_dims(first, -1)  # (..., m)
     kept = np.where(before[..., None], scaled, 0.0)
     return np.maximum(np.max(kept, axis=-2), 1.0)
+
+
+def blowup_window(
+    paths: Sequence[Path], axis0: np.ndarray, axis1: np.ndarray
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """A window that also holds the first steps of any path that leaves the contours' window
+    (a blow-up's growing zig-zag), up to ``BLOWUP_GROWTH`` times the window's size from its
+    centre; None when every path stays inside.
+
+    Example:
+        >>> zigzag = np.array([[0.0, 0.0], [2.0, 0.0], [-4.0, 0.0], [8.0, 0.0], [-99.0, 0.0]])
+        >>> path = Path("p", zigzag, np.arange(5), np.arange(5.0), np.ones(5), zigzag[:0], "")
+        >>> blowup_window([path], np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
+        ((-4.2, 4.2), (-1.0, 1.0))
+    """
+    centre = np.array([axis0[0] + axis0[-1], axis1[0] + axis1[-1]]) / 2
+    half = np.array([axis0[-1] - axis0[0], axis1[-1] - axis1[0]]) / 2
+    extent = np.ones(2)  # in half-widths, per axis
+    for path in paths:
+        extent = np.maximum(extent, reach(path.params, axis0, axis1, BLOWUP_GROWTH))
+    if np.all(extent <= 1):
+        return None
+    extent = np.where(extent > 1, 1.05 * extent, extent)
+    low, high = centre - extent * half, centre + extent * half
+    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
 
 
 def thin(count: int, keep_every: int, max_points: int = MAX_POINTS) -> np.ndarray:

@@ -428,26 +428,35 @@ def validation_rows(settings: Settings, run: gd.Run) -> Gotcha:
     return Gotcha(fig, caption, example)
 
 
+def convention_paths(runs: ConventionRuns) -> list[charts.Path]:
+    """The two runs' paths as the momentum gotcha draws them (PyTorch's dashed, on top)."""
+    return [
+        charts.path_from_run(runs.keras, "Keras / TensorFlow", charts.BLUE),
+        charts.path_from_run(runs.pytorch, "PyTorch", charts.VERMILION, dash="dash"),
+    ]
+
+
 def momentum_conventions(
-    runs: ConventionRuns, surface: Surface, settings: Settings, example: Settings | None
+    runs: ConventionRuns,
+    window: cache.Contours,
+    surface: Surface,
+    settings: Settings,
+    example: Settings | None,
 ) -> Gotcha:
-    """Gotcha 6: Keras's and PyTorch's momentum on the same contours.
+    """Gotcha 6: Keras's and PyTorch's momentum on the same contours, over ``window``
+    (``cache.contours_following`` of ``convention_paths``: wider when a path blows up).
 
     ``runs`` are of ``example`` (``conventions_example(settings)``, which the page trains when
     the work budget allows), else of ``settings``.
     """
     s = example or settings
-    paths = [
-        charts.path_from_run(runs.keras, "Keras / TensorFlow", charts.BLUE),
-        charts.path_from_run(runs.pytorch, "PyTorch", charts.VERMILION, dash="dash"),
-    ]
     fig = charts.contour_figure(
-        surface.axis0,
-        surface.axis1,
-        surface.loss,
+        window.axis0,
+        window.axis1,
+        window.loss,
         surface.minimum,
         surface.names,
-        paths,
+        convention_paths(runs),
         title="Keras vs PyTorch momentum, same settings",
     )
     names = surface.names
