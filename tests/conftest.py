@@ -17,6 +17,17 @@ settings.register_profile("ci", derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def open_at(page: str | None, **query: str) -> AppTest:
+    """A new session whose first run is ``page`` (a link straight to it), caches cleared."""
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    if page is not None:
+        at.switch_page(page)
+    return at.run()
+
+
 @pytest.fixture
 def app():
     """Return a function that opens the app at a page with query parameters and runs it."""

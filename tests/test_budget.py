@@ -6,25 +6,12 @@ import weakref
 
 import numpy as np
 import pytest
-import streamlit
-from streamlit.testing.v1 import AppTest
 
 import gd
-from tests.conftest import APP, TIMEOUT
+from tests.conftest import open_at
 from ui import batch_sizes, budget, cache, codegen, keras_to_here, maps
 from ui.controls import EPOCHS, MAX_EPOCHS, MAX_SAMPLES, Settings
 from ui.models import MODELS
-
-
-def open_at(page: str | None, **query: str) -> AppTest:
-    """A new session whose first run is ``page`` (a link straight to it), caches cleared."""
-    streamlit.cache_data.clear()
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    if page is not None:
-        at.switch_page(page)
-    return at.run()
 
 
 def refusal(at) -> str | None:

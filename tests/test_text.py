@@ -4,12 +4,10 @@ the CSV cells a message quotes, all through the one helper ``ui.text.user_text``
 import re
 
 import pytest
-import streamlit
 from hypothesis import given
 from hypothesis import strategies as st
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP, TIMEOUT
+from tests.conftest import open_at
 from ui.text import LIMIT, user_text
 
 PAGES = [
@@ -79,17 +77,6 @@ def shown_as(markdown: str) -> str:
     if start:
         assert tokens[start.end() - 1][1], ("block marker", markdown)
     return shown
-
-
-def open_at(page: str | None, **query: str) -> AppTest:
-    """A new session whose first run is ``page`` (a link straight to it), caches cleared."""
-    streamlit.cache_data.clear()
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    if page is not None:
-        at.switch_page(page)
-    return at.run()
 
 
 @given(st.text() | st.text(st.sampled_from(list("aé1 _.wW:[]()*#-+>!\\`<$&@~\n12"))))

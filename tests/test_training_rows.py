@@ -2,10 +2,8 @@
 rows are explained in the learner's terms (never a traceback or a developer message)."""
 
 import pytest
-import streamlit
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP, TIMEOUT, chart_specs
+from tests.conftest import chart_specs, open_at
 
 PAGES = [
     None,  # the Playground, the default page
@@ -43,17 +41,6 @@ def test_a_two_row_csv_with_half_held_out_renders_every_page(app, page):
     at.run()  # a rerun (the file is already handled) draws the same page
     assert_clean(at)
     assert chart_specs(at)
-
-
-def open_at(page: str | None, **query: str) -> AppTest:
-    """A new session whose first run is ``page`` (a link straight to it), caches cleared."""
-    streamlit.cache_data.clear()
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    if page is not None:
-        at.switch_page(page)
-    return at.run()
 
 
 def learner_words(text: str) -> None:
