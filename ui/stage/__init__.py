@@ -69,6 +69,7 @@ UPDATE = "update"  # the link's key for the playback position
 # A path that leaves the contour window is followed out to these many half-widths (payload.follow)
 ZOOMS = (3.0, 10.0, 30.0)
 ZOOM_GRID = 33  # points per axis of each widened window: coarse, to keep the payload under 300 kB
+FAMILIES_KEPT = 16  # settings whose four families every session shares (64 families)
 _UPDATE_STATE = "_stage_update"  # the session's copy: int, or None for the whole run
 
 
@@ -127,7 +128,7 @@ def build_families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
     return _around(settings, csv, lambda knob, values: _family(settings, csv, knob, values))
 
 
-@st.cache_resource(max_entries=4 * 16, show_spinner=False, hash_funcs=HASH_FUNCS)
+@st.cache_resource(max_entries=4 * FAMILIES_KEPT, show_spinner=False, hash_funcs=HASH_FUNCS)
 def _cached_family(
     others: Settings,
     csv: bytes | None,
@@ -188,9 +189,6 @@ def streams(settings: Settings, csv: bytes | None) -> bool:
     n_train = validation_split_at(cache.dataset_for(settings, csv).n, settings.validation_split)
     updates = settings.epochs * batches_per_epoch(n_train, min(settings.batch_size, n_train))
     return updates > STREAM_ABOVE_UPDATES and not _seen(settings, csv)
-
-
-FAMILIES_KEPT = 16
 
 
 def work(settings: Settings, csv: bytes | None = None) -> int:
