@@ -41,13 +41,15 @@ def remember(commit: stage.Commit) -> None:
     controls.commit(commit.knob, commit.value)
 
 
-heading, answers = st.columns([0.3, 0.7])
+# The short answer on one line beside the title; the stage follows at once, so that on a
+# projector (1280x720, sidebar open) its charts and knobs fit one screen. The three answers,
+# each with the lesson that shows it, come after the stage.
+heading, answer = st.columns([0.32, 0.68], vertical_alignment="center")
 heading.title("Playground")
-with heading.container(gap=None):
-    for page, icon in DEEPER:
-        st.page_link(page, icon=icon)
-answers.markdown(
-    "\n".join(f"- {icon} {answer}" for (_, icon), answer in zip(DEEPER, ANSWERS, strict=True))
+answer.markdown(
+    "**`fit(batch_size=B)` is the mini-batch size, and it is not threads:** each update "
+    "averages B rows' gradients in one vectorised step and moves the weights once. Drag a knob "
+    "below: every position is a real run."
 )
 
 st.sidebar.selectbox(
@@ -70,10 +72,25 @@ lesson.start(
 def live() -> None:
     """Everything that follows the four knobs; a released knob reruns only this."""
     settings = controls.current()
+    run, surface, data = lesson.trained(settings)
+    csv = cache.uploaded_csv(settings)
+    land = explain.landscape(
+        settings, *cache.training_rows(settings, csv), surface.minimum, surface.min_loss
+    )
+    update = stage.playback_start(run.updates)  # ?update=N: where playback starts
+    stage.live(
+        settings,
+        csv,
+        lambda family, r: explain.family_status(family, r, land),
+        texts_key="status",
+        on_commit=remember,
+        update=update,
+        on_scrub=stage.remember_update,
+    )
+    # What the run's settings mean comes under the stage, so the stage holds its place.
     preset = PRESETS.get(st.session_state.get("preset"))
     if preset is not None and preset.settings() == settings:
         st.info(f"**{preset.name}.** {preset.lesson}", icon=":material/lightbulb:")
-    run, surface, data = lesson.trained(settings)
     if run.batch_size_clamped:
         st.info(
             f"batch_size={run.requested_batch_size} is more than the {run.n_train} training "
@@ -81,19 +98,6 @@ def live() -> None:
         )
     lesson.explained_divergence(
         settings, data, run, "Diverged", "The charts show the path up to the blow-up."
-    )
-    csv = cache.uploaded_csv(settings)
-    land = explain.landscape(
-        settings, *cache.training_rows(settings, csv), surface.minimum, surface.min_loss
-    )
-    stage.live(
-        settings,
-        csv,
-        lambda family, r: explain.family_status(family, r, land),
-        texts_key="status",
-        on_commit=remember,
-        update=stage.playback_start(run.updates),  # ?update=N: where playback starts
-        on_scrub=stage.remember_update,
     )
     st.caption(
         "Contours: each segment of the path is one update, open circles mark epoch ends, × the "
@@ -104,19 +108,26 @@ def live() -> None:
         + explain.schedule_caption(settings, run)
     )
 
-    st.subheader("The update this run applies")
-    lesson.update_rule(settings, run.batch_size)
+    st.subheader("The update on screen")
+    shown = run.updates if update is None else update
+    lesson.update_rule(settings, explain.batch_rows(shown, run.batch_size, run.n_train))
+    st.caption(explain.batches_told(run, update))
 
     st.subheader("Takeaway")
     final = "diverged" if run.diverged_at is not None else f"ended at loss {run.loss[-1]:.4g}"
-    each = "that update" if run.updates == 1 else f"each of those {plural(run.updates, 'update')}"
     st.markdown(
         f"Batch size {run.batch_size} on {plural(run.n_train, 'training row')} gave "
         f"{plural(run.updates_per_epoch, 'update')} per epoch and {run.updates:,} in all; the run "
-        f"{final}. `batch_size` is not a number of threads: {each} averaged "
-        f"{plural(run.batch_size, 'per-sample gradient')} into one and moved the weights once."
+        f"{final}. `batch_size` is not a number of threads: each update averaged its batch's "
+        "per-sample gradients into one and moved the weights once. "
+        + explain.last_batches_told(run)
         + ("" if np.all(np.isfinite(run.params[-1])) else " The last parameters overflowed.")
     )
+
+    st.subheader("The question's three answers")
+    for (page, icon), text in zip(DEEPER, ANSWERS, strict=True):
+        st.markdown(f"- {text}")
+        st.page_link(page, icon=icon)
 
 
 live()

@@ -4,6 +4,8 @@ with its numbers (the canvases' accessible names), and no notice depends on an e
 import re
 from pathlib import Path
 
+import numpy as np
+
 import gd
 from tests.conftest import current_run, stage_payload
 
@@ -15,8 +17,12 @@ def test_the_committed_run_has_a_summary_per_chart(app):
     summary = stage_payload(at).header["summary"]
     assert set(summary) == {"contour", "losses", "data", "rate"}
     run = current_run(at)
+    payload = stage_payload(at)
+    end = payload.family("learning_rate")["params"][payload.knob("learning_rate")["current"], -1]
+    minimum = payload.arrays["surface.minimum"]
+    distance = f"{float(np.hypot(*(end.astype(float) - minimum))):.4g}"
     assert summary["contour"].startswith("Path on the loss contours: from w = -1, b = 2, ")
-    assert f"after 140 updates, {run['distance']} from the minimum" in summary["contour"]
+    assert f"after 140 updates, {distance} from the minimum" in summary["contour"]
     assert f"to {run['final_loss']} over 140 updates" in summary["losses"]
     assert "Keras's epoch loss for epoch 20 was" in summary["losses"]
     assert summary["data"].startswith("Data and the model's fit: 200 training rows; the fit")

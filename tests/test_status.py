@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gd
+from tests.conftest import current_run, stage_payload
 from ui import explain
 from ui.controls import Settings
 from ui.playground import PRESETS
@@ -97,7 +98,7 @@ def test_a_run_and_its_family_run_get_the_same_status(name):
     fam = gd.family(
         model, data.x, data.y, optimizer(s), knob=knob, values=[getattr(s, knob)], **fit_args(s)
     )
-    assert explain.family_status(fam, 0, land) == explain.status(run, land)
+    assert explain.family_status(fam, 0, land)[:2] == explain.status(run, land)
 
 
 def test_the_noise_floor_matches_the_measured_gap():
@@ -145,3 +146,68 @@ def test_the_noise_floor_preset_advises_a_smaller_rate_or_a_larger_batch():
         "Decay keeps lowering it."
         in status(PRESETS["Decay rescues a large learning rate"].settings())[1]
     )
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_the_status_sentence_gives_the_numbers_of_the_cards_beside_it(app, name):
+    """Issue 16: the sentence's loss gap is the "Above the minimum" card's number, and its
+    minimum is the card's; a frame before the end names its own update (browser test)."""
+    at = app(**{k: v for k, v in PRESETS[name].settings().url().items()})
+    run, header = current_run(at), stage_payload(at).header
+    label, sentence = run["text"]
+    if label in ("at the SGD noise floor", "still moving"):
+        assert f"ends {run['final_gap']} above the minimum" in sentence
+    elif "rises and falls" in sentence:
+        assert f"ending {run['final_gap']} above the minimum" in sentence
+    elif label == "converged":
+        assert f"({header['min_loss']})" in sentence
+        assert float(run["final_gap"]) <= 0.02 * header["min_loss_value"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "early", "settles"),
+    [
+        (Settings(), "still descending", (1, 60)),  # the default run reaches its floor early
+        (Settings(learning_rate=2.0, epochs=5), "before the blow-up at update 7", (7, 7)),
+        (Settings(learning_rate=1.0), "still descending", (0, 0)),  # above the bound: at once
+    ],
+)
+def test_a_frame_before_the_end_says_what_the_run_does_there(settings, early, settles):
+    model, data, land = problem(settings)
+    fam = gd.family(
+        model,
+        data.x,
+        data.y,
+        optimizer(settings),
+        knob="learning_rate",
+        values=[settings.learning_rate],
+        **fit_args(settings),
+    )
+    status = explain.family_status(fam, 0, land)
+    assert status.early == early
+    assert settles[0] <= status.settle <= settles[1]
+    if 0 < status.settle < fam.updates(0) and early == "still descending":
+        kept = fam.steps[0, : fam.lengths[0]] >= status.settle
+        gap = fam.loss[0, : fam.lengths[0]][kept][0] - land.min_loss
+        assert gap <= explain.SETTLE_FACTOR * family_gap(fam, land) + 1e-9 + 0.02 * land.min_loss
+
+
+def family_gap(fam, land) -> float:
+    return explain.family_evidence(fam, 0, land).gap
+
+
+def test_the_update_rule_names_the_rows_of_the_update_on_screen():
+    """Issue 16: 20 of the default run's 140 updates average a last batch of 8 rows."""
+    model, data, _ = problem(Settings())
+    run = gd.fit(model, data.x, data.y, optimizer(Settings()), **fit_args(Settings()))
+    assert [explain.batch_rows(u, 32, 200) for u in (1, 6, 7, 8, 140)] == [32, 32, 8, 32, 8]
+    assert explain.batches_told(run, 7).startswith(
+        "Update 7 of 140 (batch 7 of epoch 1) averages 8"
+    )
+    assert explain.batches_told(run, None).startswith("Update 140 of 140 (batch 7 of epoch 20)")
+    assert "20 of the 140 updates average 8 and the other 120 average 32" in (
+        explain.last_batches_told(run)
+    )
+    assert r"\frac{1}{8}" in explain.update_rule_latex(Settings(), 8)
+    even = gd.fit(model, data.x, data.y, optimizer(Settings()), **fit_args(Settings(batch_size=40)))
+    assert explain.last_batches_told(even) == "Every update averages 40: 200 rows split evenly."

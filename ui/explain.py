@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 import gd
 from gd import stability_bound
 from gd.noise import per_sample_variance
-from gd.rules import batch_bounds, batches_per_epoch
+from gd.rules import DIVERGENCE_FACTOR, batch_bounds, batches_per_epoch
 from ui.controls import LEARNING_RATES, Settings
-from ui.words import plural
+from ui.words import gap_text, number, plural
 
 # The status rule (``verdict``): what the charts show, named from the run's own numbers.
 SETTLED = 0.02  # converged: the end within 2% of the minimum loss (the chart shows no gap)
@@ -24,6 +25,11 @@ FLOOR_FACTOR = 3.0  # at the noise floor: within 3× the gap SGD's noise predict
 SWING = 0.1  # oscillating: over the last half the loss rose, in all, by 10% of its gap or more
 END_SHARE = 0.1  # "the end": the kept points of the run's last tenth (at least its last point)
 MAX_POINTS = 400  # points kept per run, as ``gd.family`` keeps them for the stage
+# A frame before the run's end shows the end's label from the first update whose loss is within
+# this many times the end's gap (plus the tolerance) of the minimum; before it, "still
+# descending" (``settles_at``).
+SETTLE_FACTOR = 2.0
+DESCENDING = "still descending"
 
 
 def updates_arithmetic(n_train: int, batch_size: int) -> str:
@@ -228,14 +234,54 @@ def family_evidence(family: gd.Family, r: int, land: Landscape) -> Evidence:
     )
 
 
+class Status(NamedTuple):
+    """What the stage says of one run: the end's label and sentence (``verdict``), and what a
+    frame before the end says (``settles_at``): ``early`` up to update ``settle``, the label
+    from there on."""
+
+    label: str
+    sentence: str
+    early: str
+    settle: int
+
+
 def status(run: gd.Run, land: Landscape) -> tuple[str, str]:
     """(label, one sentence why): see ``verdict``."""
     return verdict(evidence(run, land))
 
 
-def family_status(family: gd.Family, r: int, land: Landscape) -> tuple[str, str]:
-    """``status`` of run r of a family (the live stage's status for each knob position)."""
-    return verdict(family_evidence(family, r, land))
+def family_status(family: gd.Family, r: int, land: Landscape) -> Status:
+    """``status`` of run r of a family (the live stage's status for each knob position), with
+    what its frames before the end say."""
+    e = family_evidence(family, r, land)
+    label, sentence = verdict(e)
+    early, settle = settles_at(e)
+    return Status(label, sentence, early, settle)
+
+
+def settles_at(e: Evidence) -> tuple[str, int]:
+    """What a frame before the run's end says, and from which update the end's label holds.
+
+    A run that blew up is "before the blow-up" until it does. A rate above the stability bound
+    oscillates from the first update. Otherwise a frame is "still descending" until the first
+    kept update whose loss is within ``SETTLE_FACTOR`` times the end's gap (plus the
+    tolerance) of the minimum; from there on it shows the end's label (converged, at the noise
+    floor, oscillating, still moving).
+
+    Example:
+        >>> e = Evidence(np.array([0, 5, 10]), np.array([9.0, 1.2, 1.1]), 1.0, 10, None, 1e6,
+        ...              0.1, False, 0.0, 10, 10, None, 0.0)
+        >>> settles_at(e)
+        ('still descending', 5)
+    """
+    if e.diverged_at is not None:
+        return f"before the blow-up at update {e.diverged_at:,}", e.diverged_at
+    if e.bound is not None and e.rate > e.bound:
+        return DESCENDING, 0
+    level = SETTLE_FACTOR * max(e.gap, 0.0) + e.tolerance
+    with np.errstate(invalid="ignore"):
+        near = np.flatnonzero(e.loss - e.min_loss <= level)
+    return DESCENDING, int(e.steps[near[0]]) if near.size else e.updates
 
 
 def verdict(e: Evidence) -> tuple[str, str]:
@@ -256,9 +302,12 @@ def verdict(e: Evidence) -> tuple[str, str]:
     if e.diverged_at is not None:
         return (
             f"diverged at update {e.diverged_at:,}",
-            f"The loss passed {e.threshold:.3g}, a million times the start, so training stopped.",
+            f"The loss passed {e.threshold:.3g}, {DIVERGENCE_FACTOR:,.0f} times the larger of its "
+            "start and 1, so training stopped.",
         )
     gap = e.gap
+    # The sentences give the loss gap where the run ends: the number the stage's cards show.
+    ends = gap_text(float(e.loss[-1]), e.min_loss)
     if e.bound is not None and e.rate > e.bound:
         return "oscillating", (
             f"Rate {e.rate:.3g} is above the stability bound {e.bound:.3g}: every swing "
@@ -269,19 +318,19 @@ def verdict(e: Evidence) -> tuple[str, str]:
         within = f"{SETTLED:.0%}" if relative else f"{e.tolerance:.2g}"
         return "converged", (
             f"Over the run's last tenth the loss stays within {within} of the minimum "
-            f"({e.min_loss:.4g})."
+            f"({number(e.min_loss)})."
         )
     if 0 < e.floor < math.inf and gap <= FLOOR_FACTOR * e.floor:
         lower = (
             "Decay keeps lowering it." if e.decayed else "A smaller rate or larger batch lowers it."
         )
         return "at the SGD noise floor", (
-            f"It jitters {gap:.2g} above the minimum: batch {e.batch_size}'s noise floor at rate "
+            f"It ends {ends} above the minimum, batch {e.batch_size}'s noise floor at rate "
             f"{e.rate:.3g}. {lower}"
         )
     if (e.momentum > 0 or e.bound is None) and e.rises >= SWING * gap:
         return "oscillating", (
-            f"The loss still rises and falls, {gap:.2g} above the minimum: the path swings "
+            f"The loss still rises and falls, ending {ends} above the minimum: the path swings "
             "across the valley."
         )
     falling = "still falling" if e.fall > 0 else "not settled"
@@ -290,7 +339,7 @@ def verdict(e: Evidence) -> tuple[str, str]:
         if e.bound is not None and e.rate > e.bound / 2
         else "more epochs, a larger rate or momentum would get closer"
     )
-    return "still moving", f"The loss is {gap:.3g} above the minimum and {falling}: {closer}."
+    return "still moving", f"The loss ends {ends} above the minimum, {falling}: {closer}."
 
 
 def divergence_advice(settings: Settings, data: gd.Dataset, run: gd.Run) -> str:
@@ -329,8 +378,62 @@ def _preset_rate_below(limit: float) -> float:
     return below[-1] if below else LEARNING_RATES[0]
 
 
+def batch_rows(update: int, batch_size: int, n_train: int) -> int:
+    """How many rows update ``update`` averages (1-based: update 1 is the first step; each
+    epoch's last batch may be smaller).
+
+    Example:
+        >>> batch_rows(1, 32, 200), batch_rows(7, 32, 200), batch_rows(8, 32, 200)
+        (32, 8, 32)
+    """
+    per_epoch = batches_per_epoch(n_train, batch_size)
+    start, stop = batch_bounds((max(update, 1) - 1) % per_epoch, batch_size, n_train)
+    return stop - start
+
+
+def batches_told(run: gd.Run, update: int | None) -> str:
+    """Which rows the update on screen averages, and how many updates average a smaller last
+    batch: the words beside the update rule. ``update`` is the playback position (None: the
+    whole run, whose last update is on screen); at update 0 the first update is meant.
+
+    Example:
+        >>> import gd
+        >>> data = gd.datasets.linear(n=200, seed=0)
+        >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.05),
+        ...              batch_size=32, epochs=20)
+        >>> batches_told(run, 10)
+        "Update 10 of 140 (batch 3 of epoch 2) averages 32 rows. Each epoch's last batch has 8 rows, so 20 of the 140 updates average 8 and the other 120 average 32."
+    """  # noqa: E501
+    total = run.updates
+    u = total if update is None else min(max(update, 1), total)
+    if u < 1:
+        return "No update ran."
+    per_epoch = run.updates_per_epoch
+    rows = batch_rows(u, run.batch_size, run.n_train)
+    slot, epoch = (u - 1) % per_epoch + 1, (u - 1) // per_epoch + 1
+    return (
+        f"Update {u:,} of {total:,} (batch {slot} of epoch {epoch}) averages "
+        f"{plural(rows, 'row')}. {last_batches_told(run)}"
+    )
+
+
+def last_batches_told(run: gd.Run) -> str:
+    """How many of the run's updates average a smaller last batch, or that none does."""
+    total, per_epoch, size = run.updates, run.updates_per_epoch, run.batch_size
+    last = batch_rows(per_epoch, size, run.n_train)
+    if last == size:
+        return f"Every update averages {size}: {run.n_train} rows split evenly."
+    smaller = total // per_epoch
+    return (
+        f"Each epoch's last batch has {plural(last, 'row')}, so {smaller:,} of the "
+        f"{plural(total, 'update')} average {last} and the other {total - smaller:,} average "
+        f"{size}."
+    )
+
+
 def update_rule_latex(settings: Settings, batch_size: int) -> str:
-    """The update this run applies, as LaTeX with the current numbers in it."""
+    """The update this run applies, as LaTeX with the current numbers in it: ``batch_size``
+    is how many rows the update on screen averages (``batch_rows``)."""
     s = settings
     rate = (
         rf"\eta_t = \frac{{{s.learning_rate:g}}}{{1 + {s.decay:g}\,t}}"

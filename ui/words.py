@@ -1,8 +1,12 @@
-"""Shared layer (every lesson): counts in words, for people.
+"""Shared layer (every lesson): counts and numbers in words, for people.
 
-One home for plurals and for counting as people count: "1 update", "140 updates", and update 1 is
-the first one. Code stays 0-based (``run.params[0]`` is the start, ``run.batch_loss[0]`` the first
-update's loss); only the words shown add 1.
+One home for plurals, for the app's one way of counting updates, and for how a measured number
+is written.
+
+Counting updates: "update u of U" names the point after u updates. Update 0 is the start,
+before any update; update U, the total, is the end of the run; update 1 is the first step
+(its batch is ``run.batch_loss[0]`` in 0-based code). Every scrubber, stepper and sentence in
+the app counts this way.
 
 Example:
     >>> plural(1, "update"), plural(140, "update"), plural(1_000, "batch", "batches")
@@ -11,10 +15,15 @@ Example:
     ('epoch', 'epochs')
     >>> import numpy as np; plural(np.int64(1), "row")
     '1 row'
+    >>> number(0.261749), number(31234.5), number(float("inf"))
+    ('0.2617', '3.123e+04', '∞')
+    >>> gap_text(3.185, 0.2617), gap_text(0.2617 - 5e-17, 0.2617)
+    ('2.923', '0')
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 
@@ -33,3 +42,21 @@ def plural(count: int | float, noun: str, many: str | None = None, *, number: bo
         return word
     shown = f"{int(count):,}" if isinstance(count, numbers.Integral) else f"{count:g}"
     return f"{shown} {word}"
+
+
+def number(value: float) -> str:
+    """A loss, a gap or a parameter as the app writes it: 4 significant digits (Python's
+    ``:.4g``, which the stage's ``g4`` in ``canvas.js`` copies), "∞" when not finite."""
+    return f"{value:.4g}" if math.isfinite(value) else "∞"
+
+
+# A loss gap this small, relative to the minimum (or 1), is rounding, not distance: "0". The
+# stage's frames compute theirs from float32 losses (``gapText`` in canvas.js: 1e-6).
+GAP_ROUNDING = 1e-12
+
+
+def gap_text(loss: float, minimum: float) -> str:
+    """How far a loss is above the minimum, as the cards write it (``number``; "0" within
+    rounding of the minimum)."""
+    gap = loss - minimum
+    return "0" if abs(gap) <= GAP_ROUNDING * max(1.0, abs(minimum)) else number(gap)

@@ -241,7 +241,7 @@ def current_positions(settings: Settings, fams: PerKnob[gd.Family]) -> PerKnob[i
     return PerKnob(*(position(getattr(fams, k).values, getattr(settings, k)) for k in KNOBS))
 
 
-Texts = tuple[tuple[tuple[str, ...], ...], ...]  # knob, run, strings
+Texts = tuple[tuple[Sequence[str], ...], ...]  # knob, run, strings (or a ui.explain.Status)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=HASH_FUNCS)
@@ -266,7 +266,7 @@ def texts_for(
 ) -> Texts:
     """``describe(family, r)`` for every run of every family (empty without ``describe``)."""
     return tuple(
-        tuple(tuple(describe(fam, r)) if describe else () for r in range(fam.runs))
+        tuple(describe(fam, r) if describe else () for r in range(fam.runs))
         for _, fam in fams.items()
     )
 

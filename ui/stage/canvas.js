@@ -60,11 +60,59 @@ function niceTicks(lo, hi, count = 5) {
   return out;
 }
 
+// At least `least` ticks between lo and hi (a tick label every ~`count`-th of the axis): a
+// projector shows three labelled ticks on every axis, however short the range.
+function ticksAtLeast(lo, hi, count, least = 3) {
+  let out = niceTicks(lo, hi, count);
+  for (let c = count + 1; out.length < least && c <= count + 8; c++) out = niceTicks(lo, hi, c);
+  return out;
+}
+
+// Ticks of a log10 axis from 10^lo to 10^hi, as values: whole decades when at least `least`
+// fit, else 1-3, 1-2-5 or 1…9 in each decade (the first that gives `least`), else evenly spaced.
+function logTicks(lo, hi, count, least = 3) {
+  const decades = niceTicks(Math.ceil(lo), Math.floor(hi), count).filter(Number.isInteger);
+  if (decades.length >= least) return decades.map((e) => 10 ** e);
+  for (const mantissas of [[1, 3], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const out = [];
+    for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+      for (const m of mantissas) {
+        const v = m * 10 ** e, at = Math.log10(v);
+        if (at >= lo - 1e-9 && at <= hi + 1e-9) out.push(Number(v.toPrecision(12)));
+      }
+    }
+    if (out.length >= least) {
+      const stride = Math.ceil(out.length / Math.max(least, count));
+      return out.filter((_, k) => k % stride === 0);
+    }
+  }
+  return ticksAtLeast(10 ** lo, 10 ** hi, count, least).filter((v) => v > 0);
+}
+
 function fmt(v) {
   if (v === 0) return "0";
   const a = Math.abs(v);
   if (a >= 1e4 || a < 1e-3) return v.toExponential(0).replace("e+", "e");
   return String(Number(v.toPrecision(3)));
+}
+
+// Python's f"{v:.4g}" (ui.words.number): the cards' numbers read the same from either side.
+function g4(v) {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? "nan" : "∞";
+  if (v === 0) return "0";
+  const [mantissa, exponent] = v.toExponential(3).split("e");
+  const e = Number(exponent);
+  if (e < -4 || e >= 4) {
+    const m = mantissa.replace(/\.?0+$/, "");
+    return `${m}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+  }
+  return String(Number(v.toPrecision(4)));
+}
+
+// ui.words.gap_text for a frame's float32 loss: within float32's rounding of the minimum, "0".
+function gapText(loss, minimum) {
+  const gap = loss - minimum;
+  return Math.abs(gap) <= 1e-6 * Math.max(1, Math.abs(minimum)) ? "0" : g4(gap);
 }
 
 function sizeCanvas(canvas) {
@@ -99,22 +147,24 @@ function drawAxes(ctx, f, xLabel, yLabel) {
   ctx.font = FONT;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  for (const v of niceTicks(f.xr[0], f.xr[1], Math.max(2, Math.floor(f.pw / 80)))) {
+  const drawn = { x: [], y: [] };  // the labels drawn, returned for the test hook
+  for (const v of ticksAtLeast(f.xr[0], f.xr[1], Math.max(2, Math.floor(f.pw / 80)))) {
     const px = f.x(v);
     ctx.fillRect(px, f.top + f.ph, 1, 4);
     ctx.fillText(fmt(v), px, f.top + f.ph + 5);
+    drawn.x.push(fmt(v));
   }
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   const yt = f.logY
-    ? niceTicks(Math.ceil(f.yr[0]), Math.floor(f.yr[1]), Math.max(2, Math.floor(f.ph / 32)))
-        .filter(Number.isInteger).map((e) => 10 ** e)
-    : niceTicks(f.yr[0], f.yr[1], Math.max(2, Math.floor(f.ph / 30)));
+    ? logTicks(f.yr[0], f.yr[1], Math.max(2, Math.floor(f.ph / 32)))
+    : ticksAtLeast(f.yr[0], f.yr[1], Math.max(2, Math.floor(f.ph / 30)));
   for (const v of yt) {
     const py = f.y(v);
     if (py < f.top - 1 || py > f.top + f.ph + 1) continue;
     ctx.fillRect(f.left - 4, py, 4, 1);
     ctx.fillText(fmt(v), f.left - 6, py);
+    drawn.y.push(fmt(v));
   }
   if (xLabel) {
     ctx.textAlign = "right";
@@ -129,6 +179,7 @@ function drawAxes(ctx, f, xLabel, yLabel) {
     ctx.fillText(yLabel, 0, 0);
   }
   ctx.restore();
+  return drawn;
 }
 
 function clip(ctx, f) {

@@ -57,7 +57,7 @@ import numpy as np
 import gd
 from gd.rules import powers_of_two_below
 from ui.charts import reach
-from ui.words import plural
+from ui.words import gap_text, number, plural
 
 MAGIC = b"SGD1"
 MAX_SCATTER = 2000  # data points drawn; the arithmetic never thins
@@ -166,10 +166,6 @@ def _value_text(knob: str, value: float) -> str:
     return f"{value:g}"
 
 
-def _number(value: float) -> str:
-    return f"{value:.4g}" if math.isfinite(value) else "∞"
-
-
 class Writer:
     """Collects float32 arrays and their [offset, shape] entries."""
 
@@ -213,7 +209,12 @@ def _family(
     texts: Sequence[Sequence[str]],
     scene: Scene,
 ) -> dict[str, Any]:
-    """Write one family's arrays; return its header entry (values, labels, per-run strings)."""
+    """Write one family's arrays; return its header entry (values, labels, per-run strings).
+
+    ``texts[r]`` is run r's status: its label and sentence, and, when it is a
+    ``ui.explain.Status``, what a frame before the run's end says (``early`` until update
+    ``settle``); without them every frame shows the label.
+    """
     if len(texts) != fam.runs:
         raise ValueError(
             f"texts for '{knob}' has {len(texts)} rows for the family's {fam.runs} runs; "
@@ -250,8 +251,7 @@ def _family(
         zip(_offsets(points), _offsets(bins), _offsets(epochs), strict=True)
     ):
         end = int(points[r]) - 1
-        with np.errstate(over="ignore", invalid="ignore"):
-            gap = float(np.hypot(*(fam.params[r, end, :2] - scene.minimum)))
+        status = texts[r]
         size, per_epoch = int(fam.batch_size[r]), int(fam.updates_per_epoch[r])
         runs.append(
             {
@@ -266,10 +266,12 @@ def _family(
                 "updates": fam.updates(r),
                 "arithmetic": f"⌈{fam.n_train} / {size}⌉ = {per_epoch}",
                 "epochs_done": f"{int(epochs[r])} of {plural(epochs_total, 'epoch')}",
-                "final_loss": _number(float(fam.loss[r, end])),
-                "distance": _number(gap),
+                "final_loss": number(float(fam.loss[r, end])),
+                "final_gap": gap_text(float(fam.loss[r, end]), scene.min_loss),
                 "zoom": float(zooms[r]),
-                "text": [str(t) for t in texts[r]],
+                "text": [str(t) for t in status[:2]],
+                "early": str(getattr(status, "early", "")),
+                "settle": int(getattr(status, "settle", 0)),
             }
         )
     return {
@@ -284,7 +286,7 @@ def _family(
 
 
 def _pair(names: tuple[str, str], point: np.ndarray) -> str:
-    return f"{names[0]} = {_number(float(point[0]))}, {names[1]} = {_number(float(point[1]))}"
+    return f"{names[0]} = {number(float(point[0]))}, {names[1]} = {number(float(point[1]))}"
 
 
 def summaries(fam: gd.Family, r: int, scene: Scene, gap: float) -> dict[str, str]:
@@ -308,20 +310,20 @@ def summaries(fam: gd.Family, r: int, scene: Scene, gap: float) -> dict[str, str
     end = int(fam.lengths[r]) - 1
     updates = fam.updates(r)
     steps = plural(updates, "update")
-    start, loss0 = _pair(scene.names, fam.params[r, 0]), _number(float(fam.loss[r, 0]))
+    start, loss0 = _pair(scene.names, fam.params[r, 0]), number(float(fam.loss[r, 0]))
     where = _pair(scene.names, fam.params[r, end])
     target = f"the minimum ✕ at {_pair(scene.names, scene.minimum)}"
     diverged = fam.diverged(r)
     if diverged is None:
-        path = f"ends at {where} after {steps}, {_number(gap)} from {target}"
-        loss = f"fell from {loss0} to {_number(float(fam.loss[r, end]))} over {steps}"
+        path = f"ends at {where} after {steps}, {number(gap)} from {target}"
+        loss = f"fell from {loss0} to {number(float(fam.loss[r, end]))} over {steps}"
     else:
         path = f"blows up at update {diverged:,}, far from {target}"
         loss = f"started at {loss0} and blew up at update {diverged:,}"
     epochs = int(fam.completed[r])
     keras = ""
     if epochs:
-        last_epoch = _number(float(fam.epoch_loss[r, epochs - 1]))
+        last_epoch = number(float(fam.epoch_loss[r, epochs - 1]))
         keras = f"; Keras's epoch loss for epoch {epochs} was {last_epoch}"
     first, last = float(fam.learning_rate[r, 0]), float(fam.learning_rate[r, end])
     if first == last:
@@ -333,8 +335,7 @@ def summaries(fam: gd.Family, r: int, scene: Scene, gap: float) -> dict[str, str
     return {
         "contour": f"Path on the loss contours: from {start}, the path {path}.",
         "losses": (
-            f"Loss: the full training loss {loss} (the minimum is "
-            f"{_number(scene.min_loss)}){keras}."
+            f"Loss: the full training loss {loss} (the minimum is {number(scene.min_loss)}){keras}."
         ),
         "data": (
             f"Data and the model's fit: {plural(scene.n_train, 'training row')}{held_out}; the "
@@ -405,7 +406,8 @@ def encode(
         "model": scene.model,
         "names": list(scene.names),
         "fit_label": scene.fit_label,
-        "min_loss": _number(scene.min_loss),
+        "min_loss": number(scene.min_loss),
+        "min_loss_value": float(scene.min_loss),  # frames before the end compute their gap
         "epochs": scene.epochs,
         "n_train": scene.n_train,
         "n_val": int(n - scene.n_train),

@@ -51,6 +51,8 @@ function decode(buffer) {
   }
   const families = {};
   for (const entry of header.knobs) families[entry.knob] = family(entry, arrays);
+  const yRange = lossRange(Object.values(families));
+  for (const fam of Object.values(families)) fam.yRange = yRange;
   return { header, arrays, families };
 }
 
@@ -79,25 +81,28 @@ function family(entry, arrays) {
     return s;
   };
   fam.rateAt = (r, j) => fam.ratePerRun ? fam.ratePerRun[r] : fam.rate[fam.runs[r].at[0] + j];
-  fam.yRange = lossRange(fam);
   return fam;
 }
 
-function lossRange(fam) {
-  // One log range for the whole family, so the loss axis holds still while a knob moves.
+function lossRange(fams) {
+  // One log range for all four families, so the loss axis holds still while any knob moves,
+  // and a run is drawn alike whichever knob reached it (a released drag paints what a fresh
+  // load of its link paints).
   let lo = Infinity, hi = 0, start = 0;
   const take = (v, high) => {
     if (Number.isFinite(v) && v > 0) { lo = Math.min(lo, v); if (high) hi = Math.max(hi, v); }
   };
-  fam.runs.forEach((run, r) => {
-    const stable = run.diverged_at < 0;
-    start = Math.max(start, fam.loss[run.at[0]]);
-    for (let j = 0; j < run.length; j++) take(fam.loss[run.at[0] + j], stable);
-    for (let k = 0; k < run.bins; k++) {
-      take(fam.batchLow[run.at[1] + k], false);
-      take(fam.batchHigh[run.at[1] + k], stable);
+  for (const fam of fams) {
+    for (const run of fam.runs) {
+      const stable = run.diverged_at < 0;
+      start = Math.max(start, fam.loss[run.at[0]]);
+      for (let j = 0; j < run.length; j++) take(fam.loss[run.at[0] + j], stable);
+      for (let k = 0; k < run.bins; k++) {
+        take(fam.batchLow[run.at[1] + k], false);
+        take(fam.batchHigh[run.at[1] + k], stable);
+      }
     }
-  });
+  }
   if (!Number.isFinite(lo)) lo = 1e-3;
   if (!(hi > lo)) hi = Math.max(lo * 10, start * 10);
   return [Math.log10(lo) - 0.15, Math.log10(hi) + 0.15];
@@ -117,20 +122,21 @@ function build(parent, st) {
   st.panels = {
     contour: panel("contour", "Path on the loss contours"),
     losses: panel("losses", "Loss"),
-    data: panel("data", "Data and the model's fit"),
+    data: panel("data", "Data and the fit"),
     rate: panel("rate", "Learning-rate schedule"),
   };
   const metric = (cls, name) => {
     const value = el("div", { class: "value" });
     const note = el("div", { class: "note" });
-    const node = el("div", { class: `metric ${cls}` }, el("div", { class: "name", text: name, title: name }), value, note);
-    return { node, value, note };
+    const label = el("div", { class: "name", text: name, title: name });
+    const node = el("div", { class: `metric ${cls}` }, label, value, note);
+    return { node, name: label, value, note };
   };
   st.metrics = {
     perEpoch: metric("per-epoch", "Updates per epoch"),
     updates: metric("updates", "Total updates"),
-    final: metric("final", "Final training loss"),
-    distance: metric("distance", "Gap to the minimum"),
+    final: metric("final", "Training loss"),
+    distance: metric("distance", "Above the minimum"),
     status: metric("status", "Status"),
   };
   const play = el("button", { class: "play", type: "button", text: "▶ Play" });
@@ -139,7 +145,7 @@ function build(parent, st) {
   const speed = el("select", { "aria-label": "Speed (updates per second)" });
   for (const s of SPEEDS) speed.append(el("option", { value: String(s), text: `${s} / s` }));
   const scrub = el("input", { type: "range", min: "0", max: "1", step: "1", value: "0", id: `${id}-scrub` });
-  const where = el("span", { class: "where" });
+  const where = el("span", { class: "where", "aria-live": "off" });
   st.play = { play, back, fwd, speed, scrub, where };
   const playback = el(
     "div", { class: "playback" }, play, back, fwd,
@@ -147,7 +153,7 @@ function build(parent, st) {
     el("div", { class: "scrub" }, el("label", { for: `${id}-scrub`, text: "Update" }), scrub, where),
   );
   st.knobNodes = {};
-  const knobs = el("div", { class: "knobs" });
+  const knobs = el("div", { class: "knobs", role: "group", "aria-label": "Live knobs" });
   for (const knob of KNOBS) {
     const labelId = `${id}-${knob}`;
     const value = el("span", { class: "knob-value" });
@@ -167,17 +173,21 @@ function build(parent, st) {
     bindKnob(st, knob, track);
   }
   const p = st.panels;
+  // One grid (stage.css places the parts): the knobs right under the charts, so a drag and
+  // what it moves stay in one view, on a projector and on a phone.
   const root = el("div", { class: "stage", "data-stage": "" },
-    // The knobs right under the charts: a drag and what it moves stay in one view.
-    el("div", { class: "charts" }, p.contour.node, p.losses.node, p.data.node, p.rate.node),
-    knobs,
-    el("div", { class: "metrics" }, ...Object.values(st.metrics).map((m) => m.node)),
-    playback,
-    el("div", { class: "hint", text: "Drag a knob: every position is a real run, already computed. Releasing it keeps the value." }));
+    el("div", { class: "layout" },
+      p.contour.node, p.losses.node, p.data.node, p.rate.node, knobs, playback,
+      el("div", { class: "metrics" }, ...Object.values(st.metrics).map((m) => m.node))),
+    el("div", { class: "hint", text: "Drag a knob: every position is a real run, already computed. Releasing it keeps the value. Update 0 is the start; the last update is the end of the run." }));
   parent.append(root);
   st.root = root;
   bindPlayback(st);
-  new ResizeObserver(() => { st.layers = null; request(st); }).observe(root);
+  new ResizeObserver(() => {
+    st.layers = null;
+    if (st.payload) holdValueWidths(st);  // a new width may mean a new font size
+    request(st);
+  }).observe(root);
 }
 
 function bindKnob(st, knob, track) {
@@ -298,6 +308,12 @@ function request(st) {
 
 // ---------------------------------------------------------------- one frame
 
+// Test hook: a canvas's `data-ticks` lists the tick labels drawn on its axes, as JSON {x, y}.
+function markTicks(canvas, ticks) {
+  const text = JSON.stringify(ticks);
+  if (canvas.getAttribute("data-ticks") !== text) canvas.setAttribute("data-ticks", text);
+}
+
 function frame(st, now) {
   st.raf = 0;
   if (!st.root.isConnected) { st.playing = false; return; }
@@ -323,7 +339,7 @@ function frame(st, now) {
   drawLosses(st, fam, r, j, cursor);
   drawData(st, fam, r, j);
   drawRate(st, fam, r, j, cursor);
-  updateText(st, fam, r, cursor);
+  updateText(st, fam, r, j, cursor);
   const shown = KNOBS.map((k) => {
     const f = st.payload.families[k];
     const i = k === st.active ? st.index[k] : f.current;
@@ -345,7 +361,7 @@ function contourLayer(st, zoom) {
   const near = arrays["surface.axis0"], nearB = arrays["surface.axis1"];
   const mid0 = (near[0] + near[near.length - 1]) / 2, half0 = (near[near.length - 1] - near[0]) / 2;
   const mid1 = (nearB[0] + nearB[nearB.length - 1]) / 2, half1 = (nearB[nearB.length - 1] - nearB[0]) / 2;
-  const f = frameOf(w, h, [mid0 - zoom * half0, mid0 + zoom * half0], [mid1 - zoom * half1, mid1 + zoom * half1], { left: 46, bottom: 34 });
+  const f = frameOf(w, h, [mid0 - zoom * half0, mid0 + zoom * half0], [mid1 - zoom * half1, mid1 + zoom * half1], { left: 46, bottom: 34, top: 24 });
   let ax0 = near, ax1 = nearB, loss = arrays["surface.loss"], levels = arrays["surface.levels"];
   const k = zoom > 1 ? header.zooms.findIndex((z) => z >= zoom) : -1;
   if (k >= 0) {  // the smallest widened window that holds this one
@@ -363,8 +379,8 @@ function contourLayer(st, zoom) {
   drawField(o, f, ax0, ax1, loss, levels);
   drawMinimum(o, f, arrays["surface.minimum"]);
   o.restore();  // drawField's clip
-  drawAxes(o, f, header.names[0], header.names[1]);
-  layer = { canvas: off, f };
+  const ticks = drawAxes(o, f, header.names[0], header.names[1]);
+  layer = { canvas: off, f, ticks };
   st.layers.contours.set(zoom, layer);
   return layer;
 }
@@ -382,12 +398,12 @@ function staticLayers(st) {
       x0 = Math.min(x0, x[k]); x1 = Math.max(x1, x[k]); y0 = Math.min(y0, y[k]); y1 = Math.max(y1, y[k]);
     }
     const px = (x1 - x0) * 0.04 || 1, py = (y1 - y0) * 0.08 || 1;
-    const f = frameOf(w, h, [x0 - px, x1 + px], [y0 - py, y1 + py], { left: 44, bottom: 28, top: 20 });
+    const f = frameOf(w, h, [x0 - px, x1 + px], [y0 - py, y1 + py], { left: 44, bottom: 28, top: 24 });
     const off = document.createElement("canvas");
     off.width = c.width; off.height = c.height;
     const o = off.getContext("2d");
     o.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawAxes(o, f, "x", "y");
+    const ticks = drawAxes(o, f, "x", "y");
     o.save();
     clip(o, f);
     const dot = (k, color, r) => {
@@ -400,16 +416,18 @@ function staticLayers(st) {
     for (let k = 0; k < n; k++) dot(k, OKABE.sky, x.length > 500 ? 1.8 : 3);
     for (let k = n; k < x.length; k++) dot(k, OKABE.orange, x.length > 500 ? 2 : 3.2);
     o.restore();
-    layers.data = { canvas: off, f, x0: x0 - px, x1: x1 + px };
+    layers.data = { canvas: off, f, x0: x0 - px, x1: x1 + px, ticks };
   }
   return layers;
 }
 
 function drawContour(st, fam, r, j) {
-  const { ctx } = sizeCanvas(st.panels.contour.canvas);
+  const { ctx, w, h } = sizeCanvas(st.panels.contour.canvas);
   const run = fam.runs[r], P = fam.P, p = fam.params, at = run.at[0];
   const zoom = st.payload.header.zooms.length ? run.zoom : 1;
-  const { canvas, f } = contourLayer(st, zoom);
+  const { canvas, f, ticks } = contourLayer(st, zoom);
+  markTicks(st.panels.contour.canvas, ticks);
+  ctx.clearRect(0, 0, w, h);  // the layer's margins are transparent: no earlier axes show
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.drawImage(canvas, 0, 0);
   ctx.setTransform(window.devicePixelRatio || 1, 0, 0, window.devicePixelRatio || 1, 0, 0);
@@ -464,8 +482,8 @@ function drawLosses(st, fam, r, j, cursor) {
   const { ctx, w, h } = sizeCanvas(st.panels.losses.canvas);
   ctx.clearRect(0, 0, w, h);
   const run = fam.runs[r], planned = run.updates_per_epoch * st.payload.header.epochs;
-  const f = frameOf(w, h, [0, Math.max(1, planned)], fam.yRange, { logY: true, left: 50, top: 20 });
-  drawAxes(ctx, f, "updates", "loss (log)");
+  const f = frameOf(w, h, [0, Math.max(1, planned)], fam.yRange, { logY: true, left: 50, top: 24 });
+  markTicks(st.panels.losses.canvas, drawAxes(ctx, f, "updates", "loss (log)"));
   ctx.save();
   clip(ctx, f);
   const bins = run.bins, bw = run.width, b0 = run.at[1];
@@ -528,8 +546,10 @@ function drawLosses(st, fam, r, j, cursor) {
 }
 
 function drawData(st, fam, r, j) {
-  const { ctx } = sizeCanvas(st.panels.data.canvas);
-  const { canvas, f, x0, x1 } = st.layers.data;
+  const { ctx, w, h } = sizeCanvas(st.panels.data.canvas);
+  const { canvas, f, x0, x1, ticks } = st.layers.data;
+  markTicks(st.panels.data.canvas, ticks);
+  ctx.clearRect(0, 0, w, h);
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.drawImage(canvas, 0, 0);
   ctx.setTransform(window.devicePixelRatio || 1, 0, 0, window.devicePixelRatio || 1, 0, 0);
@@ -563,8 +583,8 @@ function drawRate(st, fam, r, j, cursor) {
   const steps = fam.steps(r);
   let top = 0;
   for (let k = 0; k < run.length; k++) top = Math.max(top, fam.rateAt(r, k));
-  const f = frameOf(w, h, [0, Math.max(1, planned)], [0, top * 1.15 || 1], { left: 50, bottom: 26, top: 6 });
-  drawAxes(ctx, f, "", "η");
+  const f = frameOf(w, h, [0, Math.max(1, planned)], [0, top * 1.15 || 1], { left: 50, bottom: 26, top: 22 });
+  markTicks(st.panels.rate.canvas, drawAxes(ctx, f, "", "η"));
   ctx.save();
   clip(ctx, f);
   ctx.strokeStyle = OKABE.green;
@@ -578,23 +598,17 @@ function drawRate(st, fam, r, j, cursor) {
   ctx.restore();
 }
 
-function updateText(st, fam, r, cursor) {
+function updateText(st, fam, r, j, cursor) {
   const run = fam.runs[r];
   const key = `${fam.knob}:${r}:${st.payloadId}`;
   if (st.textKey !== key) {
     st.textKey = key;
+    st.frameKey = null;
     const m = st.metrics;
     m.perEpoch.value.textContent = String(run.updates_per_epoch);
     m.perEpoch.note.textContent = run.arithmetic;
     m.updates.value.textContent = String(run.updates);
     m.updates.note.textContent = run.epochs_done;  // "1 of 1 epoch": words come from Python
-    m.final.value.textContent = run.final_loss;
-    m.final.note.textContent = `minimum ${st.payload.header.min_loss}`;
-    m.distance.value.textContent = run.distance;
-    m.distance.note.textContent = "final parameters";
-    m.status.value.textContent = run.text[0] || (run.diverged_at >= 0 ? `diverged at update ${run.diverged_at}` : "");
-    m.status.value.classList.toggle("diverged", run.diverged_at >= 0);
-    m.status.note.textContent = run.text.slice(1).join(" ");
     // The committed run's charts are named by a sentence with their numbers (Python's); a run
     // on its way (a drag, keys before their commit) by the chart's title until it commits.
     const committed = r === fam.current, summary = st.payload.header.summary || {};
@@ -627,10 +641,47 @@ function updateText(st, fam, r, cursor) {
     }
   }
   const u = Math.round(cursor);
+  updateFrame(st, fam, r, j, u);
   st.play.scrub.value = String(u);
-  st.play.where.textContent = `${u} / ${run.updates}`;
+  st.play.scrub.setAttribute("aria-valuetext", `update ${u} of ${run.updates}`);
+  st.play.where.textContent = `update ${u} of ${run.updates}`;
   st.play.play.textContent = st.playing ? "❚❚ Pause" : "▶ Play";
   st.play.play.setAttribute("aria-label", st.playing ? "Pause" : "Play");
+}
+
+// The loss, gap and status cards describe the frame on screen: at the end of the run, Python's
+// numbers and verdict; before it, the loss at the kept update drawn (steps[j]) and what the
+// run's status says of a frame there (payload `early` until update `settle`, then the label).
+function updateFrame(st, fam, r, j, u) {
+  const run = fam.runs[r], m = st.metrics, header = st.payload.header;
+  const end = u >= run.updates;
+  const at = end ? run.updates : fam.steps(r)[j];
+  const frameKey = `${st.textKey}:${end ? "end" : at}`;
+  if (st.frameKey === frameKey) return;
+  st.frameKey = frameKey;
+  const diverged = run.diverged_at >= 0;
+  const where = `at update ${at.toLocaleString("en-US")} of ${run.updates.toLocaleString("en-US")}`;
+  m.final.note.textContent = end ? `${where}, the end` : where;
+  m.distance.note.textContent = `minimum ✕ ${header.min_loss}`;
+  let label, note;
+  if (end) {
+    m.final.value.textContent = run.final_loss;
+    m.distance.value.textContent = run.final_gap;
+    label = run.text[0] || (diverged ? `diverged at update ${run.diverged_at}` : "");
+    note = run.text.slice(1).join(" ");
+  } else {
+    const loss = fam.loss[run.at[0] + j];
+    const shown = g4(loss), gap = gapText(loss, header.min_loss_value);
+    m.final.value.textContent = shown;
+    m.distance.value.textContent = gap;
+    label = at < run.settle && run.early ? run.early : run.text[0] || "";
+    note = `The loss here is ${shown}, ${gap} above the minimum. The whole run: ${run.text[0] || "see the end"}.`;
+  }
+  m.status.name.textContent = end ? "Status" : `Status ${where}`;
+  m.status.name.title = m.status.name.textContent;
+  m.status.value.textContent = label;
+  m.status.value.classList.toggle("diverged", end && diverged);
+  m.status.note.textContent = note;
 }
 
 // ---------------------------------------------------------------- entry point
@@ -670,8 +721,21 @@ export default function (component) {
   if (!st.dragging) st.active = st.active || "learning_rate";
   st.layers = null;
   st.textKey = null;
+  holdValueWidths(st);
   request(st);
   return undefined;
+}
+
+// Each knob's value box is as wide as the widest spelling of that knob's positions, so the
+// label beside it and the track under it never move while a drag changes the value.
+function holdValueWidths(st) {
+  const ctx = document.createElement("canvas").getContext("2d");
+  for (const k of KNOBS) {
+    const node = st.knobNodes[k].value;
+    ctx.font = getComputedStyle(node).font;
+    const widest = Math.max(...st.payload.families[k].labels.map((t) => ctx.measureText(t).width));
+    node.style.minWidth = `${Math.ceil(widest) + 2}px`;
+  }
 }
 
 // Move the cursor to the page's start only when it changed (a link, another page); the start
