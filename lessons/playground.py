@@ -45,7 +45,7 @@ def remember(commit: stage.Commit) -> None:
 # projector (1280x720, sidebar open) its charts and knobs fit one screen. The three answers,
 # each with the lesson that shows it, come after the stage.
 heading, answer = st.columns([0.32, 0.68], vertical_alignment="center")
-heading.title("Playground")
+heading.title("Playground", anchor=False)  # no anchor link: Tab goes to the knobs
 answer.markdown(
     "**`fit(batch_size=B)` is the mini-batch size, and it is not threads:** each update "
     "averages B rows' gradients in one vectorised step and moves the weights once. Drag a knob "
