@@ -12,13 +12,7 @@ MY_MS = "my_ms_per_step"
 MY_BATCH = "my_batch_size"
 
 st.title("How big should my batch be?")
-st.markdown(
-    "**“`fit()` defaults to `batch_size=32`. Should mine be bigger? How big is too big?”** "
-    "Here is the measurement that answers it for your data. For each batch size, every "
-    "learning rate of a grid trains with three shuffling seeds, and we count the updates "
-    "until the training loss first reaches a target, for the best learning rate. Then the "
-    "numbers are read the way McCandlish et al. (2018) and Shallue et al. (2018) read them."
-)
+st.markdown(views.QUESTION)
 settings = lesson.start(
     omit=("batch_size", "learning_rate", "decay", "nesterov", "epochs", "shuffle", "seed")
 )
@@ -91,11 +85,7 @@ if missing.size:
 
 left, right = st.columns(2)
 left.plotly_chart(views.epochs_figure(result), key="chart_epochs")
-left.caption(
-    "Epochs are updates × B / rows. Below B_crit a pass over the data buys the same progress "
-    "whatever the batch; past it, larger batches read more rows for the same result. That is "
-    "why full batch wastes data."
-)
+left.caption(views.EPOCHS_CAPTION)
 right.plotly_chart(views.rate_figure(result), key="chart_rates")
 right.markdown(views.rate_sentence(result))
 right.page_link(
@@ -104,7 +94,8 @@ right.page_link(
     icon=":material/grid_on:",
 )
 
-st.subheader("The noise scale during training")
+st.subheader("Gradient noise during training")
+st.markdown(views.NOISE_SCALE)
 along = choice.noise_along(settings, measured)
 if along is None:
     st.info("No batch size reached the target, so there is no run to follow.")
@@ -112,11 +103,6 @@ else:
     left, right = st.columns([3, 2])
     left.plotly_chart(views.noise_figure(along, result.b_crit), key="chart_noise_scale")
     right.latex(r"B_\text{simple} = \frac{\operatorname{tr}\Sigma}{\lvert G\rvert^2}")
-    right.markdown(
-        "Σ is the covariance of the rows' own gradients and G their mean, the full-data "
-        "gradient: a batch of B_simple rows has a gradient whose noise is as large as the "
-        "gradient itself."
-    )
     right.markdown(views.noise_sentence(along))
     right.markdown(
         views.agreement_sentence(

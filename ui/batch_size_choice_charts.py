@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gd.critical import CriticalBatch, StepCost
-from ui import charts
+from ui import charts, glossary
 
 REGIME_FACTOR = 4.0  # the regimes' edges: B_crit / 4 and 4·B_crit (25 % from either asymptote)
 REGIMES = (
@@ -265,7 +265,10 @@ def noise_figure(along: NoiseAlong, b_crit: float) -> go.Figure:
             y=along.b_simple,
             mode="lines",
             line={"color": charts.BLUE, "width": 2},
-            name=f"B_simple along the run (B = {along.batch_size}, η = {along.learning_rate:.3g})",
+            name=(
+                f"B_simple along the run (B = {along.batch_size}, learning rate "
+                f"{along.learning_rate:.3g})"
+            ),
             customdata=along.loss,
             hovertemplate="update %{x}<br>B_simple %{y:.3g}<br>loss %{customdata:.4g}"
             "<extra></extra>",
@@ -304,7 +307,7 @@ def noise_figure(along: NoiseAlong, b_crit: float) -> go.Figure:
     ticks = _ticks(y_range)
     fig.update_yaxes(
         type="log",
-        title_text="B_simple = tr Σ / |G|² (rows)",
+        title_text="B_simple (rows)",
         range=y_range,
         tickvals=ticks,
         ticktext=[f"{tick:g}" for tick in ticks],
@@ -330,7 +333,7 @@ def rate_figure(result: CriticalBatch) -> go.Figure:
                 y=rates[0] * dense / sizes[0],
                 mode="lines",
                 line={"color": charts.GREY, "dash": "dot", "width": 1.5},
-                name="linear scaling: twice the batch, twice the rate",
+                name=f"linear-scaling rule: {glossary.explain('linear-scaling rule')}",
                 hoverinfo="skip",
             )
         )
@@ -409,6 +412,27 @@ def time_figure(
 # ---- words ------------------------------------------------------------------------------------
 
 
+QUESTION = (
+    "**“`fit()` defaults to `batch_size=32`. Should mine be bigger? How big is too big?”** "
+    "Here is the measurement that answers it for your data. For each batch size, every "
+    "learning rate of a grid trains with three shuffling seeds, and we count the updates "
+    "until the training loss first reaches a target, for the best learning rate. Then the "
+    "numbers are read the way McCandlish et al. (2018) and Shallue et al. (2018) read them, to "
+    f"find your data's critical batch size {glossary.first('B_crit')}."
+)
+EPOCHS_CAPTION = (
+    "Epochs are updates × B / rows. Below B_crit a pass over the data buys the same progress "
+    "whatever the batch; past it, larger batches read more rows for the same result. That is "
+    f"why {glossary.first('full batch')} wastes data."
+)
+NOISE_SCALE = (
+    "McCandlish et al. predict B_crit from the gradient noise scale "
+    f"{glossary.first('B_simple')}, which changes as training goes on. It is tr Σ / |G|²: "
+    f"tr Σ is {glossary.explain('tr Σ')}, and |G|² is the squared length of G, the gradient "
+    "over all the rows."
+)
+
+
 def _rows(value: float) -> str:
     """A batch size for a sentence: whole rows from 10 up, two significant digits below."""
     return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
@@ -424,8 +448,8 @@ def fit_sentence(result: CriticalBatch) -> str:
         )
     low, high = regime_edges(result.b_crit)
     return (
-        f"The fit S = S_min·(1 + B_crit/B) gives **S_min = {result.s_min:.3g} updates**, the "
-        f"fewest any batch size can need, and **B_crit = {_rows(result.b_crit)} rows**. Below "
+        f"The fit S = S_min·(1 + B_crit/B) gives **S_min = {result.s_min:.3g} updates**, "
+        f"{glossary.explain('S_min')}, and **B_crit = {_rows(result.b_crit)} rows**. Below "
         f"about {_rows(low)} rows the steps nearly halve each time the batch doubles (perfect "
         f"scaling); above about {_rows(high)} rows they barely fall below {result.s_min:.3g} "
         "(maximal data parallelism); in between, each doubling buys less than the last."
@@ -517,8 +541,8 @@ def rate_sentence(result: CriticalBatch) -> str:
         f"From batch size {sizes[0]} to {sizes[-1]} the best learning rate went from "
         f"{rates[0]:.3g} to {rates[-1]:.3g}, {rates[-1] / rates[0]:.3g}× for a "
         f"{sizes[-1] / sizes[0]:.3g}× larger batch. The linear-scaling rule (dotted) holds "
-        "while the batch's noise limits the step; past B_crit the curvature limits it, and "
-        "the best rate levels off below the stability bound."
+        "while the batch's noise limits the step; past B_crit the shape of the loss limits it, "
+        f"and the best rate levels off below the {glossary.first('stability bound')}."
     )
 
 
