@@ -71,8 +71,13 @@ function ticksAtLeast(lo, hi, count, least = 3) {
 // Ticks of a log10 axis from 10^lo to 10^hi, as values: whole decades when at least `least`
 // fit, else 1-3, 1-2-5 or 1…9 in each decade (the first that gives `least`), else evenly spaced.
 function logTicks(lo, hi, count, least = 3) {
-  const decades = niceTicks(Math.ceil(lo), Math.floor(hi), count).filter(Number.isInteger);
-  if (decades.length >= least) return decades.map((e) => 10 ** e);
+  const first = Math.ceil(lo), last = Math.floor(hi), n = last - first + 1;
+  if (n >= least) {  // every stride-th decade, evenly
+    const stride = Math.max(1, Math.floor((n - 1) / (Math.max(count, least) - 1)));
+    const out = [];
+    for (let e = first; e <= last; e += stride) out.push(10 ** e);
+    return out;
+  }
   for (const mantissas of [[1, 3], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
     const out = [];
     for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
@@ -273,18 +278,25 @@ function drawMinimum(ctx, f, m) {
   ctx.restore();
 }
 
-function drawField(o, f, ax0, ax1, loss, levels) {
+// The lowest and highest finite loss on a grid: the colour scale of drawField.
+function fieldRange(loss) {
+  let low = Infinity, high = -Infinity;
+  for (const v of loss) if (Number.isFinite(v)) { low = Math.min(low, v); high = Math.max(high, v); }
+  return [low, high];
+}
+
+// `range` ([low, high], default the grid's own) lets two grids share one colour scale.
+function drawField(o, f, ax0, ax1, loss, levels, range = fieldRange(loss)) {
   const g0 = ax0.length, g1 = ax1.length;
   const field = document.createElement("canvas");
   field.width = g0; field.height = g1;
   const img = field.getContext("2d").createImageData(g0, g1);
   // Colour by log(gap above the grid's lowest value + eps): bowls get even bands of colour.
-  let low = Infinity, high = -Infinity;
-  for (const v of loss) if (Number.isFinite(v)) { low = Math.min(low, v); high = Math.max(high, v); }
+  const [low, high] = range;
   const eps = Math.max((high - low) * 1e-3, 1e-12);
   const lo = Math.log(eps), hi = Math.log(high - low + eps);
   const logs = new Float32Array(loss.length);
-  for (let k = 0; k < loss.length; k++) logs[k] = Math.log(loss[k] - low + eps);
+  for (let k = 0; k < loss.length; k++) logs[k] = Math.log(Math.max(loss[k] - low, 0) + eps);
   for (let jj = 0; jj < g1; jj++) {
     for (let i = 0; i < g0; i++) {
       const k = jj * g0 + i, row = g1 - 1 - jj;  // image rows run top-down, axis1 bottom-up

@@ -104,21 +104,32 @@ class Scene:
     widened: Any = None  # a ``ui.cache.Widened``: the loss far out, to follow a blow-up
 
 
+# A path closer to the window's edge than 6% of its half-width widens the window too, so the
+# whole path, its markers included, stays inside the chart.
+EDGE = 0.94
+
+
 def follow(paths: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float):
     """How far the stage's contour window widens, the same on both axes about its centre, to
-    follow a path that leaves it: 1 when a (m, 2) path stays inside ``axis0`` × ``axis1``, else
-    its ``ui.charts.reach`` on the wider axis with an 8% margin, at most ``most``. ``paths``
-    (R, m, 2) gives one zoom per path, (R,).
+    follow a path that leaves it or comes within ``EDGE`` of its edge: 1 when a (m, 2) path
+    stays inside ``EDGE`` × ``axis0`` × ``axis1``, else its ``ui.charts.reach`` on the wider
+    axis with an 8% margin, at most ``most``. ``paths`` (R, m, 2) gives one zoom per path, (R,).
 
     Example:
         >>> axis = np.linspace(-1.0, 1.0, 5)
         >>> follow(np.array([[0.5, 0.0], [-0.9, 0.2]]), axis, axis, 30.0)
         1.0
+        >>> follow(np.array([[0.5, 0.0], [0.0, 0.97]]), axis, axis, 30.0)  # at the edge
+        1.048
         >>> follow(np.array([[0.5, 0.0], [-2.0, 0.0], [5.0, 0.0], [-40.0, 0.0]]), axis, axis, 30.0)
         5.4
     """
-    widest = np.max(reach(paths, axis0, axis1, most), axis=-1)  # (...,) on the wider axis
-    zoom = np.where(widest <= 1.0, 1.0, np.round(np.minimum(most, 1.08 * widest), 3))
+    centre0, centre1 = (axis0[0] + axis0[-1]) / 2, (axis1[0] + axis1[-1]) / 2
+    inner = reach(
+        paths, centre0 + EDGE * (axis0 - centre0), centre1 + EDGE * (axis1 - centre1), most / EDGE
+    )
+    widest = EDGE * np.max(inner, axis=-1)  # (...,) on the wider axis, in the window's units
+    zoom = np.where(widest <= EDGE, 1.0, np.round(np.minimum(most, 1.08 * widest), 3))
     return float(zoom) if zoom.ndim == 0 else zoom
 
 

@@ -89,18 +89,19 @@ function lossRange(fams) {
   // and a run is drawn alike whichever knob reached it (a released drag paints what a fresh
   // load of its link paints).
   let lo = Infinity, hi = 0, start = 0;
-  const take = (v, high) => {
-    if (Number.isFinite(v) && v > 0) { lo = Math.min(lo, v); if (high) hi = Math.max(hi, v); }
+  const take = (v, high, low = true) => {
+    if (!(Number.isFinite(v) && v > 0)) return;
+    if (low) lo = Math.min(lo, v);
+    if (high) hi = Math.max(hi, v);
   };
   for (const fam of fams) {
     for (const run of fam.runs) {
+      // The full loss sets the range; a batch's loss may be far lower (one row can fit
+      // almost exactly) and is clipped at the axis, rather than squash the curves.
       const stable = run.diverged_at < 0;
       start = Math.max(start, fam.loss[run.at[0]]);
       for (let j = 0; j < run.length; j++) take(fam.loss[run.at[0] + j], stable);
-      for (let k = 0; k < run.bins; k++) {
-        take(fam.batchLow[run.at[1] + k], false);
-        take(fam.batchHigh[run.at[1] + k], stable);
-      }
+      for (let k = 0; k < run.bins; k++) take(fam.batchHigh[run.at[1] + k], stable, false);
     }
   }
   if (!Number.isFinite(lo)) lo = 1e-3;
@@ -376,7 +377,15 @@ function contourLayer(st, zoom) {
   off.width = c.width; off.height = c.height;
   const o = off.getContext("2d");
   o.setTransform(dpr, 0, 0, dpr, 0, 0);
-  drawField(o, f, ax0, ax1, loss, levels);
+  const fine = arrays["surface.loss"], overlay = k >= 0 && zoom < 3;
+  const range = fieldRange(overlay ? fine : loss);
+  drawField(o, f, ax0, ax1, loss, levels, range);
+  if (overlay) {
+    // The fine grid still covers most of a window widened less than 3×: draw it over the
+    // coarse one, on the same colour scale, so a path that grazes the edge keeps fine contours.
+    o.restore();
+    drawField(o, f, near, nearB, fine, arrays["surface.levels"], range);
+  }
   drawMinimum(o, f, arrays["surface.minimum"]);
   o.restore();  // drawField's clip
   const ticks = drawAxes(o, f, header.names[0], header.names[1]);
@@ -468,12 +477,17 @@ function drawContour(st, fam, r, j) {
   ctx.font = FONT;
   ctx.fillStyle = "#1f2328";
   ctx.textAlign = "right";
-  ctx.textBaseline = "top";
-  ctx.fillText("✕ minimum   ○ start   ● now", f.left + f.pw - 6, f.top + 6);
-  if (zoom > 1) {  // say why the window moved
-    ctx.textAlign = "left";
+  ctx.textBaseline = "middle";
+  // The key sits in the title's band, above the plot, where no path can hide it.
+  ctx.fillText("✕ minimum   ○ start   ● now", f.left + f.pw, f.top / 2);
+  if (zoom > 1) {  // say why the window moved, on a white label at the plot's foot
     const factor = zoom < 10 ? zoom.toFixed(1) : Math.round(zoom);
-    ctx.fillText(`zoomed out ×${factor} to follow the path`, f.left + 6, f.top + 6);
+    const note = `zoomed out ×${factor} to follow the path`;
+    ctx.textAlign = "left";
+    ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
+    ctx.fillRect(f.left + 2, f.top + f.ph - 20, ctx.measureText(note).width + 8, 18);
+    ctx.fillStyle = "#1f2328";
+    ctx.fillText(note, f.left + 6, f.top + f.ph - 11);
   }
   ctx.restore();
 }
@@ -482,7 +496,7 @@ function drawLosses(st, fam, r, j, cursor) {
   const { ctx, w, h } = sizeCanvas(st.panels.losses.canvas);
   ctx.clearRect(0, 0, w, h);
   const run = fam.runs[r], planned = run.updates_per_epoch * st.payload.header.epochs;
-  const f = frameOf(w, h, [0, Math.max(1, planned)], fam.yRange, { logY: true, left: 50, top: 24 });
+  const f = frameOf(w, h, [0, Math.max(1, planned)], fam.yRange, { logY: true, left: 58, top: 24 });
   markTicks(st.panels.losses.canvas, drawAxes(ctx, f, "updates", "loss (log)"));
   ctx.save();
   clip(ctx, f);
@@ -583,7 +597,7 @@ function drawRate(st, fam, r, j, cursor) {
   const steps = fam.steps(r);
   let top = 0;
   for (let k = 0; k < run.length; k++) top = Math.max(top, fam.rateAt(r, k));
-  const f = frameOf(w, h, [0, Math.max(1, planned)], [0, top * 1.15 || 1], { left: 50, bottom: 26, top: 22 });
+  const f = frameOf(w, h, [0, Math.max(1, planned)], [0, top * 1.15 || 1], { left: 58, bottom: 26, top: 22 });
   markTicks(st.panels.rate.canvas, drawAxes(ctx, f, "", "η"));
   ctx.save();
   clip(ctx, f);
