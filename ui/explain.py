@@ -422,7 +422,7 @@ def last_batches_told(run: gd.Run) -> str:
     total, per_epoch, size = run.updates, run.updates_per_epoch, run.batch_size
     last = batch_rows(per_epoch, size, run.n_train)
     if last == size:
-        return f"Every update averages {size}: {run.n_train} rows split evenly."
+        return f"Every update averages {plural(size, 'row')}: {run.n_train} rows split evenly."
     smaller = total // per_epoch
     return (
         f"Each epoch's last batch has {plural(last, 'row')}, so {smaller:,} of the "

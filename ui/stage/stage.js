@@ -89,21 +89,19 @@ function lossRange(fams) {
   // and a run is drawn alike whichever knob reached it (a released drag paints what a fresh
   // load of its link paints).
   let lo = Infinity, hi = 0, start = 0;
-  const take = (v, high, low = true) => {
-    if (!(Number.isFinite(v) && v > 0)) return;
-    if (low) lo = Math.min(lo, v);
-    if (high) hi = Math.max(hi, v);
+  const take = (v, high) => {
+    if (Number.isFinite(v) && v > 0) { lo = Math.min(lo, v); if (high) hi = Math.max(hi, v); }
   };
   for (const fam of fams) {
     for (const run of fam.runs) {
-      // The full loss sets the range; a batch's loss may be far lower (one row can fit
-      // almost exactly) and is clipped at the axis, rather than squash the curves.
+      // The full loss sets the range; a batch's loss may be far lower or higher (one row can
+      // fit almost exactly, or badly) and is clipped at the axis rather than squash the curves.
       const stable = run.diverged_at < 0;
       start = Math.max(start, fam.loss[run.at[0]]);
       for (let j = 0; j < run.length; j++) take(fam.loss[run.at[0] + j], stable);
-      for (let k = 0; k < run.bins; k++) take(fam.batchHigh[run.at[1] + k], stable, false);
     }
   }
+  hi = Math.min(hi, 10 * start);  // above ten times the start is a blow-up's business
   if (!Number.isFinite(lo)) lo = 1e-3;
   if (!(hi > lo)) hi = Math.max(lo * 10, start * 10);
   return [Math.log10(lo) - 0.15, Math.log10(hi) + 0.15];
@@ -657,8 +655,9 @@ function updateText(st, fam, r, j, cursor) {
   const u = Math.round(cursor);
   updateFrame(st, fam, r, j, u);
   st.play.scrub.value = String(u);
-  st.play.scrub.setAttribute("aria-valuetext", `update ${u} of ${run.updates}`);
-  st.play.where.textContent = `update ${u} of ${run.updates}`;
+  const where = `update ${u.toLocaleString("en-US")} of ${run.updates.toLocaleString("en-US")}`;
+  st.play.scrub.setAttribute("aria-valuetext", where);
+  st.play.where.textContent = where;
   st.play.play.textContent = st.playing ? "❚❚ Pause" : "▶ Play";
   st.play.play.setAttribute("aria-label", st.playing ? "Pause" : "Play");
 }
@@ -676,7 +675,7 @@ function updateFrame(st, fam, r, j, u) {
   const diverged = run.diverged_at >= 0;
   const where = `at update ${at.toLocaleString("en-US")} of ${run.updates.toLocaleString("en-US")}`;
   m.final.note.textContent = end ? `${where}, the end` : where;
-  m.distance.note.textContent = `minimum ✕ ${header.min_loss}`;
+  m.distance.note.textContent = `the minimum (✕) is ${header.min_loss}`;
   let label, note;
   if (end) {
     m.final.value.textContent = run.final_loss;
