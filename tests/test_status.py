@@ -45,7 +45,7 @@ EXPECTED = {
     "Keras defaults": "still moving",
     "Too large a learning rate": "diverged at update 7",
     "SGD noise floor": "at the SGD noise floor",
-    "Momentum overshoots a narrow valley": "oscillating",
+    "Momentum overshoots a narrow valley": "converged",  # issue 17: it settles, as it says
     "Decay rescues a large learning rate": "at the SGD noise floor",
     "Full-batch gradient descent": "converged",
 }
@@ -124,7 +124,7 @@ AGREES = {
     "diverged": ("explodes",),
     "at the SGD noise floor": ("never settles", "calm the batch-size-1 noise"),
     "oscillating": ("swings across it",),
-    "converged": ("smooth path",),
+    "converged": ("smooth path", "then settles at the minimum"),
 }
 
 

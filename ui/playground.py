@@ -53,12 +53,12 @@ PRESETS = {
         ),
         Preset(
             "Momentum overshoots a narrow valley",
-            "Offset features make a long, narrow valley; with momentum 0.95 the path swings "
-            "across it again and again before settling.",
+            "Offset features make a long, narrow valley; with momentum 0.9 the path swings "
+            "across it again and again, then settles at the minimum.",
             {
                 "x_mean": 3.0,
-                "momentum": 0.95,
-                "learning_rate": 0.01,
+                "momentum": 0.9,
+                "learning_rate": 0.02,
                 "batch_size": 200,
                 "epochs": 100,
                 "shuffle": False,
