@@ -16,7 +16,7 @@ from gd.family import Family, family
 from gd.fit import Run, fit
 from gd.hogwild import fit_async
 from gd.optim import SGD
-from gd.sweep import Sweep, stability_bound, sweep
+from gd.sweep import Sweep, heavy_ball_bound, lambda_max, stability_bound, sweep
 
 __all__ = [
     "SGD",
@@ -32,6 +32,8 @@ __all__ = [
     "family",
     "fit",
     "fit_async",
+    "heavy_ball_bound",
+    "lambda_max",
     "models",
     "noise_scale",
     "stability_bound",

@@ -200,9 +200,31 @@ def stability_bound(x: np.ndarray, y: np.ndarray, momentum: float = 0.0) -> floa
         >>> stability_bound(x, [0.0, 0.0, 0.0, 0.0]), stability_bound(x, [0.0] * 4, momentum=0.5)
         (1.0, 1.5)
     """
-    x, y = check_data(x, y)
     momentum = check_momentum("momentum", momentum)
-    return 2.0 * (1.0 + momentum) / LinearStats.from_data(x, y).hessian_max_eigenvalue
+    return heavy_ball_bound(lambda_max(x, y), momentum)
+
+
+def lambda_max(x: np.ndarray, y: np.ndarray) -> float:
+    """λmax, the largest eigenvalue of linear regression's constant Hessian ``(2/n)·x̃ᵀx̃``: the
+    steepest curvature of its mean squared error (``stability_bound`` explains its role).
+
+    Example:
+        >>> lambda_max([1.0, -1.0, 1.0, -1.0], [0.0] * 4)  # x̃ᵀx̃/n = I, so H = 2I
+        2.0
+    """
+    x, y = check_data(x, y)
+    return float(LinearStats.from_data(x, y).hessian_max_eigenvalue)
+
+
+def heavy_ball_bound(lambda_max: float, momentum: float = 0.0) -> float:
+    """``2(1 + μ)/λmax``: the one home of the stability bound's formula (``stability_bound``
+    derives it), for a curvature already known.
+
+    Example:
+        >>> heavy_ball_bound(2.0), heavy_ball_bound(2.0, 0.5)
+        (1.0, 1.5)
+    """
+    return 2.0 * (1.0 + momentum) / lambda_max
 
 
 def _sweep_with_fit(

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 import gd
-from gd import stability_bound
+from gd import heavy_ball_bound, lambda_max
 from gd.noise import per_sample_variance
 from gd.rules import DIVERGENCE_FACTOR, batch_bounds, batches_per_epoch
 from ui.controls import LEARNING_RATES, Settings
@@ -75,7 +75,7 @@ def landscape(
     model = settings.spec.build()
     with np.errstate(all="ignore"):
         noise = per_sample_variance(model, np.asarray(minimum, dtype=float), x, y)
-    curvature = 2.0 / stability_bound(x, y, 0.0) if settings.spec.closed_form else None
+    curvature = lambda_max(x, y) if settings.spec.closed_form else None
     return Landscape(
         min_loss=float(min_loss),
         noise=float(noise) if math.isfinite(noise) else 0.0,
@@ -168,7 +168,7 @@ def _bound(land: Landscape, momentum: float) -> float | None:
     """2(1 + μ)/λmax, for heavy ball (Nesterov's bound is another formula: unknown here)."""
     if land.lambda_max is None or (land.nesterov and momentum > 0):
         return None
-    return 2 * (1 + momentum) / land.lambda_max
+    return heavy_ball_bound(land.lambda_max, momentum)
 
 
 def _evidence(steps, loss, land, momentum, *, first_rate, rate, **run) -> Evidence:
@@ -351,7 +351,8 @@ def divergence_advice(settings: Settings, data: gd.Dataset, run: gd.Run) -> str:
             f"Each step overshot by more than the last, until the loss exploded at update "
             f"{run.diverged_at}. Try a learning rate of {safer:g} or lower."
         )
-    bound = stability_bound(data.x[: run.n_train], data.y[: run.n_train], s.momentum)
+    curvature = lambda_max(data.x[: run.n_train], data.y[: run.n_train])
+    bound = heavy_ball_bound(curvature, s.momentum)
     safer = _preset_rate_below(0.5 * bound)
     momentum_note = (
         f" With momentum μ = {s.momentum:g} the bound is 2(1 + μ)/λmax instead of 2/λmax."
@@ -367,7 +368,7 @@ def divergence_advice(settings: Settings, data: gd.Dataset, run: gd.Run) -> str:
     return (
         f"Gradient descent on this loss is stable only while the learning rate stays below "
         f"{bound:.3g} (from the steepest curvature of the loss, λmax = "
-        f"{2 * (1 + s.momentum) / bound:.3g}); {s.learning_rate:g} is above it, so every step "
+        f"{curvature:.3g}); {s.learning_rate:g} is above it, so every step "
         f"overshoots the valley floor by more than the last.{momentum_note}{batch_note} "
         f"Try a learning rate of {safer:g}."
     )
