@@ -75,6 +75,7 @@ class Family:
         loss: (R, S) the full training loss there (``Run.loss``).
         learning_rate: (R, S) the rate update ``steps`` uses, η/(1 + decay·t); at a run's last
             point, the rate the next update would use.
+        decay: (R,) each run's decay (a decay family varies it; the others share one).
         batch_low, batch_high: (R, M) the smallest and largest batch loss of each bin of
             ``batch_width[r]`` updates, the batch loss taken before each update.
         batch_width: (R,) updates per bin (1 means ``batch_low`` is ``Run.batch_loss``).
@@ -97,6 +98,7 @@ class Family:
     params: np.ndarray
     loss: np.ndarray
     learning_rate: np.ndarray
+    decay: np.ndarray
     batch_low: np.ndarray
     batch_high: np.ndarray
     batch_width: np.ndarray
@@ -383,6 +385,7 @@ def _assemble(model, problem, knob, values, opts, sizes, plans, records) -> Fami
         params=_pad([rec.params for rec in records], width),
         loss=_pad(loss, width),
         learning_rate=_pad(rates, width),
+        decay=np.array([opt.decay for opt in opts], dtype=float),
         batch_low=_pad([rec.batch_low for rec in records], bins),
         batch_high=_pad([rec.batch_high for rec in records], bins),
         batch_width=np.array([plans[int(size)].width for size in sizes]),

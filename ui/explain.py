@@ -15,7 +15,7 @@ import numpy as np
 import gd
 from gd import heavy_ball_bound, lambda_max
 from gd.noise import per_sample_variance
-from gd.rules import DIVERGENCE_FACTOR, batch_bounds, batches_per_epoch
+from gd.rules import DIVERGENCE_FACTOR, batch_bounds, batches_per_epoch, learning_rate_at
 from ui.controls import LEARNING_RATES, Settings
 from ui.words import gap_text, number, plural
 
@@ -213,11 +213,10 @@ def family_evidence(family: gd.Family, r: int, land: Landscape) -> Evidence:
     steps = family.steps[r, :n]
     rates = family.learning_rate[r, :n]
     updates = family.updates(r)
-    # The family keeps the rate the *next* update would use at each point; the last update's
-    # rate is η/(1 + decay·(U − 1)), rebuilt from the first and the last kept rates.
-    first, after = float(rates[0]), float(rates[-1])
-    decay = (first / after - 1) / updates if updates and after > 0 else 0.0
-    last = first / (1 + decay * (updates - 1)) if updates else math.inf
+    first = float(rates[0])
+    # The family keeps the rate the *next* update would use at each point: the last update's
+    # is the schedule's at t = U − 1, from the run's own decay.
+    last = learning_rate_at(first, float(family.decay[r]), updates - 1) if updates else math.inf
     momentum = float(family.values[r]) if family.knob == "momentum" else land.momentum
     return _evidence(
         steps,
