@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import batch_size_choice as choice
 from ui import batch_size_choice_charts as views
-from ui import lesson
+from ui import controls, lesson
 
 MAX_EPOCHS = "critical_max_epochs"
 TARGET = "target_fraction"
@@ -88,7 +88,8 @@ left.plotly_chart(views.epochs_figure(result), key="chart_epochs")
 left.caption(views.EPOCHS_CAPTION)
 right.plotly_chart(views.rate_figure(result), key="chart_rates")
 right.markdown(views.rate_sentence(result))
-right.page_link(
+controls.page_link(
+    right,
     "lessons/maps.py",
     label="See every learning rate × batch size on the maps",
     icon=":material/grid_on:",

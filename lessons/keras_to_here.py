@@ -3,6 +3,7 @@ and the seven places where their numbers part ways."""
 
 import streamlit as st
 
+import gd
 from ui import budget, cache, codegen, controls, keras_to_here, lesson
 
 st.title("From Keras to here")
@@ -39,9 +40,11 @@ st.markdown(
     "reports. Copy one with the button at the top right of its box."
 )
 keras3, keras2, torch = st.tabs(["Keras 3", "Legacy Keras 2 (tf.keras ≤ 2.10)", "PyTorch"])
-keras3.code(codegen.keras3_code(settings), language="python")
-keras2.code(codegen.keras2_code(settings), language="python")
-torch.code(codegen.pytorch_code(settings), language="python")
+# Wrapped on screen only (the copy button copies the lines as they are): the fit() call's line
+# is wider than the main column at 1280x720.
+keras3.code(codegen.keras3_code(settings), language="python", wrap_lines=True)
+keras2.code(codegen.keras2_code(settings), language="python", wrap_lines=True)
+torch.code(codegen.pytorch_code(settings), language="python", wrap_lines=True)
 st.caption(
     "Every script replays this page's row order, shuffle on or off. The PyTorch script follows "
     f"the momentum convention set (now: {controls.CONVENTIONS[settings.convention]}) and computes "
@@ -103,11 +106,12 @@ st.header("3. Seven gotchas")
 def example_link(column, shown: keras_to_here.Gotcha) -> None:
     """When a gotcha draws illustrative settings, a link that opens them in the Playground."""
     if shown.example is not None:
-        column.page_link(
+        controls.page_link(
+            column,
             "lessons/playground.py",
+            shown.example,
             label="Open this illustration in the Playground",
             icon=":material/open_in_new:",
-            query_params=shown.example.url(),
         )
 
 
@@ -174,15 +178,18 @@ window = cache.contours_following(example or settings, keras_to_here.convention_
 momentum = keras_to_here.momentum_conventions(runs, window, surface, settings, example)
 left, right = st.columns([3, 2])
 left.plotly_chart(momentum.figure, key="chart_conventions")
-right.markdown(
+right.caption(momentum.caption)
+example_link(right, momentum)
+st.markdown(
     "The two update functions this app runs, Keras's and then PyTorch's. With a constant rate "
     "they take the same steps; with a decaying one, Keras's old gradients keep their own larger "
     "rate."
 )
+# The whole width, one under the other, and wrapped: their longest lines (about 95 characters)
+# would be cut off beside the chart, and by a few pixels even here at 1280x720.
 for convention in controls.CONVENTIONS:
-    lesson.update_rule_code(right, convention)
-right.caption(momentum.caption)
-example_link(right, momentum)
+    rule = gd.SGD(convention=convention).rule
+    st.code(lesson.source(rule), language="python", wrap_lines=True)
 
 st.header("Takeaway")
 st.markdown(keras_to_here.takeaway(settings, run, runs))

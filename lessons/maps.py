@@ -10,7 +10,8 @@ st.markdown(
     "**Where does SGD work, and why does a bigger batch want a bigger learning rate?** "
     "One run shows one path; a map shows the territory. Every cell below is a whole training "
     "run with the settings in the sidebar (» at the top opens it on a phone), coloured by its "
-    "final training loss; both maps share one colour scale."
+    "final training loss; both maps share one colour scale. Click a cell to open its run in the "
+    "Playground."
 )
 settings = lesson.start(omit=("learning_rate",))
 st.sidebar.subheader("Map")
@@ -51,7 +52,7 @@ scale = maps.loss_scale(by_batch, by_momentum)
 
 st.subheader("Learning rate × batch size")
 st.markdown(maps.describe(by_batch, settings, bound))
-st.plotly_chart(
+maps.chart(
     maps.heatmap(
         by_batch,
         "batch_size",
@@ -59,6 +60,9 @@ st.plotly_chart(
         f"Final loss after {settings.epochs} epochs, momentum {settings.momentum:g}",
         scale,
     ),
+    by_batch,
+    "batch_size",
+    settings,
     key="chart_map_batch",
 )
 st.caption(maps.summary(by_batch, "batch_size"))
@@ -77,7 +81,7 @@ st.markdown(
     "momentum widens the stable range of learning rates to 2(1 + μ)/λmax, but near μ = 1 the "
     "path rings for many steps, so the final loss can still be poor."
 )
-st.plotly_chart(
+maps.chart(
     maps.heatmap(
         by_momentum,
         "momentum",
@@ -85,6 +89,9 @@ st.plotly_chart(
         f"Final loss after {settings.epochs} epochs, batch size {settings.batch_size}",
         scale,
     ),
+    by_momentum,
+    "momentum",
+    settings,
     key="chart_map_momentum",
 )
 st.caption(maps.summary(by_momentum, "momentum"))

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 import gd
 from tests.conftest import chart_specs
 from ui import keras_to_here
-from ui.controls import Settings
+from ui.controls import STORE, Settings
 
 
 @pytest.fixture
@@ -174,3 +174,31 @@ def test_the_momentum_contours_follow_a_blow_up(page):
     calm = window(page(decay="0.01", momentum="0.5"))
     blown = window(page(decay="0.01", momentum="0.5", learning_rate="1.5"))
     assert blown > 2 * calm  # the window widened to hold the first swings of the blow-up
+
+
+# ---- issue 16: the links open what they show; the code reads whole at 1280x720 ----
+
+
+def test_an_illustration_link_opens_exactly_its_settings(page):
+    at = page(n="192", epochs="5")
+    (first, *_) = at.get("page_link")
+    assert first.proto.query_string == "n=192&decay=0.1&epochs=5"
+    at.query_params.clear()
+    for pair in first.proto.query_string.split("&"):
+        key, value = pair.split("=")
+        at.query_params[key] = value
+    at.switch_page("lessons/playground.py").run()  # what a click does
+    assert_clean(at)
+    stored = at.session_state[STORE]
+    assert (stored["n"], stored["decay"], stored["epochs"]) == (192, 0.1, 5)
+    assert dict(at.query_params) == {"n": "192", "decay": "0.1", "epochs": "5"}
+
+
+def test_the_update_functions_span_the_page_and_no_code_is_cut_off(page):
+    at = page()
+    assert_clean(at)
+    for column in at.columns:  # not beside the chart, in a 320 px column
+        assert not [c for c in column.code if "_step(" in c.value]
+    blocks = at.code
+    assert "def keras_step(" in blocks[3].value and "def pytorch_step(" in blocks[4].value
+    assert all(block.proto.wrap_lines for block in blocks)  # a long line wraps, not hides

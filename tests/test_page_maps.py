@@ -1,12 +1,14 @@
 """The Maps page: it renders, its controls change the heatmaps, and a cell opens the
 Playground with exactly its settings."""
 
+import dataclasses
+
 import numpy as np
 from streamlit.navigation.page import calc_hash
 
 from tests.conftest import chart_specs
 from ui import maps
-from ui.controls import Settings, read_link
+from ui.controls import STORE, Settings, read_link
 
 PAGE = "lessons/maps.py"
 
@@ -120,3 +122,97 @@ def test_the_default_map_explains_rate_1_above_the_bound(app):
     text = " ".join(m.value for m in at.markdown)
     assert "the largest rate that still lowered the loss was 1" not in text
     assert "sit above the bound but had not diverged yet" in text
+
+
+# ---- issue 16: a clicked link opens exactly its run; hovering a cell reads in numbers ----
+
+
+def follow(at, link, page: str):
+    """Click an ``st.page_link`` as the browser does: rerun on its page with its address."""
+    at.query_params.clear()
+    for pair in link.query_string.split("&"):
+        key, value = pair.split("=")
+        at.query_params[key] = value
+    return at.switch_page(page).run()
+
+
+def test_a_clicked_cell_link_opens_exactly_its_run(app):
+    at = app(PAGE, n="100", epochs="5", momentum="0.5")
+    at.selectbox(key="map_cell_momentum").set_value((3, 0)).run()  # momentum 0, not 0.5
+    link = at.get("page_link")[1].proto
+    assert "momentum=0.0" in link.query_string  # a default, named: the session has 0.5
+    follow(at, link, "lessons/playground.py")
+    assert not at.exception
+    stored = at.session_state[STORE]
+    assert (stored["learning_rate"], stored["momentum"]) == (maps.MAP_RATES[3], 0.0)
+    assert (stored["n"], stored["epochs"], stored["batch_size"]) == (100, 5, 32)
+    assert read_link(at.query_params)[0] == stored  # the address names the run drawn
+
+
+def test_a_link_sets_what_it_was_drawn_to_change_and_nothing_stale(app):
+    """Its other parameters were the session's when it was drawn; a later change that did not
+    redraw it (the Playground's stage commits in a fragment) stands."""
+    at = app(PAGE, n="100", epochs="5")
+    link = at.get("page_link")[0].proto
+    assert "epochs=5" in link.query_string
+    at.session_state[STORE]["epochs"] = 10  # as a fragment's commit would, link not redrawn
+    follow(at, link, "lessons/playground.py")
+    stored = at.session_state[STORE]
+    query = read_link(dict(pair.split("=") for pair in link.query_string.split("&")))[0]
+    assert (stored["learning_rate"], stored["batch_size"]) == (
+        query["learning_rate"],
+        query["batch_size"],
+    )
+    assert stored["epochs"] == 10 and at.query_params["epochs"] == "10"
+
+
+def test_a_link_from_elsewhere_sets_what_it_names_and_keeps_the_rest(app):
+    at = app(PAGE, n="100", epochs="5")
+    at.query_params.clear()
+    at.query_params["learning_rate"] = "0.2"  # a link this session did not draw
+    at.switch_page("lessons/inside_a_batch.py").run()
+    assert not at.exception
+    stored = at.session_state[STORE]
+    assert (stored["learning_rate"], stored["n"], stored["epochs"]) == (0.2, 100, 5)
+    assert at.select_slider(key="learning_rate").value == 0.2
+
+
+def test_moving_with_the_sidebar_keeps_the_settings(app):
+    at = app(PAGE, n="100", epochs="5")
+    at.query_params.clear()  # the sidebar's navigation comes with no address
+    at.switch_page("lessons/inside_a_batch.py").run()
+    assert (at.session_state[STORE]["n"], at.session_state[STORE]["epochs"]) == (100, 5)
+    assert dict(at.query_params) == {"n": "100", "epochs": "5"}
+
+
+def test_hovering_a_cell_reads_its_numbers_and_only_the_cells_answer():
+    result = unstable_map()
+    fig = maps.heatmap(result, "batch_size", bound=0.9, title="t")
+    (cells,) = [t for t in fig.data if t.name == maps.CELLS]
+    texts = [c[0] for c in cells.customdata]
+    assert len(texts) == result.loss.size and cells.hovertemplate.startswith("%{customdata[0]}")
+    first = texts[0].split("<br>")
+    assert first[0] == "learning rate 0.1, batch size 1, final loss 2"
+    assert first[-1] == "Click to open this run in the Playground"
+    ringed = texts[2 * 3 + 1].split("<br>")  # rate 1.0, batch size 2
+    assert ringed[0] == "learning rate 1, batch size 2, final loss 0.6"
+    assert ringed[1:3] == [
+        "above the stability bound (ringed): its loss fell to 0.25",
+        "and ended at 0.9; with more epochs it blows up",
+    ]
+    assert texts[-1].startswith("learning rate 10, batch size 4, diverged (crossed out)")
+    assert "lowest final loss on the map (star)" in texts[3 + 2]  # rate 0.5, batch size 4
+    others = [t for t in fig.data if t.name != maps.CELLS]
+    assert all(t.hoverinfo == "skip" for t in others)  # nothing says a raw log value
+    assert fig.layout.hoverdistance == -1  # the nearest cell, wherever the pointer is
+
+
+def test_a_click_finds_the_cell_under_it():
+    result = unstable_map()
+    x = maps.cell_x(result, "batch_size")  # log₂ 1, 2, 4
+    assert maps.clicked_cell(result, "batch_size", {"x": x[2], "y": np.log10(0.5)}) == (1, 2)
+    assert maps.clicked_cell(result, "batch_size", {"x": 0.9, "y": 0.1}) == (2, 1)  # nearest
+    momentum = dataclasses.replace(result, columns=np.array([0.0, 0.5, 0.9]))
+    assert maps.clicked_cell(momentum, "momentum", {"x": 2, "y": -1}) == (0, 2)
+    s = Settings(momentum=0.5, nesterov=True)
+    assert maps.cell_settings(s, 1.0, 0.0, "momentum") == Settings(learning_rate=1.0)

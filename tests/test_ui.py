@@ -6,7 +6,7 @@ import pytest
 import gd
 from gd import stability_bound
 from ui import charts, explain
-from ui.controls import Settings, read_link
+from ui.controls import Settings, link_query, read_link
 from ui.models import MODELS
 from ui.playground import PRESETS
 
@@ -122,6 +122,40 @@ def test_settings_url_lists_only_changed_values():
         "nesterov": "true",
         "momentum": "0.9",
     }
+
+
+def test_a_link_followed_in_a_session_keeps_what_it_does_not_name():
+    session = Settings(n=100, epochs=5, momentum=0.9, nesterov=True, validation_split=0.2)
+    values, notices = read_link({"learning_rate": "0.2", "batch_size": "16"}, session)
+    assert values == {**vars(session), "learning_rate": 0.2, "batch_size": 16}
+    assert notices == []
+    values, notices = read_link({"momentum": "2", "batch_size": "90"}, session)
+    assert (values["momentum"], values["batch_size"]) == (0.9, 32)  # 90 > 80 training rows
+    assert notices == [
+        "momentum=2 is out of range, so the current 0.9 is kept.",
+        "batch_size=90 is out of range, so the default 32 is used.",
+    ]
+    values, notices = read_link({"momentum": "0.0"}, session)  # Nesterov needs momentum
+    assert (values["momentum"], values["nesterov"], notices) == (0.0, False, [])
+    values, notices = read_link({"n": "5"}, session)  # floor(5 · 0.8) = 4 rows train: fine
+    assert (values["n"], values["validation_split"], notices) == (5, 0.2, [])
+    held_out = Settings(n=100, validation_split=0.9, batch_size=8)
+    values, notices = read_link({"n": "5"}, held_out)  # floor(5 · 0.1) = 0 rows would train
+    assert (values["n"], values["validation_split"]) == (5, 0.0)
+    assert notices[0].endswith("So the default validation_split=0.0 is used.")
+
+
+def test_a_link_names_every_setting_it_changes_defaults_included():
+    session = Settings(momentum=0.9, nesterov=True, epochs=5)
+    cell = Settings(learning_rate=0.1, epochs=5)  # momentum 0: a default, but not the session's
+    assert link_query(cell, session) == {
+        "learning_rate": "0.1",
+        "momentum": "0.0",
+        "nesterov": "false",
+        "epochs": "5",
+    }
+    assert read_link(link_query(cell, session), session)[0] == vars(cell)
+    assert link_query(session, session) == session.url()  # a link to the page's own settings
 
 
 def test_presets_show_what_their_lessons_claim():

@@ -9,6 +9,10 @@ Streamlit silently clamping it.
 Values live in a session-wide store (``st.session_state[STORE]``) as well as in the widget keys,
 because Streamlit forgets a widget's value when the user switches to a page that does not
 draw it; the store carries the settings from page to page.
+
+Links between pages (``page_link``, ``open_page``) carry the settings in their address too, so a
+link copied or opened in a new tab shows the same run, and a link clicked in the app sets what
+it names on the page it opens (``store``, ``arrive`` say how).
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gd.rules import powers_of_two_below, validation_split_at
 from ui.models import MODELS, ModelSpec
@@ -28,6 +35,9 @@ from ui.text import LIMIT, user_text
 STORE = "_settings"
 NOTICES = "_link_notices"
 LAST_GOOD = "_last_good_settings"  # the last settings a page drew (see lesson.start)
+PAGE = "_settings_page"  # the page the session ran last: another one means the user moved
+LINKS = "_settings_links"  # the links this session drew: their address -> what each one sets
+LINKS_KEPT = 64  # a page draws a few links per run; older ones are off screen
 
 MODEL_LABELS = {key: spec.label for key, spec in MODELS.items()}
 CONVENTIONS = {"keras": "Keras", "pytorch": "PyTorch"}
@@ -480,16 +490,151 @@ START_KEYS = (*START_POINT, "convention")
 
 
 def store() -> dict[str, Any]:
-    """The session's settings, seeded once from the URL; notices list rejected link values."""
+    """The session's settings, seeded from the address of its first page, then changed by
+    the widgets, the stage, and the links the user follows (see ``arrive``); notices list
+    rejected link values."""
+    values = _values()
+    if st.session_state.get(PAGE) != _page():
+        arrive()
+    return values
+
+
+def _values() -> dict[str, Any]:
+    """The store, seeded once from the URL, without looking for a move to another page: for
+    the callbacks, which run before ``st.navigation`` has named this run's page."""
     if STORE not in st.session_state:
         values, notices = read_link(st.query_params.to_dict())
         st.session_state[STORE] = values
         st.session_state[NOTICES] = notices
+        st.session_state[PAGE] = _page()
     return st.session_state[STORE]
 
 
-def read_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """Parse a link's query parameters; bad values fall back to defaults with a notice.
+def _page() -> str:
+    """The page this run draws (its script hash), "" outside a script run."""
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx is not None else ""
+
+
+def arrive() -> None:
+    """The session moved to another page: take the settings its address names.
+
+    Streamlit keeps the session when the user moves between pages, and reruns with the
+    address the move came with: a link's (``st.page_link``, ``st.switch_page``), none for
+    the sidebar's navigation, the old one for the browser's Back and Forward. Until issue 16
+    the store ignored every address after the first, so ``_write_link`` then rewrote a link's
+    address to the session's settings and the page drew those: a clicked "Open in the
+    Playground" lost its run. The rules, so that a link clicked in the app shows exactly
+    what its address says, and moving between pages never loses a setting:
+
+    1. A parameter the address names sets that setting; one it omits keeps the session's
+       value. So a clicked link behaves like the same address typed into a new tab whenever
+       the session is at the defaults, and the sidebar's navigation (no address) and a link
+       that names only a cell's learning rate both keep everything else. (The other rule,
+       "omitted means default", would make the sidebar reset every setting, as its address
+       is empty.) The session's value, not the default, is also what a bad value falls back
+       to, with the same notice as a shared link.
+    2. A link this session drew (``link``) sets only what it was drawn to change: the rest of
+       its address is the session's settings when it was drawn, there for copying and for a
+       new tab, and may be stale by the click: a fragment's rerun (the Playground's stage
+       commits a knob in one) redraws only the links inside it. So a change made since the
+       link was drawn is never undone by following it.
+    3. Back and Forward move between pages as the sidebar does: the settings stay the
+       session's (the address in the history may be older than them), and the page then
+       writes its address from them.
+    """
+    st.session_state[PAGE] = _page()
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.is_history_navigation:
+        return
+    values = st.session_state[STORE]
+    params = {k: v for k, v in st.query_params.to_dict().items() if k in CONTROLS}
+    changes = st.session_state.get(LINKS, {}).get(_address(params))
+    if changes is None:  # a link this session did not draw: take what it names
+        linked, notices = read_link(params, Settings(**values))
+        changes = {k: v for k, v in linked.items() if v != values[k]}
+        st.session_state[NOTICES] = st.session_state.get(NOTICES, []) + notices
+    set_values(**changes)
+
+
+def _address(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """A link's settings parameters, in one order: the key of ``LINKS``."""
+    return tuple(sorted((k, v) for k, v in params.items() if k in CONTROLS))
+
+
+def link(settings: Settings | None = None) -> dict[str, str]:
+    """The query parameters of an in-app link to ``settings`` (default: the session's).
+
+    Every setting that differs from its default, as in a shared link, plus every setting
+    that differs from the session's, default or not: the link opens exactly ``settings``
+    under ``arrive``'s rules (a parameter a link omits keeps the session's value). The link
+    is remembered with what it changes, so a click applies only that.
+    """
+    values = store()
+    session = Settings(**values)
+    target = session if settings is None else settings
+    query = link_query(target, session)
+    changes = {k: v for k, v in dataclasses.asdict(target).items() if v != values[k]}
+    links = st.session_state.setdefault(LINKS, {})
+    key = _address(query)
+    links.pop(key, None)  # drawn again: the newest, kept longest
+    links[key] = changes
+    while len(links) > LINKS_KEPT:
+        del links[next(iter(links))]
+    return query
+
+
+def link_query(target: Settings, session: Settings) -> dict[str, str]:
+    """``target.url()`` and every setting where ``target`` differs from ``session``, in the
+    fields' order (see ``link``).
+
+    Example:
+        >>> session = Settings(momentum=0.9, epochs=5)
+        >>> cell = dataclasses.replace(session, learning_rate=0.1, momentum=0.0)
+        >>> cell.url()  # not enough: the session's momentum 0.9 would stay
+        {'learning_rate': '0.1', 'epochs': '5'}
+        >>> link_query(cell, session)
+        {'learning_rate': '0.1', 'momentum': '0.0', 'epochs': '5'}
+    """
+    named = target.url()
+    return {
+        f.name: named.get(f.name, _to_text(getattr(target, f.name)))
+        for f in dataclasses.fields(Settings)
+        if f.name in named or getattr(target, f.name) != getattr(session, f.name)
+    }
+
+
+def page_link(
+    container: Any,
+    page: str | Path | StreamlitPage,
+    settings: Settings | None = None,
+    *,
+    label: str | None = None,
+    icon: str | None = None,
+    help: str | None = None,
+) -> None:
+    """A link to another page of the app that carries the settings: ``settings`` (a run the
+    page wants to open, e.g. a map's cell), or by default the session's.
+
+    The one way pages link to each other: its address holds the settings (``link``), so it
+    can be copied or opened in a new tab, and a click shows them (``arrive``). ``container``
+    is ``st`` or any container; ``label`` defaults to the page's title.
+    """
+    container.page_link(page, label=label, icon=icon, help=help, query_params=link(settings))
+
+
+def open_page(page: str | Path | StreamlitPage, settings: Settings) -> None:
+    """Go to another page of the app with ``settings``, as a click on ``page_link`` would (for
+    a click that is not a link, e.g. on a heatmap's cell). Ends this run."""
+    st.switch_page(page, query_params=link(settings))
+
+
+def read_link(
+    params: dict[str, str], base: Settings = DEFAULTS
+) -> tuple[dict[str, Any], list[str]]:
+    """Parse a link's query parameters over ``base`` (the defaults, for a new session; the
+    session's settings, for a link followed inside it): what the link names replaces
+    ``base``'s value, and a bad value falls back to ``base``'s with a notice.
 
     Example:
         >>> values, notices = read_link({"batch_size": "37", "momentum": "1.5", "epochs": "x"})
@@ -497,46 +642,52 @@ def read_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         (37, 0.0, 20)
         >>> notices[0]
         'momentum=1.5 is out of range, so the default 0.0 is used.'
+        >>> values, notices = read_link({"momentum": "1.5"}, Settings(momentum=0.9, epochs=5))
+        >>> values["momentum"], values["epochs"], notices[0]
+        (0.9, 5, 'momentum=1.5 is out of range, so the current 0.9 is kept.')
     """
-    values = dataclasses.asdict(DEFAULTS)
+    values = dataclasses.asdict(base)
     notices = []
     for key, control in CONTROLS.items():
         if key == "batch_size" or key not in params:
             continue  # batch_size is checked after n and validation_split are known
-        values[key], notice = _parse(control, params[key], Settings(**values))
+        values[key], notice = _parse(control, params[key], Settings(**values), base)
         notices += notice
     problem = split_problem(values["n"], values["validation_split"])
     if problem is not None:  # before batch_size, whose range depends on the training rows
-        values["validation_split"] = DEFAULTS.validation_split
-        notices.append(
-            f"{problem} So the default validation_split={_to_text(DEFAULTS.validation_split)} "
-            "is used."
-        )
+        fallback = base.validation_split
+        if split_problem(values["n"], fallback) is not None:
+            fallback = DEFAULTS.validation_split  # 0 splits any n
+        values["validation_split"] = fallback
+        instead = "the default" if fallback == DEFAULTS.validation_split else "the current"
+        notices.append(f"{problem} So {instead} validation_split={_to_text(fallback)} is used.")
     if "batch_size" in params:
         values["batch_size"], notice = _parse(
-            CONTROLS["batch_size"], params["batch_size"], Settings(**values)
+            CONTROLS["batch_size"], params["batch_size"], Settings(**values), base
         )
         notices += notice
     if values["nesterov"] and values["momentum"] == 0.0:
         values["nesterov"] = False
-        notices.append("nesterov=true needs momentum > 0, so Nesterov is off.")
+        if "nesterov" in params:
+            notices.append("nesterov=true needs momentum > 0, so Nesterov is off.")
     return values, notices
 
 
-def _parse(control: Control, text: str, current: Settings) -> tuple[Any, list[str]]:
-    default = getattr(DEFAULTS, control.key)
+def _parse(
+    control: Control, text: str, current: Settings, base: Settings = DEFAULTS
+) -> tuple[Any, list[str]]:
+    fallback = getattr(base, control.key)
+    if fallback == getattr(DEFAULTS, control.key):
+        instead = f"so the default {_to_text(fallback)} is used."
+    else:
+        instead = f"so the current {_to_text(fallback)} is kept."
     shown = text if len(text) <= LIMIT else text[: LIMIT - 1] + "…"  # a link can be long
     try:
         value = control.parse(text)
     except ValueError:
-        return default, [
-            f"{control.key}={shown} is not a valid value, so the default "
-            f"{_to_text(default)} is used."
-        ]
+        return fallback, [f"{control.key}={shown} is not a valid value, {instead}"]
     if not control.valid(value, current):  # NaN and inf fail every range check too
-        return default, [
-            f"{control.key}={shown} is out of range, so the default {_to_text(default)} is used."
-        ]
+        return fallback, [f"{control.key}={shown} is out of range, {instead}"]
     return value, []
 
 
@@ -592,7 +743,7 @@ def _sync_widget(control: Control, values: dict[str, Any], current: Settings) ->
 
 def _remember(key: str) -> None:
     """on_change callback: runs before the script, so the store always holds the user's value."""
-    store()[key] = st.session_state[key]
+    _values()[key] = st.session_state[key]
 
 
 def current() -> Settings:
@@ -610,7 +761,7 @@ def commit(key: str, value: Any) -> None:
 
     An invalid value (a hostile browser message) is ignored, and the settings stay as they were.
     """
-    values = store()
+    values = _values()
     if CONTROLS[key].valid(value, Settings(**values)):
         set_values(**{key: value})
         if key == "momentum" and value == 0.0:
@@ -619,7 +770,7 @@ def commit(key: str, value: Any) -> None:
 
 def set_values(**changes: Any) -> None:
     """Change settings from code (presets, links between pages): store and widgets both."""
-    values = store()
+    values = _values()
     for key, value in changes.items():
         values[key] = value
         st.session_state[key] = value

@@ -9,6 +9,7 @@ log₂ batch size), so the stability bound and the linear-scaling line are strai
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,12 +19,15 @@ import streamlit as st
 import gd
 from gd import Sweep, stability_bound, sweep
 from gd.rules import powers_of_two_below
-from ui import budget, charts, lesson
+from ui import budget, charts, controls, lesson
 from ui.budget import run_work
 from ui.cache import optimizer_for, training_rows, uploaded_csv
 from ui.controls import HASH_FUNCS, MOMENTUMS, Settings
 
 SEEDS = "map_seeds"  # the "Seeds per cell" widget's key
+PLAYGROUND = "lessons/playground.py"
+CELLS = "cells"  # the name of each map's hover-and-click layer
+OPEN = "_map_cell_to_open"  # the run a click on a map chose (see ``chart``)
 MAP_RATES = np.array([float(f"{r:.2g}") for r in np.geomspace(1e-4, 10.0, 21)])  # (21,)
 
 
@@ -262,13 +266,11 @@ def heatmap(
     momentum 0 (2/λmax) for a momentum map, whose line is then 2(1 + μ)/λmax.
     """
     by_batch = axis == "batch_size"
-    x = np.log2(result.columns) if by_batch else np.arange(result.columns.size, dtype=float)
+    x = cell_x(result, axis)
     y = np.log10(result.rates)
     with np.errstate(all="ignore"):
         z = np.log10(result.loss)
     low, high = scale if scale is not None else loss_scale(result)
-    text = [[f"{loss:.4g}" for loss in row] for row in result.loss]
-    rates = [[f"{rate:g}" for _ in result.columns] for rate in result.rates]
     column_labels = [f"{c:g}" for c in result.columns]
     fig = go.Figure(
         go.Heatmap(
@@ -279,10 +281,8 @@ def heatmap(
             zmax=np.log10(high),
             colorscale=charts.LOSS_SCALE,
             colorbar={**charts.loss_colorbar(low, high), "title": {"text": "final loss"}},
-            customdata=np.dstack([np.array(rates), np.array(text)]),
             name="final loss",
-            hovertemplate=f"{'batch size' if by_batch else 'momentum'} %{{x}}"
-            "<br>learning rate %{customdata[0]}<br>final loss %{customdata[1]}<extra></extra>",
+            hoverinfo="skip",  # the cells trace below says it in numbers, not log₁₀
         )
     )
     rows, columns = np.nonzero(result.diverged)
@@ -315,9 +315,7 @@ def heatmap(
                     "color": charts.SKY,
                     "line": {"width": 3, "color": charts.SKY},
                 },
-                customdata=[[f"{u.lowest:.4g}", f"{u.final:.4g}"] for u in cells],
-                hovertemplate="above the stability bound: its loss fell to %{customdata[0]} "
-                "and ended at %{customdata[1]}<extra></extra>",
+                hoverinfo="skip",
             )
         )
     if bound is not None:
@@ -330,6 +328,7 @@ def heatmap(
                 mode="lines",
                 name="full-batch stability bound 2(1+μ)/λmax",
                 line={"color": charts.BLACK, "width": 2, "dash": "dash"},
+                hoverinfo="skip",
             )
         )
     row, column = best_cell(result)
@@ -345,6 +344,7 @@ def heatmap(
                 "color": charts.YELLOW,
                 "line": {"color": charts.BLACK, "width": 1},
             },
+            hoverinfo="skip",
         )
     )
     if by_batch and not np.all(np.isnan(result.loss)):
@@ -355,8 +355,28 @@ def heatmap(
                 mode="lines",
                 name="lr ∝ batch size through the best cell (rule of thumb)",
                 line={"color": charts.ORANGE, "width": 2, "dash": "dot"},
+                hoverinfo="skip",
             )
         )
+    rows, columns = np.indices(result.loss.shape)  # (L, C) each: every cell, row by row
+    fig.add_trace(
+        go.Scatter(  # invisible, on top: hovering or clicking anywhere finds the nearest cell
+            x=x[columns.ravel()],
+            y=y[rows.ravel()],
+            mode="markers",
+            name=CELLS,
+            showlegend=False,
+            marker={"opacity": 0, "size": 1},
+            customdata=[[text] for text in cell_texts(result, axis)],
+            hovertemplate="%{customdata[0]}<extra></extra>",
+            hoverlabel={
+                "align": "left",
+                "bgcolor": charts.WHITE,
+                "bordercolor": charts.BLACK,
+                "font": {"color": charts.BLACK, "size": 14},
+            },
+        )
+    )
     fig.update_xaxes(
         title_text="batch size" if by_batch else "momentum μ",
         tickvals=x,
@@ -370,7 +390,63 @@ def heatmap(
         ticktext=[charts.number_label(10.0**d) for d in decades],
         range=[y[0] - 0.1, y[-1] + 0.1],
     )
-    return charts.layout(fig, title)
+    fig = charts.layout(fig, title)
+    # The nearest cell at any distance: the cells tile the plot, so that is the one under the
+    # pointer. Dragging zooms, as before the map took clicks (Streamlit would make it pan).
+    fig.update_layout(hovermode="closest", hoverdistance=-1, dragmode="zoom")
+    return fig
+
+
+def cell_x(result: Map, axis: str) -> np.ndarray:
+    """The columns' x positions, (C,): log₂ batch size, or the momentum's index."""
+    if axis == "batch_size":
+        return np.log2(result.columns.astype(float))
+    return np.arange(result.columns.size, dtype=float)
+
+
+def cell_texts(result: Map, axis: str) -> list[str]:
+    """What hovering each cell says, row by row (rate, then column), in plain numbers:
+    "learning rate 0.056, batch size 32, final loss 0.2617", then what the marks on it mean.
+
+    Example:
+        >>> m = Map(np.array([0.1, 1.0]), np.array([1, 2]), np.array([[0.5, 0.4], [np.nan, 2]]),
+        ...         np.array([[False, False], [True, False]]), 5.0)
+        >>> for line in cell_texts(m, "batch_size")[1].split("<br>"):
+        ...     print(line)
+        learning rate 0.1, batch size 2, final loss 0.4
+        the lowest final loss on the map (star)
+        Click to open this run in the Playground
+        >>> cell_texts(m, "momentum")[2].split("<br>")[0]
+        'learning rate 1, momentum 1, diverged (crossed out)'
+    """
+    name = "batch size" if axis == "batch_size" else "momentum"
+    best = best_cell(result) if not np.all(np.isnan(result.loss)) else None
+    ringed = {(u.row, u.column): u for u in result.unstable}
+    texts = []
+    for i, rate in enumerate(result.rates):
+        for j, column in enumerate(result.columns):
+            loss = result.loss[i, j]
+            state = "diverged (crossed out)" if result.diverged[i, j] else f"final loss {loss:.4g}"
+            lines = [f"learning rate {rate:g}, {name} {column:g}, {state}"]
+            if (i, j) == best:
+                lines.append("the lowest final loss on the map (star)")
+            if (i, j) in ringed:
+                u = ringed[i, j]
+                lines += [
+                    f"above the stability bound (ringed): its loss fell to {u.lowest:.4g}",
+                    f"and ended at {u.final:.4g}; with more epochs it blows up",
+                ]
+            lines.append("Click to open this run in the Playground")
+            texts.append("<br>".join(lines))
+    return texts
+
+
+def clicked_cell(result: Map, axis: str, point: dict) -> tuple[int, int]:
+    """(rate index, column index) of the cell nearest a clicked point (Streamlit's selection
+    gives the point's ``x`` and ``y`` in the chart's coordinates: log₁₀ rate, ``cell_x``)."""
+    row = int(np.argmin(np.abs(np.log10(result.rates) - float(point["y"]))))
+    column = int(np.argmin(np.abs(cell_x(result, axis) - float(point["x"]))))
+    return row, column
 
 
 def summary(result: Map, axis: str) -> str:
@@ -472,8 +548,34 @@ def describe(result: Map, settings: Settings, bound: float | None) -> str:
     return text
 
 
+def chart(fig: go.Figure, result: Map, axis: str, settings: Settings, key: str) -> None:
+    """Draw a map whose cells open their runs in the Playground when clicked.
+
+    Plotly's click selects the nearest point of the invisible cells layer; Streamlit reports it
+    to ``_clicked`` before the next run, and that run opens the page (a callback cannot).
+    """
+    st.plotly_chart(
+        fig,
+        key=key,
+        on_select=functools.partial(_clicked, key, result, axis, settings),
+        selection_mode="points",
+    )
+    target = st.session_state.pop(OPEN, None)
+    if target is not None:
+        controls.open_page(PLAYGROUND, target)
+
+
+def _clicked(key: str, result: Map, axis: str, settings: Settings) -> None:
+    points = st.session_state[key]["selection"]["points"]
+    if points:
+        row, column = clicked_cell(result, axis, points[0])
+        value = result.columns[column].item()
+        st.session_state[OPEN] = cell_settings(settings, result.rates[row], value, axis)
+
+
 def cell_picker(result: Map, axis: str, settings: Settings, key: str) -> None:
-    """Choose a cell (default: the best) and open exactly that run in the Playground."""
+    """Choose a cell (default: the best) and open exactly that run in the Playground: the way
+    to a cell from the keyboard or a screen reader, where a click on the map is the mouse's."""
     row, column = best_cell(result)
     cells = [(i, j) for i in range(result.rates.size) for j in range(result.columns.size)]
     name = "batch size" if axis == "batch_size" else "momentum"
@@ -489,12 +591,13 @@ def cell_picker(result: Map, axis: str, settings: Settings, key: str) -> None:
         index=cells.index((row, column)),
         format_func=label,
         key=key,
+        help="Or click the cell on the map.",
     )
     value = result.columns[cell[1]].item()
-    chosen = cell_settings(settings, result.rates[cell[0]], value, axis)
-    st.page_link(
-        "lessons/playground.py",
+    controls.page_link(
+        st,
+        PLAYGROUND,
+        cell_settings(settings, result.rates[cell[0]], value, axis),
         label="Open this run in the Playground",
         icon=":material/open_in_new:",
-        query_params=chosen.url(),
     )
