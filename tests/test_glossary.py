@@ -16,11 +16,13 @@ from ui import glossary
 from ui.glossary import TERMS
 
 # The pages whose files are edited elsewhere right now; each leaves this set when its first
-# uses call ui.glossary (the list in issue 16, item 10). Until then its test is expected to
-# fail, and strictly: once a page explains every term, the test fails until it leaves the set.
+# uses, and the shared sidebar's (ui/controls.py: batch size, Nesterov), call ui.glossary (the
+# list in issue 16, item 10). Until then its test is expected to fail, and strictly: once a
+# page explains every term, its test fails until it leaves the set.
 PENDING = {
     "playground",
     "playground: too large a learning rate",
+    "playground: the SGD noise floor",
     "batch_sizes",
     "batch_sizes: a run that diverges",
     "inside_a_batch",
@@ -71,12 +73,16 @@ def test_an_unknown_term_says_where_to_add_it():
 
 @dataclass(frozen=True)
 class Shown:
-    """One element as the learner sees it: its text (several when the element shows one of
-    several texts, as the live stage shows one status per run) and its tooltip."""
+    """One element as the learner sees it: its text and its tooltip, as (text, tooltip)
+    views; several when the element shows one of several (the live stage shows the status of
+    the run on screen, one per knob position)."""
 
     kind: str
-    texts: tuple[str, ...]
-    help: str = ""
+    views: tuple[tuple[str, str], ...]
+
+
+def one(kind: str, text: str, tooltip: str = "") -> Shown:
+    return Shown(kind, ((text, tooltip),))
 
 
 def _title(title) -> str:
@@ -101,8 +107,9 @@ def _chart_text(spec: str) -> str:
     return " ; ".join(w for w in words if w)
 
 
-def _stage_texts(payload: bytes) -> tuple[str, ...]:
-    """The live stage's status of every run it holds (one is on screen at a time)."""
+def _stage_views(payload: bytes) -> tuple[tuple[str, str], ...]:
+    """The live stage's status of every run it holds (one is on screen at a time), each with
+    its tooltip."""
     from ui.stage.payload import decode
 
     try:
@@ -110,7 +117,7 @@ def _stage_texts(payload: bytes) -> tuple[str, ...]:
     except ValueError:  # the inside-a-batch scrubber: no words of its own
         return ()
     return tuple(
-        " ".join([*run.get("text", ()), run.get("early", "")])
+        (" ".join([*run.get("text", ()), run.get("early", "")]), run.get("help", ""))
         for knob in header["knobs"]
         for run in knob["runs"]
     )
@@ -133,23 +140,29 @@ def shown(node) -> list[Shown]:
     """The page region ``node`` in reading order (a column's contents before the next's)."""
     if isinstance(node, Block):
         label = getattr(node, "label", "") or ""
-        head = [Shown(node.type, (label,))] if label else []
+        head = [one(node.type, label)] if label else []
         return head + [item for key in sorted(node.children) for item in shown(node.children[key])]
     kind, proto = node.type, node.proto
     tip = getattr(proto, "help", "") or ""
     if kind == "code":  # code, not prose: `nesterov=True` is an argument
         return []
     if kind == "plotly_chart":
-        return [Shown(kind, (_chart_text(proto.spec),))]
+        return [one(kind, _chart_text(proto.spec))]
     if kind == "bidi_component":
-        return [Shown(kind, _stage_texts(proto.bytes))]
+        return [Shown(kind, _stage_views(proto.bytes))]
     if kind == "metric":
-        return [Shown(kind, (f"{proto.label} {proto.body}",), tip)]
+        return [one(kind, f"{proto.label} {proto.body}", tip)]
     if kind in TEXT_KINDS:
-        return [Shown(kind, (node.value,), tip)]
+        return [one(kind, node.value, tip)]
     if hasattr(proto, "label"):
-        return [Shown(kind, (_widget_text(node),), tip)]
+        return [one(kind, _widget_text(node), tip)]
     return []
+
+
+def explains(term: glossary.Term, text: str, tooltip: str) -> bool:
+    """Does a view explain ``term``: in its text, or in the tooltip of a text that uses it?"""
+    used = term in glossary.found(text)
+    return term.explanation in text or (used and term.explanation in tooltip)
 
 
 def unexplained(region: list[Shown]) -> list[str]:
@@ -159,15 +172,17 @@ def unexplained(region: list[Shown]) -> list[str]:
     for term in TERMS:
         explained = False
         for element in region:
-            used = [text for text in element.texts if term in glossary.found(text)]
-            here = term.explanation in element.help
-            if not explained and not here:
-                bare = [text for text in used if term.explanation not in text]
-                if bare:
-                    problems.append(f"{term.term!r} unexplained in {element.kind}: {bare[0]!r}")
-                    break
-            texts = element.texts
-            explained |= here or (bool(texts) and all(term.explanation in t for t in texts))
+            bare = [
+                text
+                for text, tooltip in element.views
+                if term in glossary.found(text) and not explains(term, text, tooltip)
+            ]
+            if bare and not explained:
+                problems.append(f"{term.term!r} unexplained in {element.kind}: {bare[0]!r}")
+                break
+            # Explained from here on once every view of the element explains it.
+            views = element.views
+            explained |= bool(views) and all(explains(term, *view) for view in views)
     return problems
 
 
@@ -187,6 +202,7 @@ PAGES = {
         {},
         choose_preset("Too large a learning rate"),
     ),
+    "playground: the SGD noise floor": (None, {}, choose_preset("SGD noise floor")),
     "batch_sizes": ("lessons/batch_sizes.py", SMALL, None),
     "batch_sizes: a run that diverges": (
         "lessons/batch_sizes.py",
@@ -232,15 +248,21 @@ def test_every_term_is_explained_at_its_first_use_on_the_page(app, name):
 
 def test_the_check_catches_a_term_before_its_explanation():
     region = [
-        Shown("markdown", ("Past B_crit the steps stop halving.",)),
-        Shown("markdown", (f"The critical batch size {glossary.first('B_crit')}.",)),
+        one("markdown", "Past B_crit the steps stop halving."),
+        one("markdown", f"The critical batch size {glossary.first('B_crit')}."),
     ]
     assert unexplained(region) == [
         "'critical batch size' unexplained in markdown: 'Past B_crit the steps stop halving.'"
     ]
     assert unexplained(region[::-1]) == []
-    tooltip = Shown("metric", ("B_crit 12",), glossary.help("B_crit"))
+    tooltip = one("metric", "B_crit 12", glossary.help("B_crit"))
     assert unexplained([tooltip, region[0]]) == []
+    # A tooltip explains only the element it is on.
+    assert unexplained([one("markdown", "Hello", glossary.help("B_crit")), region[0]])
     # The stage shows one status at a time: each that uses a term must explain it.
-    stage = Shown("bidi_component", ("converged", "at the SGD noise floor"))
+    floor = "at the SGD noise floor"
+    stage = Shown("bidi_component", (("converged", ""), (floor, "")))
     assert unexplained([stage])[0].startswith("'noise floor' unexplained in bidi_component")
+    stage = Shown("bidi_component", (("converged", ""), (floor, glossary.help("noise floor"))))
+    assert unexplained([stage]) == []
+    assert unexplained([stage, one("caption", floor)])  # not every view explained it

@@ -2,9 +2,10 @@
 explanation in words a Keras beginner knows.
 
 A page explains a term where it first uses it: in the sentence, with ``first`` ("λmax (how
-sharply …)"), or in the ``help=`` tooltip of the widget, card or heading that shows it, with
-``help``. Later uses on the same page are plain. ``found`` tells which terms a text uses (its
-code spans left out), so a test can check every page (``tests/test_glossary.py``).
+sharply …)") or ``explain``, or in the ``help=`` tooltip of the widget, card or heading that
+shows it, with ``help`` (``help_for`` a text made elsewhere). Later uses on the same page are
+plain. ``found`` tells which terms a text uses (its code spans left out), so a test can check
+every page (``tests/test_glossary.py``).
 
 Pure: no Streamlit here.
 
@@ -55,7 +56,7 @@ TERMS = (
         "the loss level a mini-batch run at a constant learning rate jitters around and cannot "
         "settle below",
     ),
-    Term("per-sample gradient", "the gradient of the loss on one row alone"),
+    Term("per-sample gradient", "each row's own gradient of the loss"),
     Term(
         "σ²",
         "how far single-row gradients spread around the gradient over all the rows, their mean "
@@ -92,7 +93,7 @@ TERMS = (
         "Nesterov",
         "a form of momentum that takes the gradient where momentum is about to carry the weights",
     ),
-    Term("BLAS", "the compiled linear-algebra library that NumPy hands matrix products to"),
+    Term("BLAS", "a compiled library of fast matrix arithmetic"),
     Term(
         "Hogwild!",
         "threads that each write their own update to shared weights, without waiting for the "
@@ -108,16 +109,20 @@ TERMS = (
 
 
 def lookup(written: str) -> Term:
-    """The term ``written`` names: its own spelling or one of its forms, in any case.
+    """The term ``written`` names: its own spelling or one of its forms, in any case, or
+    their plural.
 
     Example:
         >>> lookup("B_crit").term, lookup("Heavy-ball momentum").term
         ('critical batch size', 'heavy-ball momentum')
+        >>> lookup("per-sample gradients").term
+        'per-sample gradient'
     """
-    try:
-        return _by_spelling()[written.lower()]
-    except KeyError:
-        raise KeyError(f"{written!r} is not in ui.glossary.TERMS; add it there.") from None
+    spelling = written.lower()
+    for singular in (spelling, spelling.removesuffix("s"), spelling.removesuffix("es")):
+        if singular in _by_spelling():
+            return _by_spelling()[singular]
+    raise KeyError(f"{written!r} is not in ui.glossary.TERMS; add it there.")
 
 
 def explain(written: str) -> str:
@@ -148,9 +153,22 @@ def help(*written: str) -> str:
 
     Example:
         >>> help("per-sample gradient", "σ²")
-        'Per-sample gradient: the gradient of the loss on one row alone. σ²: how far single-row gradients spread around the gradient over all the rows, their mean squared distance from it.'
+        "Per-sample gradient: each row's own gradient of the loss. σ²: how far single-row gradients spread around the gradient over all the rows, their mean squared distance from it."
     """  # noqa: E501
     return " ".join(f"{_sentence_start(w)}: {explain(w)}." for w in written)
+
+
+def help_for(text: str) -> str:
+    """The tooltip of an element whose text is made elsewhere (a status from a record): every
+    term ``text`` uses, explained; "" when it uses none.
+
+    Example:
+        >>> help_for("Rate 2 is above the stability bound 0.949.")[:60]
+        'Stability bound: the largest learning rate at which gradient'
+        >>> help_for("converged")
+        ''
+    """
+    return help(*(term.term for term in found(text)))
 
 
 def found(text: str) -> tuple[Term, ...]:
