@@ -58,6 +58,9 @@ LINEAR, LOGISTIC, TANH = 0, 1, 2
 # Update rules: gd.optim.keras_step and gd.optim.pytorch_step.
 KERAS, PYTORCH = 0, 1
 _CONVENTIONS = {"keras": KERAS, "pytorch": PYTORCH}
+# Seconds a cold compile of every kernel takes on this project's 2-core machine (28 s measured,
+# docs/benchmarks.md "Cold start"): the one statement of it, which the pages and docs quote.
+COMPILE_SECONDS = 30
 
 # numba's fallback threading layer ("workqueue") aborts the process when two threads launch
 # parallel kernels at once, and Streamlit runs each session in its own thread.
@@ -525,7 +528,7 @@ def _frozen(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:
 def disk_cache_ready() -> bool:
     """True when numba's disk cache beside this file holds both entry kernels (``_train``,
     ``_sweep``) for this Python, written after the source last changed: then ``warm_up`` only
-    loads them (~0.5 s). False means it would compile (15–40 s).
+    loads them (~0.5 s). False means it would compile (about ``COMPILE_SECONDS``).
 
     A heuristic on file names and times, as numba stamps its index with the source's mtime; a
     cache kept elsewhere (``NUMBA_CACHE_DIR``) reads as not ready, which costs time, not

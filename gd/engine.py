@@ -5,8 +5,8 @@ and ``loop()``; a test that wants the no-numba path sets ``gd.engine.compiled = 
 
 A server that compiles the kernels in a background thread says so with ``defer()``: until
 ``mark_ready()``, "auto" runs the NumPy reference (the same numbers), so the first requests need
-not wait 15–20 s for a cold compile; "numba" still asks for the kernels. Both are thread-safe
-(one ``threading.Event``); ``wait_ready`` blocks until the kernels are ready.
+not wait for a cold compile (``_kernels.COMPILE_SECONDS``); "numba" still asks for the kernels.
+Both are thread-safe (one ``threading.Event``); ``wait_ready`` blocks until the kernels are ready.
 
 Example:
     >>> from gd.loop import train_loop

@@ -127,7 +127,7 @@ def live() -> None:
     st.subheader("The question's three answers")
     for (page, icon), text in zip(DEEPER, ANSWERS, strict=True):
         st.markdown(f"- {text}")
-        st.page_link(page, icon=icon)
+        controls.page_link(st, page, icon=icon)
 
 
 live()

@@ -47,7 +47,8 @@ GRACE = 0.5  # seconds a first request waits for the kernels: loading them from 
 # cache takes ~0.3–0.5 s, so a warm start never runs the reference; a cold compile does
 PREPARING = (
     "Preparing the fast engine: the numba kernels compile the first time this server starts "
-    "(about 30 s). Meanwhile these runs come from the NumPy reference, with the same numbers."
+    f"(about {gd._kernels.COMPILE_SECONDS} s). Meanwhile these runs come from the NumPy "
+    "reference, with the same numbers."
 )
 
 
@@ -58,7 +59,8 @@ def warm_up() -> threading.Thread | None:
 
     Until they are ready, ``gd.engine`` serves "auto" from the NumPy reference (the same
     numbers), so a link opened right after ``streamlit run`` draws at once instead of waiting
-    about 30 s for a cold compile; ``wait_for_kernels`` bounds the work done meanwhile.
+    for a cold compile (``gd._kernels.COMPILE_SECONDS``); ``wait_for_kernels`` bounds the work
+    done meanwhile.
 
     After the compile, every object alive so far (Streamlit, NumPy, numba, Plotly: a few hundred
     thousand) moves out of the garbage collector's reach with ``gc.freeze``. Without the freeze,
@@ -79,8 +81,8 @@ def _compile() -> None:
     kernels = gd.engine.compiled
     try:
         if not kernels.disk_cache_ready():
-            # numba's compiler holds the GIL for 15–40 s, which would slow every request served
-            # meanwhile: a child process compiles and writes the disk cache, then this one only
+            # numba's compiler holds the GIL for a cold compile, which would slow every request
+            # served meanwhile: a child process compiles and writes the disk cache, then this one only
             # loads it. If the child fails, warm_up below compiles here, as before.
             subprocess.run(
                 [sys.executable, "-c", "from gd import _kernels; _kernels.warm_up()"],
