@@ -82,8 +82,8 @@ def _compile() -> None:
     try:
         if not kernels.disk_cache_ready():
             # numba's compiler holds the GIL for a cold compile, which would slow every request
-            # served meanwhile: a child process compiles and writes the disk cache, then this one only
-            # loads it. If the child fails, warm_up below compiles here, as before.
+            # served meanwhile: a child process compiles and writes the disk cache, then this one
+            # only loads it. If the child fails, warm_up below compiles here, as before.
             subprocess.run(
                 [sys.executable, "-c", "from gd import _kernels; _kernels.warm_up()"],
                 cwd=Path(gd.__file__).resolve().parents[1],
