@@ -210,4 +210,5 @@ def test_the_update_rule_names_the_rows_of_the_update_on_screen():
     )
     assert r"\frac{1}{8}" in explain.update_rule_latex(Settings(), 8)
     even = gd.fit(model, data.x, data.y, optimizer(Settings()), **fit_args(Settings(batch_size=40)))
-    assert explain.last_batches_told(even) == "Every update averages 40 rows: 200 rows split evenly."
+    evenly = "Every update averages 40 rows: 200 rows split evenly."
+    assert explain.last_batches_told(even) == evenly
