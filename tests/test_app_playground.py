@@ -267,3 +267,15 @@ def test_the_answer_comes_first_and_the_three_answers_each_with_a_link_deeper(ap
         ("keras_to_here", "From Keras to here"),
     ]
     assert not any("Drag a knob under the charts" in m.value for m in at.markdown)  # replaced
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"momentum": "1"}, {"momentum": "1", "nesterov": "true"}, {"momentum": "1", "decay": "1"}],
+)
+def test_a_link_at_the_edge_of_a_range_draws_the_stage(app, query):
+    """Issue 21: momentum 1 is inside the link check's range [0, 1], so it draws (no noise
+    floor: the status rule's formula divided by 1 − μ)."""
+    at = app(**query)
+    assert not at.exception
+    assert stage_payload(at).knob("momentum")["values"][-1] == 1.0

@@ -100,9 +100,13 @@ def noise_floor(
     Example:
         >>> noise_floor(0.1, 0.0, 1, 200, 8.0)  # 0.1 · 8 / 4
         0.2
+        >>> noise_floor(0.1, 1.0, 1, 200, 8.0)  # momentum 1: no floor to settle at
+        inf
     """
     if batch_size >= n_train:
         return 0.0
+    if momentum >= 1:  # no friction: the spread never settles, so there is no floor
+        return math.inf
     spread = noise / batch_size * (n_train - batch_size) / max(n_train - 1, 1)
     room = 2 * (1 + momentum) - rate * (lambda_max or 0.0)
     if room <= 0:
