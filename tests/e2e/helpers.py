@@ -472,3 +472,21 @@ def script_state_runs(page: Page) -> int:
     """
     page.evaluate(_SCRIPT_STATE_JS)
     return page.evaluate("() => window.__scriptStates.running")
+
+
+_FOCUSED_JS = """
+() => {
+  let a = document.activeElement;
+  while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+  const by = a && a.getAttribute('aria-labelledby');
+  const root = a && a.getRootNode();
+  const named = by && root.getElementById ? root.getElementById(by) : null;
+  return named ? named.textContent : (a ? (a.getAttribute('aria-label') || a.textContent) : '');
+}
+"""
+
+
+def focused_name(page: Page) -> str:
+    """The accessible name of the focused element, inside shadow roots too (a stage knob is
+    named by its label through aria-labelledby)."""
+    return page.evaluate(_FOCUSED_JS).strip()

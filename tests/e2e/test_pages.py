@@ -24,6 +24,7 @@ from .helpers import (
     drawn,
     error_log,
     find_stage,
+    focused_name,
     goto,
     knob,
     plotly_payload_signature,
@@ -232,18 +233,6 @@ def test_the_longest_status_fits_its_box_at_1280(app_server, page):
     assert_clean(page)
 
 
-_FOCUSED_JS = """
-() => {
-  let a = document.activeElement;
-  while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
-  const by = a && a.getAttribute('aria-labelledby');
-  const root = a && a.getRootNode();
-  const named = by && root.getElementById ? root.getElementById(by) : null;
-  return named ? named.textContent : (a ? (a.getAttribute('aria-label') || a.textContent) : '');
-}
-"""
-
-
 def test_the_keyboard_reaches_batch_size_in_ten_tabs_from_the_top(app_server, page):
     """From the top of the page (the sidebar's top: Streamlit's "Skip to main content" link
     comes first), Tab, Enter on the skip link, and Tab again reach the Batch size knob in at
@@ -251,14 +240,14 @@ def test_the_keyboard_reaches_batch_size_in_ten_tabs_from_the_top(app_server, pa
     open_playground(page, app_server)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.keyboard.press("Tab")
-    assert page.evaluate(_FOCUSED_JS).strip() == "Skip to main content"
+    assert focused_name(page) == "Skip to main content"
     page.keyboard.press("Enter")
     tabs, names = 1, []
-    while tabs < 10 and page.evaluate(_FOCUSED_JS).strip() != "Batch size":
+    while tabs < 10 and focused_name(page) != "Batch size":
         page.keyboard.press("Tab")
         tabs += 1
-        names.append(page.evaluate(_FOCUSED_JS).strip())
-    assert page.evaluate(_FOCUSED_JS).strip() == "Batch size", names
+        names.append(focused_name(page))
+    assert focused_name(page) == "Batch size", names
     page.keyboard.press("ArrowLeft")
     wait_drawn(page, "batch_size", "16")
 

@@ -27,6 +27,7 @@ from .helpers import (
     drawn,
     error_log,
     find_stage,
+    focused_name,
     goto,
     install_probes,
     knob,
@@ -262,18 +263,6 @@ def test_scrubbed_to_an_early_update_the_cards_describe_that_update(browser, app
         context.close()
 
 
-FOCUSED_JS = """
-() => {
-  let a = document.activeElement;
-  while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
-  const by = a && a.getAttribute('aria-labelledby');
-  const root = a && a.getRootNode();
-  const named = by && root.getElementById ? root.getElementById(by) : null;
-  return named ? named.textContent : (a ? (a.getAttribute('aria-label') || a.textContent) : '');
-}
-"""
-
-
 def test_the_first_knob_is_three_key_presses_from_a_fresh_load(browser, app_server):
     context, page = new_page(browser)
     try:
@@ -281,7 +270,7 @@ def test_the_first_knob_is_three_key_presses_from_a_fresh_load(browser, app_serv
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
         for key in ("Tab", "Enter", "Tab"):  # the skip link, then the first control of the page
             page.keyboard.press(key)
-        assert page.evaluate(FOCUSED_JS).strip() == "Learning rate"
+        assert focused_name(page) == "Learning rate"
         page.keyboard.press("ArrowRight")
         wait_drawn(page, "learning_rate", "0.0562")
     finally:
