@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import lesson, maps
+from ui import glossary, lesson, maps
 from ui.cache import uploaded_csv
 
 st.title("Hyperparameter maps")
@@ -69,7 +69,8 @@ st.caption(maps.summary(by_batch, "batch_size"))
 st.caption(
     "Crossed-out cells diverged; ringed cells sit above the stability bound and had not "
     "diverged yet. The dotted line, lr ∝ batch size through the best cell, is the "
-    "linear-scaling rule of thumb (Goyal et al., 2017): with the same number of epochs, k times "
+    f"{glossary.first('linear-scaling rule')} of Goyal et al. (2017): with the same number of "
+    "epochs, k times "
     "larger batches take k times fewer steps, so each step may be k times longer. It fails once "
     "the rate meets the stability bound, and for batches so small that noise dominates."
 )
@@ -77,8 +78,9 @@ maps.cell_picker(by_batch, "batch_size", settings, key="map_cell_batch")
 
 st.subheader("Learning rate × momentum")
 st.markdown(
-    f"The same sweep at batch size {settings.batch_size}, now across momentum. Heavy-ball "
-    "momentum widens the stable range of learning rates to 2(1 + μ)/λmax, but near μ = 1 the "
+    f"The same sweep at batch size {settings.batch_size}, now across momentum. "
+    f"{glossary.first('Heavy-ball momentum')} widens the stable range of learning rates to "
+    "2(1 + μ)/λmax, but near μ = 1 the "
     "path rings for many steps, so the final loss can still be poor."
 )
 maps.chart(

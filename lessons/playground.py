@@ -9,7 +9,7 @@ below, which stores the value (session and URL) and ships the runs around the ne
 import numpy as np
 import streamlit as st
 
-from ui import budget, cache, controls, explain, lesson, stage
+from ui import budget, cache, controls, explain, glossary, lesson, stage
 from ui.playground import PRESETS
 from ui.words import plural
 
@@ -17,7 +17,8 @@ CUSTOM = "Your own settings"
 # The question's three answers, first on the page; each links to the lesson that shows it.
 ANSWERS = (
     "`fit(batch_size=B)` is the mini-batch size, and `SGD` never sees it: B = 1, 32 or "
-    "`len(x)` gives stochastic, mini-batch or full-batch gradient descent.",
+    "`len(x)` gives stochastic, mini-batch or full-batch gradient descent (full batch: "
+    f"{glossary.explain('full batch')}).",
     "It is not threads: each update averages B gradients in one vectorised computation and "
     "moves the weights once.",
     "Keras 3 spells the question's `SGD(lr=…, decay=…)` as `SGD(learning_rate=InverseTimeDecay"
@@ -57,7 +58,8 @@ st.sidebar.selectbox(
     [CUSTOM, *PRESETS],
     key="preset",
     on_change=apply_preset,
-    help="Named scenarios. Each sets the controls and states its lesson.",
+    help="Named scenarios. Each sets the controls and states its lesson. "
+    + glossary.help("noise floor", "full batch"),
 )
 lesson.start(
     omit=stage.KNOBS,
@@ -94,7 +96,8 @@ def live() -> None:
     if run.batch_size_clamped:
         st.info(
             f"batch_size={run.requested_batch_size} is more than the {run.n_train} training "
-            f"rows, so Keras (and this app) uses all {run.n_train}: full-batch gradient descent."
+            f"rows, so Keras (and this app) uses all {run.n_train}: full-batch gradient descent "
+            f"({glossary.explain('full batch')})."
         )
     lesson.explained_divergence(
         settings, data, run, "Diverged", "The charts show the path up to the blow-up."
@@ -119,7 +122,7 @@ def live() -> None:
         f"Batch size {run.batch_size} on {plural(run.n_train, 'training row')} gave "
         f"{plural(run.updates_per_epoch, 'update')} per epoch and {run.updates:,} in all; the run "
         f"{final}. `batch_size` is not a number of threads: each update averaged its batch's "
-        "per-sample gradients into one and moved the weights once. "
+        f"{glossary.first('per-sample gradients')} into one and moved the weights once. "
         + explain.last_batches_told(run)
         + ("" if np.all(np.isfinite(run.params[-1])) else " The last parameters overflowed.")
     )

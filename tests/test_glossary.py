@@ -20,15 +20,9 @@ from ui.glossary import TERMS
 # list in issue 16, item 10). Until then its test is expected to fail, and strictly: once a
 # page explains every term, its test fails until it leaves the set.
 PENDING = {
-    "playground",
-    "playground: too large a learning rate",
-    "playground: the SGD noise floor",
     "batch_sizes",
-    "batch_sizes: a run that diverges",
     "inside_a_batch",
     "inside_a_batch: a run that diverges",
-    "keras_to_here",
-    "maps",
 }
 
 

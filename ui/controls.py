@@ -29,6 +29,7 @@ from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gd.rules import powers_of_two_below, validation_split_at
+from ui import glossary
 from ui.models import MODELS, ModelSpec
 from ui.text import LIMIT, user_text
 
@@ -382,7 +383,8 @@ CONTROLS: dict[str, Control] = {
             "Batch size",
             "Rows averaged into ONE gradient and ONE update: "
             "fit(batch_size=...). It is not a number of threads. Each epoch has "
-            "ceil(training rows / batch size) updates; the last batch may be smaller.",
+            "ceil(training rows / batch size) updates; the last batch may be smaller. "
+            + glossary.help("full batch"),
             _parse_int,
             lambda v, s: 1 <= v <= s.n_train,
             _batch_sizes,
@@ -415,7 +417,7 @@ CONTROLS: dict[str, Control] = {
         Control(
             "nesterov",
             "Nesterov",
-            "Nesterov's look-ahead form of momentum (needs momentum > 0).",
+            glossary.help("Nesterov") + " Needs momentum > 0.",
             _parse_bool,
             _member((True, False)),
             _toggle,

@@ -16,6 +16,7 @@ import gd
 from gd import heavy_ball_bound, lambda_max
 from gd.noise import per_sample_variance
 from gd.rules import DIVERGENCE_FACTOR, batch_bounds, batches_per_epoch, learning_rate_at
+from ui import glossary
 from ui.controls import LEARNING_RATES, Settings
 from ui.words import gap_text, number, plural
 
@@ -358,20 +359,21 @@ def divergence_advice(settings: Settings, data: gd.Dataset, run: gd.Run) -> str:
     bound = heavy_ball_bound(curvature, s.momentum)
     safer = _preset_rate_below(0.5 * bound)
     momentum_note = (
-        f" With momentum μ = {s.momentum:g} the bound is 2(1 + μ)/λmax instead of 2/λmax."
+        f" With momentum μ = {s.momentum:g} the bound is 1 + μ = {1 + s.momentum:g} times "
+        "the bound without momentum."
         if s.momentum
         else ""
     )
     batch_note = (
-        " Mini-batches are noisier than the full batch, so they can blow up a little below "
-        "this bound."
+        f" Mini-batches are noisier than the {glossary.first('full batch')}, so they can "
+        "blow up a little below this bound."
         if run.batch_size < run.n_train
         else ""
     )
     return (
         f"Gradient descent on this loss is stable only while the learning rate stays below "
-        f"{bound:.3g} (from the steepest curvature of the loss, λmax = "
-        f"{curvature:.3g}); {s.learning_rate:g} is above it, so every step "
+        f"{bound:.3g} (from λmax = {curvature:.3g}, {glossary.explain('λmax')}); "
+        f"{s.learning_rate:g} is above it, so every step "
         f"overshoots the valley floor by more than the last.{momentum_note}{batch_note} "
         f"Try a learning rate of {safer:g}."
     )

@@ -19,7 +19,7 @@ import streamlit as st
 import gd
 from gd import Sweep, stability_bound, sweep
 from gd.rules import powers_of_two_below
-from ui import budget, charts, controls, lesson
+from ui import budget, charts, controls, glossary, lesson
 from ui.budget import run_work
 from ui.cache import optimizer_for, training_rows, uploaded_csv
 from ui.controls import HASH_FUNCS, MOMENTUMS, Settings
@@ -486,7 +486,9 @@ def describe(result: Map, settings: Settings, bound: float | None) -> str:
     rates = {column: largest_stable_rate(result, column) for column in (chosen, full)}
 
     def size(column: int) -> str:
-        return f"{int(columns[column])}" + (" (full batch)" if column == full else "")
+        return f"{int(columns[column])}" + (
+            f" (full batch: {glossary.explain('full batch')})" if column == full else ""
+        )
 
     if len(set(rates.values())) == 1 and chosen != full:
         rate = rates[chosen]
@@ -512,7 +514,9 @@ def describe(result: Map, settings: Settings, bound: float | None) -> str:
         capped = " Both are capped by" if same else " No batch size can cross"
         text += (
             f"{capped} the full-batch stability bound {bound:.3g} = 2(1 + μ)/λmax (dashed "
-            "line); smaller batches add noise and can blow up a little below it."
+            f"line), {glossary.explain('stability bound')}; λmax is "
+            f"{glossary.explain('λmax')}. Smaller batches add noise and can blow up a little "
+            "below the bound."
         )
     mine = [u for u in result.unstable if u.column == chosen] or list(result.unstable)
     if mine:
@@ -528,7 +532,8 @@ def describe(result: Map, settings: Settings, bound: float | None) -> str:
         text += (
             f" The ringed cells sit above the bound but had not diverged yet: every step there "
             f"overshoots the valley a little more than the last, too slowly to pass the "
-            f"divergence threshold ({u.threshold:.3g}) in {settings.epochs} epochs. At "
+            f"divergence threshold {u.threshold:.3g} ({glossary.explain('divergence threshold')}) "
+            f"in {settings.epochs} epochs. At "
             f"{where} and rate {rate:g}, {trend}. With more epochs they blow up."
         )
     best = [(int(columns[j]), best_rate(result, j)) for j in range(columns.size)]

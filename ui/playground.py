@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from ui import glossary
 from ui.controls import DEFAULTS, Settings
 
 FULL = -1  # stands for the number of training rows, which depends on n and the split
@@ -41,14 +42,15 @@ PRESETS = {
         ),
         Preset(
             "Too large a learning rate",
-            "Above 2/λmax every step overshoots the valley floor by more than the last, and the "
-            "loss explodes within a few updates.",
+            f"Above {glossary.first('2/λmax')}, every step overshoots the valley floor by more "
+            "than the last, and the loss explodes within a few updates.",
             {"learning_rate": 2.0, "batch_size": 32, "epochs": 5},
         ),
         Preset(
             "SGD noise floor",
-            "With batch size 1 and a constant rate the path never settles: it keeps jittering "
-            "around the minimum, because every single-sample gradient points somewhere else.",
+            "With batch size 1 and a constant rate the path never settles: it stays at the "
+            f"noise floor, {glossary.explain('noise floor')}, because every single-sample "
+            "gradient points somewhere else.",
             {"learning_rate": 0.1, "batch_size": 1, "epochs": 10, "noise": 1.0},
         ),
         Preset(
@@ -72,8 +74,9 @@ PRESETS = {
         ),
         Preset(
             "Full-batch gradient descent",
-            "With batch_size equal to the training rows there is one update per epoch and no "
-            "sampling noise: the smooth path of classic gradient descent.",
+            "With batch_size equal to the training rows (full batch: "
+            f"{glossary.explain('full batch')}) there is no sampling noise: the smooth path of "
+            "classic gradient descent.",
             {"batch_size": FULL, "learning_rate": 0.3, "epochs": 30},
         ),
     ]

@@ -56,6 +56,7 @@ import numpy as np
 
 import gd
 from gd.rules import powers_of_two_below
+from ui import glossary
 from ui.charts import reach
 from ui.words import gap_text, number, plural
 
@@ -281,6 +282,7 @@ def _family(
                 "final_gap": gap_text(float(fam.loss[r, end]), scene.min_loss),
                 "zoom": float(zooms[r]),
                 "text": [str(t) for t in status[:2]],
+                "help": glossary.help_for(" ".join(str(t) for t in status[:2])),
                 "early": str(getattr(status, "early", "")),
                 "settle": int(getattr(status, "settle", 0)),
             }

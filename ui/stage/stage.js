@@ -695,6 +695,7 @@ function updateFrame(st, fam, r, j, u) {
   m.status.value.textContent = label;
   m.status.value.classList.toggle("diverged", end && diverged);
   m.status.note.textContent = note;
+  m.status.node.title = run.help || ""; // the status's terms explained (ui.glossary)
 }
 
 // ---------------------------------------------------------------- entry point
