@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import open_at
-from ui.text import LIMIT, user_text
+from ui.text import JOINER, LIMIT, user_text
 
 PAGES = [
     None,  # the Playground, the default page
@@ -40,6 +40,9 @@ HOSTILE = [
     "<https://evil.example> www.evil.example",
     "# Heading\n- list\n> quote",
 ]
+# Zero-width and bidirectional characters, which quoted text drops (a right-to-left override
+# makes "gpj.exe" read "exe.jpg").
+INVISIBLE = r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 NOTICE = "The link had a value that could not be used: "
 FILE_ERROR = "That file could not be used, so nothing changed. "
@@ -76,12 +79,16 @@ def shown_as(markdown: str) -> str:
     start = re.match(r"[!-/:-@\[-`{-~]|\d+[.)]", shown)
     if start:
         assert tokens[start.end() - 1][1], ("block marker", markdown)
-    return shown
+    # Streamlit links a bare URL, www. address or e-mail address even when escaped: a word
+    # joiner must break each (issue 21); it is invisible, so the text reads without it.
+    assert not re.search(r"(?i)://|www\.|@", shown.replace(JOINER + "@", "")), markdown
+    return shown.replace(JOINER, "")
 
 
-@given(st.text() | st.text(st.sampled_from(list("aé1 _.wW:[]()*#-+>!\\`<$&@~\n12"))))
+@given(st.text() | st.text(st.sampled_from(list("aé1 _.wW:/[]()*#-+>!\\`<$&@~\n12\u202e\u200b"))))
 def test_user_text_renders_exactly_the_text_with_line_breaks_as_spaces(text):
-    flat = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", text).lstrip(" ")
+    visible = re.sub(INVISIBLE, "", text)
+    flat = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", visible).lstrip(" ")
     assert shown_as(user_text(text)) == flat
 
 
@@ -94,6 +101,13 @@ def test_long_user_text_is_cut_with_an_ellipsis(text):
 @pytest.mark.parametrize("text", HOSTILE)
 def test_every_hostile_string_is_inert(text):
     assert shown_as(user_text(text)) == " ".join(text.split("\n"))
+
+
+def test_hidden_characters_are_dropped_and_links_broken():
+    assert user_text("invoice\u202egpj.exe\u200b") == "invoicegpj.exe"
+    for text in ("https://evil.example/a", "www.evil.example", "quiz@evil.example"):
+        assert JOINER in user_text(text)
+        assert shown_as(user_text(text)) == text
 
 
 def test_prose_punctuation_and_names_stay_readable():

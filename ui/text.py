@@ -27,6 +27,16 @@ MARKUP = frozenset("\\`*~[]<>!&$:@|{}^#+")
 # What starts a block at the beginning of a line: any punctuation (# - + > = …) or "12." / "12)".
 _BLOCK_START = re.compile(r"[!-/:-@\[-`{-~]|\d+[.)]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # line breaks, control characters
+# Invisible characters that can disguise text: zero-width spaces and joiners, the byte-order
+# mark, and the bidirectional marks and overrides (a right-to-left override makes "gpj.exe"
+# read "exe.jpg"). Quoted text drops them.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Streamlit's Markdown turns a bare "https://…", "www.…" or "name@host" into a link even when
+# its punctuation is backslash-escaped (checked in Chromium, Streamlit 1.67). A word joiner
+# (U+2060, invisible, never a break) after the scheme's colon, inside "www." and before "@"
+# breaks the pattern, so the text reads the same and links nowhere; copied, it is no URL.
+_LINK_STARTS = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
+JOINER = "\u2060"
 LIMIT = 60  # characters of user text shown before it is cut with "…"
 
 
@@ -40,19 +50,22 @@ def user_text(text: object, limit: int | None = None) -> str:
 
     Returns:
         The text with every character that could start Markdown backslash-escaped, every run
-        of line breaks or control characters replaced by one space, leading spaces dropped.
+        of line breaks or control characters replaced by one space, leading spaces dropped,
+        invisible and bidirectional characters removed, and a word joiner (shown ⁀ below)
+        breaking every bare URL, www. address and e-mail address.
 
     Example:
-        >>> print(user_text("[**quiz answers**](https://evil.example)"))
-        \\[\\*\\*quiz answers\\*\\*\\](https\\://evil.example)
+        >>> print(user_text("[**quiz answers**](https://evil.example)").replace(JOINER, "⁀"))
+        \\[\\*\\*quiz answers\\*\\*\\](https\\:⁀//evil.example)
         >>> print(user_text("learning_rate=nan is out of range, so the default 0.05 is used."))
         learning_rate=nan is out of range, so the default 0.05 is used.
-        >>> print(user_text("1. _see_ www.evil.example\\n# more", limit=30))
-        1\\. \\_see\\_ www\\.evil.example \\# m…
+        >>> print(user_text("1. _see_ www.evil.example\\n# more", limit=30).replace(JOINER, "⁀"))
+        1\\. \\_see\\_ www⁀.evil.example \\# m…
     """
-    text = _CONTROL.sub(" ", str(text)).lstrip(" ")
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", str(text))).lstrip(" ")
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
+    text = _LINK_STARTS.sub(JOINER, text)
     start = _BLOCK_START.match(text)
     marker = start.end() - 1 if start else -1  # the character that would make it a block
     shown = []
