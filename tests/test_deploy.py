@@ -103,6 +103,60 @@ def test_pages_come_with_a_sticky_cookie_and_security_headers(served):
     assert get(base + "/_stcore/metrics")[0] == 403
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_stcore/metrics",
+        "/%5Fstcore/metrics",
+        "/_stcore/%6detrics",
+        "/%5f%73tcore/%6D%65trics",
+        "//_stcore/metrics",
+        "/./_stcore/metrics",
+    ],
+)
+def test_the_metrics_endpoint_is_refused_however_its_path_is_spelled(served, path):
+    """Issue 21: %5Fstcore and %6detrics reached Streamlit's metrics through the proxy; the
+    refusal carries the same security headers as the app's pages."""
+    _, base, _ = served
+    status, headers, body = get(base + path)
+    assert status == 403, (path, body[:200])
+    assert b"active_sessions" not in body and b"cache_memory" not in body
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_the_content_policy_allows_only_what_the_app_uses(served):
+    """No eval, and websockets only to this origin ('self'), not to any host (issue 21)."""
+    _, base, _ = served
+    policy = get(base + "/")[1]["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in policy
+    connect = re.search(r"connect-src ([^;]*)", policy).group(1).split()
+    assert connect == ["'self'"]
+
+
+def test_a_websocket_from_another_site_is_refused_by_the_proxy(served):
+    """Issue 21: refused at the proxy, it never makes Streamlit look up an outside address."""
+    _, base, _ = served
+    upgrade = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}  # fmt: skip
+    stream = base + "/_stcore/stream"
+    assert get(stream, {**upgrade, "Origin": "http://evil.example"})[0] == 403
+    # The app's own pages still connect: test_a_session_runs_the_app_through_the_proxy.
+
+
+def test_a_body_above_the_upload_limit_is_refused_by_the_proxy(served):
+    _, base, _ = served
+    request = urllib.request.Request(
+        base + "/_stcore/upload_file/x/y", data=b"0" * 5_200_000, method="PUT"
+    )
+    try:
+        status = urllib.request.urlopen(request, timeout=30).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == 413
+
+
 def test_streamlit_javascript_is_gzipped(served):
     _, base, _ = served
     _, _, page = get(base + "/")

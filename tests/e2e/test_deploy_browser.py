@@ -51,3 +51,6 @@ def test_an_upload_through_the_proxy_reaches_the_session(proxy, page, tmp_path):
     assert stage_metric(page, "per-epoch .note").startswith("⌈50 / 32⌉")  # the upload's rows
     assert_no_exception(page)
     assert error_log(page).outside_requests == []
+    # The proxy's content policy (no eval, websockets to this origin only) breaks nothing.
+    blocked = [e for e in error_log(page).console_errors if "Content Security Policy" in e]
+    assert blocked == []
