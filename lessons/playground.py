@@ -6,6 +6,8 @@ by frame, between exact runs the browser already holds; releasing it reruns only
 below, which stores the value (session and URL) and ships the runs around the new point.
 """
 
+import dataclasses
+
 import numpy as np
 import streamlit as st
 
@@ -74,8 +76,16 @@ lesson.start(
 def live() -> None:
     """Everything that follows the four knobs; a released knob reruns only this."""
     settings = controls.current()
-    run, surface, data = lesson.trained(settings)
     csv = cache.uploaded_csv(settings)
+    # The stage computes a run for every position of every knob: that is the request's work.
+    lesson.within_budget(
+        stage.work(settings, csv),
+        "The live stage's runs (one for every position of the four knobs)",
+        lesson.epochs_offer(
+            lambda epochs: stage.work(dataclasses.replace(settings, epochs=epochs), csv), settings
+        ),
+    )
+    run, surface, data = lesson.trained(settings)
     land = explain.landscape(
         settings, *cache.training_rows(settings, csv), surface.minimum, surface.min_loss
     )

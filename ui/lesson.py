@@ -17,6 +17,7 @@ from gd.loop import train_loop
 from ui import budget, cache, controls, explain
 from ui.text import user_text
 from ui.upload import csv_error, csv_uploader
+from ui.words import plural
 
 
 def start(
@@ -142,7 +143,7 @@ def within_budget(work: int, what: str, offer: Offer | None) -> None:
 def epochs_offer(work_at: Callable[[int], int], settings: controls.Settings) -> Offer | None:
     """The most epochs below the current ones whose work fits, as an ``Offer``."""
     epochs = budget.nearest([e for e in controls.EPOCHS if e < settings.epochs], work_at)
-    return None if epochs is None else Offer(f"Use {epochs} epochs", {"epochs": epochs})
+    return None if epochs is None else Offer(f"Use {plural(epochs, 'epoch')}", {"epochs": epochs})
 
 
 def run_offer(settings: controls.Settings, runs: int = 1) -> Offer | None:
