@@ -202,24 +202,6 @@ def explained_divergence(
         divergence_warning(run, headline, then, advice)
 
 
-@dataclass(frozen=True)
-class Card:
-    """One metric card: a number with its label, the help on hover, and an optional caption."""
-
-    label: str
-    value: str | int
-    help: str
-    caption: str = ""
-
-
-def metric_cards(cards: Sequence[Card]) -> None:
-    """The cards in one row of bordered columns, each with its caption under it."""
-    for column, card in zip(st.columns(len(cards)), cards, strict=True):
-        column.metric(card.label, card.value, help=card.help, border=True)
-        if card.caption:
-            column.caption(card.caption)
-
-
 @functools.cache
 def source(function: Callable) -> str:
     """The source text of one of ``gd``'s functions, read once per process."""

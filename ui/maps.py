@@ -64,9 +64,6 @@ class Map:
     start_loss: float  # training loss at the start point, the same for every cell
     unstable: tuple[Unstable, ...] = ()  # above the bound, not diverged yet
 
-    def is_unstable(self, row: int, column: int) -> bool:
-        return any(u.row == row and u.column == column for u in self.unstable)
-
 
 @st.cache_data(max_entries=32, show_spinner=False, hash_funcs=HASH_FUNCS)
 def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> Sweep:
