@@ -13,7 +13,7 @@ total = launch to interactive.
 With --cold, numba's cache (gd/**/__pycache__/*.nbi, *.nbc) is removed before every launch and
 there is no warm-up launch: each launch compiles the kernels from scratch (15–20 s), which the
 app does in a background thread while the NumPy reference serves the first requests
-(ui.cache.warm_up). The page must be interactive well before the compile ends; the last column,
+(ui.warmup.warm_up). The page must be interactive well before the compile ends; the last column,
 fast, is launch to the compiled kernels' first use (the "preparing the fast engine" notice gone).
 
     python bench/coldstart.py --app app.py --repeats 3

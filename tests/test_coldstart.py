@@ -18,9 +18,9 @@ from tests.conftest import stage_payload
 @pytest.fixture
 def deferred():
     """The kernels "not ready yet" for one test, ready again afterwards whatever happens."""
-    from ui import cache
+    from ui import warmup
 
-    warming = cache.warm_up()  # the process's own warm-up first, so it cannot end our test's
+    warming = warmup.warm_up()  # the process's own warm-up first, so it cannot end our test's
     if warming is not None:
         warming.join(120)
     engine.defer()
@@ -95,12 +95,12 @@ def test_the_playground_draws_on_the_reference_and_says_so(app, deferred):
 
 
 def test_heavy_settings_wait_for_the_kernels(app, deferred):
-    """Above ui.cache.REFERENCE_WORK the page never runs on the reference: it waits."""
-    from ui import cache, stage
+    """Above ui.warmup.REFERENCE_WORK the page never runs on the reference: it waits."""
+    from ui import stage, warmup
     from ui.controls import Settings
 
     heavy = Settings(n=2000, batch_size=1, epochs=50)
-    assert stage.work(heavy) > cache.REFERENCE_WORK >= stage.work(Settings())
+    assert stage.work(heavy) > warmup.REFERENCE_WORK >= stage.work(Settings())
     threading.Timer(1.0, engine.mark_ready).start()
     started = time.perf_counter()
     at = app(n="2000", batch_size="1", epochs="50")

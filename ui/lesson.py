@@ -14,7 +14,7 @@ import streamlit as st
 
 import gd
 from gd.loop import train_loop
-from ui import budget, cache, controls, explain
+from ui import budget, cache, controls, explain, warmup
 from ui.text import user_text
 from ui.upload import csv_error, csv_uploader
 from ui.words import plural
@@ -26,7 +26,7 @@ def start(
     reference_work: Callable[[controls.Settings], int] | None = None,
 ) -> controls.Settings:
     """Draw the shared sidebar (less ``omit``), show link notices and upload errors, and
-    load the compiled kernels once per server (``cache.warm_up``, in the background).
+    load the compiled kernels once per server (``warmup.warm_up``, in the background).
 
     Args:
         training: the keys of the "Training: fit(…)" section, in order.
@@ -53,11 +53,11 @@ def start(
     )
     csv_error()
     settings = _trainable(settings)
-    cache.warm_up()
+    warmup.warm_up()
     if not gd.engine.ready():
-        cache.wait_for_kernels(reference_work(settings) if reference_work else budget.BUDGET)
+        warmup.wait_for_kernels(reference_work(settings) if reference_work else budget.BUDGET)
     if not gd.engine.ready():
-        st.caption(cache.PREPARING)
+        st.caption(warmup.PREPARING)
         _switch_when_ready()
     return settings
 

@@ -39,7 +39,7 @@ import streamlit as st
 
 import gd
 from gd.rules import batches_per_epoch
-from ui import budget, cache
+from ui import budget, cache, warmup
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings
 from ui.stage.payload import (
     PerKnob,
@@ -366,7 +366,7 @@ def live(
     Returns:
         ``Commit(knob, value)`` on the rerun a knob was released, else None.
     """
-    cache.warm_up()
+    warmup.warm_up()
     first = st.empty()  # heavy settings: the current run alone, while the families compute
     if streams(settings, csv):
         alone = current_only(settings, csv)
