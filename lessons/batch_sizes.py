@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import batch_sizes, cache, lesson
+from ui import batch_sizes, cache, charts, lesson
 from ui import batch_sizes_charts as figures
 
 MINI_BATCH = "mini_batch_size"
@@ -63,25 +63,19 @@ for run in result.runs:
         "first steps. The other runs are unaffected.",
     )
 
-# Each contour chart gets the full width (at least 480 px on a 1280-px projector); the two
-# loss charts, which share their axes, sit side by side.
-st.plotly_chart(
-    figures.contour_with_ends(
-        window.axis0,
-        window.axis1,
-        window.loss,
-        surface.minimum,
-        surface.names,
-        result.paths,
-        result.bands,
-    ),
-    key="chart_contour",
+# Each contour chart gets the full width, at equal scales on both axes (the valley's true
+# shape, as on the Playground); the two loss charts, which share their axes, sit side by side.
+paths = batch_sizes.paths_in(result, window)  # each stops at the window's edge, if it leaves
+contour = figures.contour_with_ends(
+    window.axis0, window.axis1, window.loss, surface.minimum, surface.names, paths, result.bands
 )
-st.caption(figures.contour_summary(result.paths, surface.minimum, surface.names))
+summary = figures.contour_summary(paths, surface.minimum, surface.names)
+st.plotly_chart(contour, key="chart_contour", alt=charts.alt(contour, summary))
+st.caption(summary)
 st.caption(
     f"Lines: the three runs with shuffle seed {settings.seed}, one segment per update; open "
     f"circles mark epoch ends. Dots: where each of the {seeds} seeds ended. Black: the "
-    "common start; star: the minimum of the training loss."
+    "common start; star: the minimum of the training loss. Both axes have the same scale."
 )
 
 st.subheader("The loss, one seed and over all seeds")
@@ -106,39 +100,45 @@ raw = raw_box.toggle(
     "this adds the loss after every single update.",
 )
 left, right = st.columns(2)
-left.plotly_chart(figures.loss_curves_figure(result.curves, unit, log_y, raw), key="chart_losses")
-left.caption(figures.curves_summary(result.curves))
+losses = figures.loss_curves_figure(result.curves, unit, log_y, raw)
+summary = figures.curves_summary(result.curves)
+left.plotly_chart(losses, key="chart_losses", alt=charts.alt(losses, summary))
+left.caption(summary)
 left.caption(
     f"The loss on all training rows after each update, for the seed-{settings.seed} runs "
     "drawn on the contours; for noisy runs, its rolling median over about one epoch and the "
     "band of its 10th to 90th percentile."
 )
-right.plotly_chart(figures.band_figure(result.bands, unit, log_y), key="chart_bands")
-right.caption(figures.bands_summary(result.bands))
+bands = figures.band_figure(result.bands, unit, log_y)
+summary = figures.bands_summary(result.bands)
+right.plotly_chart(bands, key="chart_bands", alt=charts.alt(bands, summary))
+right.caption(summary)
 right.caption(
     f"Line: the median full training loss over the {seeds} seeds at each point; shaded: from "
     "the 10th to the 90th percentile. A wide band means the result depends on the row order."
 )
+if unit in figures.LOG_UNITS:
+    st.caption(figures.log_axis_note(result.curves, unit))
 
 st.subheader(f"Where the {seeds} seeds ended")
-st.plotly_chart(
-    figures.contour_with_ends(
-        surface.axis0,
-        surface.axis1,
-        surface.loss,
-        surface.minimum,
-        surface.names,
-        [],
-        result.bands,
-        close_up=True,
-    ),
-    key="chart_ends",
+ends = figures.contour_with_ends(
+    surface.axis0,
+    surface.axis1,
+    surface.loss,
+    surface.minimum,
+    surface.names,
+    [],
+    result.bands,
+    close_up=True,
 )
-st.caption(figures.ends_summary(result.bands))
+close_up = figures.close_up_window(surface.axis0, surface.axis1, surface.minimum)
+summary = figures.ends_summary(result.bands, close_up)
+st.plotly_chart(ends, key="chart_ends", alt=charts.alt(ends, summary))
+st.caption(summary)
 st.caption(
-    "The end points around the minimum, zoomed to ±15% of the usual contour window. Every "
-    "seed uses the same row orders at every batch size; only how they are cut into batches "
-    "differs."
+    "The end points around the minimum, zoomed to ±15% of the usual contour window (the "
+    "chart's title counts any end point outside it). Every seed uses the same row orders at "
+    "every batch size; only how they are cut into batches differs."
 )
 lost = batch_sizes.seeds_note(result)
 if lost:
@@ -153,7 +153,7 @@ st.markdown(
 st.caption(cache.cost_sentence(result.cost))
 
 st.subheader("The runs side by side")
-st.table(batch_sizes.table_view(result))  # HTML: every column shown whole, no canvas cut-off
+st.table(batch_sizes.table_view(result))  # HTML, one column per run: whole on a phone too
 st.caption(
     "**ms / epoch**: one epoch's ⌈n/B⌉ updates and n rows by the cost model above. **Final "
     f"loss**: the loss on all training rows at the last parameters of the seed-{settings.seed} "

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cache, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
+from ui import cache, charts, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
 from ui import inside_a_batch_charts as views
 
 st.title("Inside one mini-batch")
@@ -23,7 +23,7 @@ lesson.explained_divergence(
     "This run diverged",
     "The scrubber stops at the last update with finite parameters before and after it.",
 )
-if last < 0:
+if last < 1:
     st.info(
         "No update of this run has finite parameters before and after it, so there is nothing "
         "to take apart. Lower the learning rate in the sidebar."
@@ -56,8 +56,9 @@ if run.batch_size == run.n_train:
     )
 if curve.finite and curve.sizes.size:
     left, right = st.columns([3, 2])
-    left.plotly_chart(views.noise_figure(curve), key="chart_noise")
-    left.caption(views.noise_summary(curve))
+    noise, summary = views.noise_figure(curve), views.noise_summary(curve)
+    left.plotly_chart(noise, key="chart_noise", alt=charts.alt(noise, summary))
+    left.caption(summary)
     right.markdown(
         "With g the gradient over all N training rows and g_B the mean over a random batch of "
         "B rows drawn without replacement, sampling theory gives"
@@ -81,8 +82,10 @@ elif not curve.finite:
 st.subheader("Vectorization: what an epoch costs")
 timing, cost = inside_a_batch.epoch_timing(settings)
 left, right = st.columns(2)
-left.plotly_chart(views.timing_figure(timing, run.batch_size), key="chart_timing")
-left.caption(views.timing_summary(timing, run.batch_size))
+epoch = views.timing_figure(timing, run.batch_size)
+summary = views.timing_summary(timing, run.batch_size)
+left.plotly_chart(epoch, key="chart_timing", alt=charts.alt(epoch, summary))
+left.caption(summary)
 right.table(views.timing_table(timing))  # HTML: every column shown whole
 right.caption(
     "Each update pays a fixed cost plus work for each of its B rows, so larger batches finish "

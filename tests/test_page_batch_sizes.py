@@ -42,12 +42,12 @@ def test_page_renders_question_charts_table_and_takeaway(page):
     assert_clean(at)
     assert at.markdown[0].value.startswith("**Which is better")
     assert len(at.get("plotly_chart")) == 4
-    table = at.table[0].value
-    assert table["batch size"].tolist() == [1, 32, 50]
-    assert table["updates / epoch"].tolist() == [50, 2, 1]  # ceil(50 / 32) = 2
+    table = at.table[0].value  # one column per run, one row per quantity
+    assert table.loc["batch size"].tolist() == [1, 32, 50]
+    assert table.loc["updates / epoch"].tolist() == [50, 2, 1]  # ceil(50 / 32) = 2
     captions = " ".join(c.value for c in at.caption)
     assert "Timed once on this server" in captions and "NumPy loop" in captions
-    assert "status" not in table.columns  # it always said "finished"
+    assert "status" not in table.index  # it always said "finished"
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_a_diverging_run_is_explained_and_the_others_still_draw(page):
     warnings = " ".join(w.value for w in at.warning)
     assert "batch size 1 (stochastic) diverged at update" in warnings
     assert len(at.get("plotly_chart")) == 4
-    final = at.table[0].value["final loss"].tolist()
+    final = at.table[0].value.loc["final loss"].tolist()
     assert np.isnan(final[0]) and final[-1] > 0  # the diverged run has no final loss
 
 
@@ -269,3 +269,116 @@ def test_no_text_points_at_a_sidebar_or_side_that_a_phone_hides(page):
     at = page()
     words = " ".join(e.value for e in [*at.markdown, *at.caption])
     assert "on the left" not in words and "drawn on the left" not in words
+
+
+# ---- issue 16: charts that hold what they show, equal scales, names for screen readers ----
+
+
+def figure_of(at, key: str):
+    """The chart's figure as Plotly reads it back."""
+    import plotly.io as pio
+
+    return pio.from_json(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+
+
+def values(data) -> np.ndarray:
+    """A trace's x or y: a list, or Plotly's typed array ``{"dtype": "f4", "bdata": …}``."""
+    import base64
+
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).astype(float)
+    return np.asarray(data, dtype=float)
+
+
+def test_the_valleys_are_drawn_at_equal_scales(page):
+    """The same valley looks like the Playground's: one unit as long on both axes."""
+    at = page()
+    for key in ("chart_contour", "chart_ends"):
+        fig = figure_of(at, key)
+        assert fig.layout.yaxis.scaleanchor == "x", key
+        assert fig.layout.yaxis.scaleratio == 1, key
+        assert fig.layout.height >= 520, key  # room for a square plot on a projector
+
+
+@pytest.mark.parametrize("unit", ["time", "updates"])
+def test_every_run_spreads_over_the_time_and_updates_axes(unit):
+    """Batch size 1 takes 200× the updates of the full batch (and most of the time): on a
+    linear axis the other two runs were a line at 0. Each curve now spans a good part of the
+    axis, and no point lies outside it."""
+    result = batch_sizes.compare_for(controls.Settings(), 32, 2)
+    for fig in (
+        figures.loss_curves_figure(result.curves, unit),
+        figures.band_figure(result.bands, unit),
+    ):
+        assert fig.layout.xaxis.type == "log"
+        low, high = fig.layout.xaxis.range  # log10 units
+        lines = [t for t in fig.data if t.mode == "lines" and t.showlegend is not False]
+        assert len(lines) == 3
+        for line in lines:
+            x = np.log10(np.asarray(line.x, dtype=float))
+            assert low <= x.min() and x.max() <= high, line.name
+            assert (x.max() - x.min()) / (high - low) > 0.25, line.name
+        assert fig.layout.title.subtitle.text == f"{unit} on a log scale"
+    note = figures.log_axis_note(result.curves, unit)
+    assert "batch size 1 (stochastic) runs to" in note and "logarithmic" in note
+
+
+def test_a_blown_up_path_stops_at_the_edge_and_says_so(page):
+    at = page(learning_rate="1.0")  # batch size 1 blows up past the widest window
+    fig = figure_of(at, "chart_contour")
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    drawn = [t for t in fig.data if t.type == "scatter" and t.x is not None]
+    for trace in drawn:
+        x, y = values(trace.x), values(trace.y)  # float32: 1e-6 of the window is rounding
+        tol = 1e-6 * max(x1 - x0, y1 - y0)
+        inside = (x >= x0 - tol) & (x <= x1 + tol) & (y >= y0 - tol) & (y <= y1 + tol)
+        assert np.all(inside), trace.name
+    run = next(
+        r
+        for r in batch_sizes.compare_for(
+            controls.Settings(n=50, epochs=5, learning_rate=1.0), 32, 3
+        ).runs
+        if r.batch_size == 1
+    )
+    params = run.params[:, :2]
+    with np.errstate(invalid="ignore"):  # the first parameters outside the chart's ranges
+        left_at = int(np.argmin(np.all((params >= [x0, y0]) & (params <= [x1, y1]), axis=1)))
+    assert 0 < left_at <= run.diverged_at
+    assert [t.name for t in drawn if "leaves the window" in t.name] == [
+        f"batch size 1 (stochastic): leaves the window at update {left_at} "
+        f"(blew up at update {run.diverged_at:,})"
+    ]
+    assert "leaves the window at update" in at.caption[0].value  # the summary says so too
+
+
+def test_the_close_up_counts_the_seeds_it_leaves_out():
+    grid = np.linspace(-3, 3, 7)
+    x = axes(range(3))
+    bands = [band("far", "#009E73", x, [3, 2, 1], seeds=5)]  # ends at w = 0 … 4, b = 1
+    fig = figures.contour_with_ends(
+        grid, grid, np.ones((7, 7)), np.zeros(2), ("w", "b"), [], bands, close_up=True
+    )
+    window = figures.close_up_window(grid, grid, np.zeros(2))
+    assert fig.layout.title.subtitle.text == "5 of the 5 end points lie outside it"
+    assert "far 1.4 (5 of 5 outside the close-up)" in figures.ends_summary(bands, window)
+
+
+def test_every_chart_has_an_accessible_name_with_its_numbers(page):
+    at = page()
+    names = {c.key: c.proto.alt for c in at.get("plotly_chart")}
+    assert set(names) == {"chart_contour", "chart_losses", "chart_bands", "chart_ends"}
+    captions = [c.value for c in at.caption]
+    for key, name in names.items():
+        title = figure_of(at, key).layout.title.text
+        assert name.startswith(f"Chart: {title}. "), key
+        summary = name[len(f"Chart: {title}. ") :]
+        assert summary in captions, key  # the caption under it, with its numbers
+        assert any(ch.isdigit() for ch in summary), key
+
+
+def test_the_table_is_one_column_per_run(page):
+    """Four columns fit a 360-px phone; eight did not (478 px)."""
+    view = batch_sizes.table_view(batch_sizes.compare_for(controls.Settings(n=50, epochs=5), 32, 3))
+    assert view.data.shape == (7, 3)
+    html = view.to_html()
+    assert ">250<" in html and ">250.0<" not in html  # counts as whole numbers

@@ -25,13 +25,22 @@ def assert_clean(at):
 
 
 def scrubber(at):
-    """The update scrubber's payload, decoded (``ui.inside_stage.payload.Decoded``)."""
+    """The update scrubber's payload, decoded (``ui.inside_stage.payload.Decoded``): its
+    frames are indexed by gd's t = u − 1, its ``update`` is the page's u."""
     (component,) = at.get("bidi_component")
     return decode(component.proto.bytes)
 
 
+def past_edge(frame) -> int:
+    """How many of a decoded frame's row steps end outside its zoomed window."""
+    tips = frame["params"][:2] + frame["sample_steps"]
+    x, y = frame["axis0"], frame["axis1"]
+    inside = (tips[:, 0] >= x[0]) & (tips[:, 0] <= x[-1]) & (tips[:, 1] >= y[0])
+    return int(np.sum(~(inside & (tips[:, 1] <= y[-1]))))
+
+
 def stop_at(at, update: int):
-    """What the browser's stop does: the update in the session, then a rerun."""
+    """What the browser's stop does: the update u in the session, then a rerun."""
     at.session_state["update"] = update
     return at.run()
 
@@ -44,13 +53,16 @@ def test_renders_every_part(page):
     # browser component
     assert charts == ["chart_noise", "chart_timing", "chart_threads_paths"]
     shown = scrubber(at)
-    assert shown.header["last"] == 139  # 7 updates per epoch × 20 epochs
-    assert shown.header["update"] == 0
+    # 7 updates per epoch × 20 epochs: updates 1 … 140, indexed 0 … 139 as gd does
+    assert shown.header["last"] == 139
+    assert shown.header["update"] == 1  # the first update (update 0 is the start)
     assert (shown.header["first"], shown.header["last_loaded"]) == (0, 139)  # all fit
     assert shown.frame(0)["cards"][0] == "32"  # Rows in the batch (B)
+    assert shown.frame(0)["where"] == "Update 1 of 140 (epoch 1, batch 1 of 7)."
+    assert shown.frame(139)["where"] == "Update 140 of 140 (epoch 20, batch 7 of 7)."
     assert "not by 32 threads" in " ".join(m.value for m in at.markdown)
     assert any("grad = 2 / B * X_b.T @ (X_b @ w - y_b)" in c.value for c in at.code)
-    assert "At update 0, the 32 rows" in at.markdown[-1].value
+    assert "At update 1, the 32 rows" in at.markdown[-1].value
 
 
 def test_a_stop_moves_the_page_and_the_link(page):
@@ -62,8 +74,8 @@ def test_a_stop_moves_the_page_and_the_link(page):
     assert "At update 40" in at.markdown[-1].value
     assert at.query_params["update"] == "40"
     assert scrubber(at).header["update"] == 40
-    stop_at(at, 0)
-    assert "update" not in at.query_params  # the default is not in the link
+    stop_at(at, 1)
+    assert "update" not in at.query_params  # the default, the first update, is not in the link
 
 
 def test_a_link_opens_at_its_update(page):
@@ -73,11 +85,11 @@ def test_a_link_opens_at_its_update(page):
     assert "At update 57" in at.markdown[-1].value
 
 
-@pytest.mark.parametrize("text", ["abc", "-3", "**1**"])
-def test_a_bad_update_in_a_link_opens_at_update_0(page, text):
-    at = page(update=text)
+@pytest.mark.parametrize("text", ["abc", "-3", "**1**", "0"])
+def test_a_bad_update_in_a_link_opens_at_update_1(page, text):
+    at = page(update=text)  # update 0, the start, has nothing to take apart
     assert_clean(at)
-    assert scrubber(at).header["update"] == 0
+    assert scrubber(at).header["update"] == 1
 
 
 def test_the_pictures_carry_the_servers_numbers(page):
@@ -91,7 +103,7 @@ def test_the_pictures_carry_the_servers_numbers(page):
     run = cache.run(settings, None)
     x, y = cache.training_rows(settings, None)
     model = settings.spec.build()
-    for update in (0, 6, 7, 77, 139):
+    for update in (0, 6, 7, 77, 139):  # gd's index t: the page's update t + 1
         inside = noise.inside_update(model, run, x, y, update)
         frame = shown.frame(update)
         f32 = np.float32
@@ -106,7 +118,7 @@ def test_the_pictures_carry_the_servers_numbers(page):
             f"{run.batch_loss[update]:.4g}",
             f"{inside.angle_to_full:.1f}°",
         ]
-        assert frame["where"].startswith(f"Update {update} of 140 (epoch {update // 7 + 1}, ")
+        assert frame["where"].startswith(f"Update {update + 1} of 140 (epoch {update // 7 + 1}, ")
         # The batch's rows among the drawn points (all 200 are drawn here).
         np.testing.assert_array_equal(np.sort(frame["rows"]), np.sort(inside.rows))
 
@@ -126,15 +138,19 @@ def test_arrows_are_at_most_256_per_update(page, query, batch):
     assert_clean(at)
     frame = scrubber(at).frame(0)
     assert frame["arrows"] == len(frame["sample_steps"]) == min(batch, MAX_ARROWS)
-    assert frame["arrows_label"] == f"{ARROWS_NAME} ({min(batch, MAX_ARROWS)} of {batch} shown)"
+    past = past_edge(frame)
+    beyond = f"; {past} reach past the edge, ringed there" if past else ""
+    assert frame["arrows_label"] == (
+        f"{ARROWS_NAME} ({min(batch, MAX_ARROWS)} of {batch} shown{beyond})"
+    )
 
 
 def test_a_long_run_loads_a_window_around_the_update(page):
     at = page(n="2000", batch_size="1", epochs="1", update="1500")
     assert_clean(at)
     shown = scrubber(at)
-    assert shown.header["last"] == 1999
-    assert shown.header["first"] <= 1500 <= shown.header["last_loaded"]
+    assert shown.header["last"] == 1999  # update 2000
+    assert shown.header["first"] <= 1499 <= shown.header["last_loaded"]  # update 1500
     assert shown.header["last_loaded"] - shown.header["first"] < 1999
     assert len(at.get("bidi_component")[0].proto.bytes) < 600_000
 
@@ -154,8 +170,10 @@ def test_a_diverging_run_gives_a_message_not_a_traceback(page, batch_size, diver
     at = page(learning_rate="1.5", batch_size=batch_size)  # blows up after epoch 1
     assert_clean(at)
     assert any(f"diverged at update {diverged_at}" in w.value for w in at.warning)
-    last = scrubber(at).header["last"]
-    assert last < diverged_at  # the scrubber stops before the blow-up
+    last = scrubber(at).header["last"] + 1  # the last update u
+    # The scrubber stops at the update that blew the run up: finite parameters before and
+    # after it, the loss past the divergence threshold.
+    assert last == diverged_at
     stop_at(at, last)
     assert_clean(at)
     stop_at(at, last + 5)  # past the end (a stale browser): clamped
@@ -171,22 +189,22 @@ def test_a_run_that_blows_up_at_once_still_renders_a_message(page):
 
 def test_scrubbing_past_a_shorter_run_clamps(page):
     at = page()
-    stop_at(at, 139)
+    stop_at(at, 140)
     at.select_slider(key="epochs").set_value(1).run()
     assert_clean(at)
-    assert scrubber(at).header["update"] == 6
-    assert at.query_params["update"] == "6"
+    assert scrubber(at).header["update"] == 7  # the last of 7
+    assert at.query_params["update"] == "7"
 
 
 @pytest.mark.parametrize(
     ("sent", "chosen"),
-    [(3, 3), (3.0, 3), (0, 0), (139, 139), (140, None), (-1, None), (1.5, None), (True, None),
-     ("3", None), (None, None), (float("nan"), None)],
+    [(3, 3), (3.0, 3), (1, 1), (0, None), (140, 140), (141, None), (-1, None), (1.5, None),
+     (True, None), ("3", None), (None, None), (float("nan"), None)],
 )  # fmt: skip
 def test_a_reported_update_is_checked(sent, chosen):
     from ui.inside_stage import _stopped
 
-    assert _stopped(sent, 139) == chosen
+    assert _stopped(sent, 140) == chosen  # updates 1 … 140; 0 is the start
 
 
 # ---- issue 10: one cost model, arrows that show, true captions, summaries ----
@@ -253,3 +271,134 @@ def test_code_wraps_and_every_chart_has_a_summary_and_okabe_ito_colours(page):
         for axis in ("xaxis", "yaxis"):  # 1, 10, 100 …, never 10^k
             assert spec["layout"][axis]["ticktext"]
             assert not any("^" in t or "e+" in t for t in spec["layout"][axis]["ticktext"])
+
+
+# ---- issue 16: one count of updates, charts that hold what they show, names for readers ----
+
+
+def figure_of(at, key: str):
+    import plotly.io as pio
+
+    return pio.from_json(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+
+
+def values(data) -> np.ndarray:
+    """A trace's x or y: a list, or Plotly's typed array ``{"dtype": "f4", "bdata": …}``."""
+    import base64
+
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).astype(float)
+    return np.asarray(data, dtype=float)
+
+
+def test_updates_are_counted_from_1_to_the_total_as_on_the_playground(page):
+    """Update 0 is the start, update 140 of 140 the last: the link's update=140 is the last
+    update taken apart, the one that ends at the Playground's update 140."""
+    from ui import cache
+    from ui.controls import Settings
+
+    at = page(update="140")
+    assert_clean(at)
+    shown = scrubber(at)
+    assert shown.header["update"] == 140
+    last = shown.frame(139)
+    run = cache.run(Settings(), None)
+    np.testing.assert_array_equal(last["params"], run.params[139].astype(np.float32))
+    assert last["title"] == "Update 140: 8 rows, one averaged step"  # 200 − 6 × 32 left
+    assert last["before"] == "parameters before update 140"
+    assert "At update 140, the 8 rows" in at.markdown[-1].value
+    help_text = dict(shown.header["cards"])["Learning rate η here"]
+    assert "t = the updates before this one" in help_text  # Keras's decay counts from t = 0
+
+
+def test_the_pictures_are_named_with_their_numbers(page):
+    """Each canvas is an image named by a sentence with the frame's numbers (inside.js sets
+    the names from these)."""
+    from ui import cache
+    from ui.controls import Settings
+
+    at = page(momentum="0.9")
+    shown = scrubber(at)
+    settings = Settings(momentum=0.9)
+    run = cache.run(settings, None)
+    x, y = cache.training_rows(settings, None)
+    inside = noise.inside_update(settings.spec.build(), run, x, y, 3)
+    frame = shown.frame(3)
+
+    def pair(v):
+        return f"({v[0]:.3g}, {v[1]:.3g})"
+
+    summary = frame["summary"]
+    assert summary.startswith("Update 4 of 140 on the loss contours, zoomed around the ")
+    for vector in (inside.params, inside.batch_step, inside.full_step, inside.taken_step):
+        assert pair(vector) in summary
+    assert f"{inside.angle_to_full:.1f}°" in summary
+    assert frame["data_summary"] == (
+        f"The 32 rows of update 4 among the 200 training rows, and the fit before update 4, at "
+        f"(w, b) = {pair(inside.params)}."
+    )
+
+
+def test_row_steps_past_the_zoom_are_counted_in_the_legend(page):
+    """The zoom follows the update's main steps, so the longest row steps reach past it:
+    the browser stops them at the edge and rings them, and the legend says how many."""
+    shown = scrubber(page())
+    counted = 0
+    for update in range(0, 140, 7):
+        frame = shown.frame(update)
+        past = past_edge(frame)
+        counted += past
+        if past:
+            assert frame["arrows_label"].endswith(f"; {past} reach past the edge, ringed there)")
+            assert f"{past} reach past the edge" in frame["summary"]
+        else:
+            assert "past the edge" not in frame["arrows_label"]
+    assert counted > 0  # the default run has such rows: the case is exercised
+
+
+def test_the_hogwild_path_stays_inside_its_chart_at_equal_scales(page):
+    """32 stale threads blow up at the default learning rate: their path stops at the
+    window's edge, marked and named with the update it left at, and no point is drawn
+    outside the axes."""
+    at = page()
+    fig = figure_of(at, "chart_threads_paths")
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    tol = 1e-6 * max(x1 - x0, y1 - y0)  # float32 data
+    for trace in fig.data:
+        if trace.type != "scatter":
+            continue
+        x, y = values(trace.x), values(trace.y)
+        inside = (x >= x0 - tol) & (x <= x1 + tol) & (y >= y0 - tol) & (y <= y1 + tol)
+        assert np.all(inside), trace.name
+    names = [t.name for t in fig.data]
+    left = [n for n in names if "Hogwild" in n and "leaves the window at update" in n]
+    assert len(left) == 1 and "(blew up at update 450)" in left[0]
+    assert fig.layout.title.text.startswith("Zoomed: ")
+    captions = " ".join(c.value for c in at.caption)
+    assert "32 Hogwild threads (one-row, stale) leaves the window at update" in captions
+
+
+def test_every_chart_has_an_accessible_name_with_its_numbers(page):
+    at = page()
+    names = {c.key: c.proto.alt for c in at.get("plotly_chart")}
+    assert set(names) == {"chart_noise", "chart_timing", "chart_threads_paths"}
+    captions = [c.value for c in at.caption]
+    for key, name in names.items():
+        title = figure_of(at, key).layout.title.text
+        assert name.startswith(f"Chart: {title}. "), key
+        summary = name[len(f"Chart: {title}. ") :]
+        assert summary in captions and any(ch.isdigit() for ch in summary), key
+
+
+def test_the_components_script_declares_each_name_once():
+    """inside.js runs after the shared ui/stage/canvas.js in one module: a name declared in
+    both is a SyntaxError that blanks the component (it happened with ``frameOf``)."""
+    import re
+
+    from ui.stage import script
+
+    text = script("inside_stage/inside.js")
+    declared = re.findall(r"^(?:async\s+)?(?:function\*?|const|let|class)\s+(\w+)", text, re.M)
+    repeated = sorted({name for name in declared if declared.count(name) > 1})
+    assert repeated == []

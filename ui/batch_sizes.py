@@ -253,6 +253,19 @@ def contours_for(settings: Settings, comparison: Comparison) -> cache.Contours:
     return cache.contours_following(_normalized(settings), comparison.paths)
 
 
+def paths_in(comparison: Comparison, window: cache.Contours) -> tuple[charts.Path, ...]:
+    """The comparison's paths, each stopped where it first leaves ``window`` (a blow-up
+    followed as far as the window widens: ``charts.path_from_run``)."""
+    ranges = (
+        (float(window.axis0[0]), float(window.axis0[-1])),
+        (float(window.axis1[0]), float(window.axis1[-1])),
+    )
+    return tuple(
+        charts.path_from_run(run, path.label, path.color, path.dash, window=ranges)
+        for run, path in zip(comparison.runs, comparison.paths, strict=True)
+    )
+
+
 def first_reach(band: Band, target: float, unit: str) -> float | None:
     """Where ``band``'s median loss first gets to ``target`` or below, in ``unit``; else None.
 
@@ -398,18 +411,38 @@ def table(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+TABLE_FORMATS = {  # how each row of ``table_view`` shows its numbers
+    "batch size": "{:,.0f}",  # whole numbers (a transposed table holds floats only)
+    "updates / epoch": "{:,.0f}",
+    "updates": "{:,.0f}",
+    "ms / epoch": "{:.3g}",
+    "final loss": "{:.4g}",
+    "path noise": "{:.3g}",
+    "end spread": "{:.3g}",
+}
+
+
 def table_view(comparison: Comparison):
-    """``table`` formatted for ``st.table`` (a Styler without the index): numbers to 3 or 4
-    significant digits, an empty cell where a run diverged."""
-    frame = table(comparison)
-    formats = {
-        "ms / epoch": "{:.3g}",
-        "final loss": "{:.4g}",
-        "path noise": "{:.3g}",
-        "end spread": "{:.3g}",
-        "updates": "{:,}",
-    }
-    return frame.style.hide(axis="index").format(formats, na_rep="—")
+    """``table`` for ``st.table``, one column per run and one row per quantity, so it stays
+    four columns wide and fits a 360-px phone as well as a projector: numbers to 3 or 4
+    significant digits, an empty cell where a run diverged.
+
+    Example:
+        >>> comparison = compare_for(Settings(n=20, epochs=2), 8, 2)
+        >>> view = table_view(comparison)
+        >>> view.data.columns.tolist()
+        ['batch size 1 (stochastic)', 'mini-batch 8', 'full batch (20)']
+        >>> view.data.loc["updates / epoch"].tolist() == [20, 3, 1]
+        True
+        >>> view.to_html().count(">20<"), view.to_html().count(">20.0<")
+        (2, 0)
+    """
+    frame = table(comparison).set_index("run").T  # (quantities, runs)
+    frame.columns.name = None
+    styler = frame.style
+    for row, form in TABLE_FORMATS.items():
+        styler = styler.format(form, subset=pd.IndexSlice[[row], :], na_rep="—")
+    return styler
 
 
 def run_ms(comparison: Comparison, run: gd.Run) -> float:

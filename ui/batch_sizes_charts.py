@@ -24,6 +24,10 @@ UNITS = {
     "time": "compute time (ms, cost model)",
 }
 DEFAULT_UNIT = "epochs"
+# Units in which batch sizes differ by orders of magnitude (batch size 1 takes n times the
+# updates of the full batch, and most of its time): drawn on a log axis, where each run's
+# curve keeps its shape instead of collapsing into the left edge. The start (0) is not on it.
+LOG_UNITS = ("updates", "time")
 BAND_PERCENTILES = (10, 50, 90)  # the band's low edge, the median line, the high edge
 CLOSE_UP = 0.15  # the close-up shows the minimum ± this fraction of the contour window
 
@@ -176,6 +180,10 @@ def loss_curves_figure(
         points = _thinned(curve.loss, curve.updates_per_epoch)
         line = smoothed(curve, points)
         smooth.append(line)
+        if unit in LOG_UNITS:  # the start sits at 0, left of every log axis
+            shown = curve.x.along(unit)[points] > 0
+            points = points[shown]
+            line = Smooth(line.low[shown], line.median[shown], line.high[shown])
         x = curve.x.along(unit)[points].astype(np.float32)
         name = f"{curve.label} (diverged)" if curve.diverged else curve.label
         if curve.noisy:
@@ -205,7 +213,8 @@ def loss_curves_figure(
             )
         )
     low, high = loss_range(curves, smooth)
-    return _loss_axes(fig, unit, log_y, "Full training loss, one seed", low, high)
+    span = _x_span([c.x.along(unit) for c in curves], unit)
+    return _loss_axes(fig, unit, log_y, "Full training loss, one seed", low, high, span)
 
 
 def _band(fig: go.Figure, x, low, high, color: str, name: str) -> None:
@@ -244,6 +253,8 @@ def band_figure(bands: Sequence[Band], unit: str, log_y: bool = True) -> go.Figu
         if band.median.size == 0:  # every seed diverged: nothing to draw
             continue
         points = _thinned(band.median, band.updates_per_epoch)
+        if unit in LOG_UNITS:  # the start sits at 0, left of every log axis
+            points = points[band.x.along(unit)[points] > 0]
         x = band.x.along(unit)[points].astype(np.float32)
         _band(fig, x, band.low[points], band.high[points], band.color, f"{band.label}: 10–90%")
         medians.append(band.median)
@@ -262,9 +273,9 @@ def band_figure(bands: Sequence[Band], unit: str, log_y: bool = True) -> go.Figu
     every = np.concatenate(medians) if medians else np.array([1.0])
     every = every[np.isfinite(every) & (every > 0)]
     low, high = (float(every.min()), float(every.max())) if every.size else (0.1, 10.0)
-    return _loss_axes(
-        fig, unit, log_y, f"Median over {seeds} seeds, with the 10–90% band", low, high
-    )
+    span = _x_span([b.x.along(unit) for b in bands if b.median.size], unit)
+    title = f"Median over {seeds} seeds, with the 10–90% band"
+    return _loss_axes(fig, unit, log_y, title, low, high, span)
 
 
 def contour_with_ends(
@@ -309,17 +320,74 @@ def contour_with_ends(
     # The colours already name the runs: the big chart's legend lists the paths only.
     fig.update_traces(showlegend=False, selector=lambda trace: trace.name.endswith(": end"))
     if close_up:
-        half0 = CLOSE_UP * (axis0[-1] - axis0[0])
-        half1 = CLOSE_UP * (axis1[-1] - axis1[0])
-        fig.update_xaxes(range=[minimum[0] - half0, minimum[0] + half0])
-        fig.update_yaxes(range=[minimum[1] - half1, minimum[1] + half1])
-    return fig
+        window = close_up_window(axis0, axis1, minimum)
+        fig.update_xaxes(range=list(window[0]))
+        fig.update_yaxes(range=list(window[1]))
+        outside = sum(ends_outside(band, window) for band in bands)
+        if outside:  # a zoom that says what it leaves out
+            total = sum(band.ends.shape[0] for band in bands)
+            fig.update_layout(
+                title_subtitle_text=f"{outside} of the {total} end points lie outside it",
+                title_subtitle_font={"size": 13},
+            )
+    return charts.equal_scale(fig)
+
+
+def close_up_window(
+    axis0: np.ndarray, axis1: np.ndarray, minimum: np.ndarray
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The close-up's x and y ranges: the minimum ± ``CLOSE_UP`` of the contour window.
+
+    Example:
+        >>> grid = np.linspace(-3, 3, 7)
+        >>> close_up_window(grid, grid, np.zeros(2))
+        ((-0.9, 0.9), (-0.9, 0.9))
+    """
+    half0 = CLOSE_UP * float(axis0[-1] - axis0[0])
+    half1 = CLOSE_UP * float(axis1[-1] - axis1[0])
+    m0, m1 = float(minimum[0]), float(minimum[1])
+    return (round(m0 - half0, 12), round(m0 + half0, 12)), (
+        round(m1 - half1, 12),
+        round(m1 + half1, 12),
+    )
+
+
+def ends_outside(band: Band, window) -> int:
+    """How many of ``band``'s seeds ended outside ``window`` (x range, y range)."""
+    (x0, x1), (y0, y1) = window
+    x, y = band.ends[:, 0], band.ends[:, 1]
+    return int(np.sum(~((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))))
+
+
+def _x_span(xs: Sequence[np.ndarray], unit: str) -> tuple[float, float] | None:
+    """The x axis's extent on a log unit: from the earliest first update to the last point of
+    any run (None on a linear unit, or with nothing to draw)."""
+    if unit not in LOG_UNITS:
+        return None
+    every = [np.asarray(x, dtype=float) for x in xs]
+    every = [x[np.isfinite(x) & (x > 0)] for x in every]
+    every = [x for x in every if x.size]
+    if not every:
+        return None
+    return min(float(x.min()) for x in every), max(float(x.max()) for x in every)
 
 
 def _loss_axes(
-    fig: go.Figure, unit: str, log_y: bool, title: str, low: float, high: float
+    fig: go.Figure,
+    unit: str,
+    log_y: bool,
+    title: str,
+    low: float,
+    high: float,
+    span: tuple[float, float] | None = None,
 ) -> go.Figure:
-    fig.update_xaxes(title_text=UNITS[unit])
+    if span is not None:  # a log unit: every run's curve spread over the width, said on top
+        charts.log_axis(fig, "x", span[0], max(span[1], span[0] * 10), UNITS[unit])
+        fig.update_layout(
+            title_subtitle_text=f"{unit} on a log scale", title_subtitle_font={"size": 13}
+        )
+    else:
+        fig.update_xaxes(title_text=UNITS[unit])
     if log_y:  # 1, 10, 100 … (and 2, 5 when they fit), never 10^k
         charts.log_axis(fig, "y", low / 1.3, high * 1.3, "full training loss")
     else:
@@ -358,6 +426,9 @@ def contour_summary(paths: Sequence[charts.Path], minimum: np.ndarray, names) ->
     parts = []
     for path in paths:
         end = path.params[-1]
+        if path.left_at is not None:
+            parts.append(f"{path.label} {charts.leaves_words(path)}")
+            continue
         gap = float(np.hypot(*(end - minimum))) if np.all(np.isfinite(end)) else np.inf
         where = f"{gap:.2g} from the minimum" if np.isfinite(gap) else "far outside the window"
         parts.append(f"{path.label} ended at {_point(end)}, {where}")
@@ -400,13 +471,46 @@ def bands_summary(bands: Sequence[Band]) -> str:
     return f"Median final loss over {seeds} seeds (10th to 90th percentile): {'; '.join(parts)}."
 
 
-def ends_summary(bands: Sequence[Band]) -> str:
-    """How far each batch size's seeds ended from their mean end point (RMS)."""
+def ends_summary(bands: Sequence[Band], window=None) -> str:
+    """How far each batch size's seeds ended from their mean end point (RMS), and, given the
+    close-up's ``window`` (``close_up_window``), how many ended outside it."""
     parts = []
     for b in bands:
         if b.ends.shape[0] == 0:
             parts.append(f"{b.label}: no seed finished")
             continue
         spread = float(np.sqrt(np.mean(np.sum((b.ends - b.ends.mean(axis=0)) ** 2, axis=1))))
-        parts.append(f"{b.label} {spread:.2g}")
+        outside = ends_outside(b, window) if window is not None else 0
+        away = f" ({outside} of {b.ends.shape[0]} outside the close-up)" if outside else ""
+        parts.append(f"{b.label} {spread:.2g}{away}")
     return f"Spread of the seeds' end points (RMS distance from their mean): {'; '.join(parts)}."
+
+
+def log_axis_note(curves: Sequence[Curve], unit: str) -> str:
+    """Why ``unit`` is drawn on a log axis, with each run's extent in it.
+
+    Example:
+        >>> x = Axes(np.array([0.0, 4000]), np.array([0.0, 20]), np.array([0.0, 4000]),
+        ...          np.array([0.0, 488]))
+        >>> few = Axes(np.array([0.0, 20]), np.array([0.0, 20]), np.array([0.0, 4000]),
+        ...            np.array([0.0, 2.4]))
+        >>> runs = [Curve("batch size 1", "", 1, 200, x, np.ones(2), False, x, np.ones(1)),
+        ...         Curve("full batch (200)", "", 200, 1, few, np.ones(2), False, few, np.ones(1))]
+        >>> print(log_axis_note(runs, "time"))  # doctest: +NORMALIZE_WHITESPACE
+        The x axis is logarithmic (1, 10, 100 …): batch size 1 runs to 488 ms, full batch (200)
+        to 2.4 ms, so on a linear axis the shorter runs would be squeezed against 0. Each curve
+        starts after its first update; the start, at 0, is left of the axis.
+    """
+    ends = [
+        f"{c.label} {'runs ' if k == 0 else ''}to {_extent(c, unit)}" for k, c in enumerate(curves)
+    ]
+    return (
+        f"The x axis is logarithmic (1, 10, 100 …): {', '.join(ends)}, so on a linear axis the "
+        "shorter runs would be squeezed against 0. Each curve starts after its first update; the "
+        "start, at 0, is left of the axis."
+    )
+
+
+def _extent(curve: Curve, unit: str) -> str:
+    last = float(curve.x.along(unit)[-1])
+    return f"{last:,.0f} updates" if unit == "updates" else f"{last:.3g} ms"

@@ -40,6 +40,7 @@ LOSS_SCALE = "Viridis"
 MAX_POINTS = 1500  # per trace, after thinning
 BLOWUP_GROWTH = 6.0  # a blow-up is followed until it is this many windows away from the centre
 TOOLBAR_PX = 34  # the chart toolbar's height: the title sits below it, so it never covers it
+VALLEY_HEIGHT = 600  # px, a contour chart at equal scales: a ~420-px square on a projector
 FINE_DECADES = 2.5  # a log axis spanning at most this many decades also labels 2 and 5
 
 
@@ -55,6 +56,8 @@ class Path:
     epoch_ends: np.ndarray  # (k, 2) parameters at each epoch boundary
     color: str
     dash: str = "solid"  # a Plotly line dash: "dash" lets a path drawn over another show it
+    left_at: int | None = None  # the first update whose parameters lie outside the window
+    blew_up_at: int | None = None  # the run's ``diverged_at``, said with a path that left
 
 
 def reach(paths: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float) -> np.ndarray:
@@ -171,18 +174,76 @@ def _epochs(run: gd.Run) -> np.ndarray:
     return run.samples_seen / run.n_train
 
 
-def path_from_run(run: gd.Run, label: str, color: str = BLUE, dash: str = "solid") -> Path:
-    points = thin(run.params.shape[0], run.updates_per_epoch)
+def path_from_run(
+    run: gd.Run,
+    label: str,
+    color: str = BLUE,
+    dash: str = "solid",
+    window: tuple[tuple[float, float], tuple[float, float]] | None = None,
+) -> Path:
+    """The run's path, thinned (``thin``). With ``window`` (the chart's x and y ranges), the
+    path stops where it first leaves them: at the point on the window's edge between the last
+    parameters inside and the first outside (``left_at``), so a chart never draws a line or an
+    end marker past its own edge; a path that blows up to infinity leaves it too.
+
+    Example:
+        >>> data = gd.datasets.linear(n=20, seed=0)
+        >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(1.2),
+        ...              batch_size=20, epochs=30)
+        >>> path = path_from_run(run, "full batch", window=((-5.0, 5.0), (-5.0, 5.0)))
+        >>> path.left_at, path.blew_up_at, bool(np.all(np.abs(path.params) <= 5.0))
+        (3, 15, True)
+    """
+    params = run.params[:, :2]  # (U + 1, 2)
+    count, left_at, edge = params.shape[0], None, None
+    if window is not None:
+        low = np.array([window[0][0], window[1][0]])
+        high = np.array([window[0][1], window[1][1]])
+        with np.errstate(invalid="ignore"):
+            inside = np.all((params >= low) & (params <= high), axis=1)  # NaN is outside
+        if not inside.all():
+            count = int(np.argmin(inside))  # points kept: those before the first outside
+            left_at = count
+            if count > 0:
+                edge = _edge(params[count - 1], params[count], low, high)
+    if count == 0:  # the start itself is outside: keep it, so the chart still says where
+        count = 1
+    points = thin(count, run.updates_per_epoch)
+    ends = run.epoch_ends
+    ends = ends[ends < count]
+    kept = params[points]
+    update = points
+    if edge is not None:
+        kept = np.vstack([kept, edge])
+        update = np.append(points, left_at)
     return Path(
         label=label,
-        params=run.params[points, :2],
-        update=points,
-        epoch=_epochs(run)[points],
-        loss=_loss_at(run, points),
-        epoch_ends=run.params[run.epoch_ends, :2],
+        params=kept,
+        update=update,
+        epoch=_epochs(run)[update],
+        loss=_loss_at(run, update),
+        epoch_ends=params[ends],
         color=color,
         dash=dash,
+        left_at=left_at,
+        blew_up_at=run.diverged_at if left_at is not None else None,
     )
+
+
+def _edge(inside: np.ndarray, outside: np.ndarray, low: np.ndarray, high: np.ndarray):
+    """Where the segment from ``inside`` to ``outside`` crosses the box ``low … high`` (the
+    last point inside when ``outside`` is not finite: a blow-up's direction is unknown)."""
+    if not np.all(np.isfinite(outside)):
+        return None
+    step = outside - inside
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hits = np.concatenate([(low - inside) / step, (high - inside) / step])
+    hits = hits[np.isfinite(hits) & (hits > 0)]
+    if not hits.size:
+        return None
+    # A hair inside the edge: float32 rounding (``_compact``) must not put it outside.
+    margin = 1e-5 * (high - low)
+    return np.clip(inside + min(1.0, float(hits.min())) * step, low + margin, high - margin)
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
@@ -327,6 +388,9 @@ def contour_figure(
                     showlegend=False,
                 )
             )
+        end = f"{path.label}: end"
+        if path.left_at is not None:  # stopped at the window's edge: said, and marked apart
+            end = f"{path.label}: {leaves_words(path)}"
         fig.add_trace(
             go.Scatter(
                 x=path.params[-1:, 0],
@@ -334,12 +398,13 @@ def contour_figure(
                 mode="markers",
                 marker={
                     "color": path.color,
-                    "size": 12,
-                    "symbol": "x",
-                    "line": {"color": WHITE, "width": 1},
+                    "size": 12 if path.left_at is None else 14,
+                    "symbol": "x" if path.left_at is None else "diamond-open",
+                    "line": {"color": WHITE if path.left_at is None else path.color, "width": 1},
                 },
-                name=f"{path.label}: end",
-                hovertemplate="end<extra></extra>",
+                name=end,
+                hovertemplate=f"{end}<extra></extra>",
+                cliponaxis=False,  # a mark on the window's edge is drawn whole
             )
         )
     if paths:
@@ -372,6 +437,49 @@ def contour_figure(
     fig.update_xaxes(title_text=names[0], range=[axis0[0], axis0[-1]])
     fig.update_yaxes(title_text=names[1], range=[axis1[0], axis1[-1]])
     return layout(fig, title)
+
+
+def leaves_words(path: Path) -> str:
+    """ "leaves the window at update 131 (blew up at update 450)": a path stopped at a chart's
+    edge, in the words its legend and its summary use.
+
+    Example:
+        >>> p = Path("p", np.zeros((1, 2)), np.zeros(1), np.zeros(1), np.ones(1), np.zeros((0, 2)),
+        ...          "", left_at=131, blew_up_at=450)
+        >>> leaves_words(p)
+        'leaves the window at update 131 (blew up at update 450)'
+    """
+    words = f"leaves the window at update {path.left_at:,}"
+    if path.blew_up_at is not None:
+        words += f" (blew up at update {path.blew_up_at:,})"
+    return words
+
+
+def equal_scale(fig: go.Figure, height: int = VALLEY_HEIGHT) -> go.Figure:
+    """One unit as long on both axes, so a valley keeps its true shape (as on the Playground's
+    stage) and two charts of one valley look alike: the plot area shrinks to the window's
+    aspect ratio inside a chart ``height`` px tall, centred across and kept at the top (the
+    room left over is below the chart, where a phone's narrow screen leaves it)."""
+    fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain", constraintoward="top")
+    fig.update_xaxes(constrain="domain", constraintoward="center")
+    return fig.update_layout(height=height)
+
+
+def alt(fig: go.Figure, summary: str = "") -> str:
+    """A chart's accessible name, for ``st.plotly_chart(fig, alt=charts.alt(fig, summary))``:
+    its title, then the one-sentence summary with its numbers (the caption under it), so a
+    screen reader that lands on the chart hears what it shows.
+
+    Streamlit 1.67 puts ``alt`` on the chart's box as ``role="figure"`` and ``aria-label``; a
+    chart without it has no accessible name.
+
+    Example:
+        >>> fig = layout(go.Figure(), "Loss against epochs")
+        >>> alt(fig, "The loss falls from 17 to 0.26.")
+        'Chart: Loss against epochs. The loss falls from 17 to 0.26.'
+    """
+    title = fig.layout.title.text or "untitled"
+    return f"Chart: {title}. {summary}".strip()
 
 
 def data_figure(

@@ -5,6 +5,10 @@ Every ``gd`` call goes through ``st.cache_data`` keyed on the frozen ``Settings`
 CSV's bytes, the update or epoch looked at, and nothing else (the cached functions read only
 their arguments, never the session), so coming back to an update already seen costs nothing.
 The update scrubber and its pictures are a browser component, ``ui.inside_stage``.
+
+Updates are numbered as the whole app counts them (``ui.words``): update u of U, update 0 the
+start; update u takes ``run.params[u − 1]`` to ``run.params[u]``, and ``gd`` indexes it by
+t = u − 1 (``noise.inside_update``). Every ``update`` argument here is u.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ NOISE_SEED = 0
 
 
 def inside(settings: Settings, update: int) -> noise.Inside:
-    """Update ``update`` of this settings' run, taken apart (cheap: one batch's gradients)."""
+    """Update ``update`` (u ≥ 1) of this settings' run, taken apart (cheap: one batch's
+    gradients); its ``Inside.update`` is gd's index, u − 1."""
     x, y = cache.training_rows(settings, cache.uploaded_csv(settings))
-    return noise.inside_update(settings.spec.build(), cache.run_for(settings), x, y, update)
+    return noise.inside_update(settings.spec.build(), cache.run_for(settings), x, y, update - 1)
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring gradient noise…", hash_funcs=HASH_FUNCS)
@@ -34,7 +39,7 @@ def _noise(settings: Settings, csv: bytes | None, update: int) -> NoiseCurve:
     run = cache.run(settings, csv)
     model = settings.spec.build()
     x, y = cache.training_rows(settings, csv)
-    params = run.params[update]
+    params = run.params[update - 1]  # before update u
     n = run.n_train
     dense = np.unique(np.geomspace(1, n, 80).astype(np.int64))
     sizes = noise_sizes(n, run.batch_size)
@@ -63,7 +68,7 @@ def _noise(settings: Settings, csv: bytes | None, update: int) -> NoiseCurve:
 
 
 def noise_curve(settings: Settings, update: int) -> NoiseCurve:
-    """Gradient noise against batch size at the parameters before ``update``."""
+    """Gradient noise against batch size at the parameters before update ``update`` (u ≥ 1)."""
     return _noise(settings, cache.uploaded_csv(settings), update)
 
 
@@ -79,5 +84,6 @@ def epoch_timing(settings: Settings) -> tuple[noise.EpochTiming, CostModel]:
 
 
 def last_update(settings: Settings) -> int:
-    """The last update that can be taken apart (finite parameters before and after), or −1."""
-    return inspectable_updates(cache.run_for(settings)) - 1
+    """The last update u that can be taken apart (finite parameters before and after it), or
+    0 when none can: the run's first update already blew up."""
+    return inspectable_updates(cache.run_for(settings))

@@ -299,16 +299,17 @@ def timing_summary(timing: EpochTiming, batch_size: int) -> str:
 
 
 def where_in_run(run: gd.Run, update: int) -> str:
-    """ "epoch 2, batch 3 of 7" for an update index."""
+    """ "epoch 2, batch 3 of 7" for gd's update index t (update t + 1)."""
     epoch, slot = divmod(update, run.updates_per_epoch)
     return f"epoch {epoch + 1}, batch {slot + 1} of {run.updates_per_epoch}"
 
 
 def takeaway(inside: Inside, curve: NoiseCurve, timing: EpochTiming) -> str:
-    """The closing sentences, with this run's numbers (``curve.batch_size`` is the run's)."""
+    """The closing sentences, with this run's numbers (``curve.batch_size`` is the run's);
+    ``inside.update`` is gd's index t, said as update t + 1."""
     b = inside.batch_size
     text = (
-        f"At update {inside.update}, the {b} rows of the batch gave {b} per-sample gradients; "
+        f"At update {inside.update + 1}, the {b} rows of the batch gave {b} per-sample gradients; "
         f"NumPy computed them in one matrix product and averaged them into **one** gradient, "
         f"and the optimizer moved the weights **once**. No row updated the weights on its own."
     )

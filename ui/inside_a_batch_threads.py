@@ -106,7 +106,13 @@ def section(settings: Settings, csv: bytes | None) -> None:
     epochs = async_epochs(run.n_train, settings.epochs)
     stale = _stale_run(settings, csv, threads, epochs)
     surface = cache.surface_for_data(settings, csv)
-    st.plotly_chart(paths_figure(surface, run, stale, threads), key="chart_threads_paths")
+    whole = [_path(stale, threads), _path(run)]
+    contours = cache.contours_following(settings, whole)  # wider when a path blows up
+    paths = paths_in(contours, run, stale, threads)
+    fig = paths_figure(contours, surface, paths)
+    summary = paths_summary(paths, surface)
+    st.plotly_chart(fig, key="chart_threads_paths", alt=charts.alt(fig, summary))
+    st.caption(summary)
     st.markdown(hogwild_sentence(run, stale, threads))
     if epochs < settings.epochs:
         st.caption(
@@ -183,21 +189,74 @@ def hogwild_sentence(batch: gd.Run, stale: gd.Run, threads: int) -> str:
     )
 
 
-def paths_figure(surface: cache.Surface, batch: gd.Run, stale: gd.Run, threads: int) -> go.Figure:
-    """Both paths on the same loss contours, the window held at the contours' own."""
-    paths = [
-        charts.path_from_run(stale, f"{threads} Hogwild threads (one-row, stale)", charts.ORANGE),
-        charts.path_from_run(batch, f"Keras: batch size {batch.batch_size}", charts.BLUE),
-    ]
-    fig = charts.contour_figure(
-        surface.axis0,
-        surface.axis1,
-        surface.loss,
-        surface.minimum,
-        surface.names,
-        paths,
-        title="Threads writing their own updates vs one averaged update per batch",
+def _path(run: gd.Run, threads: int | None = None, window=None) -> charts.Path:
+    """The Hogwild run's path (``threads`` given) or the Keras run's, cut at ``window``."""
+    if threads is None:
+        label, colour = f"Keras: batch size {run.batch_size}", charts.BLUE
+    else:
+        label, colour = f"{threads} Hogwild threads (one-row, stale)", charts.ORANGE
+    return charts.path_from_run(run, label, colour, window=window)
+
+
+def paths_in(contours: cache.Contours, batch: gd.Run, stale: gd.Run, threads: int):
+    """Both paths in ``contours``' window (the surface's, widened to follow a blow-up's first
+    swings: ``cache.contours_following``); a path that still leaves it stops at its edge
+    (``charts.path_from_run``), so every point drawn lies inside the axes."""
+    window = (
+        (float(contours.axis0[0]), float(contours.axis0[-1])),
+        (float(contours.axis1[0]), float(contours.axis1[-1])),
     )
-    fig.update_xaxes(range=[float(surface.axis0[0]), float(surface.axis0[-1])])
-    fig.update_yaxes(range=[float(surface.axis1[0]), float(surface.axis1[-1])])
-    return fig
+    return [_path(stale, threads, window), _path(batch, window=window)]
+
+
+def paths_figure(
+    contours: cache.Contours, surface: cache.Surface, paths: list[charts.Path]
+) -> go.Figure:
+    """Both paths on the same loss contours at equal scales; a path stopped at the edge is
+    marked there, its legend entry says the update it left at and the one it blew up at, and
+    the title says the window is a zoom."""
+    title = "Threads writing their own updates vs one averaged update per batch"
+    if any(path.left_at is not None for path in paths):
+        title = "Zoomed: threads writing their own updates vs one averaged update"
+    fig = charts.contour_figure(
+        contours.axis0, contours.axis1, contours.loss, surface.minimum, surface.names, paths, title
+    )
+    # The colours name the runs: the legend keeps the paths and a path's exit, not its end.
+    fig.update_traces(showlegend=False, selector=lambda trace: trace.name.endswith(": end"))
+    return charts.equal_scale(fig)
+
+
+def _point(p) -> str:
+    return f"({p[0]:.3g}, {p[1]:.3g})"
+
+
+def paths_summary(paths: list[charts.Path], surface: cache.Surface) -> str:
+    """The paths chart in one sentence with its numbers: where the paths start, and where
+    each ends or leaves the window.
+
+    Example:
+        >>> import numpy as np
+        >>> from types import SimpleNamespace
+        >>> p = np.array([[0.0, 1.0], [0.5, 0.5]])
+        >>> keras = charts.Path("Keras: batch size 32", p, np.arange(2), np.arange(2.0),
+        ...                     np.ones(2), p[:0], charts.BLUE)
+        >>> left = charts.Path("4 Hogwild threads", p, np.array([0, 9]), np.arange(2.0),
+        ...                    np.ones(2), p[:0], charts.ORANGE, left_at=9, blew_up_at=12)
+        >>> surface = SimpleNamespace(minimum=np.array([0.5, 0.4]), names=("w", "b"))
+        >>> print(paths_summary([left, keras], surface))  # doctest: +NORMALIZE_WHITESPACE
+        From (w, b) = (0, 1): 4 Hogwild threads leaves the window at update 9 (blew up at
+        update 12), at (0.5, 0.5) on its edge; Keras: batch size 32 ends at (0.5, 0.5) after
+        update 1; the minimum is at (0.5, 0.4).
+    """
+    parts = []
+    for path in paths:
+        end = path.params[-1]
+        if path.left_at is None:
+            parts.append(f"{path.label} ends at {_point(end)} after update {path.update[-1]:,}")
+        else:
+            parts.append(f"{path.label} {charts.leaves_words(path)}, at {_point(end)} on its edge")
+    names = surface.names
+    return (
+        f"From ({names[0]}, {names[1]}) = {_point(paths[0].params[0])}: {'; '.join(parts)}; "
+        f"the minimum is at {_point(surface.minimum)}."
+    )

@@ -2,9 +2,13 @@
 
 Stepping and scrubbing redraw in the browser with no rerun; a stop sends one rerun, which
 puts the update in the link and moves the page's lower sections; a link opens at its update;
-the numbers shown are the server's; an update outside the loaded window is fetched.
+the numbers shown are the server's; an update outside the loaded window is fetched. Updates
+are counted as everywhere in the app: "update u of U", from update 1 (update 0 is the start)
+to U, the run's total. Arrow keys are never lost while stops go to the page and come back;
+the pictures are images named with their numbers; the Hogwild chart holds its paths.
 """
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -71,31 +75,33 @@ def assert_clean(page) -> None:
 
 def test_steps_redraw_in_the_browser_and_a_stop_goes_to_the_link(app_server, page):
     open_page(page, app_server)
-    assert drawn(page) == 0
-    assert "At update 0," in takeaway(page)
+    assert drawn(page) == 1  # the first update (update 0 is the start)
+    assert "At update 1," in takeaway(page)
     runs = script_run_count(page)
     scrubber = page.locator("[data-inside]")
-    nxt = scrubber.get_by_role("button", name="next ▶")
-    for k in range(1, 4):
+    nxt = scrubber.get_by_role("button", name="Next update")
+    for k in range(2, 5):
         nxt.click()
         wait_drawn(page, k)  # drawn from the pictures the browser holds
     assert script_run_count(page) == runs  # no rerun while stepping
-    assert scrubber.locator(".caption").inner_text().startswith("Update 3 of 140 (epoch 1,")
+    assert scrubber.locator(".caption").inner_text().startswith("Update 4 of 140 (epoch 1,")
+    assert scrubber.locator(".where").inner_text() == "update 4 of 140"
     wait_idle(page, rerun_grace_ms=STOP_GRACE)
     assert script_run_count(page) == runs + 1  # the stop, once
-    assert query(page)["update"] == "3"
-    assert "At update 3," in takeaway(page)  # the server's sections follow
-    assert drawn(page) == 3
+    assert query(page)["update"] == "4"
+    assert "At update 4," in takeaway(page)  # the server's sections follow
+    assert drawn(page) == 4
     scrub = scrubber.get_by_role("slider", name="Update (optimizer step) to look inside")
+    assert scrub.get_attribute("aria-valuetext") == "update 4 of 140"
     scrub.focus()
     scrub.press("ArrowRight")
-    wait_drawn(page, 4)
+    wait_drawn(page, 5)
     scrub.fill("100")
     wait_drawn(page, 100)
     wait_idle(page, rerun_grace_ms=STOP_GRACE)
     assert query(page)["update"] == "100"
     assert "At update 100," in takeaway(page)
-    scrubber.get_by_role("button", name="◀ previous").click()
+    scrubber.get_by_role("button", name="Previous update").click()
     wait_drawn(page, 99)
     wait_idle(page, rerun_grace_ms=STOP_GRACE)
     assert query(page)["update"] == "99"
@@ -103,7 +109,7 @@ def test_steps_redraw_in_the_browser_and_a_stop_goes_to_the_link(app_server, pag
 
 
 def test_a_link_opens_at_its_update_with_the_servers_numbers(app_server, page):
-    open_page(page, app_server, "update=50&momentum=0.9")
+    open_page(page, app_server, "update=50&momentum=0.9")  # update 50: gd's index 49
     assert drawn(page) == 50
     settings = Settings(momentum=0.9)
     data = settings.spec.generator(n=200, noise=0.5, x_mean=0.0, x_std=1.0, seed=0)
@@ -118,11 +124,11 @@ def test_a_link_opens_at_its_update_with_the_servers_numbers(app_server, page):
         epochs=20,
         init=settings.start,
     )
-    inside = noise.inside_update(settings.spec.build(), run, data.x[:, None], data.y, 50)
+    inside = noise.inside_update(settings.spec.build(), run, data.x[:, None], data.y, 49)
     assert cards(page) == [
         "32",
         f"{inside.learning_rate:.4g}",
-        f"{run.batch_loss[50]:.4g}",
+        f"{run.batch_loss[49]:.4g}",
         f"{inside.angle_to_full:.1f}°",
     ]
     assert np.isfinite(inside.angle_to_full)
@@ -133,7 +139,7 @@ def test_a_link_opens_at_its_update_with_the_servers_numbers(app_server, page):
 def test_an_update_outside_the_loaded_window_is_fetched(app_server, page):
     open_page(page, app_server, "n=2000&batch_size=1&epochs=1")  # 2000 updates: a window
     first, last = map(int, page.evaluate("() => window.__inside.dataset.loaded").split("-"))
-    assert first == 0 and 10 < last < 1999
+    assert first == 1 and 10 < last < 2000  # updates 1 … 2000
     runs = script_run_count(page)
     page.locator("[data-inside]").get_by_role(
         "slider", name="Update (optimizer step) to look inside"
@@ -153,4 +159,83 @@ def test_screenshot_at_1280x720(app_server, page):
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "inside_a_batch-1280x720-screen.png"))
     screenshot(page, "inside_a_batch-1280x720")
+    assert_clean(page)
+
+
+def test_arrow_presses_are_never_lost_while_stops_come_back(app_server, page):
+    """Ten ArrowRight presses on the scrubber, each a moment after the last (long enough
+    for a stop to go to the page and for its rerun to come back while the learner keeps
+    pressing), advance exactly ten updates; so do presses on the ▶ button."""
+    open_page(page, app_server)
+    scrubber = page.locator("[data-inside]")
+    scrub = scrubber.get_by_role("slider", name="Update (optimizer step) to look inside")
+    scrub.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(350)  # past the 300-ms stop: a rerun is on its way each time
+    wait_idle(page, rerun_grace_ms=STOP_GRACE)
+    page.wait_for_timeout(500)
+    assert drawn(page) == 11
+    assert query(page)["update"] == "11"
+    assert "At update 11," in takeaway(page)
+    nxt = scrubber.get_by_role("button", name="Next update")
+    nxt.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    wait_drawn(page, 14)
+    wait_idle(page, rerun_grace_ms=STOP_GRACE)
+    assert drawn(page) == 14 and query(page)["update"] == "14"
+    assert_clean(page)
+
+
+def test_the_pictures_are_images_named_with_their_numbers(app_server, page):
+    open_page(page, app_server)
+    scrubber = page.locator("[data-inside]")
+    update = scrubber.get_by_role("img", name=re.compile(r"^Update 1 of 140 on the loss"))
+    expect_one(update)
+    name = update.get_attribute("aria-label")
+    assert re.search(r"\(w, b\) = \(-1, 2\)", name) and re.search(r"\d+\.\d°", name)
+    data = scrubber.get_by_role("img", name=re.compile(r"^The 32 rows of update 1 among"))
+    expect_one(data)
+    scrubber.get_by_role("button", name="Next update").click()
+    wait_drawn(page, 2)
+    expect_one(scrubber.get_by_role("img", name=re.compile(r"^Update 2 of 140 on the loss")))
+    expect_one(scrubber.get_by_role("img", name=re.compile(r"^The 32 rows of update 2 ")))
+    assert_clean(page)
+
+
+def expect_one(locator) -> None:
+    assert locator.count() == 1, locator
+
+
+HOGWILD_JS = """
+() => {
+  const box = document.querySelector('.st-key-chart_threads_paths .js-plotly-plot');
+  const x = box._fullLayout.xaxis.range, y = box._fullLayout.yaxis.range;
+  const slack = 1e-6 * Math.max(x[1] - x[0], y[1] - y[0]);  // float32 data
+  const out = [];
+  for (const t of box._fullData) {
+    if (t.type !== 'scatter' || !t.name.includes('Hogwild')) continue;
+    const xs = Array.from(t.x), ys = Array.from(t.y);
+    xs.forEach((v, i) => {
+      const w = ys[i];
+      if (!(v >= x[0] - slack && v <= x[1] + slack && w >= y[0] - slack && w <= y[1] + slack))
+        out.push([t.name, v, w]);
+    });
+  }
+  return {outside: out, names: box._fullData.map((t) => t.name),
+          ratio: box._fullLayout.yaxis.scaleanchor};
+}
+"""
+
+
+def test_the_hogwild_path_and_its_end_lie_inside_the_chart(app_server, page):
+    open_page(page, app_server)  # 32 stale threads blow up at update 450
+    page.locator(".st-key-chart_threads_paths .js-plotly-plot").scroll_into_view_if_needed()
+    got = page.evaluate(HOGWILD_JS)
+    assert got["outside"] == []
+    assert got["ratio"] == "x"  # equal scales
+    head = "32 Hogwild threads (one-row, stale): "
+    ends = [n for n in got["names"] if n.startswith(head) and not n.endswith("epoch ends")]
+    assert len(ends) == 1 and "leaves the window at update" in ends[0], got["names"]
     assert_clean(page)

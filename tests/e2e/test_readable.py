@@ -5,12 +5,17 @@ boxes: "Batch, mini-batch, stochastic", "Inside one mini-batch" and "Hyperparame
 - no Plotly legend overlaps its chart's title, axis titles, tick labels or plot area;
 - no metric label and no table column is cut off (text wider than its box);
 - on a phone, no chart toolbar covers a chart's title;
-- nothing is fetched from outside the server.
+- nothing is fetched from outside the server;
+- (issue 16) on "Batch, mini-batch, stochastic" and "Inside one mini-batch": no page is
+  wider than a 360-px screen, the update component's box included, and every Plotly chart has
+  an accessible name with its numbers.
 
 Screenshots of each page at 1440x900, 1280x720 and 390x844 go to tests/e2e/artifacts/.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -23,7 +28,12 @@ from .helpers import (
     screenshot,
 )
 
-VIEWPORTS = {"1440x900": (1440, 900), "1280x720": (1280, 720), "390x844": (390, 844)}
+VIEWPORTS = {
+    "1440x900": (1440, 900),
+    "1280x720": (1280, 720),
+    "390x844": (390, 844),
+    "360x800": (360, 800),
+}
 # page path, the Plotly charts that show a loss surface, whether the page has the update picture
 PAGES = {
     "batch_sizes": (("chart_contour", "chart_ends"), False),
@@ -172,5 +182,98 @@ def test_screenshots_at_1440x900(browser, app_server, path):
         assert chart_problems(page.evaluate(CHART_BOXES_JS)) == []
         assert error_log(page).outside_requests == []
         screenshot(page, f"readable-{path}-1440x900")
+    finally:
+        context.close()
+
+
+# Everything drawn past the right edge of the screen, in the document and in the components'
+# shadow roots: an element (visible, not clipped away by an overflow-hidden box that itself
+# fits) whose right edge is beyond the viewport, or the page or its main area wider than it.
+# A box that scrolls sideways (a cut-off table) counts: the reader still has to scroll.
+WIDER_JS = """
+() => {
+  const vw = window.innerWidth, wide = [];
+  const say = (el) => (el.getAttribute('data-testid') || el.tagName) + '.'
+    + String(el.className && el.className.baseVal === undefined ? el.className : '').slice(0, 30)
+    + ' "' + (el.textContent || '').trim().slice(0, 30) + '"';
+  // Whether the nearest box that does not let it overflow hides it (and itself fits); a
+  // nearest box that scrolls sideways leaves it cut off.
+  const clipped = (el) => {
+    for (let a = el.parentElement || el.getRootNode().host; a; a = a.parentElement
+         || (a.getRootNode() instanceof ShadowRoot ? a.getRootNode().host : null)) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === 'visible') continue;
+      return (o === 'hidden' || o === 'clip') && a.getBoundingClientRect().right <= vw + 1;
+    }
+    return false;
+  };
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) walk(el.shadowRoot);
+      if (el.closest('svg, .katex-mathml, [data-testid="stSidebar"]')) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || r.left >= vw) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden' || style.display === 'none') continue;
+      if (r.right > vw + 1 && !clipped(el)) wide.push(`${say(el)} ends at ${Math.round(r.right)}`);
+    }
+  };
+  walk(document);
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (document.documentElement.scrollWidth > vw) wide.push('the document scrolls sideways');
+  if (main && main.scrollWidth > main.clientWidth + 1) wide.push('stMain scrolls sideways');
+  return wide;
+}
+"""
+# The update component's root box, from its shadow root: right edge and overflow.
+INSIDE_BOX_JS = """
+() => {
+  const find = (root) => {
+    const hit = root.querySelector('[data-inside]');
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) { const h = find(el.shadowRoot); if (h) return h; }
+    }
+    return null;
+  };
+  const box = find(document);
+  if (!box) return null;
+  const r = box.getBoundingClientRect();
+  return {right: r.right, scroll: box.scrollWidth, client: box.clientWidth};
+}
+"""
+MY_PAGES = ("batch_sizes", "inside_a_batch")
+
+
+@pytest.mark.parametrize("path", MY_PAGES)
+def test_no_page_is_wider_than_a_360_px_phone(browser, app_server, path):
+    context, page = open_at(browser, app_server, path, VIEWPORTS["360x800"], phone=True)
+    try:
+        assert page.evaluate(WIDER_JS) == []
+        if path == "inside_a_batch":
+            box = page.evaluate(INSIDE_BOX_JS)
+            assert box is not None
+            assert box["right"] <= 360 and box["scroll"] <= box["client"], box
+        screenshot(page, f"readable-{path}-360x800")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", MY_PAGES)
+def test_every_plotly_chart_has_a_name_with_its_numbers(browser, app_server, path):
+    """A screen reader lands on each chart as a figure named by its title and its summary."""
+    context, page = open_at(browser, app_server, path, VIEWPORTS["1280x720"])
+    try:
+        charts = page.locator('[data-testid="stPlotlyChart"]')
+        assert charts.count() >= 3
+        for k in range(charts.count()):
+            chart = charts.nth(k)
+            assert chart.get_attribute("role") == "figure"
+            name = chart.get_attribute("aria-label") or ""
+            title = chart.locator(".gtitle").first.text_content()
+            assert name.startswith(f"Chart: {title}. "), (name, title)
+            assert any(ch.isdigit() for ch in name[len(title) :]), name
+        named = page.get_by_role("figure", name=re.compile(r"^Chart: "))
+        assert named.count() == charts.count()
     finally:
         context.close()

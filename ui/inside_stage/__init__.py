@@ -10,6 +10,12 @@ stepping, or the scrubber's release) the update goes to the page once: it is sto
 session and the link (``?update=N``), and the sections that depend on it (gradient noise, the
 takeaway) follow. A stop outside the loaded window asks for the window around it.
 
+It counts as the whole app does: "update u of U", update 0 being the start and U, the run's
+total, the last; the scrubber runs over the updates that can be taken apart, ``1 … last``
+(update u takes the parameters ``params[u − 1]`` to ``params[u]``, so a diverged run stops at
+the update that blew it up). The session, the link (``?update=12``, as the Playground's) and the
+browser all hold u; the payload is indexed as ``gd`` is, by t = u − 1.
+
 A page needs one line::
 
     update = inside_stage.scrubber(settings, last)
@@ -59,8 +65,8 @@ _COMPONENT = st.components.v2.component(
 
 
 def window_for(settings: Settings, csv: bytes | None, start: int, last: int) -> tuple[int, int]:
-    """The updates to load around ``start``; ``first`` snaps to a quarter of the window, so
-    nearby starts share one cached payload."""
+    """The updates to load around ``start`` (indices t, as ``last``); ``first`` snaps to a
+    quarter of the window, so nearby starts share one cached payload."""
     run = cache.run(settings, csv)
     shown = shown_points(cache.dataset_for(settings, csv).n)
     per_update = cost(run.batch_size, shown.size)
@@ -74,7 +80,8 @@ def window_for(settings: Settings, csv: bytes | None, start: int, last: int) -> 
 @st.cache_data(max_entries=32, show_spinner="Taking the updates apart…", hash_funcs=HASH_FUNCS)
 def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: int) -> bytes:
     """The pictures of updates ``first … end`` of the settings' run (``last``: the last one
-    that can be taken apart); ``with_update`` sets where the scrubber starts."""
+    that can be taken apart; all three indices t = u − 1); ``with_update`` sets where the
+    scrubber starts."""
     run = cache.run(settings, csv)
     data = cache.dataset_for(settings, csv)
     x, y = cache.training_rows(settings, csv)
@@ -116,12 +123,15 @@ def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: i
     return encode(frames, scene)
 
 
+FIRST = 1  # the first update there is to take apart (update 0 is the start)
+
+
 def _parse(text: str | None) -> int:
-    return int(text) if text is not None and re.fullmatch(r"\d{1,12}", text.strip()) else 0
+    return int(text) if text is not None and re.fullmatch(r"\d{1,12}", text.strip()) else FIRST
 
 
 def _write(update: int) -> None:
-    if update == 0:
+    if update == FIRST:
         if UPDATE_KEY in st.query_params:
             del st.query_params[UPDATE_KEY]
     elif st.query_params.get(UPDATE_KEY) != str(update):
@@ -129,37 +139,38 @@ def _write(update: int) -> None:
 
 
 def position(last: int) -> int:
-    """The update looked at: the session's, seeded once from the link (not a whole number:
-    0), and clamped to ``0 … last`` (a new run may have fewer updates). Kept in the link."""
+    """The update looked at, u: the session's, seeded once from the link (not a whole
+    number: update 1), and clamped to ``1 … last`` (a new run may have fewer updates; the
+    link's update 0, the start, has nothing to take apart). Kept in the link."""
     if UPDATE_KEY not in st.session_state:
         st.session_state[UPDATE_KEY] = _parse(st.query_params.get(UPDATE_KEY))
-    update = min(max(int(st.session_state[UPDATE_KEY]), 0), last)
+    update = min(max(int(st.session_state[UPDATE_KEY]), FIRST), last)
     st.session_state[UPDATE_KEY] = update
     _write(update)
     return update
 
 
 def _stopped(sent: object, last: int) -> int | None:
-    """The browser's update as an int in ``0 … last``, or None if it is not a valid one."""
+    """The browser's update as an int in ``1 … last``, or None if it is not a valid one."""
     if isinstance(sent, bool) or not isinstance(sent, int | float) or not math.isfinite(sent):
         return None
-    if not float(sent).is_integer() or not 0 <= sent <= last:
+    if not float(sent).is_integer() or not FIRST <= sent <= last:
         return None
     return int(sent)
 
 
 def scrubber(settings: Settings, last: int, key: str = "update_scrubber") -> int:
-    """Mount the update scrubber at the session's update; return that update.
+    """Mount the update scrubber at the session's update; return that update, u.
 
     Args:
         settings: the page's settings (their run is the one taken apart).
-        last: the last update that can be taken apart (``inspectable_updates − 1``), ≥ 0.
+        last: the last update that can be taken apart (``inspectable_updates``), ≥ 1.
         key: the component's key; keep it stable so it keeps its DOM across reruns.
     """
     update = position(last)
     csv = cache.uploaded_csv(settings)
-    first, end = window_for(settings, csv, update, last)
-    data = with_update(payload(settings, csv, first, end, last), update)
+    first, end = window_for(settings, csv, update - 1, last - 1)  # as indices t = u − 1
+    data = with_update(payload(settings, csv, first, end, last - 1), update)
 
     def stopped() -> None:
         chosen = _stopped(st.session_state[key].get("update"), last)

@@ -7,10 +7,21 @@ already formatted); the ◀ / ▶ buttons, the arrow keys and the scrubber switc
 drawn on canvas in well under a frame. When the learner stops (a pause after stepping, or
 the scrubber's release), the update goes to the page once, as the trigger `update`; the page
 keeps it in the link and its lower sections follow. An update outside the loaded window is
-asked for at once.
+asked for at once. While stops are on their way, the learner keeps stepping: a page that
+comes back with one of the browser's own stops does not move the scrubber back to it.
+
+Counting: the scrubber, the trigger and the page say "update u of U" (update 0 is the start,
+U the run's total); the payload's frames, `first`, `last_loaded` and `last` are indexed as gd
+does, by t = u − 1 (ui/inside_stage/payload.py). `loadedFrame(s, u)` turns u into a frame.
+
+Keys: the scrubber moves with the arrow keys, Home, End, PageUp and PageDown (the browser's
+own range input); on the ◀ / ▶ buttons, ← and → step too.
+
+Accessibility: each canvas is an image (role="img") named by its frame's sentence with its
+numbers (Python's `summary`, `data_summary`).
 
 Test hook: the root element has `data-inside`; after each picture it sets `data-update` to
-the update drawn, and `data-loaded` to the window, `first-last`.
+the update drawn, u, and `data-loaded` to the loaded window in updates u, `first-last`.
 */
 
 const SCRUBBERS = new WeakMap(); // parentElement -> state, kept across reruns
@@ -29,11 +40,21 @@ function decodeInside(buffer) {
   return { header, arrays };
 }
 
+// The loaded frame of update u (gd's index t = u − 1 among the frames), or -1.
+function loadedFrame(s, u) {
+  const h = s.payload.header, t = u - 1;
+  return t >= h.first && t <= h.last_loaded ? t - h.first : -1;
+}
+
 function buildInside(parent, s) {
-  const prev = el("button", { type: "button", class: "step", text: "◀ previous" });
-  const next = el("button", { type: "button", class: "step", text: "next ▶" });
+  const prev = el("button", {
+    type: "button", class: "step", text: "◀ previous", "aria-label": "Previous update",
+  });
+  const next = el("button", {
+    type: "button", class: "step", text: "next ▶", "aria-label": "Next update",
+  });
   const scrub = el("input", {
-    type: "range", min: "0", max: "0", step: "1", value: "0",
+    type: "range", min: "1", max: "1", step: "1", value: "1",
     "aria-label": "Update (optimizer step) to look inside",
   });
   const where = el("span", { class: "where" });
@@ -46,23 +67,36 @@ function buildInside(parent, s) {
     cards.append(el("div", { class: "card" }, name, value, help));
     s.cards.push({ name, value, help });
   }
-  const panel = (cls) => {
-    const title = el("h3"), canvas = el("canvas", { "aria-hidden": "true" });
+  const panel = (cls, withLegend) => {
+    const title = el("h3"), canvas = el("canvas", { role: "img" });
     const legendBox = el("ul", { class: "legend" });
-    return { node: el("div", { class: `panel ${cls}` }, title, canvas, legendBox), title, canvas, legendBox };
+    const node = el("div", { class: `panel ${cls}` }, title, canvas);
+    if (withLegend) node.append(legendBox);
+    return { node, title, canvas, legendBox };
   };
-  s.update = panel("update");
-  s.data = panel("data");
+  s.update = panel("update", false);
+  s.data = panel("data", true);
   s.loading = el("div", { class: "loading", role: "status" });
   s.controls = { prev, next, scrub, where };
   s.caption = caption;
+  // The update picture's legend and its four numbers sit beside it on a projector (the
+  // buttons, the picture and its numbers in one screen), under it on a phone (inside.css).
+  const side = el("div", { class: "side" }, s.update.legendBox, cards);
   s.root = el("div", { class: "inside", "data-inside": "" },
     el("div", { class: "controls" }, prev, scrub, next, where),
-    caption, cards, s.loading,
-    el("div", { class: "pictures" }, s.update.node, s.data.node));
+    caption, s.loading,
+    el("div", { class: "pictures" }, s.update.node, side, s.data.node));
   parent.append(s.root);
   prev.addEventListener("click", () => step(s, -1));
   next.addEventListener("click", () => step(s, 1));
+  for (const button of [prev, next]) {
+    button.addEventListener("keydown", (e) => {
+      const d = { ArrowLeft: -1, ArrowRight: 1 }[e.key];
+      if (d === undefined || e.altKey || e.ctrlKey || e.metaKey) return;
+      e.preventDefault();
+      step(s, d);
+    });
+  }
   scrub.addEventListener("input", () => show(s, Number(scrub.value)));
   scrub.addEventListener("change", () => report(s, 300));  // release (or an arrow key)
   new ResizeObserver(() => paint(s)).observe(s.root);
@@ -75,8 +109,9 @@ function step(s, d) {
 
 function show(s, u) {
   const h = s.payload.header;
-  s.at = Math.max(0, Math.min(h.last, Math.round(u)));
-  if (s.at < h.first || s.at > h.last_loaded) report(s, 0);  // not here: ask for it now
+  s.at = Math.max(1, Math.min(h.last + 1, Math.round(u)));
+  s.controls.scrub.value = String(s.at);  // at once: the next key press counts from here
+  if (loadedFrame(s, s.at) < 0) report(s, 0);  // not here: ask for it now
   if (!s.raf) s.raf = requestAnimationFrame(() => { s.raf = 0; paint(s); });
 }
 
@@ -85,7 +120,7 @@ function report(s, delay) {
   s.timer = setTimeout(() => {
     if (s.at === s.reported) return;
     s.reported = s.at;
-    s.startUpdate = s.at;  // the page sends it back: not a new start
+    s.sent.push(s.at);  // the page will send it back: an echo, not a new start
     s.setTriggerValue("update", s.at);
   }, delay);
 }
@@ -115,14 +150,16 @@ function paint(s) {
   if (!s.payload || !s.root.isConnected) return;
   const { header: h, arrays: a } = s.payload;
   const c = s.controls;
-  c.scrub.max = String(h.last);
+  c.scrub.max = String(h.last + 1);
   c.scrub.value = String(s.at);
-  c.prev.disabled = s.at <= 0;
-  c.next.disabled = s.at >= h.last;
-  c.where.textContent = `${s.at} / ${h.last}`;
-  s.root.setAttribute("data-loaded", `${h.first}-${h.last_loaded}`);
-  const k = s.at - h.first;
-  if (k < 0 || s.at > h.last_loaded) {
+  const said = `update ${s.at} of ${h.updates}`;
+  c.scrub.setAttribute("aria-valuetext", said);
+  c.prev.disabled = s.at <= 1;
+  c.next.disabled = s.at >= h.last + 1;
+  c.where.textContent = said;
+  s.root.setAttribute("data-loaded", `${h.first + 1}-${h.last_loaded + 1}`);
+  const k = loadedFrame(s, s.at);
+  if (k < 0) {
     s.loading.textContent = `Update ${s.at} is not loaded yet: fetching the updates around it…`;
     s.root.classList.add("waiting");
     return;
@@ -136,11 +173,26 @@ function paint(s) {
     s.cards[i].value.textContent = fr.cards[i];
     s.cards[i].help.textContent = help;
   });
-  const P = a.trail.shape[1];
-  const params = Array.from(a.trail.subarray((s.at - h.trail_from) * P, (s.at - h.trail_from + 1) * P));
+  const P = a.trail.shape[1], row = h.first + k - h.trail_from;  // the parameters before it
+  const params = Array.from(a.trail.subarray(row * P, (row + 1) * P));
   drawUpdate(s, h, a, k, fr, params);
   drawBatchData(s, h, a, fr, params);
+  s.update.canvas.setAttribute("aria-label", fr.summary);
+  s.data.canvas.setAttribute("aria-label", fr.data_summary);
   s.root.setAttribute("data-update", String(s.at));
+}
+
+// Where the segment from o (inside the box) to o + d leaves the box [x0, x1] × [y0, y1], in
+// data units; null when o + d is inside.
+function exitPoint(o, d, x0, x1, y0, y1) {
+  const tip = [o[0] + d[0], o[1] + d[1]];
+  if (tip[0] >= x0 && tip[0] <= x1 && tip[1] >= y0 && tip[1] <= y1) return null;
+  let t = 1;
+  if (d[0] > 0) t = Math.min(t, (x1 - o[0]) / d[0]);
+  if (d[0] < 0) t = Math.min(t, (x0 - o[0]) / d[0]);
+  if (d[1] > 0) t = Math.min(t, (y1 - o[1]) / d[1]);
+  if (d[1] < 0) t = Math.min(t, (y0 - o[1]) / d[1]);
+  return [o[0] + t * d[0], o[1] + t * d[1]];
 }
 
 function drawUpdate(s, h, a, k, fr, params) {
@@ -163,12 +215,13 @@ function drawUpdate(s, h, a, k, fr, params) {
   // the same list the page's caption is written from; only the entries that apply are shown.
   const C = Object.fromEntries(h.legend.map(([key, , , color]) => [key, color]));
   const shown = new Set(fr.legend);
-  // This epoch so far: the parameters from its first update up to this one.
-  const from = Math.max(h.trail_from, s.at - (s.at % h.updates_per_epoch));
+  // This epoch so far: the parameters from its start up to those before this update (t).
+  const t = h.first + k;
+  const from = Math.max(h.trail_from, t - (t % h.updates_per_epoch));
   const P = a.trail.shape[1];
   ctx.strokeStyle = C.trail; ctx.fillStyle = C.trail; ctx.lineWidth = 1.5; ctx.globalAlpha = 0.7;
   ctx.beginPath();
-  for (let u = from; u <= s.at; u++) ctx.lineTo(f.x(a.trail[(u - h.trail_from) * P]), f.y(a.trail[(u - h.trail_from) * P + 1]));
+  for (let i = from; i <= t; i++) ctx.lineTo(f.x(a.trail[(i - h.trail_from) * P]), f.y(a.trail[(i - h.trail_from) * P + 1]));
   ctx.stroke();
   ctx.globalAlpha = 1;
   const o = params;
@@ -195,6 +248,17 @@ function drawUpdate(s, h, a, k, fr, params) {
   ctx.fillStyle = C.point;
   ctx.beginPath(); ctx.arc(f.x(o[0]), f.y(o[1]), 5, 0, 2 * Math.PI); ctx.fill();
   drawMinimum(ctx, f, a["surface.minimum"]);
+  ctx.restore();
+  // A row step that reaches past the window stops at its edge, ringed there (the legend
+  // counts them: payload.past_the_edge), so no arrow just runs off the picture.
+  ctx.save();
+  ctx.strokeStyle = "#3b4148"; ctx.lineWidth = 1.5;
+  for (let r = 0; r < fr.arrows; r++) {
+    const d = [a.sample_steps[(at + r) * 2], a.sample_steps[(at + r) * 2 + 1]];
+    const p = exitPoint(o, d, ax0[0], ax0[g - 1], ax1[0], ax1[g - 1]);
+    if (!p || !p.every(Number.isFinite)) continue;
+    ctx.beginPath(); ctx.arc(f.x(p[0]), f.y(p[1]), 4, 0, 2 * Math.PI); ctx.stroke();
+  }
   ctx.restore();
   drawAxes(ctx, f, h.names[0], h.names[1]);
   const labels = { rows: fr.arrows_label, point: fr.before };
@@ -240,7 +304,7 @@ function drawBatchData(s, h, a, fr, params) {
   ctx.restore();
   const items = [["training rows", D.train]];
   if (h.shown_train < x.length) items.push(["validation rows", D.val]);
-  items.push([`this batch's rows`, D.batch], [`${h.fit_label} before update ${s.at}`, D.fit]);
+  items.push([`this batch's rows`, D.batch], [`${h.fit_label} before update ${fr.update}`, D.fit]);
   setLegend(p.legendBox, items);
 }
 
@@ -248,7 +312,7 @@ export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   let s = SCRUBBERS.get(parentElement);
   if (!s) {
-    s = { at: 0, raf: 0, timer: 0, reported: undefined, startUpdate: undefined, bytes: null };
+    s = { at: 1, raf: 0, timer: 0, reported: undefined, startUpdate: undefined, bytes: null, sent: [] };
     SCRUBBERS.set(parentElement, s);
   }
   s.setTriggerValue = setTriggerValue;
@@ -256,19 +320,25 @@ export default function (component) {
   if (!buffer) return undefined;
   if (!s.root) buildInside(parentElement, s);
   const start = startOf(buffer);
+  // The page's start is one of the browser's own stops coming back (the learner may have
+  // stepped on since, with more stops on their way): keep the learner's update. Anything
+  // else (a first load, a link, a new run that clamps the update) moves the scrubber.
+  const echo = s.sent.indexOf(start);
+  if (echo >= 0) s.sent.splice(0, echo + 1);  // this stop and the ones before it are back
   if (!(s.bytes && sameRuns(s.bytes, buffer))) {
     s.payload = decodeInside(buffer);
     s.range = null;
-    const h = s.payload.header;
     // Keep the learner's update if it is loaded here and the page did not move it.
-    if (start === s.startUpdate && s.at >= h.first && s.at <= h.last_loaded) s.startUpdate = start;
-    else s.startUpdate = undefined;
+    if (!(echo >= 0 && loadedFrame(s, s.at) >= 0)) s.startUpdate = undefined;
   }
   s.bytes = buffer;
-  if (start !== s.startUpdate) {
+  if (echo < 0 && start !== s.startUpdate) {
     s.startUpdate = start;
     s.reported = start;
-    s.at = start === null ? s.payload.header.first : start;
+    s.sent = [];
+    s.at = start === null ? s.payload.header.first + 1 : start;
+  } else if (echo >= 0) {
+    s.startUpdate = start;
   }
   paint(s);
   return undefined;

@@ -4,13 +4,20 @@ Pure functions (no Streamlit): ``gd`` records in, ``bytes`` out, and the decoder
 for the round trip. The browser (``inside.js``) only indexes what is here: every number and
 sentence shown for an update is formatted in Python (``frame_texts``).
 
+Counting: the page says "update u of U" (update 0 is the start, U the run's total and the
+last), and update u takes the parameters ``params[u − 1]`` to ``params[u]``. The payload is
+indexed as ``gd`` is, by t = u − 1 (``Inside.update``, the ``t`` of the decay): its frames,
+``first``, ``last_loaded`` and ``last`` are such indices. Only the header's ``update``, where
+the scrubber starts, is an update number u, as the link, the session and the browser's
+scrubber count.
+
 Layout: as the live stage's (``ui.stage.payload``), with magic ``b"SGI1"``: a JSON header,
 then float32 arrays. Frames are the updates ``first … last_loaded`` (a window of the run's
 inspectable updates ``0 … last``, sized by ``window`` to fit ``BUDGET`` floats); frame k is
 update ``first + k``. Arrays:
 
 * ``trail`` (M, P): the parameters from the start of ``first``'s epoch to after
-  ``last_loaded``; frame u's parameters before its update are row ``u − trail_from``;
+  ``last_loaded``; frame t's parameters before its update are row ``t − trail_from``;
 * ``batch_step``, ``full_step``, ``taken_step`` (W, 2): −η·g_B, −η·g and the step taken;
 * ``sample_steps`` (ΣA, 2): each row's own step −η·gᵢ, at most ``MAX_ARROWS`` per frame
   (the header's ``arrows``, ``at`` give each frame's count and offset);
@@ -49,7 +56,7 @@ CARDS = (  # the four numbers of an update: label, help (the value is per frame)
         "Rows in the batch (B)",
         "batch_size rows, except the last batch of an epoch, which holds what is left.",
     ),
-    ("Learning rate η here", "lr / (1 + decay·t) with t = this update's index."),
+    ("Learning rate η here", "lr / (1 + decay·t), t = the updates before this one."),
     (
         "Batch loss (before)",
         "Mean loss of this batch's rows at the parameters before the step (what Keras logs).",
@@ -194,18 +201,65 @@ def shown_points(n: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, min(n, MAX_SCATTER)).round().astype(int))
 
 
-def frame_texts(frame: Frame, updates: int) -> dict[str, Any]:
-    """The words and numbers the page shows for one update, formatted here, once."""
+def past_the_edge(frame: Frame) -> int:
+    """How many of the drawn row steps end outside the frame's zoomed window (the browser
+    stops them at its edge and rings the spot).
+
+    Example:
+        >>> inside = Inside(0, np.zeros(2), np.arange(3), 0.1,
+        ...                 np.array([[0.5, 0.0], [2.0, 0.0], [0.0, -1.5]]), np.zeros(2),
+        ...                 np.zeros(2), np.zeros(2))
+        >>> axis = np.linspace(-1.0, 1.0, 3)
+        >>> past_the_edge(Frame(inside, Zoom(axis, axis, np.ones((3, 3))), 1.0, ""))
+        2
+    """
+    steps = frame.inside.sample_steps[:MAX_ARROWS, :2]  # (A, 2)
+    tips = frame.inside.params[:2] + steps
+    x, y = frame.zoom.axis0, frame.zoom.axis1
+    with np.errstate(invalid="ignore"):
+        inside = (tips[:, 0] >= x[0]) & (tips[:, 0] <= x[-1])
+        inside &= (tips[:, 1] >= y[0]) & (tips[:, 1] <= y[-1])
+    return int(np.sum(~inside))
+
+
+def _pair(v: np.ndarray) -> str:
+    return f"({v[0]:.3g}, {v[1]:.3g})"
+
+
+def frame_texts(frame: Frame, scene: Scene) -> dict[str, Any]:
+    """The words and numbers the page shows for one update, formatted here, once: update
+    t = ``inside.update`` is said as update u = t + 1 of the run's ``scene.updates``."""
     inside = frame.inside
-    u, b = inside.update, inside.batch_size
+    u, b = inside.update + 1, inside.batch_size
     arrows = min(b, MAX_ARROWS)
+    past = past_the_edge(frame)
+    beyond = f"; {past} reach past the edge, ringed there" if past else ""
+    names = f"({scene.names[0]}, {scene.names[1]})"
+    taken = ""
+    if scene.momentum:
+        taken = f"; the step taken with momentum {_pair(inside.taken_step)}"
+    summary = (
+        f"Update {u} of {scene.updates} on the loss contours, zoomed around the parameters "
+        f"before it, {names} = {_pair(inside.params)}: {arrows} rows' own steps (grey"
+        f"{beyond}); their mean, the batch step, {_pair(inside.batch_step)}; the full-data "
+        f"step {_pair(inside.full_step)}, {inside.angle_to_full:.1f}° from it{taken}."
+    )
+    rows = f"{scene.n_train:,} training rows"
+    if scene.x.size > scene.n_train:
+        rows += f" and {scene.x.size - scene.n_train:,} validation rows"
+    data_summary = (
+        f"The {b} rows of update {u} among the {rows}, and the {scene.fit_label} before update "
+        f"{u}, at {names} = {_pair(inside.params)}."
+    )
     return {
         "update": u,
-        "where": f"Update {u} of {updates} ({frame.where}).",
+        "where": f"Update {u} of {scene.updates} ({frame.where}).",
         "title": f"Update {u}: {b} rows, one averaged step",
         "data_title": f"The {b} rows of update {u}",
-        "arrows_label": f"{ARROWS_NAME} ({arrows} of {b} shown)",
+        "arrows_label": f"{ARROWS_NAME} ({arrows} of {b} shown{beyond})",
         "before": f"parameters before update {u}",
+        "summary": summary,
+        "data_summary": data_summary,
         "cards": [
             str(b),
             f"{inside.learning_rate:.4g}",
@@ -218,8 +272,8 @@ def frame_texts(frame: Frame, updates: int) -> dict[str, Any]:
 def encode(frames: Sequence[Frame], scene: Scene) -> bytes:
     """Pack a window of consecutive frames (``frames[k]`` is update ``frames[0]`` + k).
 
-    The header's last key, ``update``, is where the scrubber starts: None (the window's first
-    update) until ``ui.stage.payload.with_update`` sets it.
+    The header's last key, ``update``, is the update number u where the scrubber starts: None
+    (the window's first update) until ``ui.stage.payload.with_update`` sets it.
 
     Args:
         frames: the loaded updates, in order, at least one.
@@ -275,7 +329,7 @@ def encode(frames: Sequence[Frame], scene: Scene) -> bytes:
         "colours": DATA_COLOURS,
         "frames": [
             {
-                **frame_texts(f, scene.updates),
+                **frame_texts(f, scene),
                 "legend": legend_keys(f.inside.update, scene.updates_per_epoch, scene.momentum),
                 "arrows": arrow_counts[k],
                 "rows": row_counts[k],
