@@ -79,3 +79,42 @@ def test_random_settings_never_break_a_page(app, page):
             randomize(widget, kind, rng)
         at.run()
         assert_ends_well(at, (page, step))
+
+
+HOSTILE_NUMBERS = ["inf", "-inf", "nan", "1e400", "-1e400"]
+
+
+def link_keys(at) -> list[str]:
+    """Every widget key on the page: a widget bound to the link reads its key from the URL
+    (the Playground's live knobs included), and an unbound key is ignored."""
+    keys = {w.key for kind in KINDS for w in getattr(at, kind) if w.key}
+    from ui.stage import KNOBS
+
+    return sorted(keys | set(KNOBS) | {"update"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("value", HOSTILE_NUMBERS)
+@pytest.mark.parametrize("page", PAGES)
+def test_a_link_with_infinite_or_missing_numbers_never_breaks_a_page(app, page, value):
+    """Issue 21: a link is user text; inf, -inf, nan and 1e400 in every parameter at once fall
+    back to the defaults with notices (``/batch_sizes?seeds=inf`` raised OverflowError)."""
+    keys = link_keys(app(page))
+    at = app(page, **dict.fromkeys(keys, value))
+    assert_ends_well(at, (page, value))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("end", ["min", "max"])
+@pytest.mark.parametrize("page", PAGES)
+def test_a_link_at_every_range_edge_never_breaks_a_page(app, page, end):
+    """Issue 21: the edges of every range are inside it (momentum 1, decay at its maximum)."""
+    start = app(page)
+    edges = {
+        w.key: getattr(w, end)
+        for kind in ("number_input", "slider")
+        for w in getattr(start, kind)
+        if w.key and getattr(w, end) is not None
+    }
+    at = app(page, **{key: str(value) for key, value in edges.items()})
+    assert_ends_well(at, (page, end, edges))

@@ -18,6 +18,7 @@ it names on the page it opens (``store``, ``arrive`` say how).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -778,9 +779,35 @@ def set_values(**changes: Any) -> None:
         st.session_state[key] = value
 
 
+def _not_a_finite_number(text: str) -> bool:
+    """True for a link value that reads as a number but not a finite one: "inf", "-inf",
+    "nan", "1e400" (which Python reads as inf)."""
+    try:
+        return not math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def refuse_infinite_values() -> list[str]:
+    """Drop from the address every value that reads as an infinite or missing number, before
+    any widget bound to the link reads it; return a notice for each.
+
+    The shared settings are checked by ``read_link``; this covers every other key a page binds
+    to the link (a lesson's own number inputs, the stage's ``update``), which Streamlit would
+    hand to the page as ``float("inf")`` (``int(inf)`` raised OverflowError).
+    """
+    notices = []
+    for key, text in st.query_params.to_dict().items():
+        if key not in CONTROLS and _not_a_finite_number(text):
+            del st.query_params[key]
+            notices.append(f"{key}={text} is not a finite number, so the default is used.")
+    return notices
+
+
 def link_notices() -> None:
     """Show, once, what a shared link asked for that could not be used."""
     store()
+    st.session_state.setdefault(NOTICES, []).extend(refuse_infinite_values())
     for notice in st.session_state.pop(NOTICES, []):
         # The notice quotes the link's text: shown as text, never as Markdown (ui.text).
         st.warning(
