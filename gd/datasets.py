@@ -26,11 +26,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from gd.validation import check_int, check_real
-
-# |value| above this is rejected: 100 000 squares of 1e150 sum to 1e305, just under float64's
-# largest number (1.8e308), so the mean squared error of any accepted file stays finite.
-_MAX_ABS = 1e150
+from gd.validation import MAX_ABS, MAX_ABS_TEXT, check_int, check_real, check_reals
 
 # ASCII control bytes that never occur in a text CSV (tab, LF, VT, FF and CR are allowed).
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
@@ -40,6 +36,8 @@ _SNIFF_BYTES = 8192
 
 # A row made only of these characters is blank (spreadsheets save empty rows as ",").
 _BLANK = string.whitespace + ","
+# The generated Keras and PyTorch scripts read an accepted file by these same rules (the
+# encodings, blank rows, the header): ui.codegen.CSV_READER, kept equal by tests/test_codegen.py.
 
 
 class DataError(ValueError):
@@ -80,8 +78,8 @@ class Dataset:
     name: str
 
     def __post_init__(self) -> None:
-        x = np.array(self.x, dtype=np.float64)  # a copy: the caller's array stays theirs
-        y = np.array(self.y, dtype=np.float64)
+        x = check_reals("x", self.x).copy()  # a copy: the caller's array stays theirs
+        y = check_reals("y", self.y).copy()
         if x.ndim != 1 or x.shape != y.shape:
             raise ValueError(
                 "x and y must be 1-D arrays of the same length. "
@@ -438,11 +436,11 @@ def _number(cell: str, row: int, column: str) -> float:
             f"{where} holds {_quote(cell)}, a missing (NaN) or infinite value. "
             "Remove the row or fill in a finite number."
         )
-    if not abs(value) <= _MAX_ABS:  # also a literal like 1e400, which float() reads as inf
+    if not abs(value) <= MAX_ABS:  # also a literal like 1e400, which float() reads as inf
         raise DataError(
-            f"{where} holds {_quote(cell)}, larger in magnitude than 1e150: summing the squares "
-            "of such values overflows float64. Rescale the column, e.g. divide it by a power "
-            "of ten."
+            f"{where} holds {_quote(cell)}, larger in magnitude than {MAX_ABS_TEXT}: summing the "
+            "squares of such values overflows float64. Rescale the column, e.g. divide it by a "
+            "power of ten."
         )
     return value
 

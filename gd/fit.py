@@ -177,6 +177,7 @@ def prepare(
     """Check ``fit``'s data arguments once and derive what every run shares (``Problem``)."""
     x, y = check_data(x, y)
     model.check_features(x.shape[1])
+    model.check_targets(y)
     epochs = check_int("epochs", epochs)
     seed = check_seed("seed", seed)
     shuffle = check_bool("shuffle", shuffle)

@@ -22,6 +22,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from gd.validation import check_labels
+
 # Chunk size for losses evaluated at many parameter vectors: keeps (chunk, n) temporaries small.
 _CHUNK_ELEMENTS = 2_000_000
 
@@ -42,6 +44,7 @@ class Model:
     name: ClassVar[str]
     kernel_id: ClassVar[int]  # which twin in gd._kernels computes this model
     cheap_losses: ClassVar[bool] = False  # True when ``losses`` needs no pass over the samples
+    labels: ClassVar[tuple[float, ...] | None] = None  # the only targets it fits, or any real
 
     def param_names(self, n_features: int) -> tuple[str, ...]:
         """Names of the parameters, in the order of the parameter vector."""
@@ -55,6 +58,19 @@ class Model:
 
     def check_features(self, n_features: int) -> None:
         """Raise ValueError if this model cannot take ``n_features`` input columns."""
+
+    def check_targets(self, y: np.ndarray) -> None:
+        """Raise ValueError if the targets ``y`` (n,) hold a value other than this model's
+        ``labels`` (when it has labels).
+
+        Example:
+            >>> LogisticRegression().check_targets(np.array([-1.0, 1.0]))
+            Traceback (most recent call last):
+            ...
+            ValueError: The 'y' parameter must be 0 or 1 in every row ... Got -1.0 instead.
+        """
+        if self.labels is not None:
+            check_labels("y", y, self.labels, self.name)
 
     def loss_and_grad(
         self, params: np.ndarray, x: np.ndarray, y: np.ndarray
@@ -249,6 +265,7 @@ class LogisticRegression(Model):
 
     name: ClassVar[str] = "logistic regression"
     kernel_id: ClassVar[int] = 1
+    labels: ClassVar[tuple[float, ...]] = (0.0, 1.0)  # binary cross-entropy's classes
 
     def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Probability of class 1, (n,)."""

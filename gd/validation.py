@@ -18,12 +18,30 @@ Example:
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable
 
 import numpy as np
 
 from gd.rules import validation_split_at
+
+# |value| above this is refused, in data passed to gd and in an uploaded CSV alike: 100 000
+# squares of 1e150 (the CSV reader's row limit) sum to 1e305, just under float64's largest
+# number (1.8e308), so the mean squared error of any accepted data set stays finite.
+MAX_ABS = 1e150
+MAX_ABS_TEXT = f"{MAX_ABS:.0e}".replace("e+", "e")  # "1e150", as messages write it
+REAL_NUMBERS = "an array of real numbers (int or float)"
+# What a learner passed instead of real numbers, by NumPy's dtype kind (``dtype.kind``).
+_NOT_REAL = {
+    "b": "booleans",
+    "c": "complex numbers",
+    "M": "dates (datetime64)",
+    "m": "time spans (timedelta64)",
+    "U": "strings",
+    "S": "byte strings",
+    "V": "records",
+}
 
 
 def shown(value: object) -> str:
@@ -35,6 +53,110 @@ def shown(value: object) -> str:
 
 def _fail(name: str, requirement: str, value: object) -> ValueError:
     return ValueError(f"The '{name}' parameter must be {requirement}. Got {shown(value)} instead.")
+
+
+def check_reals(name: str, values: object) -> np.ndarray:
+    """``values`` as a float64 array of any shape, or a TypeError naming what they hold instead
+    of real numbers: None, strings (numeric ones too: ``"1"`` is text, not a number), booleans,
+    complex numbers (whose imaginary part NumPy would drop with only a warning), dates.
+
+    Example:
+        >>> check_reals("x", [1, 2.5])
+        array([1. , 2.5])
+        >>> check_reals("x", ["1", "2"])
+        Traceback (most recent call last):
+        ...
+        TypeError: The 'x' parameter must be an array of real ... Got strings such as '1' instead.
+    """
+    if values is None:
+        raise TypeError(f"The '{name}' parameter must be {REAL_NUMBERS}. Got None instead.")
+    try:
+        array = np.asarray(values)
+    except ValueError:  # a ragged nested sequence
+        raise ValueError(
+            f"The '{name}' parameter must be {REAL_NUMBERS} with rows of one length. "
+            "Got a nested sequence of ragged rows instead."
+        ) from None
+    if array.dtype.kind in "iuf":
+        return np.asarray(array, dtype=np.float64)
+    flat = array.ravel()
+    if array.dtype.kind == "O":
+        odd = [value for value in flat.tolist() if not _is_real(value)]
+        if not odd:
+            try:
+                return np.asarray(array, dtype=np.float64)
+            except OverflowError:  # a Python int beyond float64's range
+                big = next(v for v in flat.tolist() if abs(v) > MAX_ABS)
+                raise _magnitude(name, f"an integer of {len(str(abs(big)))} digits") from None
+        example = odd[0]
+        what = "None" if example is None else f"{_noun(example)} such as {shown(example)}"
+    else:
+        if array.dtype.kind == "c" and np.any(flat.imag != 0):
+            flat = flat[flat.imag != 0]  # show a value with an imaginary part
+        what = _NOT_REAL.get(array.dtype.kind, f"values of dtype {array.dtype}")
+        if flat.size:
+            example = flat[0]
+            what += f" such as {repr(str(example)) if array.dtype.kind in 'Mm' else shown(example)}"
+    raise TypeError(f"The '{name}' parameter must be {REAL_NUMBERS}. Got {what} instead.")
+
+
+def _is_real(value: object) -> bool:
+    """A real number for ``check_reals``: an int or a float, NumPy's too, never a bool."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _noun(value: object) -> str:
+    """What ``value`` is, in the plural, for a message: "strings", "booleans", ..."""
+    if isinstance(value, bool | np.bool_):
+        return "booleans"
+    if isinstance(value, complex | np.complexfloating):
+        return "complex numbers"
+    if isinstance(value, str | bytes):
+        return "strings"
+    if isinstance(value, datetime.date | np.datetime64):
+        return "dates"
+    if isinstance(value, datetime.timedelta | np.timedelta64):
+        return "time spans"
+    return f"{type(value).__name__} objects"
+
+
+def _magnitude(name: str, got: str) -> ValueError:
+    """The message for a value beyond ``MAX_ABS``; ``got`` shows the value."""
+    return ValueError(
+        f"The '{name}' parameter must be in [-{MAX_ABS_TEXT}, {MAX_ABS_TEXT}] (larger values "
+        f"overflow float64 when squared; rescale it). Got {got} instead."
+    )
+
+
+def check_magnitude(name: str, values: np.ndarray) -> None:
+    """Every value of a finite float array within ``MAX_ABS``, or a ValueError showing one."""
+    big = np.abs(values) > MAX_ABS
+    if big.any():
+        raise _magnitude(name, shown(values[big][0]))
+
+
+def check_labels(name: str, values: np.ndarray, labels: tuple[float, ...], whose: str) -> None:
+    """Every value one of ``labels`` (e.g. 0 and 1 for logistic regression), or a ValueError
+    showing the first few that are not.
+
+    Example:
+        >>> check_labels("y", np.array([0.0, 2.0, 1.0]), (0.0, 1.0), "logistic regression")
+        Traceback (most recent call last):
+        ...
+        ValueError: The 'y' parameter must be 0 or 1 in every row ... Got 2.0 instead.
+    """
+    known = np.isin(values, labels)
+    if known.all():
+        return
+    odd = np.unique(values[~known])  # sorted
+    shown_odd = ", ".join(shown(value) for value in odd[:3]) + (", …" if odd.size > 3 else "")
+    words = " or ".join(f"{label:g}" for label in labels)
+    raise ValueError(
+        f"The '{name}' parameter must be {words} in every row (the labels of {whose}). "
+        f"Got {shown_odd} instead."
+    )
 
 
 def check_int(name: str, value: object, low: int = 1) -> int:
@@ -98,9 +220,9 @@ def check_grid(
 
 
 def check_data(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-    """x as (n, k) and y as (n,), finite float64, C-contiguous."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    """x as (n, k) and y as (n,), real, finite and within ``MAX_ABS``, float64, C-contiguous."""
+    x = check_reals("x", x)
+    y = check_reals("y", y)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
@@ -116,6 +238,7 @@ def check_data(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     for name, values in (("x", x), ("y", y)):
         if not np.all(np.isfinite(values)):
             raise ValueError(f"{name} contains NaN or inf; remove or fill those values.")
+        check_magnitude(name, values)
     return np.ascontiguousarray(x), np.ascontiguousarray(y)
 
 
@@ -142,7 +265,7 @@ def check_init(
     init: object, names: tuple[str, ...], model_name: str, n_features: int
 ) -> np.ndarray:
     """A finite start point with one value per parameter ``names``; returns a copy."""
-    init = np.asarray(init, dtype=np.float64)
+    init = check_reals("init", init)
     if init.shape != (len(names),):
         raise ValueError(
             f"init must have shape ({len(names)},) for {model_name} with {n_features} "
