@@ -39,7 +39,7 @@ st.markdown(
     f"({names[0]}, {names[1]}) = ({settings.w0:g}, {settings.b0:g}), and prints what `fit` "
     "reports. Copy one with the button at the top right of its box."
 )
-keras3, keras2, torch = st.tabs(["Keras 3", "Legacy Keras 2 (tf.keras ≤ 2.10)", "PyTorch"])
+keras3, keras2, torch = st.tabs(["Keras 3", codegen.KERAS2_NAME, "PyTorch"])
 # Wrapped on screen only (the copy button copies the lines as they are): the fit() call's line
 # is wider than the main column at 1280x720.
 keras3.code(codegen.keras3_code(settings), language="python", wrap_lines=True)

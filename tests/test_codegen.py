@@ -3,7 +3,10 @@
 import ast
 import csv
 import io
+import string
 import sys
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
@@ -13,7 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gd
-from ui.codegen import keras2_code, keras3_code, pytorch_code, run_csv
+from gd.datasets import DataError, from_csv
+from ui.codegen import (
+    CSV_FILE,
+    KERAS2_NAME,
+    data_lines,
+    keras2_code,
+    keras3_code,
+    pytorch_code,
+    run_csv,
+)
 from ui.controls import DECAYS, LEARNING_RATES, MOMENTUMS, Settings
 from ui.models import MODELS
 
@@ -310,3 +322,105 @@ def test_csv_has_one_row_per_update_and_the_header():
     assert [float(r["learning_rate"]) for r in rows] == run.learning_rate.tolist()
     assert float(rows[-1]["w"]) == run.params[-1, 0]
     assert float(rows[-1]["full_loss"]) == run.loss[-1]
+
+
+# --- An uploaded CSV: the scripts read it as the page did -------------------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def accepted_files() -> list[Path]:
+    """Every file of the corpus that from_csv takes."""
+    found = []
+    for path in sorted(DATA.glob("*.csv")):
+        try:
+            from_csv(path)
+        except DataError:
+            continue
+        found.append(path)
+    return found
+
+
+def script_reads(content: bytes, directory: Path) -> tuple[np.ndarray, np.ndarray]:
+    """x and y as a script's data lines read ``content``, saved in ``directory``."""
+    path = directory / CSV_FILE
+    path.write_bytes(content)
+    code = "\n".join(data_lines(Settings(source="csv")))
+    assert code.count(f'"{CSV_FILE}"') == 1
+    scope = {"np": np, "io": io, "string": string}
+    exec(code.replace(f'"{CSV_FILE}"', repr(str(path))), scope)
+    return scope["x"], scope["y"]
+
+
+@pytest.mark.parametrize("path", accepted_files(), ids=lambda path: path.name)
+def test_the_scripts_read_every_accepted_file_as_the_page(path, tmp_path):
+    """No header, blank `,` rows, a Latin-1 header, CR line ends: the same rows, bit for bit."""
+    data = from_csv(path)
+    x, y = script_reads(path.read_bytes(), tmp_path)
+    np.testing.assert_array_equal(x, data.x, strict=True)
+    np.testing.assert_array_equal(y, data.y, strict=True)
+
+
+CELLS = st.floats(-1e150, 1e150, allow_nan=False, allow_infinity=False)
+SPACES = st.sampled_from(["", " ", "  ", "\t"])
+BLANK_ROWS = st.sampled_from(["", " ", ",", " , ", ",,", "\t"])
+
+
+@st.composite
+def accepted_csv(draw) -> bytes:
+    """A file from_csv accepts, in any of its shapes: a header or none, blank rows anywhere,
+    numbers written several ways with spaces around them, any line end, with or without a
+    final one, UTF-8 (with or without a BOM) or Latin-1."""
+    header = draw(st.sampled_from([None, "x,y", "x , y", "température,y", '"x","y"']))
+    rows = []
+    for value_x, value_y in draw(st.lists(st.tuples(CELLS, CELLS), min_size=2, max_size=8)):
+        written = [
+            draw(st.sampled_from([repr(v), f"{v:.6g}", f"{v:E}", f"{v:.17e}"]))
+            for v in (value_x, value_y)
+        ]
+        rows.append(",".join(draw(SPACES) + cell + draw(SPACES) for cell in written))
+    lines = ([header] if header else []) + rows
+    blanks = draw(st.lists(st.tuples(st.integers(0, len(lines)), BLANK_ROWS), max_size=4))
+    for at, blank in sorted(blanks, reverse=True):
+        lines.insert(at, blank)
+    end = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    text = end.join(lines) + (end if draw(st.booleans()) else "")
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]))
+    return text.encode(encoding)
+
+
+@settings(max_examples=80, deadline=None)
+@given(accepted_csv())
+def test_the_scripts_read_any_accepted_file_as_the_page(content):
+    data = from_csv(io.BytesIO(content))
+    with tempfile.TemporaryDirectory() as directory:
+        x, y = script_reads(content, Path(directory))
+    np.testing.assert_array_equal(x, data.x, strict=True)
+    np.testing.assert_array_equal(y, data.y, strict=True)
+
+
+@pytest.mark.parametrize("generate", [keras3_code, keras2_code])
+@pytest.mark.parametrize("file_name", ["blank_rows_between.csv", "latin1_header.csv"])
+def test_keras_scripts_fit_the_uploaded_rows(generate, file_name, tmp_path, monkeypatch, capsys):
+    """A whole Keras script, run against a stand-in Keras on an upload with blank rows and no
+    header, or a Latin-1 header: it imports what its reader needs and fits the page's rows."""
+    data = from_csv(DATA / file_name)
+    (tmp_path / CSV_FILE).write_bytes((DATA / file_name).read_bytes())
+    monkeypatch.chdir(tmp_path)
+    fits = fake_keras(monkeypatch)
+    s = Settings(source="csv", n=data.n, batch_size=2, epochs=3, shuffle=False)
+    exec(compile(generate(s), "script.py", "exec"), {"__name__": "__main__"})
+    ((x, y, kwargs),) = fits
+    np.testing.assert_array_equal(x[:, 0], data.x)
+    np.testing.assert_array_equal(y[:, 0], data.y)
+    assert kwargs["epochs"] == 3
+    assert capsys.readouterr().out.count("loss") == 1
+
+
+def test_the_legacy_script_and_its_tab_name_the_same_keras():
+    """One name, KERAS2_NAME, for the tab and the script's first line (issue 17, "Labels")."""
+    assert keras2_code(Settings()).startswith(f'"""{KERAS2_NAME}: ')
+    lesson = (Path(__file__).parents[1] / "lessons" / "keras_to_here.py").read_text()
+    (tabs,) = calls(lesson, "tabs")
+    labels = [ast.unparse(label) for label in tabs.args[0].elts]
+    assert labels == ["'Keras 3'", "codegen.KERAS2_NAME", "'PyTorch'"]

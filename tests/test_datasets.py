@@ -43,6 +43,8 @@ ACCEPTED = {
     "crlf_no_header.csv": ([1.0, 3.0, 5.0], [2.0, 4.0, 6.0]),
     "scientific_spaces_no_final_newline.csv": ([1000.0, -40.0, 0.5], [-0.025, 3.0, 0.001]),
     "blank_trailing_lines.csv": ([1.0, 3.0], [2.0, 4.0]),
+    "cr_line_ends.csv": ([1.0, 3.0, 5.0], [2.0, 4.0, 7.0]),
+    "blank_rows_between.csv": ([1.0, 3.0, 5.0], [2.0, 4.0, 7.0]),
 }
 
 
@@ -72,6 +74,10 @@ def test_corpus_readme_lists_every_file_and_tests_cover_them():
     on_disk = {path.name for path in DATA.glob("*.csv")}
     in_readme = set(re.findall(r"^\| `([^`]+\.csv)`", (DATA / "README.md").read_text(), re.M))
     assert on_disk == in_readme == REJECTED.keys() | ACCEPTED.keys()
+    valid = re.findall(
+        r"^\| `([^`]+\.csv)` \|[^|]*\| valid", (DATA / "README.md").read_text(), re.M
+    )
+    assert set(valid) == ACCEPTED.keys()
 
 
 def test_corpus_special_bytes_are_really_there():
@@ -82,6 +88,8 @@ def test_corpus_special_bytes_are_really_there():
     assert not (DATA / "scientific_spaces_no_final_newline.csv").read_bytes().endswith(b"\n")
     with pytest.raises(UnicodeDecodeError):
         (DATA / "latin1_header.csv").read_bytes().decode("utf-8")
+    assert b"\n" not in (DATA / "cr_line_ends.csv").read_bytes()
+    assert b"\n,\n" in (DATA / "blank_rows_between.csv").read_bytes()
 
 
 # --- from_csv: inputs and edge cases ----------------------------------------------------------

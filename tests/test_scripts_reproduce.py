@@ -4,20 +4,25 @@ Each case writes ``ui.codegen.pytorch_code`` to a temporary directory, runs it w
 Python in a subprocess, and compares what it prints (every epoch's ``loss`` and ``val_loss``,
 and the final weights) with ``gd.fit`` for the same settings, to 1e-10 relative. The cases
 cover both momentum conventions, shuffle on and off (the page's row order, replayed by the
-script's sampler), decay with momentum, Nesterov, all three models and an uploaded CSV.
+script's sampler), decay with momentum, Nesterov, all three models, and an uploaded CSV of
+every shape the page accepts: each file of ``tests/data`` that ``gd.datasets.from_csv`` takes,
+and the sample file the page offers, copied byte for byte to ``data.csv``.
 
 torch is a test-only extra (``requirements-verify.txt``); without it these tests skip.
 """
 
 import ast
+import io
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import gd
+from gd.datasets import DataError, from_csv
 from ui.codegen import CSV_FILE, pytorch_code
 from ui.controls import Settings
 
@@ -170,4 +175,63 @@ def test_an_uploaded_csv_of_misclassified_rows_still_learns(tmp_path):
     )
     run = app_run(settings, x, y)
     np.testing.assert_allclose(run.params[-1], [-8.75, 0.5], rtol=1e-6)  # w += 0.5·2.5, b += 0.5
+    assert_same_history(run_script(pytorch_code(settings), tmp_path), run)
+
+
+# --- Every CSV file the page accepts ----------------------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def accepted(path: Path) -> bool:
+    try:
+        from_csv(path)
+    except DataError:
+        return False
+    return True
+
+
+# Every corpus file from_csv takes (tests/data/README.md marks them valid), and the sample
+# file the page offers (50 rows, a header) with a validation split: name -> bytes, changes.
+UPLOADS = {
+    **{path.name: (path.read_bytes(), {}) for path in sorted(DATA.glob("*.csv")) if accepted(path)},
+    "sample_csv() with a split": (
+        gd.datasets.sample_csv(),
+        {"batch_size": 8, "epochs": 5, "validation_split": 0.2},
+    ),
+}
+
+
+def csv_settings(data: gd.Dataset, **changes) -> Settings:
+    """Settings of an upload: every update counts (momentum with a decaying rate, the two
+    conventions' parting point, a last batch smaller than the others), at a rate below
+    1/(1 + max x²), where no batch of these rows can blow up."""
+    rate = 0.1 / (1.0 + float(np.max(data.x**2)))
+    return Settings(
+        **{
+            "source": "csv",
+            "n": data.n,
+            "batch_size": max(1, data.n - 1),
+            "epochs": 4,
+            "shuffle": True,
+            "seed": 7,
+            "learning_rate": rate,
+            "momentum": 0.9,
+            "decay": 0.05,
+            "convention": "keras",
+            "w0": 0.5,
+            "b0": -0.5,
+            **changes,
+        }
+    )
+
+
+@pytest.mark.parametrize(("content", "changes"), UPLOADS.values(), ids=UPLOADS.keys())
+def test_the_pytorch_script_reproduces_every_accepted_csv(content, changes, tmp_path):
+    """No header, blank `,` rows, a Latin-1 header, CR line ends, ...: the page reads the
+    upload with from_csv and trains; the script reads the same bytes from data.csv."""
+    (tmp_path / CSV_FILE).write_bytes(content)
+    data = from_csv(io.BytesIO(content))
+    settings = csv_settings(data, **changes)
+    run = app_run(settings, data.x, data.y)
     assert_same_history(run_script(pytorch_code(settings), tmp_path), run)

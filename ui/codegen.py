@@ -25,6 +25,8 @@ import gd
 from ui.controls import Settings
 
 CSV_FILE = "data.csv"
+# The legacy script's one name: the tab that shows it and the script's own first line.
+KERAS2_NAME = "Legacy Keras 2 (Keras 2.2 – 2.10)"
 KERAS2_OUTPUT_SHAPE = [  # Keras 2.2 layers must state their output shape
     "    def compute_output_shape(self, input_shape):",
     "        return input_shape",
@@ -36,15 +38,61 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
+# The uploaded file read by gd.datasets.from_csv's rules (its ``_decode``, ``_nonblank_rows``,
+# ``_cells`` and ``_is_number``), without its checks: the page accepted the file, so the script
+# meets only what the page read, and gets the same rows, values (Python's float()) and order.
+# tests/test_codegen.py checks it against from_csv on every accepted file of tests/data.
+CSV_READER = [
+    "def is_number(cell):",
+    "    try:",
+    "        float(cell)",
+    "    except ValueError:",
+    "        return False",
+    "    return True",
+    "",
+    "",
+    "def read_csv(path):",
+    '    """x (n,) and y (n,) from a two-column CSV file, read as the page read it: UTF-8 (a',
+    "    byte-order mark dropped), else Latin-1; LF, CRLF or CR line ends; rows of only spaces",
+    "    and commas skipped; the first row taken as a header when none of its cells is a",
+    '    number."""',
+    '    with open(path, "rb") as file:',
+    "        data = file.read()",
+    "    try:",
+    '        text = data.decode("utf-8-sig")',
+    "    except UnicodeDecodeError:",
+    '        text = data.decode("latin-1")',
+    "    rows = [",
+    '        [cell.strip() for cell in line.rstrip("\\n").split(",")]',
+    "        for line in io.StringIO(text, newline=None)  # LF, CRLF or CR",
+    '        if line.strip(string.whitespace + ",")  # not a blank row',
+    "    ]",
+    "    if not any(is_number(cell) for cell in rows[0]):",
+    "        rows = rows[1:]  # the header",
+    "    table = np.array([[float(cell) for cell in row] for row in rows])  # (n, 2)",
+    "    return table[:, 0], table[:, 1]",
+]
+
+
+def _imports(settings: Settings, *names: str) -> list[str]:
+    """A script's standard-library imports: ``names``, and what reading the CSV needs."""
+    csv = ("io", "string") if settings.source == "csv" else ()
+    return [f"import {name}" for name in sorted({*names, *csv})]
+
+
 def data_lines(settings: Settings) -> list[str]:
     """Script lines that build ``x`` (n,) and ``y`` (n,) exactly as the page's data."""
     s = settings
     if s.source == "csv":
         return [
-            f"# The CSV you uploaded, saved as {CSV_FILE}: two columns, x then y.",
-            "# Drop skiprows=1 if the file has no header row.",
-            f'table = np.loadtxt("{CSV_FILE}", delimiter=",", skiprows=1)',
-            "x, y = table[:, 0], table[:, 1]  # (n,), (n,)",
+            "",
+            *CSV_READER,
+            "",
+            "",
+            f"# The CSV you uploaded, saved as {CSV_FILE} next to this script and left as it",
+            "# is: read_csv follows the page's rules (header row or none, blank rows, Latin-1),",
+            "# so it gets the rows the page trained on, in the same order.",
+            f'x, y = read_csv("{CSV_FILE}")  # (n,), (n,)',
         ]
     (name0, value0), (name1, value1) = s.spec.truth
     target = s.spec.scripts.target.format(name0, name1)
@@ -114,8 +162,7 @@ def keras3_code(settings: Settings) -> str:
     scripts = s.spec.scripts
     lines = [
         '"""Keras 3 on the torch backend: the page\'s run (Keras convention)."""',
-        *(["import math"] if _needs_math(s) else []),
-        "import os",
+        *_imports(s, "os", *(["math"] if _needs_math(s) else [])),
         "",
         "import numpy as np",
         "",
@@ -162,9 +209,9 @@ def keras2_code(settings: Settings) -> str:
     s = settings
     scripts = s.spec.scripts
     lines = [
-        '"""Legacy Keras 2 (keras 2.2.x; in TF 2.11+ use tf.keras.optimizers.legacy.SGD)."""',
-        *(["import math"] if _needs_math(s) else []),
-        "import os",
+        f'"""{KERAS2_NAME}: the page\'s run.',
+        'In TF 2.11+, import SGD from tf.keras.optimizers.legacy instead."""',
+        *_imports(s, "os", *(["math"] if _needs_math(s) else [])),
         "",
         "import numpy as np",
         "",
@@ -316,7 +363,7 @@ def pytorch_code(settings: Settings) -> str:
     convention = "Keras" if s.convention == "keras" else "PyTorch"
     lines = [
         f'"""PyTorch: the page\'s run ({convention} convention)."""',
-        "import math",
+        *_imports(s, "math"),
         "",
         "import numpy as np",
         "import torch",
