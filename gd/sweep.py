@@ -120,6 +120,7 @@ def sweep(
     """
     x, y = check_data(x, y)
     model.check_features(x.shape[1])
+    model.check_targets(y)
     learning_rates = check_grid("learning_rates", learning_rates, check_rate, np.float64)
     batch_sizes = check_grid("batch_sizes", batch_sizes, check_int, np.int64)
     momentums = check_grid("momentums", momentums, check_momentum, np.float64)

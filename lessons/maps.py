@@ -35,9 +35,10 @@ csv = uploaded_csv(settings)
 jobs = [(axis, settings.seed + k) for axis in ("batch_size", "momentum") for k in range(seeds)]
 progress = st.progress(0.0, text="Sweeping the grid…")
 sweeps = {"batch_size": [], "momentum": []}
-for done, (axis, seed) in enumerate(jobs, start=1):
-    sweeps[axis].append(maps.sweep_seed(settings, csv, axis, seed))
-    progress.progress(done / len(jobs), text=f"Swept {done} of {len(jobs)} grids")
+with lesson.explained_errors():  # e.g. an upload whose y is not 0/1 under logistic regression
+    for done, (axis, seed) in enumerate(jobs, start=1):
+        sweeps[axis].append(maps.sweep_seed(settings, csv, axis, seed))
+        progress.progress(done / len(jobs), text=f"Swept {done} of {len(jobs)} grids")
 progress.empty()
 start = maps.start_loss(settings)
 bound = maps.bound_for(settings, settings.momentum)

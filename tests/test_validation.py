@@ -292,7 +292,6 @@ def test_labels_are_checked_at_every_entry_that_trains():
 PENDING = "needs model.check_targets(y) after model.check_features in {} (issue 17)"
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING.format("gd/sweep.py sweep"))
 def test_sweep_checks_the_labels():
     with pytest.raises(ValueError, match=re.escape(LABELS.format("2.0"))):
         gd.sweep(

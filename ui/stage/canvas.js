@@ -86,8 +86,8 @@ function logTicks(lo, hi, count, least = 3) {
         if (at >= lo - 1e-9 && at <= hi + 1e-9) out.push(Number(v.toPrecision(12)));
       }
     }
-    if (out.length >= least) {
-      const stride = Math.ceil(out.length / Math.max(least, count));
+    if (out.length >= least) {  // thinned to about `count`, never below `least`
+      const stride = Math.max(1, Math.floor(out.length / Math.max(least, count)));
       return out.filter((_, k) => k % stride === 0);
     }
   }
