@@ -20,6 +20,7 @@ import gd
 from gd.noise import EpochTiming, Inside
 from gd.rules import powers_of_two_below
 from ui import charts
+from ui.words import plural
 
 MAX_ARROWS = 256  # per-sample arrows drawn; more would only grow the payload
 ARROWS_NAME = "each row's own step −η·∇ℓᵢ"
@@ -309,7 +310,8 @@ def takeaway(inside: Inside, curve: NoiseCurve, timing: EpochTiming) -> str:
     ``inside.update`` is gd's index t, said as update t + 1."""
     b = inside.batch_size
     text = (
-        f"At update {inside.update + 1}, the {b} rows of the batch gave {b} per-sample gradients; "
+        f"At update {inside.update + 1}, the {plural(b, 'row')} of the batch gave "
+        f"{plural(b, 'per-sample gradient')}; "
         f"NumPy computed them in one matrix product and averaged them into **one** gradient, "
         f"and the optimizer moved the weights **once**. No row updated the weights on its own."
     )

@@ -45,6 +45,7 @@ from gd.noise import Inside
 from ui import charts
 from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS, Zoom
 from ui.stage.payload import MAX_SCATTER, Writer, contour_levels, pack, read
+from ui.words import plural
 
 MAGIC = b"SGI1"
 BUDGET = 120_000  # floats (480 KB) of frames per payload: the window shrinks to fit
@@ -240,7 +241,7 @@ def frame_texts(frame: Frame, scene: Scene) -> dict[str, Any]:
         taken = f"; the step taken with momentum {_pair(inside.taken_step)}"
     summary = (
         f"Update {u} of {scene.updates} on the loss contours, zoomed around the parameters "
-        f"before it, {names} = {_pair(inside.params)}: {arrows} rows' own steps (grey"
+        f"before it, {names} = {_pair(inside.params)}: {plural(arrows, 'row')}' own steps (grey"
         f"{beyond}); their mean, the batch step, {_pair(inside.batch_step)}; the full-data "
         f"step {_pair(inside.full_step)}, {inside.angle_to_full:.1f}° from it{taken}."
     )
@@ -248,14 +249,14 @@ def frame_texts(frame: Frame, scene: Scene) -> dict[str, Any]:
     if scene.x.size > scene.n_train:
         rows += f" and {scene.x.size - scene.n_train:,} validation rows"
     data_summary = (
-        f"The {b} rows of update {u} among the {rows}, and the {scene.fit_label} before update "
-        f"{u}, at {names} = {_pair(inside.params)}."
+        f"The {plural(b, 'row')} of update {u} among the {rows}, and the {scene.fit_label} before "
+        f"update {u}, at {names} = {_pair(inside.params)}."
     )
     return {
         "update": u,
         "where": f"Update {u} of {scene.updates} ({frame.where}).",
-        "title": f"Update {u}: {b} rows, one averaged step",
-        "data_title": f"The {b} rows of update {u}",
+        "title": f"Update {u}: {plural(b, 'row')}, one averaged step",
+        "data_title": f"The {plural(b, 'row')} of update {u}",
         "arrows_label": f"{ARROWS_NAME} ({arrows} of {b} shown{beyond})",
         "before": f"parameters before update {u}",
         "summary": summary,
