@@ -307,6 +307,12 @@ function request(st) {
 
 // ---------------------------------------------------------------- one frame
 
+// A panel's key in the title band, right-aligned, but never over the panel's title.
+function bandLegend(ctx, f, title, items) {
+  const right = f.left + f.pw - legendWidth(ctx, items) - 8;
+  legend(ctx, { left: Math.max(right, title.offsetWidth), top: f.top }, items);
+}
+
 // Test hook: a canvas's `data-ticks` lists the tick labels drawn on its axes, as JSON {x, y}.
 function markTicks(canvas, ticks) {
   const text = JSON.stringify(ticks);
@@ -554,7 +560,7 @@ function drawLosses(st, fam, r, j, cursor) {
   }
   const items = [["batch", OKABE.sky], ["full", OKABE.blue], ["Keras epoch", OKABE.orange]];
   if (fam.valLoss) items.push(["validation", OKABE.green, true]);
-  legend(ctx, { left: f.left + f.pw - legendWidth(ctx, items) - 8, top: f.top }, items);
+  bandLegend(ctx, f, st.panels.losses.title, items);
 }
 
 function drawData(st, fam, r, j) {
@@ -582,10 +588,10 @@ function drawData(st, fam, r, j) {
   }
   ctx.stroke();
   ctx.restore();
-  const items = [["training rows", OKABE.sky]];
-  if (st.payload.header.n_val > 0) items.push(["validation rows", OKABE.orange]);
+  const items = [["training", OKABE.sky]];  // short: the key shares its band with the title
+  if (st.payload.header.n_val > 0) items.push(["validation", OKABE.orange]);
   items.push([`${st.payload.header.fit_label} now`, OKABE.blue]);
-  legend(ctx, { left: f.left + f.pw - legendWidth(ctx, items) - 8, top: f.top }, items);
+  bandLegend(ctx, f, st.panels.data.title, items);
 }
 
 function drawRate(st, fam, r, j, cursor) {
