@@ -2,16 +2,18 @@
 
 import streamlit as st
 
-from ui import glossary, lesson, maps
+from ui import cache, glossary, lesson, maps
 from ui.cache import uploaded_csv
 
 st.title("Hyperparameter maps")
 st.markdown(
     "**Where does SGD work, and why does a bigger batch want a bigger learning rate?** "
     "One run shows one path; a map shows the territory. Every cell below is a whole training "
-    "run with the settings in the sidebar (» at the top opens it on a phone), coloured by its "
-    "final training loss; both maps share one colour scale. Click a cell to open its run in the "
-    "Playground."
+    "run with the settings in the sidebar (» at the top opens it on a phone), coloured by how "
+    "far its final training loss ends above the lowest loss possible (the × on the Playground's "
+    "contours), on a log scale, so the good band stands out; both maps share one colour scale. "
+    "The best learning rate of a column is the one with the lowest final loss after the "
+    "epochs set in the sidebar. Click a cell to open its run in the Playground."
 )
 settings = lesson.start(omit=("learning_rate",))
 st.sidebar.subheader("Map")
@@ -49,7 +51,8 @@ by_batch = maps.with_unstable(
 by_momentum = maps.with_unstable(
     settings, maps.combine(sweeps["momentum"], "momentum", start), "momentum", bound0
 )
-scale = maps.loss_scale(by_batch, by_momentum)
+minimum = cache.surface_for(settings).min_loss  # the × of the Playground's contours
+scale = maps.loss_scale(by_batch, by_momentum, minimum=minimum)
 
 st.subheader("Learning rate × batch size")
 st.markdown(maps.describe(by_batch, settings, bound))
@@ -91,6 +94,7 @@ maps.chart(
         bound0,
         f"Final loss after {settings.epochs} epochs, batch size {settings.batch_size}",
         scale,
+        minimum,
     ),
     by_momentum,
     "momentum",

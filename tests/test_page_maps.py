@@ -110,7 +110,8 @@ def test_both_maps_share_one_colour_scale_labelled_in_loss(app):
         bars.append(heat["colorbar"])
         ranges.append((heat["zmin"], heat["zmax"]))
     assert ranges[0] == ranges[1]
-    assert [b["title"]["text"] for b in bars] == ["final loss", "final loss"]
+    # issue 17: the gap above the minimum, on a log scale, shows the good band
+    assert [b["title"]["text"] for b in bars] == ["final loss − minimum"] * 2
     assert all("log" not in t and "^" not in t for t in bars[0]["ticktext"])
     captions = " ".join(c.value for c in at.caption)
     assert captions.count("the lowest final loss") == 2  # a summary under each map

@@ -215,10 +215,18 @@ def best_rate(result: Map, column: int) -> float | None:
     return float(result.rates[int(np.nanargmin(loss))])
 
 
-def loss_scale(*maps: Map) -> tuple[float, float]:
-    """One colour range, in loss, for every map on the page: their lowest and highest final
-    losses (the cells that did not diverge)."""
-    every = np.concatenate([m.loss.ravel() for m in maps])
+def gaps(result: Map, minimum: float) -> np.ndarray:
+    """(L, C) each cell's final loss above the minimum of the training loss, what the maps
+    colour: on a log scale the good region's band shows (in plain loss, every converged cell
+    is one colour). A gap within rounding of 0 counts as a millionth of the minimum (or 1)."""
+    with np.errstate(invalid="ignore"):
+        return np.maximum(result.loss - minimum, 1e-6 * max(abs(minimum), 1.0))
+
+
+def loss_scale(*maps: Map, minimum: float = 0.0) -> tuple[float, float]:
+    """One colour range for every map on the page: their smallest and largest final loss
+    above ``minimum`` (the cells that did not diverge)."""
+    every = np.concatenate([gaps(m, minimum).ravel() for m in maps])
     every = every[np.isfinite(every) & (every > 0)]
     return (float(every.min()), float(every.max())) if every.size else (0.1, 10.0)
 
@@ -254,10 +262,11 @@ def heatmap(
     bound: float | None,
     title: str,
     scale: tuple[float, float] | None = None,
+    minimum: float = 0.0,
 ) -> go.Figure:
-    """Final loss per cell on a log colour scale labelled in loss (``scale``: the range shared
-    by every map on the page); diverged cells are blank AND crossed out (not only coloured);
-    cells above the bound that had not diverged yet are ringed.
+    """Final loss above ``minimum`` per cell (``gaps``) on a log colour scale labelled in loss
+    (``scale``: the range shared by every map on the page); diverged cells are blank AND
+    crossed out (not only coloured); cells above the bound that had not diverged yet are ringed.
 
     ``bound`` is the stability bound at the map's momentum for a batch-size map, and at
     momentum 0 (2/λmax) for a momentum map, whose line is then 2(1 + μ)/λmax.
@@ -266,8 +275,8 @@ def heatmap(
     x = cell_x(result, axis)
     y = np.log10(result.rates)
     with np.errstate(all="ignore"):
-        z = np.log10(result.loss)
-    low, high = scale if scale is not None else loss_scale(result)
+        z = np.log10(gaps(result, minimum))
+    low, high = scale if scale is not None else loss_scale(result, minimum=minimum)
     column_labels = [f"{c:g}" for c in result.columns]
     fig = go.Figure(
         go.Heatmap(
@@ -277,7 +286,10 @@ def heatmap(
             zmin=np.log10(low),
             zmax=np.log10(high),
             colorscale=charts.LOSS_SCALE,
-            colorbar={**charts.loss_colorbar(low, high), "title": {"text": "final loss"}},
+            colorbar={
+                **charts.loss_colorbar(low, high),
+                "title": {"text": "final loss − minimum" if minimum else "final loss"},
+            },
             name="final loss",
             hoverinfo="skip",  # the cells trace below says it in numbers, not log₁₀
         )
