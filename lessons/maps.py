@@ -63,6 +63,7 @@ maps.chart(
         bound,
         f"Final loss after {settings.epochs} epochs, momentum {settings.momentum:g}",
         scale,
+        minimum,
     ),
     by_batch,
     "batch_size",
