@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import batch_sizes, cache, charts, lesson
+from ui import batch_sizes, cache, charts, glossary, lesson
 from ui import batch_sizes_charts as figures
 
 MINI_BATCH = "mini_batch_size"
@@ -12,7 +12,8 @@ st.title("Batch, mini-batch, stochastic")
 st.markdown(
     "**Which is better: one sample per step, a mini-batch, or the whole data set?** Three runs "
     "on the same data, from the same start, with the same shuffling seed; only `batch_size` "
-    "differs. Whether one wins depends on what you count."
+    f"differs: 1 (stochastic), a mini-batch, and the {glossary.first('full batch')}. Whether "
+    "one wins depends on what you count."
 )
 settings = lesson.start(omit=("batch_size",))
 
@@ -30,7 +31,9 @@ if options:
         help="The middle run's batch_size: powers of two below the training rows.",
     )
 else:
-    st.sidebar.info("Too few training rows for a mini-batch between 1 and full batch.")
+    st.sidebar.info(
+        f"Too few training rows for a mini-batch between 1 and the {glossary.first('full batch')}."
+    )
 st.session_state.setdefault(SEEDS, batch_sizes.DEFAULT_SEEDS)
 seeds = st.sidebar.number_input(
     "Seeds per batch size",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cache, charts, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
+from ui import cache, charts, glossary, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
 from ui import inside_a_batch_charts as views
 
 st.title("Inside one mini-batch")
@@ -42,7 +42,8 @@ st.markdown(
 st.code(settings.spec.gradient_line, language="python", wrap_lines=True)
 st.caption(
     "X_b holds the batch's rows with a column of ones for the bias; w holds the parameters. "
-    "NumPy hands the product to BLAS, which may use several cores for one big product; that "
+    f"NumPy hands the product to {glossary.first('BLAS')}, which may use several cores for "
+    "one big product; that "
     "is how hardware parallelism enters, inside a single update."
 )
 
@@ -50,11 +51,12 @@ st.subheader("Gradient noise: how far one batch's gradient strays")
 curve = inside_a_batch.noise_curve(settings, update)
 if run.batch_size == run.n_train:
     st.info(
-        f"This run is full batch (B = {run.n_train} rows = all the training rows), so every "
+        f"This run is full batch (B = {run.n_train}: {glossary.explain('full batch')}), so every "
         "batch gradient equals the full-data gradient: its noise is exactly 0. Lower the "
         "batch size in the sidebar to see the noise."
     )
 if curve.finite and curve.sizes.size:
+    st.markdown(f"How far it strays depends on the batch size B and on {glossary.first('σ²')}.")
     left, right = st.columns([3, 2])
     noise, summary = views.noise_figure(curve), views.noise_summary(curve)
     left.plotly_chart(noise, key="chart_noise", alt=charts.alt(noise, summary))
@@ -66,12 +68,12 @@ if curve.finite and curve.sizes.size:
     right.latex(r"\mathbb{E}\,\lVert g_B - g\rVert^2 = \frac{\sigma^2}{B}\cdot\frac{N-B}{N-1}")
     right.latex(r"\sigma^2 = \frac{1}{N}\sum_i \lVert g_i - g\rVert^2")
     right.markdown(
-        f"Here, at the parameters before update {update}: **σ² = {curve.sigma2:.4g}** (the "
-        f"spread of single-row gradients) and N = {curve.n}. The red markers are measured "
+        f"Here, at the parameters before update {update}: **σ² = {curve.sigma2:.4g}** and "
+        f"N = {curve.n}. The red markers are measured "
         f"over {curve.draws} random batches per size; at this run's B = {curve.batch_size} the "
         f"noise is **{curve.measured_at_batch:.4g} measured, {curve.theory_at_batch:.4g} in "
         "theory**. Four times the rows halves the typical error ‖g_B − g‖, and it reaches 0 "
-        "at B = N, the full batch."
+        f"at B = N, the {glossary.first('full batch')}."
     )
 elif not curve.finite:
     st.info(

@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 import gd
 from gd.noise import EpochTiming, Inside
 from gd.rules import powers_of_two_below
-from ui import charts
+from ui import charts, glossary
 from ui.words import plural
 
 MAX_ARROWS = 256  # per-sample arrows drawn; more would only grow the payload
@@ -311,7 +311,7 @@ def takeaway(inside: Inside, curve: NoiseCurve, timing: EpochTiming) -> str:
     b = inside.batch_size
     text = (
         f"At update {inside.update + 1}, the {plural(b, 'row')} of the batch gave "
-        f"{plural(b, 'per-sample gradient')}; "
+        f"{plural(b, 'per-sample gradient')} ({glossary.explain('per-sample gradient')}); "
         f"NumPy computed them in one matrix product and averaged them into **one** gradient, "
         f"and the optimizer moved the weights **once**. No row updated the weights on its own."
     )

@@ -22,7 +22,7 @@ import streamlit as st
 import gd
 from gd.hogwild import DataParallel, data_parallel, fit_async
 from gd.rules import powers_of_two_below
-from ui import cache, charts
+from ui import cache, charts, glossary
 from ui.controls import HASH_FUNCS, Settings
 
 WORKERS_KEY = "threads_workers"
@@ -74,7 +74,10 @@ def section(settings: Settings, csv: bytes | None) -> None:
     batch = run.batch_size
     st.subheader("What if batch_size were threads?")
 
-    st.markdown("**1. Synchronous data parallelism: what multi-GPU Keras and PyTorch DDP do.**")
+    st.markdown(
+        "**1. Synchronous data parallelism: what multi-GPU Keras and PyTorch DDP do.**",
+        help=glossary.help("DDP"),
+    )
     choices = worker_choices(batch)
     if st.session_state.get(WORKERS_KEY) not in choices:
         st.session_state[WORKERS_KEY] = 4 if 4 in choices else choices[-1]
@@ -92,7 +95,10 @@ def section(settings: Settings, csv: bytes | None) -> None:
     left.dataframe(parallel_table(parallel, names), hide_index=True)
     right.markdown(parallel_sentence(parallel, names))
 
-    st.markdown("**2. What the question imagined: every thread writes its own update (Hogwild!).**")
+    st.markdown(
+        "**2. What the question imagined: every thread writes its own update (Hogwild!).**",
+        help=glossary.help("Hogwild!"),
+    )
     options = worker_choices(min(max(batch, 2), run.n_train))
     if st.session_state.get(ASYNC_KEY) not in options:
         st.session_state[ASYNC_KEY] = min(batch, options[-1]) if batch in options else options[-1]
