@@ -10,11 +10,27 @@ the way a page would do it without ``gd.critical_batch`` (timed once, worst case
 
     python bench/critical.py                # prints the "Critical batch size" section
     python bench/critical.py --repeats 3    # quicker, noisier
+
+``--page`` measures the page "How big should my batch be?" instead (issue 17: at most 3 s at
+the defaults; no permitted link above 5 s of server CPU). Each repeat starts servers of its own
+(``bench/server.py``) and opens the page over Streamlit's websocket protocol
+(``bench/streamlit_client.py``), as a browser tab does: when the first chart arrives (the steps
+chart, drawn while the other batch sizes are measured), when the page's run ends, and the
+server's CPU time (its process tree, from /proc) over the request. Cases: the defaults as the
+first request of a new server process (numba's kernels loaded from its disk cache, the shared
+cost model timed: once per process), the defaults in a running process that has not seen them
+(warmed by another link), the same again from the cache, and the heaviest links the work
+budget lets through, each at the hardest target (no run reaches it: every round runs).
+
+    python bench/critical.py --page --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,7 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gd
 from bench.engine import machine, median_ms
+from bench.server import StreamlitServer, process_tree_pids
 from bench.stats import markdown_table
+from bench.streamlit_client import StreamlitClient
 from gd import _kernels
 from gd.critical import critical_batch
 from gd.models import LinearStats
@@ -54,11 +72,166 @@ def with_a_loop(model, x, y, target: float) -> float:
     return time.perf_counter() - begin
 
 
+PAGE = "batch_size_choice"
+PAGE_TARGET_S = 3.0  # issue 17: the page at its defaults
+CPU_LIMIT_S = 5.0  # issue 21: no permitted link above this much server CPU
+HARDEST = "target_fraction=99.999+%25"
+# Candidates for the heaviest permitted links: each model's example, and the sidebar's data at
+# the largest rows and epochs that fit; the hardest target makes every run go every round.
+HEAVY = (
+    f"critical_max_epochs=20&{HARDEST}",
+    f"model=logistic&critical_max_epochs=20&{HARDEST}",
+    f"model=tanh&critical_max_epochs=20&{HARDEST}",
+    f"critical_sidebar_data=true&n=1000&critical_max_epochs=10&{HARDEST}",
+    f"critical_sidebar_data=true&n=500&momentum=0.9&critical_max_epochs=20&{HARDEST}",
+    f"critical_sidebar_data=true&model=logistic&n=100&critical_max_epochs=10&{HARDEST}",
+    f"critical_sidebar_data=true&model=tanh&n=200&critical_max_epochs=10&{HARDEST}",
+    # issue 21's link (43 s of a core before): refused, with an offer
+    "model=logistic&n=10000&momentum=0.99&nesterov=true&critical_max_epochs=100"
+    "&target_fraction=0.99999&critical_sidebar_data=true",
+)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its descendants so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for child in process_tree_pids(pid):
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+async def _open(url: str, query: str):
+    async with StreamlitClient(url, page=PAGE, query_string=query, timeout=300) as client:
+        return await client.connect()
+
+
+def open_page(server: StreamlitServer, query: str) -> dict:
+    """Open the page once: first chart and end of the run (s after the request), CPU seconds."""
+    before = cpu_seconds(server.pid)
+    result = asyncio.run(_open(server.base_url, query))
+    cpu = cpu_seconds(server.pid) - before
+    charts = [
+        at
+        for msg, at in zip(result.messages, result.arrivals, strict=True)
+        if msg.WhichOneof("type") == "delta"
+        and msg.delta.WhichOneof("type") == "new_element"
+        and msg.delta.new_element.WhichOneof("type") == "plotly_chart"
+    ]
+    alerts = [
+        msg.delta.new_element.alert.body
+        for msg in result.messages
+        if msg.WhichOneof("type") == "delta"
+        and msg.delta.WhichOneof("type") == "new_element"
+        and msg.delta.new_element.WhichOneof("type") == "alert"
+    ]
+    return {
+        "first": charts[0] if charts else None,
+        "done": result.elapsed,
+        "cpu": cpu,
+        "refused": any("Too much work" in a for a in alerts),
+        "exceptions": result.exceptions,
+    }
+
+
+def page_main(repeats: int) -> None:
+    """The page's load time at its defaults, and the server CPU of the heaviest links."""
+    from ui import batch_size_choice as choice
+    from ui import controls
+
+    cases: dict[str, list[dict]] = {"cold": [], "warm": [], "cached": []}
+    heavy: dict[str, list[dict]] = {query: [] for query in HEAVY}
+    load = os.getloadavg()[0]
+    for _ in range(repeats):
+        with StreamlitServer("app.py") as server:
+            cases["cold"].append(open_page(server, ""))
+        with StreamlitServer("app.py") as server:
+            open_page(server, "momentum=0.5")  # the process warmed by another link
+            cases["warm"].append(open_page(server, ""))
+            cases["cached"].append(open_page(server, ""))
+            for query in HEAVY:
+                heavy[query].append(open_page(server, query))
+    for runs in [*cases.values(), *heavy.values()]:
+        for run in runs:
+            assert not run["exceptions"], run["exceptions"]
+
+    def median(runs: list[dict], key: str) -> str:
+        values = [run[key] for run in runs if run[key] is not None]
+        return f"{statistics.median(values):.2f}" if values else "–"
+
+    def spread(runs: list[dict], key: str) -> str:
+        values = [run[key] for run in runs]
+        return f"{median(runs, key)} ({min(values):.2f}–{max(values):.2f})"
+
+    names = {
+        "cold": "defaults, first request of a new server process",
+        "warm": "defaults, a running process that has not seen them",
+        "cached": "defaults again (cached)",
+    }
+    print("## How big should my batch be? (the page)\n")
+    print(
+        f"Websocket client (`bench/streamlit_client.py`), one `streamlit run` process per case "
+        f"and repeat; median (min–max) of {repeats}. Target: the page at its defaults within "
+        f"{PAGE_TARGET_S:g} s; no permitted link above {CPU_LIMIT_S:g} s of server CPU.\n"
+    )
+    rows = [
+        [names[key], median(runs, "first"), spread(runs, "done"), spread(runs, "cpu")]
+        for key, runs in cases.items()
+    ]
+    print(
+        markdown_table(
+            ["request", "first chart, s", "page done, s", "server CPU, s"],
+            rows,
+        )
+    )
+    print()
+    rows = []
+    for query, runs in heavy.items():
+        params = dict(part.split("=", 1) for part in query.split("&"))
+        settings = controls.Settings(
+            **{
+                key: controls.CONTROLS[key].parse(value)
+                for key, value in params.items()
+                if key in controls.CONTROLS
+            }
+        )
+        sidebar = params.get(choice.SIDEBAR_DATA) == "true"
+        epochs = int(params.get(choice.MAX_EPOCHS, choice.DEFAULT_EPOCHS))
+        work = choice.work(choice.problem(settings, sidebar), None, epochs)
+        refused = all(run["refused"] for run in runs)
+        rows.append(
+            [
+                f"`{PAGE}?{query}`",
+                f"{work / 1e6:,.0f} M",
+                "refused, offers what fits" if refused else "runs",
+                spread(runs, "done"),
+                spread(runs, "cpu"),
+            ]
+        )
+    print(
+        markdown_table(
+            ["link (hardest target: every round runs)", "work", "", "page done, s", "CPU, s"],
+            rows,
+        )
+    )
+    print(f"\nMachine: {machine()} (load average {load:.1f} before the first server)")
+    print(f"Command: `python bench/critical.py --page --repeats {repeats}`")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-loop", action="store_true", help="skip the gd.fit loop (slow)")
+    parser.add_argument("--page", action="store_true", help="the page, in a real server")
     args = parser.parse_args()
+    if args.page:
+        page_main(args.repeats)
+        return
 
     _kernels.warm_up()
     data = gd.datasets.linear(n=N, seed=0)

@@ -16,19 +16,23 @@ Two answers from the research on large-batch training, computed on the learner's
 * **The critical batch size, measured** (Shallue et al. 2018, "Measuring the Effects of Data
   Parallelism on Neural Network Training"): for each batch size B, train with every learning
   rate of a grid and several shuffling seeds, and count the updates S(B) until the full training
-  loss first reaches a target, as the median over the seeds, for the best learning rate. Then
-  fit McCandlish's trade-off (eq. 2.11)
+  loss reaches a target *and stays there* for the next epoch (a touch of the target inside
+  the SGD noise ball is not convergence), as the median over the seeds, for the best learning
+  rate. Then fit McCandlish's trade-off (eq. 2.11)
 
       S = S_min · (1 + B_crit / B),      E = E_min · (1 + B / B_crit),   E_min = S_min · B_crit
 
-  by least squares on log S. Below B_crit doubling the batch nearly halves the steps (perfect
-  scaling); above it each doubling buys less, and the samples read (E, in epochs here) grow.
+  by least squares on log S, with S_min at most the fewest steps measured (it is the floor no
+  batch size goes below). Doubling the batch at B saves the fraction
+  ``1 − S(2B)/S(B) = B_crit / (2(B + B_crit))`` of the steps: nearly half far below B_crit
+  (perfect scaling), a quarter at B_crit, and ever less above it, where the samples read (E,
+  in epochs here) grow.
 
 Every run of ``critical_batch`` is the run ``gd.fit`` makes with those settings (``gd.fit.prepare``:
-the same row orders, start and divergence threshold), and "first reaches" is read where
-``gd.fit`` scores the full loss (``Run.loss_steps``: every update for linear regression). With
-numba, each batch size runs its learning rates in lockstep (``gd._kernels.train``) on two
-threads; without it the NumPy reference loop gives the same numbers.
+the same row orders, start and divergence threshold), and "reaches" is read where ``gd.fit``
+scores the full loss (``Run.loss_steps``: every update for linear regression; see ``reach``).
+With numba, each batch size runs its learning rates in lockstep (``gd._kernels.train``), its
+seeds on two threads; without it the NumPy reference loop gives the same numbers.
 
 Example:
     >>> import gd
@@ -41,6 +45,8 @@ Example:
     ...                     learning_rates=[0.01, 0.1, 0.5], target_loss=1.0, max_epochs=5)
     >>> cb.reached.tolist(), bool(cb.steps[0] > cb.steps[-1])
     ([True, True, True, True], True)
+    >>> bool(cb.s_min <= cb.steps.min()), bool(cb.fit_error >= 0)
+    (True, True)
 """
 
 from __future__ import annotations
@@ -74,10 +80,11 @@ from gd.validation import (
 
 _CHUNK_ROWS = 4096  # rows of per-sample gradients held at once: (4096, P) floats
 _THREADS = 2  # this product's servers have two cores; each compiled loop releases the GIL
-# Horizons, in epochs, at which the search stops to see which learning rates can still win.
-# Runs restart from the start each time (the kernels hold no momentum between calls), so each
-# horizon is 4× the last: at most 1 + 1/4 + 1/16 + … ≈ 1.33× the work of one full-length run
-# (plus the last, clipped horizon), and far less when the target is reached early.
+# Horizons, in epochs, at which the search stops to see which learning rates can still win
+# (``horizons``). Runs restart from the start each time (the kernels hold no momentum between
+# calls), so each horizon is 4× the last: in the worst case the earlier rounds add at most 4/3
+# of the last one's work (sum(horizons(20)) = 30 epochs for a 20-epoch search), and far less is
+# run when the target is reached early. ``ui.budget`` counts every round.
 _HORIZON_GROWTH = 4
 _FIRST_HORIZON = 1
 
@@ -155,9 +162,10 @@ class CriticalBatch:
     Attributes:
         batch_sizes: (B,) as requested, ascending.
         learning_rates: (L,) the grid each batch size was tuned over.
-        steps: (B,) the fewest updates to first reach ``target_loss``: per learning rate the
-            median over seeds (a seed that never reaches counts as infinite), then the minimum
-            over learning rates. ``inf`` where no learning rate reached it.
+        steps: (B,) the fewest updates to reach ``target_loss`` and stay there (``reach``): per
+            learning rate the median over seeds (a seed that never reaches counts as
+            infinite), then the minimum over learning rates. ``inf`` where no learning rate
+            reached it.
         epochs: (B,) at that learning rate, the median over seeds of the training rows read
             by then (``Run.samples_seen``), in passes over the data.
         best_learning_rate: (B,) the learning rate of ``steps`` (the smallest of a tie); NaN
@@ -166,11 +174,17 @@ class CriticalBatch:
             do better still, so widen the grid.
         reached: (B,) True where ``steps`` is finite.
         s_min, b_crit: the fit of ``S = s_min·(1 + b_crit/B)`` by least squares on log S over
-            the batch sizes that reached after at least one update (NaN with fewer than two).
-            ``b_crit`` is searched in [min(B)/1000, max(B)·1000]; at either end the data show
-            no bend.
+            the batch sizes that reached after at least one update (NaN with fewer than two),
+            with ``s_min`` at most their fewest steps (``fit_steps``). ``b_crit`` is searched
+            in [min(B)·10⁻⁶, max(B)·10⁶]; near either end the data show no bend.
         e_min: ``s_min·b_crit / n_train``: the fewest epochs, approached at small batches.
+        fit_error: the largest ``|S / S_fit − 1|`` over the fitted points (NaN without a fit):
+            0.1 means every measured point is within 10 % of the curve.
+        fit_r2: R² of the fit on log S (1 is perfect; NaN without a fit or when every
+            fitted S is equal).
         target_loss: the full training loss to reach.
+        stay_epochs: how long a run must stay at or below the target to count (``reach``).
+        loss_points_per_epoch: where the full loss was scored (``scoring_grid``).
         seeds: (S,) the shuffling seeds.
         momentum, max_epochs, n_train: as run.
     """
@@ -185,7 +199,11 @@ class CriticalBatch:
     s_min: float
     e_min: float
     b_crit: float
+    fit_error: float
+    fit_r2: float
     target_loss: float
+    stay_epochs: int
+    loss_points_per_epoch: int | None
     seeds: np.ndarray
     momentum: float
     max_epochs: int
@@ -199,6 +217,11 @@ class CriticalBatch:
         """The fitted ``e_min·(1 + B/b_crit)`` at ``batch_sizes``, in epochs."""
         return self.e_min * (1.0 + np.asarray(batch_sizes, dtype=np.float64) / self.b_crit)
 
+    def doubling_saving(self, batch_sizes) -> np.ndarray:
+        """The share of the steps the fit saves by doubling the batch at ``batch_sizes``
+        (``doubling_saving``)."""
+        return doubling_saving(batch_sizes, self.b_crit)
+
     def __repr__(self) -> str:
         return (
             f"CriticalBatch({self.batch_sizes.size} batch sizes × "
@@ -206,6 +229,19 @@ class CriticalBatch:
             f"{int(self.reached.sum())} reached {self.target_loss:.4g}, "
             f"b_crit {self.b_crit:.3g})"
         )
+
+
+def doubling_saving(batch_sizes, b_crit: float) -> np.ndarray:
+    """The share of the steps that doubling the batch at B saves on ``S = S_min(1 + b_crit/B)``:
+    ``1 − S(2B)/S(B) = b_crit / (2(B + b_crit))``: ½ far below ``b_crit`` (perfect scaling),
+    ¼ at ``b_crit``, and towards 0 above it.
+
+    Example:
+        >>> doubling_saving(np.array([2.0, 8.0, 32.0]), b_crit=8.0).tolist()
+        [0.4, 0.25, 0.1]
+    """
+    sizes = np.asarray(batch_sizes, dtype=np.float64)
+    return b_crit / (2.0 * (sizes + b_crit))
 
 
 class _Lanes(NamedTuple):
@@ -226,6 +262,8 @@ def critical_batch(
     momentum: float = 0.0,
     max_epochs: int = 100,
     seeds: Sequence[int] | np.ndarray = (0, 1, 2),
+    stay_epochs: int = 1,
+    loss_points_per_epoch: int | None = None,
     convention: Convention = "keras",
     init: np.ndarray | None = None,
     engine: engines.Engine = "auto",
@@ -233,11 +271,11 @@ def critical_batch(
     """Measure the steps to ``target_loss`` at each batch size, tuning the learning rate.
 
     Run ``(B, η, s)`` is ``gd.fit(model, x, y, gd.SGD(η, momentum=momentum,
-    convention=convention), batch_size=B, epochs=max_epochs, seed=s, init=init)``; its first
-    reach is the first of ``run.loss_steps`` whose ``run.loss`` is at most ``target_loss``
-    (before a blow-up, if the run blew up). The search stops early once no learning rate can
-    still beat the best one found (see ``_HORIZON_GROWTH``); the numbers are those of the full
-    runs.
+    convention=convention), batch_size=B, epochs=max_epochs, seed=s, init=init)``; it reaches
+    the target at the first update from which its full loss (``run.loss`` at
+    ``run.loss_steps``) stays at or below ``target_loss`` for ``stay_epochs`` epochs
+    (``reach``). The search stops early once no learning rate can still beat the best one
+    found (see ``_HORIZON_GROWTH``); the numbers are those of the full runs.
 
     Args:
         model: a ``gd.models`` model.
@@ -250,6 +288,13 @@ def critical_batch(
         max_epochs: the longest run; a batch size that never reaches the target in it counts
             as not reached.
         seeds: shuffling seeds; the median over them is taken.
+        stay_epochs: how many epochs (of ``ceil(n/B)`` updates each: the same rows read at
+            every batch size) the loss must then stay at or below the target; 0 counts the
+            first touch, however brief.
+        loss_points_per_epoch: None scores the full loss where ``gd.fit`` does
+            (``Run.loss_steps``); a number scores a model whose loss needs a pass over the
+            rows at most that many evenly spaced updates per epoch, plus every epoch's end
+            (``scoring_grid``), so the search's cost does not grow with rows × updates.
         convention: "keras" or "pytorch" (identical steps at a constant rate).
         init: starting parameters (P,); None means ``model.init_params``.
         engine: as in ``gd.fit``; both give the same numbers.
@@ -265,6 +310,9 @@ def critical_batch(
     momentum = check_momentum("momentum", momentum)
     max_epochs = check_int("max_epochs", max_epochs)
     seeds = check_grid("seeds", seeds, check_seed, np.int64)
+    stay_epochs = check_int("stay_epochs", stay_epochs, low=0)
+    if loss_points_per_epoch is not None:
+        loss_points_per_epoch = check_int("loss_points_per_epoch", loss_points_per_epoch)
     opts = [SGD(float(rate), momentum=momentum, convention=convention) for rate in rates]
     kernels = engines.kernels(engine)
     problems = [
@@ -282,13 +330,20 @@ def critical_batch(
     ]
     stats = LinearStats.from_data(x, y) if model.cheap_losses else None
     with np.errstate(all="ignore"), ThreadPoolExecutor(_THREADS) as pool:
-        first = list(
-            pool.map(
-                lambda size: _first_reach(kernels, model, problems, opts, int(size), target, stats),
-                sizes,
-            )
-        )  # B × (L, S): the first scored update at or below the target, inf for never
-    first = np.stack(first)  # (B, L, S)
+        first = np.stack(
+            [
+                _first_reach(
+                    kernels,
+                    model,
+                    problems,
+                    opts,
+                    int(size),
+                    _Scoring(target, stats, stay_epochs, loss_points_per_epoch),
+                    pool,
+                )
+                for size in sizes.tolist()
+            ]
+        )  # (B, L, S): the update each run reached the target at (and stayed), inf for never
     n_train = y.size
     median = np.median(first, axis=2)  # (B, L)
     best = np.argmin(median, axis=1)  # (B,) the first of a tie
@@ -308,7 +363,11 @@ def critical_batch(
             s_min=math.nan,
             e_min=math.nan,
             b_crit=math.nan,
+            fit_error=math.nan,
+            fit_r2=math.nan,
             target_loss=target,
+            stay_epochs=stay_epochs,
+            loss_points_per_epoch=loss_points_per_epoch,
             seeds=seeds,
             momentum=momentum,
             max_epochs=max_epochs,
@@ -339,13 +398,15 @@ def combine(parts: Sequence[CriticalBatch]) -> CriticalBatch:
         same = (
             np.array_equal(part.learning_rates, first.learning_rates)
             and np.array_equal(part.seeds, first.seeds)
-            and (part.target_loss, part.momentum, part.max_epochs, part.n_train)
-            == (first.target_loss, first.momentum, first.max_epochs, first.n_train)
+            and (part.target_loss, part.stay_epochs, part.loss_points_per_epoch, part.momentum)
+            == (first.target_loss, first.stay_epochs, first.loss_points_per_epoch, first.momentum)
+            and (part.max_epochs, part.n_train) == (first.max_epochs, first.n_train)
         )
         if not same:
             raise ValueError(
                 "combine needs searches of one problem: the same learning rates, seeds, "
-                "target_loss, momentum, max_epochs and rows; only batch_sizes may differ."
+                "target_loss, stay_epochs, momentum, max_epochs and rows; only batch_sizes "
+                "may differ."
             )
     order = np.argsort(np.concatenate([part.batch_sizes for part in parts]), kind="stable")
 
@@ -371,42 +432,57 @@ def combine(parts: Sequence[CriticalBatch]) -> CriticalBatch:
 
 
 def _with_fit(result: CriticalBatch) -> CriticalBatch:
-    """``result`` with ``s_min``, ``b_crit`` and ``e_min`` fitted to its measured steps."""
+    """``result`` with ``s_min``, ``b_crit``, ``e_min`` and the fit's quality fitted to its
+    measured steps."""
     moved = result.reached & (result.steps > 0)  # a target met at the start says nothing
-    s_min, b_crit = fit_steps(result.batch_sizes[moved], result.steps[moved])
+    sizes, steps = result.batch_sizes[moved], result.steps[moved]
+    s_min, b_crit = fit_steps(sizes, steps)
+    error, r2 = fit_quality(sizes, steps, s_min, b_crit)
     return dataclasses.replace(
-        result, s_min=s_min, b_crit=b_crit, e_min=s_min * b_crit / result.n_train
+        result,
+        s_min=s_min,
+        b_crit=b_crit,
+        e_min=s_min * b_crit / result.n_train,
+        fit_error=error,
+        fit_r2=r2,
     )
 
 
 def fit_steps(batch_sizes: np.ndarray, steps: np.ndarray) -> tuple[float, float]:
-    """``(s_min, b_crit)`` minimising ``Σ (log Sᵢ − log(s_min·(1 + b_crit/Bᵢ)))²``.
+    """``(s_min, b_crit)`` minimising ``Σ (log Sᵢ − log(s_min·(1 + b_crit/Bᵢ)))²`` with
+    ``s_min ≤ min Sᵢ``.
 
-    For a given ``b_crit`` the best ``log s_min`` is the mean of ``log Sᵢ − log(1 + b_crit/Bᵢ)``,
-    so only ``log b_crit`` is searched: a grid over [min(B)·10⁻⁶, max(B)·10⁶], then golden
-    section around its best point. NaNs with fewer than two points.
+    S_min is the floor that no batch size goes below, so it may not exceed a measured S:
+    for a given ``b_crit`` the best ``log s_min`` is the mean of
+    ``log Sᵢ − log(1 + b_crit/Bᵢ)``, capped at ``log min Sᵢ``, so only ``log b_crit`` is
+    searched: a grid over [min(B)·10⁻⁶, max(B)·10⁶], then golden section around its best
+    point. NaNs with fewer than two points.
 
     Example:
         >>> sizes = np.array([1.0, 4.0, 16.0, 64.0])
         >>> s_min, b_crit = fit_steps(sizes, 100 * (1 + 8 / sizes))   # exact data: recovered
         >>> round(s_min, 6), round(b_crit, 6)
         (100.0, 8.0)
+        >>> s_min, b_crit = fit_steps(sizes, np.array([90.0, 30.0, 14.0, 9.0]))
+        >>> bool(s_min <= 9.0)                                         # never above a point
+        True
     """
     sizes = np.asarray(batch_sizes, dtype=np.float64)
     log_steps = np.log(np.asarray(steps, dtype=np.float64))
     if sizes.size < 2:
         return math.nan, math.nan
+    cap = float(log_steps.min())
 
     def misfit(log_b: float) -> tuple[float, float]:
         shape = np.log1p(np.exp(log_b) / sizes)  # log(1 + b/Bᵢ), (n,)
-        log_s = float(np.mean(log_steps - shape))
+        log_s = min(float(np.mean(log_steps - shape)), cap)
         return float(np.sum((log_steps - log_s - shape) ** 2)), log_s
 
     low, high = math.log(sizes.min() * 1e-6), math.log(sizes.max() * 1e6)
     grid = np.linspace(low, high, 1201)
     shapes = np.log1p(np.exp(grid)[:, None] / sizes)  # (grid, n)
-    residuals = log_steps - shapes
-    residuals -= residuals.mean(axis=1, keepdims=True)
+    log_s = np.minimum(np.mean(log_steps - shapes, axis=1), cap)  # (grid,)
+    residuals = log_steps - shapes - log_s[:, None]
     i = int(np.argmin(np.sum(residuals**2, axis=1)))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     ratio = (math.sqrt(5) - 1) / 2
@@ -418,6 +494,32 @@ def fit_steps(batch_sizes: np.ndarray, steps: np.ndarray) -> tuple[float, float]
             a = c
     log_b = (a + b) / 2
     return math.exp(misfit(log_b)[1]), math.exp(log_b)
+
+
+def fit_quality(
+    batch_sizes: np.ndarray, steps: np.ndarray, s_min: float, b_crit: float
+) -> tuple[float, float]:
+    """How well ``S = s_min(1 + b_crit/B)`` fits: (the largest ``|Sᵢ/S_fit(Bᵢ) − 1|``, R² on
+    log S). NaNs without a fit; R² is NaN when every ``Sᵢ`` is the same.
+
+    Example:
+        >>> sizes = np.array([1.0, 2.0, 4.0])
+        >>> error, r2 = fit_quality(sizes, np.array([18.0, 10.0, 6.0]), 2.0, 8.0)
+        >>> round(error, 3), round(r2, 3)     # the fit gives 18, 10 and 6: exact
+        (0.0, 1.0)
+        >>> round(fit_quality(sizes, np.array([18.0, 12.0, 6.0]), 2.0, 8.0)[0], 3)
+        0.2
+    """
+    if not (math.isfinite(s_min) and math.isfinite(b_crit)):
+        return math.nan, math.nan
+    sizes = np.asarray(batch_sizes, dtype=np.float64)
+    steps = np.asarray(steps, dtype=np.float64)
+    fitted = s_min * (1.0 + b_crit / sizes)
+    error = float(np.max(np.abs(steps / fitted - 1.0)))
+    log_steps = np.log(steps)
+    total = float(np.sum((log_steps - log_steps.mean()) ** 2))
+    r2 = 1.0 - float(np.sum((log_steps - np.log(fitted)) ** 2)) / total if total > 0 else math.nan
+    return error, r2
 
 
 @dataclass(frozen=True)
@@ -525,59 +627,287 @@ def _samples_seen(updates: np.ndarray, batch_size, n_train: int) -> np.ndarray:
     return np.where(finite, seen.astype(np.float64), np.inf)
 
 
+def reach(
+    updates: np.ndarray,
+    losses: np.ndarray,
+    target: float,
+    window: int,
+    known_to: int,
+    blew_up_at=None,
+):
+    """The first of ``updates`` from which the loss stays at or below ``target`` for ``window``
+    more updates, or inf: the one definition of "reaches the target".
+
+    Update t reaches when the loss at every scored update in ``[t, t + window]`` is at most
+    ``target``, the run is known up to ``t + window`` (``known_to``: its last update), and it
+    had not blown up by then. ``window`` 0 is the first touch.
+
+    Args:
+        updates: (m,) the scored updates, ascending (``Run.loss_steps``).
+        losses: (m,) the full training loss at each (``Run.loss``), or (L, m) for L runs
+            scored at the same updates.
+        target: the loss to reach.
+        window: updates the loss must stay there: ``stay_epochs × ceil(n/B)``.
+        known_to: the last update of the runs (or of the part run so far).
+        blew_up_at: the update each run blew up at (``Run.diverged_at``): None, an int, or
+            (L,) with ``rules.NEVER`` for a run that did not.
+
+    Returns:
+        A float, or (L,) floats for (L, m) losses.
+
+    Example:
+        >>> updates = np.arange(8)
+        >>> losses = np.array([9.0, 3.0, 0.9, 1.2, 0.8, 0.7, 0.9, 0.6])
+        >>> reach(updates, losses, 1.0, window=0, known_to=7)   # the first touch
+        2.0
+        >>> reach(updates, losses, 1.0, window=2, known_to=7)   # 3 is above: from 4 on
+        4.0
+        >>> reach(updates, losses, 1.0, window=4, known_to=7)   # 4 + 4 is past the end
+        inf
+        >>> reach(updates, np.stack([losses, losses]), 1.0, 2, 7, np.array([-1, 6])).tolist()
+        [4.0, inf]
+    """
+    updates = np.asarray(updates)
+    at = np.inf if blew_up_at is None else np.asarray(blew_up_at, dtype=np.float64)
+    at = np.where(at == rules.NEVER, np.inf, at)[..., None]  # (L, 1) or (1,)
+    ok = (np.asarray(losses) <= target) & (updates < at)  # NaN and inf (a blow-up) are not
+    bad = np.where(ok, np.inf, updates.astype(np.float64))  # (L, m)
+    following = np.minimum.accumulate(bad[..., ::-1], axis=-1)[..., ::-1]  # the next bad one
+    end = updates + window  # (m,)
+    hits = ok & (np.minimum(following, at) > end) & (end <= known_to)  # (L, m)
+    first = np.where(hits.any(axis=-1), updates[hits.argmax(axis=-1)], np.inf)
+    return float(first) if first.ndim == 0 else first
+
+
+def run_reach(
+    run, target: float, stay_epochs: int = 1, loss_points_per_epoch: int | None = None
+) -> float:
+    """``reach`` read from a ``gd.Run``, at the updates ``critical_batch`` scores
+    (``scoring_grid``): the update at which it reached ``target`` and stayed there for
+    ``stay_epochs`` epochs, or inf (what ``critical_batch`` counts, run by run)."""
+    planned = run.epochs * run.updates_per_epoch
+    grid = scoring_grid(
+        run.loss_steps, run.updates_per_epoch, planned, loss_points_per_epoch, cheap=False
+    )
+    kept = np.isin(run.loss_steps, grid)
+    return reach(
+        run.loss_steps[kept],
+        run.loss[kept],
+        target,
+        stay_epochs * run.updates_per_epoch,
+        planned,
+        run.diverged_at,
+    )
+
+
+def scoring_grid(
+    fit_grid: np.ndarray,
+    per_epoch: int,
+    planned: int,
+    loss_points_per_epoch: int | None,
+    cheap: bool,
+) -> np.ndarray:
+    """The updates at which the search scores the full loss: ``gd.fit``'s (``fit_grid``,
+    ``Run.loss_steps``), or, with ``loss_points_per_epoch`` and a loss that needs a pass over
+    the rows (not ``cheap``), every ``ceil(per_epoch / loss_points_per_epoch)``-th update and
+    every epoch's end, as far as ``gd.fit`` scores them.
+
+    Example:
+        >>> scoring_grid(np.arange(21), 10, 20, 3, cheap=False).tolist()
+        [0, 4, 8, 10, 12, 16, 20]
+        >>> scoring_grid(np.arange(21), 10, 20, 3, cheap=True).size
+        21
+    """
+    if loss_points_per_epoch is None or cheap:
+        return fit_grid
+    stride = -(-per_epoch // loss_points_per_epoch)
+    every = np.union1d(np.arange(0, planned + 1, stride), np.arange(0, planned + 1, per_epoch))
+    return np.intersect1d(fit_grid, every)
+
+
 def _first_reach(
     kernels,
     model: Model,
     problems: list[Problem],
     opts: list[SGD],
     batch_size: int,
-    target: float,
-    stats: LinearStats | None,
+    how: _Scoring,
+    pool: ThreadPoolExecutor,
 ) -> np.ndarray:
-    """(L, S) each run's first scored update at or below ``target`` (inf for never).
+    """(L, S) the update each run reached the target at and stayed (``reach``), inf for never.
 
-    Runs go to growing horizons. After each, a learning rate is settled when its median over
-    seeds is known, or when even its lowest possible median (unknown seeds counted as reaching
-    right after the horizon) exceeds the best known median: it cannot win, and its entries are
-    left at inf (``steps`` and ``best_learning_rate`` are those of the full search). Only the
+    Runs go to growing horizons, each seed's lanes on a thread of ``pool``. After each horizon,
+    a learning rate is settled when its median over seeds is known, or when even its lowest
+    possible median (unknown seeds counted as reaching right after the last update that could
+    still be decided) exceeds the best known median: it cannot win, and its entries are left
+    at inf (``steps`` and ``best_learning_rate`` are those of the full search). Only the
     unsettled (rate, seed) runs go on to the next horizon.
     """
     n_lanes, n_seeds = len(opts), len(problems)
     max_epochs, n_train = problems[0].order.shape
     per_epoch = rules.batches_per_epoch(n_train, batch_size)
+    window = how.stay_epochs * per_epoch
     planned = max_epochs * per_epoch
-    scored = loss_steps(model, planned, per_epoch, n_train, planned)  # fit's scoring grid
+    scored = scoring_grid(
+        loss_steps(model, planned, per_epoch, n_train, planned),
+        per_epoch,
+        planned,
+        how.loss_points_per_epoch,
+        model.cheap_losses,
+    )
     first = np.full((n_lanes, n_seeds), np.inf)
     known = np.zeros((n_lanes, n_seeds), dtype=bool)
-    horizon = min(_FIRST_HORIZON, max_epochs)
-    while True:
+    for horizon in horizons(max_epochs, how.stay_epochs):
         limit = horizon * per_epoch  # updates of a run that lasts the horizon
         keep = scored[scored <= limit]
         final = horizon == max_epochs
-        for s, problem in enumerate(problems):
-            lanes = np.flatnonzero(~known[:, s])
-            if lanes.size == 0:
-                continue
-            ran = _run_lanes(
-                kernels, model, problem, horizon, batch_size, [opts[i] for i in lanes], keep
-            )
-            for j, lane in enumerate(lanes.tolist()):
-                hit, settled = _scan(model, problem, ran, j, keep, target, stats, final)
-                first[lane, s] = hit
-                known[lane, s] = settled
+        lanes = [np.flatnonzero(~known[:, s]) for s in range(n_seeds)]  # unsettled, per seed
+        scoring = _Round(how, window, limit, final)
+        scans = pool.map(
+            _scan_seed,
+            *zip(
+                *[
+                    (
+                        kernels,
+                        model,
+                        problems[s],
+                        [opts[i] for i in lanes[s]],
+                        batch_size,
+                        horizon,
+                        keep,
+                        scoring,
+                    )
+                    for s in range(n_seeds)
+                ],
+                strict=True,
+            ),
+        )
+        for s, (hits, settled) in enumerate(scans):
+            first[lanes[s], s] = hits
+            known[lanes[s], s] = settled
         if final:
-            return first
-        known = _settle(first, known, limit)
+            break
+        known = _settle(first, known, limit - window)
         if known.all():
-            return first
+            break
+    return first
+
+
+def losses_scored(
+    model: Model,
+    n_train: int,
+    batch_size: int,
+    max_epochs: int,
+    stay_epochs: int = 1,
+    loss_points_per_epoch: int | None = None,
+) -> int:
+    """How many full-loss evaluations (a pass over the training rows each) one run of the
+    search makes in the worst case, over all its rounds; 0 for a model whose loss needs no
+    pass over the rows (``model.cheap_losses``).
+
+    Example:
+        >>> from gd.models import LinearRegression, LogisticRegression
+        >>> losses_scored(LinearRegression(), 100, 10, 20)
+        0
+        >>> losses_scored(LogisticRegression(), 100, 10, 20)   # 21 + 81 + 201 updates scored
+        303
+        >>> losses_scored(LogisticRegression(), 100, 10, 20, loss_points_per_epoch=2)  # 5 + 17 + 41
+        63
+    """
+    if model.cheap_losses:
+        return 0
+    per_epoch = rules.batches_per_epoch(n_train, batch_size)
+    planned = max_epochs * per_epoch
+    scored = scoring_grid(
+        loss_steps(model, planned, per_epoch, n_train, planned),
+        per_epoch,
+        planned,
+        loss_points_per_epoch,
+        cheap=False,
+    )
+    return sum(
+        int(np.count_nonzero(scored <= h * per_epoch)) for h in horizons(max_epochs, stay_epochs)
+    )
+
+
+def horizons(max_epochs: int, stay_epochs: int = 1) -> list[int]:
+    """The epochs each round of the search trains to, from the start each time: the first
+    leaves ``_FIRST_HORIZON`` epochs to reach and ``stay_epochs`` more to stay, each next one is
+    ``_HORIZON_GROWTH`` times the last, and the last is ``max_epochs``. In the worst case (no
+    run reaches the target) every run trains ``sum(horizons(...))`` epochs.
+
+    Example:
+        >>> horizons(20), horizons(100), horizons(1)
+        ([2, 8, 20], [2, 8, 32, 100], [1])
+    """
+    horizon = min(_FIRST_HORIZON + stay_epochs, max_epochs)
+    rounds = [horizon]
+    while horizon < max_epochs:
         horizon = min(horizon * _HORIZON_GROWTH, max_epochs)
+        rounds.append(horizon)
+    return rounds
+
+
+class _Scoring(NamedTuple):
+    """How the search scores its runs: what ``reach`` needs besides the losses."""
+
+    target: float
+    stats: LinearStats | None  # linear regression's losses without a pass over the rows
+    stay_epochs: int  # epochs a reach must stay for
+    loss_points_per_epoch: int | None  # see ``scoring_grid``
+
+
+class _Round(NamedTuple):
+    """One round of the search: how it scores, and how far it ran."""
+
+    how: _Scoring
+    window: int  # updates a reach must stay for
+    limit: int  # the horizon's last update
+    final: bool  # the horizon is the whole run
+
+
+def _scan_seed(
+    kernels,
+    model: Model,
+    problem: Problem,
+    opts: list[SGD],
+    batch_size: int,
+    horizon: int,
+    keep: np.ndarray,
+    scoring: _Round,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run one seed's lanes ``opts`` to the horizon and score them all at once: (their
+    ``reach`` (L,), whether each is settled (L,)).
+
+    A lane that blew up at update t is scored at the kept updates before t, and no window may
+    reach t: ``gd.fit`` scores t itself, where one batch's loss exceeds a million times
+    max(start loss, 1), so the full loss exceeds the start loss (n_train < 10⁶ rows) and is
+    above any target that the start did not already meet.
+    """
+    if not opts:
+        return np.empty(0), np.empty(0, dtype=bool)
+    ran = _run_lanes(kernels, model, problem, horizon, batch_size, opts, keep)
+    points = ran.params.reshape(-1, ran.params.shape[-1])  # (L·K, P)
+    stats = scoring.how.stats
+    losses = stats.losses(points) if stats is not None else model.losses(points, *problem.train)
+    hits = reach(
+        keep,
+        losses.reshape(len(opts), keep.size),
+        scoring.how.target,
+        scoring.window,
+        scoring.limit,
+        ran.diverged_at,
+    )
+    settled = np.isfinite(hits) | scoring.final | (ran.diverged_at != rules.NEVER)
+    return hits, settled
 
 
 def _settle(first: np.ndarray, known: np.ndarray, limit: int) -> np.ndarray:
-    """Settle the learning rates whose place in the search is decided after ``limit`` updates.
+    """Settle the learning rates whose place in the search is decided up to update ``limit``.
 
-    ``first`` (L, S) holds the known first reaches and inf elsewhere; an entry that is not
-    ``known`` is only known to exceed ``limit``. A rate is settled when its median over seeds
+    ``first`` (L, S) holds the known reaches and inf elsewhere; an entry that is not
+    ``known`` is only known to exceed ``limit`` (the horizon less the window a reach must
+    stay for). A rate is settled when its median over seeds
     is exact, or when even its lowest possible median (unknown seeds reaching at
     ``limit + 1``) exceeds the best exact median: it cannot win, nor tie, and its unknown
     seeds stay at inf. Returns the new ``known``.
@@ -589,7 +919,7 @@ def _settle(first: np.ndarray, known: np.ndarray, limit: int) -> np.ndarray:
         [[True, True, True], [True, True, True]]
     """
     high = np.median(first, axis=1)  # (L,) unknown seeds at inf
-    low = np.median(np.where(known, first, limit + 1), axis=1)  # ... or just past the horizon
+    low = np.median(np.where(known, first, limit + 1), axis=1)  # ... or just past ``limit``
     exact = low == high
     best = np.min(np.where(exact, high, np.inf))
     hopeless = ~exact & (low > best)
@@ -636,30 +966,3 @@ def _run_lanes(
         if path.diverged_at is not None:
             diverged_at[lane] = path.diverged_at
     return _Lanes(params, diverged_at)
-
-
-def _scan(
-    model: Model,
-    problem: Problem,
-    ran: _Lanes,
-    lane: int,
-    keep: np.ndarray,
-    target: float,
-    stats: LinearStats | None,
-    final: bool,
-) -> tuple[float, bool]:
-    """(first kept update at or below ``target``, or inf; whether that is settled).
-
-    A lane that blew up at update t is scored at the kept updates before t. ``gd.fit`` also
-    scores t itself, but there one batch's loss exceeds a million times max(start loss, 1),
-    so the full loss exceeds the start loss (n_train < 10⁶ rows) and cannot reach a target
-    that the start did not already meet.
-    """
-    at = int(ran.diverged_at[lane])
-    inside = keep < at if at != rules.NEVER else slice(None)
-    updates, points = keep[inside], ran.params[lane, inside]
-    losses = stats.losses(points) if stats is not None else model.losses(points, *problem.train)
-    hits = np.flatnonzero(losses <= target)
-    if hits.size:
-        return float(updates[hits[0]]), True
-    return math.inf, final or at != rules.NEVER

@@ -1,51 +1,99 @@
-"""How big should my batch be? Steps to a target against batch size, measured on your data."""
+"""How big should my batch be? Steps to a target against batch size, measured."""
+
+import math
 
 import streamlit as st
 
 from ui import batch_size_choice as choice
 from ui import batch_size_choice_charts as views
-from ui import controls, lesson
-
-MAX_EPOCHS = "critical_max_epochs"
-TARGET = "target_fraction"
-MY_MS = "my_ms_per_step"
-MY_BATCH = "my_batch_size"
+from ui import cache, controls, lesson
+from ui.text import user_text
 
 st.title("How big should my batch be?")
-st.markdown(views.QUESTION)
+st.markdown(views.question(len(choice.SEEDS)))
+data_note = st.sidebar.container()  # at the top of the sidebar: which data the page trains on
 settings = lesson.start(
     omit=("batch_size", "learning_rate", "decay", "nesterov", "epochs", "shuffle", "seed")
 )
 
+
+def from_link(n_train: int | None = None) -> None:
+    """Seed this page's widgets that the session has not drawn yet from the link, each bad
+    value replaced by its default with a notice (``choice.link_values``), before any widget
+    reads the link."""
+    fresh = {k: v for k, v in st.query_params.to_dict().items() if k not in st.session_state}
+    values, notices = choice.link_values(fresh, n_train)
+    for key, value in values.items():
+        st.session_state[key] = value
+    for notice in notices:
+        st.warning(
+            f"The link had a value that could not be used: {user_text(notice)}",
+            icon=":material/link_off:",
+        )
+
+
+def to_link(key: str, value: float, default: float) -> None:
+    """Keep an unbound widget's value in the link (only when it differs from the default)."""
+    if value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = f"{value:g}"
+
+
+from_link()
+
 st.sidebar.subheader("This page")
-st.session_state.setdefault(TARGET, choice.DEFAULT_TARGET)
+sidebar_data = st.sidebar.toggle(
+    "Train on the Data section's settings",
+    key=choice.SIDEBAR_DATA,
+    bind="query-params",
+    disabled=settings.source == "csv",
+    help="Off: this page's own example data, where the question has an answer (the shared "
+    "defaults are solved in a handful of updates by any batch size). On: the data set in the "
+    "sidebar's Data section. An uploaded CSV is always used.",
+)
+problem = choice.problem(settings, sidebar_data)
+if choice.uses_example(settings, sidebar_data):
+    example = choice.EXAMPLES[settings.model]
+    data_note.info(
+        f"This page trains on its own example data: {example.words()}. The Data section's "
+        "settings apply when “Train on the Data section's settings” is on (This page, below).",
+        icon=":material/dataset:",
+    )
+st.session_state.setdefault(choice.TARGET, choice.DEFAULT_TARGET)
 fraction = st.sidebar.select_slider(
     "Target: how far from the start loss down to the minimum",
     choice.TARGETS,
-    key=TARGET,
+    key=choice.TARGET,
     bind="query-params",
     format_func=choice.target_label,
     help="A run reaches the target when its full training loss is this far down, from the "
-    "loss at the start to the lowest loss. Closer to 100 % asks for more precision.",
+    "loss at the start to the lowest loss, and stays there for an epoch. Closer to 100 % asks "
+    "for more precision.",
 )
-st.session_state.setdefault(MAX_EPOCHS, choice.DEFAULT_EPOCHS)
-wanted_epochs = st.sidebar.select_slider(
+st.session_state.setdefault(choice.MAX_EPOCHS, choice.DEFAULT_EPOCHS)
+max_epochs = st.sidebar.select_slider(
     "Longest run (epochs)",
     choice.EPOCH_CHOICES,
-    key=MAX_EPOCHS,
+    key=choice.MAX_EPOCHS,
     bind="query-params",
     help="A batch size that does not reach the target within this many epochs counts as "
     "not reached.",
 )
 
-n_train = choice.training_rows(settings)
-max_epochs = choice.epochs_within_budget(n_train, wanted_epochs)
-if max_epochs < wanted_epochs:
-    st.info(
-        f"{wanted_epochs} epochs of every run on {n_train:,} rows exceed this page's work "
-        f"budget, so the runs stop after {max_epochs} epochs, the most that fits."
-    )
+n_train = choice.training_rows(problem)
+csv = cache.uploaded_csv(problem)
+lesson.within_budget(
+    choice.work(problem, csv, max_epochs),
+    f"{len(choice.learning_rates_for(problem, csv))} learning rates × "
+    f"{len(choice.SEEDS)} seeds at each of {choice.batch_sizes_for(n_train).size} batch sizes, "
+    f"up to {max_epochs} epochs on {n_train:,} rows,",
+    choice.offer(settings, csv, max_epochs, sidebar_data),
+)
 
+intro = st.empty()
+st.subheader("Steps to the target")
+chart = st.empty()
 progress = st.progress(0.0, text="Training every batch size at every learning rate…")
 with lesson.explained_errors():
     measured = choice.measure(
@@ -53,25 +101,33 @@ with lesson.explained_errors():
         fraction,
         max_epochs,
         lambda done, total: progress.progress(
-            done / total, text=f"Measured {done} of {total} batch sizes"
+            done / total, text=f"Measured {done} of {total} batch sizes…"
         ),
+        lambda so_far: chart.plotly_chart(
+            views.steps_figure(so_far, "Steps to the target (measuring…)")
+        ),
+        sidebar_data,
     )
 progress.empty()
 result = measured.result
-cost = choice.server_cost(settings)
 
-st.markdown(
+intro.markdown(
     f"Target: a full training loss of **{result.target_loss:.4g}**, "
     f"{choice.target_label(fraction)} of the way from the start ({measured.start_loss:.4g}) "
-    f"to the minimum ({measured.min_loss:.4g}). {result.learning_rates.size} learning rates "
-    f"from {result.learning_rates.min():.2g} to {result.learning_rates.max():.2g} × "
-    f"{result.batch_sizes.size} batch sizes × {result.seeds.size} seeds, up to "
-    f"{result.max_epochs} epochs each."
+    f"to the minimum ({measured.min_loss:.4g}), on {n_train:,} training rows. "
+    f"{result.learning_rates.size} learning rates from {result.learning_rates.min():.2g} to "
+    f"{result.learning_rates.max():.2g} × {result.batch_sizes.size} batch sizes × "
+    f"{result.seeds.size} seeds, up to {result.max_epochs} epochs each. "
+    + views.reach_sentence(result.stay_epochs, result.seeds.size)
 )
-
-st.subheader("Steps to the target")
-st.plotly_chart(views.steps_figure(result), key="chart_steps")
+chart.plotly_chart(views.steps_figure(result), key="chart_steps")
+cards = views.fit_cards(result)
+for column, (label, value, tip) in zip(st.columns(max(len(cards), 1)), cards, strict=False):
+    column.metric(label, value, help=tip, border=True)
 st.markdown(views.fit_sentence(result))
+doubling = views.doubling_sentence(result)
+if doubling:
+    st.markdown(doubling)
 note = views.edge_note(result)
 if note:
     st.caption(note)
@@ -91,27 +147,38 @@ right.markdown(views.rate_sentence(result))
 controls.page_link(
     right,
     "lessons/maps.py",
+    measured.problem,
     label="See every learning rate × batch size on the maps",
     icon=":material/grid_on:",
 )
 
 st.subheader("Gradient noise during training")
 st.markdown(views.NOISE_SCALE)
-along = choice.noise_along(settings, measured)
+along = choice.noise_along(measured)
 if along is None:
     st.info("No batch size reached the target, so there is no run to follow.")
 else:
     left, right = st.columns([3, 2])
-    left.plotly_chart(views.noise_figure(along, result.b_crit), key="chart_noise_scale")
+    b_crit = result.b_crit if views.fit_holds(result) else math.nan
+    left.plotly_chart(views.noise_figure(along, b_crit), key="chart_noise_scale")
     right.latex(r"B_\text{simple} = \frac{\operatorname{tr}\Sigma}{\lvert G\rvert^2}")
     right.markdown(views.noise_sentence(along))
-    right.markdown(
-        views.agreement_sentence(
-            result, measured.b_simple_start, float(along.b_simple[along.marks[2]])
-        )
+    agreement = views.agreement_sentence(
+        result, measured.b_simple_start, float(along.b_simple[along.marks[2]])
     )
+    if agreement:
+        right.markdown(agreement)
 
 st.subheader("Time to the target")
+# The two number inputs read the link here, not through Streamlit's binding, whose parsing of
+# an integer raised OverflowError on my_batch_size=inf (issue 21); they write it back below.
+from_link(n_train)
+my_default = choice.default_my_batch(n_train)
+st.session_state.setdefault(choice.MY_MS, 0.0)
+st.session_state.setdefault(choice.MY_BATCH, my_default)
+if not 1 <= st.session_state[choice.MY_BATCH] <= n_train:
+    st.session_state[choice.MY_BATCH] = my_default  # other data, fewer rows
+cost = choice.server_cost(settings)
 left, right = st.columns([3, 2])
 right.markdown(views.cost_sentence(cost))
 right.markdown(
@@ -120,16 +187,11 @@ right.markdown(
 )
 mine, at = right.columns(2)
 my_ms = mine.number_input(
-    "Your ms/step", min_value=0.0, value=0.0, step=0.5, key=MY_MS, bind="query-params"
+    "Your ms/step", min_value=0.0, max_value=choice.MAX_MS, step=0.5, key=choice.MY_MS
 )
-my_batch = at.number_input(
-    "at batch size",
-    min_value=1,
-    max_value=n_train,
-    value=min(32, n_train),
-    key=MY_BATCH,
-    bind="query-params",
-)
+my_batch = at.number_input("at batch size", min_value=1, max_value=n_train, key=choice.MY_BATCH)
+to_link(choice.MY_MS, my_ms, 0.0)
+to_link(choice.MY_BATCH, my_batch, my_default)
 learner = cost.scaled_to(my_ms, int(my_batch)) if my_ms > 0 else None
 server_best = views.fastest(result, cost)
 learner_best = views.fastest(result, learner) if learner is not None else None

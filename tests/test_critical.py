@@ -1,5 +1,10 @@
 """gd.critical: the gradient noise scale against direct sums and the closed form, and the
-critical-batch search against gd.fit, run by run."""
+critical-batch search against gd.fit, run by run.
+
+Issue 17 changed what "reaches the target" means: a run reaches it at the first update from
+which its full loss stays at or below it for ``stay_epochs`` epochs (1 by default), no longer
+at the first touch. The run-by-run tests check both definitions against a plain loop over
+``gd.fit``'s losses (``stay_epochs=0`` is the old first touch, with the old expectations)."""
 
 import importlib
 import math
@@ -13,7 +18,7 @@ import gd
 import gd.engine
 import gd.noise
 from gd import critical
-from gd.critical import critical_batch, fit_steps, noise_scale
+from gd.critical import critical_batch, fit_quality, fit_steps, noise_scale, run_reach
 from gd.models import LinearRegression, LinearStats, LogisticRegression, TanhNeuron
 
 FIT = importlib.import_module("gd.fit")  # the module; ``gd.fit`` itself is the function
@@ -90,14 +95,31 @@ def test_noise_scale_checks_its_point():
 # ---- critical_batch against gd.fit -----------------------------------------------------------
 
 
-def first_reach(run: gd.Run, target: float) -> float:
-    """The first update at which gd.fit scored a full loss at or below ``target``."""
-    hits = np.flatnonzero(run.loss <= target)
-    return float(run.loss_steps[hits[0]]) if hits.size else math.inf
+def first_reach(run: gd.Run, target: float, stay: int = 1, points: int | None = None) -> float:
+    """The definition, as a plain loop over what gd.fit scored: the first scored update t whose
+    loss, and the loss at every scored update up to t + stay epochs, is at most ``target``,
+    with t + stay epochs within the run and before any blow-up. With ``points`` (a model whose
+    loss needs a pass over the rows), only every ceil(updates per epoch / points)-th update and
+    each epoch's end are scored."""
+    per_epoch = run.updates_per_epoch
+    window, planned = stay * per_epoch, run.epochs * per_epoch
+    stride = -(-per_epoch // points) if points else 1
+    scored = [
+        (int(t), float(loss))
+        for t, loss in zip(run.loss_steps, run.loss, strict=True)
+        if t % stride == 0 or t % per_epoch == 0
+    ]
+    blown = run.diverged_at if run.diverged_at is not None else math.inf
+    for t, loss in scored:
+        if loss > target or t + window > planned or t + window >= blown:
+            continue
+        if all(other <= target for u, other in scored if t <= u <= t + window):
+            return float(t)
+    return math.inf
 
 
-def brute_force(model, x, y, sizes, rates, target, momentum, epochs, seeds, convention="keras"):
-    """The definition, one gd.fit per cell: (B, L, S) first reaches."""
+def brute_force(model, x, y, sizes, rates, target, momentum, epochs, seeds, stay=1, points=None):
+    """The definition, one gd.fit per cell: (B, L, S) reaches."""
     return np.array(
         [
             [
@@ -107,12 +129,14 @@ def brute_force(model, x, y, sizes, rates, target, momentum, epochs, seeds, conv
                             model,
                             x,
                             y,
-                            gd.SGD(rate, momentum=momentum, convention=convention),
+                            gd.SGD(rate, momentum=momentum),
                             batch_size=size,
                             epochs=epochs,
                             seed=seed,
                         ),
                         target,
+                        stay,
+                        points,
                     )
                     for seed in seeds
                 ]
@@ -124,17 +148,20 @@ def brute_force(model, x, y, sizes, rates, target, momentum, epochs, seeds, conv
 
 
 CASES = {
-    # model, n, momentum, target as a fraction of the way from the start loss to the minimum
-    "linear": ("linear", 40, 0.0, 0.999),
-    "linear, momentum": ("linear", 40, 0.5, 0.99),
-    "logistic": ("logistic", 30, 0.0, 0.9),
+    # model, n, momentum, target as a fraction of the way from the start loss to the minimum,
+    # the full loss scored at most this often an epoch (None: where gd.fit scores it)
+    "linear": ("linear", 40, 0.0, 0.999, None),
+    "linear, momentum": ("linear", 40, 0.5, 0.99, None),
+    "logistic": ("logistic", 30, 0.0, 0.9, None),
+    "logistic, 4 losses an epoch": ("logistic", 30, 0.0, 0.9, 4),
 }
 
 
+@pytest.mark.parametrize("stay", [0, 1])  # 0: the first touch, as before issue 17
 @pytest.mark.parametrize("engine", ["auto", "numpy"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_critical_batch_is_gd_fit_run_by_run(case, engine):
-    name, n, momentum, fraction = CASES[case]
+def test_critical_batch_is_gd_fit_run_by_run(case, engine, stay):
+    name, n, momentum, fraction, points = CASES[case]
     data = DATA[name](n=n, seed=1)
     model = MODELS[name]()
     x = data.x[:, None]
@@ -151,9 +178,13 @@ def test_critical_batch_is_gd_fit_run_by_run(case, engine):
         target_loss=target,
         momentum=momentum,
         max_epochs=epochs,
+        stay_epochs=stay,
+        loss_points_per_epoch=points,
         engine=engine,
     )
-    first = brute_force(model, data.x, data.y, sizes, rates, target, momentum, epochs, seeds)
+    first = brute_force(
+        model, data.x, data.y, sizes, rates, target, momentum, epochs, seeds, stay, points
+    )
     median = np.median(first, axis=2)  # (B, L)
     best = np.argmin(median, axis=1)
     np.testing.assert_array_equal(result.steps, median.min(axis=1))
@@ -181,13 +212,18 @@ def test_critical_batch_is_gd_fit_run_by_run(case, engine):
             for run, f in zip(runs, first[i, best[i]], strict=True)
         ]
         assert result.epochs[i] == np.median(read) / n
+        # run_reach reads the same from a Run as the loop above
+        assert [run_reach(run, target, stay, points) for run in runs] == list(first[i, best[i]])
     moved = reached & (result.steps > 0)
     s_min, b_crit = fit_steps(result.batch_sizes[moved], result.steps[moved])
     assert (result.s_min, result.b_crit) == (s_min, b_crit)
     assert result.e_min == pytest.approx(s_min * b_crit / n)
+    quality = fit_quality(result.batch_sizes[moved], result.steps[moved], s_min, b_crit)
+    np.testing.assert_array_equal((result.fit_error, result.fit_r2), quality)
 
 
-def test_a_run_that_blows_up_counts_only_up_to_its_blow_up():
+@pytest.mark.parametrize("stay", [0, 1])
+def test_a_run_that_blows_up_counts_only_up_to_its_blow_up(stay):
     # At learning rate 3, batch size 1 blows up: its reach (if any) must come before, as gd.fit's.
     data = gd.datasets.linear(n=30, seed=0)
     model = LinearRegression()
@@ -205,12 +241,18 @@ def test_a_run_that_blows_up_counts_only_up_to_its_blow_up():
             learning_rates=[3.0],
             target_loss=target,
             max_epochs=3,
+            stay_epochs=stay,
         )
-        expected = np.median([first_reach(run, target) for run in runs])
+        expected = np.median([first_reach(run, target, stay) for run in runs])
         assert result.steps[0] == expected
+        # Met at the start: the first touch counts it; staying an epoch needs no blow-up then.
+        if target == 1e9:
+            blown_within_an_epoch = all(run.diverged_at <= 30 for run in runs)
+            assert expected == (math.inf if stay and blown_within_an_epoch else 0)
 
 
-def test_scoring_follows_gd_fit_when_it_thins_the_loss(monkeypatch):
+@pytest.mark.parametrize("stay", [0, 1])
+def test_scoring_follows_gd_fit_when_it_thins_the_loss(monkeypatch, stay):
     # A tight loss budget makes gd.fit score logistic regression on a grid: reaches are read there.
     monkeypatch.setattr(FIT, "LOSS_BUDGET", 600)
     data = gd.datasets.logistic(n=30, seed=0)
@@ -227,12 +269,15 @@ def test_scoring_follows_gd_fit_when_it_thins_the_loss(monkeypatch):
         target_loss=target,
         max_epochs=6,
         seeds=[0],
+        stay_epochs=stay,
     )
-    assert result.steps[0] == first_reach(run, target)
+    assert result.steps[0] == first_reach(run, target, stay) == run_reach(run, target, stay)
+    assert math.isfinite(result.steps[0])
 
 
+@pytest.mark.parametrize("stay", [0, 1])
 @pytest.mark.parametrize("growth", [2, 1000])
-def test_the_early_stopping_search_equals_the_full_search(monkeypatch, growth):
+def test_the_early_stopping_search_equals_the_full_search(monkeypatch, growth, stay):
     data = gd.datasets.linear(n=64, noise=1.0, seed=5)
     model = LinearRegression()
     kwargs = dict(
@@ -241,6 +286,7 @@ def test_the_early_stopping_search_equals_the_full_search(monkeypatch, growth):
         target_loss=1.05,
         max_epochs=40,
         seeds=(0, 1, 2, 3),  # an even count: the median is the mean of the middle two
+        stay_epochs=stay,
     )
     monkeypatch.setattr(critical, "_HORIZON_GROWTH", growth)
     searched = critical_batch(model, data.x, data.y, **kwargs)
@@ -302,6 +348,8 @@ def test_without_numba_the_numbers_are_the_same(monkeypatch):
 
 def test_b_crit_is_within_a_factor_two_of_the_noise_scale_at_the_start():
     # A well-conditioned problem (x ~ N(0, 1): x̃ᵀx̃/n ≈ I) and a target 90% of the way down.
+    # McCandlish's prediction is about the first touch (stay_epochs=0, as before issue 17);
+    # staying there for an epoch needs a quieter gradient, so a larger batch: B_crit grows.
     data = gd.datasets.linear(n=1000, noise=0.5, seed=0)
     model = LinearRegression()
     x = data.x[:, None]
@@ -310,17 +358,23 @@ def test_b_crit_is_within_a_factor_two_of_the_noise_scale_at_the_start():
     assert stats.eigenvalues[-1] / stats.eigenvalues[0] < 1.2
     begin = model.loss(start, x, data.y)
     target = begin - 0.9 * (begin - stats.min_loss)
-    result = critical_batch(
-        model,
-        data.x,
-        data.y,
-        batch_sizes=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
-        learning_rates=np.geomspace(1e-3, 1.0, 16),
-        target_loss=target,
+    touch, stay = (
+        critical_batch(
+            model,
+            data.x,
+            data.y,
+            batch_sizes=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
+            learning_rates=np.geomspace(1e-3, 1.0, 16),
+            target_loss=target,
+            stay_epochs=stay_epochs,
+        )
+        for stay_epochs in (0, 1)
     )
     b_simple = noise_scale(model, data.x, data.y, start).b_simple
-    assert result.reached.all()
-    assert 0.5 < result.b_crit / b_simple < 2.0, (result.b_crit, b_simple)
+    assert touch.reached.all() and stay.reached.all()
+    assert 0.5 < touch.b_crit / b_simple < 2.0, (touch.b_crit, b_simple)
+    assert stay.b_crit > touch.b_crit
+    assert np.all(stay.steps >= touch.steps)  # a reach that stays is a reach
 
 
 @settings(max_examples=50, deadline=None)
@@ -338,6 +392,32 @@ def test_fit_steps_recovers_exact_curves(s_min, b_crit, sizes):
     np.testing.assert_allclose(fitted_s * (1 + fitted_b / sizes), steps, rtol=1e-4)
     if sizes.min() / 4 < b_crit < sizes.max() * 4:
         assert fitted_b == pytest.approx(b_crit, rel=1e-3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(st.floats(1.0, 1e4), min_size=2, max_size=12),
+)
+@example(steps=[47.0, 22.0, 17.0, 9.0, 15.0, 4.0, 9.0, 5.0, 4.0])  # issue 17: S_min 5.15 > 4
+def test_fit_steps_never_puts_s_min_above_a_measured_point(steps):
+    # S_min is the floor no batch size goes below: never above the fewest steps measured.
+    sizes = 2.0 ** np.arange(len(steps))
+    s_min, b_crit = fit_steps(sizes, np.array(steps))
+    assert s_min <= min(steps) * (1 + 1e-12)
+    assert b_crit > 0
+
+
+def test_fit_quality_is_the_largest_miss_and_r2_on_log_steps():
+    sizes = np.array([1.0, 2.0, 4.0, 8.0])
+    exact = 5.0 * (1 + 6.0 / sizes)
+    assert fit_quality(sizes, exact, 5.0, 6.0) == (pytest.approx(0.0), pytest.approx(1.0))
+    off = exact * np.array([1.0, 1.3, 1.0, 0.9])
+    error, r2 = fit_quality(sizes, off, 5.0, 6.0)
+    assert error == pytest.approx(0.3)
+    log_off = np.log(off)
+    residual = np.sum((log_off - np.log(exact)) ** 2)
+    assert r2 == pytest.approx(1 - residual / np.sum((log_off - log_off.mean()) ** 2))
+    assert all(math.isnan(v) for v in fit_quality(sizes, exact, math.nan, math.nan))
 
 
 def test_fit_steps_needs_two_points():
@@ -378,6 +458,8 @@ def test_the_record_reads_well_and_gives_its_curves():
         ({"momentum": 1.5}, "The 'momentum' parameter must be in [0, 1]. Got 1.5 instead."),
         ({"max_epochs": 0}, "The 'max_epochs' parameter must be an integer >= 1. Got 0"),
         ({"seeds": [0, -1]}, "The 'seeds' parameter must be an integer >= 0. Got -1 instead."),
+        ({"stay_epochs": -1}, "The 'stay_epochs' parameter must be an integer >= 0. Got -1"),
+        ({"loss_points_per_epoch": 0}, "The 'loss_points_per_epoch' parameter must be an integer"),
         ({"convention": "jax"}, "The 'convention' parameter must be one of 'keras', 'pytorch'"),
         ({"init": [1.0]}, "init must have shape (2,)"),
     ],

@@ -1,11 +1,23 @@
-"""Lesson "How big should my batch be?" (``lessons/batch_size_choice.py``): cached calls to
-``gd.critical_batch``, ``gd.noise_scale`` and the cost model; its figures and words are in
-``ui.batch_size_choice_charts``.
+"""Lesson "How big should my batch be?" (``lessons/batch_size_choice.py``): the page's problem,
+its work budget, its link values, and cached calls to ``gd.critical_batch``, ``gd.noise_scale``
+and the cost model; its figures and words are in ``ui.batch_size_choice_charts``.
+
+**The page's own example data.** The shared defaults (200 rows around a line, a round bowl) are
+solved in a handful of updates by any batch size, so the question has no answer there. Unless
+the learner switches to the sidebar's data (``SIDEBAR_DATA``, in the link as
+``critical_sidebar_data=true``) or uploads a CSV, the page trains on ``EXAMPLES[model]``: more
+rows and a narrower valley, where the measured steps fall more than tenfold from batch size 1 to
+full batch and show all three regimes. The sidebar says which data are used.
+
+**Reaching the target** means staying there: a run reaches it at the first update from which
+its full training loss stays at or below the target for the next epoch (``STAY_EPOCHS``;
+``gd.critical.reach``), so a lucky touch inside the SGD noise is not counted.
 
 Every cached function is keyed on the frozen ``Settings`` (with the knobs this page does not
-use reset, so they do not split the cache), a few scalars and the uploaded CSV's bytes, and
-is bounded with ``max_entries``. The work is bounded too: a grid whose rows × epochs × runs
-exceed ``WORK_BUDGET`` is run with fewer epochs, and the page says so.
+use reset, so they do not split the cache), a few scalars and the uploaded CSV's bytes, and is
+bounded with ``max_entries``. The work is bounded too: ``work`` counts it in ``ui.budget``'s one
+unit, every round of the search included, and a request above the budget is not computed
+(``offer`` gives the nearest setting that fits).
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -25,23 +38,78 @@ from gd.critical import (
     StepCost,
     combine,
     critical_batch,
+    horizons,
+    losses_scored,
     noise_scale,
+    run_reach,
 )
 from gd.rules import powers_of_two_below
-from ui import cache
+from ui import budget, cache, lesson
 from ui.batch_size_choice_charts import NoiseAlong
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings
 
+# The page's widgets: their keys are their names in the link.
+TARGET = "target_fraction"
+MAX_EPOCHS = "critical_max_epochs"
+SIDEBAR_DATA = "critical_sidebar_data"
+MY_MS = "my_ms_per_step"
+MY_BATCH = "my_batch_size"
+
 TARGETS = (0.9, 0.99, 0.999, 0.9999, 0.99999)  # fraction of the way from start to minimum
-DEFAULT_TARGET = 0.9999
+DEFAULT_TARGET = 0.99
 EPOCH_CHOICES = (10, 20, 50, 100)
-DEFAULT_EPOCHS = 100
-SEEDS = (0, 1, 2)
-RATES = 16  # learning rates per batch size
-# Rows × epochs × runs of one grid: the issue's benchmark grid (n = 1 000, 100 epochs,
-# 12 × 16 × 3 runs) is 58 million and takes well under a second in the worst case.
-WORK_BUDGET = 60_000_000
+DEFAULT_EPOCHS = 20  # the example's full batch stays at the target after about 10 epochs
+# The median over these five seeds moves by about 13 % between independent sets of seeds (and
+# B_crit by 11 %); nine seeds only bring that to 11 % and 10 %, at 1.8× the work (measured:
+# docs/benchmarks.md, "How big should my batch be?").
+SEEDS = (0, 1, 2, 3, 4)
+STAY_EPOCHS = 1  # a run reaches the target when it stays there for the next epoch
+RATES = 31  # learning rates per batch size with a closed form: three decades, ten per decade
+# Without a closed form there is no stability bound to anchor the grid: fewer rates over a wider
+# span (10⁻² to 30, five per decade), and the full loss, a pass over the rows each time, scored
+# at most LOSS_POINTS times an epoch (``gd.critical.scoring_grid``), so the search fits the work
+# budget at a few hundred rows.
+OTHER_RATES = 18
+LOSS_POINTS = 8
 NOISE_POINTS = 40  # B_simple is measured at about this many points along the run
+MAX_MS = 1e6  # the largest ms/step a learner can enter: 1000 s
+SAMPLE_CHOICES = (20, 50, 100, 200, 500, 1000, 2000, 5000)  # the sidebar's, for an offer
+
+
+@dataclass(frozen=True)
+class Example:
+    """This page's data for one model: synthetic rows where the question has an answer."""
+
+    n: int
+    noise: float
+    x_mean: float
+    x_std: float
+    data_seed: int = 0
+
+    def words(self) -> str:
+        """The data in the sidebar's words.
+
+        Example:
+            >>> Example(500, 0.5, 1.0, 1.0).words()
+            '500 samples, noise 0.5, feature offset 1, feature scale 1, data seed 0'
+        """
+        return (
+            f"{self.n:,} samples, noise {self.noise:g}, feature offset {self.x_mean:g}, "
+            f"feature scale {self.x_std:g}, data seed {self.data_seed}"
+        )
+
+
+# Linear regression: 500 rows and a feature offset of 1 (condition number 7): full batch needs
+# about 8 updates, batch size 1 about 220, and B_crit comes out near 26 at the 99 % target, so
+# every regime holds measured points. The others are chosen to fit the work budget at the
+# default longest run (their loss needs a pass over the rows at every scored update): tanh,
+# 100 noisy rows (B_crit near 16); logistic regression, 50 rows with noisy labels, whose steps
+# keep halving up to full batch (no bend: the page says so).
+EXAMPLES = {
+    "linear": Example(n=500, noise=0.5, x_mean=1.0, x_std=1.0),
+    "logistic": Example(n=50, noise=2.0, x_mean=0.0, x_std=1.0),
+    "tanh": Example(n=100, noise=1.0, x_mean=0.0, x_std=1.0),
+}
 
 
 def batch_sizes_for(n_train: int) -> np.ndarray:
@@ -64,15 +132,24 @@ def target_label(fraction: float) -> str:
     return f"{100 * fraction:.6g} %"
 
 
-def epochs_within_budget(n_train: int, wanted: int) -> int:
-    """The most epochs, up to ``wanted``, whose grid fits ``WORK_BUDGET``.
+def uses_example(settings: Settings, sidebar_data: bool) -> bool:
+    """Whether the page trains on its example: unless asked for the sidebar's data, or the
+    data are an upload (always the learner's own)."""
+    return not sidebar_data and settings.source != "csv"
+
+
+def problem(settings: Settings, sidebar_data: bool = False) -> Settings:
+    """The settings the page trains on: the sidebar's, with the data replaced by the model's
+    ``EXAMPLES`` entry unless ``uses_example`` says otherwise. The model, the validation
+    split, the start, the momentum and the convention stay the sidebar's.
 
     Example:
-        >>> epochs_within_budget(1000, 100), epochs_within_budget(10_000, 100)
-        (100, 8)
+        >>> problem(DEFAULTS).n, problem(DEFAULTS, sidebar_data=True).n
+        (500, 200)
     """
-    runs = batch_sizes_for(n_train).size * RATES * len(SEEDS)
-    return max(1, min(wanted, WORK_BUDGET // (n_train * runs)))
+    if not uses_example(settings, sidebar_data):
+        return settings
+    return dataclasses.replace(settings, **dataclasses.asdict(EXAMPLES[settings.model]))
 
 
 def _normalized(settings: Settings) -> Settings:
@@ -90,23 +167,167 @@ def _normalized(settings: Settings) -> Settings:
 
 
 def learning_rates_for(settings: Settings, csv: bytes | None) -> np.ndarray:
-    """The grid each batch size is tuned over: 16 rates, geometric.
+    """The grid each batch size is tuned over: ten rates per decade, geometric.
 
     With a closed form (linear regression) it spans the stability bound 2(1 + μ)/λmax down
     by 1000×, so the largest stable rates are in it whatever the data's scale; otherwise
-    10⁻³ to 30.
+    10⁻² to 30 in ``OTHER_RATES`` steps.
     """
     if settings.spec.closed_form:
         bound = stability_bound(*cache.training_rows(settings, csv), settings.momentum)
         return np.geomspace(bound / 1000, bound, RATES)
-    return np.geomspace(1e-3, 30.0, RATES)
+    return np.geomspace(1e-2, 30.0, OTHER_RATES)
+
+
+# ---- the work budget ---------------------------------------------------------------------------
+
+
+def work(settings: Settings, csv: bytes | None, max_epochs: int) -> int:
+    """This page's work for one request (``ui.budget``), for the settings it trains on
+    (``problem``): at every batch size, every learning rate × seed searched round by round
+    (``gd.critical.horizons``) with the full loss scored along the way, in the worst case
+    (no run reaches the target); then one run to follow the noise scale along, and the noise
+    scale at ``NOISE_POINTS`` points (two passes over the rows each)."""
+    s = settings
+    n_train = cache.n_train(s, csv)
+    model = s.spec.build()
+    rounds = horizons(max_epochs, STAY_EPOCHS)
+    runs = len(learning_rates_for(s, csv)) * len(SEEDS)
+    sizes = batch_sizes_for(n_train).tolist()
+    search = sum(
+        budget.search_work(
+            s.model,
+            n_train,
+            size,
+            rounds,
+            runs,
+            losses_scored(model, n_train, size, max_epochs, STAY_EPOCHS, LOSS_POINTS),
+        )
+        for size in sizes
+    )
+    follow = max(budget.run_work(s.model, n_train, size, max_epochs) for size in sizes)
+    return search + follow + budget.loss_work(s.model, n_train, 2 * NOISE_POINTS)
+
+
+def offer(
+    settings: Settings, csv: bytes | None, max_epochs: int, sidebar_data: bool
+) -> lesson.Offer | None:
+    """The nearest setting within the work budget: a shorter longest run; else, for synthetic
+    data the learner chose, the most samples that fit at the shortest run, with the longest run
+    that then fits (an upload's rows are its own); else None."""
+    s = problem(settings, sidebar_data)
+    epochs = budget.nearest([e for e in EPOCH_CHOICES if e < max_epochs], lambda e: work(s, csv, e))
+    if epochs is not None:
+        return lesson.Offer(f"Use a longest run of {epochs} epochs", widgets={MAX_EPOCHS: epochs})
+    if csv is not None or uses_example(settings, sidebar_data):
+        return None
+    shortest = min(EPOCH_CHOICES[0], max_epochs)
+    samples = budget.nearest(
+        [n for n in SAMPLE_CHOICES if n < s.n],
+        lambda n: work(dataclasses.replace(s, n=n), None, shortest),
+    )
+    if samples is None:
+        return None
+    fewer = dataclasses.replace(s, n=samples)
+    epochs = budget.nearest(
+        [e for e in EPOCH_CHOICES if e <= max_epochs], lambda e: work(fewer, None, e)
+    )
+    return lesson.Offer(
+        f"Use {samples:,} samples and a longest run of {epochs} epochs",
+        settings={"n": samples},
+        widgets={MAX_EPOCHS: epochs},
+    )
+
+
+# ---- link values -------------------------------------------------------------------------------
+
+
+def link_values(params: dict[str, str], n_train: int | None) -> tuple[dict[str, Any], list[str]]:
+    """This page's own values in a link (``params``, as ``st.query_params.to_dict()``): each
+    one the link names, parsed (a bad one replaced by its default), and a notice for each value
+    that could not be used.
+
+    A link is user text: a value that does not parse, is not finite or is out of range falls
+    back to the default with a notice, and never reaches Streamlit's own parsing
+    (``my_batch_size=inf`` raised an OverflowError there). A target written as a fraction
+    (``0.999``) is taken as its percentage. The learner's batch size is read only once
+    ``n_train`` is known.
+
+    Example:
+        >>> values, notices = link_values({"my_batch_size": "inf", "target_fraction": "0.999"}, 500)
+        >>> values
+        {'target_fraction': 0.999, 'my_batch_size': 32}
+        >>> notices
+        ['my_batch_size=inf is not a whole number from 1 to 500, so the default 32 is used.']
+    """
+    values: dict[str, Any] = {}
+    notices: list[str] = []
+
+    def take(key: str, value: Any, ok: bool, wanted: str, default: Any, shown: str) -> None:
+        values[key] = value if ok else default
+        if not ok:
+            text = params[key] if len(params[key]) <= 40 else params[key][:39] + "…"
+            notices.append(f"{key}={text} is not {wanted}, so the default {shown} is used.")
+
+    if TARGET in params:
+        labels = {target_label(t): t for t in TARGETS}
+        value = labels.get(params[TARGET], _number(params[TARGET]))
+        wanted = "one of " + ", ".join(labels)
+        take(
+            TARGET,
+            value,
+            value in TARGETS,
+            wanted,
+            DEFAULT_TARGET,
+            target_label(DEFAULT_TARGET),
+        )
+    if MAX_EPOCHS in params:
+        value = _number(params[MAX_EPOCHS])
+        wanted = "one of " + ", ".join(str(e) for e in EPOCH_CHOICES) + " epochs"
+        ok = value in EPOCH_CHOICES
+        take(MAX_EPOCHS, int(value) if ok else None, ok, wanted, DEFAULT_EPOCHS, DEFAULT_EPOCHS)
+    if SIDEBAR_DATA in params:
+        text = params[SIDEBAR_DATA].lower()
+        ok = text in ("true", "false")
+        take(SIDEBAR_DATA, text == "true", ok, "true or false", False, "false")
+    if MY_MS in params:
+        value = _number(params[MY_MS])
+        ok = value is not None and 0.0 <= value <= MAX_MS
+        wanted = f"a number of milliseconds from 0 to {MAX_MS:,.0f}"
+        take(MY_MS, value, ok, wanted, 0.0, 0)
+    if MY_BATCH in params and n_train is not None:
+        value = _number(params[MY_BATCH])
+        ok = value is not None and value.is_integer() and 1 <= value <= n_train
+        wanted = f"a whole number from 1 to {n_train:,}"
+        default = default_my_batch(n_train)
+        take(MY_BATCH, int(value) if ok else None, ok, wanted, default, default)
+    return values, notices
+
+
+def _number(text: str) -> float | None:
+    """A finite number written in ``text``, or None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def default_my_batch(n_train: int) -> int:
+    """The learner's batch size until they enter one: Keras's default, 32 (fewer rows: all)."""
+    return min(32, n_train)
+
+
+# ---- the measurement ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Measured:
-    """One measurement of the page: the search, and the losses its target came from."""
+    """One measurement of the page: the search, the settings it ran on, and the losses its
+    target came from."""
 
     result: CriticalBatch
+    problem: Settings  # what was trained: the page's example or the sidebar's data
     start_loss: float
     min_loss: float
     fraction: float
@@ -136,7 +357,7 @@ def target_loss(start: float, lowest: float, fraction: float) -> float:
 def _measure_one(
     settings: Settings, csv: bytes | None, fraction: float, max_epochs: int, batch_size: int
 ) -> CriticalBatch:
-    """The search at one batch size (one cache entry each, so a progress bar can move)."""
+    """The search at one batch size (one cache entry each, so the page can draw as it goes)."""
     x, y = cache.training_rows(settings, csv)
     start, lowest = _losses(settings, csv)
     return critical_batch(
@@ -149,6 +370,8 @@ def _measure_one(
         momentum=settings.momentum,
         max_epochs=max_epochs,
         seeds=SEEDS,
+        stay_epochs=STAY_EPOCHS,
+        loss_points_per_epoch=LOSS_POINTS,
         convention=settings.convention,
         init=settings.start,
     )
@@ -162,22 +385,30 @@ def _start_noise(settings: Settings, csv: bytes | None) -> float:
 
 def measure(
     settings: Settings,
-    fraction: float,
-    max_epochs: int,
+    fraction: float = DEFAULT_TARGET,
+    max_epochs: int = DEFAULT_EPOCHS,
     progress: Callable[[int, int], object] | None = None,
+    partial: Callable[[CriticalBatch], object] | None = None,
+    sidebar_data: bool = False,
 ) -> Measured:
-    """The critical-batch search for these settings, one cached batch size at a time;
-    ``progress(done, total)`` is called after each."""
-    s = _normalized(settings)
+    """The page's core call: the critical-batch search for these settings, on the page's
+    example data unless ``sidebar_data`` (``problem``), one cached batch size at a time.
+
+    After each batch size, ``progress(done, total)`` is called, and ``partial`` with the
+    record of the batch sizes measured so far (refitted), so the page can draw them.
+    """
+    s = _normalized(problem(settings, sidebar_data))
     csv = cache.uploaded_csv(s)
-    sizes = batch_sizes_for(cache.training_rows(s, csv)[1].size)
+    sizes = batch_sizes_for(cache.n_train(s, csv))
     parts = []
     for size in sizes.tolist():
         parts.append(_measure_one(s, csv, fraction, max_epochs, size))
         if progress is not None:
             progress(len(parts), sizes.size)
+        if partial is not None:
+            partial(combine(parts))
     start, lowest = _losses(s, csv)
-    return Measured(combine(parts), start, lowest, fraction, _start_noise(s, csv))
+    return Measured(combine(parts), s, start, lowest, fraction, _start_noise(s, csv))
 
 
 @st.cache_data(
@@ -203,9 +434,9 @@ def _noise_along(
         seed=SEEDS[0],
         init=settings.start,
     )
-    hits = np.flatnonzero(run.loss <= target)
-    reached = bool(hits.size)
-    end = int(run.loss_steps[hits[0]]) if reached else run.updates
+    hit = run_reach(run, target, STAY_EPOCHS, LOSS_POINTS)  # where it reached it and stayed
+    reached = math.isfinite(hit)
+    end = int(hit) if reached else run.updates
     middle = end // 2
     updates = np.unique(
         np.concatenate(
@@ -219,9 +450,9 @@ def _noise_along(
     return NoiseAlong(batch_size, learning_rate, updates, scales, losses, marks, reached)
 
 
-def noise_along(settings: Settings, measured: Measured) -> NoiseAlong | None:
+def noise_along(measured: Measured) -> NoiseAlong | None:
     """B_simple along the seed-0 run at the measured batch size nearest B_crit, at its best
-    learning rate, up to where it first reaches the target (None if no batch size reached)."""
+    learning rate, up to where it reaches the target (None if no batch size reached)."""
     result = measured.result
     if not result.reached.any():
         return None
@@ -229,15 +460,15 @@ def noise_along(settings: Settings, measured: Measured) -> NoiseAlong | None:
     centre = result.b_crit if math.isfinite(result.b_crit) else sizes[0]
     i = int(np.argmin(np.abs(np.log(sizes / centre))))
     rate = float(result.best_learning_rate[result.reached][i])
-    s = _normalized(settings)
+    s = measured.problem
     return _noise_along(
         s, cache.uploaded_csv(s), int(sizes[i]), rate, result.target_loss, result.max_epochs
     )
 
 
 def training_rows(settings: Settings) -> int:
-    """How many rows the runs train on (the upload's, when there is one)."""
-    return cache.training_rows(settings, cache.uploaded_csv(settings))[1].size
+    """How many rows these settings train on (the upload's, when there is one)."""
+    return cache.n_train(settings, cache.uploaded_csv(settings))
 
 
 def server_cost(settings: Settings) -> StepCost:

@@ -4,10 +4,12 @@ records in, Plotly figures and sentences out.
 Every sentence quotes the numbers of the records it is given, and the tests check it against
 them. No Streamlit here; the cached calls live in ``ui.batch_size_choice``.
 
-The three regimes of Shallue et al. (2018) are read off the fitted ``S = S_min(1 + B_crit/B)``:
-below ``B_crit / 4`` the steps are within 25 % of perfect scaling (S ∝ 1/B), above
-``4·B_crit`` within 25 % of the floor S_min (maximal data parallelism), and between them each
-doubling of the batch buys less than the last (diminishing returns).
+The three regimes of Shallue et al. (2018) are read off the fitted ``S = S_min(1 + B_crit/B)``,
+and only when it fits (``fit_holds``): below ``B_crit / 4`` the steps are within 25 % of perfect
+scaling (S ∝ 1/B; doubling the batch saves 40–50 % of them), above ``4·B_crit`` within 25 % of
+the floor S_min (maximal data parallelism; a doubling saves 10 % or less), and between them each
+doubling buys less than the last (diminishing returns; 25 % at B_crit). A sentence about
+doubling gives the saving the fit implies at that B (``CriticalBatch.doubling_saving``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from gd.critical import CriticalBatch, StepCost
 from ui import charts, glossary
 
 REGIME_FACTOR = 4.0  # the regimes' edges: B_crit / 4 and 4·B_crit (25 % from either asymptote)
+# The fit is read (regimes, doubling savings) only when every measured point lies within this
+# share of the curve: past it, a point can sit a regime away from where the curve puts it.
+FIT_TOLERANCE = 0.35
+# B_crit this far beyond the measured batch sizes is the fit running to the end of its search:
+# the points show no bend, so S_min (or the scaling) is not measured.
+BEND_RANGE = 100.0
+KERAS_BATCH = 32  # fit()'s default batch_size
 REGIMES = (
     ("perfect scaling", charts.GREEN),
     ("diminishing returns", charts.YELLOW),
@@ -39,7 +48,7 @@ class NoiseAlong:
     b_simple: np.ndarray  # (m,) B_simple at the point after each of ``updates``
     loss: np.ndarray  # (m,) full training loss there
     marks: tuple[int, int, int]  # indices into ``updates``: start, middle, end
-    reached: bool  # True when the end is where the run first reached the target
+    reached: bool  # True when the end is where the run reached the target (and stayed)
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,46 @@ def regime_edges(b_crit: float) -> tuple[float, float]:
         (2.5, 40.0)
     """
     return b_crit / REGIME_FACTOR, b_crit * REGIME_FACTOR
+
+
+def bend_in_view(result: CriticalBatch) -> bool:
+    """Whether the fitted B_crit lies within ``BEND_RANGE``× of the measured batch sizes: the
+    points bend there, so S_min and B_crit are measured.
+
+    Example:
+        >>> from dataclasses import replace
+        >>> bend_in_view(_example()), bend_in_view(replace(_example(), b_crit=5e7))
+        (True, False)
+    """
+    low, high = result.batch_sizes.min() / BEND_RANGE, result.batch_sizes.max() * BEND_RANGE
+    return bool(math.isfinite(result.b_crit) and low <= result.b_crit <= high)
+
+
+def fit_holds(result: CriticalBatch) -> bool:
+    """Whether the page reads the fit: a bend in view, and every measured point within
+    ``FIT_TOLERANCE`` of the curve.
+
+    Example:
+        >>> from dataclasses import replace
+        >>> fit_holds(_example()), fit_holds(replace(_example(), fit_error=0.6))
+        (True, False)
+    """
+    return bend_in_view(result) and bool(result.fit_error <= FIT_TOLERANCE)
+
+
+def worst_miss(result: CriticalBatch) -> tuple[int, float]:
+    """(the batch size whose measured steps lie farthest from the fit, ``S/S_fit − 1`` there).
+
+    Example:
+        >>> size, miss = worst_miss(_example())   # 40 against 4·(1 + 8) = 36: 11 % above
+        >>> size, round(miss, 4)
+        (1, 0.1111)
+    """
+    moved = result.reached & (result.steps > 0)
+    sizes, steps = result.batch_sizes[moved], result.steps[moved]
+    misses = steps / result.fitted_steps(sizes) - 1.0
+    i = int(np.argmax(np.abs(misses)))
+    return int(sizes[i]), float(misses[i])
 
 
 def time_to_target(result: CriticalBatch, cost: StepCost) -> np.ndarray:
@@ -100,10 +149,13 @@ def _log_range(values: np.ndarray, pad: float = 1.6) -> list[float]:
     return [math.log10(finite.min() / pad), math.log10(finite.max() * pad)]
 
 
-def _regime_traces(fig: go.Figure, result: CriticalBatch, y_range: list[float]) -> None:
-    """The three regimes as shaded bands, each named at its top (filled traces, so they sit in
-    data coordinates on log axes)."""
-    if not math.isfinite(result.b_crit):
+def _regime_traces(
+    fig: go.Figure, result: CriticalBatch, y_range: list[float], names: bool = True
+) -> None:
+    """The three regimes as shaded bands, each named at its top unless ``names`` is off (a
+    half-width chart, whose bands take the full-width chart's colours) (filled traces, so they
+    sit in data coordinates on log axes); none when the fit does not hold (``fit_holds``)."""
+    if not fit_holds(result):
         return
     low, high = regime_edges(result.b_crit)
     left, right = result.batch_sizes.min() / 1.5, result.batch_sizes.max() * 1.5
@@ -125,6 +177,8 @@ def _regime_traces(fig: go.Figure, result: CriticalBatch, y_range: list[float]) 
                 showlegend=False,
             )
         )
+        if not names:
+            continue
         fig.add_trace(
             go.Scatter(
                 x=[math.sqrt(x0 * x1)],
@@ -172,13 +226,14 @@ def _ticks(log_range: list[float]) -> list[float]:
     return [float(f"{v:.12g}") for v in values if log_range[0] <= math.log10(v) <= log_range[1]]
 
 
-def steps_figure(result: CriticalBatch) -> go.Figure:
+def steps_figure(result: CriticalBatch, title: str = "Steps to the target against batch size"):
     """Updates to the target against batch size, log–log: measured points, the perfect-scaling
-    line, the fitted curve and the three regimes."""
+    line, the fitted curve and the three regimes (the curve grey and dashed, and no regimes,
+    when the fit does not hold)."""
     fig = go.Figure()
     reached = result.reached
     sizes, steps = result.batch_sizes[reached], result.steps[reached]
-    y_range = _log_range(np.append(steps, result.s_min))
+    y_range = _log_range(np.append(steps, result.s_min) if fit_holds(result) else steps)
     _regime_traces(fig, result, y_range)
     dense = _sizes(result)
     if sizes.size:
@@ -193,13 +248,17 @@ def steps_figure(result: CriticalBatch) -> go.Figure:
             )
         )
     if math.isfinite(result.b_crit):
+        holds = fit_holds(result)
         fig.add_trace(
             go.Scatter(
                 x=dense,
                 y=result.fitted_steps(dense),
                 mode="lines",
-                line={"color": charts.BLUE, "width": 2.5},
-                name=(f"fit S = {result.s_min:.3g}·(1 + {result.b_crit:.3g}/B)"),
+                line={"color": charts.BLUE, "width": 2.5}
+                if holds
+                else {"color": charts.GREY, "width": 1.5, "dash": "dash"},
+                name=f"fit S = {result.s_min:.3g}·(1 + {result.b_crit:.3g}/B)"
+                + ("" if holds else ": does not fit, not read"),
                 hovertemplate="B %{x:.3g}<br>fitted %{y:.3g} updates<extra></extra>",
             )
         )
@@ -218,7 +277,7 @@ def steps_figure(result: CriticalBatch) -> go.Figure:
     _log_axes(
         fig, result.batch_sizes, "batch size B (rows per update)", "updates to the target", y_range
     )
-    return charts.layout(fig, "Steps to the target against batch size")
+    return charts.layout(fig, title)
 
 
 def epochs_figure(result: CriticalBatch) -> go.Figure:
@@ -226,9 +285,9 @@ def epochs_figure(result: CriticalBatch) -> go.Figure:
     fig = go.Figure()
     reached = result.reached
     sizes, epochs = result.batch_sizes[reached], result.epochs[reached]
-    y_range = _log_range(np.append(epochs, result.e_min))
-    _regime_traces(fig, result, y_range)
-    if math.isfinite(result.b_crit):
+    y_range = _log_range(np.append(epochs, result.e_min) if fit_holds(result) else epochs)
+    _regime_traces(fig, result, y_range, names=False)
+    if fit_holds(result):
         dense = _sizes(result)
         fig.add_trace(
             go.Scatter(
@@ -337,7 +396,7 @@ def rate_figure(result: CriticalBatch) -> go.Figure:
                 hoverinfo="skip",
             )
         )
-    if math.isfinite(result.b_crit):
+    if fit_holds(result):
         fig.add_trace(
             go.Scatter(
                 x=[result.b_crit, result.b_crit],
@@ -355,7 +414,7 @@ def rate_figure(result: CriticalBatch) -> go.Figure:
             mode="lines+markers",
             line={"color": charts.ORANGE, "width": 2},
             marker={"size": 9},
-            name="best learning rate of the grid",
+            name="best learning rate: the fewest updates to the target",
             hovertemplate="batch size %{x}<br>learning rate %{y:.3g}<extra></extra>",
         )
     )
@@ -412,18 +471,23 @@ def time_figure(
 # ---- words ------------------------------------------------------------------------------------
 
 
-QUESTION = (
-    "**“`fit()` defaults to `batch_size=32`. Should mine be bigger? How big is too big?”** "
-    "Here is the measurement that answers it for your data. For each batch size, every "
-    "learning rate of a grid trains with three shuffling seeds, and we count the updates "
-    "until the training loss first reaches a target, for the best learning rate. Then the "
-    "numbers are read the way McCandlish et al. (2018) and Shallue et al. (2018) read them, to "
-    f"find your data's critical batch size {glossary.first('B_crit')}."
-)
+def question(seeds: int) -> str:
+    """The page's question, and how it is measured."""
+    return (
+        "**“`fit()` defaults to `batch_size=32`. Should mine be bigger? How big is too big?”** "
+        "Here is the measurement that answers it. For each batch size, every learning rate of a "
+        f"grid trains with {seeds} shuffling seeds, and we count the updates until the full "
+        "training loss reaches a target and stays there, for the best learning rate. Then the "
+        "numbers are read the way McCandlish et al. (2018) and Shallue et al. (2018) read them, "
+        f"to find the data's critical batch size {glossary.first('B_crit')}."
+    )
+
+
 EPOCHS_CAPTION = (
-    "Epochs are updates × B / rows. Below B_crit a pass over the data buys the same progress "
-    "whatever the batch; past it, larger batches read more rows for the same result. That is "
-    f"why {glossary.first('full batch')} wastes data."
+    "Epochs are updates × B / rows (bands: the regimes above). While doubling the batch halves "
+    "the steps, a pass over the data buys the same progress whatever the batch; once the steps "
+    "stop falling, larger batches read more rows for the same result. That is why "
+    f"{glossary.first('full batch')} wastes data."
 )
 NOISE_SCALE = (
     "McCandlish et al. predict B_crit from the gradient noise scale "
@@ -438,22 +502,142 @@ def _rows(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
 
 
-def fit_sentence(result: CriticalBatch) -> str:
-    """What the fitted curve says, with its numbers and the regimes' edges."""
+def _percent(share: float) -> str:
+    """A share as a whole percentage: 0.25 → "25 %"."""
+    return f"{100 * share:.0f} %"
+
+
+def _steps(value: float) -> str:
+    """Updates for a sentence: a median of an even count of seeds may end in .5."""
+    return f"{value:,.4g}"
+
+
+def reach_sentence(stay_epochs: int, seeds: int) -> str:
+    """What reaching the target means on this page."""
+    span = "the next epoch" if stay_epochs == 1 else f"the next {stay_epochs} epochs"
+    return (
+        "A run **reaches** the target at the first update from which its full training loss "
+        f"stays at or below it for {span} (⌈rows/B⌉ updates: every row read once more), so a "
+        "brief dip below the target, made by the noise of small batches, does not count. "
+        f"A batch size's steps are the median over the {seeds} seeds at its best learning rate."
+    )
+
+
+def fewest(result: CriticalBatch) -> tuple[float, int]:
+    """(the fewest measured steps, the smallest batch size that needed them).
+
+    Example:
+        >>> fewest(_example())
+        (6.0, 16)
+    """
+    reached = result.reached & (result.steps > 0)
+    steps = result.steps[reached]
+    i = int(np.argmin(steps))
+    return float(steps[i]), int(result.batch_sizes[reached][i])
+
+
+def span(result: CriticalBatch) -> float:
+    """How many times fewer steps the largest batch size needed than the smallest (inf or NaN
+    where one of them did not reach).
+
+    Example:
+        >>> from dataclasses import replace
+        >>> span(replace(_example(), reached=np.ones(4, bool), steps=np.array([40, 12, 6, 4])))
+        10.0
+    """
+    return float(result.steps[0] / result.steps[-1])
+
+
+def fit_cards(result: CriticalBatch) -> list[tuple[str, str, str]]:
+    """The fit's numbers for metric cards, with its quality beside them: (label, value, help).
+    Empty without a fit."""
     if not math.isfinite(result.b_crit):
-        reached = int(result.reached.sum())
+        return []
+    size, miss = worst_miss(result)
+    return [
+        ("S_min", f"{result.s_min:.3g} updates", glossary.help("S_min")),
+        ("B_crit", f"{_rows(result.b_crit)} rows", glossary.help("B_crit")),
+        (
+            "Fit: largest miss",
+            f"{_percent(abs(miss))} at B = {size:,}",
+            "The largest |S / S_fit − 1| over the measured points: how far the farthest "
+            "measured point lies from the fitted curve. The page reads the curve (its regimes, "
+            f"what a doubling saves) only when every point is within {_percent(FIT_TOLERANCE)}"
+            f" of it. R² of the fit on log S: {result.fit_r2:.3f}.",
+        ),
+    ]
+
+
+def fit_sentence(result: CriticalBatch) -> str:
+    """What the fitted curve says, with its numbers and its quality: the regimes and what a
+    doubling saves when it holds (``fit_holds``), and why it is not read when it does not."""
+    if not math.isfinite(result.b_crit):
+        reached = int((result.reached & (result.steps > 0)).sum())
         return (
             f"Only {reached} batch size{'s' if reached != 1 else ''} reached the target, too few "
             "to fit a curve: raise the longest run or choose an easier target."
         )
-    low, high = regime_edges(result.b_crit)
-    return (
+    low_steps, low_size = fewest(result)
+    size, miss = worst_miss(result)
+    if not bend_in_view(result):
+        shape = (
+            "keep falling in proportion to 1/B up to the largest batch size"
+            if result.b_crit > result.batch_sizes.max()
+            else "barely change from the smallest batch size on"
+        )
+        return (
+            f"The measured steps {shape}, so they show no bend: the fit S = S_min·(1 + B_crit/B) "
+            f"runs to the end of its search (B_crit = {result.b_crit:.3g}), and this page does "
+            "not read S_min, B_crit or three regimes off it. The measured points are the answer: "
+            f"the fewest steps were {_steps(low_steps)}, at batch size {low_size:,}."
+        )
+    head = (
         f"The fit S = S_min·(1 + B_crit/B) gives **S_min = {result.s_min:.3g} updates**, "
-        f"{glossary.explain('S_min')}, and **B_crit = {_rows(result.b_crit)} rows**. Below "
-        f"about {_rows(low)} rows the steps nearly halve each time the batch doubles (perfect "
-        f"scaling); above about {_rows(high)} rows they barely fall below {result.s_min:.3g} "
-        "(maximal data parallelism); in between, each doubling buys less than the last."
+        f"{glossary.explain('S_min')} (the fewest measured: {_steps(low_steps)}, at batch size "
+        f"{low_size:,}), and **B_crit = {_rows(result.b_crit)} rows**. "
     )
+    if not fit_holds(result):
+        return head + (
+            f"But the curve misses the measured point at batch size {size:,} by "
+            f"**{_percent(abs(miss))}**, more than the {_percent(FIT_TOLERANCE)} this page "
+            "accepts, so it does not read three regimes, or what a doubling saves, off the "
+            "curve: the measured points are the answer."
+        )
+    low, high = regime_edges(result.b_crit)
+    return head + (
+        f"Every measured point lies within **{_percent(abs(miss))}** of the curve (the farthest "
+        f"at batch size {size:,}). By the fit, doubling the batch at B saves "
+        "B_crit / (2(B + B_crit)) of the steps: 40 % or more below about "
+        f"{_rows(low)} rows (perfect scaling: up to half), a quarter at B_crit, and 10 % or less "
+        f"above about {_rows(high)} rows (maximal data parallelism), where the steps barely fall "
+        f"below {result.s_min:.3g}; in between, each doubling buys less than the last."
+    )
+
+
+def doubling_sentence(result: CriticalBatch, batch_size: int = KERAS_BATCH) -> str:
+    """What doubling ``batch_size`` saves by the fit, next to the measured steps when both
+    batch sizes were measured; "" when the fit does not hold or ``batch_size`` is outside it.
+
+    Example:
+        >>> doubling_sentence(_example(), 4)  # 8/(2·12) = 33 %; measured 12 → 6: 50 %
+        'At batch size 4, doubling to 8 saves **33 %** of the steps by the fit (B_crit / (2(B + B_crit))).'
+    """  # noqa: E501
+    sizes = result.batch_sizes
+    if not fit_holds(result) or not sizes.min() <= batch_size <= sizes.max() / 2:
+        return ""
+    saving = float(result.doubling_saving(batch_size))
+    text = (
+        f"At batch size {batch_size:,}, doubling to {2 * batch_size:,} saves "
+        f"**{_percent(saving)}** of the steps by the fit (B_crit / (2(B + B_crit)))"
+    )
+    measured = dict(zip(sizes.tolist(), result.steps.tolist(), strict=True))
+    before, after = measured.get(batch_size), measured.get(2 * batch_size)
+    if before and after and math.isfinite(before) and math.isfinite(after):
+        text += (
+            f"; measured, {_steps(before)} → {_steps(after)} updates "
+            f"({_percent(1 - after / before)})"
+        )
+    return text + "."
 
 
 def edge_note(result: CriticalBatch) -> str:
@@ -473,7 +657,7 @@ def noise_sentence(along: NoiseAlong) -> str:
     start, middle, end = (float(along.b_simple[i]) for i in along.marks)
     loss = [float(along.loss[i]) for i in along.marks]
     halfway, last = (int(along.updates[i]) for i in along.marks[1:])
-    where = "where it first reaches the target" if along.reached else "at its last update"
+    where = "where it reaches the target to stay" if along.reached else "at its last update"
     trend = (
         "It grows as the loss falls: the gradient shrinks faster than its noise, so a larger "
         "batch becomes worth its rows as training goes on. **Batches can grow during "
@@ -493,8 +677,8 @@ def noise_sentence(along: NoiseAlong) -> str:
 
 def agreement_sentence(result: CriticalBatch, b_simple_start: float, b_simple_end: float) -> str:
     """Does the measured B_crit match the noise scale at the start, within a factor of two?
-    If not, why, with the numbers."""
-    if not math.isfinite(result.b_crit):
+    If not, why, with the numbers ("" when the fit does not hold)."""
+    if not fit_holds(result):
         return ""
     ratio = result.b_crit / b_simple_start
     head = (
@@ -531,18 +715,30 @@ def cost_sentence(cost: StepCost) -> str:
     )
 
 
+RATE_CRITERION = (
+    "the learning rate of the grid that reaches the target (and stays) in the fewest updates, "
+    "median over the seeds"
+)
+
+
 def rate_sentence(result: CriticalBatch) -> str:
-    """How the best learning rate grew with the batch size, below and above B_crit."""
+    """How the best learning rate grew with the batch size, naming what "best" means here."""
     reached = result.reached
     if reached.sum() < 2:
         return ""
     sizes, rates = result.batch_sizes[reached], result.best_learning_rate[reached]
+    bend = (
+        "past B_crit the shape of the loss limits it, and the best rate levels off"
+        if fit_holds(result)
+        else "at large batches the shape of the loss limits it, and the best rate levels off"
+    )
     return (
-        f"From batch size {sizes[0]} to {sizes[-1]} the best learning rate went from "
-        f"{rates[0]:.3g} to {rates[-1]:.3g}, {rates[-1] / rates[0]:.3g}× for a "
-        f"{sizes[-1] / sizes[0]:.3g}× larger batch. The linear-scaling rule (dotted) holds "
-        "while the batch's noise limits the step; past B_crit the shape of the loss limits it, "
-        f"and the best rate levels off below the {glossary.first('stability bound')}."
+        f"Best learning rate here means {RATE_CRITERION}. From batch size {sizes[0]} to "
+        f"{sizes[-1]} it went from {rates[0]:.3g} to {rates[-1]:.3g}, "
+        f"{rates[-1] / rates[0]:.3g}× for a {sizes[-1] / sizes[0]:.3g}× larger batch. The "
+        "linear-scaling rule (dotted) holds while the batch's noise limits the step; "
+        f"{bend} below the {glossary.first('stability bound')}. (The maps pick the rate with "
+        "the lowest loss after a fixed number of epochs instead, so their best rates differ.)"
     )
 
 
@@ -563,14 +759,27 @@ def time_sentence(server: Fastest | None, learner: Fastest | None, learner_at: i
 
 
 def takeaway(result: CriticalBatch, server: Fastest | None, learner: Fastest | None) -> str:
-    """The answer to the page's question, in the run's numbers."""
+    """The answer to the page's question, in the run's numbers: what a doubling saves by the
+    fit when it holds, the measured steps otherwise."""
     if not math.isfinite(result.b_crit):
         return fit_sentence(result)
-    text = (
-        f"**Up to about {_rows(result.b_crit)} rows per batch, doubling the batch halves the "
-        f"steps; beyond, each doubling buys less**, down to a floor of about "
-        f"{result.s_min:.3g} updates. "
-    )
+    low_steps, low_size = fewest(result)
+    if fit_holds(result):
+        low, high = regime_edges(result.b_crit)
+        text = (
+            f"**Up to about {_rows(low)} rows per batch, doubling the batch saves 40–50 % of "
+            f"the steps; at B_crit ≈ {_rows(result.b_crit)} rows a quarter; beyond about "
+            f"{_rows(high)} rows 10 % or less**, down to a floor of about {result.s_min:.3g} "
+            f"updates ({_steps(low_steps)} measured, at batch size {low_size:,}). "
+        )
+    else:
+        first, last = result.batch_sizes[0], result.batch_sizes[-1]
+        text = (
+            f"**Measured: from batch size {first:,} to {last:,} the steps to the target go from "
+            f"{_steps(result.steps[0])} to {_steps(result.steps[-1])}**; the fewest were "
+            f"{_steps(low_steps)}, at batch size {low_size:,}. The curve does not fit these "
+            "points well enough to read regimes off it. "
+        )
     if server is not None:
         text += f"On this server the fastest to the target was batch size {server.batch_size}."
     if learner is not None and (server is None or learner.batch_size != server.batch_size):
@@ -591,7 +800,11 @@ def _example() -> CriticalBatch:
         s_min=4.0,
         e_min=0.3,
         b_crit=8.0,
+        fit_error=1 / 9,  # 40 against the fit's 36; 12 and 6 on it
+        fit_r2=0.99,
         target_loss=1.0,
+        stay_epochs=1,
+        loss_points_per_epoch=None,
         seeds=np.array([0, 1, 2]),
         momentum=0.0,
         max_epochs=10,

@@ -50,6 +50,33 @@ def run_work(model: str, n_train: int, batch_size: int, epochs: int) -> int:
     return updates(n_train, batch_size, epochs) * (rows + UPDATE_ROWS) * MODEL_COST[model]
 
 
+def loss_work(model: str, n_train: int, points: int) -> int:
+    """The work of evaluating the full training loss at ``points`` points: a pass over the
+    ``n_train`` rows each.
+
+    Example:
+        >>> loss_work("logistic", n_train=500, points=10)
+        30000
+    """
+    return points * n_train * MODEL_COST[model]
+
+
+def search_work(
+    model: str, n_train: int, batch_size: int, rounds: Sequence[int], runs: int, scored: int = 0
+) -> int:
+    """The work of ``runs`` runs at ``batch_size`` searched round by round, as
+    ``gd.critical_batch`` does in the worst case: each round trains from the start to its
+    epochs (``rounds``: ``gd.critical.horizons``), and each run evaluates the full loss at
+    ``scored`` points in all (``gd.critical.losses_scored``).
+
+    Example:
+        >>> search_work("linear", n_train=500, batch_size=1, rounds=[2, 8, 20], runs=155)
+        39525000
+    """
+    train = sum(run_work(model, n_train, batch_size, epochs) for epochs in rounds)
+    return runs * (train + loss_work(model, n_train, scored))
+
+
 def fits(work: int) -> bool:
     """Whether a request of ``work`` units may run."""
     return work <= BUDGET
