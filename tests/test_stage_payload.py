@@ -278,7 +278,8 @@ def test_an_update_payload_round_trips_and_needs_consecutive_updates():
         np.testing.assert_array_equal(one["sample_steps"], f32(want.sample_steps))
         np.testing.assert_array_equal(np.sort(one["rows"]), np.sort(want.rows))
         np.testing.assert_array_equal(one["zoom"], f32(frame(u).zoom.loss))
-        assert one["where"] == f"Update {u + 1} of {run.updates} (here)."  # gd index u: update u + 1
+        # gd index u is the step counted as update u + 1 (ui.words)
+        assert one["where"] == f"Update {u + 1} of {run.updates} (here)."
     assert decode_inside(with_update(payload, 3)).header["update"] == 3
     with pytest.raises(ValueError, match="consecutive"):
         encode_inside([frame(2), frame(4)], scene)
