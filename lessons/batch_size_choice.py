@@ -18,13 +18,14 @@ settings = lesson.start(
 
 
 def from_link(n_train: int | None = None) -> None:
-    """Seed this page's widgets that the session has not drawn yet from the link, each bad
-    value replaced by its default with a notice (``choice.link_values``), before any widget
-    reads the link."""
+    """Say which of this page's values in the link cannot be used, each replaced by its
+    default (``choice.link_values``), and seed the two number inputs, which are not bound to
+    the link, from it; only for widgets the session has not drawn yet."""
     fresh = {k: v for k, v in st.query_params.to_dict().items() if k not in st.session_state}
     values, notices = choice.link_values(fresh, n_train)
-    for key, value in values.items():
-        st.session_state[key] = value
+    for key in (choice.MY_MS, choice.MY_BATCH):
+        if key in values:
+            st.session_state[key] = values[key]
     for notice in notices:
         st.warning(
             f"The link had a value that could not be used: {user_text(notice)}",
@@ -33,11 +34,17 @@ def from_link(n_train: int | None = None) -> None:
 
 
 def to_link(key: str, value: float, default: float) -> None:
-    """Keep an unbound widget's value in the link (only when it differs from the default)."""
-    if value == default:
-        st.query_params.pop(key, None)
+    """Keep an unbound widget's value in the link (only when it differs from the default).
+
+    The link is written only when it changes: each write sends the server's copy of the whole
+    address, which would undo what a bound widget just wrote to it in the browser."""
+    text = None if value == default else f"{value:g}"
+    if st.query_params.get(key) == text:
+        return
+    if text is None:
+        del st.query_params[key]
     else:
-        st.query_params[key] = f"{value:g}"
+        st.query_params[key] = text
 
 
 from_link()
@@ -60,10 +67,13 @@ if choice.uses_example(settings, sidebar_data):
         "settings apply when “Train on the Data section's settings” is on (This page, below).",
         icon=":material/dataset:",
     )
-st.session_state.setdefault(choice.TARGET, choice.DEFAULT_TARGET)
+# value= is each slider's default, which Streamlit leaves out of the link; a value set through
+# st.session_state instead would leave options[0] as the default, and a link to it would open
+# at the page's default.
 fraction = st.sidebar.select_slider(
     "Target: how far from the start loss down to the minimum",
     choice.TARGETS,
+    value=choice.DEFAULT_TARGET,
     key=choice.TARGET,
     bind="query-params",
     format_func=choice.target_label,
@@ -71,10 +81,10 @@ fraction = st.sidebar.select_slider(
     "loss at the start to the lowest loss, and stays there for an epoch. Closer to 100 % asks "
     "for more precision.",
 )
-st.session_state.setdefault(choice.MAX_EPOCHS, choice.DEFAULT_EPOCHS)
 max_epochs = st.sidebar.select_slider(
     "Longest run (epochs)",
     choice.EPOCH_CHOICES,
+    value=choice.DEFAULT_EPOCHS,
     key=choice.MAX_EPOCHS,
     bind="query-params",
     help="A batch size that does not reach the target within this many epochs counts as "

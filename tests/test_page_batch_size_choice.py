@@ -153,13 +153,17 @@ def test_the_pages_other_link_values_fall_back_with_a_notice(key, value):
     assert notices and f"{key}={value}" in notices[0], [w.value for w in at.warning]
 
 
-def test_a_target_written_as_a_fraction_is_taken():
-    values, notices = choice.link_values({"target_fraction": "0.999"}, n_train=100)
+def test_a_target_in_the_link_is_its_label_and_a_link_reproduces_it():
+    values, notices = choice.link_values({"target_fraction": "99.9 %"}, n_train=100)
     assert values == {"target_fraction": 0.999} and notices == []
-    at = open_at(PAGE, **SMALL, target_fraction="0.999")
+    at = open_at(PAGE, **SMALL, target_fraction="99.9 %")
     assert_clean(at)
     assert at.select_slider(key="target_fraction").value == 0.999
     assert "99.9 % of the way from the start" in text(at)
+    # Issue 21's link wrote it as a fraction: the slider's default, with a notice.
+    at = open_at(PAGE, **SMALL, target_fraction="0.99999")
+    assert at.select_slider(key="target_fraction").value == choice.DEFAULT_TARGET
+    assert any("target_fraction=0.99999 is not one of 90 %" in w.value for w in at.warning)
 
 
 def test_the_work_is_counted_in_the_budgets_one_unit():

@@ -248,17 +248,18 @@ def link_values(params: dict[str, str], n_train: int | None) -> tuple[dict[str, 
     that could not be used.
 
     A link is user text: a value that does not parse, is not finite or is out of range falls
-    back to the default with a notice, and never reaches Streamlit's own parsing
-    (``my_batch_size=inf`` raised an OverflowError there). A target written as a fraction
-    (``0.999``) is taken as its percentage. The learner's batch size is read only once
-    ``n_train`` is known.
+    back to the default with a notice. The widgets bound to the link (the target, the longest
+    run, the data switch) drop such a value themselves, silently; the two number inputs are
+    not bound (``int("inf")`` raised OverflowError in Streamlit's parsing) and take the values
+    here. The target is written as its label, the way the slider writes it (``99.9 %``). The
+    learner's batch size is read only once ``n_train`` is known.
 
     Example:
         >>> values, notices = link_values({"my_batch_size": "inf", "target_fraction": "0.999"}, 500)
         >>> values
-        {'target_fraction': 0.999, 'my_batch_size': 32}
-        >>> notices
-        ['my_batch_size=inf is not a whole number from 1 to 500, so the default 32 is used.']
+        {'target_fraction': 0.99, 'my_batch_size': 32}
+        >>> notices[1]
+        'my_batch_size=inf is not a whole number from 1 to 500, so the default 32 is used.'
     """
     values: dict[str, Any] = {}
     notices: list[str] = []
@@ -271,7 +272,7 @@ def link_values(params: dict[str, str], n_train: int | None) -> tuple[dict[str, 
 
     if TARGET in params:
         labels = {target_label(t): t for t in TARGETS}
-        value = labels.get(params[TARGET], _number(params[TARGET]))
+        value = labels.get(params[TARGET])
         wanted = "one of " + ", ".join(labels)
         take(
             TARGET,

@@ -1,7 +1,14 @@
 """How big should my batch be? in real headless Chromium: a deep link, the target slider, the
-learner's ms/step, and screenshots at two laptop sizes."""
+learner's ms/step, the steps chart drawn while the rest is measured, and screenshots at two
+laptop sizes."""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+from bench.streamlit_client import StreamlitClient
+from ui import batch_size_choice as choice
 
 from .helpers import (
     assert_no_exception,
@@ -27,18 +34,21 @@ def test_the_page_loads_answers_and_is_screenshotted(app_server, page, width, he
     assert page.locator(".js-plotly-plot").count() == 5
     takeaway = page.get_by_text("Up to about", exact=False)
     assert takeaway.count() >= 1
+    assert page.get_by_text("Fit: largest miss").count() == 1  # the fit's quality, shown
+    assert page.get_by_text("This page trains on its own example data", exact=False).count() == 1
     screenshot(page, f"batch_size_choice-{width}x{height}")
 
 
 def test_the_target_and_the_learners_ms_per_step_redraw_the_charts(app_server, page):
-    goto(page, app_server, PATH, query="n=100", timeout=90_000)
+    goto(page, app_server, PATH, query="n=100&critical_sidebar_data=true", timeout=90_000)
     before = plotly_payload_signature(page)
     thumb = slider_by_label(page, TARGET)
-    assert thumb.get_attribute("aria-valuetext") == "99.99 %"
+    assert thumb.get_attribute("aria-valuetext") == "99 %"
     thumb.focus()
     thumb.press("ArrowLeft")
     wait_idle(page, timeout=60_000)
-    assert thumb.get_attribute("aria-valuetext") == "99.9 %"
+    assert thumb.get_attribute("aria-valuetext") == "90 %"
+    assert "target_fraction=90" in page.url
     after = plotly_payload_signature(page)
     assert after != before
     mine = page.get_by_label("Your ms/step")
@@ -47,4 +57,34 @@ def test_the_target_and_the_learners_ms_per_step_redraw_the_charts(app_server, p
     wait_idle(page, timeout=60_000)
     assert len(plotly_payload_signature(page)[-1]) > len(after[-1])  # the learner's curve
     assert page.get_by_text("With your ms/step at batch size 32", exact=False).count() == 1
+    assert "my_ms_per_step=3" in page.url  # the learner's number is in the link
     assert_no_exception(page)
+
+
+def test_the_steps_chart_is_drawn_while_the_rest_is_measured(app_server):
+    # Stream: the measured points are drawn batch size by batch size, each under the progress
+    # bar's next step, before the page's run ends (read off the websocket, in the order the
+    # browser gets it: a browser may skip drawing a chart replaced a moment later). Momentum 0.8
+    # misses the cache of the other tests.
+    async def load():
+        async with StreamlitClient(app_server, page=PATH, query_string="momentum=0.8") as client:
+            return await client.connect()
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright's event loop runs in this one
+        result = thread.submit(asyncio.run, load()).result()
+    assert not result.exceptions, result.exceptions
+    kinds = [
+        message.delta.new_element.WhichOneof("type")
+        for message in result.messages
+        if message.WhichOneof("type") == "delta"
+        and message.delta.WhichOneof("type") == "new_element"
+    ]
+    sizes = choice.batch_sizes_for(choice.EXAMPLES["linear"].n).size
+    progress = [i for i, kind in enumerate(kinds) if kind == "progress"]
+    charts = [i for i, kind in enumerate(kinds) if kind == "plotly_chart"]
+    assert len(progress) == sizes + 1 and len(charts) == sizes + 5  # a partial chart per size
+    # The bar at 0, then for each batch size: its step of the bar, then the chart with it drawn,
+    # before the next batch size is measured; the page's other charts after the last.
+    for k in range(1, sizes):
+        assert progress[k] < charts[k - 1] < progress[k + 1]
+    assert progress[sizes] < charts[sizes - 1] < charts[sizes]
