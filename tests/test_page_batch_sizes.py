@@ -345,10 +345,11 @@ def test_a_blown_up_path_stops_at_the_edge_and_says_so(page):
         left_at = int(np.argmin(np.all((params >= [x0, y0]) & (params <= [x1, y1]), axis=1)))
     assert 0 < left_at <= run.diverged_at
     assert [t.name for t in drawn if "leaves the window" in t.name] == [
-        f"batch size 1 (stochastic): leaves the window at update {left_at} "
+        f"batch size 1 (stochastic):<br>leaves the window at update {left_at}<br>"
         f"(blew up at update {run.diverged_at:,})"
     ]
     assert "leaves the window at update" in at.caption[0].value  # the summary says so too
+    assert fig.layout.title.subtitle.text == "Zoomed: a path leaves the window"
 
 
 def test_the_close_up_counts_the_seeds_it_leaves_out():

@@ -374,7 +374,7 @@ def test_the_hogwild_path_stays_inside_its_chart_at_equal_scales(page):
     names = [t.name for t in fig.data]
     left = [n for n in names if "Hogwild" in n and "leaves the window at update" in n]
     assert len(left) == 1 and "(blew up at update 450)" in left[0]
-    assert fig.layout.title.text.startswith("Zoomed: ")
+    assert fig.layout.title.subtitle.text == "Zoomed: a path leaves the window"
     captions = " ".join(c.value for c in at.caption)
     assert "32 Hogwild threads (one-row, stale) leaves the window at update" in captions
 

@@ -40,6 +40,7 @@ LOSS_SCALE = "Viridis"
 MAX_POINTS = 1500  # per trace, after thinning
 BLOWUP_GROWTH = 6.0  # a blow-up is followed until it is this many windows away from the centre
 TOOLBAR_PX = 34  # the chart toolbar's height: the title sits below it, so it never covers it
+ZOOMED = "Zoomed: a path leaves the window"  # a contour chart's subtitle when one does
 VALLEY_HEIGHT = 600  # px, a contour chart at equal scales: a ~420-px square on a projector
 FINE_DECADES = 2.5  # a log axis spanning at most this many decades also labels 2 and 5
 
@@ -337,7 +338,9 @@ def contour_figure(
     title: str = "Parameter trajectory on the loss contours",
 ) -> go.Figure:
     """Loss contours (log scale, the colour bar labelled in loss) with each path, its start,
-    end and epoch boundaries marked."""
+    end and epoch boundaries marked; a path stopped at the window's edge
+    (``path_from_run(window=…)``) is marked there instead of its end, and the subtitle says the
+    chart is a zoom (``ZOOMED``)."""
     fig = go.Figure()
     z = _finite_log10(loss)
     finite = z[np.isfinite(z)]
@@ -390,7 +393,7 @@ def contour_figure(
             )
         end = f"{path.label}: end"
         if path.left_at is not None:  # stopped at the window's edge: said, and marked apart
-            end = f"{path.label}: {leaves_words(path)}"
+            end = f"{path.label}:<br>{leaves_words(path, '<br>')}"  # short lines for a phone
         fig.add_trace(
             go.Scatter(
                 x=path.params[-1:, 0],
@@ -436,12 +439,16 @@ def contour_figure(
     )
     fig.update_xaxes(title_text=names[0], range=[axis0[0], axis0[-1]])
     fig.update_yaxes(title_text=names[1], range=[axis1[0], axis1[-1]])
-    return layout(fig, title)
+    layout(fig, title)
+    if any(path.left_at is not None for path in paths):  # a zoom that says so
+        fig.update_layout(title_subtitle_text=ZOOMED, title_subtitle_font={"size": 13})
+    return fig
 
 
-def leaves_words(path: Path) -> str:
+def leaves_words(path: Path, space: str = " ") -> str:
     """ "leaves the window at update 131 (blew up at update 450)": a path stopped at a chart's
-    edge, in the words its legend and its summary use.
+    edge, in the words its summary and its legend use (with ``space="<br>"``: lines a phone's
+    legend holds).
 
     Example:
         >>> p = Path("p", np.zeros((1, 2)), np.zeros(1), np.zeros(1), np.ones(1), np.zeros((0, 2)),
@@ -451,7 +458,7 @@ def leaves_words(path: Path) -> str:
     """
     words = f"leaves the window at update {path.left_at:,}"
     if path.blew_up_at is not None:
-        words += f" (blew up at update {path.blew_up_at:,})"
+        words += f"{space}(blew up at update {path.blew_up_at:,})"
     return words
 
 

@@ -253,7 +253,7 @@ def timing_figure(timing: EpochTiming, batch_size: int) -> go.Figure:
         tickvals=values,
         ticktext=labels,
     )
-    return charts.layout(fig, "One epoch at each batch size, by the cost model")
+    return charts.layout(fig, "One epoch's cost at each batch size")  # whole on a phone
 
 
 def timing_table(timing: EpochTiming):

@@ -220,10 +220,8 @@ def paths_figure(
 ) -> go.Figure:
     """Both paths on the same loss contours at equal scales; a path stopped at the edge is
     marked there, its legend entry says the update it left at and the one it blew up at, and
-    the title says the window is a zoom."""
-    title = "Threads writing their own updates vs one averaged update per batch"
-    if any(path.left_at is not None for path in paths):
-        title = "Zoomed: threads writing their own updates vs one averaged update"
+    the subtitle says the window is a zoom (``charts.contour_figure``)."""
+    title = "One-row threads vs one averaged update"  # short: whole on a 360-px phone
     fig = charts.contour_figure(
         contours.axis0, contours.axis1, contours.loss, surface.minimum, surface.names, paths, title
     )

@@ -235,7 +235,8 @@ def test_the_hogwild_path_and_its_end_lie_inside_the_chart(app_server, page):
     got = page.evaluate(HOGWILD_JS)
     assert got["outside"] == []
     assert got["ratio"] == "x"  # equal scales
-    head = "32 Hogwild threads (one-row, stale): "
+    head = "32 Hogwild threads (one-row, stale):"
     ends = [n for n in got["names"] if n.startswith(head) and not n.endswith("epoch ends")]
     assert len(ends) == 1 and "leaves the window at update" in ends[0], got["names"]
+    assert ends[0].endswith("<br>(blew up at update 450)"), ends[0]
     assert_clean(page)

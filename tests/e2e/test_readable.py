@@ -242,6 +242,16 @@ INSIDE_BOX_JS = """
   return {right: r.right, scroll: box.scrollWidth, client: box.clientWidth};
 }
 """
+# Chart words cut off at the chart's right edge (Plotly neither wraps nor shrinks a title, a
+# subtitle or a legend entry): their text and where they end.
+CUT_CHART_TEXT_JS = """
+() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((plot) => {
+  const right = plot.getBoundingClientRect().right;
+  return [...plot.querySelectorAll('.gtitle, .gtitle-subtitle, .legendtext')]
+    .filter((t) => t.getBoundingClientRect().right > right + 1)
+    .map((t) => `${t.textContent.slice(0, 50)} ends at ${t.getBoundingClientRect().right}`);
+})
+"""
 MY_PAGES = ("batch_sizes", "inside_a_batch")
 
 
@@ -250,6 +260,7 @@ def test_no_page_is_wider_than_a_360_px_phone(browser, app_server, path):
     context, page = open_at(browser, app_server, path, VIEWPORTS["360x800"], phone=True)
     try:
         assert page.evaluate(WIDER_JS) == []
+        assert page.evaluate(CUT_CHART_TEXT_JS) == []
         if path == "inside_a_batch":
             box = page.evaluate(INSIDE_BOX_JS)
             assert box is not None
