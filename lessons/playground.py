@@ -128,10 +128,11 @@ def live() -> None:
 
     st.subheader("Takeaway")
     final = "diverged" if run.diverged_at is not None else f"ended at loss {run.loss[-1]:.4g}"
+    each = "that update" if run.updates == 1 else "each update"
     st.markdown(
         f"Batch size {run.batch_size} on {plural(run.n_train, 'training row')} gave "
         f"{plural(run.updates_per_epoch, 'update')} per epoch and {run.updates:,} in all; the run "
-        f"{final}. `batch_size` is not a number of threads: each update averaged its batch's "
+        f"{final}. `batch_size` is not a number of threads: {each} averaged its batch's "
         f"{glossary.first('per-sample gradients')} into one and moved the weights once. "
         + explain.last_batches_told(run)
         + ("" if np.all(np.isfinite(run.params[-1])) else " The last parameters overflowed.")

@@ -40,9 +40,10 @@ def test_a_run_that_diverges_at_its_first_update_names_update_1():
 
 def test_no_plural_after_a_one_in_the_playground_takeaway_and_stage(app):
     at = app(batch_size="200", epochs="1")  # one update, one epoch
-    takeaway = at.markdown[-1].value
+    (takeaway,) = [m.value for m in at.markdown if "not a number of threads" in m.value]
     assert "1 update per epoch and 1 in all" in takeaway
-    assert "that update averaged 200 per-sample gradients" in takeaway
+    assert "that update averaged its batch's per-sample gradients" in takeaway
+    assert "Every update averages 200 rows" in takeaway  # issue 16: the rows said per update
     from tests.conftest import current_run
 
     assert current_run(at)["epochs_done"] == "1 of 1 epoch"

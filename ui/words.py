@@ -6,7 +6,10 @@ is written.
 Counting updates: "update u of U" names the point after u updates. Update 0 is the start,
 before any update; update U, the total, is the end of the run; update 1 is the first step
 (its batch is ``run.batch_loss[0]`` in 0-based code). Every scrubber, stepper and sentence in
-the app counts this way.
+the app counts this way. A stepper that looks inside one update (Inside one mini-batch) runs
+from update 1 to U: update u is the step from the point after u − 1 updates to the point after u
+(``run.params[u − 1]`` → ``run.params[u]``); its batch is batch u − 1 in 0-based code, and
+Keras's decay counts t = u − 1 updates before it.
 
 Example:
     >>> plural(1, "update"), plural(140, "update"), plural(1_000, "batch", "batches")
