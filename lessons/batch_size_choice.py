@@ -1,6 +1,7 @@
 """How big should my batch be? Steps to a target against batch size, measured."""
 
 import math
+import time
 
 import streamlit as st
 
@@ -8,6 +9,8 @@ from ui import batch_size_choice as choice
 from ui import batch_size_choice_charts as views
 from ui import cache, controls, lesson
 from ui.text import user_text
+
+DRAW_EVERY = 0.25  # s between two drawings of the steps chart while it is being measured
 
 st.title("How big should my batch be?")
 st.markdown(views.question(len(choice.SEEDS)))
@@ -105,6 +108,17 @@ intro = st.empty()
 st.subheader("Steps to the target")
 chart = st.empty()
 progress = st.progress(0.0, text="Training every batch size at every learning rate…")
+drawn = [time.perf_counter()]  # when the steps chart was last drawn (or the search began)
+
+
+def draw_so_far(so_far) -> None:
+    """Draw the batch sizes measured so far, at most every ``DRAW_EVERY`` seconds: a search
+    answered from the cache draws once, at the end."""
+    if time.perf_counter() - drawn[0] >= DRAW_EVERY:
+        chart.plotly_chart(views.steps_figure(so_far, "Steps to the target (measuring…)"))
+        drawn[0] = time.perf_counter()
+
+
 with lesson.explained_errors():
     measured = choice.measure(
         settings,
@@ -113,9 +127,7 @@ with lesson.explained_errors():
         lambda done, total: progress.progress(
             done / total, text=f"Measured {done} of {total} batch sizes…"
         ),
-        lambda so_far: chart.plotly_chart(
-            views.steps_figure(so_far, "Steps to the target (measuring…)")
-        ),
+        draw_so_far,
         sidebar_data,
     )
 progress.empty()

@@ -609,8 +609,8 @@ def fit_sentence(result: CriticalBatch) -> str:
         f"at batch size {size:,}). By the fit, doubling the batch at B saves "
         "B_crit / (2(B + B_crit)) of the steps: 40 % or more below about "
         f"{_rows(low)} rows (perfect scaling: up to half), a quarter at B_crit, and 10 % or less "
-        f"above about {_rows(high)} rows (maximal data parallelism), where the steps barely fall "
-        f"below {result.s_min:.3g}; in between, each doubling buys less than the last."
+        f"above about {_rows(high)} rows (maximal data parallelism), where the steps stay within "
+        "25 % of the floor S_min; in between, each doubling buys less than the last."
     )
 
 
