@@ -160,11 +160,12 @@ st.table(batch_sizes.table_view(result))  # HTML, one column per run: whole on a
 st.caption(
     "**ms / epoch**: one epoch's ⌈n/B⌉ updates and n rows by the cost model above. **Final "
     f"loss**: the loss on all training rows at the last parameters of the seed-{settings.seed} "
-    "run (empty if it diverged). **Path noise**: the root-mean-square distance, in parameter "
-    "space, of the points the path visited during its last epoch (the epoch's start and the "
-    "parameters after each of its updates) from their mean; it counts steady drift as well as "
-    f"jitter. **End spread**: the root-mean-square distance of the {seeds} seeds' final "
-    "parameters from their mean."
+    "run (empty if it diverged). **Last-epoch spread**: the root-mean-square distance, in "
+    "parameter space, of the points the path visited during its last epoch (the epoch's start "
+    "and the parameters after each of its updates) from their mean: how much the path still "
+    "moved, steady drift as well as jitter, so full batch (no sampling noise) can read higher "
+    "than a mini-batch that has settled. **End spread**: the root-mean-square distance of the "
+    f"{seeds} seeds' final parameters from their mean."
 )
 
 st.subheader("Takeaway")

@@ -72,7 +72,8 @@ if curve.finite and curve.sizes.size:
         f"N = {curve.n}. The red markers are measured "
         f"over {curve.draws} random batches per size; at this run's B = {curve.batch_size} the "
         f"noise is **{curve.measured_at_batch:.4g} measured, {curve.theory_at_batch:.4g} in "
-        "theory**. Four times the rows halves the typical error ‖g_B − g‖, and it reaches 0 "
+        "theory**. Four times the rows cuts this squared error about fourfold, so it halves the "
+        "typical error ‖g_B − g‖; it reaches 0 "
         f"at B = N, the {glossary.first('full batch')}."
     )
 elif not curve.finite:

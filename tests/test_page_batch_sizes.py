@@ -166,6 +166,16 @@ def test_one_winner_everywhere_and_no_winner_are_said_plainly():
     assert "No batch size gets there" in batch_sizes.winners_sentence([slow], 1.0, 9.0, 0.1)
 
 
+def test_a_tie_is_not_called_a_win_in_every_unit():
+    """Issue 17: "the same batch size wins in every unit" sat beside "ties" in one paragraph."""
+    one = band("one", "#D55E00", axes(range(3)), [9, 0.5, 0.1])
+    other = band("other", "#CC79A7", axes(range(3)), [9, 0.5, 0.1])
+    sentence = batch_sizes.winners_sentence([one, other], 1.0, 9.0, 0.1)
+    assert "tied with" in sentence
+    assert "wins in every unit" not in sentence
+    assert "though some tie it" in sentence
+
+
 def test_mini_batch_choices_are_powers_of_two_below_the_training_rows():
     assert batch_sizes.mini_batch_sizes(64) == [2, 4, 8, 16, 32]
     assert batch_sizes.default_mini_batch([2, 4, 8]) == 8

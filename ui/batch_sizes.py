@@ -352,27 +352,33 @@ def winners_sentence(bands: Sequence[Band], target: float, start: float, minimum
     if all(r.winner is None for r in races):
         return f"{goal} No batch size gets there within these epochs, so no unit has a winner."
     names = {r.winner.label for r in races if r.winner is not None}
-    verdict = (
-        "**Different units crown different winners**: a step, a pass over the data and a "
-        "millisecond are not the same cost."
-        if len(names) > 1
-        else "Here the same batch size wins in every unit."
-    )
+    ties = any(", tied with " in r.sentence() for r in races if r.winner is not None)
+    if len(names) > 1:
+        verdict = (
+            "**Different units crown different winners**: a step, a pass over the data and a "
+            "millisecond are not the same cost."
+        )
+    elif ties:  # a tie in some unit: "wins in every unit" would contradict it
+        verdict = "No other batch size gets there first in any unit, though some tie it."
+    else:
+        verdict = "Here the same batch size wins in every unit."
     missed = sorted({b.label for r in races for b in r.missed})
     never = f" Never there: {', '.join(missed)}." if missed else ""
     parts = "; ".join(r.sentence() for r in races if r.winner is not None)
     return f"{goal} First there, {parts}.{never} {verdict}"
 
 
-def path_noise(run: gd.Run) -> float | None:
-    """RMS distance of the last epoch's parameters (its start and each update) from their mean.
+def last_epoch_spread(run: gd.Run) -> float | None:
+    """RMS distance of the last epoch's parameters (its start and each update) from their mean:
+    how much the path still moved in its last epoch, drift and jitter alike (so full batch,
+    which has no sampling noise, can read higher than a mini-batch that has settled).
 
     Example:
         >>> import gd
         >>> data = gd.datasets.linear(n=20, seed=0)
         >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1),
         ...              batch_size=20, epochs=3)
-        >>> round(path_noise(run), 6) == round(float(np.linalg.norm(run.params[3] -
+        >>> round(last_epoch_spread(run), 6) == round(float(np.linalg.norm(run.params[3] -
         ...     run.params[2])) / 2, 6)
         True
     """
@@ -404,7 +410,7 @@ def table(comparison: Comparison) -> pd.DataFrame:
                 "updates": run.updates,
                 "ms / epoch": model.ms_per_epoch(run.batch_size, run.n_train),
                 "final loss": None if diverged else float(run.loss[-1]),
-                "path noise": path_noise(run),
+                "last-epoch spread": last_epoch_spread(run),
                 "end spread": end_spread(band),
             }
         )
@@ -417,7 +423,7 @@ TABLE_FORMATS = {  # how each row of ``table_view`` shows its numbers
     "updates": "{:,.0f}",
     "ms / epoch": "{:.3g}",
     "final loss": "{:.4g}",
-    "path noise": "{:.3g}",
+    "last-epoch spread": "{:.3g}",
     "end spread": "{:.3g}",
 }
 

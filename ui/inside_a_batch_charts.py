@@ -322,7 +322,8 @@ def takeaway(inside: Inside, curve: NoiseCurve, timing: EpochTiming) -> str:
         text += (
             f" At batch_size = {curve.batch_size} the gradient noise E‖g_B − g‖² is "
             f"{curve.measured_at_batch:.3g} measured ({curve.theory_at_batch:.3g} in theory); "
-            "quadrupling the batch size cuts it about fourfold."
+            "quadrupling the batch size cuts this squared error about fourfold (and the typical "
+            "error ‖g_B − g‖, its square root, in half)."
         )
     own = int(np.flatnonzero(timing.batch_sizes == curve.batch_size)[0])
     updates = timing.updates_per_epoch.tolist()

@@ -24,6 +24,7 @@ from gd.hogwild import DataParallel, data_parallel, fit_async
 from gd.rules import powers_of_two_below
 from ui import cache, charts, glossary
 from ui.controls import HASH_FUNCS, Settings
+from ui.words import plural
 
 WORKERS_KEY = "threads_workers"
 ASYNC_KEY = "threads_async_workers"
@@ -75,7 +76,9 @@ def section(settings: Settings, csv: bytes | None) -> None:
     st.subheader("What if batch_size were threads?")
 
     st.markdown(
-        "**1. Synchronous data parallelism: what multi-GPU Keras and PyTorch DDP do.**",
+        "**1. Synchronous data parallelism: what multi-GPU Keras and PyTorch DDP do.** In "
+        "PyTorch DDP the DataLoader's `batch_size` is per GPU, so one update averages K times "
+        "that many rows; here the first batch is shared out among K workers instead.",
         help=glossary.help("DDP"),
     )
     choices = worker_choices(batch)
@@ -170,7 +173,11 @@ def parallel_sentence(parallel: DataParallel, names: tuple[str, str]) -> str:
 def hogwild_sentence(batch: gd.Run, stale: gd.Run, threads: int) -> str:
     """The stale-gradient run against the real mini-batch run, with both runs' numbers."""
     late = threads - 1
-    head = f"{threads} Hogwild threads, each gradient read {late} updates late,"
+    head = (
+        "1 Hogwild thread, alone, so nothing it reads is stale,"
+        if threads == 1
+        else f"{threads} Hogwild threads, each gradient read {plural(late, 'update')} late,"
+    )
     if stale.diverged_at is not None:
         outcome = (
             f"{head} made {stale.updates:,} one-row updates and then **blew up at update "
