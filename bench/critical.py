@@ -23,12 +23,22 @@ cost model timed: once per process), the defaults in a running process that has 
 budget lets through, each at the hardest target (no run reaches it: every round runs).
 
     python bench/critical.py --page --repeats 3
+
+``--seeds`` measures how many shuffling seeds the page's median needs: on the page's default
+problem, the search is repeated with ``--sets`` disjoint sets of k seeds for each k, and the
+table gives how much the measured steps S(B) and the fitted B_crit move between the sets
+(relative standard deviation; for S, the largest over the batch sizes), and how many sets pass
+issue 17's held-out check (no rise past max(1 step, 25 %), S_min ≤ 1.05 × the fewest steps,
+S(1)/S(n) ≥ 10, a fit that holds).
+
+    python bench/critical.py --seeds --sets 16
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import sys
@@ -223,14 +233,107 @@ def page_main(repeats: int) -> None:
     print(f"Command: `python bench/critical.py --page --repeats {repeats}`")
 
 
+SEED_COUNTS = (1, 3, 5, 7, 9, 15)
+
+
+def seeds_main(sets: int) -> None:
+    """How much the page's measurement moves between disjoint sets of k seeds."""
+    from gd.critical import critical_batch
+    from ui import batch_size_choice as choice
+    from ui import batch_size_choice_charts as views
+    from ui import cache, controls
+
+    _kernels.warm_up()
+    s = choice.problem(controls.Settings())
+    x, y = cache.training_rows(s, None)
+    model = s.spec.build()
+    start, lowest = choice._losses(s, None)
+    target = choice.target_loss(start, lowest, choice.DEFAULT_TARGET)
+    load = os.getloadavg()[0]
+
+    def held_out(result) -> bool:
+        steps = result.steps
+        rises = any(b - a > max(1.0, 0.25 * a) for a, b in itertools.pairwise(steps))
+        return bool(
+            result.reached.all()
+            and not rises
+            and result.s_min <= 1.05 * steps.min()
+            and steps[0] / steps[-1] >= 10
+            and views.fit_holds(result)
+        )
+
+    rows = []
+    for k in SEED_COUNTS:
+        results, seconds = [], []
+        for j in range(sets):
+            begin = time.perf_counter()
+            results.append(
+                critical_batch(
+                    model,
+                    x,
+                    y,
+                    batch_sizes=choice.batch_sizes_for(y.size),
+                    learning_rates=choice.learning_rates_for(s, None),
+                    target_loss=target,
+                    max_epochs=choice.DEFAULT_EPOCHS,
+                    seeds=range(1000 * j, 1000 * j + k),
+                    stay_epochs=choice.STAY_EPOCHS,
+                    init=s.start,
+                )
+            )
+            seconds.append(time.perf_counter() - begin)
+        steps = np.array([r.steps for r in results])  # (sets, B)
+        spread = steps.std(axis=0) / steps.mean(axis=0)
+        b_crit = np.array([r.b_crit for r in results])
+        rows.append(
+            [
+                k,
+                f"{100 * spread.max():.0f} %",
+                f"{100 * spread.mean():.0f} %",
+                f"{100 * b_crit.std() / b_crit.mean():.0f} %",
+                f"{np.median(b_crit):.3g}",
+                f"{sum(held_out(r) for r in results)} of {sets}",
+                f"{statistics.median(seconds):.2f}",
+            ]
+        )
+        print(rows[-1], flush=True)
+    print("\n### How many seeds the median needs\n")
+    print(
+        f"The page's default problem ({choice.EXAMPLES['linear'].words()}; target "
+        f"{choice.target_label(choice.DEFAULT_TARGET)}, {choice.RATES} learning rates, up to "
+        f"{choice.DEFAULT_EPOCHS} epochs), searched with {sets} disjoint sets of k seeds each.\n"
+    )
+    print(
+        markdown_table(
+            [
+                "seeds k",
+                "S(B) moves by (largest over B)",
+                "S(B) moves by (mean over B)",
+                "B_crit moves by",
+                "B_crit (median)",
+                "sets passing the held-out check",
+                "s per search",
+            ],
+            rows,
+        )
+    )
+    print(f"\nMachine: {machine()} (load average {load:.1f} at the start)")
+    print(f"Command: `python bench/critical.py --seeds --sets {sets}`")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-loop", action="store_true", help="skip the gd.fit loop (slow)")
     parser.add_argument("--page", action="store_true", help="the page, in a real server")
+    parser.add_argument("--seeds", action="store_true", help="how many seeds the median needs")
+    parser.add_argument("--sets", type=int, default=16, help="disjoint seed sets per count")
     args = parser.parse_args()
     if args.page:
         page_main(args.repeats)
+        return
+    if args.seeds:
+        seeds_main(args.sets)
         return
 
     _kernels.warm_up()
