@@ -887,17 +887,13 @@ def _scan_seed(
     if not opts:
         return np.empty(0), np.empty(0, dtype=bool)
     ran = _run_lanes(kernels, model, problem, horizon, batch_size, opts, keep)
-    points = ran.params.reshape(-1, ran.params.shape[-1])  # (L·K, P)
-    stats = scoring.how.stats
-    losses = stats.losses(points) if stats is not None else model.losses(points, *problem.train)
-    hits = reach(
-        keep,
-        losses.reshape(len(opts), keep.size),
-        scoring.how.target,
-        scoring.window,
-        scoring.limit,
-        ran.diverged_at,
-    )
+    stats, how = scoring.how.stats, scoring.how
+    hits = np.empty(len(opts))
+    for lane in range(len(opts)):  # lane by lane: (K,) arrays stay in cache; (L·K,) did not
+        points = ran.params[lane]  # (K, P)
+        losses = stats.losses(points) if stats is not None else model.losses(points, *problem.train)
+        at = int(ran.diverged_at[lane])
+        hits[lane] = reach(keep, losses, how.target, scoring.window, scoring.limit, at)
     settled = np.isfinite(hits) | scoring.final | (ran.diverged_at != rules.NEVER)
     return hits, settled
 
