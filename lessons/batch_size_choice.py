@@ -163,7 +163,7 @@ if missing.size:
 
 left, right = st.columns(2)
 left.plotly_chart(views.epochs_figure(result), key="chart_epochs")
-left.caption(views.EPOCHS_CAPTION)
+left.caption(views.epochs_caption(result))
 right.plotly_chart(views.rate_figure(result), key="chart_rates")
 right.markdown(views.rate_sentence(result))
 controls.page_link(

@@ -265,6 +265,20 @@ def test_a_fit_without_a_bend_reads_neither_s_min_nor_b_crit():
     assert sentence.startswith("The measured steps keep falling in proportion to 1/B")
     assert "does not read S_min, B_crit or three regimes" in sentence
     assert "the fewest steps were 6, at batch size 16" in sentence
+    # Its cards show only the fit's quality: S_min and B_crit are not measured.
+    assert [label for label, _, _ in views.fit_cards(result)] == ["Fit: largest miss"]
+    assert "bands" not in views.epochs_caption(result)
+    assert "bands: the regimes above" in views.epochs_caption(example())
+
+
+def test_the_rate_sentence_says_whether_the_best_rate_levels_off():
+    levels = views.rate_sentence(example())  # 0.1 → 0.2 for a 16× batch
+    assert "levels off below the stability bound" in levels
+    follows = example(best_learning_rate=np.array([0.1, 0.4, 1.5, np.nan]))  # 15× for 16×
+    sentence = views.rate_sentence(follows)
+    assert "15× for a 16× larger batch" in sentence
+    assert "follows the linear-scaling rule (dotted) up to the largest batch size" in sentence
+    assert "levels off" not in sentence
 
 
 def test_the_epochs_rates_and_time_figures_carry_the_records_numbers():

@@ -31,6 +31,8 @@ FIT_TOLERANCE = 0.35
 # the points show no bend, so S_min (or the scaling) is not measured.
 BEND_RANGE = 100.0
 KERAS_BATCH = 32  # fit()'s default batch_size
+# The best rate "levels off" when it grew less than half as much as the batch (the rule's k×).
+LEVELS_OFF = 0.5
 REGIMES = (
     ("perfect scaling", charts.GREEN),
     ("diminishing returns", charts.YELLOW),
@@ -483,12 +485,17 @@ def question(seeds: int) -> str:
     )
 
 
-EPOCHS_CAPTION = (
-    "Epochs are updates × B / rows (bands: the regimes above). While doubling the batch halves "
-    "the steps, a pass over the data buys the same progress whatever the batch; once the steps "
-    "stop falling, larger batches read more rows for the same result. That is why "
-    f"{glossary.first('full batch')} wastes data."
-)
+def epochs_caption(result: CriticalBatch) -> str:
+    """How to read the epochs chart (its bands only when the fit holds)."""
+    bands = " (bands: the regimes above)" if fit_holds(result) else ""
+    return (
+        f"Epochs are updates × B / rows{bands}. While doubling the batch halves the steps, a "
+        "pass over the data buys the same progress whatever the batch; once the steps stop "
+        "falling, larger batches read more rows for the same result. That is why "
+        f"{glossary.first('full batch')} wastes data."
+    )
+
+
 NOISE_SCALE = (
     "McCandlish et al. predict B_crit from the gradient noise scale "
     f"{glossary.first('B_simple')}, which changes as training goes on. It is tr Σ / |G|²: "
@@ -550,13 +557,16 @@ def span(result: CriticalBatch) -> float:
 
 def fit_cards(result: CriticalBatch) -> list[tuple[str, str, str]]:
     """The fit's numbers for metric cards, with its quality beside them: (label, value, help).
-    Empty without a fit."""
+    Empty without a fit; only its quality when it shows no bend (S_min and B_crit are then not
+    measured, and ``fit_sentence`` says so)."""
     if not math.isfinite(result.b_crit):
         return []
     size, miss = worst_miss(result)
-    return [
+    read = [
         ("S_min", f"{result.s_min:.3g} updates", glossary.help("S_min")),
         ("B_crit", f"{_rows(result.b_crit)} rows", glossary.help("B_crit")),
+    ]
+    return (read if bend_in_view(result) else []) + [
         (
             "Fit: largest miss",
             f"{_percent(abs(miss))} at B = {size:,}",
@@ -727,18 +737,24 @@ def rate_sentence(result: CriticalBatch) -> str:
     if reached.sum() < 2:
         return ""
     sizes, rates = result.batch_sizes[reached], result.best_learning_rate[reached]
-    bend = (
-        "past B_crit the shape of the loss limits it, and the best rate levels off"
-        if fit_holds(result)
-        else "at large batches the shape of the loss limits it, and the best rate levels off"
-    )
+    grew, batch = rates[-1] / rates[0], sizes[-1] / sizes[0]
+    if grew < LEVELS_OFF * batch:
+        where = "past B_crit" if fit_holds(result) else "at large batches"
+        how = (
+            "The linear-scaling rule (dotted) holds while the batch's noise limits the step; "
+            f"{where} the shape of the loss limits it, and the best rate levels off below the "
+            f"{glossary.first('stability bound')}."
+        )
+    else:
+        how = (
+            "It follows the linear-scaling rule (dotted) up to the largest batch size: the "
+            "batch's noise limits the step all the way."
+        )
     return (
         f"Best learning rate here means {RATE_CRITERION}. From batch size {sizes[0]} to "
-        f"{sizes[-1]} it went from {rates[0]:.3g} to {rates[-1]:.3g}, "
-        f"{rates[-1] / rates[0]:.3g}× for a {sizes[-1] / sizes[0]:.3g}× larger batch. The "
-        "linear-scaling rule (dotted) holds while the batch's noise limits the step; "
-        f"{bend} below the {glossary.first('stability bound')}. (The maps pick the rate with "
-        "the lowest loss after a fixed number of epochs instead, so their best rates differ.)"
+        f"{sizes[-1]} it went from {rates[0]:.3g} to {rates[-1]:.3g}, {grew:.3g}× for a "
+        f"{batch:.3g}× larger batch. {how} (The maps pick the rate with the lowest loss after a "
+        "fixed number of epochs instead, so their best rates differ.)"
     )
 
 
