@@ -130,6 +130,7 @@ def noise_scale(model: Model, x: np.ndarray, y: np.ndarray, params: np.ndarray) 
     """
     x, y = check_data(x, y)
     model.check_features(x.shape[1])
+    model.check_targets(y)
     names = model.param_names(x.shape[1])
     params = np.asarray(params, dtype=np.float64)
     if params.shape != (len(names),):

@@ -287,11 +287,6 @@ def test_labels_are_checked_at_every_entry_that_trains():
         gd.fit(model, x, y, gd.SGD(0.01))
 
 
-# gd/sweep.py and gd/critical.py belong to other changes in flight: each needs
-# `model.check_targets(y)` after its `model.check_features(x.shape[1])`. Remove these marks then.
-PENDING = "needs model.check_targets(y) after model.check_features in {} (issue 17)"
-
-
 def test_sweep_checks_the_labels():
     with pytest.raises(ValueError, match=re.escape(LABELS.format("2.0"))):
         gd.sweep(
@@ -304,7 +299,6 @@ def test_sweep_checks_the_labels():
         )
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING.format("gd/critical.py noise_scale"))
 def test_noise_scale_checks_the_labels():
     with pytest.raises(ValueError, match=re.escape(LABELS.format("2.0"))):
         gd.noise_scale(LOGISTIC, np.arange(4.0), [0.0, 2.0, 0.0, 2.0], np.zeros(2))
