@@ -27,10 +27,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.critical import HEAVY as CRITICAL_HEAVY
+from bench.critical import PAGE as CRITICAL_PAGE
 from bench.load import RssSampler, run_load
 from bench.server import StreamlitServer, rss_bytes
 from bench.stall import HEAVY, heavy_requests, split
@@ -40,12 +41,9 @@ from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
 
 TARGET_BYTES = 1.5e9  # issue 13: "stays under 1.5 GB"
 MB = 2**20
-# "How big should my batch be?": its select_sliders are bound to the URL by their keys, with
-# the formatted option as value (ui/batch_size_choice.py: EPOCH_CHOICES[-1], TARGETS[-1]); at
-# 10 000 rows the page's own budget cuts the 100 epochs to 8.
-BATCH_SIZE_CHOICE = (
-    f"batch_size_choice?n=10000&critical_max_epochs=100&target_fraction={quote('99.999 %')}"
-)
+# "How big should my batch be?": its heaviest permitted link (bench/critical.py measures them
+# all; logistic regression's example at 20 epochs and the hardest target uses the most CPU).
+BATCH_SIZE_CHOICE = f"{CRITICAL_PAGE}?{CRITICAL_HEAVY[1]}"
 
 # bench/stall.py's logistic "From Keras to here" request is now refused: at momentum 0 the two
 # conventions coincide and the page trains a third, illustrative run (3 × 51 M units > 120 M).

@@ -94,7 +94,7 @@ max_epochs = st.sidebar.select_slider(
     "not reached.",
 )
 
-n_train = choice.training_rows(problem)
+n_train = problem.n_train
 csv = cache.uploaded_csv(problem)
 lesson.within_budget(
     choice.work(problem, csv, max_epochs),

@@ -84,3 +84,17 @@ def test_the_sample_csv_is_offered_and_parses():
 
     data = gd.datasets.from_csv(io.BytesIO(gd.datasets.sample_csv()))
     assert data.n == 50
+
+
+def test_the_rows_that_train_are_the_files_whatever_n_the_synthetic_data_had(app):
+    """A file held while the learner visits the synthetic data and changes its size: back on
+    the file, ``n`` is the file's rows again, so the work budget and the batch-size slider count
+    the rows that train (a 300-row file once counted as 20)."""
+    at = app("lessons/inside_a_batch.py", source="csv")
+    upload(at, "rows.csv", ("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(300))).encode())
+    at.selectbox(key="source").set_value("synthetic").run()
+    at.select_slider(key="n").set_value(20).run()
+    at.selectbox(key="source").set_value("csv").run()
+    assert not at.exception and not at.error
+    assert at.session_state["_settings"]["n"] == 300
+    assert at.select_slider(key="batch_size").options[-1] == "300 (full batch)"

@@ -160,7 +160,7 @@ def test_texts_must_match_the_runs(default):
 
 def test_an_upload_uses_its_own_rows():
     csv = b"x,y\n" + b"".join(f"{i / 10},{2 * i / 10 - 1}\n".encode() for i in range(37))
-    settings = Settings(source="csv", batch_size=64)
+    settings = Settings(source="csv", n=37, batch_size=64)  # the store sets n to the file's rows
     fams = build_families(settings, csv)
     assert fams.batch_size.values.tolist() == [1, 2, 4, 8, 16, 32, 37]
     payload = encode(

@@ -190,7 +190,7 @@ def work(settings: Settings, csv: bytes | None, max_epochs: int) -> int:
     (no run reaches the target); then one run to follow the noise scale along, and the noise
     scale at ``NOISE_POINTS`` points (two passes over the rows each)."""
     s = settings
-    n_train = cache.n_train(s, csv)
+    n_train = s.n_train
     model = s.spec.build()
     rounds = horizons(max_epochs, STAY_EPOCHS)
     runs = len(learning_rates_for(s, csv)) * len(SEEDS)
@@ -401,7 +401,7 @@ def measure(
     """
     s = _normalized(problem(settings, sidebar_data))
     csv = cache.uploaded_csv(s)
-    sizes = batch_sizes_for(cache.n_train(s, csv))
+    sizes = batch_sizes_for(s.n_train)
     parts = []
     for size in sizes.tolist():
         parts.append(_measure_one(s, csv, fraction, max_epochs, size))
@@ -466,11 +466,6 @@ def noise_along(measured: Measured) -> NoiseAlong | None:
     return _noise_along(
         s, cache.uploaded_csv(s), int(sizes[i]), rate, result.target_loss, result.max_epochs
     )
-
-
-def training_rows(settings: Settings) -> int:
-    """How many rows these settings train on (the upload's, when there is one)."""
-    return cache.n_train(settings, cache.uploaded_csv(settings))
 
 
 def server_cost(settings: Settings) -> StepCost:

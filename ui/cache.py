@@ -59,16 +59,9 @@ def data_for(settings: Settings) -> gd.Dataset:
     return dataset_for(settings, uploaded_csv(settings))
 
 
-def n_train(settings: Settings, csv: bytes | None) -> int:
-    """How many rows Keras trains on, ``floor(n·(1 − validation_split))`` of the data these
-    settings describe (the upload's rows, when there is one): the one place it is worked out
-    from the data rather than from ``settings.n``."""
-    return validation_split_at(dataset_for(settings, csv).n, settings.validation_split)
-
-
 def training_rows(settings: Settings, csv: bytes | None) -> tuple[np.ndarray, np.ndarray]:
     """The rows Keras trains on, the first ``n_train``: x (n_train, 1), y (n_train,)."""
-    data, rows = dataset_for(settings, csv), n_train(settings, csv)
+    data, rows = dataset_for(settings, csv), settings.n_train
     return data.x[:rows, None], data.y[:rows]
 
 

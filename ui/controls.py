@@ -38,6 +38,7 @@ STORE = "_settings"
 NOTICES = "_link_notices"
 LAST_GOOD = "_last_good_settings"  # the last settings a page drew (see lesson.start)
 PAGE = "_settings_page"  # the page the session ran last: another one means the user moved
+UPLOADED_ROWS = "_csv_rows"  # the rows of the upload the session holds (ui.upload)
 LINKS = "_settings_links"  # the links this session drew: their address -> what each one sets
 LINKS_KEPT = 64  # a page draws a few links per run; older ones are off screen
 
@@ -495,10 +496,14 @@ START_KEYS = (*START_POINT, "convention")
 def store() -> dict[str, Any]:
     """The session's settings, seeded from the address of its first page, then changed by
     the widgets, the stage, and the links the user follows (see ``arrive``); notices list
-    rejected link values."""
+    rejected link values. While an uploaded file is the data, ``n`` is its rows, so
+    ``Settings.n_train`` counts the rows that train."""
     values = _values()
     if st.session_state.get(PAGE) != _page():
         arrive()
+    rows = st.session_state.get(UPLOADED_ROWS)
+    if values["source"] == "csv" and rows is not None:
+        values["n"] = rows  # the file's rows, whatever a link or the synthetic data had
     return values
 
 

@@ -557,7 +557,9 @@ def describe(result: Map, settings: Settings, bound: float | None) -> str:
         text += (
             f" What a bigger batch wants is a bigger *best* rate: the lowest final loss at batch "
             f"size {b0} came at rate {r0:g}, at batch size {b1} at rate {r1:g} ({grows}), until "
-            "the bound stops it."
+            "the bound stops it. (“How big should my batch be?” picks the rate that reaches a "
+            "target loss, and stays there, in the fewest updates instead, so its best rates "
+            "differ.)"
         )
     return text
 

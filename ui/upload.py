@@ -16,7 +16,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import gd
 from ui.cache import CSV_KEY
-from ui.controls import MAX_SAMPLES, set_values, split_problem, store
+from ui.controls import MAX_SAMPLES, UPLOADED_ROWS, set_values, split_problem, store
 from ui.text import LIMIT, user_text
 
 UPLOAD_ROWS = MAX_SAMPLES  # the Playground's largest data set; gd.datasets.from_csv allows more
@@ -99,6 +99,7 @@ def csv_uploader() -> None:
         return
     st.session_state.pop("_csv_error", None)
     st.session_state[CSV_KEY] = content
+    st.session_state[UPLOADED_ROWS] = data.n
     set_values(n=data.n, batch_size=min(32, data.n))
 
 

@@ -34,7 +34,6 @@ import numpy as np
 import streamlit as st
 
 from gd import noise
-from gd.rules import validation_split_at
 from ui import cache
 from ui.controls import HASH_FUNCS, Settings
 from ui.inside_a_batch_charts import Zoom, update_step_radius, where_in_run
@@ -112,7 +111,7 @@ def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: i
         minimum=plane.minimum,
         x=data.x,
         y=data.y,
-        n_train=validation_split_at(data.n, settings.validation_split),
+        n_train=settings.n_train,
         updates=run.updates,
         updates_per_epoch=run.updates_per_epoch,
         last=last,

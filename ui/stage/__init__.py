@@ -117,7 +117,7 @@ def _around(
     settings: Settings, csv: bytes | None, make: Callable[[str, list], gd.Family]
 ) -> PerKnob[gd.Family]:
     """``make(knob, values)`` for each knob, through its slider positions around ``settings``."""
-    n_train = cache.n_train(settings, csv)
+    n_train = settings.n_train
     return PerKnob(
         *(make(knob, knob_values(knob, getattr(settings, knob), n_train)) for knob in KNOBS)
     )
@@ -186,7 +186,7 @@ def _seen(settings: Settings, csv: bytes | None, add: bool = False) -> bool:
 def streams(settings: Settings, csv: bytes | None) -> bool:
     """True when the families for ``settings`` are heavy and not computed yet: the stage
     shows the current run first."""
-    n_train = cache.n_train(settings, csv)
+    n_train = settings.n_train
     updates = settings.epochs * batches_per_epoch(n_train, min(settings.batch_size, n_train))
     return updates > STREAM_ABOVE_UPDATES and not _seen(settings, csv)
 
@@ -194,7 +194,7 @@ def streams(settings: Settings, csv: bytes | None) -> bool:
 def work(settings: Settings, csv: bytes | None = None) -> int:
     """The work (``ui.budget`` units) of the four families around ``settings``: what a first
     request for them costs."""
-    n_train = cache.n_train(settings, csv)
+    n_train = settings.n_train
     total = 0
     for knob in KNOBS:
         for value in knob_values(knob, getattr(settings, knob), n_train):
@@ -229,7 +229,7 @@ def scene(settings: Settings, csv: bytes | None) -> Scene:
         min_loss=plane.min_loss,
         x=data.x,
         y=data.y,
-        n_train=cache.n_train(settings, csv),
+        n_train=settings.n_train,
         epochs=settings.epochs,
         fit_label=settings.spec.fit_label,
         widened=cache.widened_for_data(settings, csv, ZOOMS, ZOOM_GRID),
