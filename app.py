@@ -11,6 +11,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.offline import pin_public_address
+
+pin_public_address()
 st.set_page_config(
     page_title="Mini-batch SGD, seen and felt",
     # A file on this server: a Material icon here would make every browser fetch the favicon

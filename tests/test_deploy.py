@@ -7,6 +7,7 @@ it starts two Streamlit processes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import os
 import re
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from bench.server import Proxy, process_tree_pids
+from bench.server import Proxy, StreamlitServer, process_tree_pids
 from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -171,11 +172,7 @@ def test_streamlit_javascript_is_gzipped(served):
 def test_a_session_runs_the_app_through_the_proxy(served):
     _, base, _ = served
 
-    async def first_run():
-        async with StreamlitClient(base) as client:
-            return await client.connect()
-
-    result = run(first_run())
+    result = run(_first_run(base))
     assert not result.exceptions
     assert result.widget("Number of samples") is not None
     assert result.components  # the live stage
@@ -237,3 +234,39 @@ def test_ctrl_c_stops_everything(served):
     # finishes its own shutdown after its parent has moved on).
     wait_until(lambda: not [pid for pid in tree if Path(f"/proc/{pid}").exists()], timeout=10)
     assert all(app_pid(port) is None for port in ports)
+
+
+def test_a_refused_websocket_makes_no_outside_request_without_the_proxy():
+    """Issue 21: one `streamlit run app.py`, no HAProxy in front. Each cross-site websocket
+    Streamlit refused made it ask checkip.amazonaws.com for this machine's public address
+    (two requests of up to 1 s on its event loop). Every outside HTTP(S) request of the server
+    goes through a local listener here, which counts them: none may come."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    outside = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    env = {"HTTP_PROXY": outside, "HTTPS_PROXY": outside, "NO_PROXY": "", "no_proxy": ""}
+    with StreamlitServer(env=env) as server:
+        assert not run(_first_run(server.base_url)).exceptions  # app.py has run once
+        for origin in ("http://evil.example", "https://203.0.113.7:8501"):
+            assert run(_refused(server.ws_url, origin)) == 403
+        requests_out = 0
+        with contextlib.suppress(TimeoutError):
+            while True:
+                listener.accept()[0].close()
+                requests_out += 1
+        log = server.log_tail()
+    listener.close()
+    assert requests_out == 0 and "external IP" not in log
+
+
+async def _first_run(base: str):
+    async with StreamlitClient(base, timeout=60) as client:
+        return await client.connect()
+
+
+async def _refused(url: str, origin: str) -> int:
+    """The HTTP status with which the server refuses a websocket from ``origin``."""
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refusal:
+        async with websockets.connect(url, origin=origin, open_timeout=30):
+            pass
+    return refusal.value.response.status_code
