@@ -20,6 +20,11 @@ Only loopback; bounded by --duration (+ one --timeout for runs in flight).
     python bench/load.py --sessions 1 --think 0.2 --duration 30          # server time per commit
     python bench/load.py --action widget --label "Number of samples" --label Epochs
     python bench/load.py --sessions 100 --server-arg=--runner.postScriptGC=true   # A/B
+    python bench/load.py --sessions 100 --join-at-once --url http://127.0.0.1:8080  # a class
+
+``--join-at-once`` is a class opening the teacher's link: every session connects at the same
+moment (no ramp), and acts as soon as its own page has loaded, thinking only between actions;
+the first page load's p50/p95 is then the join time.
 """
 
 from __future__ import annotations
@@ -103,17 +108,20 @@ def think_time(rng: random.Random, mean: float, dist: str) -> float:
 async def session(index: int, args: argparse.Namespace, url: str, deadline: float, tally: Tally):
     """One simulated student until `deadline`; reconnects after a disconnect or a timeout."""
     rng = random.Random(args.seed * 100_003 + index)
-    await asyncio.sleep(index * args.ramp / max(1, args.sessions))
+    await asyncio.sleep(0.0 if args.join_at_once else index * args.ramp / max(1, args.sessions))
+    joined = False
     while time.monotonic() < deadline:
         client = StreamlitClient(url, args.page, args.query, timeout=args.timeout)
         try:
             first = await client.connect()
+            joined = joined or not args.join_at_once  # the first action follows the load
             tally.load_latencies.append(first.elapsed)
             tally.record(first)
             act = commit_action(first, args, rng) if args.action == "commit" else None
             widgets = [first.widget(label) for label in args.label] if act is None else []
             while True:
-                pause = think_time(rng, args.think, args.think_dist)
+                pause = think_time(rng, args.think, args.think_dist) if joined else 0.0
+                joined = True
                 await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
                 if time.monotonic() >= deadline:
                     return
@@ -199,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--label", action="append", default=[], help='widget to randomize ("Number of samples")'
     )
+    parser.add_argument(
+        "--join-at-once",
+        action="store_true",
+        help="every session connects at once and acts as soon as its page has loaded",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--settle", type=float, default=5.0, help="s between a first page load and the load"
@@ -261,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\nLoad on {args.url or args.app}: "
         + (f"commits of {args.knob}" if args.action == "commit" else f"labels {args.label}")
         + f", think {args.think_dist}, "
-        f"ramp {args.ramp:g} s, wall {wall:.0f} s {' '.join(args.server_arg)}\n"
+        + ("joined at once, " if args.join_at_once else f"ramp {args.ramp:g} s, ")
+        + f"wall {wall:.0f} s {' '.join(args.server_arg)}\n"
     )
     print(f"{machine}\n")
     print(markdown_table(header, [row]))
