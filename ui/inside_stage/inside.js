@@ -26,20 +26,6 @@ the update drawn, u, and `data-loaded` to the loaded window in updates u, `first
 
 const SCRUBBERS = new WeakMap(); // parentElement -> state, kept across reruns
 
-function decodeInside(buffer) {
-  const bytes = new Uint8Array(buffer);
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "SGI1") throw new Error("not an update-scrubber payload");
-  const length = new DataView(buffer).getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
-  const blob = new Float32Array(buffer, 8 + length);
-  const arrays = {};
-  for (const [name, [offset, shape]] of Object.entries(header.arrays)) {
-    arrays[name] = blob.subarray(offset, offset + shape.reduce((a, b) => a * b, 1));
-    arrays[name].shape = shape;
-  }
-  return { header, arrays };
-}
-
 // The loaded frame of update u (gd's index t = u − 1 among the frames), or -1.
 function loadedFrame(s, u) {
   const h = s.payload.header, t = u - 1;
@@ -272,35 +258,21 @@ function drawBatchData(s, h, a, fr, params) {
   const { ctx, w, h: height } = sizeCanvas(p.canvas);
   ctx.clearRect(0, 0, w, height);
   const x = a["data.x"], y = a["data.y"];
-  if (!s.range) {
-    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-    for (let i = 0; i < x.length; i++) {
-      x0 = Math.min(x0, x[i]); x1 = Math.max(x1, x[i]); y0 = Math.min(y0, y[i]); y1 = Math.max(y1, y[i]);
-    }
-    const px = (x1 - x0) * 0.04 || 1, py = (y1 - y0) * 0.08 || 1;
-    s.range = [[x0 - px, x1 + px], [y0 - py, y1 + py]];
-  }
+  if (!s.range) s.range = dataRange(x, y);
   const f = frameOf(w, height, s.range[0], s.range[1], { left: 44, bottom: 30, top: 8 });
   drawAxes(ctx, f, "x", "y");
   ctx.save();
   clip(ctx, f);
-  const dot = (i, color, r) => { ctx.fillStyle = color; ctx.beginPath(); ctx.arc(f.x(x[i]), f.y(y[i]), r, 0, 2 * Math.PI); ctx.fill(); };
   ctx.globalAlpha = 0.6;
   const D = h.colours;
-  for (let i = 0; i < h.shown_train; i++) dot(i, D.train, 3);
-  for (let i = h.shown_train; i < x.length; i++) dot(i, D.val, 3.2);
+  for (let i = 0; i < h.shown_train; i++) dot(ctx, f, x[i], y[i], D.train, 3);
+  for (let i = h.shown_train; i < x.length; i++) dot(ctx, f, x[i], y[i], D.val, 3.2);
   ctx.globalAlpha = 1;
-  for (let r = 0; r < fr.rows; r++) dot(a.rows[fr.at[1] + r], D.batch, 4.5);
-  const predict = PREDICT[h.model];
-  if (predict && params.every(Number.isFinite)) {
-    ctx.strokeStyle = D.fit; ctx.lineWidth = 3;
-    ctx.beginPath();
-    for (let i = 0; i <= 120; i++) {
-      const xv = f.xr[0] + ((f.xr[1] - f.xr[0]) * i) / 120;
-      ctx.lineTo(f.x(xv), Math.max(-1e4, Math.min(1e4, f.y(predict(params, xv)))));
-    }
-    ctx.stroke();
+  for (let r = 0; r < fr.rows; r++) {
+    const i = a.rows[fr.at[1] + r];
+    dot(ctx, f, x[i], y[i], D.batch, 4.5);
   }
+  drawFit(ctx, f, h.model, params, D.fit);
   ctx.restore();
   const items = [["training rows", D.train]];
   if (h.shown_train < x.length) items.push(["validation rows", D.val]);
@@ -326,7 +298,7 @@ export default function (component) {
   const echo = s.sent.indexOf(start);
   if (echo >= 0) s.sent.splice(0, echo + 1);  // this stop and the ones before it are back
   if (!(s.bytes && sameRuns(s.bytes, buffer))) {
-    s.payload = decodeInside(buffer);
+    s.payload = unpack(buffer, "SGI1");
     s.range = null;
     // Keep the learner's update if it is loaded here and the page did not move it.
     if (!(echo >= 0 && loadedFrame(s, s.at) >= 0)) s.startUpdate = undefined;

@@ -28,6 +28,21 @@ function toBuffer(data) {
 // (payload.with_update), where playback or the scrubber starts.
 const UPDATE_KEY = /,"update":(null|\d+)\}\s*$/;
 
+// A payload's header and named Float32Array views into its blob, each with its `shape`.
+// Layout: 4 magic bytes, the header's length (uint32, little-endian), the JSON header, the blob.
+function unpack(buffer, magic) {
+  const bytes = new Uint8Array(buffer);
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== magic) throw new Error(`not a ${magic} payload`);
+  const header = JSON.parse(headerText(buffer));
+  const blob = new Float32Array(buffer, 8 + new DataView(buffer).getUint32(4, true));
+  const arrays = {};
+  for (const [name, [offset, shape]] of Object.entries(header.arrays)) {
+    arrays[name] = blob.subarray(offset, offset + shape.reduce((a, b) => a * b, 1));
+    arrays[name].shape = shape;
+  }
+  return { header, arrays };
+}
+
 function headerText(buffer) {
   const length = new DataView(buffer).getUint32(4, true);
   return new TextDecoder().decode(new Uint8Array(buffer, 8, length));
@@ -324,4 +339,36 @@ function drawField(o, f, ax0, ax1, loss, levels, range = fieldRange(loss)) {
     }
   }
   o.stroke();
+}
+
+// The data panel's axes: the points' extent, padded 4 % in x and 8 % in y.
+function dataRange(x, y) {
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let k = 0; k < x.length; k++) {
+    x0 = Math.min(x0, x[k]); x1 = Math.max(x1, x[k]); y0 = Math.min(y0, y[k]); y1 = Math.max(y1, y[k]);
+  }
+  const px = (x1 - x0) * 0.04 || 1, py = (y1 - y0) * 0.08 || 1;
+  return [[x0 - px, x1 + px], [y0 - py, y1 + py]];
+}
+
+function dot(ctx, f, x, y, color, r) {
+  ctx.fillStyle = color;
+  ctx.beginPath();
+  ctx.arc(f.x(x), f.y(y), r, 0, 2 * Math.PI);
+  ctx.fill();
+}
+
+// The model's curve with parameters p across the frame's x range (clip to the frame first).
+function drawFit(ctx, f, model, p, color) {
+  const predict = PREDICT[model];
+  if (!predict || !p.every(Number.isFinite)) return;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 3;
+  ctx.beginPath();
+  const n = 120, [x0, x1] = f.xr;
+  for (let k = 0; k <= n; k++) {
+    const x = x0 + ((x1 - x0) * k) / n;
+    ctx.lineTo(f.x(x), Math.max(-1e4, Math.min(1e4, f.y(predict(p, x)))));
+  }
+  ctx.stroke();
 }

@@ -37,18 +37,7 @@ let instances = 0;
 // ---------------------------------------------------------------- payload
 
 function decode(buffer) {
-  const bytes = new Uint8Array(buffer);
-  const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== "SGD1") throw new Error("stage: not a stage payload");
-  const length = new DataView(buffer).getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
-  const blob = new Float32Array(buffer, 8 + length);
-  const arrays = {};
-  for (const [name, [offset, shape]] of Object.entries(header.arrays)) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    arrays[name] = blob.subarray(offset, offset + size);
-    arrays[name].shape = shape;
-  }
+  const { header, arrays } = unpack(buffer, "SGD1");
   const families = {};
   for (const entry of header.knobs) families[entry.knob] = family(entry, arrays);
   const yRange = lossRange(Object.values(families));
@@ -406,12 +395,7 @@ function staticLayers(st) {
     const c = st.panels.data.canvas;
     const { w, h, dpr } = sizeCanvas(c);
     const x = arrays["data.x"], y = arrays["data.y"], n = header.shown_train;
-    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-    for (let k = 0; k < x.length; k++) {
-      x0 = Math.min(x0, x[k]); x1 = Math.max(x1, x[k]); y0 = Math.min(y0, y[k]); y1 = Math.max(y1, y[k]);
-    }
-    const px = (x1 - x0) * 0.04 || 1, py = (y1 - y0) * 0.08 || 1;
-    const f = frameOf(w, h, [x0 - px, x1 + px], [y0 - py, y1 + py], { left: 44, bottom: 28, top: 24 });
+    const f = frameOf(w, h, ...dataRange(x, y), { left: 44, bottom: 28, top: 24 });
     const off = document.createElement("canvas");
     off.width = c.width; off.height = c.height;
     const o = off.getContext("2d");
@@ -419,17 +403,11 @@ function staticLayers(st) {
     const ticks = drawAxes(o, f, "x", "y");
     o.save();
     clip(o, f);
-    const dot = (k, color, r) => {
-      o.fillStyle = color;
-      o.beginPath();
-      o.arc(f.x(x[k]), f.y(y[k]), r, 0, 2 * Math.PI);
-      o.fill();
-    };
     o.globalAlpha = 0.7;
-    for (let k = 0; k < n; k++) dot(k, OKABE.sky, x.length > 500 ? 1.8 : 3);
-    for (let k = n; k < x.length; k++) dot(k, OKABE.orange, x.length > 500 ? 2 : 3.2);
+    for (let k = 0; k < n; k++) dot(o, f, x[k], y[k], OKABE.sky, x.length > 500 ? 1.8 : 3);
+    for (let k = n; k < x.length; k++) dot(o, f, x[k], y[k], OKABE.orange, x.length > 500 ? 2 : 3.2);
     o.restore();
-    layers.data = { canvas: off, f, x0: x0 - px, x1: x1 + px, ticks };
+    layers.data = { canvas: off, f, ticks };
   }
   return layers;
 }
@@ -565,28 +543,17 @@ function drawLosses(st, fam, r, j, cursor) {
 
 function drawData(st, fam, r, j) {
   const { ctx, w, h } = sizeCanvas(st.panels.data.canvas);
-  const { canvas, f, x0, x1, ticks } = st.layers.data;
+  const { canvas, f, ticks } = st.layers.data;
   markTicks(st.panels.data.canvas, ticks);
   ctx.clearRect(0, 0, w, h);
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.drawImage(canvas, 0, 0);
   ctx.setTransform(window.devicePixelRatio || 1, 0, 0, window.devicePixelRatio || 1, 0, 0);
-  const predict = PREDICT[st.payload.header.model];
   const run = fam.runs[r], at = run.at[0] + j, p = [];
   for (let k = 0; k < fam.P; k++) p.push(fam.params[at * fam.P + k]);
-  if (!predict || !p.every(Number.isFinite)) return;
   ctx.save();
   clip(ctx, f);
-  ctx.strokeStyle = OKABE.blue;
-  ctx.lineWidth = 3;
-  ctx.beginPath();
-  const n = 120;
-  for (let k = 0; k <= n; k++) {
-    const x = x0 + ((x1 - x0) * k) / n;
-    const y = predict(p, x);
-    ctx.lineTo(f.x(x), Math.max(-1e4, Math.min(1e4, f.y(y))));
-  }
-  ctx.stroke();
+  drawFit(ctx, f, st.payload.header.model, p, OKABE.blue);
   ctx.restore();
   const items = [["training", OKABE.sky]];  // short: the key shares its band with the title
   if (st.payload.header.n_val > 0) items.push(["validation", OKABE.orange]);
