@@ -13,6 +13,11 @@ st.markdown(
 )
 settings = lesson.start()
 
+lesson.within_budget(
+    inside_a_batch.work(settings),
+    f"This page for {settings.epochs} epochs of {settings.n_train:,} training rows",
+    inside_a_batch.offer(settings),
+)
 run, surface, data = lesson.trained(settings)
 last = inside_a_batch.last_update(settings)
 

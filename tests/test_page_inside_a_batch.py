@@ -402,3 +402,63 @@ def test_the_components_script_declares_each_name_once():
     declared = re.findall(r"^(?:async\s+)?(?:function\*?|const|let|class)\s+(\w+)", text, re.M)
     repeated = sorted({name for name in declared if declared.count(name) > 1})
     assert repeated == []
+
+
+# ---- issue 21: no link takes a class down: the page counts its work and refuses above it ----
+
+
+def test_a_link_above_the_budget_is_refused_with_the_nearest_settings_that_fit(page):
+    """Logistic regression on 10 000 rows took 9 s of server CPU: its loss surface, pictures
+    and threads' run are counted now, so the page computes nothing and offers fewer samples;
+    the offer's button opens the page at them."""
+    from ui import budget, inside_a_batch
+    from ui.controls import Settings
+
+    at = page(model="logistic", n="10000")
+    assert not at.exception, [e.value for e in at.exception]
+    (warning,) = [w.value for w in at.warning if "Too much work" in w.value]
+    work = inside_a_batch.work(Settings(model="logistic", n=10_000))
+    assert f"would take {work:,} units of work" in warning and not budget.fits(work)
+    assert "The nearest setting that fits: **use 1,000 samples**." in warning
+    assert not at.get("plotly_chart") and not at.get("bidi_component")  # nothing computed
+    at.button(key="budget_offer").click().run()
+    assert_clean(at)
+    assert at.session_state["n"] == 1000
+    assert len(at.get("plotly_chart")) == 3 and scrubber(at).header["n_train"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("query", "offer"),
+    [
+        ({"n": "10000", "epochs": "100", "batch_size": "1"}, "use 30 epochs"),
+        ({"n": "10000", "epochs": "100", "batch_size": "1", "model": "tanh"}, "use 200 samples"),
+    ],
+)
+def test_the_heaviest_links_are_refused_with_an_offer_and_no_exception(page, query, offer):
+    at = page(**query)
+    assert not at.exception, [e.value for e in at.exception]
+    (warning,) = [w.value for w in at.warning if "Too much work" in w.value]
+    assert f"The nearest setting that fits: **{offer}**." in warning
+    assert at.button(key="budget_offer")
+
+
+def test_the_defaults_fit_and_render_with_every_update_loaded(page):
+    from ui import budget, inside_a_batch
+    from ui.controls import Settings
+
+    assert budget.fits(inside_a_batch.work(Settings()))
+    at = page()
+    assert_clean(at)
+    assert not [w.value for w in at.warning if "Too much work" in w.value]
+    assert (scrubber(at).header["first"], scrubber(at).header["last_loaded"]) == (0, 139)
+
+
+def test_the_pictures_of_a_costly_model_load_a_smaller_window_of_the_same_frames(page):
+    """Logistic regression's zoomed losses cost 6 units a row: fewer frames are loaded at
+    once (the browser asks for the next window), each the same picture as before."""
+    linear, logistic = (
+        scrubber(page(model=model, n="1000", epochs="1", batch_size="8"))
+        for model in ("linear", "logistic")
+    )
+    assert logistic.header["last_loaded"] < linear.header["last_loaded"]
+    assert logistic.header["last_loaded"] >= 1

@@ -28,7 +28,10 @@ from ui.words import plural
 
 WORKERS_KEY = "threads_workers"
 ASYNC_KEY = "threads_async_workers"
-MAX_ASYNC_UPDATES = 50_000  # one-row updates of the NumPy loop (~10 µs each): about 0.5 s
+MAX_ASYNC_UPDATES = 50_000  # one-row updates of the threads' run (a Python loop)
+# Work (ui.budget units) of one such update: 45–70 µs of a core measured (linear to logistic,
+# docs/budget.md), so the 50 000 take 2.3–3.5 s; counted as 1 800 units each (90 M in all).
+LOOP_UPDATE_WORK = 1_800
 
 
 def worker_choices(batch_size: int) -> list[int]:
@@ -49,6 +52,18 @@ def async_epochs(n_train: int, epochs: int) -> int:
         (20, 5)
     """
     return max(1, min(epochs, MAX_ASYNC_UPDATES // n_train))
+
+
+def work(n_train: int, epochs: int) -> int:
+    """The work (``ui.budget`` units) of the threads' run, counted as if it never blew up (the
+    threads slider's value decides when it does): its one-row updates, ``LOOP_UPDATE_WORK``
+    each.
+
+    Example:
+        >>> work(200, 20), work(10_000, 100)  # 4 000 and 50 000 one-row updates
+        (7200000, 90000000)
+    """
+    return async_epochs(n_train, epochs) * n_train * LOOP_UPDATE_WORK
 
 
 @st.cache_data(max_entries=32, show_spinner="Running the threads…", hash_funcs=HASH_FUNCS)

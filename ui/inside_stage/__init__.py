@@ -1,8 +1,8 @@
 """The update scrubber of "Inside one mini-batch": a browser component that steps through updates.
 
 The server takes apart a window of updates at once (every inspectable update, up to a budget of
-floats shipped and of loss evaluations: ``payload.window``, ``payload.work_budget``) and ships
-one picture per update: the batch's per-row steps, their mean, the full-data step and the step
+floats shipped and of the zoomed losses' work: ``payload.window``, ``payload.work_budget``) and
+ships one picture per update: the batch's per-row steps, their mean, the full-data step and the step
 taken on the loss (zoomed to each update's steps), the batch's rows in the data with the fit
 before the update, and the update's four numbers. The browser's ◀ / ▶ buttons, arrow keys and
 scrubber switch between those pictures with no round trip. When the learner stops (a pause after
@@ -35,6 +35,7 @@ import streamlit as st
 
 from gd import noise
 from ui import cache
+from ui.budget import updates
 from ui.controls import HASH_FUNCS, Settings
 from ui.inside_a_batch_charts import Zoom, update_step_radius, where_in_run
 from ui.inside_stage.payload import (
@@ -43,6 +44,8 @@ from ui.inside_stage.payload import (
     Scene,
     cost,
     encode,
+    frame_work,
+    frames_loaded,
     legend_caption,
     shown_points,
     window,
@@ -51,7 +54,7 @@ from ui.inside_stage.payload import (
 from ui.stage import script
 from ui.stage.payload import with_update
 
-__all__ = ["UPDATE_KEY", "legend_caption", "payload", "position", "scrubber"]
+__all__ = ["UPDATE_KEY", "legend_caption", "payload", "position", "scrubber", "work"]
 
 _HERE = Path(__file__).resolve().parent
 UPDATE_KEY = "update"  # the session's key and the link's, as the old slider's
@@ -69,11 +72,23 @@ def window_for(settings: Settings, csv: bytes | None, start: int, last: int) -> 
     run = cache.run(settings, csv)
     shown = shown_points(cache.dataset_for(settings, csv).n)
     per_update = cost(run.batch_size, shown.size)
-    first, end = window(start, last, per_update, work_budget(run.n_train, per_update))
+    floats = work_budget(frame_work(settings.model, run.n_train), per_update)
+    first, end = window(start, last, per_update, floats)
     size = end - first + 1
     step = max(1, size // 4)
     first = min((first // step) * step, last + 1 - size)
     return first, first + size - 1
+
+
+def work(settings: Settings) -> int:
+    """The work (``ui.budget`` units) of the pictures a request loads, at most, counted before
+    the run exists: ``window_for``'s frames for the run's planned updates, the zoomed loss of
+    each (``payload.frame_work``)."""
+    s = settings
+    n_train = s.n_train
+    per_update = cost(min(s.batch_size, n_train), shown_points(s.n).size)
+    each = frame_work(s.model, n_train)
+    return frames_loaded(updates(n_train, s.batch_size, s.epochs), per_update, each) * each
 
 
 @st.cache_data(max_entries=32, show_spinner="Taking the updates apart…", hash_funcs=HASH_FUNCS)

@@ -43,13 +43,14 @@ import numpy as np
 
 from gd.noise import Inside
 from ui import charts
+from ui.budget import loss_work
 from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS, Zoom
 from ui.stage.payload import MAX_SCATTER, Writer, contour_levels, pack, read
 from ui.words import plural
 
 MAGIC = b"SGI1"
 BUDGET = 120_000  # floats (480 KB) of frames per payload: the window shrinks to fit
-WORK = 50_000_000  # loss evaluations (rows × zoom points) per payload: ~0.7 s for logistic
+WORK = 20_000_000  # work (ui.budget units) of the zoomed losses per payload: the window shrinks
 GRID = 21  # zoom points per axis in the browser's picture (the arithmetic never thins)
 LEVELS = 10  # contour lines per picture
 CARDS = (  # the four numbers of an update: label, help (the value is per frame)
@@ -171,16 +172,35 @@ def window(centre: int, last: int, per_update: int, budget: int = BUDGET) -> tup
     return first, first + size - 1
 
 
-def work_budget(n_train: int, per_update: int) -> int:
-    """The float budget that also keeps the zoomed losses (n_train rows × GRID² points per
-    update) within ``WORK``: a window of at least one update.
+def work_budget(each: int, per_update: int) -> int:
+    """The float budget that also keeps the frames' zoomed losses (``each`` units of
+    ``ui.budget``: ``frame_work``) within ``WORK``: a window of at least one update.
 
     Example:
-        >>> work_budget(200, 600) == BUDGET, work_budget(10_000, 600) // 600
-        (True, 11)
+        >>> work_budget(frame_work("linear", 200), 600) == BUDGET
+        True
+        >>> work_budget(frame_work("logistic", 10_000), 600) // 600  # one frame
+        1
     """
-    frames = max(1, WORK // (max(1, n_train) * GRID * GRID))
+    frames = max(1, WORK // max(1, each))
     return min(BUDGET, frames * per_update)
+
+
+def frame_work(model: str, n_train: int) -> int:
+    """The work of one frame's zoomed loss: ``GRID²`` points, a pass over the training rows
+    each (``ui.budget.loss_work``)."""
+    return loss_work(model, n_train, GRID * GRID)
+
+
+def frames_loaded(updates: int, per_update: int, work: int) -> int:
+    """How many frames a payload loads at most: ``window``'s size for a run of ``updates``
+    inspectable updates, frames of ``per_update`` floats and ``work`` units each.
+
+    Example:
+        >>> frames_loaded(140, 600, frame_work("linear", 200))  # the defaults: every update
+        140
+    """
+    return max(1, min(updates, work_budget(work, per_update) // max(1, per_update)))
 
 
 def cost(batch_size: int, shown: int) -> int:
