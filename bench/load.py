@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.server import StreamlitServer, rss_bytes
 from bench.stats import machine_note, markdown_table, summarize
 from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
-from ui.stage.payload import decode
+from ui.stage.payload import MAGIC, decode, read
 
 
 @dataclass
@@ -144,20 +144,31 @@ async def session(index: int, args: argparse.Namespace, url: str, deadline: floa
             await client.close()
 
 
+def holds(header: dict) -> list[str]:
+    """What a browser holding this payload says it holds with a release (``stage.js``)."""
+    ids = [entry.get("id") for entry in header["knobs"]]
+    return [i for i in [*ids, header.get("scene", {}).get("id")] if i]
+
+
 def commit_action(first, args: argparse.Namespace, rng: random.Random):
-    """Release a random knob (of ``--knob``) at a random position of the stage's payload."""
+    """Release a random knob (of ``--knob``) at a random position of the stage's payload,
+    saying what it holds, as the browser does."""
     if not first.components:
         raise KeyError("No live stage on this page: use --action widget.")
     stage = first.components[0]
     header = decode(stage.proto.bytes).header
     positions = {k["knob"]: k["values"] for k in header["knobs"] if k["knob"] in args.knob}
+    held = [holds(header)]
 
     async def act(client: StreamlitClient):
         knob = rng.choice(sorted(positions))
         values = positions[knob]
         index = rng.randrange(len(values))
-        value = {"knob": knob, "value": values[index], "index": index}
-        return await client.trigger(stage, "commit", value)
+        value = {"knob": knob, "value": values[index], "index": index, "holds": held[0]}
+        result = await client.trigger(stage, "commit", value)
+        if result.components:  # the payload now held: a held family keeps its id
+            held[0] = holds(read(result.components[0].proto.bytes, MAGIC, "a stage")[0])
+        return result
 
     return act
 
@@ -183,8 +194,8 @@ async def run_load(args: argparse.Namespace, url: str) -> tuple[Tally, float]:
     return tally, time.monotonic() - start
 
 
-def main(argv: list[str] | None = None) -> int:
-    machine = machine_note()  # before our own server and browser add load
+def make_parser() -> argparse.ArgumentParser:
+    """The load's options (``bench/ab.py`` takes the same)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--app", default="app.py", help="entry script (relative to the repo)")
     parser.add_argument("--url", default="", help="load a running server instead (loopback)")
@@ -216,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--settle", type=float, default=5.0, help="s between a first page load and the load"
     )
+    return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parser``'s arguments, with the defaults that depend on others, and checked."""
     args = parser.parse_args(argv)
     args.label = args.label or ["Number of samples"]
     args.knob = args.knob or ["learning_rate", "batch_size", "momentum", "decay"]
@@ -223,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--url must be a loopback address.")
     if args.sessions > 1000 or args.duration > 3600:
         parser.error("Keep it bounded: at most 1000 sessions and 3600 s.")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    machine = machine_note()  # before our own server and browser add load
+    args = parse(make_parser(), argv)
 
     server = None
     if not args.url:

@@ -1,18 +1,33 @@
 """ui.stage.payload: the stage's bytes decode back to the families, and fit the issue's budgets."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 import gd
 from ui.controls import Settings
-from ui.stage import KNOBS, _scrub, build_families, current_positions, scene, texts_for
+from ui.stage import (
+    KNOBS,
+    _scrub,
+    build_families,
+    current_positions,
+    held_ids,
+    ids,
+    scene,
+    texts_for,
+)
 from ui.stage.payload import (
+    MAGIC,
     MAX_SCATTER,
+    SCENE_ARRAYS,
+    Ids,
     PerKnob,
     decode,
     encode,
     follow,
     knob_values,
+    read,
     read_update,
     with_update,
 )
@@ -367,3 +382,68 @@ def test_a_released_knob_reuses_its_own_family_and_recomputes_the_others():
     want = build_families(Settings(learning_rate=grid[24]), None)
     for knob, fam in after.items():
         np.testing.assert_array_equal(fam.params, getattr(want, knob).params, err_msg=knob)
+
+
+def held_build(settings: Settings, held: frozenset[str] = frozenset()) -> tuple[Ids, bytes]:
+    fams = build_families(settings, None)
+    texts = PerKnob(*texts_for(fams, describe))
+    names = ids(settings, None, "describe")
+    at = current_positions(settings, fams)
+    return names, encode(fams, at, texts, scene(settings, None), names, held)
+
+
+@pytest.mark.parametrize(
+    ("knob", "value"), [("learning_rate", 0.178), ("batch_size", 8), ("momentum", 0.5)]
+)
+def test_after_a_release_the_browser_is_sent_only_what_it_does_not_hold(knob, value):
+    """Issue 19: the released knob's family and the scene are in the browser already: they
+    ship as their ids (none of their arrays), and what the browser rebuilds from the payload
+    it had equals the whole payload of the new settings, part for part."""
+    before = Settings(learning_rate=0.1)  # on the knob's grid: its family keeps its positions
+    after = dataclasses.replace(before, **{knob: value})
+    old_ids, old = held_build(before)
+    new_ids, whole = held_build(after)
+    assert getattr(new_ids.families, knob) == getattr(old_ids.families, knob)
+    assert new_ids.scene == old_ids.scene
+    others = [k for k in KNOBS if k != knob]
+    assert all(getattr(new_ids.families, k) != getattr(old_ids.families, k) for k in others)
+    claimed = frozenset([*old_ids.families.__dict__.values(), old_ids.scene])
+    _, sent = held_build(after, claimed)
+    shipped = read(sent, MAGIC, "a stage")[1]
+    assert not [name for name in shipped if name.startswith((f"{knob}.", *SCENE_ARRAYS))]
+    rebuilt, want = decode(sent, previous=decode(old)), decode(whole)
+    assert [k for k in read(sent, MAGIC, "a stage")[0]["knobs"] if k.get("held")] == [
+        {"knob": knob, "id": getattr(new_ids.families, knob), "held": True,
+         "current": want.knob(knob)["current"]}
+    ]  # fmt: skip
+    assert rebuilt.header["knobs"] == want.header["knobs"]
+    assert rebuilt.arrays.keys() == want.arrays.keys()
+    for name, array in want.arrays.items():
+        np.testing.assert_array_equal(rebuilt.arrays[name], array, err_msg=name)
+
+
+def test_a_held_part_the_browser_does_not_have_is_refused():
+    names, old = held_build(Settings())
+    _, sent = held_build(Settings(learning_rate=0.2), frozenset([names.scene]))
+    with pytest.raises(KeyError, match="scene"):
+        decode(sent)  # a stage mounted anew: it asks for the whole payload
+    _, other = held_build(Settings(noise=0.9))
+    with pytest.raises(KeyError, match="scene"):
+        decode(sent, previous=decode(other))
+    assert decode(sent, previous=decode(old)).arrays.keys() == decode(old).arrays.keys()
+
+
+@pytest.mark.parametrize(
+    ("sent", "held"),
+    [
+        ({"knob": "momentum", "value": 0.5, "holds": ["a1", "b2"]}, {"a1", "b2"}),
+        ({"knob": "momentum", "value": 0.5}, set()),
+        ({"holds": "a1"}, set()),
+        ({"holds": ["a"] * 6}, set()),
+        ({"holds": [1, 2]}, set()),
+        ({"holds": ["x" * 33]}, set()),
+        (None, set()),
+    ],
+)
+def test_what_the_browser_says_it_holds_is_checked(sent, held):
+    assert held_ids(sent) == held

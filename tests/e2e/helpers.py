@@ -429,6 +429,13 @@ def stage_update(page: Page) -> int:
     return int(page.evaluate("() => window.__stage.getAttribute('data-update')"))
 
 
+def held_parts(page: Page) -> int:
+    """How many parts of its last payload the stage took from the one before (`data-held`):
+    0 for a whole payload; after a release, the knob's family and the scene (issue 19)."""
+    find_stage(page)
+    return int(page.evaluate("() => window.__stage.getAttribute('data-held')"))
+
+
 def wait_drawn(page: Page, knob: str, text: str, timeout: float = 5_000) -> None:
     """Wait until the stage draws the run with `knob` at `text` (e.g. "momentum", "0.9")."""
     find_stage(page)

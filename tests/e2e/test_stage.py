@@ -8,7 +8,9 @@ and a stop puts the update in the URL; nothing logs an error; screenshots at 144
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -18,7 +20,8 @@ import pytest
 import gd
 from bench.drag import FIND_STAGE_JS
 from bench.server import StreamlitServer
-from ui.stage.payload import knob_values
+from bench.streamlit_client import StreamlitClient
+from ui.stage.payload import MAGIC, knob_values, read
 
 from .helpers import error_log, goto, script_run_count, wait_idle
 
@@ -237,3 +240,33 @@ def test_screenshots(stage_server, page, width, height):
     page.locator("[data-stage]").screenshot(path=str(SHOTS / f"stage-only-{width}x{height}.png"))
     assert re.fullmatch(r"\d+", str(update(page)))
     assert_clean(page)
+
+
+def test_a_release_ships_what_the_browser_lacks_and_missing_ships_it_all(stage_server):
+    """Issue 19, over the websocket as the browser speaks it: a release that says what it
+    holds gets those parts as ids; a claim the server cannot match gets them whole; and after
+    "missing" (a stage mounted anew lost them) the next payload is whole."""
+
+    async def session():
+        async with StreamlitClient(stage_server, query_string="learning_rate=0.1") as client:
+            first = await client.connect()
+            stage = first.components[0]
+            header = read(stage.proto.bytes, MAGIC, "a stage")[0]
+            holds = [k["id"] for k in header["knobs"]] + [header["scene"]["id"]]
+            commit = {"knob": "momentum", "value": 0.5, "index": 10}
+            held = await client.trigger(stage, "commit", {**commit, "holds": holds})
+            missing = await client.trigger(stage, "missing", True)
+            bogus = {**commit, "value": 0.9, "index": 18, "holds": ["0123456789abcdef"]}
+            whole = await client.trigger(stage, "commit", bogus)
+            runs = (held, whole, missing)
+            return [read(r.components[0].proto.bytes, MAGIC, "a stage")[0] for r in runs]
+
+    def held_parts(header: dict) -> list[str]:
+        parts = [k["knob"] for k in header["knobs"] if k.get("held")]
+        return parts + (["scene"] if header["scene"]["held"] else [])
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright's event loop runs in this one
+        held, whole, missing = thread.submit(asyncio.run, session()).result()
+    assert held_parts(held) == ["momentum", "scene"]
+    assert held_parts(whole) == [] and held_parts(missing) == []
+    assert [k["current"] for k in missing["knobs"]] == [k["current"] for k in held["knobs"]]

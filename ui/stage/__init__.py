@@ -2,9 +2,11 @@
 
 While a knob is dragged, the browser switches between runs it already holds (``gd.family``:
 one exact ``gd.fit`` run per slider position, everything else fixed), so nothing goes to the
-server. On release it sends the value once; the page stores it (session and URL) and the
-next rerun ships the families around the new point. Playback (play, step, speed, scrub) runs
-in the browser too.
+server. On release it sends the value once, with the ids of what it holds; the page stores
+the value (session and URL) and the next rerun ships the families around the new point, less
+what the browser holds: the released knob's family and the scene (``ids``, ``held_ids``). A
+browser that lost them (a stage mounted anew) says "missing", and the rerun ships it all.
+Playback (play, step, speed, scrub) runs in the browser too.
 
 A page needs two lines::
 
@@ -27,6 +29,7 @@ numbers (e.g. ``("converged", "The final loss … ")``); the stage computes no v
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import threading
 from collections import OrderedDict
@@ -42,6 +45,7 @@ from gd.rules import batches_per_epoch
 from ui import budget, cache, warmup
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings
 from ui.stage.payload import (
+    Ids,
     PerKnob,
     Scene,
     encode,
@@ -71,6 +75,7 @@ ZOOMS = (3.0, 10.0, 30.0)
 ZOOM_GRID = 33  # points per axis of each widened window: coarse, to keep the payload under 300 kB
 FAMILIES_KEPT = 16  # settings whose four families every session shares (64 families)
 _UPDATE_STATE = "_stage_update"  # the session's copy: int, or None for the whole run
+_HELD = "_stage_held"  # the ids the browser holds, from its last release, for the next run
 
 
 def script(name: str) -> str:
@@ -244,21 +249,52 @@ def current_positions(settings: Settings, fams: PerKnob[gd.Family]) -> PerKnob[i
 Texts = tuple[tuple[Sequence[str], ...], ...]  # knob, run, strings (or a ui.explain.Status)
 
 
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=HASH_FUNCS)
+def ids(settings: Settings, csv: bytes | None, texts_key: str) -> Ids:
+    """Short names for what the four families and the scene are computed from (``Ids``), so
+    a browser that holds a part is sent its name alone. A family is named by the settings
+    with its knob reset (as ``families`` caches it), its positions, the strings said of its
+    runs and the scene (its runs' zooms depend on the surface); the scene by the settings with
+    every live knob reset. Within a process: ``hash(csv)`` is salted per process, so after a
+    restart every name changes and the browser is sent everything."""
+    n_train = settings.n_train
+    others = dataclasses.replace(settings, **{k: getattr(DEFAULTS, k) for k in KNOBS})
+    scene_id = _digest(repr(others), hash(csv))
+    names = []
+    for knob in KNOBS:
+        values = knob_values(knob, getattr(settings, knob), n_train)
+        rest = dataclasses.replace(settings, **{knob: getattr(DEFAULTS, knob)})
+        names.append(_digest(repr(rest), hash(csv), knob, repr(values), texts_key, scene_id))
+    return Ids(PerKnob(*names), scene_id)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
+
+
+@st.cache_data(max_entries=48, show_spinner=False, hash_funcs=HASH_FUNCS)
 def payload(
     settings: Settings,
     csv: bytes | None,
     texts_key: str,
     _describe: Callable[[gd.Family, int], Sequence[str]] | None,
+    held: frozenset[str] = frozenset(),
 ) -> bytes:
-    """The stage's bytes for ``settings``, with ``_describe``'s strings for every run.
+    """The stage's bytes for ``settings``, with ``_describe``'s strings for every run, less
+    the parts whose ``ids`` are in ``held`` (the browser has them).
 
     ``texts_key`` names what ``_describe`` says (its strings must follow from the settings and
     the data alone): the cache keys on it instead of hashing every run's strings.
     """
     fams = families(settings, csv)
     texts = PerKnob(*texts_for(fams, _describe))
-    return encode(fams, current_positions(settings, fams), texts, scene(settings, csv))
+    return encode(
+        fams,
+        current_positions(settings, fams),
+        texts,
+        scene(settings, csv),
+        ids(settings, csv, texts_key),
+        held,
+    )
 
 
 def texts_for(
@@ -269,6 +305,20 @@ def texts_for(
         tuple(describe(fam, r) if describe else () for r in range(fam.runs))
         for _, fam in fams.items()
     )
+
+
+MAX_HELD = 5  # the four families and the scene
+
+
+def held_ids(sent: object) -> frozenset[str]:
+    """The ids the browser says it holds, sent with a release (``{"holds": [...]}``): at most
+    ``MAX_HELD`` short strings; anything else holds nothing."""
+    holds = sent.get("holds") if isinstance(sent, dict) else None
+    if not isinstance(holds, list) or len(holds) > MAX_HELD:
+        return frozenset()
+    if not all(isinstance(h, str) and len(h) <= 32 for h in holds):
+        return frozenset()
+    return frozenset(holds)
 
 
 def _commit(sent: object) -> Commit | None:
@@ -390,18 +440,30 @@ def live(
             )
     fams = families(settings, csv)
     first.empty()
-    data = with_update(payload(settings, csv, texts_key, describe), update)
+    # After a release, the browser holds the released knob's family and the scene: they ship
+    # as their ids. Any other rerun, and the browser's "missing" (it lost them), ships it all.
+    held = st.session_state.pop(f"{_HELD}:{key}", frozenset())
+    data = with_update(payload(settings, csv, texts_key, describe, held), update)
     updates = fams.learning_rate.updates(current_positions(settings, fams).learning_rate)
 
     def changed() -> None:
-        commit = _commit(st.session_state[key].get("commit"))
-        if commit is not None and on_commit is not None:
-            on_commit(commit)
+        sent = st.session_state[key].get("commit")
+        commit = _commit(sent)
+        if commit is not None:
+            st.session_state[f"{_HELD}:{key}"] = held_ids(sent)
+            if on_commit is not None:
+                on_commit(commit)
 
     def scrubbed() -> None:
         valid, stop = _scrub(st.session_state[key].get("scrub"), updates)
         if valid and on_scrub is not None:
             on_scrub(stop)
 
-    result = _COMPONENT(key=key, data=data, on_commit_change=changed, on_scrub_change=scrubbed)
+    result = _COMPONENT(
+        key=key,
+        data=data,
+        on_commit_change=changed,
+        on_scrub_change=scrubbed,
+        on_missing_change=lambda: None,
+    )
     return _commit(result.get("commit"))

@@ -33,6 +33,11 @@ with ``header["zooms"]`` their factors; and ``data.x``, ``data.y``
 (K,) with K ≤ 2000, training rows first. Float32 keeps 7 digits, plenty for drawing, and
 update indices stay exact below 2**24.
 
+Parts the browser already holds ship as their ids alone (``encode``'s ``ids`` and ``held``):
+a held family's header entry is ``{"knob", "id", "held": true, "current"}`` with no arrays,
+and ``header["scene"]`` says whether the ``surface.*`` and ``data.*`` arrays are held. After a
+release that is the released knob's family and the scene, about half the payload.
+
 The header's last key is ``update``, where playback starts: an update index, or null for the
 whole run. ``with_update`` rewrites only that key, so the cached arrays are reused and the
 browser can tell a new start from new runs (``stage.js`` compares the rest).
@@ -50,7 +55,7 @@ import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -372,6 +377,8 @@ def encode(
     current: PerKnob[int],
     texts: PerKnob[Sequence[Sequence[str]]],
     scene: Scene,
+    ids: Ids | None = None,
+    held: frozenset[str] = frozenset(),
 ) -> bytes:
     """Pack the four families and the scene into the stage's payload (layout above).
 
@@ -381,35 +388,34 @@ def encode(
         texts: per knob, per run, the strings the metrics row shows after the numbers (e.g.
             a status label and its sentence); computed by the caller.
         scene: the loss surface, the data and the model.
+        ids: names for the four families and the scene's arrays, each standing for everything
+            its part of the payload is computed from; the header carries them.
+        held: the ids the browser already holds: those parts ship as their id alone (a
+            family also with its ``current``), and the browser takes them from the payload
+            it has (``decode``'s ``previous``). After a knob's release that is the knob's own
+            family and the scene: about half the bytes.
 
     Returns:
         The payload bytes.
     """
     writer = Writer()
-    knobs = [
-        _family(writer, knob, fam, getattr(current, knob), getattr(texts, knob), scene)
-        for knob, fam in families.items()
-    ]
-    writer.add("surface.axis0", scene.axis0)
-    writer.add("surface.axis1", scene.axis1)
-    writer.add("surface.loss", scene.loss)
-    writer.add("surface.minimum", scene.minimum[:2])
-    writer.add("surface.levels", contour_levels(scene.loss, scene.min_loss))
-    zooms = []
-    if scene.widened is not None:
-        far = scene.widened
-        zooms = far.factors.tolist()
-        writer.add("surface.zoom_axis0", far.axis0)
-        writer.add("surface.zoom_axis1", far.axis1)
-        writer.add("surface.zoom_loss", far.loss)
-        writer.add(
-            "surface.zoom_levels", np.stack([contour_levels(z, scene.min_loss) for z in far.loss])
-        )
+    knobs = []
+    for knob, fam in families.items():
+        at = getattr(current, knob)
+        name = getattr(ids.families, knob) if ids is not None else ""
+        if name and name in held:
+            knobs.append({"knob": knob, "id": name, "held": True, "current": int(at)})
+        else:
+            entry = _family(writer, knob, fam, at, getattr(texts, knob), scene)
+            knobs.append({**entry, "id": name} if name else entry)
+    scene_id = ids.scene if ids is not None else ""
+    scene_held = bool(scene_id) and scene_id in held
     n = scene.x.size
     # Deterministic and evenly spread; sorted, so the training rows (the first n_train) lead.
     shown = np.unique(np.linspace(0, n - 1, min(n, MAX_SCATTER)).round().astype(int))
-    writer.add("data.x", scene.x[shown])
-    writer.add("data.y", scene.y[shown])
+    zooms = [] if scene.widened is None else scene.widened.factors.tolist()
+    if not scene_held:
+        _scene(writer, scene, shown)
     fam, r = families.learning_rate, current.learning_rate  # the settings' own run
     end = int(fam.lengths[r]) - 1
     with np.errstate(over="ignore", invalid="ignore"):
@@ -427,11 +433,41 @@ def encode(
         "shown_train": int(np.sum(shown < scene.n_train)),
         "zooms": zooms,  # the widened windows (× the surface's half-widths) that ship
         "knobs": knobs,
+        "scene": {"id": scene_id, "held": scene_held},
         "summary": summaries(fam, r, scene, gap),  # of the committed run, one per chart
         "arrays": writer.index,
         "update": None,  # last, see with_update
     }
     return pack(header, b"".join(writer.chunks))
+
+
+class Ids(NamedTuple):
+    """What a payload's parts are computed from, as short names (``encode``'s ``ids``)."""
+
+    families: PerKnob[str]
+    scene: str
+
+
+SCENE_ARRAYS = ("surface.", "data.")  # the prefixes of the scene's arrays
+
+
+def _scene(writer: Writer, scene: Scene, shown: np.ndarray) -> None:
+    """Write the scene's arrays: the surface, its widened windows, the data rows ``shown``."""
+    writer.add("surface.axis0", scene.axis0)
+    writer.add("surface.axis1", scene.axis1)
+    writer.add("surface.loss", scene.loss)
+    writer.add("surface.minimum", scene.minimum[:2])
+    writer.add("surface.levels", contour_levels(scene.loss, scene.min_loss))
+    if scene.widened is not None:
+        far = scene.widened
+        writer.add("surface.zoom_axis0", far.axis0)
+        writer.add("surface.zoom_axis1", far.axis1)
+        writer.add("surface.zoom_loss", far.loss)
+        writer.add(
+            "surface.zoom_levels", np.stack([contour_levels(z, scene.min_loss) for z in far.loss])
+        )
+    writer.add("data.x", scene.x[shown])
+    writer.add("data.y", scene.y[shown])
 
 
 def pack(header: dict[str, Any], blob: bytes, magic: bytes = MAGIC) -> bytes:
@@ -563,6 +599,29 @@ def read(payload: bytes, magic: bytes, what: str) -> tuple[dict[str, Any], dict[
     return header, arrays
 
 
-def decode(payload: bytes) -> Decoded:
-    """Read a payload back (the tests' half of the round trip)."""
-    return Decoded(*read(payload, MAGIC, "a stage"))
+def decode(payload: bytes, previous: Decoded | None = None) -> Decoded:
+    """Read a payload back (the tests' half of the round trip); its held parts come from
+    ``previous``, the payload the browser had, as ``stage.js`` takes them.
+
+    Raises:
+        KeyError: a held part that ``previous`` does not have (the browser then asks for
+            the whole payload).
+    """
+    header, arrays = read(payload, MAGIC, "a stage")
+    knobs = []
+    for entry in header["knobs"]:
+        if entry.get("held"):
+            old = previous.knob(entry["knob"]) if previous is not None else None
+            if old is None or old.get("id") != entry["id"]:
+                raise KeyError(f"the browser does not hold family {entry['id']!r}")
+            knobs.append({**old, "current": entry["current"]})
+            prefix = entry["knob"] + "."
+            arrays |= {k: v for k, v in previous.arrays.items() if k.startswith(prefix)}
+        else:
+            knobs.append(entry)
+    scene = header.get("scene", {})
+    if scene.get("held"):
+        if previous is None or previous.header.get("scene", {}).get("id") != scene["id"]:
+            raise KeyError(f"the browser does not hold scene {scene['id']!r}")
+        arrays |= {k: v for k, v in previous.arrays.items() if k.startswith(SCENE_ARRAYS)}
+    return Decoded({**header, "knobs": knobs}, arrays)

@@ -27,6 +27,8 @@ Test hook: the root element has `data-stage`; after each frame it sets `data-dra
 `learning_rate=…;batch_size=…;momentum=…;decay=…` of the run on screen (Python's `:g`
 spelling of the values), `data-update` to the playback cursor and `data-zoom` to how far the
 contour window is widened to follow the run's path (1: not at all; payload.py `follow`).
+After each payload, `data-held` counts the parts it took from the payload before (0: a whole
+payload; after a release, the released knob's family and the scene: 2).
 */
 
 const KNOBS = ["learning_rate", "batch_size", "momentum", "decay"];
@@ -36,13 +38,32 @@ let instances = 0;
 
 // ---------------------------------------------------------------- payload
 
-function decode(buffer) {
+// A payload's held parts (payload.py `encode`, `held`) ship as their ids: they come from
+// `previous`, the payload this stage has. Null when it lacks one (it then asks for them all).
+function decode(buffer, previous) {
   const { header, arrays } = unpack(buffer, "SGD1");
   const families = {};
-  for (const entry of header.knobs) families[entry.knob] = family(entry, arrays);
+  for (const entry of header.knobs) {
+    if (!entry.held) { families[entry.knob] = family(entry, arrays); continue; }
+    const old = previous && previous.families[entry.knob];
+    if (!old || old.id !== entry.id) return null;
+    families[entry.knob] = { ...old, current: entry.current };
+  }
+  if (header.scene.held) {
+    if (!previous || previous.header.scene.id !== header.scene.id) return null;
+    for (const [name, array] of Object.entries(previous.arrays)) {
+      if (name.startsWith("surface.") || name.startsWith("data.")) arrays[name] = array;
+    }
+  }
   const yRange = lossRange(Object.values(families));
   for (const fam of Object.values(families)) fam.yRange = yRange;
   return { header, arrays, families };
+}
+
+// What this stage holds, sent with a release: the server leaves those out of the next payload.
+function holds(st) {
+  const ids = KNOBS.map((k) => st.payload.families[k].id);
+  return [...ids, st.payload.header.scene.id].filter(Boolean);
 }
 
 function family(entry, arrays) {
@@ -240,7 +261,7 @@ function commit(st, knob) {
   const fam = st.payload.families[knob], i = st.index[knob];
   if (i === st.committed[knob]) return;
   st.committed[knob] = i;
-  st.setTriggerValue("commit", { knob, value: fam.values[i], index: i });
+  st.setTriggerValue("commit", { knob, value: fam.values[i], index: i, holds: holds(st) });
 }
 
 function bindPlayback(st) {
@@ -695,9 +716,17 @@ export default function (component) {
     request(st);
     return undefined;
   }
+  const payload = decode(buffer, st.payload);
+  if (!payload) {  // a held part this stage does not have (it was mounted anew): ask for all
+    st.setTriggerValue("missing", true);
+    return undefined;
+  }
+  const sceneKept = payload.header.scene.held;
   st.bytes = buffer;
-  st.payload = decode(buffer);
+  st.payload = payload;
   st.payloadId += 1;
+  const held = payload.header.knobs.filter((entry) => entry.held).length + (sceneKept ? 1 : 0);
+  st.root.setAttribute("data-held", String(held));
   startAt(st, start);
   for (const k of KNOBS) {
     const fam = st.payload.families[k];
@@ -706,7 +735,7 @@ export default function (component) {
     st.committed[k] = fam.current;
   }
   if (!st.dragging) st.active = st.active || "learning_rate";
-  st.layers = null;
+  if (!sceneKept) st.layers = null;  // the contour and data layers draw the scene alone
   st.textKey = null;
   holdValueWidths(st);
   request(st);
