@@ -90,6 +90,9 @@ def test_a_bad_update_in_a_link_opens_at_update_1(page, text):
     at = page(update=text)  # update 0, the start, has nothing to take apart
     assert_clean(at)
     assert scrubber(at).header["update"] == 1
+    # Said as the Playground says it (one reader of the link's update, ui.stage)
+    notices = [w.value for w in at.warning if "could not be used" in w.value]
+    assert len(notices) == (text != "0")
 
 
 def test_the_pictures_carry_the_servers_numbers(page):

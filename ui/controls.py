@@ -736,6 +736,16 @@ def _write_link(settings: Settings) -> None:
             del st.query_params[key]
 
 
+def keep_in_link(key: str, value: object, default: object = None) -> None:
+    """Keep one view value in the address, as ``_write_link`` keeps the settings: ``key=value``,
+    and no ``key`` at all at its default (the stage's and the scrubber's ``update``)."""
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+
+
 def _sync_widget(control: Control, values: dict[str, Any], current: Settings) -> None:
     """Give the widget the stored value (the store is kept current by ``_remember``)."""
     key = control.key

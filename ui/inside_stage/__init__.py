@@ -27,7 +27,6 @@ The drawing is in ``inside.js`` (canvas, after ``ui/stage/canvas.js``), the payl
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ import streamlit as st
 from gd import noise
 from ui import cache
 from ui.budget import updates
-from ui.controls import HASH_FUNCS, Settings
+from ui.controls import HASH_FUNCS, Settings, keep_in_link
 from ui.inside_a_batch_charts import Zoom, update_step_radius, where_in_run
 from ui.inside_stage.payload import (
     GRID,
@@ -51,13 +50,13 @@ from ui.inside_stage.payload import (
     window,
     work_budget,
 )
-from ui.stage import script
+from ui.stage import UPDATE, script, update_from_link
 from ui.stage.payload import with_update
 
 __all__ = ["UPDATE_KEY", "legend_caption", "payload", "position", "scrubber", "work"]
 
 _HERE = Path(__file__).resolve().parent
-UPDATE_KEY = "update"  # the session's key and the link's, as the old slider's
+UPDATE_KEY = "update"  # the session's key, as the old slider's (the link's is ui.stage.UPDATE)
 _COMPONENT = st.components.v2.component(
     "sgd_update_scrubber",
     js=script("inside_stage/inside.js"),
@@ -140,27 +139,17 @@ def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: i
 FIRST = 1  # the first update there is to take apart (update 0 is the start)
 
 
-def _parse(text: str | None) -> int:
-    return int(text) if text is not None and re.fullmatch(r"\d{1,12}", text.strip()) else FIRST
-
-
-def _write(update: int) -> None:
-    if update == FIRST:
-        if UPDATE_KEY in st.query_params:
-            del st.query_params[UPDATE_KEY]
-    elif st.query_params.get(UPDATE_KEY) != str(update):
-        st.query_params[UPDATE_KEY] = str(update)
-
-
 def position(last: int) -> int:
-    """The update looked at, u: the session's, seeded once from the link (not a whole
-    number: update 1), and clamped to ``1 … last`` (a new run may have fewer updates; the
+    """The update looked at, u: the session's, seeded once from the link as the Playground's
+    stage reads it (``ui.stage.update_from_link``: a value that cannot be used is explained;
+    none is update 1), and clamped to ``1 … last`` (a new run may have fewer updates; the
     link's update 0, the start, has nothing to take apart). Kept in the link."""
     if UPDATE_KEY not in st.session_state:
-        st.session_state[UPDATE_KEY] = _parse(st.query_params.get(UPDATE_KEY))
+        value = update_from_link(last)
+        st.session_state[UPDATE_KEY] = FIRST if value is None else value
     update = min(max(int(st.session_state[UPDATE_KEY]), FIRST), last)
     st.session_state[UPDATE_KEY] = update
-    _write(update)
+    keep_in_link(UPDATE, update, FIRST)
     return update
 
 
@@ -190,7 +179,7 @@ def scrubber(settings: Settings, last: int, key: str = "update_scrubber") -> int
         chosen = _stopped(st.session_state[key].get("update"), last)
         if chosen is not None:
             st.session_state[UPDATE_KEY] = chosen
-            _write(chosen)
+            keep_in_link(UPDATE, chosen, FIRST)
 
     _COMPONENT(key=key, data=data, on_update_change=stopped)
     return update

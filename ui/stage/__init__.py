@@ -43,7 +43,7 @@ import streamlit as st
 import gd
 from gd.rules import batches_per_epoch
 from ui import budget, cache, warmup
-from ui.controls import DEFAULTS, HASH_FUNCS, Settings
+from ui.controls import DEFAULTS, HASH_FUNCS, Settings, keep_in_link
 from ui.stage.payload import (
     Ids,
     PerKnob,
@@ -57,6 +57,7 @@ from ui.stage.payload import (
 from ui.words import plural
 
 __all__ = [
+    "UPDATE",
     "Commit",
     "PerKnob",
     "families",
@@ -65,6 +66,7 @@ __all__ = [
     "playback_start",
     "remember_update",
     "scene",
+    "update_from_link",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -351,12 +353,15 @@ def _scrub(sent: object, updates: int) -> tuple[bool, int | None]:
     return True, min(int(value), updates)
 
 
-def _write_update(update: int | None) -> None:
-    if update is None:
-        if UPDATE in st.query_params:
-            del st.query_params[UPDATE]
-    elif st.query_params.get(UPDATE) != str(update):
-        st.query_params[UPDATE] = str(update)
+def update_from_link(updates: int) -> int | None:
+    """The link's ``update`` checked against a run of ``updates`` (``read_update``): None when
+    the link has none or names the whole run; a value that cannot be used is explained."""
+    value, notice = read_update(st.query_params.get(UPDATE), updates)
+    if notice:
+        st.warning(
+            f"The link had a value that could not be used: {notice}", icon=":material/link_off:"
+        )
+    return value
 
 
 def playback_start(updates: int) -> int | None:
@@ -367,23 +372,18 @@ def playback_start(updates: int) -> int | None:
     shorter run becomes the whole run. Keeps the link in step. None means the whole run.
     """
     if _UPDATE_STATE not in st.session_state:
-        value, notice = read_update(st.query_params.get(UPDATE), updates)
-        st.session_state[_UPDATE_STATE] = value
-        if notice:
-            st.warning(
-                f"The link had a value that could not be used: {notice}", icon=":material/link_off:"
-            )
+        st.session_state[_UPDATE_STATE] = update_from_link(updates)
     value = st.session_state[_UPDATE_STATE]
     if value is not None and value > updates:
         value = st.session_state[_UPDATE_STATE] = None
-    _write_update(value)
+    keep_in_link(UPDATE, value)
     return value
 
 
 def remember_update(update: int | None) -> None:
     """Keep the position the learner stopped at (None: the whole run) in the session and link."""
     st.session_state[_UPDATE_STATE] = update
-    _write_update(update)
+    keep_in_link(UPDATE, update)
 
 
 def live(
