@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import batch_sizes, cache, charts, glossary, lesson
 from ui import batch_sizes_charts as figures
+from ui.cost import cost_sentence
 
 MINI_BATCH = "mini_batch_size"
 SEEDS = "seeds"
@@ -153,7 +154,7 @@ st.markdown(
         result.bands, result.target_loss, result.start_loss, surface.min_loss
     )
 )
-st.caption(cache.cost_sentence(result.cost))
+st.caption(cost_sentence(result.cost))
 
 st.subheader("The runs side by side")
 st.table(batch_sizes.table_view(result))  # HTML, one column per run: whole on a phone too

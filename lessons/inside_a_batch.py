@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import cache, charts, glossary, inside_a_batch, inside_a_batch_threads, inside_stage, lesson
 from ui import inside_a_batch_charts as views
+from ui.cost import cost_sentence
 
 st.title("Inside one mini-batch")
 st.markdown(
@@ -98,7 +99,7 @@ right.table(views.timing_table(timing))  # HTML: every column shown whole
 right.caption(
     "Each update pays a fixed cost plus work for each of its B rows, so larger batches finish "
     "an epoch sooner but take fewer steps in it. The same cost model gives the time axis of "
-    "“Batch, mini-batch, stochastic”. " + cache.cost_sentence(cost)
+    "“Batch, mini-batch, stochastic”. " + cost_sentence(cost)
 )
 
 inside_a_batch_threads.section(settings, cache.uploaded_csv(settings))

@@ -8,9 +8,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import TIMEOUT, chart_specs
-from ui import batch_sizes, cache, controls
+from ui import batch_sizes, controls
 from ui import batch_sizes_charts as figures
 from ui.batch_sizes_charts import Axes, Band, Curve
+from ui.cost import COST_ROWS, cost_model, cost_sentence
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "lessons" / "batch_sizes.py"
@@ -195,18 +196,18 @@ def spec_of(at, key: str) -> dict:
 def test_time_comes_from_the_one_measured_cost_model():
     settings = controls.Settings(n=50, epochs=3)
     result = batch_sizes.compare_for(settings, 8, 2)
-    model = cache.cost_model(settings.model)
+    model = cost_model(settings.model)
     assert result.cost is model  # measured once per process, whatever the settings
-    assert cache.cost_model(settings.model) is model
-    assert model.rows == cache.COST_ROWS and model.cost.fixed_ms > 0
+    assert cost_model(settings.model) is model
+    assert model.rows == COST_ROWS and model.cost.fixed_ms > 0
     for curve, run in zip(result.curves, result.runs, strict=True):
         steps = run.loss_steps
         expected = model.cost.fixed_ms * steps + model.cost.per_row_ms * run.samples_seen[steps]
         np.testing.assert_allclose(curve.x.time, expected)
     table = batch_sizes.table(result)
     np.testing.assert_allclose(table["ms / epoch"], [model.ms_per_epoch(b, 50) for b in (1, 8, 50)])
-    sentence = cache.cost_sentence(model)
-    assert "NumPy loop" in sentence and f"{cache.COST_ROWS} synthetic rows" in sentence
+    sentence = cost_sentence(model)
+    assert "NumPy loop" in sentence and f"{COST_ROWS} synthetic rows" in sentence
 
 
 def test_the_x_axis_starts_in_epochs(page):

@@ -214,11 +214,11 @@ def test_a_reported_update_is_checked(sent, chosen):
 
 
 def test_epoch_time_is_the_cost_model_of_batch_sizes(page):
-    from ui import cache
+    from ui.cost import cost_model
 
     at = page()
     assert_clean(at)
-    model = cache.cost_model("linear")
+    model = cost_model("linear")
     table = at.table[0].value
     assert table["B"].tolist() == [1, 4, 16, 32, 64, 200]  # the run's own 32 among them
     expected = [model.ms_per_epoch(b, 200) for b in table["B"]]

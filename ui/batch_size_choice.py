@@ -47,6 +47,7 @@ from gd.rules import powers_of_two_below
 from ui import budget, cache, lesson
 from ui.batch_size_choice_charts import NoiseAlong
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings
+from ui.cost import cost_model
 
 # The page's widgets: their keys are their names in the link.
 TARGET = "target_fraction"
@@ -470,5 +471,5 @@ def noise_along(measured: Measured) -> NoiseAlong | None:
 
 def server_cost(settings: Settings) -> StepCost:
     """The fixed and per-row cost of one update on this server: the one cost model of every
-    page that shows compute time (``ui.cache.cost_model``, measured once per model)."""
-    return cache.cost_model(settings.model).cost
+    page that shows compute time (``ui.cost.cost_model``, measured once per model)."""
+    return cost_model(settings.model).cost

@@ -25,6 +25,7 @@ from ui import budget, cache, charts, lesson
 from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at
 from ui.budget import run_bytes, run_work
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings
+from ui.cost import CostModel, cost_model
 
 DEFAULT_MINI_BATCH = 32
 DEFAULT_SEEDS = 10
@@ -190,7 +191,7 @@ class Comparison:
     paths: tuple[charts.Path, ...]
     start_loss: float
     target_loss: float
-    cost: cache.CostModel
+    cost: CostModel
 
 
 def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Comparison:
@@ -201,7 +202,7 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
     sizes = batch_sizes(s.n_train, mini_batch)
     trained = runs(s, sizes, csv)
     ensembles = seed_ensemble(s, sizes, seeds, csv)
-    model = cache.cost_model(s.model)
+    model = cost_model(s.model)
     curves, bands, paths = [], [], []
     for run, ensemble in zip(trained, ensembles, strict=True):
         name, hue = label(run.batch_size, run.n_train), color(run.batch_size, run.n_train)

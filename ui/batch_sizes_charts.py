@@ -50,7 +50,7 @@ def axes_at(steps: np.ndarray, samples: np.ndarray, n_train: int, cost) -> Axes:
     """The positions of the points recorded after ``steps`` updates, in every unit.
 
     ``samples`` are the training rows read by then (``Run.samples_seen[steps]``); ``cost``
-    turns updates and rows into milliseconds (``ui.cache.CostModel``, or anything with
+    turns updates and rows into milliseconds (``ui.cost.CostModel``, or anything with
     its ``ms(updates, samples)``).
 
     Example:

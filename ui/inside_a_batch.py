@@ -22,8 +22,9 @@ from gd import noise
 from gd.rules import batches_per_epoch
 from ui import budget, cache, inside_a_batch_threads, inside_stage, lesson
 from ui.batch_size_choice import SAMPLE_CHOICES
-from ui.cache import WIDE_GRID, CostModel, cost_model
+from ui.cache import WIDE_GRID
 from ui.controls import EPOCHS, HASH_FUNCS, Settings
+from ui.cost import CostModel, cost_model
 from ui.inside_a_batch_charts import NoiseCurve, inspectable_updates, noise_sizes, timing_sizes
 
 DRAWS = 500  # random batches per batch size in the noise measurement
@@ -133,7 +134,7 @@ def noise_curve(settings: Settings, update: int) -> NoiseCurve:
 
 def epoch_timing(settings: Settings) -> tuple[noise.EpochTiming, CostModel]:
     """One epoch's time at the standard batch sizes and the run's own, from the one measured
-    cost model every page uses (``ui.cache.cost_model``: measured once per model and
+    cost model every page uses (``ui.cost.cost_model``: measured once per model and
     process on small data, so nothing is timed per request)."""
     run = cache.run_for(settings)
     model = cost_model(settings.model)
