@@ -98,3 +98,61 @@ def test_the_rows_that_train_are_the_files_whatever_n_the_synthetic_data_had(app
     assert not at.exception and not at.error
     assert at.session_state["_settings"]["n"] == 300
     assert at.select_slider(key="batch_size").options[-1] == "300 (full batch)"
+
+
+def lost_upload(at, name: str, content: bytes):
+    """What a reconnect to a new process sends: the browser's uploader still lists a file, but
+    this server never received its bytes (AppTest hands the bytes over before each run)."""
+    register = at._register_uploaded_files
+    at._register_uploaded_files = lambda runner: None
+    try:
+        return upload(at, name, content)
+    finally:
+        at._register_uploaded_files = register
+
+
+def test_a_file_lost_with_its_process_is_said_once_and_the_uploader_is_emptied(app):
+    """Issue 21: after a reconnect the page said "No file yet" beside the old file's name and
+    drew the synthetic data silently; now it says the file is gone, and one short run without
+    the uploader makes the browser forget the stale entry before the page shows it empty."""
+    fresh = app(source="csv")
+    at = app(source="csv")
+    lost_upload(at, "rows.csv", (DATA / "crlf_no_header.csv").read_bytes())
+    assert not at.exception and not at.error
+    warnings = [w.value for w in at.warning if "file is gone" in w.value]
+    assert len(warnings) == 1 and "Upload it again" in warnings[0]
+    assert "synthetic data" in warnings[0]
+    assert not [i for i in at.sidebar.info if "No file yet" in i.value]
+    assert len(at.file_uploader) == 0  # off this short run: the browser drops the entry
+    at.run()  # the fragment's rerun: the uploader is back, empty, and the notice stays
+    assert len(at.file_uploader) == 1 and not at.exception
+    assert chart_specs(at) == chart_specs(fresh)  # the synthetic data, as the notice says
+    assert [w.value for w in at.warning if "file is gone" in w.value] == warnings
+    assert not [i for i in at.sidebar.info if "No file yet" in i.value]
+
+
+def test_uploading_again_after_a_lost_file_replaces_the_data_and_ends_the_notice(app):
+    at = app(source="csv")
+    lost_upload(at, "rows.csv", (DATA / "crlf_no_header.csv").read_bytes())
+    at.run()
+    upload(at, "rows.csv", (DATA / "crlf_no_header.csv").read_bytes())
+    assert not at.exception and not at.error
+    assert not [w for w in at.warning if "file is gone" in w.value]
+    assert at.session_state["_settings"]["n"] == 3
+
+
+def test_a_fresh_link_to_the_upload_is_no_lost_file(app):
+    """A link with source=csv and no file sent: today's "No file yet", no notice."""
+    at = app(source="csv")
+    assert any("No file yet" in i.value for i in at.sidebar.info)
+    assert not [w for w in at.warning if "file is gone" in w.value]
+
+
+def test_leaving_the_upload_for_the_synthetic_data_ends_the_lost_file_notice(app):
+    at = app(source="csv")
+    lost_upload(at, "rows.csv", (DATA / "crlf_no_header.csv").read_bytes())
+    at.selectbox(key="source").set_value("synthetic").run()
+    assert not [w for w in at.warning if "file is gone" in w.value]
+    at.selectbox(key="source").set_value("csv").run()
+    assert not [w for w in at.warning if "file is gone" in w.value]
+    assert any("No file yet" in i.value for i in at.sidebar.info)

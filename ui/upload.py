@@ -26,6 +26,27 @@ UPLOAD_ROWS = MAX_SAMPLES  # the Playground's largest data set; gd.datasets.from
 UPLOAD_MB = 5
 UPLOAD_BYTES = UPLOAD_MB * 1_000_000
 LAST_UPLOAD = "_csv_digest"  # digest of the last file handled, so a rerun does not parse again
+UPLOADER = "csv_file"  # the file uploader's widget key
+LOST = "_csv_lost"  # set when the browser listed a file this server has no bytes for (below)
+_CLEARING = "_csv_clearing"  # whether the fragment that reruns after a loss has been drawn
+
+# A killed process loses its sessions' uploads. The browser reconnects to a new session (on a
+# new process, or on this one once ``CLOSE_AFTER`` has closed the old session), and its file
+# uploader still lists the old file: the rerun sends the file's id, which this server never
+# received, so the widget's value in the session is a placeholder for a missing file
+# (``DeletedFile``, file_uploader.py ``_get_upload_files``) while ``st.file_uploader`` returns
+# None. That pair is the loss; a fresh link with source=csv sends no file and is not one.
+# Streamlit cannot clear a file uploader from Python, and the browser forgets a widget's value
+# only after a run that ends without that widget (app's ``removeInactiveWidgetState``), and an
+# uploader still on screen writes its own list back. So the run that finds the loss forgets
+# the file's id, takes the uploader off the page and stops there, short: a timed fragment's
+# rerun arriving before it ends would end it "early for a rerun", and the browser would keep
+# the entry. The fragment then reruns the page, whose uploader is empty; should the browser
+# still list the file, the same check runs again (tests/e2e/test_reconnect.py).
+# Streamlit 1.67's browser reruns the page on a reconnect only when a fragment reruns on a
+# timer (``handleConnectionStateChanged``): a session that holds an upload keeps one, idle, so
+# the notice comes with the reconnect instead of waiting for the learner's next click.
+RECONNECT_CHECK = 600.0  # seconds between the idle fragment's runs; only its existence counts
 
 # A closed tab's session would keep its upload: Streamlit (1.67) stores a disconnected session
 # for server.disconnectedSessionTTL (120 s) so that a reconnect can resume it, and does not shut
@@ -67,11 +88,23 @@ def csv_uploader() -> None:
         mime="text/csv",
         icon=":material/download:",
     )
-    upload = st.sidebar.file_uploader("CSV file (x, y)", type=["csv", "txt"], key="csv_file")
+    slot = st.sidebar.empty()
+    upload = slot.file_uploader("CSV file (x, y)", type=["csv", "txt"], key=UPLOADER)
     if upload is None:
-        if CSV_KEY not in st.session_state:
+        if st.session_state.get(UPLOADER) is not None:  # a file this server never received
+            st.session_state[LOST] = True
+            del st.session_state[UPLOADER]  # this session forgets its id,
+            slot.empty()  # and the browser does once this run ends without the uploader
+            st.session_state[_CLEARING] = False
+            with st.sidebar:
+                _rerun_when_done()
+            lost_notice()
+            st.stop()
+        if CSV_KEY not in st.session_state and not st.session_state.get(LOST):
             st.sidebar.info("No file yet: the synthetic data are shown until you upload one.")
         return
+    with st.sidebar:
+        _rerun_on_reconnect()
     _free_when_closed()
     content = upload.getvalue()
     digest = hashlib.sha256(content).hexdigest()
@@ -98,13 +131,20 @@ def csv_uploader() -> None:
         st.session_state["_csv_error"] = f"{name} has {data.n} rows. {problem}"
         return
     st.session_state.pop("_csv_error", None)
+    st.session_state.pop(LOST, None)
     st.session_state[CSV_KEY] = content
     st.session_state[UPLOADED_ROWS] = data.n
     set_values(n=data.n, batch_size=min(32, data.n))
 
 
 def csv_error() -> None:
-    """Show the last upload's problem, if any, above the charts (which keep the old data)."""
+    """Show the last upload's problem, if any, above the charts (which keep the old data), or
+    that the upload was lost when the server restarted."""
+    if st.session_state.get(LOST):
+        if store()["source"] == "csv":
+            lost_notice()
+        else:  # the learner moved on to the synthetic data: nothing left to say
+            st.session_state.pop(LOST)
     message = st.session_state.get("_csv_error")
     if message:
         # It quotes the file's name and cells: shown as text, never as Markdown (ui.text).
@@ -112,6 +152,30 @@ def csv_error() -> None:
             f"That file could not be used, so nothing changed. {user_text(message)}",
             icon=":material/description:",
         )
+
+
+def lost_notice() -> None:
+    st.warning(
+        "**Your uploaded file is gone:** the server restarted (or this tab was disconnected "
+        "for a while) and no longer has it. Upload it again in the sidebar; until then the "
+        "charts show the synthetic data.",
+        icon=":material/cloud_off:",
+    )
+
+
+@st.fragment(run_every=0.5)
+def _rerun_when_done() -> None:
+    """Rerun the page once the run that took the uploader off is over; its first call, inside
+    that run, only marks it as drawn."""
+    if st.session_state.get(_CLEARING):
+        del st.session_state[_CLEARING]
+        st.rerun(scope="app")
+    st.session_state[_CLEARING] = True
+
+
+@st.fragment(run_every=RECONNECT_CHECK)
+def _rerun_on_reconnect() -> None:
+    """Nothing: while it is on the page, the browser reruns the page when it reconnects."""
 
 
 def _file_name(name: str) -> str:
