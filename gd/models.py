@@ -38,6 +38,10 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
+_COARSE = 41  # points per axis of ``Model.minimum``'s coarse grid
+_NEWTON_STEPS = 100  # its Newton steps at most
+
+
 class Model:
     """Shared plumbing; subclasses define ``loss_and_grad``, ``per_sample_grad`` and ``predict``."""
 
@@ -125,9 +129,25 @@ class Model:
         grid[:, :, 1] = axis1[:, None]
         return self.losses(grid.reshape(-1, n_params), x, y).reshape(axis1.size, axis0.size)
 
+    def grid_passes(self, g0: int, g1: int) -> int:
+        """How many passes over the rows ``loss_grid`` makes for a (g1, g0) grid: one a point
+        here (a budget counts it; ``LinearRegression`` and ``TanhNeuron`` need fewer).
+
+        Example:
+            >>> LogisticRegression().grid_passes(61, 61), TanhNeuron().grid_passes(61, 61)
+            (3721, 61)
+        """
+        return g0 * g1
+
     def equivalent(self, params: np.ndarray) -> list[np.ndarray]:
         """Parameter vectors with exactly the same predictions as ``params`` (symmetries)."""
         return [params]
+
+    def minimum_passes(self) -> int:
+        """How many passes over the rows ``minimum`` makes at most (a budget counts it): its
+        coarse grid, then ``_NEWTON_STEPS`` steps of a gradient, a Hessian's four and a line
+        search's few."""
+        return self.grid_passes(_COARSE, _COARSE) + _NEWTON_STEPS * 8
 
     def minimum(self, x: np.ndarray, y: np.ndarray, near: np.ndarray) -> np.ndarray:
         """Parameters of the lowest full-data loss near ``near``, for marking the target.
@@ -136,12 +156,12 @@ class Model:
         line search, starting from the best point of a coarse grid around ``near``. When the
         Hessian is not positive definite the step falls back to the negative gradient.
         """
-        span = np.linspace(-4.0, 4.0, 41)
+        span = np.linspace(-4.0, 4.0, _COARSE)
         grid = self.loss_grid(x, y, near[0] + span, near[1] + span, base=near)  # (41, 41)
         i, j = np.unravel_index(np.nanargmin(grid), grid.shape)
         params = near.copy()
         params[:2] = near[0] + span[j], near[1] + span[i]
-        for _ in range(100):
+        for _ in range(_NEWTON_STEPS):
             loss, grad = self.loss_and_grad(params, x, y)
             hessian = np.array(
                 [
@@ -181,6 +201,12 @@ class LinearRegression(Model):
     name: ClassVar[str] = "linear regression"
     kernel_id: ClassVar[int] = 0
     cheap_losses: ClassVar[bool] = True
+
+    def grid_passes(self, g0: int, g1: int) -> int:
+        return 1  # the sufficient statistics (LinearStats), then no pass at all
+
+    def minimum_passes(self) -> int:
+        return 1  # least squares in closed form
 
     def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         return x @ params[:-1] + params[-1]  # (n,)
@@ -343,6 +369,9 @@ class TanhNeuron(Model):
         hidden = np.tanh(w * x[:, 0])  # (n,)
         residual = a * hidden - y  # (n,)
         return 2.0 * residual[:, None] * np.column_stack([a * (1.0 - hidden**2) * x[:, 0], hidden])
+
+    def grid_passes(self, g0: int, g1: int) -> int:
+        return g0  # one tanh a (w, row): see loss_grid
 
     def loss_grid(
         self,

@@ -15,13 +15,16 @@ st.markdown(
 settings = lesson.start()
 # This run in both momentum conventions; when they would coincide, the run and an illustrative
 # pair (see keras_to_here.conventions_example), if the budget allows the third run.
-one_run = budget.run_work(settings.model, settings.n_train, settings.batch_size, settings.epochs)
 lesson.within_budget(
-    2 * one_run,
+    lesson.trained_work(settings, runs=2),
     f"This run of {settings.epochs} epochs in both momentum conventions",
     lesson.run_offer(settings, runs=2),
 )
-example = keras_to_here.conventions_example(settings) if budget.fits(3 * one_run) else None
+example = (
+    keras_to_here.conventions_example(settings)
+    if budget.fits(lesson.trained_work(settings, runs=3))
+    else None
+)
 run, surface, _ = lesson.trained(settings)
 with lesson.explained_errors():
     runs = keras_to_here.convention_runs(example or settings)

@@ -6,8 +6,6 @@ by frame, between exact runs the browser already holds; releasing it reruns only
 below, which stores the value (session and URL) and ships the runs around the new point.
 """
 
-import dataclasses
-
 import numpy as np
 import streamlit as st
 
@@ -80,10 +78,8 @@ def live() -> None:
     # The stage computes a run for every position of every knob: that is the request's work.
     lesson.within_budget(
         stage.work(settings, csv),
-        "The live stage's runs (one for every position of the four knobs)",
-        lesson.epochs_offer(
-            lambda epochs: stage.work(dataclasses.replace(settings, epochs=epochs), csv), settings
-        ),
+        "The live stage's runs (one for every position of the four knobs) and loss surface",
+        lesson.offer(lambda s: stage.work(s, csv), settings),
     )
     run, surface, data = lesson.trained(settings)
     land = explain.landscape(

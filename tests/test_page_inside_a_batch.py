@@ -434,7 +434,8 @@ def test_a_link_above_the_budget_is_refused_with_the_nearest_settings_that_fit(p
     ("query", "offer"),
     [
         ({"n": "10000", "epochs": "100", "batch_size": "1"}, "use 30 epochs"),
-        ({"n": "10000", "epochs": "100", "batch_size": "1", "model": "tanh"}, "use 200 samples"),
+        ({"n": "10000", "epochs": "100", "batch_size": "1", "model": "tanh"}, "use 3 epochs"),
+        ({"n": "10000", "model": "logistic"}, "use 1,000 samples"),
     ],
 )
 def test_the_heaviest_links_are_refused_with_an_offer_and_no_exception(page, query, offer):

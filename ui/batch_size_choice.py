@@ -46,7 +46,7 @@ from gd.critical import (
 from gd.rules import powers_of_two_below
 from ui import budget, cache, lesson
 from ui.batch_size_choice_charts import NoiseAlong
-from ui.controls import DEFAULTS, HASH_FUNCS, Settings
+from ui.controls import DEFAULTS, HASH_FUNCS, SAMPLES, Settings
 from ui.cost import cost_model
 
 # The page's widgets: their keys are their names in the link.
@@ -75,7 +75,6 @@ OTHER_RATES = 18
 LOSS_POINTS = 8
 NOISE_POINTS = 40  # B_simple is measured at about this many points along the run
 MAX_MS = 1e6  # the largest ms/step a learner can enter: 1000 s
-SAMPLE_CHOICES = (20, 50, 100, 200, 500, 1000, 2000, 5000)  # the sidebar's, for an offer
 
 
 @dataclass(frozen=True)
@@ -225,7 +224,7 @@ def offer(
         return None
     shortest = min(EPOCH_CHOICES[0], max_epochs)
     samples = budget.nearest(
-        [n for n in SAMPLE_CHOICES if n < s.n],
+        [n for n in SAMPLES if n < s.n],
         lambda n: work(dataclasses.replace(s, n=n), None, shortest),
     )
     if samples is None:

@@ -174,11 +174,13 @@ def offer(settings: Settings, mini_batch: int | None, seeds: int) -> lesson.Offe
 
 def work(settings: Settings, mini_batch: int | None, seeds: int) -> int:
     """This page's work for one request (``ui.budget``): each batch size runs ``seeds`` times
-    for the bands and once more for the paths."""
+    for the bands and once more for the paths; then the loss surface and the window that
+    follows the paths."""
     s = settings
     sizes = batch_sizes(s.n_train, mini_batch)
     each = sum(run_work(s.model, s.n_train, size, s.epochs) for size in sizes)
-    return each * (seeds + 1)
+    contours = cache.surface_work(s) + cache.grid_work(s, cache.WIDE_GRID)
+    return each * (seeds + 1) + contours
 
 
 @dataclass(frozen=True)

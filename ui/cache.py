@@ -19,7 +19,7 @@ import streamlit as st
 import gd
 from gd.rules import validation_split_at
 from ui import charts
-from ui.budget import run_bytes
+from ui.budget import loss_work, run_bytes
 from ui.controls import HASH_FUNCS, Settings
 from ui.models import MODELS
 
@@ -173,6 +173,29 @@ def run_for(settings: Settings) -> gd.Run:
     return run(settings, uploaded_csv(settings))
 
 
+def surface_size(model: gd.models.Model) -> int:
+    """Points per axis of ``surface``'s grid: the SVG contour redraw grows with the grid."""
+    return 81 if model.cheap_losses else 61
+
+
+def grid_work(settings: Settings, g0: int, g1: int | None = None) -> int:
+    """The work (``ui.budget`` units) of the loss on a (g1, g0) grid (square by default) of
+    the training rows: a pass over the rows each time ``loss_grid`` makes one
+    (``gd.Model.grid_passes``), at the model's cost per row (``ui.budget.loss_work``)."""
+    s = settings
+    passes = s.spec.build().grid_passes(g0, g0 if g1 is None else g1)
+    return loss_work(s.model, s.n_train, passes)
+
+
+def surface_work(settings: Settings) -> int:
+    """The work of ``surface_for``: the loss on its grid, and the search for the minimum (a
+    shared cache, but the first request of a setting computes it: at 10 000 rows of logistic
+    regression, 2.4 s of a core)."""
+    s = settings
+    model = s.spec.build()
+    return grid_work(s, surface_size(model)) + loss_work(s.model, s.n_train, model.minimum_passes())
+
+
 @dataclass(frozen=True)
 class Surface:
     """The loss over a fixed window of (parameter 0, parameter 1), with its minimum."""
@@ -206,7 +229,7 @@ def surface(
         low = shown.min(axis=0)
         high = shown.max(axis=0)
         pad = np.maximum(0.35 * (high - low), 1.0)
-        size = 81 if model.cheap_losses else 61  # the SVG contour redraw grows with the grid
+        size = surface_size(model)
         axis0 = np.linspace(low[0] - pad[0], high[0] + pad[0], size)
         axis1 = np.linspace(low[1] - pad[1], high[1] + pad[1], size)
         loss = model.loss_grid(x, y, axis0, axis1)

@@ -72,6 +72,7 @@ MOMENTUMS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
 MAX_SAMPLES = 10_000
 MAX_EPOCHS = 100
 EPOCHS = (1, 2, 3, 5, 10, 20, 30, 50, 100)  # the epochs slider's stops
+SAMPLES = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)  # the samples slider's stops
 
 
 @dataclass(frozen=True)
@@ -335,7 +336,7 @@ CONTROLS: dict[str, Control] = {
             "Rows of data, before any validation split.",
             _parse_int,
             _in(2, MAX_SAMPLES),
-            _choices((20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)),
+            _choices(SAMPLES),
         ),
         Control(
             "noise",

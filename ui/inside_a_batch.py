@@ -13,32 +13,19 @@ t = u − 1 (``noise.inside_update``). Every ``update`` argument here is u.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import streamlit as st
 
 from gd import noise
 from gd.rules import batches_per_epoch
 from ui import budget, cache, inside_a_batch_threads, inside_stage, lesson
-from ui.batch_size_choice import SAMPLE_CHOICES
 from ui.cache import WIDE_GRID
-from ui.controls import EPOCHS, HASH_FUNCS, Settings
+from ui.controls import HASH_FUNCS, Settings
 from ui.cost import CostModel, cost_model
 from ui.inside_a_batch_charts import NoiseCurve, inspectable_updates, noise_sizes, timing_sizes
 
 DRAWS = 500  # random batches per batch size in the noise measurement
 NOISE_SEED = 0
-SURFACE_POINTS = 81 * 81  # ui.cache.surface's grid at most (61 × 61 and its minimum's 41 × 41)
-
-
-def grid_work(settings: Settings, points: int) -> int:
-    """The work (``ui.budget`` units) of the loss at ``points`` points on the training rows: a
-    pass over the rows per point (``ui.budget.loss_work``), or one pass in all when the model's
-    losses come from sufficient statistics (``cheap_losses``: linear regression)."""
-    s = settings
-    rows = 1 if s.spec.build().cheap_losses else s.n_train
-    return budget.loss_work(s.model, rows, points) + budget.loss_work(s.model, s.n_train, 1)
 
 
 def work(settings: Settings) -> int:
@@ -57,34 +44,17 @@ def work(settings: Settings) -> int:
     n_train = s.n_train
     return (
         budget.run_work(s.model, n_train, s.batch_size, s.epochs)
-        + grid_work(s, SURFACE_POINTS)
+        + cache.surface_work(s)
         + inside_stage.work(s)
         + budget.loss_work(s.model, n_train, DRAWS + 3)
         + inside_a_batch_threads.work(n_train, s.epochs)
-        + grid_work(s, WIDE_GRID**2)
+        + cache.grid_work(s, WIDE_GRID)
     )
 
 
 def offer(settings: Settings) -> lesson.Offer | None:
-    """The nearest settings within the budget: fewer epochs; else, for synthetic data, the
-    most samples that fit at these epochs, or at fewer (an upload's rows are its own)."""
-    s = settings
-    fewer = lesson.epochs_offer(lambda e: work(dataclasses.replace(s, epochs=e)), s)
-    if fewer is not None or s.source == "csv":
-        return fewer
-    for epochs in sorted({e for e in (s.epochs, *EPOCHS) if e <= s.epochs})[::-1]:
-        shorter = dataclasses.replace(s, epochs=epochs)
-        samples = budget.nearest(
-            [n for n in SAMPLE_CHOICES if n < s.n],
-            lambda n, shorter=shorter: work(dataclasses.replace(shorter, n=n)),
-        )
-        if samples is not None and epochs == s.epochs:
-            return lesson.Offer(f"Use {samples:,} samples", {"n": samples})
-        if samples is not None:
-            return lesson.Offer(
-                f"Use {samples:,} samples and {epochs} epochs", {"n": samples, "epochs": epochs}
-            )
-    return None
+    """The nearest settings within the budget (``lesson.offer``)."""
+    return lesson.offer(work, settings)
 
 
 def inside(settings: Settings, update: int) -> noise.Inside:

@@ -3,6 +3,7 @@ bad settings explained."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterator, Sequence
@@ -146,14 +147,39 @@ def epochs_offer(work_at: Callable[[int], int], settings: controls.Settings) -> 
     return None if epochs is None else Offer(f"Use {plural(epochs, 'epoch')}", {"epochs": epochs})
 
 
-def run_offer(settings: controls.Settings, runs: int = 1) -> Offer | None:
-    """``epochs_offer`` for a page that trains ``runs`` runs of these settings."""
+def offer(work: Callable[[controls.Settings], int], settings: controls.Settings) -> Offer | None:
+    """The nearest settings whose ``work`` fits: fewer epochs; else, for synthetic data, the
+    most samples that fit at these epochs, or at fewer (an upload's rows are its own)."""
     s = settings
+    fewer = epochs_offer(lambda e: work(dataclasses.replace(s, epochs=e)), s)
+    if fewer is not None or s.source == "csv":
+        return fewer
+    for epochs in sorted({e for e in (s.epochs, *controls.EPOCHS) if e <= s.epochs})[::-1]:
+        shorter = dataclasses.replace(s, epochs=epochs)
+        samples = budget.nearest(
+            [n for n in controls.SAMPLES if n < s.n],
+            lambda n, shorter=shorter: work(dataclasses.replace(shorter, n=n)),
+        )
+        if samples is not None and epochs == s.epochs:
+            return Offer(f"Use {samples:,} samples", {"n": samples})
+        if samples is not None:
+            return Offer(
+                f"Use {samples:,} samples and {epochs} epochs", {"n": samples, "epochs": epochs}
+            )
+    return None
 
-    def work_at(epochs: int) -> int:
-        return runs * budget.run_work(s.model, s.n_train, s.batch_size, epochs)
 
-    return epochs_offer(work_at, s)
+def trained_work(settings: controls.Settings, runs: int = 1) -> int:
+    """The work of ``runs`` runs of these settings and of their loss surface."""
+    s = settings
+    runs_work = runs * budget.run_work(s.model, s.n_train, s.batch_size, s.epochs)
+    return runs_work + cache.surface_work(s)
+
+
+def run_offer(settings: controls.Settings, runs: int = 1) -> Offer | None:
+    """``offer`` for a page that trains ``runs`` runs of these settings and draws their loss
+    surface."""
+    return offer(lambda t: trained_work(t, runs), settings)
 
 
 class Trained(NamedTuple):
@@ -168,8 +194,7 @@ def trained(settings: controls.Settings) -> Trained:
     """The run, its surface and its data; a ``ValueError`` from ``gd`` is shown and stops the
     page (see ``explained_errors``)."""
     s = settings
-    work = budget.run_work(s.model, s.n_train, s.batch_size, s.epochs)
-    within_budget(work, f"This run of {s.epochs} epochs", run_offer(s))
+    within_budget(trained_work(s), f"This run of {s.epochs} epochs", run_offer(s))
     with explained_errors():
         run = cache.run_for(settings)
         surface = cache.surface_for(settings)

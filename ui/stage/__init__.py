@@ -199,10 +199,10 @@ def streams(settings: Settings, csv: bytes | None) -> bool:
 
 
 def work(settings: Settings, csv: bytes | None = None) -> int:
-    """The work (``ui.budget`` units) of the four families around ``settings``: what a first
-    request for them costs."""
+    """The work (``ui.budget`` units) of the four families around ``settings`` and of the
+    scene's loss grids (the surface and its widened windows): what a first request costs."""
     n_train = settings.n_train
-    total = 0
+    total = cache.surface_work(settings) + len(ZOOMS) * cache.grid_work(settings, ZOOM_GRID)
     for knob in KNOBS:
         for value in knob_values(knob, getattr(settings, knob), n_train):
             size = int(value) if knob == "batch_size" else settings.batch_size

@@ -36,7 +36,8 @@ update indices stay exact below 2**24.
 Parts the browser already holds ship as their ids alone (``encode``'s ``ids`` and ``held``):
 a held family's header entry is ``{"knob", "id", "held": true, "current"}`` with no arrays,
 and ``header["scene"]`` says whether the ``surface.*`` and ``data.*`` arrays are held. After a
-release that is the released knob's family and the scene, about half the payload.
+release that is the released knob's family and the scene: a quarter to 40 % of the payload at
+the defaults (``bench/payload.py``).
 
 The header's last key is ``update``, where playback starts: an update index, or null for the
 whole run. ``with_update`` rewrites only that key, so the cached arrays are reused and the
@@ -393,7 +394,7 @@ def encode(
         held: the ids the browser already holds: those parts ship as their id alone (a
             family also with its ``current``), and the browser takes them from the payload
             it has (``decode``'s ``previous``). After a knob's release that is the knob's own
-            family and the scene: about half the bytes.
+            family and the scene.
 
     Returns:
         The payload bytes.
@@ -484,7 +485,7 @@ def with_update(payload: bytes, update: int | None) -> bytes:
 
     Example:
         >>> empty = pack({"arrays": {}, "update": None}, b"")
-        >>> decode(with_update(empty, 12)).header["update"]
+        >>> read(with_update(empty, 12), MAGIC, "a stage")[0]["update"]
         12
     """
     if update is not None and (isinstance(update, bool) or not isinstance(update, int)):
