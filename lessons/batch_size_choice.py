@@ -101,7 +101,7 @@ lesson.within_budget(
     f"{len(choice.learning_rates_for(problem, csv))} learning rates × "
     f"{len(choice.SEEDS)} seeds at each of {choice.batch_sizes_for(n_train).size} batch sizes, "
     f"up to {max_epochs} epochs on {n_train:,} rows,",
-    choice.offer(settings, csv, max_epochs, sidebar_data),
+    lambda: choice.offer(settings, csv, max_epochs, sidebar_data),
 )
 
 intro = st.empty()

@@ -49,7 +49,7 @@ sizes = batch_sizes.batch_sizes(settings.n_train, mini_batch)
 lesson.within_budget(
     batch_sizes.work(settings, mini_batch, seeds),
     f"{seeds} seeds at {len(sizes)} batch sizes, {settings.epochs} epochs each,",
-    batch_sizes.offer(settings, mini_batch, seeds),
+    lambda: batch_sizes.offer(settings, mini_batch, seeds),
 )
 with lesson.explained_errors():
     surface = cache.surface_for(settings)

@@ -17,7 +17,7 @@ settings = lesson.start()
 lesson.within_budget(
     inside_a_batch.work(settings),
     f"This page for {settings.epochs} epochs of {settings.n_train:,} training rows",
-    inside_a_batch.offer(settings),
+    lambda: inside_a_batch.offer(settings),
 )
 run, surface, data = lesson.trained(settings)
 last = inside_a_batch.last_update(settings)

@@ -18,7 +18,7 @@ settings = lesson.start()
 lesson.within_budget(
     lesson.trained_work(settings, runs=2),
     f"This run of {settings.epochs} epochs in both momentum conventions",
-    lesson.run_offer(settings, runs=2),
+    lambda: lesson.run_offer(settings, runs=2),
 )
 example = (
     keras_to_here.conventions_example(settings)

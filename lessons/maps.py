@@ -31,7 +31,7 @@ lesson.within_budget(
     maps.work(settings, seeds),
     f"Two maps of {maps.MAP_RATES.size} learning rates, {settings.epochs} epochs and {seeds} "
     f"seed{'s' * (seeds > 1)} per cell",
-    maps.offer(settings, seeds),
+    lambda: maps.offer(settings, seeds),
 )
 csv = uploaded_csv(settings)
 jobs = [(axis, settings.seed + k) for axis in ("batch_size", "momentum") for k in range(seeds)]

@@ -79,7 +79,7 @@ def live() -> None:
     lesson.within_budget(
         stage.work(settings, csv),
         "The live stage's runs (one for every position of the four knobs) and loss surface",
-        lesson.offer(lambda s: stage.work(s, csv), settings),
+        lambda: lesson.offer(lambda s: stage.work(s, csv), settings),
     )
     run, surface, data = lesson.trained(settings)
     land = explain.landscape(

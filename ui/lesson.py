@@ -119,12 +119,14 @@ def _take(offer: Offer) -> None:
     st.session_state.update(offer.widgets)
 
 
-def within_budget(work: int, what: str, offer: Offer | None) -> None:
+def within_budget(work: int, what: str, nearest: Callable[[], Offer | None]) -> None:
     """Go on when ``work`` fits ``ui.budget``; otherwise say what it would take, offer the
-    nearest setting that fits as a button, and stop the page before anything is computed."""
+    nearest setting that fits as a button (``nearest()``, only then worked out: it weighs
+    other settings' work), and stop the page before anything is computed."""
     if budget.fits(work):
         return
-    nearest = (
+    offer = nearest()
+    advice = (
         f" The nearest setting that fits: **{offer.label[0].lower()}{offer.label[1:]}**."
         if offer
         else " Lower the number of samples or the epochs in the sidebar."
@@ -133,7 +135,7 @@ def within_budget(work: int, what: str, offer: Offer | None) -> None:
         f"**Too much work for one request.** {what} would take {work:,} units of work "
         f"(updates × rows per update × runs), {budget.times_over(work)} the {budget.BUDGET:,} "
         "that one request may use on this server, so that every student's page stays quick. "
-        f"Nothing was computed.{nearest}",
+        f"Nothing was computed.{advice}",
         icon=":material/hourglass_top:",
     )
     if offer:
@@ -194,7 +196,7 @@ def trained(settings: controls.Settings) -> Trained:
     """The run, its surface and its data; a ``ValueError`` from ``gd`` is shown and stops the
     page (see ``explained_errors``)."""
     s = settings
-    within_budget(trained_work(s), f"This run of {s.epochs} epochs", run_offer(s))
+    within_budget(trained_work(s), f"This run of {s.epochs} epochs", lambda: run_offer(s))
     with explained_errors():
         run = cache.run_for(settings)
         surface = cache.surface_for(settings)

@@ -144,6 +144,14 @@ def _significant(value: float, digits: int = 3) -> float:
     return float(f"{value:.{digits}g}")
 
 
+# The other knobs' slider positions, worked out once (a release asks for them several times).
+_GRIDS = {
+    "learning_rate": [_significant(v) for v in np.geomspace(1e-4, 10.0, 41)],
+    "momentum": [*(round(0.05 * k, 2) for k in range(20)), 0.99],
+    "decay": [0.0, *(_significant(v) for v in np.geomspace(1e-4, 1.0, 13))],
+}
+
+
 def knob_values(knob: str, current: float, n_train: int) -> list[float] | list[int]:
     """The slider positions of one live knob, always including ``current`` exactly.
 
@@ -158,16 +166,11 @@ def knob_values(knob: str, current: float, n_train: int) -> list[float] | list[i
     """
     if knob == "batch_size":  # a batch above n_train trains as one batch of n_train
         return sorted({*powers_of_two_below(n_train), n_train, min(int(current), n_train)})
-    if knob == "learning_rate":
-        grid = [_significant(v) for v in np.geomspace(1e-4, 10.0, 41)]
-    elif knob == "momentum":
-        grid = [*(round(0.05 * k, 2) for k in range(20)), 0.99]
-    elif knob == "decay":
-        grid = [0.0, *(_significant(v) for v in np.geomspace(1e-4, 1.0, 13))]
-    else:
+    if knob not in _GRIDS:
         raise ValueError(
             f"The 'knob' parameter must be one of {list(LABELS)}. Got {knob!r} instead."
         )
+    grid = _GRIDS[knob]
     current = float(current)
     close = [v for v in grid if math.isclose(v, current, rel_tol=1e-9, abs_tol=1e-15)]
     return sorted({*(v for v in grid if v not in close), current})
