@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import load
-from bench.server import StreamlitServer
 from bench.stats import machine_note, markdown_table, summarize
-from bench.streamlit_client import StreamlitClient
+from harness.server import StreamlitServer
+from harness.streamlit_client import StreamlitClient
 
 REPO = Path(__file__).resolve().parents[1]
 

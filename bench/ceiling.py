@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.critical import HEAVY as CRITICAL_HEAVY
 from bench.critical import PAGE as CRITICAL_PAGE
 from bench.load import RssSampler, run_load
-from bench.server import StreamlitServer, rss_bytes
 from bench.stall import HEAVY, heavy_requests, split
 from bench.stats import fmt, machine_note, markdown_table, summarize
 from bench.stream import LARGEST
-from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
+from harness.server import StreamlitServer, rss_bytes
+from harness.streamlit_client import StreamlitClient, StreamlitProtocolError
 
 TARGET_BYTES = 1.5e9  # issue 13: "stays under 1.5 GB"
 MB = 2**20

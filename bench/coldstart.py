@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.server import StreamlitServer
 from bench.stats import machine_note, markdown_table
-from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, install_probes
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, install_probes
+from harness.server import StreamlitServer
 
 REPO = Path(__file__).resolve().parents[1]
 PREPARING = "Preparing the fast engine"

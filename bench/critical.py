@@ -13,8 +13,8 @@ the way a page would do it without ``gd.critical_batch`` (timed once, worst case
 
 ``--page`` measures the page "How big should my batch be?" instead (issue 17: at most 3 s at
 the defaults; no permitted link above 5 s of server CPU). Each repeat starts servers of its own
-(``bench/server.py``) and opens the page over Streamlit's websocket protocol
-(``bench/streamlit_client.py``), as a browser tab does: when the first chart arrives (the steps
+(``harness/server.py``) and opens the page over Streamlit's websocket protocol
+(``harness/streamlit_client.py``), as a browser tab does: when the first chart arrives (the steps
 chart, drawn while the other batch sizes are measured), when the page's run ends, and the
 server's CPU time (its process tree, from /proc) over the request. Cases: the defaults as the
 first request of a new server process (numba's kernels loaded from its disk cache, the shared
@@ -51,12 +51,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gd
 from bench.engine import machine, median_ms
-from bench.server import StreamlitServer, process_tree_pids
 from bench.stats import markdown_table
-from bench.streamlit_client import StreamlitClient
 from gd import _kernels
 from gd.critical import critical_batch
 from gd.models import LinearStats
+from harness.server import StreamlitServer, process_tree_pids
+from harness.streamlit_client import StreamlitClient
 
 N = 1000
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 768, N]  # 12
@@ -185,7 +185,7 @@ def page_main(repeats: int) -> None:
     }
     print("## How big should my batch be? (the page)\n")
     print(
-        f"Websocket client (`bench/streamlit_client.py`), one `streamlit run` process per case "
+        f"Websocket client (`harness/streamlit_client.py`), one `streamlit run` process per case "
         f"and repeat; median (min–max) of {repeats}. Target: the page at its defaults within "
         f"{PAGE_TARGET_S:g} s; no permitted link above {CPU_LIMIT_S:g} s of server CPU.\n"
     )

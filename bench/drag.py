@@ -22,32 +22,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-HARNESS = REPO_ROOT / "tests" / "e2e" / "stage_app.py"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, find_stage, goto  # noqa: E402
+from harness.server import StreamlitServer  # noqa: E402
 
-# The stage lives in a shadow root: find it once and keep it on window.
-FIND_STAGE_JS = """
-() => {
-  const find = (root) => {
-    const hit = root.querySelector('[data-stage]');
-    if (hit) return hit;
-    for (const el of root.querySelectorAll('*')) {
-      if (el.shadowRoot) { const h = find(el.shadowRoot); if (h) return h; }
-    }
-    return null;
-  };
-  window.__stage = find(document);
-  return window.__stage !== null && window.__stage.hasAttribute('data-drawn');
-}
-"""
+HARNESS = REPO_ROOT / "tests" / "e2e" / "stage_app.py"
 
 # Record each pointer move on the stage and each change of data-drawn, on one clock.
 RECORD_JS = """
@@ -79,7 +57,7 @@ def drag(page, label: str = "Learning rate", steps: int = 40) -> tuple[list[floa
         Per move, milliseconds to ``data-drawn`` showing the new run (set in the frame that
         drew it), and to the end of that frame's paint (the first task after it).
     """
-    page.wait_for_function(FIND_STAGE_JS, polling=100, timeout=90_000)
+    find_stage(page)  # keeps the stage's root on window.__stage
     page.evaluate(RECORD_JS)
     track = page.get_by_role("slider", name=label, exact=True)
     box = track.bounding_box()
@@ -122,9 +100,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
-
-    from bench.server import StreamlitServer
-    from tests.e2e.helpers import goto
 
     server = None
     if args.url is None:

@@ -2,9 +2,9 @@
 
 Issue 21: no permitted link takes more than 2 s of server CPU at the defaults of its other
 settings, nor more than 5 s at the heaviest; a link above the work budget is refused with an
-offer. Each repeat starts a server of its own (``bench/server.py``), warms it (numba's kernels
+offer. Each repeat starts a server of its own (``harness/server.py``), warms it (numba's kernels
 and the shared cost model of each model: once per process), then opens every link once over
-Streamlit's websocket protocol (``bench/streamlit_client.py``), as a browser tab does, and
+Streamlit's websocket protocol (``harness/streamlit_client.py``), as a browser tab does, and
 reads the server's CPU time (its process tree, from /proc) over the request. Every link draws
 its own data (``data_seed``), so nothing it computes is in a cache already, the loss surface
 included.
@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.critical import cpu_seconds
 from bench.engine import machine
-from bench.server import StreamlitServer
 from bench.stats import markdown_table
-from bench.streamlit_client import StreamlitClient
+from harness.server import StreamlitServer
+from harness.streamlit_client import StreamlitClient
 
 PAGE = "inside_a_batch"
 DEFAULTS_LIMIT_S = 2.0  # issue 21: a link that sets one setting, the others at their defaults

@@ -34,15 +34,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.server import StreamlitServer
 from bench.stats import machine_note, markdown_table, summarize
-from tests.e2e.helpers import (
+from harness.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     goto,
     install_probes,
     slider_by_label,
 )
+from harness.server import StreamlitServer
 
 # Stamps chart mutations, plotly_afterplot events and the keydown that starts a measurement.
 _LATENCY_JS = """
@@ -80,7 +80,7 @@ _LATENCY_JS = """
 """
 
 # Done: the press sent a rerun, its script_finished came back, the page says notRunning and
-# no chart has changed for quietMs. (`__stHarness` is the probe of tests/e2e/helpers.py.)
+# no chart has changed for quietMs. (`__stHarness` is the probe of harness/browser.py.)
 _DONE_JS = """
 ([runsBefore, quietMs]) => {
   const lat = window.__lat, h = window.__stHarness;

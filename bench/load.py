@@ -42,9 +42,9 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.server import StreamlitServer, rss_bytes
 from bench.stats import machine_note, markdown_table, summarize
-from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
+from harness.server import StreamlitServer, rss_bytes
+from harness.streamlit_client import StreamlitClient, StreamlitProtocolError
 from ui.stage.payload import MAGIC, decode, read
 
 

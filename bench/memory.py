@@ -24,9 +24,9 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load import commit_action
-from bench.server import StreamlitServer, rss_bytes
 from bench.stats import machine_note, markdown_table, summarize
-from bench.streamlit_client import StreamlitClient
+from harness.server import StreamlitServer, rss_bytes
+from harness.streamlit_client import StreamlitClient
 from ui.stage import KNOBS
 
 DEFAULT_LABELS = ["Number of samples", "Epochs"]

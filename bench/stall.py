@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.server import StreamlitServer
 from bench.stats import fmt, machine_note, markdown_table, summarize
-from bench.streamlit_client import StreamlitClient
+from harness.server import StreamlitServer
+from harness.streamlit_client import StreamlitClient
 
 # The heaviest requests the budget lets through at the app's largest data (n = 10 000), one
 # per page that trains: each is the setting the page itself offers when asked for more.

@@ -1,6 +1,6 @@
 """First picture at heavy settings: the current run first, the families after.
 
-Opens the Playground over Streamlit's websocket protocol (bench/streamlit_client.py) with a
+Opens the Playground over Streamlit's websocket protocol (harness/streamlit_client.py) with a
 link to heavy settings, each time with a new shuffle seed so nothing is cached, and reports
 when the stage's first component arrives (the current run alone), when the full stage
 arrives (every knob's family), and when the run finished. Targets (issue 9): the current run
@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.server import StreamlitServer
 from bench.stats import machine_note
-from bench.streamlit_client import StreamlitClient
+from harness.server import StreamlitServer
+from harness.streamlit_client import StreamlitClient
 
 LARGEST = "n=10000&batch_size=1&epochs=100"
 

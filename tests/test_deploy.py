@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 import websockets
 
-from bench.server import Proxy, StreamlitServer, process_tree_pids
-from bench.streamlit_client import StreamlitClient, StreamlitProtocolError
+from harness.server import Proxy, StreamlitServer, process_tree_pids
+from harness.streamlit_client import StreamlitClient, StreamlitProtocolError
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = [

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from bench.server import StreamlitServer
+from harness.server import StreamlitServer
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

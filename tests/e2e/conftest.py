@@ -25,11 +25,10 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # for `bench.server`, shared with the benchmarks
+    sys.path.insert(0, str(REPO_ROOT))  # for `harness.server`, shared with the benchmarks
 
-from bench.server import StreamlitServer  # noqa: E402
-
-from . import helpers  # noqa: E402
+from harness import browser as helpers  # noqa: E402
+from harness.server import StreamlitServer  # noqa: E402
 
 _HERE = Path(__file__).resolve().parent
 

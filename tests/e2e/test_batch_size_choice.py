@@ -8,10 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bench.streamlit_client import StreamlitClient
-from ui import batch_size_choice as choice
-
-from .helpers import (
+from harness.browser import (
     assert_no_exception,
     error_alerts,
     goto,
@@ -20,6 +17,8 @@ from .helpers import (
     slider_by_label,
     wait_idle,
 )
+from harness.streamlit_client import StreamlitClient
+from ui import batch_size_choice as choice
 
 PATH = "batch_size_choice"
 TARGET = "Target: how far from the start loss down to the minimum"

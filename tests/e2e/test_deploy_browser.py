@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import Proxy
-
-from .helpers import assert_no_exception, error_log, find_stage, goto, stage_metric, wait_idle
+from harness.browser import (
+    assert_no_exception,
+    error_log,
+    find_stage,
+    goto,
+    stage_metric,
+    wait_idle,
+)
+from harness.server import Proxy
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [

@@ -1,6 +1,6 @@
 """Checks of the e2e harness itself: the server starts, the default page loads cleanly."""
 
-from .helpers import assert_no_exception, error_log, goto, screenshot
+from harness.browser import assert_no_exception, error_log, goto, screenshot
 
 
 def test_server_serves_the_default_page(app_server, page):

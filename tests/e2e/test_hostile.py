@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from .helpers import assert_no_exception, goto
+from harness.browser import assert_no_exception, goto
 
 PLANTED = [
     ("maps", "learning_rate=" + quote("https://evil.example/a", safe="")),

@@ -14,10 +14,9 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 
 from gd import noise
+from harness.browser import ARTIFACTS, error_log, goto, screenshot, script_run_count, wait_idle
 from ui.cache import optimizer_for
 from ui.controls import Settings
-
-from .helpers import ARTIFACTS, error_log, goto, screenshot, script_run_count, wait_idle
 
 STOP_GRACE = 2_000  # ms: a stop is reported 300-450 ms after the last step, then the page reruns
 FIND_JS = """

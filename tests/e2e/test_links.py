@@ -15,9 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from ui.controls import read_link
-
-from .helpers import (
+from harness.browser import (
     assert_no_exception,
     drawn,
     find_stage,
@@ -25,6 +23,7 @@ from .helpers import (
     slider_by_label,
     wait_idle,
 )
+from ui.controls import read_link
 
 PROJECTOR = {"width": 1280, "height": 720}
 SLOW = 120_000  # ms: a cold server compiles its kernels on the first page

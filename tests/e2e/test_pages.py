@@ -14,11 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 import gd
-from ui.cache import optimizer_for
-from ui.controls import Settings
-from ui.stage.payload import knob_values
-
-from .helpers import (
+from harness.browser import (
     ARTIFACTS,
     assert_no_exception,
     drawn,
@@ -37,6 +33,9 @@ from .helpers import (
     wait_drawn,
     wait_idle,
 )
+from ui.cache import optimizer_for
+from ui.controls import Settings
+from ui.stage.payload import knob_values
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SCREENSHOTS = DOCS / "screenshots"
@@ -128,7 +127,7 @@ def console_errors(page) -> list[str]:
 
 def assert_clean(page) -> None:
     """No exception on the page, no uncaught JS error, no console error (the Playground's
-    path is "/", so none of the 404 probes `helpers.ErrorLog` describes)."""
+    path is "/", so none of the 404 probes `harness.browser.ErrorLog` describes)."""
     assert_no_exception(page)
     assert console_errors(page) == []
     assert error_log(page).outside_requests == []  # nothing from outside, favicon included

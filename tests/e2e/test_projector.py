@@ -20,9 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ui.playground import PRESETS
-
-from .helpers import (
+from harness.browser import (
     attach_error_log,
     drawn,
     error_log,
@@ -36,6 +34,7 @@ from .helpers import (
     wait_drawn,
     wait_idle,
 )
+from ui.playground import PRESETS
 
 PROJECTOR = {"width": 1280, "height": 720}
 LABELS = {

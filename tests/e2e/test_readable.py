@@ -19,7 +19,7 @@ import re
 
 import pytest
 
-from .helpers import (
+from harness.browser import (
     assert_no_exception,
     attach_error_log,
     error_log,

@@ -13,10 +13,9 @@ import urllib.request
 
 import pytest
 
-from bench.server import Proxy
+from harness.browser import ARTIFACTS, assert_no_exception, find_stage, goto, wait_idle
+from harness.server import Proxy
 from tests.test_deploy import app_pid
-
-from .helpers import ARTIFACTS, assert_no_exception, find_stage, goto, wait_idle
 
 pytestmark = [
     pytest.mark.slow,

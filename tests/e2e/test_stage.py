@@ -18,12 +18,10 @@ import numpy as np
 import pytest
 
 import gd
-from bench.drag import FIND_STAGE_JS
-from bench.server import StreamlitServer
-from bench.streamlit_client import StreamlitClient
+from harness.browser import error_log, find_stage, goto, script_run_count, wait_idle
+from harness.server import StreamlitServer
+from harness.streamlit_client import StreamlitClient
 from ui.stage.payload import MAGIC, knob_values, read
-
-from .helpers import error_log, goto, script_run_count, wait_idle
 
 HARNESS = Path(__file__).resolve().parent / "stage_app.py"
 SHOTS = Path("/tmp/stage-shots")
@@ -49,7 +47,7 @@ def stage_server():
 
 def open_stage(page, url: str, query: str = "") -> None:
     goto(page, url, query=query, timeout=90_000)
-    page.wait_for_function(FIND_STAGE_JS, polling=100, timeout=90_000)
+    find_stage(page)
 
 
 def drawn(page) -> dict[str, str]:

@@ -4,7 +4,7 @@ One place for this code: the bench scripts import it directly, and `tests/e2e/co
 imports it through `sys.path` (the repo root), so both drive the server the same way.
 
 Example:
-    >>> from bench.server import StreamlitServer
+    >>> from harness.server import StreamlitServer
     >>> with StreamlitServer("app.py") as server:  # doctest: +SKIP
     ...     print(server.base_url, server.rss_mb())
 """

@@ -2,7 +2,7 @@
 
 Typical test, with the `app_server` and `page` fixtures from `conftest.py`:
 
-    from .helpers import (
+    from harness.browser import (
         assert_no_exception, goto, plotly_payload_signature, slider_by_label, wait_idle,
     )
 
@@ -32,7 +32,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 if TYPE_CHECKING:  # Only for hints: importing this module must not need Playwright.
     from playwright.sync_api import Locator, Page
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "tests" / "e2e" / "artifacts"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
