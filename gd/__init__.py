@@ -12,7 +12,7 @@ Example:
 from gd import datasets, models
 from gd.critical import CriticalBatch, NoiseScale, critical_batch, noise_scale
 from gd.datasets import DataError, Dataset
-from gd.family import Family, family
+from gd.family import Family, family, scored_points
 from gd.fit import Run, fit
 from gd.hogwild import fit_async
 from gd.optim import SGD
@@ -36,6 +36,7 @@ __all__ = [
     "lambda_max",
     "models",
     "noise_scale",
+    "scored_points",
     "stability_bound",
     "sweep",
 ]

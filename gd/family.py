@@ -257,12 +257,34 @@ def _plan(model: Model, problem: Problem, batch_size: int, max_points: int) -> _
     epochs, n_train = problem.order.shape
     per_epoch = rules.batches_per_epoch(n_train, batch_size)
     planned = epochs * per_epoch
+    keep = _kept(model, epochs, n_train, batch_size, max_points)
+    width = -(-planned // max_points)
+    return _Plan(batch_size, n_train, per_epoch, planned, keep, width, -(-planned // width))
+
+
+def _kept(model: Model, epochs: int, n_train: int, batch_size: int, max_points: int):
+    per_epoch = rules.batches_per_epoch(n_train, batch_size)
+    planned = epochs * per_epoch
     scored = loss_steps(model, planned, per_epoch, n_train, planned)
     stride = -(-scored.size // max_points)
     keep = np.union1d(scored[::stride], np.arange(0, planned + 1, per_epoch))
-    keep = np.union1d(keep, [planned])
-    width = -(-planned // max_points)
-    return _Plan(batch_size, n_train, per_epoch, planned, keep, width, -(-planned // width))
+    return np.union1d(keep, [planned])
+
+
+def scored_points(
+    model: Model, n_train: int, batch_size: int, epochs: int, max_points: int = 400
+) -> int:
+    """How many points of one run ``family`` scores with the full training loss after
+    training it (a pass over the rows each, unless ``model.cheap_losses``): what a work budget
+    counts besides the updates.
+
+    Example:
+        >>> from gd.models import TanhNeuron
+        >>> scored_points(TanhNeuron(), n_train=160, batch_size=32, epochs=20)  # every update
+        101
+    """
+    batch_size = min(batch_size, n_train)
+    return int(_kept(model, epochs, n_train, batch_size, max_points).size)
 
 
 def _groups(sizes: np.ndarray, lockstep: bool, threads: int) -> list[list[int]]:

@@ -50,6 +50,23 @@ def run_work(model: str, n_train: int, batch_size: int, epochs: int) -> int:
     return updates(n_train, batch_size, epochs) * (rows + UPDATE_ROWS) * MODEL_COST[model]
 
 
+# A pass of the loss alone, with no gradient (a loss surface's grid, a family's kept points),
+# takes about half a training pass: 28 ns a row for the tanh neuron (1.7 units of 16.7 ns,
+# MODEL_COST 3) and 45 ns for logistic regression (2.7 units, MODEL_COST 6), measured under
+# load (docs/budget.md).
+SCORE_SHARE = 0.5
+
+
+def score_work(model: str, n_train: int, passes: int) -> int:
+    """The work of ``passes`` passes of the loss alone over the ``n_train`` rows.
+
+    Example:
+        >>> score_work("logistic", n_train=500, passes=10)
+        15000
+    """
+    return round(SCORE_SHARE * loss_work(model, n_train, passes))
+
+
 def loss_work(model: str, n_train: int, points: int) -> int:
     """The work of evaluating the full training loss at ``points`` points: a pass over the
     ``n_train`` rows each.

@@ -19,7 +19,7 @@ import streamlit as st
 import gd
 from gd.rules import validation_split_at
 from ui import charts
-from ui.budget import loss_work, run_bytes
+from ui.budget import loss_work, run_bytes, score_work
 from ui.controls import HASH_FUNCS, Settings
 from ui.models import MODELS
 
@@ -181,10 +181,10 @@ def surface_size(model: gd.models.Model) -> int:
 def grid_work(settings: Settings, g0: int, g1: int | None = None) -> int:
     """The work (``ui.budget`` units) of the loss on a (g1, g0) grid (square by default) of
     the training rows: a pass over the rows each time ``loss_grid`` makes one
-    (``gd.Model.grid_passes``), at the model's cost per row (``ui.budget.loss_work``)."""
+    (``gd.Model.grid_passes``), a pass of the loss alone (``ui.budget.score_work``)."""
     s = settings
     passes = s.spec.build().grid_passes(g0, g0 if g1 is None else g1)
-    return loss_work(s.model, s.n_train, passes)
+    return score_work(s.model, s.n_train, passes)
 
 
 def surface_work(settings: Settings) -> int:

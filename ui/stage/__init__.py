@@ -199,14 +199,19 @@ def streams(settings: Settings, csv: bytes | None) -> bool:
 
 
 def work(settings: Settings, csv: bytes | None = None) -> int:
-    """The work (``ui.budget`` units) of the four families around ``settings`` and of the
-    scene's loss grids (the surface and its widened windows): what a first request costs."""
-    n_train = settings.n_train
-    total = cache.surface_work(settings) + len(ZOOMS) * cache.grid_work(settings, ZOOM_GRID)
+    """The work (``ui.budget`` units) of the four families around ``settings`` (their updates,
+    and the full loss at the points each run keeps) and of the scene's loss grids (the surface
+    and its widened windows): what a first request costs."""
+    s = settings
+    n_train, model = s.n_train, s.spec.build()
+    total = cache.surface_work(s) + len(ZOOMS) * cache.grid_work(s, ZOOM_GRID)
     for knob in KNOBS:
-        for value in knob_values(knob, getattr(settings, knob), n_train):
-            size = int(value) if knob == "batch_size" else settings.batch_size
-            total += budget.run_work(settings.model, n_train, size, settings.epochs)
+        for value in knob_values(knob, getattr(s, knob), n_train):
+            size = int(value) if knob == "batch_size" else s.batch_size
+            total += budget.run_work(s.model, n_train, size, s.epochs)
+            if not model.cheap_losses:  # each kept point's full loss, a pass over the rows
+                points = gd.scored_points(model, n_train, size, s.epochs)
+                total += budget.score_work(s.model, n_train, points)
     return total
 
 
