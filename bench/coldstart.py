@@ -11,8 +11,9 @@ Columns: server = launch to `/_stcore/health` "ok"; page = `page.goto` to intera
 total = launch to interactive.
 
 With --cold, numba's cache (gd/**/__pycache__/*.nbi, *.nbc) is removed before every launch and
-there is no warm-up launch: each launch compiles the kernels from scratch (15–20 s), which the
-app does in a background thread while the NumPy reference serves the first requests
+there is no warm-up launch: each launch compiles the kernels from scratch (about
+``gd._kernels.COMPILE_SECONDS``), which the app does in a background thread while the NumPy
+reference serves the first requests
 (ui.warmup.warm_up). The page must be interactive well before the compile ends; the last column,
 fast, is launch to the compiled kernels' first use (the "preparing the fast engine" notice gone).
 
