@@ -21,7 +21,7 @@ Alternating Right/Left would only ever measure hits.
 
     python bench/latency.py --presses 40                                  # stage commits
     python bench/latency.py --interaction key --label "Number of samples" --presses 8
-    python bench/latency.py --query "n=10000&batch_size=1&epochs=100"     # heaviest settings
+    python bench/latency.py --query "n=10000&batch_size=1&epochs=5"       # heaviest permitted
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ sent with the browser's ``holds`` (``ui.stage.payload.encode``'s ``held``). The 
 from ``ui.stage.build_families`` once (not timed); the encoding is timed, median of repeats.
 
     python bench/payload.py
-    python bench/payload.py --query "n=10000&batch_size=1&epochs=100"   # the largest
+    python bench/payload.py --query "n=10000&batch_size=1&epochs=5"     # the heaviest permitted
 """
 
 from __future__ import annotations

@@ -301,10 +301,14 @@ def test_an_update_payload_round_trips_and_needs_consecutive_updates():
 
 
 def test_heavy_settings_stream_the_current_run_first_and_only_once():
-    from ui import stage
+    """Issue 19: a link the budget lets through whose families take a while (about 1 s here)
+    shows its own run first; the work, not the updates, decides (no permitted link had the
+    100 000 updates a run that used to decide)."""
+    from ui import budget, stage
 
-    heavy = Settings(n=5000, batch_size=1, epochs=30)  # 150 000 updates
+    heavy = Settings(n=10_000, batch_size=1, epochs=5)  # the heaviest permitted: 68 M units
     light = Settings()
+    assert budget.fits(stage.work(heavy)) and stage.work(heavy) > stage.STREAM_ABOVE_WORK
     assert not stage.streams(light, None)  # small families come at once
     assert stage.streams(heavy, None)
     alone = stage.current_only(heavy, None)

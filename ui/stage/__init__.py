@@ -41,7 +41,6 @@ import numpy as np
 import streamlit as st
 
 import gd
-from gd.rules import batches_per_epoch
 from ui import budget, cache, warmup
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings, keep_in_link
 from ui.stage.payload import (
@@ -171,10 +170,10 @@ def current_only(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
 # keeps: those come from the cache at once; others may stream in after the current run.
 _COMPUTED: OrderedDict[tuple[Settings, int], None] = OrderedDict()
 _COMPUTED_LOCK = threading.Lock()
-# Above this many updates in the current run, the families take longer than a frame budget
-# allows (about 0.1 s per 100 000 updates for all four knobs, docs/benchmarks.md "Families"):
-# the stage first shows the current run alone and says the rest is on its way.
-STREAM_ABOVE_UPDATES = 100_000
+# Above this much work (``work``: about half a second at the budget's rate), the stage first
+# shows the current run alone and says the rest is on its way: nothing a class joining a heavy
+# link sees first waits for the other positions' runs (issue 19).
+STREAM_ABOVE_WORK = 30_000_000
 
 
 def _seen(settings: Settings, csv: bytes | None, add: bool = False) -> bool:
@@ -193,9 +192,7 @@ def _seen(settings: Settings, csv: bytes | None, add: bool = False) -> bool:
 def streams(settings: Settings, csv: bytes | None) -> bool:
     """True when the families for ``settings`` are heavy and not computed yet: the stage
     shows the current run first."""
-    n_train = settings.n_train
-    updates = settings.epochs * batches_per_epoch(n_train, min(settings.batch_size, n_train))
-    return updates > STREAM_ABOVE_UPDATES and not _seen(settings, csv)
+    return work(settings, csv) > STREAM_ABOVE_WORK and not _seen(settings, csv)
 
 
 def work(settings: Settings, csv: bytes | None = None) -> int:
