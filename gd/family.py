@@ -31,7 +31,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -263,11 +262,7 @@ def _plan(model: Model, problem: Problem, batch_size: int, max_points: int) -> _
     return _Plan(batch_size, n_train, per_epoch, planned, keep, width, -(-planned // width))
 
 
-@functools.lru_cache(maxsize=256)
 def _kept(model: Model, epochs: int, n_train: int, batch_size: int, max_points: int):
-    """The updates a run keeps, shared (only ever read): the same for every run of these sizes,
-    so a release that computes three families plans each batch size once, not once a family.
-    A model is a frozen dataclass: equal models hash alike."""
     per_epoch = rules.batches_per_epoch(n_train, batch_size)
     planned = epochs * per_epoch
     scored = loss_steps(model, planned, per_epoch, n_train, planned)
