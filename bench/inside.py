@@ -1,4 +1,5 @@
-"""Server CPU of "Inside one mini-batch" per link, against issue 21's limits.
+"""Server CPU per link of "Inside one mini-batch" (or, with ``--page playground``, of the
+Playground), against issue 21's limits.
 
 Issue 21: no permitted link takes more than 2 s of server CPU at the defaults of its other
 settings, nor more than 5 s at the heaviest; a link above the work budget is refused with an
@@ -10,6 +11,7 @@ its own data (``data_seed``), so nothing it computes is in a cache already, the 
 included.
 
     python bench/inside.py --repeats 3
+    python bench/inside.py --page playground --repeats 2
 """
 
 from __future__ import annotations
@@ -54,13 +56,29 @@ LINKS = (
 )
 
 
+# The Playground: its live stage's families, its loss surface and widened windows, and the
+# full loss at every kept point are counted (ui.stage.work); the heaviest links that fit for
+# each model, and links the budget refuses.
+PLAYGROUND_LINKS = (
+    "",  # the defaults
+    "n=10000",
+    "n=10000&batch_size=1&epochs=5",
+    "n=10000&batch_size=1&epochs=100",
+    "model=tanh&n=2000",
+    "model=tanh&n=10000&epochs=10",
+    "model=logistic&n=500",
+    "model=logistic&n=1000&epochs=5",
+    "model=logistic&n=10000",
+)
+PAGES = {"inside_a_batch": (PAGE, LINKS), "playground": ("", PLAYGROUND_LINKS)}
+
 THREADS = "Threads, each writing its own one-row update"  # the threads section's slider
 
 
-async def _open(server: StreamlitServer, query: str, one_thread: bool):
+async def _open(server: StreamlitServer, page: str, query: str, one_thread: bool):
     """The first run of the page, then (``one_thread``) its rerun with one Hogwild thread and
     the server's CPU seconds over that rerun alone."""
-    async with StreamlitClient(server.base_url, page=PAGE, query_string=query, timeout=300) as c:
+    async with StreamlitClient(server.base_url, page=page, query_string=query, timeout=300) as c:
         first = await c.connect()
         if not one_thread or THREADS not in first.widgets:
             return first, None
@@ -71,12 +89,14 @@ async def _open(server: StreamlitServer, query: str, one_thread: bool):
         return first, cpu_seconds(server.pid) - before
 
 
-def open_page(server: StreamlitServer, query: str, one_thread: bool = False) -> dict:
+def open_page(
+    server: StreamlitServer, query: str, one_thread: bool = False, page: str = PAGE
+) -> dict:
     """Open the page once: the end of its run (s), the server's CPU seconds, refused or not;
     with ``one_thread``, the CPU of the rerun that moves the threads slider to 1 (its one-row
     run never blows up, so it is the longest)."""
     before = cpu_seconds(server.pid)
-    result, rerun = asyncio.run(_open(server, query, one_thread))
+    result, rerun = asyncio.run(_open(server, page, query, one_thread))
     cpu = cpu_seconds(server.pid) - before - (rerun or 0.0)
     alerts = [alert.body for alert in result.elements_of("alert")]
     offer = next((a for a in alerts if "Too much work" in a), None)
@@ -99,16 +119,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--app", default="app.py")
+    parser.add_argument("--page", choices=sorted(PAGES), default="inside_a_batch")
     args = parser.parse_args()
-    runs: dict[str, list[dict]] = {link: [] for link in LINKS}
+    page, links = PAGES[args.page]
+    runs: dict[str, list[dict]] = {link: [] for link in links}
     load = os.getloadavg()[0]
     for repeat in range(args.repeats):
         with StreamlitServer(args.app) as server:
             for model in ("linear", "logistic", "tanh"):  # kernels and cost models, once
-                open_page(server, f"model={model}&data_seed=99")
-            for k, link in enumerate(LINKS):
+                open_page(server, f"model={model}&data_seed=99", page=page)
+            for k, link in enumerate(links):
                 seed = f"data_seed={1000 * (repeat + 1) + k}"
-                run = open_page(server, f"{link}&{seed}" if link else seed, one_thread=True)
+                query = f"{link}&{seed}" if link else seed
+                run = open_page(server, query, one_thread=True, page=page)
                 assert not run["errors"], (link, run["errors"])
                 runs[link].append(run)
                 print(
@@ -124,7 +147,7 @@ def main() -> None:
         one = [r["one_thread"] for r in results if r["one_thread"] is not None]
         rows.append(
             [
-                f"`{PAGE}?{link}`" if link else f"`{PAGE}` (defaults)",
+                f"`{page}?{link}`" if link else f"`{page or '/'}` (defaults)",
                 f"refused, offers {offered(refused[0])}" if refused else "runs",
                 spread([r["done"] for r in results]),
                 spread([r["cpu"] for r in results]),
@@ -132,7 +155,7 @@ def main() -> None:
                 f"{max(r['cpu'] + (r['one_thread'] or 0.0) for r in results):.2f}",
             ]
         )
-    print("\n## Inside one mini-batch (issue 21)\n")
+    print(f"\n## {args.page}: server CPU per link (issue 21)\n")
     print(
         f"Websocket client, one `streamlit run` process per repeat, warmed by one request per "
         f"model; every link with a data seed of its own; median (min–max) of {args.repeats}. "
@@ -142,7 +165,7 @@ def main() -> None:
     headers = ["link", "", "page done, s", "server CPU, s", "then 1 thread, CPU s", "sum, max"]
     print(markdown_table(headers, rows))
     print(f"\nMachine: {machine()} (load average {load:.1f} before the first server)")
-    print(f"Command: `python bench/inside.py --repeats {args.repeats}`")
+    print(f"Command: `python bench/inside.py --page {args.page} --repeats {args.repeats}`")
 
 
 if __name__ == "__main__":
