@@ -31,7 +31,9 @@ pytestmark = [
 def proxy():
     served = Proxy.launch(processes=2)
     deadline = time.monotonic() + 90
+    # Both processes up, and HAProxy's own checks have seen one: until they pass it answers 503.
     health = [f"http://127.0.0.1:{port}/_stcore/health" for port in served.app_ports]
+    health.append(f"{served.base_url}/_stcore/health")
     while time.monotonic() < deadline:
         try:
             if all(urllib.request.urlopen(url, timeout=2).status == 200 for url in health):

@@ -48,7 +48,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.browser import assert_no_exception, find_stage, goto, stage_metric, wait_idle
+from harness.browser import (
+    assert_no_exception,
+    attach_error_log,
+    find_stage,
+    goto,
+    stage_metric,
+    wait_idle,
+)
 from harness.server import StreamlitServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -247,7 +254,7 @@ def test_an_upload_is_freed_within_a_minute_of_closing_the_tab(server, browser, 
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    browser.attach_error_log(page)
+    attach_error_log(page)
     try:
         goto(page, server.base_url, query="source=csv", timeout=90_000)
         find_stage(page)
