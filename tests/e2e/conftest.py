@@ -16,9 +16,12 @@ Fixtures:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,8 @@ if str(REPO_ROOT) not in sys.path:
 
 from harness import browser as helpers  # noqa: E402
 from harness.server import StreamlitServer  # noqa: E402
+from harness.streamlit_client import StreamlitClient  # noqa: E402
+from ui.warmup import PREPARING  # noqa: E402
 
 _HERE = Path(__file__).resolve().parent
 
@@ -61,9 +66,29 @@ def app_server() -> Iterator[str]:
         server.close()
         pytest.fail(f"Could not start the app server: {exc}", pytrace=False)
     try:
+        _until_compiled(server.base_url)
         yield server.base_url
     finally:
         server.close()
+
+
+def _until_compiled(base_url: str, timeout: float = 300.0) -> None:
+    """Wait until the server's numba kernels are compiled (no page says ``PREPARING``): a fresh
+    checkout compiles them once, about 30 s alone and longer beside other processes, and the
+    first test's page would wait for them (a page with heavy work waits; the cold start has its
+    own test, tests/test_coldstart.py). Opens the Playground over the websocket protocol."""
+
+    async def preparing() -> bool:
+        async with StreamlitClient(base_url, timeout=timeout) as client:
+            result = await client.connect()
+        return any(PREPARING in m.body for m in result.elements_of("markdown"))
+
+    deadline = time.monotonic() + timeout
+    with ThreadPoolExecutor(1) as thread:  # Playwright's event loop may run in this one
+        while thread.submit(asyncio.run, preparing()).result():
+            if time.monotonic() > deadline:
+                pytest.fail("The app server's kernels did not compile in time.", pytrace=False)
+            time.sleep(2)
 
 
 @pytest.fixture(scope="session")
