@@ -133,13 +133,7 @@ def open_page(server: StreamlitServer, query: str) -> dict:
         and msg.delta.WhichOneof("type") == "new_element"
         and msg.delta.new_element.WhichOneof("type") == "plotly_chart"
     ]
-    alerts = [
-        msg.delta.new_element.alert.body
-        for msg in result.messages
-        if msg.WhichOneof("type") == "delta"
-        and msg.delta.WhichOneof("type") == "new_element"
-        and msg.delta.new_element.WhichOneof("type") == "alert"
-    ]
+    alerts = [alert.body for alert in result.elements_of("alert")]
     return {
         "first": charts[0] if charts else None,
         "done": result.elapsed,

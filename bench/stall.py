@@ -56,12 +56,9 @@ async def heavy_requests(url: str, requests: list[str], rounds: int, done: async
             async with StreamlitClient(url, page=page, query_string=seeded, timeout=120) as c:
                 result = await c.connect()
                 warnings = [
-                    m.delta.new_element.alert.body
-                    for m in result.messages
-                    if m.WhichOneof("type") == "delta"
-                    and m.delta.WhichOneof("type") == "new_element"
-                    and m.delta.new_element.WhichOneof("type") == "alert"
-                    and "Too much work" in m.delta.new_element.alert.body
+                    alert.body
+                    for alert in result.elements_of("alert")
+                    if "Too much work" in alert.body
                 ]
                 note = "refused by the budget" if warnings else ""
                 if result.exceptions:
