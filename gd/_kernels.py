@@ -10,11 +10,12 @@ is a ``Trace``:
 * ``train`` runs any lanes and keeps the points a ``Trace`` asks for (``gd.family``).
 * ``sweep`` runs a grid of (batch size, seed) groups on all cores, keeping only each end.
 
-Each model is a block of scalar loops picked by ``kernel_id`` (``Model.kernel_id``: 0 linear
-regression, 1 logistic regression, 2 tanh neuron); ``_batch_loss_and_grad`` is the only place
-that switches on it. Keras's bookkeeping (batches per epoch, a batch's rows, the schedule, the
-divergence test) is ``gd.rules``, compiled here from the same functions. Each update allocates
-nothing: the batch is read through indices into the row order.
+Each model is a block of scalar loops picked by ``kernel_id`` (``Model.kernel_id``: linear
+regression, logistic regression, the tanh neuron, and the network ``MLP`` with either
+activation); ``_batch_loss_and_grad`` is the only place that switches on it, and ``_losses``
+scores the network at many points at once. Keras's bookkeeping (batches per epoch, a batch's
+rows, the schedule, the divergence test) is ``gd.rules``, compiled here from the same
+functions. Each update allocates nothing: the batch is read through indices into the row order.
 
 The loop is a line-by-line copy of the reference, and ``tests/test_kernels.py`` holds the two
 to 1e-12. They are not bit-identical: NumPy sums with pairwise summation and BLAS, in a
@@ -50,11 +51,13 @@ import numpy as np
 
 from gd import rules
 from gd.loop import Trajectory
-from gd.models import Model
+from gd.models import MLP_KERNELS, LinearRegression, LogisticRegression, Model, TanhNeuron
 from gd.optim import SGD
 
-# Model.kernel_id values.
-LINEAR, LOGISTIC, TANH = 0, 1, 2
+# Model.kernel_id values: each model's own, named here for the branches.
+LINEAR, LOGISTIC = LinearRegression.kernel_id, LogisticRegression.kernel_id
+TANH = TanhNeuron.kernel_id
+MLP_TANH, MLP_RELU = MLP_KERNELS["tanh"], MLP_KERNELS["relu"]
 # Update rules: gd.optim.keras_step and gd.optim.pytorch_step.
 KERAS, PYTORCH = 0, 1
 _CONVENTIONS = {"keras": KERAS, "pytorch": PYTORCH}
@@ -132,9 +135,33 @@ def new_trace(
 
 
 @numba.njit(cache=True, inline="always")
+def _unit(
+    kernel_id: int,
+    n_features: int,
+    hidden: int,
+    states: np.ndarray,
+    lane: int,
+    x: np.ndarray,
+    i: int,
+    h: int,
+) -> tuple[float, float]:
+    """Hidden unit h of the network ``states[lane]`` on row i: its activation f(z) and its
+    slope f'(z), with z = x[i]·W1[:, h] + b1[h] (``gd.models.MLP``'s layout)."""
+    z = 0.0
+    for j in range(n_features):
+        z += x[i, j] * states[lane, j * hidden + h]
+    z = z + states[lane, n_features * hidden + h]
+    if kernel_id == MLP_TANH:
+        activation = math.tanh(z)
+        return activation, 1.0 - activation * activation
+    return max(z, 0.0), 1.0 if z > 0.0 else 0.0
+
+
+@numba.njit(cache=True, inline="always")
 def _batch_loss_and_grad(
     kernel_id: int,
     n_features: int,
+    n_params: int,
     states: np.ndarray,
     lane: int,
     x: np.ndarray,
@@ -143,16 +170,18 @@ def _batch_loss_and_grad(
     start: int,
     stop: int,
     grad: np.ndarray,
+    scratch: np.ndarray,
 ) -> float:
     """The batch-mean loss at ``states[lane]``; writes its gradient into ``grad`` (P,).
 
     The batch is rows ``rows[start:stop]`` of ``x`` (n, k = n_features) and ``y`` (n,), and
-    P = k + 1. The same expressions, in the same order, as each model's ``loss_and_grad`` in
-    ``gd.models``. Indices rather than slices: a slice is a reference-counted view, which would
-    cost more than the math.
+    P = ``n_params`` (k + 1, or the network's k·H + 2H + 1). The same expressions, in the same
+    order, as each model's ``loss_and_grad`` in ``gd.models``. Indices rather than slices: a
+    slice is a reference-counted view, which would cost more than the math. ``scratch`` holds
+    at least 2H numbers: a network's activations and slopes for one row.
     """
     batch = stop - start
-    for j in range(n_features + 1):
+    for j in range(n_params):
         grad[j] = 0.0
     total = 0.0
     if kernel_id == LINEAR:  # r = x·w + b − y;  L = Σr²/B;  ∇ = (2/B)·[xᵀr, Σr]
@@ -186,7 +215,7 @@ def _batch_loss_and_grad(
             total += (max(logit, 0.0) + math.log1p(math.exp(-abs(logit)))) - y[i] * logit
         for j in range(n_features + 1):
             grad[j] /= batch
-    else:  # TANH, params [w, a]: r = a·tanh(w·x) − y;  L = Σr²/B
+    elif kernel_id == TANH:  # params [w, a]: r = a·tanh(w·x) − y;  L = Σr²/B
         w, a = states[lane, 0], states[lane, 1]
         for slot in range(start, stop):
             i = rows[slot]
@@ -198,6 +227,30 @@ def _batch_loss_and_grad(
         scale = 2.0 / batch
         grad[0] *= scale
         grad[1] *= scale
+    else:  # MLP: z = x·W1 + b1;  a = f(z);  r = a·W2 + b2 − y;  L = Σr²/B (gd.models.MLP)
+        hidden = (n_params - 1) // (n_features + 2)
+        b1, w2, b2 = n_features * hidden, n_features * hidden + hidden, n_params - 1
+        for slot in range(start, stop):
+            i = rows[slot]
+            output = 0.0
+            for h in range(hidden):
+                activation, scratch[hidden + h] = _unit(
+                    kernel_id, n_features, hidden, states, lane, x, i, h
+                )
+                scratch[h] = activation
+                output += activation * states[lane, w2 + h]
+            residual = output + states[lane, b2] - y[i]
+            for h in range(hidden):
+                error = residual * states[lane, w2 + h] * scratch[hidden + h]
+                for j in range(n_features):
+                    grad[j * hidden + h] += x[i, j] * error
+                grad[b1 + h] += error
+                grad[w2 + h] += residual * scratch[h]
+            grad[b2] += residual
+            total += residual * residual
+        scale = 2.0 / batch
+        for j in range(n_params):
+            grad[j] *= scale
     return total / batch
 
 
@@ -229,6 +282,7 @@ def _update(
 @numba.njit(cache=True, inline="always")
 def _descend(
     n_features: int,
+    n_params: int,
     kernel_id: int,
     x: np.ndarray,
     y: np.ndarray,
@@ -249,8 +303,9 @@ def _descend(
     lanes = states.shape[0]
     epochs, n_train = order.shape
     updates_per_epoch = _batches_per_epoch(n_train, batch_size)
-    velocity = np.zeros((lanes, n_features + 1))  # Keras's velocity or PyTorch's buffer
-    grad = np.empty(n_features + 1)
+    velocity = np.zeros((lanes, n_params))  # Keras's velocity or PyTorch's buffer
+    grad = np.empty(n_params)
+    scratch = np.empty(2 * n_params)  # a network's activations and slopes for one row
     diverged_at[:] = _NEVER
     running = lanes
     kept = 0  # entries of trace.keep already written
@@ -269,7 +324,18 @@ def _descend(
                 if diverged_at[lane] != _NEVER:
                     continue
                 loss = _batch_loss_and_grad(
-                    kernel_id, n_features, states, lane, x, y, rows, start, stop, grad
+                    kernel_id,
+                    n_features,
+                    n_params,
+                    states,
+                    lane,
+                    x,
+                    y,
+                    rows,
+                    start,
+                    stop,
+                    grad,
+                    scratch,
                 )
                 if _blew_up(loss, threshold):
                     diverged_at[lane] = t
@@ -283,14 +349,14 @@ def _descend(
                     if into_bin == 0 or loss > trace.batch_high[lane, bin_]:
                         trace.batch_high[lane, bin_] = loss
                 lr = _learning_rate_at(opt.learning_rate[lane], opt.decay[lane], t)
-                _update(opt, lane, n_features + 1, states, velocity, grad, lr)
+                _update(opt, lane, n_params, states, velocity, grad, lr)
             t += 1
             into_bin += 1
             if into_bin == trace.width:
                 bin_, into_bin = bin_ + 1, 0
             if kept < trace.keep.size and trace.keep[kept] == t:
                 for lane in range(lanes):  # element by element: a slice would build views
-                    for j in range(n_features + 1):
+                    for j in range(n_params):
                         trace.params[lane, kept, j] = states[lane, j]
                 kept += 1
             if running == 0:
@@ -310,14 +376,43 @@ def _descend_any(
     diverged_at: np.ndarray,
     trace: Trace,
 ) -> None:
-    """``_descend`` for any number of features. Every lesson has one, and a constant 1
-    unrolls the loops over features (each row 2.5× cheaper than in the general version)."""
-    if x.shape[1] == 1:
-        _descend(1, kernel_id, x, y, order, batch_size, opt, threshold, states, diverged_at, trace)
-    else:
-        features = x.shape[1]
+    """``_descend`` for any number of features and parameters. Every lesson has one feature,
+    and for the two-parameter models a constant 1 unrolls the loops over features and
+    parameters (each row 2.5× cheaper than in the general version); the network's P varies."""
+    features = x.shape[1]
+    if kernel_id in (MLP_TANH, MLP_RELU):
         _descend(
-            features, kernel_id, x, y, order, batch_size, opt, threshold, states, diverged_at, trace
+            features,
+            states.shape[1],
+            kernel_id,
+            x,
+            y,
+            order,
+            batch_size,
+            opt,
+            threshold,
+            states,
+            diverged_at,
+            trace,
+        )
+    elif features == 1:
+        _descend(
+            1, 2, kernel_id, x, y, order, batch_size, opt, threshold, states, diverged_at, trace
+        )
+    else:
+        _descend(
+            features,
+            features + 1,
+            kernel_id,
+            x,
+            y,
+            order,
+            batch_size,
+            opt,
+            threshold,
+            states,
+            diverged_at,
+            trace,
         )
 
 
@@ -448,6 +543,33 @@ def _sweep(
     return final, diverged_at
 
 
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _losses(kernel_id: int, points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The network's full-data mean loss at each row of ``points`` (m, P), rows in parallel."""
+    m, n_params = points.shape
+    n_features = x.shape[1]
+    hidden = (n_params - 1) // (n_features + 2)
+    w2 = n_features * hidden + hidden
+    out = np.empty(m)
+    for point in numba.prange(m):
+        total = 0.0
+        for i in range(y.size):
+            output = 0.0
+            for h in range(hidden):
+                activation, _ = _unit(kernel_id, n_features, hidden, points, point, x, i, h)
+                output += activation * points[point, w2 + h]
+            residual = output + points[point, n_params - 1] - y[i]
+            total += residual * residual
+        out[point] = total / y.size
+    return out
+
+
+def losses(model: Model, points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``gd.models.MLP.losses`` compiled: the full-data loss at each row of ``points`` (m, P)."""
+    with _PARALLEL_LOCK:
+        return _losses(model.kernel_id, _frozen(points), _frozen(x), _frozen(y))
+
+
 class SweepEnds(NamedTuple):
     """Where each run of a sweep ended; cells are (learning rate, batch size, momentum, seed)."""
 
@@ -526,9 +648,9 @@ def _frozen(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:
 
 
 def disk_cache_ready() -> bool:
-    """True when numba's disk cache beside this file holds both entry kernels (``_train``,
-    ``_sweep``) for this Python, written after the source last changed: then ``warm_up`` only
-    loads them (~0.5 s). False means it would compile (about ``COMPILE_SECONDS``).
+    """True when numba's disk cache beside this file holds every entry kernel (``_train``,
+    ``_sweep``, ``_losses``) for this Python, written after the source last changed: then
+    ``warm_up`` only loads them (~0.5 s). False means it would compile (about ``COMPILE_SECONDS``).
 
     A heuristic on file names and times, as numba stamps its index with the source's mtime; a
     cache kept elsewhere (``NUMBA_CACHE_DIR``) reads as not ready, which costs time, not
@@ -537,7 +659,7 @@ def disk_cache_ready() -> bool:
     here = Path(__file__)
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
     changed = here.stat().st_mtime
-    for name in ("_train", "_sweep"):
+    for name in ("_train", "_sweep", "_losses"):
         found = (here.parent / "__pycache__").glob(f"{here.stem}.{name}-*.{tag}.nbi")
         if not any(index.stat().st_mtime >= changed for index in found):
             return False
@@ -551,13 +673,14 @@ def warm_up() -> None:
     scratch); later calls take microseconds. One signature serves every model and dataset,
     because the wrappers pass every array read-only, C-contiguous, and of a fixed dtype.
     """
-    from gd.models import LinearRegression, LogisticRegression, TanhNeuron
+    from gd.models import MLP, LinearRegression, LogisticRegression, TanhNeuron
 
     x = np.array([[0.0], [1.0]])
     y = np.array([0.0, 1.0])
     order = np.array([[0, 1], [1, 0]])
-    for model in (LinearRegression(), LogisticRegression(), TanhNeuron()):
-        init = np.full(2, 0.5)
+    networks = (MLP(hidden=1), MLP(hidden=1, activation="relu"))
+    for model in (LinearRegression(), LogisticRegression(), TanhNeuron(), *networks):
+        init = np.full(model.n_params(1), 0.5)
         train_loop(model, x, y, order, 1, SGD(0.1, momentum=0.5), init, 1e6)
         sweep(
             model,
@@ -573,3 +696,4 @@ def warm_up() -> None:
             init,
             1e6,
         )
+    losses(networks[0], np.full((1, 4), 0.5), x, y)

@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from gd.validation import MAX_ABS, MAX_ABS_TEXT, check_int, check_real, check_reals
+from gd.validation import MAX_ABS, MAX_ABS_TEXT, check_choice, check_int, check_real, check_reals
 
 # ASCII control bytes that never occur in a text CSV (tab, LF, VT, FF and CR are allowed).
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
@@ -221,6 +221,50 @@ def tanh(
     x, noise_draw = _draw(n, noise, x_mean, x_std, seed)
     y = a * np.tanh(w * x) + noise_draw  # (n,)
     return Dataset(x, y, name=f"tanh (n={n}, seed {seed})")
+
+
+CURVES = ("sine", "step", "bump")  # the shapes ``curve`` draws
+
+
+def curve(n: int = 200, kind: str = "sine", noise: float = 0.1, seed: int = 0) -> Dataset:
+    """A 1-D regression that a line cannot fit and a small network can: ``y = f(x) + noise·ε``.
+
+    ``x ~ Uniform(−3, 3)`` and ``ε ~ Normal(0, 1)``, with ``f`` one of:
+        "sine": sin(1.5x), a wave of four half-periods;
+        "step": tanh(4x), a soft step from −1 to 1 at 0;
+        "bump": 2·exp(−2x²) − 0.5, a hump in the middle.
+    The best line leaves most of the variance of "sine" and "bump" and a fifth of "step's";
+    sixteen tanh units (``gd.models.MLP()``) fit each to within the noise
+    (``tests/test_mlp.py``).
+
+    Args:
+        n: number of samples, >= 2.
+        kind: "sine", "step" or "bump".
+        noise: standard deviation of the Gaussian noise on y, >= 0.
+        seed: seed of the one ``np.random.default_rng`` used, >= 0.
+
+    Returns:
+        A Dataset named like ``"sine curve (n=200, seed 0)"``.
+
+    Example:
+        >>> data = curve(n=50, kind="bump", noise=0.0, seed=0)
+        >>> data
+        Dataset(name='bump curve (n=50, seed 0)', n=50)
+        >>> bool(np.allclose(data.y, 2 * np.exp(-2 * data.x**2) - 0.5))
+        True
+    """
+    check_choice("kind", kind, CURVES)
+    n = check_int("n", n, low=2)
+    noise = check_real("noise", noise, low=0.0)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    x = rng.uniform(-3.0, 3.0, size=n)  # (n,)
+    shape = {
+        "sine": lambda u: np.sin(1.5 * u),
+        "step": lambda u: np.tanh(4.0 * u),
+        "bump": lambda u: 2.0 * np.exp(-2.0 * u**2) - 0.5,
+    }[kind]
+    y = shape(x) + noise * rng.standard_normal(n)  # (n,)
+    return Dataset(x, y, name=f"{kind} curve (n={n}, seed {seed})")
 
 
 def sample_csv() -> bytes:

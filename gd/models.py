@@ -22,7 +22,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from gd.validation import check_labels
+from gd.validation import check_choice, check_int, check_labels
 
 # Chunk size for losses evaluated at many parameter vectors: keeps (chunk, n) temporaries small.
 _CHUNK_ELEMENTS = 2_000_000
@@ -49,6 +49,7 @@ class Model:
     kernel_id: ClassVar[int]  # which twin in gd._kernels computes this model
     cheap_losses: ClassVar[bool] = False  # True when ``losses`` needs no pass over the samples
     labels: ClassVar[tuple[float, ...] | None] = None  # the only targets it fits, or any real
+    row_elements: ClassVar[int] = 1  # numbers ``sample_losses`` holds a (point, row): chunking
 
     def param_names(self, n_features: int) -> tuple[str, ...]:
         """Names of the parameters, in the order of the parameter vector."""
@@ -56,8 +57,13 @@ class Model:
             return ("w", "b")
         return (*(f"w{i + 1}" for i in range(n_features)), "b")
 
-    def init_params(self, n_features: int) -> np.ndarray:
-        """The default start: all zeros (Keras starts the bias at zero too)."""
+    def n_params(self, n_features: int) -> int:
+        """P, the length of the parameter vector for ``n_features`` inputs."""
+        return len(self.param_names(n_features))
+
+    def init_params(self, n_features: int, seed: int = 0) -> np.ndarray:
+        """The default start: all zeros (Keras starts the bias at zero too). ``seed`` draws the
+        start of a model whose start is random (``MLP``); here it changes nothing."""
         return np.zeros(n_features + 1)
 
     def check_features(self, n_features: int) -> None:
@@ -96,7 +102,7 @@ class Model:
     def losses(self, param_rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Mean loss over all rows at each of many parameter vectors: (m, P) -> (m,)."""
         param_rows = np.atleast_2d(param_rows)
-        chunk = max(1, _CHUNK_ELEMENTS // max(1, x.shape[0]))
+        chunk = max(1, _CHUNK_ELEMENTS // max(1, x.shape[0] * self.row_elements))
         out = np.empty(param_rows.shape[0])
         for start in range(0, param_rows.shape[0], chunk):
             block = param_rows[start : start + chunk]  # (c, P)
@@ -123,7 +129,7 @@ class Model:
             Array (g1, g0): row i is ``axis1[i]``, column j is ``axis0[j]``, as Plotly's
             ``go.Contour(x=axis0, y=axis1, z=...)`` expects.
         """
-        n_params = x.shape[1] + 1 if base is None else base.size
+        n_params = self.n_params(x.shape[1]) if base is None else base.size
         grid = np.tile(np.zeros(n_params) if base is None else base, (axis1.size, axis0.size, 1))
         grid[:, :, 0] = axis0[None, :]
         grid[:, :, 1] = axis1[:, None]
@@ -332,7 +338,7 @@ class TanhNeuron(Model):
     def param_names(self, n_features: int) -> tuple[str, ...]:
         return ("w", "a")
 
-    def init_params(self, n_features: int) -> np.ndarray:
+    def init_params(self, n_features: int, seed: int = 0) -> np.ndarray:
         return np.array([0.5, 0.5])
 
     def equivalent(self, params: np.ndarray) -> list[np.ndarray]:
@@ -393,3 +399,197 @@ class TanhNeuron(Model):
         w = params[..., 0:1]  # (1,) or (m, 1)
         a = params[..., 1:2]
         return (a * np.tanh(w * x[:, 0]) - y) ** 2
+
+
+ACTIVATIONS = ("tanh", "relu")  # MLP's hidden activations, as Keras names them
+
+
+@dataclass(frozen=True)
+class MLP(Model):
+    """One hidden layer, then a linear output, scored by the mean squared error.
+
+    Exactly ``keras.Sequential([Dense(hidden, activation), Dense(1)])`` compiled with
+    ``loss="mse"``, or PyTorch's ``nn.Sequential(Linear(k, hidden), Tanh(), Linear(hidden, 1))``.
+
+    Parameters, one flat vector of P = k·H + 2H + 1 values for k inputs and H = ``hidden`` units,
+    in the order of Keras's ``model.get_weights()``, each flattened row-major:
+        W1 (k, H) the first kernel, b1 (H,), W2 (H,) the second kernel (H, 1), b2 (1,).
+    So ``params[j·H + h]`` is the weight from input j to unit h.
+
+    Math, for a batch of B rows, with ``z = x·W1 + b1`` (B, H), ``a = f(z)`` and residual
+    ``r = a·W2 + b2 − y`` (B,):
+        L = (1/B) Σ rᵢ²;   with δ = (2/B)·r (B,) and ε = δ·W2ᵀ ⊙ f'(z) (B, H):
+        ∂L/∂W2 = aᵀδ,   ∂L/∂b2 = Σδ,   ∂L/∂W1 = xᵀε,   ∂L/∂b1 = Σ_rows ε,
+    where f'(z) = 1 − a² for tanh and [z > 0] for relu (0 at z = 0, as TensorFlow and PyTorch).
+
+    Example:
+        >>> model = MLP(hidden=2)
+        >>> params = np.array([1.0, -1.0, 0.0, 0.0, 1.0, 1.0, 0.5])  # W1, b1, W2, b2
+        >>> model.predict(params, np.array([[0.0], [1.0]]))  # 0.5 + tanh(x) + tanh(−x) = 0.5
+        array([0.5, 0.5])
+        >>> model.param_names(1)
+        ('W1[0,0]', 'W1[0,1]', 'b1[0]', 'b1[1]', 'W2[0]', 'W2[1]', 'b2')
+    """
+
+    hidden: int = 16  # units in the hidden layer (Keras's Dense(hidden))
+    activation: str = "tanh"  # "tanh" or "relu"
+
+    def __post_init__(self) -> None:
+        check_int("hidden", self.hidden)
+        check_choice("activation", self.activation, ACTIVATIONS)
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"neural network ({self.hidden} {self.activation} units)"
+
+    @property
+    def kernel_id(self) -> int:  # type: ignore[override]
+        return MLP_KERNELS[self.activation]
+
+    def n_params(self, n_features: int) -> int:
+        """P = k·H + 2H + 1: the two kernels and the two biases."""
+        return (n_features + 2) * self.hidden + 1
+
+    def param_names(self, n_features: int) -> tuple[str, ...]:
+        units = range(self.hidden)
+        return (
+            *(f"W1[{j},{h}]" for j in range(n_features) for h in units),
+            *(f"b1[{h}]" for h in units),
+            *(f"W2[{h}]" for h in units),
+            "b2",
+        )
+
+    def init_params(self, n_features: int, seed: int = 0) -> np.ndarray:
+        """Keras's default start: Glorot-uniform kernels, zero biases, drawn from
+        ``np.random.default_rng(seed)`` (W1 first, then W2).
+
+        Glorot uniform draws each weight of a (fan_in, fan_out) kernel from
+        U(−l, l) with l = √(6 / (fan_in + fan_out)).
+
+        Example:
+            >>> start = MLP(hidden=4).init_params(1, seed=0)
+            >>> start.shape, bool(np.all(np.abs(start[:4]) <= np.sqrt(6 / 5)))
+            ((13,), True)
+        """
+        rng = np.random.default_rng(seed)
+        h = self.hidden
+        params = np.zeros(self.n_params(n_features))
+        params[: n_features * h] = rng.uniform(-1.0, 1.0, n_features * h) * np.sqrt(
+            6.0 / (n_features + h)
+        )
+        params[n_features * h + h : n_features * h + 2 * h] = rng.uniform(-1.0, 1.0, h) * np.sqrt(
+            6.0 / (h + 1)
+        )
+        return params
+
+    def weights(self, params: np.ndarray, n_features: int) -> list[np.ndarray]:
+        """The flat vector as Keras's ``get_weights()``: [W1 (k, H), b1 (H,), W2 (H, 1), b2 (1,)].
+
+        Example:
+            >>> model = MLP(hidden=2)
+            >>> params = np.arange(7.0)
+            >>> [w.shape for w in model.weights(params, 1)]
+            [(1, 2), (2,), (2, 1), (1,)]
+            >>> bool(np.array_equal(model.flatten(model.weights(params, 1)), params))
+            True
+        """
+        w1, b1, w2, b2 = self._layers(np.asarray(params, dtype=np.float64), n_features)
+        return [w1.copy(), b1.copy(), w2.reshape(-1, 1).copy(), np.array([b2])]
+
+    @staticmethod
+    def flatten(weights: list[np.ndarray]) -> np.ndarray:
+        """Keras's ``get_weights()`` list as the flat parameter vector (the inverse of
+        ``weights``)."""
+        return np.concatenate([np.asarray(w, dtype=np.float64).ravel() for w in weights])
+
+    def check_params(self, n_params: int, n_features: int) -> None:
+        if n_params != self.n_params(n_features):
+            raise ValueError(
+                f"{self.name} with {n_features} feature(s) has {self.n_params(n_features)} "
+                f"parameters. Got {n_params} instead."
+            )
+
+    def equivalent(self, params: np.ndarray) -> list[np.ndarray]:
+        """tanh is odd: flipping the signs of every unit's weights in and out (W1, b1, W2)
+        gives the same function. (Any relabelling of the units does too; those are not listed.)
+        """
+        if self.activation != "tanh":
+            return [params]
+        flipped = -params
+        flipped[-1] = params[-1]  # b2 stays
+        return [params, flipped]
+
+    def _layers(
+        self, params: np.ndarray, n_features: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """W1 (..., k, H), b1 (..., H), W2 (..., H), b2 (...) as views of ``params`` (..., P)."""
+        self.check_params(params.shape[-1], n_features)
+        k, h = n_features, self.hidden
+        lead = params.shape[:-1]
+        return (
+            params[..., : k * h].reshape(*lead, k, h),
+            params[..., k * h : k * h + h],
+            params[..., k * h + h : k * h + 2 * h],
+            params[..., -1],
+        )
+
+    def _activate(self, z: np.ndarray) -> np.ndarray:
+        return np.tanh(z) if self.activation == "tanh" else np.maximum(z, 0.0)
+
+    def _slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """f'(z), from the activations ``a`` already computed."""
+        return 1.0 - a * a if self.activation == "tanh" else (z > 0.0).astype(np.float64)
+
+    def predict(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+        w1, b1, w2, b2 = self._layers(params, x.shape[1])
+        return self._activate(x @ w1 + b1) @ w2 + b2  # (n,)
+
+    def loss_and_grad(
+        self, params: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        w1, b1, w2, b2 = self._layers(params, x.shape[1])
+        z = x @ w1 + b1  # (B, H)
+        a = self._activate(z)  # (B, H)
+        residual = a @ w2 + b2 - y  # (B,)
+        delta = (2.0 / y.size) * residual  # (B,) ∂L/∂output of each row
+        error = delta[:, None] * w2 * self._slope(z, a)  # (B, H) ∂L/∂z
+        grad = np.concatenate(
+            [(x.T @ error).ravel(), error.sum(axis=0), a.T @ delta, [delta.sum()]]
+        )  # (P,) in the layout of params
+        return float(np.mean(residual**2)), grad
+
+    def per_sample_grad(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Row i is the gradient of row i's own loss rᵢ²: (n, P). Their mean is ``grad``."""
+        w1, b1, w2, b2 = self._layers(params, x.shape[1])
+        z = x @ w1 + b1  # (n, H)
+        a = self._activate(z)  # (n, H)
+        delta = 2.0 * (a @ w2 + b2 - y)  # (n,)
+        error = delta[:, None] * w2 * self._slope(z, a)  # (n, H)
+        outer = (x[:, :, None] * error[:, None, :]).reshape(y.size, -1)  # (n, k·H)
+        return np.hstack([outer, error, delta[:, None] * a, delta[:, None]])
+
+    def sample_losses(self, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        w1, b1, w2, b2 = self._layers(params, x.shape[1])
+        z = np.einsum("nk,...kh->...nh", x, w1) + b1[..., None, :]  # (n, H) or (m, n, H)
+        output = np.einsum("...nh,...h->...n", self._activate(z), w2) + b2[..., None]
+        return (output - y) ** 2  # (n,) or (m, n)
+
+    @property
+    def row_elements(self) -> int:  # type: ignore[override]
+        return self.hidden
+
+    def losses(self, param_rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Mean loss at each of many parameter vectors (m, P) -> (m,): compiled, on all cores,
+        when ``gd.engine`` has its kernels; else in NumPy chunks (``Model.losses``)."""
+        from gd import engine
+
+        param_rows = np.atleast_2d(param_rows)
+        self.check_params(param_rows.shape[1], x.shape[1])
+        kernels = engine.kernels()
+        if kernels is None:
+            return super().losses(param_rows, x, y)
+        return kernels.losses(self, param_rows, x, y)
+
+
+# MLP's kernel ids in gd._kernels, by activation (the other models' are 0, 1 and 2).
+MLP_KERNELS = {"tanh": 3, "relu": 4}

@@ -8,11 +8,17 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import gd
-from gd.models import LinearRegression, LogisticRegression, TanhNeuron
+from gd.models import MLP, LinearRegression, LogisticRegression, TanhNeuron
 
 _kernels = pytest.importorskip("gd._kernels")
 
-MODELS = [LinearRegression(), LogisticRegression(), TanhNeuron()]
+MODELS = [
+    LinearRegression(),
+    LogisticRegression(),
+    TanhNeuron(),
+    MLP(hidden=3),
+    MLP(hidden=2, activation="relu"),
+]
 
 
 def make_data(model, n, n_features, seed):
@@ -21,7 +27,7 @@ def make_data(model, n, n_features, seed):
     x = rng.normal(size=(n, n_features))
     if isinstance(model, LogisticRegression):
         return x, (rng.random(n) < 0.5).astype(float)
-    if isinstance(model, TanhNeuron):
+    if isinstance(model, TanhNeuron | MLP):
         return x, 1.5 * np.tanh(2.0 * x[:, 0]) + 0.3 * rng.normal(size=n)
     return x, x @ rng.normal(size=n_features) + 1.0 + 0.5 * rng.normal(size=n)
 
@@ -49,7 +55,9 @@ def configurations(draw):
         "shuffle": draw(st.booleans()),
         "seed": draw(st.integers(0, 2**32 - 1)),
         "validation_split": draw(st.sampled_from([0.0, 0.25])) if n >= 2 else 0.0,
-        "init": draw(st.none() | st.just(np.random.default_rng(n).normal(size=n_features + 1))),
+        "init": draw(
+            st.none() | st.just(np.random.default_rng(n).normal(size=model.n_params(n_features)))
+        ),
     }
     return model, x, y, opt, fit_kwargs
 

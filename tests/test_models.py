@@ -5,9 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gd.models import LinearRegression, LinearStats, LogisticRegression, TanhNeuron
+from gd.models import MLP, LinearRegression, LinearStats, LogisticRegression, TanhNeuron
 
-MODELS = [LinearRegression(), LogisticRegression(), TanhNeuron()]
+MODELS = [
+    LinearRegression(),
+    LogisticRegression(),
+    TanhNeuron(),
+    MLP(hidden=3),
+    MLP(hidden=3, activation="relu"),
+]
 
 
 def make_data(model, n, seed):
@@ -32,7 +38,7 @@ def finite_difference(model, params, x, y, h=1e-6):
 @settings(max_examples=40, deadline=None)
 def test_gradient_matches_central_differences(model, seed, n):
     x, y = make_data(model, n, seed)
-    params = np.random.default_rng(seed + 1).normal(size=2)
+    params = np.random.default_rng(seed + 1).normal(size=model.n_params(1))
     np.testing.assert_allclose(
         model.grad(params, x, y), finite_difference(model, params, x, y), rtol=1e-6, atol=1e-7
     )
@@ -41,9 +47,9 @@ def test_gradient_matches_central_differences(model, seed, n):
 @pytest.mark.parametrize("model", MODELS, ids=repr)
 def test_batch_gradient_is_the_mean_of_per_sample_gradients(model):
     x, y = make_data(model, 9, seed=3)
-    params = np.array([0.3, -0.7])
+    params = np.random.default_rng(4).normal(size=model.n_params(1))
     per_sample = model.per_sample_grad(params, x, y)
-    assert per_sample.shape == (9, 2)
+    assert per_sample.shape == (9, model.n_params(1))
     np.testing.assert_allclose(per_sample.mean(axis=0), model.grad(params, x, y), rtol=1e-12)
     for i in range(9):  # row i is the gradient of row i's own loss
         np.testing.assert_allclose(per_sample[i], model.grad(params, x[i : i + 1], y[i : i + 1]))
@@ -57,7 +63,9 @@ def test_losses_and_grid_equal_direct_evaluation(model):
     grid = model.loss_grid(x, y, axis0, axis1)
     assert grid.shape == (5, 7)
     for i, j in [(0, 0), (4, 6), (2, 3)]:
-        expected = model.loss(np.array([axis0[j], axis1[i]]), x, y)
+        point = np.zeros(model.n_params(1))
+        point[:2] = axis0[j], axis1[i]
+        expected = model.loss(point, x, y)
         assert grid[i, j] == pytest.approx(expected, rel=1e-10)
 
 
@@ -104,7 +112,9 @@ def test_tanh_neuron_takes_one_feature():
 def test_equivalent_parameters_predict_the_same():
     x, _ = make_data(TanhNeuron(), 20, seed=2)
     for model in MODELS:
-        params = np.array([0.7, -1.3])
+        params = np.random.default_rng(1).normal(size=model.n_params(1))
         for other in model.equivalent(params):
             np.testing.assert_allclose(model.predict(other, x), model.predict(params, x))
     assert len(TanhNeuron().equivalent(np.array([1.0, 2.0]))) == 2
+    assert len(MLP(hidden=3).equivalent(np.ones(10))) == 2  # every tanh unit flipped
+    assert len(MLP(hidden=3, activation="relu").equivalent(np.ones(10))) == 1

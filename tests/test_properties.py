@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 import gd
 import gd.engine
 
-MODELS = [gd.models.LinearRegression(), gd.models.LogisticRegression(), gd.models.TanhNeuron()]
+MODELS = [
+    gd.models.LinearRegression(),
+    gd.models.LogisticRegression(),
+    gd.models.TanhNeuron(),
+    gd.models.MLP(hidden=3),
+    gd.models.MLP(hidden=3, activation="relu"),
+]
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 
 
@@ -25,6 +31,7 @@ def problems(draw):
     if isinstance(model, gd.models.LogisticRegression):
         y = (y > 0).astype(float)
     momentum = draw(st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0]))
+    size = model.n_params(1)
     opt = gd.SGD(
         learning_rate=draw(st.floats(0.0, 1e3)),
         momentum=momentum,
@@ -38,7 +45,7 @@ def problems(draw):
         "shuffle": draw(st.booleans()),
         "seed": draw(st.integers(0, 2**31)),
         "validation_split": draw(st.sampled_from([0.0, 0.25])),
-        "init": np.array(draw(st.lists(st.floats(-10, 10), min_size=2, max_size=2))),
+        "init": np.array(draw(st.lists(st.floats(-10, 10), min_size=size, max_size=size))),
     }
     return model, x, y, opt, options
 
