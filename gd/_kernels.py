@@ -227,31 +227,58 @@ def _batch_loss_and_grad(
         scale = 2.0 / batch
         grad[0] *= scale
         grad[1] *= scale
-    else:  # MLP: z = x·W1 + b1;  a = f(z);  r = a·W2 + b2 − y;  L = Σr²/B (gd.models.MLP)
-        hidden = (n_params - 1) // (n_features + 2)
-        b1, w2, b2 = n_features * hidden, n_features * hidden + hidden, n_params - 1
-        for slot in range(start, stop):
-            i = rows[slot]
-            output = 0.0
-            for h in range(hidden):
-                activation, scratch[hidden + h] = _unit(
-                    kernel_id, n_features, hidden, states, lane, x, i, h
-                )
-                scratch[h] = activation
-                output += activation * states[lane, w2 + h]
-            residual = output + states[lane, b2] - y[i]
-            for h in range(hidden):
-                error = residual * states[lane, w2 + h] * scratch[hidden + h]
-                for j in range(n_features):
-                    grad[j * hidden + h] += x[i, j] * error
-                grad[b1 + h] += error
-                grad[w2 + h] += residual * scratch[h]
-            grad[b2] += residual
-            total += residual * residual
-        scale = 2.0 / batch
-        for j in range(n_params):
-            grad[j] *= scale
+    else:
+        total = _network_loss_and_grad(
+            kernel_id, n_features, n_params, states, lane, x, y, rows, start, stop, grad, scratch
+        )
     return total / batch
+
+
+@numba.njit(cache=True)
+def _network_loss_and_grad(
+    kernel_id: int,
+    n_features: int,
+    n_params: int,
+    states: np.ndarray,
+    lane: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    rows: np.ndarray,
+    start: int,
+    stop: int,
+    grad: np.ndarray,
+    scratch: np.ndarray,
+) -> float:
+    """``_batch_loss_and_grad`` for the network: the batch's summed squared residuals, and
+    its gradient into ``grad``. A call, not inlined: one compiled copy serves every loop.
+
+    z = x·W1 + b1;  a = f(z);  r = a·W2 + b2 − y;  L = Σr²/B  (``gd.models.MLP``).
+    """
+    hidden = (n_params - 1) // (n_features + 2)
+    b1, w2, b2 = n_features * hidden, n_features * hidden + hidden, n_params - 1
+    total = 0.0
+    for slot in range(start, stop):
+        i = rows[slot]
+        output = 0.0
+        for h in range(hidden):
+            activation, scratch[hidden + h] = _unit(
+                kernel_id, n_features, hidden, states, lane, x, i, h
+            )
+            scratch[h] = activation
+            output += activation * states[lane, w2 + h]
+        residual = output + states[lane, b2] - y[i]
+        for h in range(hidden):
+            error = residual * states[lane, w2 + h] * scratch[hidden + h]
+            for j in range(n_features):
+                grad[j * hidden + h] += x[i, j] * error
+            grad[b1 + h] += error
+            grad[w2 + h] += residual * scratch[h]
+        grad[b2] += residual
+        total += residual * residual
+    scale = 2.0 / (stop - start)
+    for j in range(n_params):
+        grad[j] *= scale
+    return total
 
 
 @numba.njit(cache=True, inline="always")
@@ -378,31 +405,15 @@ def _descend_any(
 ) -> None:
     """``_descend`` for any number of features and parameters. Every lesson has one feature,
     and for the two-parameter models a constant 1 unrolls the loops over features and
-    parameters (each row 2.5× cheaper than in the general version); the network's P varies."""
-    features = x.shape[1]
-    if kernel_id in (MLP_TANH, MLP_RELU):
-        _descend(
-            features,
-            states.shape[1],
-            kernel_id,
-            x,
-            y,
-            order,
-            batch_size,
-            opt,
-            threshold,
-            states,
-            diverged_at,
-            trace,
-        )
-    elif features == 1:
+    parameters (each row 2.5× cheaper than in the general version, which serves the rest)."""
+    if x.shape[1] == 1 and kernel_id not in (MLP_TANH, MLP_RELU):
         _descend(
             1, 2, kernel_id, x, y, order, batch_size, opt, threshold, states, diverged_at, trace
         )
     else:
         _descend(
-            features,
-            features + 1,
+            x.shape[1],
+            states.shape[1],
             kernel_id,
             x,
             y,
@@ -564,6 +575,88 @@ def _losses(kernel_id: int, points: np.ndarray, x: np.ndarray, y: np.ndarray) ->
     return out
 
 
+# Reordered sums and fused multiply-adds let a row's units run in vector lanes; no "nnan" or
+# "ninf", so a far-off cell's overflow still reads as inf.
+_VECTOR_MATH = {"reassoc", "contract", "arcp", "nsz"}
+
+
+@numba.njit(cache=True, inline="always", fastmath=_VECTOR_MATH)
+def _drawn_tanh(z: float) -> float:
+    """tanh to within 3e-7, in arithmetic a vector unit runs (``math.tanh`` is a library call,
+    one value at a time): Eigen's rational approximation for float32, z·p(z²)/q(z²) on
+    |z| ≤ 7.905, where float32's tanh is already ±1. Only for drawn surfaces."""
+    z = min(max(z, -7.90531110763549805), 7.90531110763549805)
+    z2 = z * z
+    p = z2 * -2.76076847742355e-16 + 2.00018790482477e-13
+    p = p * z2 + -8.60467152213735e-11
+    p = p * z2 + 5.12229709037114e-08
+    p = p * z2 + 1.48572235717979e-05
+    p = p * z2 + 6.37261928875436e-04
+    p = p * z2 + 4.89352455891786e-03
+    q = z2 * 1.19825839466702e-06 + 1.18534705686654e-04
+    q = q * z2 + 2.26843463243900e-03
+    q = q * z2 + 4.89352518554385e-03
+    return z * p / q
+
+
+@numba.njit(cache=True, parallel=True, nogil=True, fastmath=_VECTOR_MATH)
+def _plane_losses(
+    kernel_id: int,
+    z: np.ndarray,
+    w2: np.ndarray,
+    b2: np.ndarray,
+    axis0: np.ndarray,
+    axis1: np.ndarray,
+    y: np.ndarray,
+) -> np.ndarray:
+    """The network's loss on a plane θ = o + α·d₁ + β·d₂ of parameter space, (g1, g0).
+
+    Its hidden pre-activations are linear in θ: ``z[0] + α·z[1] + β·z[2]`` (3, n, H), and so
+    are its output weights ``w2`` (3, H) and bias ``b2`` (3,). Cells in parallel; tanh by
+    ``_drawn_tanh``, so a cell's loss is within about 1e-6 of the exact one.
+    """
+    _, n, hidden = z.shape
+    g0 = axis0.size
+    out = np.empty((axis1.size, g0))
+    for cell in numba.prange(axis1.size * g0):
+        row, column = divmod(np.int64(cell), g0)
+        alpha, beta = axis0[column], axis1[row]
+        weight = np.empty(hidden)
+        for h in range(hidden):
+            weight[h] = w2[0, h] + alpha * w2[1, h] + beta * w2[2, h]
+        bias = b2[0] + alpha * b2[1] + beta * b2[2]
+        total = 0.0
+        for i in range(n):
+            output = 0.0
+            for h in range(hidden):
+                pre = z[0, i, h] + alpha * z[1, i, h] + beta * z[2, i, h]
+                unit = _drawn_tanh(pre) if kernel_id == MLP_TANH else max(pre, 0.0)
+                output += unit * weight[h]
+            residual = output + bias - y[i]
+            total += residual * residual
+        out[row, column] = total / n
+    return out
+
+
+def plane_losses(
+    model: Model,
+    parts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    axis0: np.ndarray,
+    axis1: np.ndarray,
+    y: np.ndarray,
+) -> np.ndarray:
+    """``gd.models.MLP.plane_losses`` compiled: ``parts`` are its linear pieces z (3, n, H),
+    w2 (3, H) and b2 (3,); returns (g1, g0)."""
+    with _PARALLEL_LOCK:
+        return _plane_losses(
+            model.kernel_id,
+            *(_frozen(part) for part in parts),
+            _frozen(axis0),
+            _frozen(axis1),
+            _frozen(y),
+        )
+
+
 def losses(model: Model, points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``gd.models.MLP.losses`` compiled: the full-data loss at each row of ``points`` (m, P)."""
     with _PARALLEL_LOCK:
@@ -649,8 +742,9 @@ def _frozen(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:
 
 def disk_cache_ready() -> bool:
     """True when numba's disk cache beside this file holds every entry kernel (``_train``,
-    ``_sweep``, ``_losses``) for this Python, written after the source last changed: then
-    ``warm_up`` only loads them (~0.5 s). False means it would compile (about ``COMPILE_SECONDS``).
+    ``_sweep``, ``_losses``, ``_plane_losses``) for this Python, written after the source last
+    changed: then ``warm_up`` only loads them (~0.5 s). False means it would compile (about
+    ``COMPILE_SECONDS``).
 
     A heuristic on file names and times, as numba stamps its index with the source's mtime; a
     cache kept elsewhere (``NUMBA_CACHE_DIR``) reads as not ready, which costs time, not
@@ -659,7 +753,7 @@ def disk_cache_ready() -> bool:
     here = Path(__file__)
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
     changed = here.stat().st_mtime
-    for name in ("_train", "_sweep", "_losses"):
+    for name in ("_train", "_sweep", "_losses", "_plane_losses"):
         found = (here.parent / "__pycache__").glob(f"{here.stem}.{name}-*.{tag}.nbi")
         if not any(index.stat().st_mtime >= changed for index in found):
             return False
@@ -696,4 +790,6 @@ def warm_up() -> None:
             init,
             1e6,
         )
-    losses(networks[0], np.full((1, 4), 0.5), x, y)
+    for network in networks:
+        losses(network, np.full((1, 4), 0.5), x, y)
+        plane_losses(network, network.plane_parts(x, np.full((3, 4), 0.5)), y[:1], y[:1], y)

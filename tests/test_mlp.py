@@ -144,3 +144,16 @@ def test_curves_are_seeded_and_checked():
     assert np.all(np.abs(first.x) <= 3.0)
     with pytest.raises(ValueError, match="'kind' parameter must be one of 'sine', 'step'"):
         gd.datasets.curve(30, "zigzag")
+
+
+@pytest.mark.parametrize("model", NETWORKS, ids=repr)
+def test_the_drawn_plane_is_the_loss_at_its_points_to_within_a_millionth(model, monkeypatch):
+    x, y = curve_rows(n=60)
+    basis = np.random.default_rng(5).normal(size=(3, model.n_params(1)))
+    axis0, axis1 = np.linspace(-2, 2, 9), np.linspace(-1, 3, 7)
+    drawn = model.plane_losses(x, y, basis, axis0, axis1)
+    assert drawn.shape == (7, 9)
+    point = basis[0] + axis0[8] * basis[1] + axis1[2] * basis[2]  # column 8, row 2
+    assert drawn[2, 8] == pytest.approx(model.loss(point, x, y), rel=1e-6)
+    monkeypatch.setattr(gd.engine, "compiled", None)  # the NumPy reference: exact
+    np.testing.assert_allclose(model.plane_losses(x, y, basis, axis0, axis1), drawn, rtol=1e-6)
