@@ -16,6 +16,7 @@ from gd.family import Family, family, scored_points
 from gd.fit import Run, fit
 from gd.hogwild import fit_async
 from gd.optim import SGD
+from gd.plane import Plane, Window, loss_on_plane, window
 from gd.sweep import Sweep, heavy_ball_bound, lambda_max, stability_bound, sweep
 
 __all__ = [
@@ -25,8 +26,10 @@ __all__ = [
     "Dataset",
     "Family",
     "NoiseScale",
+    "Plane",
     "Run",
     "Sweep",
+    "Window",
     "critical_batch",
     "datasets",
     "family",
@@ -34,9 +37,11 @@ __all__ = [
     "fit_async",
     "heavy_ball_bound",
     "lambda_max",
+    "loss_on_plane",
     "models",
     "noise_scale",
     "scored_points",
     "stability_bound",
     "sweep",
+    "window",
 ]
