@@ -17,6 +17,7 @@ from gd.fit import Run, fit
 from gd.hogwild import fit_async
 from gd.optim import SGD
 from gd.plane import Plane, Window, loss_on_plane, window
+from gd.sharpness import Sharpness, along, edge_of_stability, hessian_vector, top_eigenvalue
 from gd.sweep import Sweep, heavy_ball_bound, lambda_max, stability_bound, sweep
 
 __all__ = [
@@ -28,14 +29,18 @@ __all__ = [
     "NoiseScale",
     "Plane",
     "Run",
+    "Sharpness",
     "Sweep",
     "Window",
+    "along",
     "critical_batch",
     "datasets",
+    "edge_of_stability",
     "family",
     "fit",
     "fit_async",
     "heavy_ball_bound",
+    "hessian_vector",
     "lambda_max",
     "loss_on_plane",
     "models",
@@ -43,5 +48,6 @@ __all__ = [
     "scored_points",
     "stability_bound",
     "sweep",
+    "top_eigenvalue",
     "window",
 ]
