@@ -9,7 +9,7 @@ Example:
     7
 """
 
-from gd import datasets, models
+from gd import datasets, models, plane, sharpness
 from gd.critical import CriticalBatch, NoiseScale, critical_batch, noise_scale
 from gd.datasets import DataError, Dataset
 from gd.family import Family, family, scored_points
@@ -17,7 +17,7 @@ from gd.fit import Run, fit
 from gd.hogwild import fit_async
 from gd.optim import SGD
 from gd.plane import Plane, Window, loss_on_plane, window
-from gd.sharpness import Sharpness, along, edge_of_stability, hessian_vector, top_eigenvalue
+from gd.sharpness import Sharpness, edge_of_stability, hessian_vector, top_eigenvalue
 from gd.sweep import Sweep, heavy_ball_bound, lambda_max, stability_bound, sweep
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "Sharpness",
     "Sweep",
     "Window",
-    "along",
     "critical_batch",
     "datasets",
     "edge_of_stability",
@@ -45,7 +44,9 @@ __all__ = [
     "loss_on_plane",
     "models",
     "noise_scale",
+    "plane",
     "scored_points",
+    "sharpness",
     "stability_bound",
     "sweep",
     "top_eigenvalue",
