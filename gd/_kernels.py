@@ -65,6 +65,9 @@ _CONVENTIONS = {"keras": KERAS, "pytorch": PYTORCH}
 # docs/benchmarks.md "Cold start"): the one statement of it, which the pages and docs quote.
 COMPILE_SECONDS = 30
 
+# The compiled functions Python calls; numba caches each in its own index file.
+ENTRY_KERNELS = ("_train", "_sweep", "_losses", "_plane_losses")
+
 # numba's fallback threading layer ("workqueue") aborts the process when two threads launch
 # parallel kernels at once, and Streamlit runs each session in its own thread.
 _PARALLEL_LOCK = threading.Lock()
@@ -751,8 +754,8 @@ def _frozen(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:
 
 
 def disk_cache_ready() -> bool:
-    """True when numba's disk cache beside this file holds every entry kernel (``_train``,
-    ``_sweep``, ``_losses``, ``_plane_losses``) for this Python, written after the source last
+    """True when numba's disk cache beside this file holds every one of ``ENTRY_KERNELS``
+    for this Python, written after the source last
     changed: then ``warm_up`` only loads them (~0.5 s). False means it would compile (about
     ``COMPILE_SECONDS``).
 
@@ -763,7 +766,7 @@ def disk_cache_ready() -> bool:
     here = Path(__file__)
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
     changed = here.stat().st_mtime
-    for name in ("_train", "_sweep", "_losses", "_plane_losses"):
+    for name in ENTRY_KERNELS:
         found = (here.parent / "__pycache__").glob(f"{here.stem}.{name}-*.{tag}.nbi")
         if not any(index.stat().st_mtime >= changed for index in found):
             return False

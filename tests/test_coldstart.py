@@ -109,7 +109,7 @@ def test_heavy_settings_wait_for_the_kernels(app, deferred):
     assert not any("Preparing the fast engine" in c.value for c in at.caption)
 
 
-def test_the_disk_cache_counts_as_ready_only_when_both_kernels_are_newer_than_the_source(
+def test_the_disk_cache_counts_as_ready_only_when_every_kernel_is_newer_than_the_source(
     tmp_path, monkeypatch
 ):
     kernels = engine.compiled
@@ -122,9 +122,9 @@ def test_the_disk_cache_counts_as_ready_only_when_both_kernels_are_newer_than_th
     cache.mkdir()
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
     assert not kernels.disk_cache_ready()  # nothing cached: the server compiles in a child
-    (cache / f"_kernels._train-320.{tag}.nbi").write_bytes(b"")
-    assert not kernels.disk_cache_ready()  # one of the two
-    (cache / f"_kernels._sweep-402.{tag}.nbi").write_bytes(b"")
+    for number, name in enumerate(kernels.ENTRY_KERNELS):
+        assert not kernels.disk_cache_ready()  # some are missing
+        (cache / f"_kernels.{name}-{300 + number}.{tag}.nbi").write_bytes(b"")
     assert kernels.disk_cache_ready()
     later = time.time() + 60
     os.utime(source, (later, later))  # the source changed after the cache was written
