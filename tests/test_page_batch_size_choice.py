@@ -18,6 +18,7 @@ from ui import batch_size_choice as choice
 from ui import batch_size_choice_charts as views
 from ui import budget, cache, controls
 from ui import inside_a_batch_threads as threads
+from ui.models import MODELS
 
 PAGE = "lessons/batch_size_choice.py"
 SMALL = {"n": "100", "critical_sidebar_data": "true"}  # the sidebar's data, 100 rows: quick
@@ -179,11 +180,9 @@ def test_the_work_is_counted_in_the_budgets_one_unit():
             model, 200, size, epochs, choice.STAY_EPOCHS, choice.LOSS_POINTS
         )
         each = sum(budget.run_work("logistic", 200, size, e) for e in rounds)
-        expected += (
-            rates * len(choice.SEEDS) * (each + scored * 200 * budget.MODEL_COST["logistic"])
-        )
+        expected += rates * len(choice.SEEDS) * (each + scored * 200 * MODELS["logistic"].cost)
     expected += budget.run_work("logistic", 200, 1, epochs)  # the followed run, at most
-    expected += 2 * choice.NOISE_POINTS * 200 * budget.MODEL_COST["logistic"]
+    expected += 2 * choice.NOISE_POINTS * 200 * MODELS["logistic"].cost
     assert choice.work(s, None, epochs) == expected
     # The defaults fit the budget, with room to spare for nothing else.
     defaults = choice.problem(controls.Settings())

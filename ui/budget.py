@@ -6,7 +6,8 @@ One request (one rerun of a page) may do at most ``BUDGET`` units of work:
 
 where ``rows per update`` is the batch size, ``UPDATE_ROWS`` is the fixed cost of one update
 (recording it, the optimizer step) counted in rows, and ``cost`` is the model's relative cost
-per row (``MODEL_COST``: logistic regression pays an exp and a log per row). A request above
+per row (``ModelSpec.cost`` in ``ui.models``: logistic regression pays an exp and a log per
+row). A request above
 it is not computed: the page says what it would take and offers the nearest setting that fits
 (``nearest``). The figures and how they were measured are in ``docs/budget.md``.
 
@@ -25,10 +26,10 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from gd.rules import batches_per_epoch
+from ui.models import MODELS
 
 BUDGET = 120_000_000  # work units per request: about 2 s of server time at most (docs/budget.md)
 UPDATE_ROWS = 16  # one update's fixed cost, in rows: fit at batch size 1 against full batch
-MODEL_COST = {"linear": 1, "tanh": 3, "logistic": 6}  # per row, relative (docs/budget.md)
 RUN_BYTES_PER_UPDATE = 48  # a Run keeps params (2), loss, loss_steps, batch_loss and rate
 T = TypeVar("T")
 
@@ -47,12 +48,12 @@ def updates(n_train: int, batch_size: int, epochs: int) -> int:
 def run_work(model: str, n_train: int, batch_size: int, epochs: int) -> int:
     """The work of one run (see the module docstring)."""
     rows = min(max(batch_size, 1), max(n_train, 1))
-    return updates(n_train, batch_size, epochs) * (rows + UPDATE_ROWS) * MODEL_COST[model]
+    return updates(n_train, batch_size, epochs) * (rows + UPDATE_ROWS) * MODELS[model].cost
 
 
 # A pass of the loss alone, with no gradient (a loss surface's grid, a family's kept points),
 # takes about half a training pass: 28 ns a row for the tanh neuron (1.7 units of 16.7 ns,
-# MODEL_COST 3) and 45 ns for logistic regression (2.7 units, MODEL_COST 6), measured under
+# cost 3) and 45 ns for logistic regression (2.7 units, cost 6), measured under
 # load (docs/budget.md).
 SCORE_SHARE = 0.5
 
@@ -75,7 +76,7 @@ def loss_work(model: str, n_train: int, points: int) -> int:
         >>> loss_work("logistic", n_train=500, points=10)
         30000
     """
-    return points * n_train * MODEL_COST[model]
+    return points * n_train * MODELS[model].cost
 
 
 def search_work(

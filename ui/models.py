@@ -3,9 +3,9 @@
 Each ``ModelSpec`` holds every fact the shell needs about one model: its key (the widget value
 and the ``?model=`` link parameter), its label, the ``gd`` model class, the dataset generator,
 the pieces of the Keras and PyTorch scripts, the NumPy line of its batch gradient, whether it
-has a closed-form surface and stability bound, and how its fit is drawn. The names of its
-parameters come from the ``gd`` model itself, and the true values in the scripts from the
-generator's signature. A new model is one more entry in ``MODELS``.
+has a closed-form surface and stability bound, its work per row and how its fit is drawn. The
+names of its parameters come from the ``gd`` model itself, and the true values in the scripts
+from the generator's signature. A new model is one more entry in ``MODELS``.
 
 Example:
     >>> MODELS["tanh"].parameters, MODELS["tanh"].start_labels
@@ -74,6 +74,7 @@ class ModelSpec:
     scripts: Scripts
     gradient_line: str  # the one NumPy line that computes a batch's gradient
     closed_form: bool  # a quadratic loss: a closed-form minimum and the bound 2(1 + μ)/λmax
+    cost: int  # work per row, relative to linear regression's (ui.budget, docs/budget.md)
     fit_label: str = "fit"  # what the data chart's line shows ("P(y = 1)" for a classifier)
 
     def build(self) -> Model:
@@ -125,6 +126,7 @@ MODELS: dict[str, ModelSpec] = {
                 "grad = 2 / B * X_b.T @ (X_b @ w - y_b)  # (P,) from X_b (B, P), y_b (B,)"
             ),
             closed_form=True,
+            cost=1,
         ),
         ModelSpec(
             key="logistic",
@@ -149,6 +151,7 @@ MODELS: dict[str, ModelSpec] = {
             ),
             gradient_line="grad = 1 / B * X_b.T @ (sigmoid(X_b @ w) - y_b)  # (P,) from X_b (B, P)",
             closed_form=False,
+            cost=6,  # an exp and a log a row
             fit_label="P(y = 1)",
         ),
         ModelSpec(
@@ -173,6 +176,7 @@ MODELS: dict[str, ModelSpec] = {
                 "grad = 2 / B * np.array([r @ (a * (1 - h**2) * x_b), r @ h])  # (2,)"
             ),
             closed_form=False,
+            cost=3,  # a tanh a row
         ),
     ]
 }
