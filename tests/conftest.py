@@ -9,7 +9,7 @@ from hypothesis import settings
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
-TIMEOUT = 120  # a cold numba cache compiles the kernels on the first run
+TIMEOUT = 180  # a cold numba cache compiles the kernels on the first run (about a minute)
 
 # CI replays the same examples on every run, so a red CI is a real regression, never a new draw;
 # local runs keep drawing fresh examples to find new failures (then pinned with @example).
