@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             model,
             data.x,
             data.y,
+            gd.SGD(float(learning_rates[0])),
             learning_rates=learning_rates,
             batch_sizes=batch_sizes,
             seeds=SEEDS,

@@ -691,9 +691,7 @@ def sweep(
     batch_sizes: np.ndarray,
     learning_rates: np.ndarray,
     momentums: np.ndarray,
-    decay: float,
-    nesterov: bool,
-    convention: str,
+    opt: SGD,
     init: np.ndarray,
     threshold: float,
 ) -> SweepEnds:
@@ -706,7 +704,7 @@ def sweep(
         batch_sizes: (B,) each at most n_train.
         learning_rates: (L,) base rates.
         momentums: (M,) momentum values.
-        decay, nesterov, convention: as in ``gd.SGD``, shared by every cell.
+        opt: its decay, Nesterov and convention are shared by every cell.
         init: the starting parameters, (P,).
         threshold: a batch loss above this (or non-finite) means the run has diverged.
 
@@ -717,9 +715,9 @@ def sweep(
     packed = Lanes(
         _frozen(rate.ravel()),
         _frozen(momentum.ravel()),
-        _frozen(np.full(rate.size, decay)),
-        bool(nesterov),
-        _CONVENTIONS[convention],
+        _frozen(np.full(rate.size, opt.decay)),
+        bool(opt.nesterov),
+        _CONVENTIONS[opt.convention],
     )
     # Threads take (batch size, seed) groups one at a time rather than one fixed share each:
     # groups differ in length (batch size 1 is the longest, blown-up runs stop early) and a
@@ -797,9 +795,7 @@ def warm_up() -> None:
             np.array([1]),
             np.array([0.1]),
             np.array([0.5]),
-            0.0,
-            False,
-            "keras",
+            SGD(0.1),
             init,
             1e6,
         )

@@ -12,7 +12,7 @@ regression must diverge: the line to draw on a sweep's learning-rate axis.
 Example:
     >>> import gd
     >>> data = gd.datasets.linear(n=100, seed=0)
-    >>> result = sweep(gd.models.LinearRegression(), data.x, data.y,
+    >>> result = sweep(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01),
     ...                learning_rates=[0.01, 0.1, 10.0], batch_sizes=[1, 100], epochs=5)
     >>> result
     Sweep(3 learning rates × 2 batch sizes × 1 momentum × 1 seed, 2 of 6 runs diverged)
@@ -25,14 +25,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from gd import engine, rules
 from gd.fit import divergence_threshold, fit, row_orders
 from gd.models import LinearStats, Model
-from gd.optim import SGD, Convention
+from gd.optim import SGD
 from gd.validation import (
     check_bool,
     check_data,
@@ -84,52 +84,59 @@ def sweep(
     model: Model,
     x: np.ndarray,
     y: np.ndarray,
+    opt: SGD,
     *,
-    learning_rates: Sequence[float] | np.ndarray,
+    learning_rates: Sequence[float] | np.ndarray | None = None,
     batch_sizes: Sequence[int] | np.ndarray,
-    momentums: Sequence[float] | np.ndarray = (0.0,),
+    momentums: Sequence[float] | np.ndarray | None = None,
     seeds: Sequence[int] | np.ndarray = (0,),
     epochs: int,
-    decay: float = 0.0,
-    nesterov: bool = False,
-    convention: Convention = "keras",
     shuffle: bool = True,
     init: np.ndarray | None = None,
 ) -> Sweep:
     """Train once for every combination of the grid, keeping how each run ended.
 
-    Cell ``[i, j, k, s]`` equals ``gd.fit(model, x, y, gd.SGD(learning_rates[i],
-    momentum=momentums[k], nesterov=nesterov, decay=decay, convention=convention),
-    batch_size=batch_sizes[j], epochs=epochs, shuffle=shuffle, seed=seeds[s], init=init)``.
+    Cell ``[i, j, k, s]`` equals ``gd.fit(model, x, y, dataclasses.replace(opt,
+    learning_rate=learning_rates[i], momentum=momentums[k]), batch_size=batch_sizes[j],
+    epochs=epochs, shuffle=shuffle, seed=seeds[s], init=init)``.
 
     Args:
         model: a ``gd.models`` model.
         x: inputs, (n,) or (n, k).
         y: targets, (n,).
-        learning_rates: base rates to try, each a finite number >= 0.
+        opt: the optimizer every run starts from: its decay, Nesterov and convention are
+            shared; its rate and momentum are the grid's when the grid gives them.
+        learning_rates: base rates to try, each a finite number >= 0; None: ``opt``'s.
         batch_sizes: batch sizes to try, each an integer >= 1 (larger than n means full batch).
-        momentums: momentum values to try, each in [0, 1].
+        momentums: momentum values to try, each in [0, 1]; None: ``opt``'s.
         seeds: seeds of the row orders, each an integer >= 0; more seeds show the spread.
         epochs: passes over the rows, the same for every run.
-        decay, nesterov, convention: as in ``gd.SGD``, shared by every run.
         shuffle: draw a new row order every epoch.
         init: starting parameters (P,); None means ``model.init_params``.
 
     Returns:
         A frozen ``Sweep``.
     """
+    if not isinstance(opt, SGD):
+        raise ValueError(f"The 'opt' parameter must be a gd.SGD. Got {opt!r} instead.")
     x, y = check_data(x, y)
     model.check_features(x.shape[1])
     model.check_targets(y)
-    learning_rates = check_grid("learning_rates", learning_rates, check_rate, np.float64)
+    learning_rates = check_grid(
+        "learning_rates",
+        [opt.learning_rate] if learning_rates is None else learning_rates,
+        check_rate,
+        np.float64,
+    )
     batch_sizes = check_grid("batch_sizes", batch_sizes, check_int, np.int64)
-    momentums = check_grid("momentums", momentums, check_momentum, np.float64)
+    momentums = check_grid(
+        "momentums", [opt.momentum] if momentums is None else momentums, check_momentum, np.float64
+    )
     seeds = check_grid("seeds", seeds, check_seed, np.int64)
     epochs = check_int("epochs", epochs)
     shuffle = check_bool("shuffle", shuffle)
-    optimizer = {"decay": decay, "nesterov": nesterov, "convention": convention}
-    for momentum in momentums:  # checks decay, nesterov, convention, and nesterov with μ = 0
-        SGD(learning_rates[0], momentum=momentum, **optimizer)
+    for momentum in momentums:  # checks Nesterov with μ = 0
+        replace(opt, learning_rate=float(learning_rates[0]), momentum=float(momentum))
     if init is None:
         init = model.init_params(x.shape[1])
     else:
@@ -137,7 +144,7 @@ def sweep(
     axes = (learning_rates, batch_sizes, momentums, seeds)
     kernels = engine.kernels()
     if kernels is None:
-        return _sweep_with_fit(model, x, y, axes, epochs, shuffle, init, optimizer)
+        return _sweep_with_fit(model, x, y, axes, epochs, shuffle, init, opt)
 
     n_train = y.size
     clamped = np.minimum(batch_sizes, n_train)  # as fit: a batch never exceeds the rows
@@ -152,9 +159,7 @@ def sweep(
             clamped,
             learning_rates,
             momentums,
-            decay,
-            nesterov,
-            convention,
+            opt,
             init,
             threshold,
         )
@@ -236,7 +241,7 @@ def _sweep_with_fit(
     epochs: int,
     shuffle: bool,
     init: np.ndarray,
-    optimizer: dict[str, object],
+    opt: SGD,
 ) -> Sweep:
     """The same grid as one ``gd.fit`` per cell on the NumPy engine: the path without numba."""
     learning_rates, batch_sizes, momentums, seeds = axes
@@ -250,7 +255,11 @@ def _sweep_with_fit(
             model,
             x,
             y,
-            SGD(learning_rates[rate], momentum=momentums[momentum], **optimizer),
+            replace(
+                opt,
+                learning_rate=float(learning_rates[rate]),
+                momentum=float(momentums[momentum]),
+            ),
             batch_size=int(batch_sizes[size]),
             epochs=epochs,
             shuffle=shuffle,

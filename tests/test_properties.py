@@ -76,13 +76,10 @@ def test_sweep_never_raises_and_flags_every_blow_up(problem):
             model,
             x,
             y,
+            opt,
             learning_rates=[opt.learning_rate, 10 * opt.learning_rate + 1.0],
             batch_sizes=[1, options["batch_size"]],
-            momentums=[opt.momentum],
             epochs=options["epochs"],
-            decay=opt.decay,
-            nesterov=opt.nesterov,
-            convention=opt.convention,
             init=options["init"],
         )
     assert np.all(np.isfinite(result.final_loss) | result.diverged)

@@ -15,8 +15,8 @@ GRID = {
     "momentums": [0.0, 0.9],
     "seeds": [0, 5, 11],
     "epochs": 3,
-    "decay": 0.05,
 }
+DECAY = 0.05  # every run of GRID's sweeps decays
 
 
 def make_data(model, n=23, seed=0):
@@ -34,7 +34,7 @@ def fit_cell(model, x, y, result, cell, **settings):
     opt = gd.SGD(
         float(result.learning_rates[rate]),
         momentum=float(result.momentums[momentum]),
-        decay=GRID["decay"],
+        decay=DECAY,
         **settings,
     )
     return gd.fit(
@@ -52,7 +52,7 @@ def fit_cell(model, x, y, result, cell, **settings):
 @pytest.mark.parametrize("convention", ["keras", "pytorch"])
 def test_every_sampled_cell_equals_its_fit_run(model, convention):
     x, y = make_data(model)
-    result = sweep(model, x, y, convention=convention, **GRID)
+    result = sweep(model, x, y, gd.SGD(0.1, decay=DECAY, convention=convention), **GRID)
     shape = (4, 4, 2, 3)
     assert result.final_loss.shape == result.diverged.shape == result.updates.shape == shape
     assert result.diverged.dtype == bool and result.updates.dtype.kind == "i"
@@ -68,7 +68,7 @@ def test_every_sampled_cell_equals_its_fit_run(model, convention):
 def test_diverged_runs_are_marked_and_stop_early():
     model = LinearRegression()
     x, y = make_data(model)
-    result = sweep(model, x, y, **GRID)
+    result = sweep(model, x, y, gd.SGD(0.1, decay=DECAY), **GRID)
     assert result.diverged[3].all()  # learning rate 1000
     assert not result.diverged[0].any()  # learning rate 0.003
     planned = GRID["epochs"] * -(-23 // np.minimum(result.batch_sizes, 23))  # (B,)
@@ -80,10 +80,11 @@ def test_the_numpy_fallback_gives_the_same_sweep(monkeypatch):
     model = TanhNeuron()
     x, y = make_data(model)
     grid = GRID | {"learning_rates": [0.003, 0.1, 1e3], "seeds": [3], "batch_sizes": [1, 23]}
-    grid |= {"momentums": [0.5], "nesterov": True}
-    compiled = sweep(model, x, y, **grid)
+    grid["momentums"] = [0.5]
+    opt = gd.SGD(0.1, momentum=0.5, nesterov=True, decay=DECAY)
+    compiled = sweep(model, x, y, opt, **grid)
     monkeypatch.setattr(gd.engine, "compiled", None)  # as if numba were not installed
-    fallback = sweep(model, x, y, **grid)
+    fallback = sweep(model, x, y, opt, **grid)
     np.testing.assert_allclose(fallback.final_loss, compiled.final_loss, rtol=1e-10)
     np.testing.assert_array_equal(fallback.diverged, compiled.diverged)
     np.testing.assert_array_equal(fallback.updates, compiled.updates)
@@ -99,9 +100,9 @@ def test_full_batch_gd_converges_just_below_the_bound_and_diverges_just_above(mo
         LinearRegression(),
         x,
         y,
+        gd.SGD(bound, momentum=momentum),
         learning_rates=[0.98 * bound, 1.02 * bound],
         batch_sizes=[x.size],
-        momentums=[momentum],
         epochs=500,
     )
     below, above = result.final_loss[:, 0, 0, 0]
@@ -129,26 +130,32 @@ MESSAGES = [
     ({"epochs": 0}, "The 'epochs' parameter must be an integer >= 1. Got 0 instead."),
     ({"shuffle": "no"}, "The 'shuffle' parameter must be a bool. Got 'no' instead."),
     (
-        {"nesterov": True},
+        {"opt": gd.SGD(0.1, momentum=0.9, nesterov=True), "momentums": [0.0, 0.9]},
         "nesterov=True needs momentum > 0 (got momentum=0.0); raise momentum or turn nesterov off.",
     ),
-    (
-        {"convention": "tf1"},
-        "The 'convention' parameter must be one of 'keras', 'pytorch'. Got 'tf1' instead.",
-    ),
+    ({"opt": 0.1}, "The 'opt' parameter must be a gd.SGD. Got 0.1 instead."),
 ]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), MESSAGES)
 def test_sweep_messages(kwargs, message):
-    settings = {"learning_rates": [0.1], "batch_sizes": [2], "epochs": 1} | kwargs
+    settings = {"opt": gd.SGD(0.1), "batch_sizes": [2], "epochs": 1} | kwargs
     with pytest.raises(ValueError) as error:
         sweep(LinearRegression(), np.arange(4.0), np.arange(4.0), **settings)
     assert str(error.value) == message
 
 
+def test_the_grid_axes_default_to_the_optimizers_own_values():
+    x, y = make_data(LinearRegression())
+    opt = gd.SGD(0.05, momentum=0.5, nesterov=True, decay=0.01, convention="pytorch")
+    result = sweep(LinearRegression(), x, y, opt, batch_sizes=[4], epochs=2)
+    assert result.learning_rates.tolist() == [0.05] and result.momentums.tolist() == [0.5]
+    run = gd.fit(LinearRegression(), x, y, opt, batch_size=4, epochs=2)
+    assert result.final_loss[0, 0, 0, 0] == pytest.approx(run.loss[-1], rel=1e-12)
+
+
 def test_a_last_point_above_the_threshold_counts_as_diverged_in_a_sweep():
     x, y = np.array([1.0, 2.0]), np.array([2.0, 4.0])
-    result = sweep(LinearRegression(), x, y, learning_rates=[1e5], batch_sizes=[2], epochs=1)
+    result = sweep(LinearRegression(), x, y, gd.SGD(1e5), batch_sizes=[2], epochs=1)
     assert result.diverged[0, 0, 0, 0]
     assert result.updates[0, 0, 0, 0] == 1

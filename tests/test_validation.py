@@ -293,7 +293,7 @@ def test_sweep_checks_the_labels():
             LOGISTIC,
             np.arange(4.0),
             [0.0, 2.0, 0.0, 2.0],
-            learning_rates=[0.1],
+            gd.SGD(0.1),
             batch_sizes=[2],
             epochs=1,
         )
@@ -309,7 +309,7 @@ ENTRIES = {
     "fit_async": lambda x, y: gd.fit_async(
         LINEAR, x, y, gd.SGD(), workers=1, staleness=0, epochs=1
     ),
-    "sweep": lambda x, y: gd.sweep(LINEAR, x, y, learning_rates=[0.1], batch_sizes=[1], epochs=1),
+    "sweep": lambda x, y: gd.sweep(LINEAR, x, y, gd.SGD(0.1), batch_sizes=[1], epochs=1),
     "critical_batch": lambda x, y: gd.critical_batch(
         LINEAR, x, y, batch_sizes=[1], learning_rates=[0.1], target_loss=0.1
     ),

@@ -70,18 +70,17 @@ def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> S
     """One seed of a map: learning rate × batch size, or learning rate × momentum."""
     x, y = training_rows(settings, csv)
     by_batch = axis == "batch_size"
+    opt = optimizer_for(settings)
     return sweep(
         settings.spec.build(),
         x,
         y,
+        opt if by_batch else dataclasses.replace(opt, nesterov=False),
         learning_rates=MAP_RATES,
         batch_sizes=batch_sizes_for(y.size) if by_batch else [settings.batch_size],
-        momentums=[settings.momentum] if by_batch else MOMENTUMS,
+        momentums=None if by_batch else MOMENTUMS,
         seeds=[seed],
         epochs=settings.epochs,
-        decay=settings.decay,
-        nesterov=settings.nesterov and by_batch,
-        convention=settings.convention,
         shuffle=settings.shuffle,
         init=settings.start,
     )
