@@ -41,7 +41,7 @@ Example:
     >>> ns = noise_scale(model, data.x, data.y, model.init_params(1))
     >>> round(ns.b_simple, 2) == round(ns.trace_cov / ns.grad_norm_sq, 2)
     True
-    >>> cb = critical_batch(model, data.x, data.y, batch_sizes=[1, 8, 64, 200],
+    >>> cb = critical_batch(model, data.x, data.y, gd.SGD(0.1), batch_sizes=[1, 8, 64, 200],
     ...                     learning_rates=[0.01, 0.1, 0.5], target_loss=1.0, max_epochs=5)
     >>> cb.reached.tolist(), bool(cb.steps[0] > cb.steps[-1])
     ([True, True, True, True], True)
@@ -56,7 +56,7 @@ import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -66,12 +66,11 @@ from gd import rules
 from gd.fit import Problem, fit, loss_steps, prepare
 from gd.loop import train_loop
 from gd.models import LinearStats, Model
-from gd.optim import SGD, Convention
+from gd.optim import SGD
 from gd.validation import (
     check_data,
     check_grid,
     check_int,
-    check_momentum,
     check_rate,
     check_real,
     check_seed,
@@ -187,7 +186,8 @@ class CriticalBatch:
         stay_epochs: how long a run must stay at or below the target to count (``reach``).
         loss_points_per_epoch: where the full loss was scored (``scoring_grid``).
         seeds: (S,) the shuffling seeds.
-        momentum, max_epochs, n_train: as run.
+        opt: the optimizer every run shared (each with its own learning rate of the grid).
+        max_epochs, n_train: as run.
     """
 
     batch_sizes: np.ndarray
@@ -206,7 +206,7 @@ class CriticalBatch:
     stay_epochs: int
     loss_points_per_epoch: int | None
     seeds: np.ndarray
-    momentum: float
+    opt: SGD
     max_epochs: int
     n_train: int
 
@@ -256,23 +256,22 @@ def critical_batch(
     model: Model,
     x: np.ndarray,
     y: np.ndarray,
+    opt: SGD,
     *,
     batch_sizes: Sequence[int] | np.ndarray,
     learning_rates: Sequence[float] | np.ndarray,
     target_loss: float,
-    momentum: float = 0.0,
     max_epochs: int = 100,
     seeds: Sequence[int] | np.ndarray = (0, 1, 2),
     stay_epochs: int = 1,
     loss_points_per_epoch: int | None = None,
-    convention: Convention = "keras",
     init: np.ndarray | None = None,
     engine: engines.Engine = "auto",
 ) -> CriticalBatch:
     """Measure the steps to ``target_loss`` at each batch size, tuning the learning rate.
 
-    Run ``(B, η, s)`` is ``gd.fit(model, x, y, gd.SGD(η, momentum=momentum,
-    convention=convention), batch_size=B, epochs=max_epochs, seed=s, init=init)``; it reaches
+    Run ``(B, η, s)`` is ``gd.fit(model, x, y, dataclasses.replace(opt, learning_rate=η),
+    batch_size=B, epochs=max_epochs, seed=s, init=init)``; it reaches
     the target at the first update from which its full loss (``run.loss`` at
     ``run.loss_steps``) stays at or below ``target_loss`` for ``stay_epochs`` epochs
     (``reach``). The search stops early once no learning rate can still beat the best one
@@ -285,7 +284,7 @@ def critical_batch(
         batch_sizes: integers in [1, n], e.g. powers of two and n.
         learning_rates: the grid to tune over, each a finite number >= 0.
         target_loss: the full training loss to reach.
-        momentum: μ in [0, 1], shared by every run (Nesterov off).
+        opt: every setting of the optimizer but its learning rate, shared by every run.
         max_epochs: the longest run; a batch size that never reaches the target in it counts
             as not reached.
         seeds: shuffling seeds; the median over them is taken.
@@ -296,25 +295,25 @@ def critical_batch(
             (``Run.loss_steps``); a number scores a model whose loss needs a pass over the
             rows at most that many evenly spaced updates per epoch, plus every epoch's end
             (``scoring_grid``), so the search's cost does not grow with rows × updates.
-        convention: "keras" or "pytorch" (identical steps at a constant rate).
         init: starting parameters (P,); None means ``model.init_params``.
         engine: as in ``gd.fit``; both give the same numbers.
 
     Returns:
         A frozen ``CriticalBatch``.
     """
+    if not isinstance(opt, SGD):
+        raise ValueError(f"The 'opt' parameter must be a gd.SGD. Got {opt!r} instead.")
     x, y = check_data(x, y)
     model.check_features(x.shape[1])
     sizes = np.unique(check_sizes("batch_sizes", batch_sizes, y.size))
     rates = check_grid("learning_rates", learning_rates, check_rate, np.float64)
     target = check_real("target_loss", target_loss)
-    momentum = check_momentum("momentum", momentum)
     max_epochs = check_int("max_epochs", max_epochs)
     seeds = check_grid("seeds", seeds, check_seed, np.int64)
     stay_epochs = check_int("stay_epochs", stay_epochs, low=0)
     if loss_points_per_epoch is not None:
         loss_points_per_epoch = check_int("loss_points_per_epoch", loss_points_per_epoch)
-    opts = [SGD(float(rate), momentum=momentum, convention=convention) for rate in rates]
+    opts = [replace(opt, learning_rate=float(rate)) for rate in rates]
     kernels = engines.kernels(engine)
     problems = [
         prepare(
@@ -370,7 +369,7 @@ def critical_batch(
             stay_epochs=stay_epochs,
             loss_points_per_epoch=loss_points_per_epoch,
             seeds=seeds,
-            momentum=momentum,
+            opt=opt,
             max_epochs=max_epochs,
             n_train=n_train,
         )
@@ -388,8 +387,9 @@ def combine(parts: Sequence[CriticalBatch]) -> CriticalBatch:
         >>> data = gd.datasets.linear(n=50, seed=0)
         >>> kwargs = dict(learning_rates=[0.1, 0.5], target_loss=1.0, max_epochs=3)
         >>> model = gd.models.LinearRegression()
-        >>> whole = critical_batch(model, data.x, data.y, batch_sizes=[1, 5, 50], **kwargs)
-        >>> parts = [critical_batch(model, data.x, data.y, batch_sizes=[b], **kwargs)
+        >>> opt = gd.SGD(0.1)
+        >>> whole = critical_batch(model, data.x, data.y, opt, batch_sizes=[1, 5, 50], **kwargs)
+        >>> parts = [critical_batch(model, data.x, data.y, opt, batch_sizes=[b], **kwargs)
         ...          for b in (50, 1, 5)]
         >>> combine(parts).b_crit == whole.b_crit
         True
@@ -399,14 +399,15 @@ def combine(parts: Sequence[CriticalBatch]) -> CriticalBatch:
         same = (
             np.array_equal(part.learning_rates, first.learning_rates)
             and np.array_equal(part.seeds, first.seeds)
-            and (part.target_loss, part.stay_epochs, part.loss_points_per_epoch, part.momentum)
-            == (first.target_loss, first.stay_epochs, first.loss_points_per_epoch, first.momentum)
+            and (part.target_loss, part.stay_epochs, part.loss_points_per_epoch)
+            == (first.target_loss, first.stay_epochs, first.loss_points_per_epoch)
+            and replace(part.opt, learning_rate=first.opt.learning_rate) == first.opt
             and (part.max_epochs, part.n_train) == (first.max_epochs, first.n_train)
         )
         if not same:
             raise ValueError(
                 "combine needs searches of one problem: the same learning rates, seeds, "
-                "target_loss, stay_epochs, momentum, max_epochs and rows; only batch_sizes "
+                "target_loss, stay_epochs, optimizer, max_epochs and rows; only batch_sizes "
                 "may differ."
             )
     order = np.argsort(np.concatenate([part.batch_sizes for part in parts]), kind="stable")

@@ -6,6 +6,7 @@ which its full loss stays at or below it for ``stay_epochs`` epochs (1 by defaul
 at the first touch. The run-by-run tests check both definitions against a plain loop over
 ``gd.fit``'s losses (``stay_epochs=0`` is the old first touch, with the old expectations)."""
 
+import dataclasses
 import importlib
 import math
 
@@ -173,10 +174,10 @@ def test_critical_batch_is_gd_fit_run_by_run(case, engine, stay):
         model,
         data.x,
         data.y,
+        gd.SGD(0.1, momentum=momentum),
         batch_sizes=sizes,
         learning_rates=rates,
         target_loss=target,
-        momentum=momentum,
         max_epochs=epochs,
         stay_epochs=stay,
         loss_points_per_epoch=points,
@@ -237,6 +238,7 @@ def test_a_run_that_blows_up_counts_only_up_to_its_blow_up(stay):
             model,
             data.x,
             data.y,
+            gd.SGD(0.1),
             batch_sizes=[1],
             learning_rates=[3.0],
             target_loss=target,
@@ -264,6 +266,7 @@ def test_scoring_follows_gd_fit_when_it_thins_the_loss(monkeypatch, stay):
         model,
         data.x,
         data.y,
+        gd.SGD(0.1),
         batch_sizes=[1],
         learning_rates=[0.1],
         target_loss=target,
@@ -289,9 +292,9 @@ def test_the_early_stopping_search_equals_the_full_search(monkeypatch, growth, s
         stay_epochs=stay,
     )
     monkeypatch.setattr(critical, "_HORIZON_GROWTH", growth)
-    searched = critical_batch(model, data.x, data.y, **kwargs)
+    searched = critical_batch(model, data.x, data.y, gd.SGD(0.1), **kwargs)
     monkeypatch.setattr(critical, "_FIRST_HORIZON", 40)  # one horizon: every run in full
-    full = critical_batch(model, data.x, data.y, **kwargs)
+    full = critical_batch(model, data.x, data.y, gd.SGD(0.1), **kwargs)
     assert searched.reached.sum() >= 3
     for field in ("steps", "epochs", "best_learning_rate", "reached"):
         np.testing.assert_array_equal(getattr(searched, field), getattr(full, field))
@@ -335,12 +338,11 @@ def test_without_numba_the_numbers_are_the_same(monkeypatch):
         learning_rates=[0.05, 0.3, 1.0],
         target_loss=0.5,
         max_epochs=10,
-        momentum=0.9,
-        convention="pytorch",
     )
-    compiled = critical_batch(TanhNeuron(), data.x, data.y, **kwargs)
+    opt = gd.SGD(0.1, momentum=0.9, nesterov=True, decay=0.01, convention="pytorch")
+    compiled = critical_batch(TanhNeuron(), data.x, data.y, opt, **kwargs)
     monkeypatch.setattr(gd.engine, "compiled", None)
-    reference = critical_batch(TanhNeuron(), data.x, data.y, **kwargs)
+    reference = critical_batch(TanhNeuron(), data.x, data.y, opt, **kwargs)
     assert compiled.reached.any()
     for field in ("steps", "epochs", "best_learning_rate"):
         np.testing.assert_array_equal(getattr(compiled, field), getattr(reference, field))
@@ -363,6 +365,7 @@ def test_b_crit_is_within_a_factor_two_of_the_noise_scale_at_the_start():
             model,
             data.x,
             data.y,
+            gd.SGD(0.1),
             batch_sizes=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
             learning_rates=np.geomspace(1e-3, 1.0, 16),
             target_loss=target,
@@ -430,6 +433,7 @@ def test_the_record_reads_well_and_gives_its_curves():
         LinearRegression(),
         data.x,
         data.y,
+        gd.SGD(0.1),
         batch_sizes=[1, 5, 50],
         learning_rates=[0.1, 0.5],
         target_loss=1.0,
@@ -455,18 +459,48 @@ def test_the_record_reads_well_and_gives_its_curves():
         ),
         ({"learning_rates": [0.1, -1.0]}, "The 'learning_rates' parameter must be a finite"),
         ({"target_loss": math.nan}, "The 'target_loss' parameter must be a finite number."),
-        ({"momentum": 1.5}, "The 'momentum' parameter must be in [0, 1]. Got 1.5 instead."),
+        ({"opt": 0.1}, "The 'opt' parameter must be a gd.SGD. Got 0.1 instead."),
         ({"max_epochs": 0}, "The 'max_epochs' parameter must be an integer >= 1. Got 0"),
         ({"seeds": [0, -1]}, "The 'seeds' parameter must be an integer >= 0. Got -1 instead."),
         ({"stay_epochs": -1}, "The 'stay_epochs' parameter must be an integer >= 0. Got -1"),
         ({"loss_points_per_epoch": 0}, "The 'loss_points_per_epoch' parameter must be an integer"),
-        ({"convention": "jax"}, "The 'convention' parameter must be one of 'keras', 'pytorch'"),
         ({"init": [1.0]}, "init must have shape (2,)"),
     ],
 )
 def test_bad_arguments_are_explained(change, message):
     data = gd.datasets.linear(n=50, seed=0)
-    kwargs = dict(batch_sizes=[1, 50], learning_rates=[0.1], target_loss=1.0, max_epochs=2)
+    kwargs = dict(
+        opt=gd.SGD(0.1), batch_sizes=[1, 50], learning_rates=[0.1], target_loss=1.0, max_epochs=2
+    )
     with pytest.raises(ValueError) as error:
         critical_batch(LinearRegression(), data.x, data.y, **(kwargs | change))
     assert str(error.value).startswith(message)
+
+
+def test_every_setting_of_the_optimizer_but_its_rate_is_each_runs():
+    data = gd.datasets.linear(n=30, seed=3)
+    opt = gd.SGD(0.5, momentum=0.8, nesterov=True, decay=0.05, convention="pytorch")
+    plain = gd.SGD(0.05, momentum=0.8, convention="pytorch")  # no Nesterov, no decay
+    runs = [
+        gd.fit(LinearRegression(), data.x, data.y, o, batch_size=4, epochs=6, seed=0)
+        for o in (dataclasses.replace(opt, learning_rate=0.05), plain)
+    ]
+    # a target the two runs reach at different updates: the search must be the first's
+    target = next(
+        t
+        for t in np.quantile(runs[0].loss, np.linspace(0.05, 0.5, 10))
+        if run_reach(runs[0], t, 1) != run_reach(runs[1], t, 1)
+    )
+    result = critical_batch(
+        LinearRegression(),
+        data.x,
+        data.y,
+        opt,
+        batch_sizes=[4],
+        learning_rates=[0.05],
+        target_loss=float(target),
+        max_epochs=6,
+        seeds=[0],
+    )
+    assert result.steps[0] == run_reach(runs[0], target, 1)
+    assert result.opt == opt

@@ -396,6 +396,7 @@ def test_the_page_measures_batch_size_by_batch_size_with_the_same_numbers():
         settings.spec.build(),
         x,
         y,
+        choice.optimizer(settings, 0.1),
         batch_sizes=choice.batch_sizes_for(60),
         learning_rates=choice.learning_rates_for(settings, None),
         target_loss=measured.result.target_loss,

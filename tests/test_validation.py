@@ -282,7 +282,9 @@ def test_labels_are_checked_at_every_entry_that_trains():
     with pytest.raises(ValueError, match=message):
         gd.fit_async(LOGISTIC, x, y, gd.SGD(), workers=2, staleness=1, epochs=1)
     with pytest.raises(ValueError, match=message):
-        gd.critical_batch(LOGISTIC, x, y, batch_sizes=[1, 2], learning_rates=[0.1], target_loss=0.1)
+        gd.critical_batch(
+            LOGISTIC, x, y, gd.SGD(), batch_sizes=[1, 2], learning_rates=[0.1], target_loss=0.1
+        )
     for model in (LINEAR, gd.models.TanhNeuron()):  # any real target
         gd.fit(model, x, y, gd.SGD(0.01))
 
@@ -311,7 +313,7 @@ ENTRIES = {
     ),
     "sweep": lambda x, y: gd.sweep(LINEAR, x, y, gd.SGD(0.1), batch_sizes=[1], epochs=1),
     "critical_batch": lambda x, y: gd.critical_batch(
-        LINEAR, x, y, batch_sizes=[1], learning_rates=[0.1], target_loss=0.1
+        LINEAR, x, y, gd.SGD(), batch_sizes=[1], learning_rates=[0.1], target_loss=0.1
     ),
     "noise_scale": lambda x, y: gd.noise_scale(LINEAR, x, y, np.zeros(2)),
     "lambda_max": gd.lambda_max,

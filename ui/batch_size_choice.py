@@ -362,21 +362,27 @@ def _measure_one(
     """The search at one batch size (one cache entry each, so the page can draw as it goes)."""
     x, y = cache.training_rows(settings, csv)
     start, lowest = _losses(settings, csv)
+    rates = learning_rates_for(settings, csv)
     return critical_batch(
         settings.spec.build(),
         x,
         y,
+        optimizer(settings, float(rates[0])),
         batch_sizes=[batch_size],
-        learning_rates=learning_rates_for(settings, csv),
+        learning_rates=rates,
         target_loss=target_loss(start, lowest, fraction),
-        momentum=settings.momentum,
         max_epochs=max_epochs,
         seeds=SEEDS,
         stay_epochs=STAY_EPOCHS,
         loss_points_per_epoch=LOSS_POINTS,
-        convention=settings.convention,
         init=settings.start,
     )
+
+
+def optimizer(settings: Settings, learning_rate: float) -> gd.SGD:
+    """The page's optimizer at one rate: the sidebar's momentum and convention, no Nesterov
+    and no decay (``_normalized``)."""
+    return gd.SGD(learning_rate, momentum=settings.momentum, convention=settings.convention)
 
 
 @st.cache_data(max_entries=64, show_spinner=False, hash_funcs=HASH_FUNCS)
@@ -430,7 +436,7 @@ def _noise_along(
         model,
         x,
         y,
-        gd.SGD(learning_rate, momentum=settings.momentum, convention=settings.convention),
+        optimizer(settings, learning_rate),
         batch_size=batch_size,
         epochs=max_epochs,
         seed=SEEDS[0],

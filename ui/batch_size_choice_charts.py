@@ -21,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gd.critical import CriticalBatch, StepCost
+from gd.optim import SGD
 from ui import charts, glossary
 
 REGIME_FACTOR = 4.0  # the regimes' edges: B_crit / 4 and 4·B_crit (25 % from either asymptote)
@@ -822,7 +823,7 @@ def _example() -> CriticalBatch:
         stay_epochs=1,
         loss_points_per_epoch=None,
         seeds=np.array([0, 1, 2]),
-        momentum=0.0,
+        opt=SGD(0.1),
         max_epochs=10,
         n_train=100,
     )
