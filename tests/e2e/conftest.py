@@ -74,7 +74,7 @@ def app_server() -> Iterator[str]:
 
 def _until_compiled(base_url: str, timeout: float = 300.0) -> None:
     """Wait until the server's numba kernels are compiled (no page says ``PREPARING``): a fresh
-    checkout compiles them once, about 30 s alone and longer beside other processes, and the
+    checkout compiles them once, about 40 s alone and longer beside other processes, and the
     first test's page would wait for them (a page with heavy work waits; the cold start has its
     own test, tests/test_coldstart.py). Opens the Playground over the websocket protocol."""
 
