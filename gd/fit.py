@@ -42,7 +42,8 @@ from gd.optim import SGD
 from gd.validation import check_bool, check_data, check_init, check_int, check_seed, check_split
 
 # For models without a closed-form loss, the full training loss is evaluated at no more than
-# LOSS_BUDGET / n_train updates (plus the start, the end and every epoch boundary).
+# LOSS_BUDGET / (n_train · Model.row_elements) updates (plus the start, the end and every epoch
+# boundary): a network's point takes a pass through its hidden units for every row.
 LOSS_BUDGET = 4_000_000
 
 
@@ -332,9 +333,10 @@ def loss_steps(
         >>> loss_steps(TanhNeuron(), planned=10, updates_per_epoch=5, n_train=3, done=7)
         array([0, 1, 2, 3, 4, 5, 6, 7])
     """
-    if model.cheap_losses or (planned + 1) * n_train <= LOSS_BUDGET:
+    point = n_train * model.row_elements  # the work of scoring one point
+    if model.cheap_losses or (planned + 1) * point <= LOSS_BUDGET:
         return np.arange(done + 1)
-    stride = -(-planned * n_train // LOSS_BUDGET)
+    stride = -(-planned * point // LOSS_BUDGET)
     steps = np.union1d(
         np.arange(0, planned + 1, stride), np.arange(0, planned + 1, updates_per_epoch)
     )

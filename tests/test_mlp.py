@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gd
+from gd.fit import LOSS_BUDGET, loss_steps
 from gd.models import MLP
 
 _kernels = pytest.importorskip("gd._kernels")
@@ -157,3 +158,12 @@ def test_the_drawn_plane_is_the_loss_at_its_points_to_within_a_millionth(model, 
     assert drawn[2, 8] == pytest.approx(model.loss(point, x, y), rel=1e-6)
     monkeypatch.setattr(gd.engine, "compiled", None)  # the NumPy reference: exact
     np.testing.assert_allclose(model.plane_losses(x, y, basis, axis0, axis1), drawn, rtol=1e-6)
+
+
+def test_a_network_scores_fewer_points_as_each_costs_a_pass_through_its_units():
+    planned, per_epoch, n = 100_000, 1000, 1000
+    network = loss_steps(MLP(hidden=16), planned, per_epoch, n, planned)
+    neuron = loss_steps(gd.models.TanhNeuron(), planned, per_epoch, n, planned)
+    assert network.size <= LOSS_BUDGET // (n * 16) + 100 + 2  # the grid, the epoch ends, start, end
+    assert np.isin(np.arange(0, planned + 1, per_epoch), network).all()  # every epoch's end
+    assert network.size < neuron.size / 4
