@@ -52,7 +52,7 @@ from typing import Literal
 import numpy as np
 
 from gd.models import Model
-from gd.validation import check_data, check_int, check_real, check_reals
+from gd.validation import check_data, check_int, check_real, check_reals, check_vector
 
 Kind = Literal["principal", "start-end-best"]
 KINDS: tuple[str, ...] = ("principal", "start-end-best")
@@ -536,13 +536,7 @@ def _points(name: str, values: object) -> np.ndarray:
 
 
 def _vector(name: str, values: object, n_params: int) -> np.ndarray:
-    vector = _points(name, values)
-    if vector.shape != (n_params,):
-        raise ValueError(
-            f"The '{name}' parameter must have shape ({n_params},), one value per parameter. "
-            f"Got shape {vector.shape} instead."
-        )
-    return vector
+    return _points(name, check_vector(name, values, n_params))
 
 
 def _axis(name: str, values: object) -> np.ndarray:

@@ -43,6 +43,7 @@ from gd.validation import (
     check_real,
     check_reals,
     check_seed,
+    check_vector,
     shown,
 )
 
@@ -386,12 +387,7 @@ def _check_point(
 
 def _check_vector(name: str, values: object, n_params: int) -> np.ndarray:
     """A finite float vector of shape (P,)."""
-    values = check_reals(name, values)
-    if values.shape != (n_params,):
-        raise ValueError(
-            f"The '{name}' parameter must have shape ({n_params},), one value per parameter. "
-            f"Got shape {values.shape} instead."
-        )
+    values = check_vector(name, values, n_params)
     _check_finite(name, values)
     return values
 

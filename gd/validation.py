@@ -276,6 +276,24 @@ def check_init(
     return init.copy()
 
 
+def check_vector(name: str, values: object, n_params: int) -> np.ndarray:
+    """Real float64 values of shape (P,), one per parameter.
+
+    Example:
+        >>> check_vector("start", [1.0, 2.0, 3.0], 2)
+        Traceback (most recent call last):
+        ...
+        ValueError: The 'start' parameter must have shape (2,), ... Got shape (3,) instead.
+    """
+    values = check_reals(name, values)
+    if values.shape != (n_params,):
+        raise ValueError(
+            f"The '{name}' parameter must have shape ({n_params},), one value per parameter. "
+            f"Got shape {values.shape} instead."
+        )
+    return values
+
+
 def check_real(
     name: str, value: object, *, low: float | None = None, strict: bool = False
 ) -> float:
