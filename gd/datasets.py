@@ -226,21 +226,33 @@ def tanh(
 CURVES = ("sine", "step", "bump")  # the shapes ``curve`` draws
 
 
-def curve(n: int = 200, kind: str = "sine", noise: float = 0.1, seed: int = 0) -> Dataset:
-    """A 1-D regression that a line cannot fit and a small network can: ``y = f(x) + noise·ε``.
+def curve(
+    n: int = 200,
+    kind: str = "sine",
+    noise: float = 0.1,
+    x_mean: float = 0.0,
+    x_std: float = 1.0,
+    seed: int = 0,
+) -> Dataset:
+    """A 1-D regression that a line cannot fit and a small network can: ``y = f(u) + noise·ε``
+    at ``x = x_mean + x_std·u``.
 
-    ``x ~ Uniform(−3, 3)`` and ``ε ~ Normal(0, 1)``, with ``f`` one of:
+    ``u ~ Uniform(−3, 3)`` and ``ε ~ Normal(0, 1)``, with ``f`` one of:
         "sine": sin(1.5x), a wave of four half-periods;
         "step": tanh(4x), a soft step from −1 to 1 at 0;
         "bump": 2·exp(−2x²) − 0.5, a hump in the middle.
     The best line leaves most of the variance of "sine" and "bump" and a fifth of "step's";
     sixteen tanh units (``gd.models.MLP()``) fit each to within the noise
-    (``tests/test_mlp.py``).
+    (``tests/test_mlp.py``). Moving or stretching x (``x_mean``, ``x_std``) keeps the shape
+    and makes the network's start, drawn for inputs near 0 with a spread near 1, a worse fit
+    for it, as for the other generators.
 
     Args:
         n: number of samples, >= 2.
         kind: "sine", "step" or "bump".
         noise: standard deviation of the Gaussian noise on y, >= 0.
+        x_mean: where the curve's middle sits on x.
+        x_std: how far x is stretched, > 0.
         seed: seed of the one ``np.random.default_rng`` used, >= 0.
 
     Returns:
@@ -256,15 +268,17 @@ def curve(n: int = 200, kind: str = "sine", noise: float = 0.1, seed: int = 0) -
     check_choice("kind", kind, CURVES)
     n = check_int("n", n, low=2)
     noise = check_real("noise", noise, low=0.0)
+    x_mean = check_real("x_mean", x_mean)
+    x_std = check_real("x_std", x_std, low=0.0, strict=True)
     rng = np.random.default_rng(check_int("seed", seed, low=0))
-    x = rng.uniform(-3.0, 3.0, size=n)  # (n,)
+    u = rng.uniform(-3.0, 3.0, size=n)  # (n,)
     shape = {
         "sine": lambda u: np.sin(1.5 * u),
         "step": lambda u: np.tanh(4.0 * u),
         "bump": lambda u: 2.0 * np.exp(-2.0 * u**2) - 0.5,
     }[kind]
-    y = shape(x) + noise * rng.standard_normal(n)  # (n,)
-    return Dataset(x, y, name=f"{kind} curve (n={n}, seed {seed})")
+    y = shape(u) + noise * rng.standard_normal(n)  # (n,)
+    return Dataset(x_mean + x_std * u, y, name=f"{kind} curve (n={n}, seed {seed})")
 
 
 def sample_csv() -> bytes:

@@ -97,6 +97,7 @@ class Settings:
     seed: int = 0  # shuffling seed
     w0: float = -1.0  # start point, first parameter (w)
     b0: float = 2.0  # start point, second parameter: b, or a for the tanh net (see ``spec``)
+    init_seed: int = 0  # the network's start: Keras's Glorot-uniform draw from this seed
     convention: str = "keras"
 
     @property
@@ -106,7 +107,10 @@ class Settings:
 
     @property
     def start(self) -> np.ndarray:
-        """The start point, (2,): parameters named by ``spec.parameters``."""
+        """The start point, (P,): parameters named by ``spec.parameters``; Keras's default
+        start drawn from ``init_seed`` for a model with a seeded start (the network)."""
+        if self.spec.seeded_start:
+            return self.spec.build().init_params(1, seed=self.init_seed)
         return np.array([self.w0, self.b0])
 
     @property
@@ -466,6 +470,15 @@ CONTROLS: dict[str, Control] = {
             _number(-10.0, 10.0, 0.1),
         ),
         Control(
+            "init_seed",
+            "Start seed",
+            "Where the network's weights start: Keras's default, Glorot-uniform kernels and zero "
+            "biases, drawn from this seed. Another seed is another start.",
+            _parse_int,
+            _in(0, 2**31 - 1),
+            _number(0, 2**31 - 1, 1),
+        ),
+        Control(
             "convention",
             "Convention",
             "How momentum is stored. Keras keeps lr inside "
@@ -491,7 +504,8 @@ TRAINING_KEYS = (
     "seed",
 )
 START_POINT = ("w0", "b0")  # link and widget keys of the start point, whatever the model
-START_KEYS = (*START_POINT, "convention")
+STARTS = (*START_POINT, "init_seed")  # where a run starts: the model draws those it uses
+START_KEYS = (*STARTS, "convention")
 
 
 def store() -> dict[str, Any]:
@@ -713,6 +727,8 @@ def sidebar(sections: dict[str, Sequence[str]]) -> Settings:
         for key in keys:
             control = CONTROLS[key]
             current = Settings(**values)
+            if key in STARTS and key not in current.spec.start_keys:
+                continue  # the other models' start: kept, not drawn
             _sync_widget(control, values, current)
             values[key] = control.draw(st.sidebar, control, current)
     if values["momentum"] == 0.0:

@@ -8,6 +8,8 @@ names of its parameters come from the ``gd`` model itself, and the true values i
 from the generator's signature. A new model is one more entry in ``MODELS``.
 
 Example:
+    >>> MODELS["network"].start_keys, len(MODELS["network"].parameters)
+    (('init_seed',), 49)
     >>> MODELS["tanh"].parameters, MODELS["tanh"].start_labels
     (('w', 'a'), ('Start w', 'Start a'))
     >>> MODELS["linear"].truth, MODELS["tanh"].truth
@@ -70,41 +72,52 @@ class ModelSpec:
     label: str  # what the model selector shows
     model: type[Model]
     generator: Callable[..., gd.Dataset]  # its synthetic data, ``gd.datasets.<name>``
-    true_values: tuple[str, str]  # the generator's two arguments that shape the data
+    true_values: tuple[str, ...]  # the generator's arguments that shape the data
     scripts: Scripts
     gradient_line: str  # the one NumPy line that computes a batch's gradient
     closed_form: bool  # a quadratic loss: a closed-form minimum and the bound 2(1 + μ)/λmax
     cost: int  # work per row, relative to linear regression's (ui.budget, docs/budget.md)
     fit_label: str = "fit"  # what the data chart's line shows ("P(y = 1)" for a classifier)
+    seeded_start: bool = False  # starts where Keras would, from a seed (``Settings.init_seed``),
+    # not from a point the learner types (``w0``, ``b0``): a network's many weights
+
+    @property
+    def start_keys(self) -> tuple[str, ...]:
+        """The settings that say where the run starts: a seed, or the two coordinates."""
+        return ("init_seed",) if self.seeded_start else ("w0", "b0")
 
     def build(self) -> Model:
         """A fresh ``gd`` model (models hold no state)."""
         return self.model()
 
     @property
-    def parameters(self) -> tuple[str, str]:
-        """The names of the two parameters, from ``gd``: ("w", "b") or ("w", "a")."""
-        first, second = self.build().param_names(1)
-        return first, second
+    def parameters(self) -> tuple[str, ...]:
+        """The names of the parameters, from ``gd``, for one feature: ("w", "b"), ("w", "a"),
+        or a network's 49 ("W1[0,0]", …, "b2")."""
+        return self.build().param_names(1)
 
     @property
-    def start_labels(self) -> tuple[str, str]:
+    def two_parameters(self) -> bool:
+        """Whether the parameters are a plane themselves (the contour view needs no slice)."""
+        return len(self.parameters) == 2
+
+    @property
+    def start_labels(self) -> tuple[str, ...]:
         """The start-point widgets' labels: "Start w", then "Start b" or "Start a"."""
-        return f"Start {self.parameters[0]}", f"Start {self.parameters[1]}"
+        return tuple(f"Start {name}" for name in self.parameters)
 
     @property
-    def truth(self) -> tuple[tuple[str, float], tuple[str, float]]:
+    def truth(self) -> tuple[tuple[str, object], ...]:
         """The script's names and values of ``true_values``, defaults of the generator.
 
         A name that is also a parameter's name gets ``_true``, so a script never calls the
         truth and the fitted weight by one name.
         """
         defaults = inspect.signature(self.generator).parameters
-        first, second = (
+        return tuple(
             (f"{name}_true" if name in self.parameters else name, defaults[name].default)
             for name in self.true_values
         )
-        return first, second
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -177,6 +190,27 @@ MODELS: dict[str, ModelSpec] = {
             ),
             closed_form=False,
             cost=3,  # a tanh a row
+        ),
+        ModelSpec(
+            key="network",
+            label="Small network: 16 tanh units",
+            model=gd.models.MLP,
+            generator=gd.datasets.curve,
+            true_values=("kind",),
+            scripts=Scripts(
+                target="np.sin(1.5 * u) + noise  # the sine curve, u = (x - x_mean) / x_std",
+                keras_loss='"mse"',
+                keras2_loss='"mse"',
+                torch_loss=MSE,
+            ),
+            gradient_line=(
+                "a = np.tanh(x_b @ W1 + b1); r = a @ W2 + b2 - y_b      # (B, 16), (B,)\n"
+                "d = 2 / B * r; e = np.outer(d, W2) * (1 - a**2)       # (B,), (B, 16)\n"
+                "grad = [x_b.T @ e, e.sum(0), a.T @ d, d.sum()]        # W1, b1, W2, b2"
+            ),
+            closed_form=False,
+            cost=33,  # 16 tanh units and 49 weights a row: 0.55 µs a row, linear's 0.017
+            seeded_start=True,
         ),
     ]
 }
