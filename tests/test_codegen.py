@@ -55,6 +55,7 @@ def any_settings(draw) -> Settings:
         seed=draw(st.integers(0, 2**31 - 1)),
         w0=draw(st.sampled_from((-1.0, 0.1, 2.5))),
         b0=draw(st.sampled_from((2.0, -0.3, 0.0))),
+        init_seed=draw(st.integers(0, 2**31 - 1)),
         convention=draw(st.sampled_from(("keras", "pytorch"))),
     )
     batch_size = draw(st.integers(1, base.n_train))
@@ -91,7 +92,7 @@ def test_every_script_parses_and_carries_the_settings(s):
         code = generate(s)
         ast.parse(code)
         assert f"default_rng({s.data_seed})" in code or s.source == "csv"
-        assert repr(s.w0) in code and repr(s.b0) in code  # the same start point
+        assert all(repr(value) in code for value in s.start.tolist())  # the same start point
 
 
 @settings(max_examples=60, deadline=None)
@@ -283,6 +284,7 @@ def test_data_lines_rebuild_the_page_data():
         ("linear", gd.datasets.linear),
         ("logistic", gd.datasets.logistic),
         ("tanh", gd.datasets.tanh),
+        ("network", gd.datasets.curve),
     ):
         s = Settings(model=model, n=50, noise=0.3, x_mean=1.0, x_std=2.0, data_seed=7)
         code = keras3_code(s)
@@ -424,3 +426,46 @@ def test_the_legacy_script_and_its_tab_name_the_same_keras():
     (tabs,) = calls(lesson, "tabs")
     labels = [ast.unparse(label) for label in tabs.args[0].elts]
     assert labels == ["'Keras 3'", "codegen.KERAS2_NAME", "'PyTorch'"]
+
+
+# --- The network (issue 18): two Dense layers, started at the page's 49 weights ---------------
+
+
+@pytest.mark.parametrize("init_seed", [0, 7])
+@pytest.mark.parametrize("generate", GENERATORS)
+def test_network_scripts_start_at_the_page_start_in_keras_layout(generate, init_seed):
+    """Executing a script's start lines gives the arrays of Keras's ``get_weights()`` for the
+    page's start, bit for bit: W1 (1, 16), b1 (16,), W2 (16, 1), b2 (1,)."""
+    s = Settings(model="network", init_seed=init_seed)
+    code = generate(s)
+    scope = {"np": np}
+    exec(code[code.index("# The page's start") : code.index("\nmodel = ")], scope)
+    expected = gd.models.MLP().weights(s.start, 1)
+    for name, array in zip(("W1", "b1", "W2", "b2"), expected, strict=True):
+        np.testing.assert_array_equal(scope[name], array, strict=True)
+
+
+@pytest.mark.parametrize("generate", [keras3_code, keras2_code])
+def test_network_keras_scripts_build_dense_16_tanh_then_dense_1(generate):
+    code = generate(Settings(model="network"))
+    hidden, output = calls(code, "Dense")
+    assert [ast.literal_eval(arg) for arg in hidden.args] == [16]
+    assert keywords(hidden)["activation"] == "tanh"
+    assert [ast.literal_eval(arg) for arg in output.args] == [1] and not output.keywords
+    (weights,) = calls(code, "set_weights")
+    assert ast.unparse(weights.args[0]) == "[W1, b1, W2, b2]"
+    assert not calls(code, "Constant")  # no scalar initialisers left from the 2-weight models
+
+
+def test_network_pytorch_script_transposes_the_kernels():
+    code = pytorch_code(Settings(model="network"))
+    first, second = calls(code, "Linear")
+    assert [ast.literal_eval(arg) for arg in (*first.args, *second.args)] == [1, 16, 16, 1]
+    assert calls(code, "Tanh")
+    copies = [ast.unparse(call) for call in calls(code, "copy_")]
+    assert copies == [
+        "model[0].weight.copy_(torch.tensor(W1.T))",
+        "model[0].bias.copy_(torch.tensor(b1))",
+        "model[2].weight.copy_(torch.tensor(W2.T))",
+        "model[2].bias.copy_(torch.tensor(b2))",
+    ]

@@ -1,17 +1,21 @@
-"""The generated PyTorch script, run for real, prints the page's numbers.
+"""The generated PyTorch and Keras 3 scripts, run for real, print the page's numbers.
 
 Each case writes ``ui.codegen.pytorch_code`` to a temporary directory, runs it with this
 Python in a subprocess, and compares what it prints (every epoch's ``loss`` and ``val_loss``,
 and the final weights) with ``gd.fit`` for the same settings, to 1e-10 relative. The cases
 cover both momentum conventions, shuffle on and off (the page's row order, replayed by the
-script's sampler), decay with momentum, Nesterov, all three models, and an uploaded CSV of
-every shape the page accepts: each file of ``tests/data`` that ``gd.datasets.from_csv`` takes,
-and the sample file the page offers, copied byte for byte to ``data.csv``.
+script's sampler), decay with momentum, Nesterov, all four models (the network's 49 weights
+included), and an uploaded CSV of every shape the page accepts: each file of ``tests/data``
+that ``gd.datasets.from_csv`` takes, and the sample file the page offers, copied byte for byte
+to ``data.csv``. The cases in Keras's convention run ``ui.codegen.keras3_code`` too, on Keras
+3's torch backend, which computes in float32: to 2e-6.
 
-torch is a test-only extra (``requirements-verify.txt``); without it these tests skip.
+torch and keras are test-only extras (``requirements-verify.txt``); without them these tests
+skip.
 """
 
 import ast
+import importlib.util
 import io
 import os
 import subprocess
@@ -23,7 +27,7 @@ import pytest
 
 import gd
 from gd.datasets import DataError, from_csv
-from ui.codegen import CSV_FILE, pytorch_code
+from ui.codegen import CSV_FILE, keras3_code, pytorch_code
 from ui.controls import Settings
 
 pytest.importorskip(
@@ -34,6 +38,9 @@ pytest.importorskip(
 
 TIMEOUT = 180  # seconds for one script: importing torch takes 2-3 s, training well under 1 s
 RTOL = 1e-10
+# Keras 3 on the torch backend computes in float32 (docs/semantics.md): as in
+# tests/test_mlp_frameworks.py, each number carries about 6e-8 of rounding, and updates carry it on.
+KERAS_RTOL = 2e-6
 
 # Momentum with a decaying rate, where the two conventions part, and a last batch of 16 rows
 # (160 training rows in batches of 24).
@@ -69,6 +76,21 @@ CASES = {
         nesterov=True,
         epochs=6,
         seed=2,
+        **PARTING,
+    ),
+    # The network: Keras's convention with momentum and decay (KerasSGD over 49 weights), and
+    # PyTorch's in file order on a moved and stretched x (the curve's u, then x_mean + x_std·u).
+    "network, keras, shuffled": Settings(
+        model="network", convention="keras", shuffle=True, epochs=5, seed=4, init_seed=3, **PARTING
+    ),
+    "network, pytorch, in order, nesterov": Settings(
+        model="network",
+        x_mean=1.0,
+        x_std=2.0,
+        convention="pytorch",
+        shuffle=False,
+        nesterov=True,
+        epochs=5,
         **PARTING,
     ),
 }
@@ -126,20 +148,36 @@ def run_script(code: str, directory) -> dict[str, list[float]]:
     return printed
 
 
-def assert_same_history(printed: dict[str, list[float]], run: gd.Run) -> None:
+def assert_same_history(
+    printed: dict[str, list[float]], run: gd.Run, rtol: float = RTOL, weights_atol: float = 0.0
+) -> None:
     assert run.diverged_at is None  # a run worth comparing digit for digit
     assert len(printed["loss"]) == run.epochs
-    np.testing.assert_allclose(printed["loss"], run.epoch_loss, rtol=RTOL, atol=0)
+    np.testing.assert_allclose(printed["loss"], run.epoch_loss, rtol=rtol, atol=0)
     if run.val_loss is None:
         assert "val_loss" not in printed
     else:
-        np.testing.assert_allclose(printed["val_loss"], run.val_loss, rtol=RTOL, atol=0)
-    np.testing.assert_allclose(printed["weights"], run.params[-1], rtol=RTOL, atol=0)
+        np.testing.assert_allclose(printed["val_loss"], run.val_loss, rtol=rtol, atol=0)
+    np.testing.assert_allclose(printed["weights"], run.params[-1], rtol=rtol, atol=weights_atol)
 
 
 @pytest.mark.parametrize("settings", CASES.values(), ids=CASES.keys())
 def test_the_pytorch_script_prints_the_page_numbers(settings, tmp_path):
     assert_same_history(run_script(pytorch_code(settings), tmp_path), synthetic_run(settings))
+
+
+KERAS_CASES = {name: s for name, s in CASES.items() if s.convention == "keras"}
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("keras") is None, reason="keras is in requirements-verify.txt"
+)
+@pytest.mark.parametrize("settings", KERAS_CASES.values(), ids=KERAS_CASES.keys())
+def test_the_keras_3_script_prints_the_page_numbers(settings, tmp_path):
+    run = synthetic_run(settings)
+    scale = np.abs(run.params[-1]).max()  # a weight near 0 carries the others' rounding
+    printed = run_script(keras3_code(settings), tmp_path)
+    assert_same_history(printed, run, rtol=KERAS_RTOL, weights_atol=KERAS_RTOL * scale)
 
 
 def test_the_cases_would_catch_a_wrong_order_or_convention():

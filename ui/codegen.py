@@ -33,6 +33,13 @@ KERAS2_OUTPUT_SHAPE = [  # Keras 2.2 layers must state their output shape
 ]
 
 
+NETWORK_WEIGHTS = ("W1", "b1", "W2", "b2")  # the network's arrays, as Keras's get_weights()
+# A Keras model's final weights as one flat list, whatever their shapes: [w, b] for Dense(1),
+# the network's in get_weights() order, which is the page's.
+KERAS_WEIGHTS = "[w for v in model.get_weights() for w in v.ravel().tolist()]"
+TORCH_ACTIVATIONS = {"tanh": "torch.nn.Tanh()", "relu": "torch.nn.ReLU()"}
+
+
 def _num(value: float) -> str:
     """An exact float literal: ``repr(float(value))``, so 0.1 stays 0.1 and 1 becomes 1.0."""
     return repr(float(value))
@@ -94,17 +101,39 @@ def data_lines(settings: Settings) -> list[str]:
             "# so it gets the rows the page trained on, in the same order.",
             f'x, y = read_csv("{CSV_FILE}")  # (n,), (n,)',
         ]
-    (name0, value0), (name1, value1) = s.spec.truth
-    target = s.spec.scripts.target.format(name0, name1)
-    return [
-        f"# gd.datasets.{s.spec.generator.__name__}(n={s.n}, noise={_num(s.noise)}, "
+    template = s.spec.scripts.target
+    # The true values the target reads (slope, intercept, ...) become the script's variables;
+    # the others (the curve's kind) are arguments of the generator, named in its comment.
+    read = [(f"{{{i}}}" in template, name, value) for i, (name, value) in enumerate(s.spec.truth)]
+    fixed = "".join(f"{name}={value!r}, " for used, name, value in read if not used)
+    variables = [(name, value) for used, name, value in read if used]
+    lines = [
+        f"# gd.datasets.{s.spec.generator.__name__}(n={s.n}, {fixed}noise={_num(s.noise)}, "
         f"x_mean={_num(s.x_mean)}, x_std={_num(s.x_std)}, seed={s.data_seed})",
-        f"{name0}, {name1} = {_num(value0)}, {_num(value1)}",
-        f"rng = np.random.default_rng({s.data_seed})",
-        f"x = rng.normal({_num(s.x_mean)}, {_num(s.x_std)}, size={s.n})  # (n,)",
-        f"noise = {_num(s.noise)} * rng.standard_normal({s.n})  # (n,)",
-        f"y = {target}",
     ]
+    if variables:
+        names, values = zip(*variables, strict=True)
+        lines.append(f"{', '.join(names)} = {', '.join(_num(value) for value in values)}")
+    return [
+        *lines,
+        f"rng = np.random.default_rng({s.data_seed})",
+        *_inputs(s),
+        f"noise = {_num(s.noise)} * rng.standard_normal({s.n})  # (n,)",
+        f"y = {template.format(*(name for _, name, _ in read))}",
+    ]
+
+
+def _inputs(settings: Settings) -> list[str]:
+    """Script lines that draw ``x`` (n,) from ``rng`` as the page's generator does: from a
+    normal, or for ``gd.datasets.curve`` from u ~ U(-3, 3), which its target reads, stretched
+    to x = x_mean + x_std·u."""
+    s = settings
+    if s.spec.generator is gd.datasets.curve:
+        return [
+            f"u = rng.uniform(-3.0, 3.0, size={s.n})  # (n,) where the curve is read",
+            f"x = {_num(s.x_mean)} + {_num(s.x_std)} * u  # (n,)",
+        ]
+    return [f"x = rng.normal({_num(s.x_mean)}, {_num(s.x_std)}, size={s.n})  # (n,)"]
 
 
 def _fit_lines(settings: Settings) -> list[str]:
@@ -199,7 +228,7 @@ def keras3_code(settings: Settings) -> str:
         f"model.compile(optimizer=optimizer, loss={scripts.keras_loss})",
         "",
         *_fit_lines(s),
-        *_history_prints(s, "[v.item() for v in model.get_weights()]"),
+        *_history_prints(s, KERAS_WEIGHTS),
     ]
     return "\n".join(lines) + "\n"
 
@@ -217,7 +246,7 @@ def keras2_code(settings: Settings) -> str:
         "",
         'os.environ["KERAS_BACKEND"] = "tensorflow"  # multi-backend Keras reads it at import',
         "from keras import backend as K",
-        "from keras import initializers",
+        *([] if _network(s) else ["from keras import initializers"]),
         f"from keras.layers import {'Dense' if scripts.layer is None else 'Layer'}",
         "from keras.models import Sequential",
         "from keras.optimizers import SGD",
@@ -247,16 +276,70 @@ def keras2_code(settings: Settings) -> str:
         "# epochs (default 1). Old tutorials that omit it trained for 10 epochs.",
         *([""] if s.shuffle else []),
         *_fit_lines(s),
-        *_history_prints(s, "[v.item() for v in model.get_weights()]"),
+        *_history_prints(s, KERAS_WEIGHTS),
     ]
     return "\n".join(lines) + "\n"
 
 
+def _network(settings: Settings) -> gd.models.MLP | None:
+    """The model when it is a network: two ``Dense`` layers (``Linear`` in PyTorch) started at
+    the page's seeded start, set as arrays. None for a model of two scalar weights."""
+    model = settings.spec.build()
+    return model if isinstance(model, gd.models.MLP) else None
+
+
+def _network_start(settings: Settings, network: gd.models.MLP) -> list[str]:
+    """Script lines that define the page's start as the arrays of Keras's ``get_weights()``,
+    W1 (1, H), b1 (H,), W2 (H, 1), b2 (1,) (``gd.models.MLP.weights``), each value exact."""
+    lines = [
+        "# The page's start: the kind Keras draws (Glorot-uniform kernels, zero biases), drawn",
+        f"# by the page from seed {settings.init_seed}. The arrays of model.get_weights(): "
+        "kernels are (inputs, units).",
+    ]
+    for name, array in zip(NETWORK_WEIGHTS, network.weights(settings.start, 1), strict=True):
+        values = [_num(value) for value in array.ravel()]
+        shape = ", ".join(map(str, array.shape))
+        rows = [", ".join(values[i : i + 4]) for i in range(0, len(values), 4)]  # 4 a line
+        literal = (
+            [f"{name} = np.array([{rows[0]}])"]
+            if len(rows) == 1
+            else [f"{name} = np.array([", *(f"    {row}," for row in rows), "])"]
+        )
+        literal[-1] += f".reshape({shape})" if array.ndim == 2 else f"  # ({shape},)"
+        lines += literal
+    return lines
+
+
+def _sequential(prefix: str, layers: list[str]) -> list[str]:
+    """``model = Sequential([...])`` of the ``layers`` lines (indented here): Keras 3 names
+    ``keras.`` (``prefix``) and starts with an ``Input``; legacy Keras's first layer gives
+    ``input_dim=1`` itself."""
+    head = (
+        [f"model = {prefix}.Sequential([", f"    {prefix}.Input(shape=(1,)),"]
+        if prefix
+        else ["model = Sequential(["]
+    )
+    return [*head, *(f"    {line}" for line in layers), "])"]
+
+
+def _keras_network(network: gd.models.MLP, prefix: str) -> list[str]:
+    """``Dense(hidden, activation)`` then ``Dense(1)``, set to the page's start."""
+    dense = f"{prefix}.layers.Dense" if prefix else "Dense"
+    first = f'{dense}({network.hidden}, activation="{network.activation}"'
+    return [
+        *_sequential(prefix, [f"{first}{'' if prefix else ', input_dim=1'}),", f"{dense}(1),"]),
+        f"model.set_weights([{', '.join(NETWORK_WEIGHTS)}])",
+    ]
+
+
 def _keras_model(settings: Settings, prefix: str, ops: str) -> list[str]:
-    """The model, starting at (w0, b0): ``Dense(1)`` (its output is the prediction, or the
-    logit for the logistic model) or a custom layer."""
+    """The model, starting at the page's start: ``Dense(1)`` (its output is the prediction, or
+    the logit for the logistic model), a custom layer, or the network."""
     s = settings
     scripts = s.spec.scripts
+    network = _network(s)
+    if network is not None:
+        return [*_network_start(s, network), "", *_keras_network(network, prefix)]
     init = f"{prefix}.initializers" if prefix else "initializers"
     if scripts.layer is not None:
         layer = f"{prefix}.layers.Layer" if prefix else "Layer"
@@ -283,29 +366,30 @@ def _keras_model(settings: Settings, prefix: str, ops: str) -> list[str]:
             f"{scripts.layer.name}({'' if prefix else 'input_shape=(1,)'})])",
         ]
     dense = f"{prefix}.layers.Dense" if prefix else "Dense"
-    head = (
-        [f"model = {prefix}.Sequential([", f"    {prefix}.Input(shape=(1,)),"]
-        if prefix
-        else ["model = Sequential(["]
-    )
     shape = "" if prefix else "input_dim=1, "
-    return [
-        *head,
-        f"    {dense}(",
-        f"        1, {shape}kernel_initializer={init}.Constant({_num(s.w0)}),",
-        f"        bias_initializer={init}.Constant({_num(s.b0)}),",
-        "    ),",
-        "])",
-    ]
+    return _sequential(
+        prefix,
+        [
+            f"{dense}(",
+            f"    1, {shape}kernel_initializer={init}.Constant({_num(s.w0)}),",
+            f"    bias_initializer={init}.Constant({_num(s.b0)}),",
+            "),",
+        ],
+    )
 
 
 def _history_prints(settings: Settings, weights: str) -> list[str]:
     """Print ``history`` (a dict of per-epoch lists) and the final weights, every digit."""
-    names = ", ".join(settings.spec.parameters)
+    parameters = settings.spec.parameters
+    names = (
+        f"[{', '.join(parameters)}]"
+        if len(parameters) <= 2
+        else f"{len(parameters)} weights, {parameters[0]} ... {parameters[-1]}, in this order"
+    )
     lines = ['print("loss", history["loss"])  # one running mean per epoch']
     if settings.validation_split > 0:
         lines.append('print("val_loss", history["val_loss"])  # at each epoch\'s end weights')
-    lines.append(f'print("weights", {weights})  # the final [{names}]')
+    lines.append(f'print("weights", {weights})  # the final {names}')
     return lines
 
 
@@ -463,13 +547,38 @@ def pytorch_code(settings: Settings) -> str:
             "    with torch.no_grad():  # at the end-of-epoch weights, as Keras's val_loss",
             '        history["val_loss"].append(loss_fn(model(x_val), y_val).item())',
         ]
-    lines += _history_prints(s, "[p.item() for p in model.parameters()]")
+    if _network(s) is None:
+        lines += _history_prints(s, "[p.item() for p in model.parameters()]")
+    else:
+        lines += [
+            "# In Keras's layout (kernels (inputs, units)) and order, as the page lists them",
+            "layers = [model[0].weight.T, model[0].bias, model[2].weight.T, model[2].bias]",
+            *_history_prints(s, "torch.cat([w.reshape(-1) for w in layers]).tolist()"),
+        ]
     return "\n".join(lines) + "\n"
 
 
 def _torch_model(settings: Settings) -> list[str]:
     s = settings
     scripts = s.spec.scripts
+    network = _network(s)
+    if network is not None:
+        h = network.hidden
+        return [
+            *_network_start(s, network),
+            "",
+            "model = torch.nn.Sequential(",
+            f"    torch.nn.Linear(1, {h}), {TORCH_ACTIVATIONS[network.activation]}, "
+            f"torch.nn.Linear({h}, 1)",
+            f')  # Keras\'s Dense({h}, activation="{network.activation}"), then Dense(1)',
+            "with torch.no_grad():  # the page's start; Linear.weight is (outputs, inputs), the",
+            "    # transpose of Keras's kernel",
+            f"    model[0].weight.copy_(torch.tensor(W1.T))  # ({h}, 1)",
+            "    model[0].bias.copy_(torch.tensor(b1))",
+            f"    model[2].weight.copy_(torch.tensor(W2.T))  # (1, {h})",
+            "    model[2].bias.copy_(torch.tensor(b2))",
+            f"loss_fn = {scripts.torch_loss}",
+        ]
     if scripts.layer is not None:
         return [
             f"class {scripts.layer.name}(torch.nn.Module):",
@@ -497,12 +606,12 @@ def _torch_model(settings: Settings) -> list[str]:
     ]
 
 
-def run_csv(run: gd.Run, names: tuple[str, str]) -> str:
+def run_csv(run: gd.Run, names: tuple[str, ...]) -> str:
     """One CSV row per update: what the optimizer saw and did.
 
     Columns: ``update`` (1-based), ``epoch`` (1-based), ``batch_size`` (rows in that batch;
     the last of an epoch may be smaller), ``learning_rate`` (the rate it used),
-    ``batch_loss`` (at the weights before it), the two parameters after it, and
+    ``batch_loss`` (at the weights before it), the parameters after it (named by ``names``), and
     ``full_loss`` (training loss after it; empty where it was not recorded). Values are exact
     (``repr``).
     """
@@ -520,8 +629,7 @@ def run_csv(run: gd.Run, names: tuple[str, str]) -> str:
             str(run.batch_rows(u - 1).size),
             repr(float(run.learning_rate[i])),
             repr(float(run.batch_loss[i])),
-            repr(float(params[0])),
-            repr(float(params[1])),
+            *(repr(float(value)) for value in params),
             "" if loss is None or not math.isfinite(loss) else repr(float(loss)),
         ]
         rows.append(",".join(cells))
