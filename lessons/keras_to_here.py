@@ -28,7 +28,7 @@ example = (
 run, surface, _ = lesson.trained(settings)
 with lesson.explained_errors():
     runs = keras_to_here.convention_runs(example or settings)
-names = surface.names
+names = settings.spec.parameters
 lesson.divergence_warning(
     run,
     "This run diverged",
@@ -39,8 +39,8 @@ lesson.divergence_warning(
 st.header("1. The scripts")
 st.markdown(
     "Each script rebuilds the same data, starts at the same "
-    f"({names[0]}, {names[1]}) = ({settings.w0:g}, {settings.b0:g}), and prints what `fit` "
-    "reports. Copy one with the button at the top right of its box."
+    f"{keras_to_here.start_words(settings)}, and prints what `fit` reports. Copy one with the "
+    "button at the top right of its box."
 )
 keras3, keras2, torch = st.tabs(["Keras 3", codegen.KERAS2_NAME, "PyTorch"])
 # Wrapped on screen only (the copy button copies the lines as they are): the fit() call's line
@@ -89,18 +89,18 @@ right.download_button(
     mime="text/csv",
     icon=":material/download:",
     help="One row per update: update, epoch, batch_size, learning_rate, batch_loss, "
-    f"{names[0]}, {names[1]} after it, full_loss after it (where recorded).",
+    f"{keras_to_here.parameter_words(names)} after it, full_loss after it (where recorded).",
 )
+listed = keras_to_here.csv_updates(run).size
 right.caption(
     (
         f"{run.updates:,} rows, one per update."
-        if run.updates <= keras_to_here.CSV_ROWS
-        else f"{keras_to_here.csv_updates(run).size:,} of the {run.updates:,} updates, evenly "
-        "spaced, with every epoch's last."
+        if listed == run.updates
+        else f"{listed:,} of the {run.updates:,} updates, evenly spaced, with every epoch's last."
     )
-    + f" Columns: update, epoch, the batch's size, the "
-    f"learning rate it used, its loss before the update, {names[0]} and {names[1]} after it, and "
-    "the full training loss after it."
+    + " Columns: update, epoch, the batch's size, the learning rate it used, its loss before "
+    f"the update, {keras_to_here.parameter_words(names)} after it, and the full training loss "
+    "after it."
 )
 
 st.header("3. Seven gotchas")
@@ -177,8 +177,12 @@ st.caption(rows.caption)
 example_link(st, rows)
 
 st.subheader("Keras and PyTorch momentum differ once the rate changes")
-window = cache.contours_following(example or settings, keras_to_here.convention_paths(runs))
-momentum = keras_to_here.momentum_conventions(runs, window, surface, settings, example)
+if settings.spec.two_parameters:
+    window = cache.contours_following(example or settings, keras_to_here.convention_paths(runs))
+    figure = keras_to_here.conventions_contours(runs, window, surface)
+else:
+    figure = keras_to_here.conventions_losses(runs)
+momentum = keras_to_here.momentum_conventions(runs, figure, settings, example)
 left, right = st.columns([3, 2])
 left.plotly_chart(momentum.figure, key="chart_conventions")
 right.caption(momentum.caption)

@@ -1,7 +1,9 @@
 """The "From Keras to here" page in AppTest: it renders, follows the sidebar, never crashes."""
 
 import base64
+import csv
 import functools
+import io
 import json
 
 import numpy as np
@@ -10,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 import gd
 from tests.conftest import chart_specs
-from ui import keras_to_here
+from ui import codegen, keras_to_here
 from ui.controls import STORE, Settings
+from ui.models import MODELS
 
 
 @pytest.fixture
@@ -203,3 +206,57 @@ def test_the_update_functions_span_the_page_and_no_code_is_cut_off(page):
     blocks = at.code
     assert "def keras_step(" in blocks[3].value and "def pytorch_step(" in blocks[4].value
     assert all(block.proto.wrap_lines for block in blocks)  # a long line wraps, not hides
+
+
+# ---- issue 18: the network, 49 weights and no (w, b) ----
+
+
+def network_ends(s: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """The final weights of ``s`` in Keras's and in PyTorch's momentum convention."""
+    data = gd.datasets.curve(n=s.n, noise=s.noise, seed=s.data_seed)
+    return tuple(
+        gd.fit(
+            gd.models.MLP(),
+            data.x,
+            data.y,
+            gd.SGD(s.learning_rate, momentum=s.momentum, decay=s.decay, convention=convention),
+            **s.fit_kwargs,
+        ).params[-1]
+        for convention in ("keras", "pytorch")
+    )
+
+
+def test_the_network_gets_its_scripts_its_start_and_its_losses(page):
+    at = page(model="network", decay="0.1", momentum="0.9", init_seed="5")
+    assert_clean(at)
+    s = Settings(model="network", decay=0.1, momentum=0.9, init_seed=5)
+    keras3, keras2, torch, *_ = codes(at)  # as shown: the final line end dropped
+    assert keras3 == codegen.keras3_code(s).rstrip() and 'Dense(16, activation="tanh")' in keras3
+    assert keras2 == codegen.keras2_code(s).rstrip()
+    assert torch == codegen.pytorch_code(s).rstrip() and "torch.tensor(W1.T)" in torch
+    words = " ".join(m.value for m in at.markdown)
+    assert "starts at the same 49 weights (Keras's default start" in words
+    assert "drawn from seed 5" in words and "(w, b)" not in words
+    captions = " ".join(c.value for c in at.caption)
+    assert "the 49 weights (W1[0,0] … b2) after it" in captions
+    assert "49 weights have no plane of their own" in captions
+    keras, pytorch = network_ends(s)
+    assert f"Their final weights differ by up to {np.max(np.abs(keras - pytorch)):.3g}." in captions
+    assert len(at.get("plotly_chart")) == 7
+    figure = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert [trace["name"] for trace in figure["data"]] == ["Keras / TensorFlow", "PyTorch"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == "update"
+
+
+def test_the_network_download_has_a_column_per_weight_and_stays_small():
+    s = Settings(model="network", n=200, batch_size=1, epochs=60)  # 12 000 updates
+    data = gd.datasets.curve(n=s.n, noise=s.noise, seed=s.data_seed)
+    run = gd.fit(gd.models.MLP(), data.x, data.y, gd.SGD(0.01), **s.fit_kwargs)
+    names = MODELS["network"].parameters
+    header, *table = csv.reader(io.StringIO(keras_to_here.run_csv(run, names).decode()))
+    assert header[5:-1] == list(names)  # after update, epoch, batch_size, rate, batch loss
+    rows = keras_to_here.csv_updates(run)
+    most = keras_to_here.CSV_VALUES // (3 + len(names))  # 9 615 rows of 52 numbers
+    assert rows.size <= most + s.epochs and rows[-1] == run.updates < keras_to_here.CSV_ROWS
+    last = [float(cell) for cell in table[-1][5:-1]]
+    np.testing.assert_array_equal(last, run.params[-1])

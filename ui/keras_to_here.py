@@ -62,6 +62,40 @@ def _illustration(why: str, example: Settings, knobs: tuple[str, ...]) -> str:
     )
 
 
+def start_words(settings: Settings) -> str:
+    """Where every script starts, for the page's "each script ... starts at the same …".
+
+    Example:
+        >>> start_words(Settings(w0=-1.0, b0=2.0))
+        '(w, b) = (-1, 2)'
+        >>> print(start_words(Settings(model="network", init_seed=3)))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        49 weights (Keras's default start, Glorot-uniform kernels and zero biases, drawn from
+        seed 3; each script writes them out)
+    """
+    names = settings.spec.parameters
+    if settings.spec.seeded_start:
+        return (
+            f"{len(names)} weights (Keras's default start, Glorot-uniform kernels and zero "
+            f"biases, drawn from seed {settings.init_seed}; each script writes them out)"
+        )
+    return f"({names[0]}, {names[1]}) = ({settings.w0:g}, {settings.b0:g})"
+
+
+def parameter_words(names: tuple[str, ...]) -> str:
+    """The parameters, as a list in a sentence: all of two, or the count and the first and last.
+
+    Example:
+        >>> parameter_words(("w", "b"))
+        'w and b'
+        >>> parameter_words(("W1[0,0]", "W1[0,1]", "b1[0]", "b1[1]", "W2[0]", "W2[1]", "b2"))
+        'the 7 weights (W1[0,0] … b2)'
+    """
+    if len(names) == 2:
+        return " and ".join(names)
+    return f"the {len(names)} weights ({names[0]} … {names[-1]})"
+
+
 def decay_example(settings: Settings) -> Settings | None:
     """Settings with a decay to draw, when the sidebar's decay = 0 flattens both decay gotchas."""
     return dataclasses.replace(settings, decay=EXAMPLE_DECAY) if settings.decay == 0 else None
@@ -436,21 +470,12 @@ def convention_paths(runs: ConventionRuns) -> list[charts.Path]:
     ]
 
 
-def momentum_conventions(
-    runs: ConventionRuns,
-    window: cache.Contours,
-    surface: Surface,
-    settings: Settings,
-    example: Settings | None,
-) -> Gotcha:
-    """Gotcha 6: Keras's and PyTorch's momentum on the same contours, over ``window``
-    (``cache.contours_following`` of ``convention_paths``: wider when a path blows up).
-
-    ``runs`` are of ``example`` (``conventions_example(settings)``, which the page trains when
-    the work budget allows), else of ``settings``.
-    """
-    s = example or settings
-    fig = charts.contour_figure(
+def conventions_contours(
+    runs: ConventionRuns, window: cache.Contours, surface: Surface
+) -> go.Figure:
+    """Keras's and PyTorch's momentum on the same contours, over ``window``
+    (``cache.contours_following`` of ``convention_paths``: wider when a path blows up)."""
+    return charts.contour_figure(
         window.axis0,
         window.axis1,
         window.loss,
@@ -459,38 +484,94 @@ def momentum_conventions(
         convention_paths(runs),
         title="Keras vs PyTorch momentum, same settings",
     )
-    names = surface.names
+
+
+def conventions_losses(runs: ConventionRuns) -> go.Figure:
+    """The two runs' full training loss against the update: the network's 49 weights have no
+    plane of their own to draw both paths on."""
+    fig = go.Figure()
+    for run, name, color, dash in (
+        (runs.keras, "Keras / TensorFlow", charts.BLUE, "solid"),
+        (runs.pytorch, "PyTorch", charts.VERMILION, "dash"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=run.loss_steps,
+                y=run.loss,
+                mode="lines",
+                name=name,
+                line={"color": color, "width": 2.5, "dash": dash},
+                hovertemplate="update %{x}<br>training loss %{y:.6g}<extra></extra>",
+            )
+        )
+    values = np.concatenate([runs.keras.loss, runs.pytorch.loss])
+    if np.all(np.isfinite(values) & (values > 0)):
+        charts.log_scale(fig)
+    fig.update_xaxes(title_text="update")
+    fig.update_yaxes(title_text="training loss")
+    return charts.layout(fig, "Keras vs PyTorch momentum, same settings")
+
+
+def final_gap(runs: ConventionRuns) -> float:
+    """The largest difference between the two conventions' final parameters."""
+    return float(np.max(np.abs(runs.keras.params[-1] - runs.pytorch.params[-1])))
+
+
+def momentum_conventions(
+    runs: ConventionRuns, figure: go.Figure, settings: Settings, example: Settings | None
+) -> Gotcha:
+    """Gotcha 6: Keras's and PyTorch's momentum, drawn by ``figure``: ``conventions_contours``
+    for a model of two parameters, ``conventions_losses`` for the network.
+
+    ``runs`` are of ``example`` (``conventions_example(settings)``, which the page trains when
+    the work budget allows), else of ``settings``.
+    """
+    s = example or settings
+    names = settings.spec.parameters
     keras_end, torch_end = runs.keras.params[-1], runs.pytorch.params[-1]
-    ends = (
-        f"Keras ends at ({names[0]}, {names[1]}) = ({keras_end[0]:.5g}, {keras_end[1]:.5g}), "
-        f"PyTorch at ({torch_end[0]:.5g}, {torch_end[1]:.5g})."
-    )
+    if len(names) == 2:
+        drawn, coincide = "", "the paths coincide"
+        ends = (
+            f"Keras ends at ({names[0]}, {names[1]}) = ({keras_end[0]:.5g}, {keras_end[1]:.5g}), "
+            f"PyTorch at ({torch_end[0]:.5g}, {torch_end[1]:.5g})."
+        )
+    else:
+        drawn = (
+            f"The network's {len(names)} weights have no plane of their own to draw the two "
+            "paths on, so the chart shows each run's training loss. "
+        )
+        coincide = "the two losses coincide"
+        ends = f"Their final weights differ by up to {final_gap(runs):.3g}."
     zero = [knob for knob in ("decay", "momentum") if getattr(settings, knob) == 0]
     why = " and ".join(zero) + (" are 0" if len(zero) > 1 else " is 0")
     if s.decay == 0 or s.momentum == 0:  # moot, and no illustration within the work budget
         return Gotcha(
-            fig,
-            f"Here {why}, so the two conventions take identical steps and the paths coincide. "
+            figure,
+            f"{drawn}Here {why}, so the two conventions take identical steps and {coincide}. "
             f"{ends} Set decay > 0 and momentum > 0 to see them part (at these settings an "
             "illustration would be too much work for one request).",
         )
     caption = (
-        f"With momentum {s.momentum:g} and a decaying rate, Keras keeps each step's own "
+        f"{drawn}With momentum {s.momentum:g} and a decaying rate, Keras keeps each step's own "
         "rate inside its velocity, while PyTorch multiplies its whole buffer by the current "
         f"(smaller) rate, so Keras steps further. {ends}"
     )
     if example:
         why += " (the two conventions then take identical steps)"
         caption = _illustration(why, example, tuple(zero)) + caption
-    return Gotcha(fig, caption, example)
+    return Gotcha(figure, caption, example)
 
 
-CSV_ROWS = 100_000  # most updates in the download (about 10 MB); more are thinned evenly
+CSV_ROWS = 100_000  # most updates in the download for two parameters; more are thinned evenly
+# Most numbers written (about 10 MB): a row holds its rate, its two losses and the parameters, so
+# the network's 49 leave room for 9 615 rows.
+CSV_VALUES = 5 * CSV_ROWS
 
 
 def csv_updates(run: gd.Run) -> np.ndarray:
-    """The 1-based updates the download lists: every one up to ``CSV_ROWS``, else an even
-    thinning that keeps each epoch's last update and the run's last.
+    """The 1-based updates the download lists: every one up to ``CSV_ROWS`` (fewer for more
+    parameters: ``CSV_VALUES``), else an even thinning that keeps each epoch's last update and
+    the run's last.
 
     Example:
         >>> import gd
@@ -500,18 +581,19 @@ def csv_updates(run: gd.Run) -> np.ndarray:
         >>> csv_updates(run).tolist()
         [1, 2, 3, 4, 5, 6, 7, 8]
     """
-    kept = charts.thin(run.updates + 1, run.updates_per_epoch, max_points=CSV_ROWS)
+    most = CSV_VALUES // (3 + run.params.shape[1])  # rows at most
+    kept = charts.thin(run.updates + 1, run.updates_per_epoch, max_points=most)
     return kept[kept > 0]
 
 
-def run_csv(run: gd.Run, names: tuple[str, str]) -> bytes:
+def run_csv(run: gd.Run, names: tuple[str, ...]) -> bytes:
     """One CSV row per update in ``csv_updates``: what the optimizer saw and did, in exact
     ``repr`` digits. Vectorised: 100 000 rows in well under a second.
 
     Columns: ``update`` (1-based), ``epoch`` (1-based), ``batch_size`` (rows in that batch;
     the last of an epoch may be smaller), ``learning_rate``, ``batch_loss`` (at the weights
-    before it), the two parameters after it, and ``full_loss`` (the training loss after it;
-    empty where it was not recorded).
+    before it), the parameters after it (a column each, named by ``names``), and ``full_loss``
+    (the training loss after it; empty where it was not recorded).
     """
     updates = csv_updates(run)  # (R,) 1-based
     slot = (updates - 1) % run.updates_per_epoch  # (R,)
@@ -527,8 +609,7 @@ def run_csv(run: gd.Run, names: tuple[str, str]) -> bytes:
             "batch_size": rows,
             "learning_rate": run.learning_rate[updates - 1],
             "batch_loss": run.batch_loss[updates - 1],
-            names[0]: run.params[updates, 0],
-            names[1]: run.params[updates, 1],
+            **{name: run.params[updates, i] for i, name in enumerate(names)},
             "full_loss": np.where(np.isfinite(full), full, np.nan),
         }
     )
@@ -536,11 +617,11 @@ def run_csv(run: gd.Run, names: tuple[str, str]) -> bytes:
 
 
 @st.cache_data(max_entries=4, show_spinner=False, hash_funcs=HASH_FUNCS)  # ≤ 4 × ~10 MB
-def _csv(settings: Settings, csv: bytes | None, names: tuple[str, str]) -> bytes:
+def _csv(settings: Settings, csv: bytes | None, names: tuple[str, ...]) -> bytes:
     return run_csv(cache.run(settings, csv), names)
 
 
-def csv_download(settings: Settings, csv: bytes | None, names: tuple[str, str]):
+def csv_download(settings: Settings, csv: bytes | None, names: tuple[str, ...]):
     """The download's contents, built only when the learner clicks (``st.download_button``
     calls it), from a small cache: a rerun of the page builds nothing."""
     return lambda: _csv(settings, csv, names)
@@ -578,10 +659,10 @@ def takeaway(settings: Settings, run: gd.Run, runs: ConventionRuns) -> str:
             "a `LambdaLR` stepped after every batch."
         )
         if s.momentum > 0:
-            gap = float(np.max(np.abs(runs.keras.params[-1] - runs.pytorch.params[-1])))
             parts.append(
                 f"With momentum {s.momentum:g}, PyTorch's final parameters differ from Keras's "
-                f"by up to {gap:.3g}, so copy the script of the library whose numbers you need."
+                f"by up to {final_gap(runs):.3g}, so copy the script of the library whose "
+                "numbers you need."
             )
     else:
         parts.append(
