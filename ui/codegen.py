@@ -3,9 +3,9 @@ run in Keras 3, legacy Keras 2 and PyTorch.
 
 Pure functions (no Streamlit), so tests can parse every script a learner copies. Each script
 rebuilds the data with the formula of ``gd.datasets`` (or loads the uploaded CSV), starts at the
-page's (w0, b0), and prints what ``fit`` reports. Floats are written with ``repr`` so every value
-is exact, and with shuffle on every script replays the page's row order. Why each line is as it
-is, with sources: ``docs/semantics.md``.
+page's start (its (w0, b0), or the network's 49 weights), and prints what ``fit`` reports.
+Floats are written with ``repr`` so every value is exact, and with shuffle on every script
+replays the page's row order. Why each line is as it is, with sources: ``docs/semantics.md``.
 
 Example:
     >>> from ui.controls import Settings
