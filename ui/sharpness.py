@@ -175,9 +175,10 @@ def _edge_words(c: Curve) -> str:
 
 def figure(c: Curve) -> go.Figure:
     """λmax at each measured update (blue, dots), the edge of stability (vermilion, dashed;
-    it follows the schedule when the rate decays), labelled on the line at its start, and the
-    point where the run blew up (black ×). The y axis is logarithmic (``charts.log_axis``)
-    while every value is positive: a blow-up's λmax is thousands of times the edge."""
+    it follows the schedule when the rate decays), labelled at the end where λmax leaves it
+    room (``_label_end``), and the last point measured before the run blew up (black ×). The
+    y axis is logarithmic (``charts.log_axis``) while every value is positive: a blow-up's
+    λmax is thousands of times the edge."""
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -259,8 +260,7 @@ def _log_range(c: Curve) -> tuple[float, float]:
         >>> _log_range(c)
         (10.0, 50.0)
     """
-    values = np.concatenate([c.sharpness, c.edge])
-    values = values[np.isfinite(values)]
+    values = _finite(c)
     low, high = np.log10(values.min()), np.log10(values.max())  # decades
     margin = 0.08 * max(high - low, 0.5)
     return _round_out(10 ** (low - margin), 10 ** (high + margin))
@@ -281,8 +281,13 @@ def _round_out(low: float, high: float) -> tuple[float, float]:
 def _log(c: Curve) -> bool:
     """Whether the chart's y axis is logarithmic: while every value is positive (a negative
     λmax, near a saddle, would vanish from a log axis)."""
+    return bool(np.all(_finite(c) > 0))
+
+
+def _finite(c: Curve) -> np.ndarray:
+    """Every finite value the chart draws: λmax and the edge."""
     values = np.concatenate([c.sharpness, c.edge])
-    return bool(np.all(values[np.isfinite(values)] > 0))
+    return values[np.isfinite(values)]
 
 
 def summary(c: Curve) -> str:
@@ -315,10 +320,9 @@ def caption(c: Curve) -> str:
         "bottom by more than the last.",
     ]
     if c.momentum:
-        heavy = " (heavy ball)" if c.nesterov else ""
         parts.append(
-            f"With momentum μ = {c.momentum:g} the edge is 2(1 + μ)/η{heavy}, {1 + c.momentum:g} "
-            "times higher."
+            f"With momentum μ = {c.momentum:g} the edge is 2(1 + μ)/η, {1 + c.momentum:g} times "
+            f"higher: the bound of {glossary.first('heavy-ball momentum')}."
             + (" Nesterov's momentum is stable only below a lower line." if c.nesterov else "")
         )
     if c.decays:
