@@ -113,7 +113,8 @@ def test_the_cached_curve_is_measure_on_the_sessions_run():
 def test_the_work_is_the_worst_case_of_the_power_iteration_and_grows_with_rows_and_points():
     per_point = sharpness.PHASES * sharpness.ITERATIONS * sharpness.PRODUCT_PASSES
     assert sharpness.ITERATIONS == 100 and per_point == 400
-    assert sharpness.work(NETWORK) == POINTS * per_point * NETWORK.n_train * 33
+    cost = NETWORK.spec.cost
+    assert sharpness.work(NETWORK) == POINTS * per_point * NETWORK.n_train * cost
     more_rows = dataclasses.replace(NETWORK, n=1000)
     assert sharpness.work(more_rows) == 5 * sharpness.work(NETWORK)
     assert sharpness.work(NETWORK, points=10) < sharpness.work(NETWORK, points=20)
