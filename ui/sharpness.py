@@ -330,10 +330,10 @@ def caption(c: Curve) -> str:
         parts.append("The learning rate decays, so its edge rises along the run: 2/ηₜ.")
     parts.append(
         "The bound is local: it holds only where the loss is close to its quadratic "
-        "approximation, and a network's curvature changes as it trains. Cohen et al. (2021) "
-        "found that λmax typically rises (progressive sharpening) until it reaches 2/η, then "
-        "hovers there while the loss keeps falling, unevenly. So crossing the line is a "
-        "warning, not a verdict."
+        "approximation, and this model's curvature changes as it trains. On neural networks, "
+        "Cohen et al. (2021) found that λmax typically rises (progressive sharpening) until it "
+        "reaches 2/η, then hovers there while the loss keeps falling, unevenly. So crossing "
+        "the line is a warning, not a verdict."
     )
     if not c.full_batch:
         parts.append(
