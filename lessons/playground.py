@@ -9,7 +9,7 @@ below, which stores the value (session and URL) and ships the runs around the ne
 import numpy as np
 import streamlit as st
 
-from ui import budget, cache, controls, explain, glossary, lesson, stage
+from ui import budget, cache, charts, controls, explain, glossary, lesson, stage
 from ui.playground import PRESETS
 from ui.words import plural
 
@@ -83,7 +83,7 @@ def live() -> None:
     )
     run, surface, data = lesson.trained(settings)
     land = explain.landscape(
-        settings, *cache.training_rows(settings, csv), surface.minimum, surface.min_loss
+        settings, *cache.training_rows(settings, csv), surface.best, surface.min_loss
     )
     update = stage.playback_start(run.updates)  # ?update=N: where playback starts
     stage.live(
@@ -108,12 +108,14 @@ def live() -> None:
     lesson.explained_divergence(
         settings, data, run, "Diverged", "The charts show the path up to the blow-up."
     )
+    if surface.slice_note:
+        st.caption(surface.slice_note)
     st.caption(
-        "Contours: each segment of the path is one update, open circles mark epoch ends, × the "
-        "minimum of the training loss. Loss: the light band is each batch's loss at the weights "
-        "before its update (its lowest and highest where updates are binned); dark blue, the "
-        "loss on all training rows; orange, Keras's reported epoch `loss`, the "
-        "batch-size-weighted mean of that epoch's batch losses. "
+        "Contours: each segment of the path is one update, open circles mark epoch ends, and × "
+        f"marks {charts.target_words(surface.plane)[0]}. Loss: the light band is each batch's "
+        "loss at the weights before its update (its lowest and highest where updates are "
+        "binned); dark blue, the loss on all training rows; orange, Keras's reported epoch "
+        "`loss`, the batch-size-weighted mean of that epoch's batch losses. "
         + explain.schedule_caption(settings, run)
     )
 

@@ -4,6 +4,7 @@ The four live knobs (learning rate, batch size, momentum, decay) sit on the stag
 sidebar: a link sets them here, and the browser tests (tests/e2e) drag them.
 """
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -172,6 +173,29 @@ def test_start_fields_are_named_after_the_model_parameters(app, model, second):
     assert at.number_input(key="w0").label == "Start w"
     assert at.number_input(key="b0").label == second
     assert at.number_input(key="b0").value == 1.5
+
+
+def test_the_network_starts_from_a_seed_and_its_start_moves_with_it(app):
+    """The network's 49 weights start where Keras's Glorot-uniform draw puts them: a "Start
+    seed", not two numbers; another seed is another run, and the link keeps it."""
+    at = app(model="network")
+    assert_clean(at)
+    assert {"w0", "b0"}.isdisjoint(number_keys(at))
+    seed = at.number_input(key="init_seed")
+    assert (seed.label, seed.value) == ("Start seed", 0)
+    before = stage_payload(at)
+    seed.set_value(3).run()
+    assert_clean(at)
+    assert at.query_params["init_seed"] == "3"
+    after = stage_payload(at)
+    assert not np.array_equal(
+        after.arrays["learning_rate.loss"][:1], before.arrays["learning_rate.loss"][:1]
+    )
+    assert any("A slice through the 49 weights" in c.value for c in at.caption)
+
+
+def number_keys(at) -> set[str]:
+    return {widget.key for widget in at.sidebar.number_input}
 
 
 # The playback position (issue 9): the stage reports where the learner stopped; the page keeps it

@@ -11,7 +11,7 @@ import gd
 from tests.conftest import open_at
 from ui import batch_sizes, budget, cache, codegen, keras_to_here, maps, stage
 from ui.controls import EPOCHS, MAX_EPOCHS, MAX_SAMPLES, Settings
-from ui.models import MODELS
+from ui.models import MODELS, UPDATE_ROWS
 
 
 def refusal(at) -> str | None:
@@ -23,8 +23,9 @@ def refusal(at) -> str | None:
 
 
 def test_work_is_updates_times_rows_plus_the_update_cost_times_the_model_cost():
-    assert budget.run_work("linear", 200, 32, 20) == 20 * 7 * (32 + budget.UPDATE_ROWS)
-    assert budget.run_work("logistic", 200, 500, 1) == 1 * 1 * (200 + budget.UPDATE_ROWS) * 6
+    assert budget.run_work("linear", 200, 32, 20) == 20 * 7 * (32 + UPDATE_ROWS)
+    assert budget.run_work("logistic", 200, 500, 1) == 1 * 1 * (200 + UPDATE_ROWS) * 6
+    assert budget.run_work("network", 200, 1, 1) == 200 * (1 + 1) * 33  # one row's per update
     assert budget.updates(1, 32, 3) == 3  # one training row: one update per epoch
     assert budget.fits(budget.BUDGET) and not budget.fits(budget.BUDGET + 1)
 

@@ -167,3 +167,38 @@ def test_a_network_scores_fewer_points_as_each_costs_a_pass_through_its_units():
     assert network.size <= LOSS_BUDGET // (n * 16) + 100 + 2  # the grid, the epoch ends, start, end
     assert np.isin(np.arange(0, planned + 1, per_epoch), network).all()  # every epoch's end
     assert network.size < neuron.size / 4
+
+
+def test_a_curve_moved_or_stretched_keeps_its_targets_and_moves_its_inputs():
+    plain = gd.datasets.curve(n=30, seed=2)
+    moved = gd.datasets.curve(n=30, x_mean=3.0, x_std=2.0, seed=2)
+    np.testing.assert_array_equal(moved.y, plain.y)
+    np.testing.assert_allclose(moved.x, 3.0 + 2.0 * plain.x, rtol=1e-15)
+    with pytest.raises(ValueError, match="x_std"):
+        gd.datasets.curve(x_std=0.0)
+
+
+def test_descent_from_the_start_lowers_the_loss_and_its_best_point_is_the_minimum():
+    data = gd.datasets.curve(n=200, noise=0.5, seed=0)
+    x, y = data.x[:, None], data.y
+    model = MLP()
+    start = model.init_params(1, seed=0)
+    path = model.descent(x, y, start)
+    np.testing.assert_array_equal(path[0], start)
+    losses = model.losses(path, x, y)
+    assert losses[-1] < 0.3 * losses[0]
+    best = model.minimum(x, y, start)
+    assert model.loss(best, x, y) == pytest.approx(losses.min(), rel=1e-9)
+
+
+def test_descent_falls_back_to_a_smaller_rate_where_the_first_blows_up(monkeypatch):
+    data = gd.datasets.curve(n=200, seed=0)
+    x, y = data.x[:, None], data.y
+    model = MLP()
+    start = model.init_params(1, seed=0)
+    monkeypatch.setattr(gd.models, "_DESCENT_RATES", (1e3, 0.1))  # 1 000 flies off at once
+    path = model.descent(x, y, start)
+    assert np.all(np.isfinite(path))
+    assert model.loss(path[-1], x, y) < model.loss(start, x, y)
+    monkeypatch.setattr(gd.models, "_DESCENT_RATES", (1e3,))
+    np.testing.assert_array_equal(model.descent(x, y, start), start[None, :])

@@ -2,14 +2,15 @@
 
 One request (one rerun of a page) may do at most ``BUDGET`` units of work:
 
-    work = Σ over the runs it computes of  updates × (rows per update + UPDATE_ROWS) × cost
+    work = Σ over the runs it computes of  updates × (rows per update × cost + update work)
 
-where ``rows per update`` is the batch size, ``UPDATE_ROWS`` is the fixed cost of one update
-(recording it, the optimizer step) counted in rows, and ``cost`` is the model's relative cost
-per row (``ModelSpec.cost`` in ``ui.models``: logistic regression pays an exp and a log per
-row). A request above
-it is not computed: the page says what it would take and offers the nearest setting that fits
-(``nearest``). The figures and how they were measured are in ``docs/budget.md``.
+where ``rows per update`` is the batch size, ``cost`` is the model's relative cost per row
+(``ModelSpec.cost`` in ``ui.models``: logistic regression pays an exp and a log per row), and
+``update work`` is the fixed cost of one update (recording it, the optimizer step): for the
+regressions ``ui.models.UPDATE_ROWS`` rows' worth (``ModelSpec.update_work``), for the network
+one row's. A request above it is not computed: the page says what it would take and offers the
+nearest setting that fits (``nearest``). The figures and how they were measured are in
+``docs/budget.md``.
 
 Pure functions, no Streamlit: pages and tests call the same rule.
 
@@ -29,7 +30,6 @@ from gd.rules import batches_per_epoch
 from ui.models import MODELS
 
 BUDGET = 120_000_000  # work units per request: about 2 s of server time at most (docs/budget.md)
-UPDATE_ROWS = 16  # one update's fixed cost, in rows: fit at batch size 1 against full batch
 RUN_BYTES_PER_UPDATE = 48  # a Run keeps params (2), loss, loss_steps, batch_loss and rate
 T = TypeVar("T")
 
@@ -48,7 +48,8 @@ def updates(n_train: int, batch_size: int, epochs: int) -> int:
 def run_work(model: str, n_train: int, batch_size: int, epochs: int) -> int:
     """The work of one run (see the module docstring)."""
     rows = min(max(batch_size, 1), max(n_train, 1))
-    return updates(n_train, batch_size, epochs) * (rows + UPDATE_ROWS) * MODELS[model].cost
+    spec = MODELS[model]
+    return updates(n_train, batch_size, epochs) * (rows * spec.cost + spec.update_work)
 
 
 # A pass of the loss alone, with no gradient (a loss surface's grid, a family's kept points),

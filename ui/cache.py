@@ -196,16 +196,83 @@ def surface_work(settings: Settings) -> int:
     return grid_work(s, surface_size(model)) + loss_work(s.model, s.n_train, model.minimum_passes())
 
 
+SLICE_NAMES = ("α", "β")  # a slice's coordinates along its two directions
+
+
 @dataclass(frozen=True)
 class Surface:
-    """The loss over a fixed window of (parameter 0, parameter 1), with its minimum."""
+    """The loss over a fixed window of the chart's plane, with its minimum.
+
+    For a model with two parameters the plane is the parameters themselves. For the network it
+    is a slice through its 49 (``plane``): the plane through the start, the end of the settings'
+    run and the lowest point that full-batch descent from the start found
+    (``gd.models.MLP.minimum``), which stands in for the minimum. Those three points lie on it
+    exactly; every other point of a run is drawn as its projection (``project``). The plane
+    follows the settings' run, so a page draws the other runs it compares on that run's plane
+    (the live stage keeps it while a knob is dragged).
+    """
 
     axis0: np.ndarray  # (g0,)
     axis1: np.ndarray  # (g1,)
     loss: np.ndarray  # (g1, g0)
-    minimum: np.ndarray  # (2,) the lowest-loss parameters near the start
+    minimum: np.ndarray  # (2,) the lowest-loss point near the start, in the chart's coordinates
     min_loss: float
-    names: tuple[str, str]
+    names: tuple[str, str]  # the chart's axes: the parameters', or the slice's α and β
+    plane: gd.plane.Plane | None = None  # the slice, for a model with more than two parameters
+    best_params: np.ndarray | None = None  # (P,) the slice's ✕ in parameter space
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Parameter vectors (..., P) as the chart's coordinates (..., 2)."""
+        return charts.plane_coordinates(self.plane, points)
+
+    @property
+    def best(self) -> np.ndarray:
+        """The lowest-loss parameters themselves, (P,): ``minimum`` before any projection."""
+        return self.minimum if self.best_params is None else self.best_params
+
+    @property
+    def slice_line(self) -> str:
+        """The one line a chart of the network says about its plane ("" for two parameters)."""
+        if self.plane is None:
+            return ""
+        return (
+            f"A slice through the {self.plane.n_params} weights: the plane through the start (○), "
+            "the end of this run (●) and the best point that full-batch descent from the start "
+            "found (✕)."
+        )
+
+    @property
+    def slice_note(self) -> str:
+        """What the slice shows and what it does not, for a caption under the chart."""
+        if self.plane is None:
+            return ""
+        return (
+            f"{self.slice_line} Those three points lie on it; every other point of a run is "
+            "drawn as its shadow on the plane, without its moves in the other directions, so a "
+            "path can cross a contour its loss never met: the loss chart has its true loss."
+        )
+
+    @property
+    def axis_titles(self) -> tuple[str, str]:
+        """The chart's axis titles: the parameters' names, or which directions α and β are."""
+        if self.plane is None:
+            return self.names
+        return "α: from the start (○) toward where this run ends", "β: on toward the best found (✕)"
+
+
+def plane_loss(
+    model: gd.models.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    plane: gd.plane.Plane | None,
+    axis0: np.ndarray,
+    axis1: np.ndarray,
+) -> np.ndarray:
+    """The loss over a (g1, g0) grid of the chart's plane: the parameters' own grid, or the
+    network's slice (``gd.plane.loss_on_plane``)."""
+    if plane is None:
+        return model.loss_grid(x, y, axis0, axis1)
+    return gd.plane.loss_on_plane(model, x, y, plane, axis0, axis1)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -213,7 +280,7 @@ def surface(
     model_name: str,
     data_key: tuple,
     validation_split: float,
-    start: tuple[float, float],
+    start: tuple[float, ...],
     csv: bytes | None,
 ) -> Surface:
     """Loss contours on the training rows, over a window that holds the start and the minimum.
@@ -238,6 +305,39 @@ def surface(
     return Surface(axis0, axis1, loss, minimum, min_loss, (names[0], names[1]))
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def best_found(plane_key: tuple, csv: bytes | None) -> np.ndarray:
+    """The network's stand-in for the minimum: the lowest point full-batch descent from the
+    start finds (``gd.models.MLP.minimum``), (P,). It depends on the data and the start only."""
+    model_name, data_key, validation_split, start = plane_key
+    model, x, y = _training_rows(model_name, data_key, validation_split, csv)
+    return model.minimum(x, y, np.array(start))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def slice_surface(plane_key: tuple, csv: bytes | None, end: tuple[float, ...]) -> Surface:
+    """``Surface`` for a model with many parameters: the slice through the start, ``end`` (the
+    last finite point of the settings' run) and ``best_found``, over a window that holds the
+    three and the run's way between them with room around."""
+    model_name, data_key, validation_split, start = plane_key
+    model, x, y = _training_rows(model_name, data_key, validation_split, csv)
+    best = best_found(plane_key, csv)
+    plane = gd.plane.Plane.through(np.array(start), np.array(end), best)
+    points = np.array([start, end, best])
+    axis0, axis1 = gd.plane.window(plane, points, margin=0.3).grid(surface_size(model))
+    with np.errstate(all="ignore"):
+        loss = gd.plane.loss_on_plane(model, x, y, plane, axis0, axis1)
+        min_loss = float(model.loss(best, x, y))
+    return Surface(axis0, axis1, loss, plane.project(best), min_loss, SLICE_NAMES, plane, best)
+
+
+def run_end(settings: Settings, csv: bytes | None) -> tuple[float, ...]:
+    """The last finite parameters of the settings' run (before a blow-up), as a cache key."""
+    params = run(settings, csv).params
+    finite = np.flatnonzero(np.all(np.isfinite(params), axis=1))
+    return tuple(params[finite[-1]].tolist())
+
+
 def _training_rows(
     model_name: str, data_key: tuple, validation_split: float, csv: bytes | None
 ) -> tuple[gd.models.Model, np.ndarray, np.ndarray]:
@@ -258,12 +358,18 @@ class Widened:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def widened(plane_key: tuple, csv: bytes | None, factors: tuple[float, ...], size: int) -> Widened:
+def widened(
+    plane_key: tuple,
+    csv: bytes | None,
+    factors: tuple[float, ...],
+    size: int,
+    end: tuple[float, ...] | None,
+) -> Widened:
     """The loss on coarser grids (``size`` × ``size``) that reach ``factors`` times as far
-    from the centre of ``surface(*plane_key, csv)``: what the live stage draws while a path
+    from the centre of the surface (``_surface``): what the live stage draws while a path
     flies off the window."""
     model_name, data_key, validation_split, _ = plane_key
-    plane = surface(*plane_key, csv)
+    plane = _surface(plane_key, csv, end)
     model, x, y = _training_rows(model_name, data_key, validation_split, csv)
     unit = np.linspace(-1.0, 1.0, size)
     axes = []
@@ -271,7 +377,9 @@ def widened(plane_key: tuple, csv: bytes | None, factors: tuple[float, ...], siz
         centre, half = (axis[0] + axis[-1]) / 2, (axis[-1] - axis[0]) / 2
         axes.append(centre + np.multiply.outer(np.array(factors), half * unit))  # (Z, g)
     with np.errstate(all="ignore"):
-        loss = np.stack([model.loss_grid(x, y, a0, a1) for a0, a1 in zip(*axes, strict=True)])
+        loss = np.stack(
+            [plane_loss(model, x, y, plane.plane, a0, a1) for a0, a1 in zip(*axes, strict=True)]
+        )
     return Widened(np.array(factors), axes[0], axes[1], loss)
 
 
@@ -294,8 +402,9 @@ def _window(
     x, y = training_rows(settings, csv)
     axis0 = np.linspace(*range0, WIDE_GRID)
     axis1 = np.linspace(*range1, WIDE_GRID)
+    plane = surface_for_data(settings, csv).plane
     with np.errstate(all="ignore"):
-        loss = settings.spec.build().loss_grid(x, y, axis0, axis1)
+        loss = plane_loss(settings.spec.build(), x, y, plane, axis0, axis1)
     return Contours(axis0, axis1, loss)
 
 
@@ -313,17 +422,28 @@ def surface_for(settings: Settings) -> Surface:
     return surface_for_data(settings, uploaded_csv(settings))
 
 
-def _plane_key(settings: Settings) -> tuple[str, tuple, float, tuple[float, float]]:
+def _plane_key(settings: Settings) -> tuple[str, tuple, float, tuple[float, ...]]:
     """What a loss surface depends on: the model, the data, the split and the start."""
     s = settings
-    return s.model, (s.n, s.noise, s.x_mean, s.x_std, s.data_seed), s.validation_split, (s.w0, s.b0)
+    data_key = (s.n, s.noise, s.x_mean, s.x_std, s.data_seed)
+    return s.model, data_key, s.validation_split, tuple(s.start.tolist())
 
 
 def surface_for_data(settings: Settings, csv: bytes | None) -> Surface:
-    return surface(*_plane_key(settings), csv)
+    return _surface(_plane_key(settings), csv, _end(settings, csv))
+
+
+def _end(settings: Settings, csv: bytes | None) -> tuple[float, ...] | None:
+    """What a surface depends on beyond ``_plane_key``: for the network's slice, the end of the
+    settings' run (``run_end``); nothing for a model with two parameters."""
+    return None if settings.spec.two_parameters else run_end(settings, csv)
+
+
+def _surface(plane_key: tuple, csv: bytes | None, end: tuple[float, ...] | None) -> Surface:
+    return surface(*plane_key, csv) if end is None else slice_surface(plane_key, csv, end)
 
 
 def widened_for_data(
     settings: Settings, csv: bytes | None, factors: tuple[float, ...], size: int
 ) -> Widened:
-    return widened(_plane_key(settings), csv, factors, size)
+    return widened(_plane_key(settings), csv, factors, size, _end(settings, csv))

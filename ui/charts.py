@@ -165,6 +165,30 @@ def trace_colours(figure: dict) -> set[str]:
     return found
 
 
+def plane_coordinates(plane: gd.plane.Plane | None, points: np.ndarray) -> np.ndarray:
+    """Parameter vectors (..., P) as a contour chart's coordinates (..., 2): the first two
+    parameters themselves when the chart has no ``plane`` (a model with two), else their
+    projection on the network's slice (``ui.cache.Surface``).
+
+    Example:
+        >>> plane_coordinates(None, np.array([[1.0, 2.0]]))
+        array([[1., 2.]])
+    """
+    points = np.asarray(points, dtype=float)
+    return points[..., :2] if plane is None else plane.project(points)
+
+
+def target_words(plane: gd.plane.Plane | None) -> tuple[str, str]:
+    """What a contour chart's ✕ marks, in a sentence and short (a key, a card): the minimum,
+    or on the network's slice the lowest point full-batch descent found (``ui.cache.Surface``).
+
+    Example:
+        >>> target_words(None)
+        ('the minimum', 'minimum')
+    """
+    return ("the minimum", "minimum") if plane is None else ("the best point found", "best found")
+
+
 def _loss_at(run: gd.Run, points: np.ndarray) -> np.ndarray:
     """Full loss at each point, taking the nearest recorded one when the loss was thinned."""
     nearest = np.clip(np.searchsorted(run.loss_steps, points), 0, run.loss_steps.size - 1)
@@ -181,8 +205,10 @@ def path_from_run(
     color: str = BLUE,
     dash: str = "solid",
     window: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    plane: gd.plane.Plane | None = None,
 ) -> Path:
-    """The run's path, thinned (``thin``). With ``window`` (the chart's x and y ranges), the
+    """The run's path, thinned (``thin``), in the chart's coordinates (``plane_coordinates``:
+    ``plane`` is the network's slice). With ``window`` (the chart's x and y ranges), the
     path stops where it first leaves them: at the point on the window's edge between the last
     parameters inside and the first outside (``left_at``), so a chart never draws a line or an
     end marker past its own edge; a path that blows up to infinity leaves it too.
@@ -195,7 +221,7 @@ def path_from_run(
         >>> path.left_at, path.blew_up_at, bool(np.all(np.abs(path.params) <= 5.0))
         (3, 15, True)
     """
-    params = run.params[:, :2]  # (U + 1, 2)
+    params = plane_coordinates(plane, run.params)  # (U + 1, 2)
     count, left_at, edge = params.shape[0], None, None
     if window is not None:
         low = np.array([window[0][0], window[1][0]])

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 import gd
 from gd.models import Model
 
+# One update's fixed cost (the optimizer step, recording it), in rows of linear regression: fit
+# at batch size 1 against full batch (ui.budget, docs/budget.md).
+UPDATE_ROWS = 16
 MSE = "torch.nn.MSELoss()  # mean over the batch, as Keras's mse"
 # Keras 3's loss on the logit z that Dense(1) outputs: BinaryCrossentropy(from_logits=True) is
 # softplus(z) − y·z unclipped, the page's loss. Dense(1, activation="sigmoid") with
@@ -77,6 +80,7 @@ class ModelSpec:
     gradient_line: str  # the one NumPy line that computes a batch's gradient
     closed_form: bool  # a quadratic loss: a closed-form minimum and the bound 2(1 + μ)/λmax
     cost: int  # work per row, relative to linear regression's (ui.budget, docs/budget.md)
+    update_work: int  # one update's fixed work in those units: the step and its record
     fit_label: str = "fit"  # what the data chart's line shows ("P(y = 1)" for a classifier)
     seeded_start: bool = False  # starts where Keras would, from a seed (``Settings.init_seed``),
     # not from a point the learner types (``w0``, ``b0``): a network's many weights
@@ -140,6 +144,7 @@ MODELS: dict[str, ModelSpec] = {
             ),
             closed_form=True,
             cost=1,
+            update_work=UPDATE_ROWS,
         ),
         ModelSpec(
             key="logistic",
@@ -165,6 +170,7 @@ MODELS: dict[str, ModelSpec] = {
             gradient_line="grad = 1 / B * X_b.T @ (sigmoid(X_b @ w) - y_b)  # (P,) from X_b (B, P)",
             closed_form=False,
             cost=6,  # an exp and a log a row
+            update_work=UPDATE_ROWS * 6,  # scales with the row cost, as measured
             fit_label="P(y = 1)",
         ),
         ModelSpec(
@@ -190,6 +196,7 @@ MODELS: dict[str, ModelSpec] = {
             ),
             closed_form=False,
             cost=3,  # a tanh a row
+            update_work=UPDATE_ROWS * 3,
         ),
         ModelSpec(
             key="network",
@@ -210,6 +217,7 @@ MODELS: dict[str, ModelSpec] = {
             ),
             closed_form=False,
             cost=33,  # 16 tanh units and 49 weights a row: 0.55 µs a row, linear's 0.017
+            update_work=33,  # 100 000 updates of batch size 1 take 51 ms: one row's work each
             seeded_start=True,
         ),
     ]

@@ -52,6 +52,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     return report
 
 
+@pytest.fixture(scope="module")
+def stage_server() -> Iterator[str]:
+    """The live stage's harness (``stage_app.py``) served alone, for one module: its URL."""
+    server = StreamlitServer(Path(__file__).resolve().parent / "stage_app.py")
+    try:
+        server.start(timeout=90)
+    except (RuntimeError, TimeoutError) as exc:
+        server.close()
+        pytest.fail(f"Could not start the stage harness: {exc}", pytrace=False)
+    yield server.base_url
+    server.close()
+
+
 @pytest.fixture(scope="session")
 def app_server() -> Iterator[str]:
     """Base URL of a `streamlit run` server for the whole session (started and stopped here)."""

@@ -19,11 +19,9 @@ import pytest
 
 import gd
 from harness.browser import error_log, find_stage, goto, script_run_count, wait_idle
-from harness.server import StreamlitServer
 from harness.streamlit_client import StreamlitClient
 from ui.stage.payload import MAGIC, knob_values, read
 
-HARNESS = Path(__file__).resolve().parent / "stage_app.py"
 SHOTS = Path("/tmp/stage-shots")
 LABELS = {
     "learning_rate": "Learning rate",
@@ -31,18 +29,6 @@ LABELS = {
     "momentum": "Momentum",
     "decay": "Decay",
 }
-
-
-@pytest.fixture(scope="module")
-def stage_server():
-    server = StreamlitServer(HARNESS)
-    try:
-        server.start(timeout=90)
-    except (RuntimeError, TimeoutError) as exc:
-        server.close()
-        pytest.fail(f"Could not start the stage harness: {exc}", pytrace=False)
-    yield server.base_url
-    server.close()
 
 
 def open_stage(page, url: str, query: str = "") -> None:

@@ -242,6 +242,8 @@ def scene(settings: Settings, csv: bytes | None) -> Scene:
         epochs=settings.epochs,
         fit_label=settings.spec.fit_label,
         widened=cache.widened_for_data(settings, csv, ZOOMS, ZOOM_GRID),
+        plane=plane.plane,
+        axis_titles=plane.axis_titles,
     )
 
 
@@ -258,11 +260,13 @@ def ids(settings: Settings, csv: bytes | None, texts_key: str) -> Ids:
     a browser that holds a part is sent its name alone. A family is named by the settings
     with its knob reset (as ``families`` caches it), its positions, the strings said of its
     runs and the scene (its runs' zooms depend on the surface); the scene by the settings with
-    every live knob reset. Within a process: ``hash(csv)`` is salted per process, so after a
-    restart every name changes and the browser is sent everything."""
+    every live knob reset, or all of them for a slice (``cache.Surface``). Within a process:
+    ``hash(csv)`` is salted per process, so after a restart every name changes and the browser
+    is sent everything."""
     n_train = settings.n_train
     others = dataclasses.replace(settings, **{k: getattr(DEFAULTS, k) for k in KNOBS})
-    scene_id = _digest(repr(others), hash(csv))
+    # A slice (the network's) is the plane of the settings' own run: every knob moves it.
+    scene_id = _digest(repr(others if settings.spec.two_parameters else settings), hash(csv))
     names = []
     for knob in KNOBS:
         values = knob_values(knob, getattr(settings, knob), n_train)

@@ -30,14 +30,23 @@ const UPDATE_KEY = /,"update":(null|\d+)\}\s*$/;
 
 // A payload's header and named Float32Array views into its blob, each with its `shape`.
 // Layout: 4 magic bytes, the header's length (uint32, little-endian), the JSON header, the blob.
+// An entry [offset, shape, low, high] is a drawn-only array in 16-bit steps from low to high
+// (payload.py Writer.add_drawn; 65535 is not finite): decoded to a Float32Array once, here.
+const QUANTA = 65534;
 function unpack(buffer, magic) {
   const bytes = new Uint8Array(buffer);
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== magic) throw new Error(`not a ${magic} payload`);
   const header = JSON.parse(headerText(buffer));
-  const blob = new Float32Array(buffer, 8 + new DataView(buffer).getUint32(4, true));
+  const start = 8 + new DataView(buffer).getUint32(4, true);
+  const blob = new Float32Array(buffer, start);
   const arrays = {};
-  for (const [name, [offset, shape]] of Object.entries(header.arrays)) {
-    arrays[name] = blob.subarray(offset, offset + shape.reduce((a, b) => a * b, 1));
+  for (const [name, [offset, shape, low, high]] of Object.entries(header.arrays)) {
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (low === undefined) arrays[name] = blob.subarray(offset, offset + count);
+    else {
+      const steps = new Uint16Array(buffer, start + 4 * offset, count), step = (high - low) / QUANTA;
+      arrays[name] = Float32Array.from(steps, (q) => (q > QUANTA ? NaN : low + q * step));
+    }
     arrays[name].shape = shape;
   }
   return { header, arrays };
@@ -356,6 +365,16 @@ function dot(ctx, f, x, y, color, r) {
   ctx.beginPath();
   ctx.arc(f.x(x), f.y(y), r, 0, 2 * Math.PI);
   ctx.fill();
+}
+
+// A curve computed in Python (the network's fit): ys at xs, clipped far outside the frame.
+function drawCurve(ctx, f, xs, ys, color) {
+  if (!ys.every(Number.isFinite)) return;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 3;
+  ctx.beginPath();
+  for (let k = 0; k < xs.length; k++) ctx.lineTo(f.x(xs[k]), Math.max(-1e4, Math.min(1e4, f.y(ys[k]))));
+  ctx.stroke();
 }
 
 // The model's curve with parameters p across the frame's x range (clip to the frame first).

@@ -63,11 +63,17 @@ import numpy as np
 import gd
 from gd.rules import powers_of_two_below
 from ui import glossary
-from ui.charts import reach
+from ui.charts import plane_coordinates, reach, target_words
+from ui.models import MODELS
 from ui.words import gap_text, number, plural
 
 MAGIC = b"SGD1"
 MAX_SCATTER = 2000  # data points drawn; the arithmetic never thins
+# The network's fit is shipped as its curve, computed here, at this many x values and at most
+# this many kept points of each run (evenly spread, the first and the last among them): its 49
+# weights at every kept point would be 2 to 6 MB.
+FIT_XS = 40
+FIT_FRAMES = 20
 LABELS = {
     "learning_rate": "Learning rate",
     "batch_size": "Batch size",
@@ -109,6 +115,27 @@ class Scene:
     epochs: int
     fit_label: str = "fit"
     widened: Any = None  # a ``ui.cache.Widened``: the loss far out, to follow a blow-up
+    plane: Any = None  # a ``gd.plane.Plane``: the network's slice; None, the parameters
+    axis_titles: tuple[str, ...] = ()  # the contour chart's, when not ``names`` (a slice's)
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """Parameter vectors (..., P) in the contour chart's coordinates (..., 2)."""
+        return plane_coordinates(self.plane, points)
+
+    @property
+    def target(self) -> str:
+        """What the ✕ marks (``ui.charts.target_words``)."""
+        return target_words(self.plane)[0]
+
+    @property
+    def mark(self) -> str:
+        """``target`` as the charts' keys and cards say it, short."""
+        return target_words(self.plane)[1]
+
+    @property
+    def contour_title(self) -> str:
+        """The contour panel's title: a slice is not the whole loss."""
+        return "Path on the loss contours" if self.plane is None else "Path on a slice of the loss"
 
 
 # A path closer to the window's edge than 6% of its half-width widens the window too, so the
@@ -187,12 +214,17 @@ def _value_text(knob: str, value: float) -> str:
     return f"{value:g}"
 
 
+QUANTA = 65534  # a drawn array's steps between its lowest and highest value (65535: not finite)
+
+
 class Writer:
-    """Collects float32 arrays and their [offset, shape] entries."""
+    """Collects float32 arrays, and drawn-only arrays quantised to 16 bits, with their entries:
+    ``[offset, shape]``, or ``[offset, shape, low, high]`` for a quantised one (``add_drawn``).
+    Offsets and sizes count 4-byte words."""
 
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
-        self.size = 0  # floats so far
+        self.size = 0  # 4-byte words so far
         self.index: dict[str, list[Any]] = {}
 
     def add(self, name: str, array: np.ndarray) -> None:
@@ -201,6 +233,31 @@ class Writer:
         self.index[name] = [self.size, list(data.shape)]
         self.chunks.append(data.tobytes())
         self.size += data.size
+
+    def add_drawn(self, name: str, array: np.ndarray) -> None:
+        """An array that is only drawn, never printed: each value as one of ``QUANTA + 1``
+        steps from its lowest finite value to its highest (a 250-px chart resolves 250), half
+        the bytes of float32; a value that is not finite ships as 65535 and reads back as NaN.
+
+        Example:
+            >>> writer = Writer()
+            >>> writer.add_drawn("curve", np.array([0.0, 0.5, 2.0, np.inf]))
+            >>> writer.index["curve"], len(writer.chunks[0])
+            ([0, [4], 0.0, 2.0], 8)
+        """
+        data = np.asarray(array, dtype=float)
+        finite = np.isfinite(data)
+        low, high = 0.0, 0.0
+        if finite.any():
+            low, high = float(data[finite].min()), float(data[finite].max())
+        step = (high - low) / QUANTA or 1.0
+        with np.errstate(invalid="ignore"):
+            steps = np.where(finite, np.round((data - low) / step), QUANTA + 1).astype("<u2")
+        raw = steps.tobytes()
+        raw += b"\0" * (-len(raw) % 4)
+        self.index[name] = [self.size, list(data.shape), low, high]
+        self.chunks.append(raw)
+        self.size += len(raw) // 4
 
 
 def _ragged(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -244,7 +301,9 @@ def _family(
     name = f"{knob}."
     points, bins, epochs = fam.lengths, fam.batch_bins, fam.completed
     epochs_total = fam.epoch_loss.shape[1]  # the epochs asked for (rows are padded to it)
-    writer.add(name + "params", _ragged(fam.params, points))
+    params = scene.project(fam.params)  # (R, L, 2)
+    writer.add(name + "params", _ragged(params, points))
+    fits = _fits(writer, name, fam, scene) if scene.plane is not None else None
     writer.add(name + "loss", _ragged(fam.loss, points))
     rates = fam.learning_rate
     with np.errstate(invalid="ignore"):
@@ -266,8 +325,9 @@ def _family(
     if fam.val_loss is not None:
         writer.add(name + "val_loss", _ragged(fam.val_loss, epochs))
     most = float(scene.widened.factors[-1]) if scene.widened is not None else 1.0
-    zooms = follow(fam.params, scene.axis0, scene.axis1, most)  # (R,)
+    zooms = follow(params, scene.axis0, scene.axis1, most)  # (R,)
     runs = []
+    fit_at = _offsets(fits) if fits is not None else [0] * fam.runs
     for r, (point_at, bin_at, epoch_at) in enumerate(
         zip(_offsets(points), _offsets(bins), _offsets(epochs), strict=True)
     ):
@@ -279,7 +339,8 @@ def _family(
                 "length": end + 1,
                 "bins": int(bins[r]),
                 "completed": int(epochs[r]),
-                "at": [point_at, bin_at, epoch_at],  # offsets into the ragged arrays
+                "at": [point_at, bin_at, epoch_at, fit_at[r]],  # offsets into the ragged arrays
+                "fits": int(fits[r]) if fits is not None else 0,
                 "width": int(fam.batch_width[r]),
                 "diverged_at": int(fam.diverged_at[r]),
                 "batch_size": size,
@@ -307,6 +368,39 @@ def _family(
     }
 
 
+def fit_frames(length: int) -> np.ndarray:
+    """The kept points of a run of ``length`` at which the network's curve ships: at most
+    ``FIT_FRAMES``, evenly spread, the first and the last among them.
+
+    Example:
+        >>> fit_frames(5).tolist(), fit_frames(141)[[0, 1, -1]].tolist()
+        ([0, 1, 2, 3, 4], [0, 7, 140])
+    """
+    return np.unique(np.linspace(0, length - 1, min(length, FIT_FRAMES)).round().astype(int))
+
+
+def fit_xs(x: np.ndarray) -> np.ndarray:
+    """The x values of the network's shipped curve: ``FIT_XS`` across the data, (FIT_XS,)."""
+    return np.linspace(float(np.min(x)), float(np.max(x)), FIT_XS)
+
+
+def _fits(writer: Writer, name: str, fam: gd.Family, scene: Scene) -> np.ndarray:
+    """Write the network's curve at ``fit_frames`` of each run (``fit`` (ΣS, FIT_XS), drawn
+    only: 16-bit, within five data heights of the data) and the kept point of each (``fit_at``
+    (ΣS,)); return how many each run has, (R,)."""
+    model, grid = MODELS[scene.model].build(), fit_xs(scene.x)[:, None]
+    frames = [fit_frames(int(length)) for length in fam.lengths]
+    with np.errstate(all="ignore"):
+        curves = [model.predict(fam.params[r, j], grid) for r, at in enumerate(frames) for j in at]
+    # Far off the chart is as good as anywhere off it: a blow-up's curve must not stretch the
+    # 16-bit steps of every other run's.
+    low, high = float(np.min(scene.y)), float(np.max(scene.y))
+    span = max(high - low, 1e-12)
+    writer.add_drawn(name + "fit", np.clip(curves, low - 5 * span, high + 5 * span))
+    writer.add(name + "fit_at", np.concatenate(frames))
+    return np.array([at.size for at in frames])
+
+
 def _pair(names: tuple[str, str], point: np.ndarray) -> str:
     return f"{names[0]} = {number(float(point[0]))}, {names[1]} = {number(float(point[1]))}"
 
@@ -332,9 +426,10 @@ def summaries(fam: gd.Family, r: int, scene: Scene, gap: float) -> dict[str, str
     end = int(fam.lengths[r]) - 1
     updates = fam.updates(r)
     steps = plural(updates, "update")
-    start, loss0 = _pair(scene.names, fam.params[r, 0]), number(float(fam.loss[r, 0]))
-    where = _pair(scene.names, fam.params[r, end])
-    target = f"the minimum ✕ at {_pair(scene.names, scene.minimum)}"
+    drawn = scene.project(fam.params[r])  # (L, 2)
+    start, loss0 = _pair(scene.names, drawn[0]), number(float(fam.loss[r, 0]))
+    where = _pair(scene.names, drawn[end])
+    target = f"{scene.target} ✕ at {_pair(scene.names, scene.minimum)}"
     diverged = fam.diverged(r)
     if diverged is None:
         path = f"ends at {where} after {steps}, {number(gap)} from {target}"
@@ -357,7 +452,8 @@ def summaries(fam: gd.Family, r: int, scene: Scene, gap: float) -> dict[str, str
     return {
         "contour": f"Path on the loss contours: from {start}, the path {path}.",
         "losses": (
-            f"Loss: the full training loss {loss} (the minimum is {number(scene.min_loss)}){keras}."
+            f"Loss: the full training loss {loss} ({scene.target} is {number(scene.min_loss)})"
+            f"{keras}."
         ),
         "data": (
             f"Data and the model's fit: {plural(scene.n_train, 'training row')}{held_out}; the "
@@ -423,12 +519,16 @@ def encode(
     fam, r = families.learning_rate, current.learning_rate  # the settings' own run
     end = int(fam.lengths[r]) - 1
     with np.errstate(over="ignore", invalid="ignore"):
-        gap = float(np.hypot(*(fam.params[r, end, :2] - scene.minimum)))
+        gap = float(np.hypot(*(scene.project(fam.params[r, end]) - scene.minimum)))
     header = {
         "version": 1,
         "model": scene.model,
         "names": list(scene.names),
         "fit_label": scene.fit_label,
+        "target": scene.target,
+        "mark": scene.mark,
+        "contour_title": scene.contour_title,
+        "axis_titles": list(scene.axis_titles or scene.names),
         "min_loss": number(scene.min_loss),
         "min_loss_value": float(scene.min_loss),  # frames before the end compute their gap
         "epochs": scene.epochs,
@@ -472,6 +572,8 @@ def _scene(writer: Writer, scene: Scene, shown: np.ndarray) -> None:
         )
     writer.add("data.x", scene.x[shown])
     writer.add("data.y", scene.y[shown])
+    if scene.plane is not None:
+        writer.add("data.fit_x", fit_xs(scene.x))
 
 
 def pack(header: dict[str, Any], blob: bytes, magic: bytes = MAGIC) -> bytes:
@@ -595,11 +697,18 @@ def read(payload: bytes, magic: bytes, what: str) -> tuple[dict[str, Any], dict[
         raise ValueError(f"Not {what} payload: the first 4 bytes are not {magic!r}.")
     (length,) = struct.unpack_from("<I", payload, 4)
     header = json.loads(payload[8 : 8 + length])
-    blob = np.frombuffer(payload, dtype="<f4", offset=8 + length)
-    arrays = {
-        name: blob[offset : offset + math.prod(shape)].reshape(shape)
-        for name, (offset, shape) in header["arrays"].items()
-    }
+    start = 8 + length
+    blob = np.frombuffer(payload, dtype="<f4", offset=start)
+    arrays = {}
+    for name, (offset, shape, *bounds) in header["arrays"].items():
+        count = math.prod(shape)
+        if bounds:  # Writer.add_drawn: 16-bit steps from low to high, 65535 not finite
+            low, high = bounds
+            steps = np.frombuffer(payload, dtype="<u2", count=count, offset=start + 4 * offset)
+            values = low + steps * ((high - low) / QUANTA)
+            arrays[name] = np.where(steps > QUANTA, np.nan, values).astype("<f4").reshape(shape)
+        else:
+            arrays[name] = blob[offset : offset + count].reshape(shape)
     return header, arrays
 
 

@@ -75,6 +75,7 @@ function family(entry, arrays) {
     batchHigh: a("batch_high") || a("batch_low"), epochLoss: a("epoch_loss"),
     valLoss: a("val_loss") || null, ratePerRun: a("learning_rate_per_run") || null,
     rate: a("learning_rate") || null, stepsCache: new Map(),
+    fit: a("fit") || null, fitAt: a("fit_at") || null,  // the network's curve (payload FIT_*)
   };
   const base = a("steps_base"), last = a("steps_last"), full = a("steps");
   fam.steps = (r) => {  // Float32Array of run r's kept update indices
@@ -402,7 +403,7 @@ function contourLayer(st, zoom) {
   }
   drawMinimum(o, f, arrays["surface.minimum"]);
   o.restore();  // drawField's clip
-  const ticks = drawAxes(o, f, header.names[0], header.names[1]);
+  const ticks = drawAxes(o, f, ...header.axis_titles);  // a slice's say which plane
   layer = { canvas: off, f, ticks };
   st.layers.contours.set(zoom, layer);
   return layer;
@@ -482,7 +483,7 @@ function drawContour(st, fam, r, j) {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   // The key sits in the title's band, above the plot, where no path can hide it.
-  ctx.fillText("✕ minimum   ○ start   ● now", f.left + f.pw, f.top / 2);
+  ctx.fillText(`✕ ${st.payload.header.mark}   ○ start   ● now`, f.left + f.pw, f.top / 2);
   if (zoom > 1) {  // say why the window moved, on a white label at the plot's foot
     const factor = zoom < 10 ? zoom.toFixed(1) : Math.round(zoom);
     const note = `zoomed out ×${factor} to follow the path`;
@@ -571,15 +572,26 @@ function drawData(st, fam, r, j) {
   ctx.drawImage(canvas, 0, 0);
   ctx.setTransform(window.devicePixelRatio || 1, 0, 0, window.devicePixelRatio || 1, 0, 0);
   const run = fam.runs[r], at = run.at[0] + j, p = [];
-  for (let k = 0; k < fam.P; k++) p.push(fam.params[at * fam.P + k]);
   ctx.save();
   clip(ctx, f);
-  drawFit(ctx, f, st.payload.header.model, p, OKABE.blue);
+  if (fam.fit) drawCurve(ctx, f, st.payload.arrays["data.fit_x"], curveAt(fam, r, j), OKABE.blue);
+  else {
+    for (let k = 0; k < fam.P; k++) p.push(fam.params[at * fam.P + k]);
+    drawFit(ctx, f, st.payload.header.model, p, OKABE.blue);
+  }
   ctx.restore();
   const items = [["training", OKABE.sky]];  // short: the key shares its band with the title
   if (st.payload.header.n_val > 0) items.push(["validation", OKABE.orange]);
   items.push([`${st.payload.header.fit_label} now`, OKABE.blue]);
   bandLegend(ctx, f, st.panels.data.title, items);
+}
+
+// The network's curve shipped for run r at the last of its fit frames at or before kept point j.
+function curveAt(fam, r, j) {
+  const run = fam.runs[r], s0 = run.at[3], G = fam.fit.length / fam.fitAt.length;
+  let s = 0;
+  for (let k = 1; k < run.fits && fam.fitAt[s0 + k] <= j; k++) s = k;
+  return fam.fit.subarray((s0 + s) * G, (s0 + s + 1) * G);
 }
 
 function drawRate(st, fam, r, j, cursor) {
@@ -617,7 +629,10 @@ function updateText(st, fam, r, j, cursor) {
     m.updates.note.textContent = run.epochs_done;  // "1 of 1 epoch": words come from Python
     // The committed run's charts are named by a sentence with their numbers (Python's); a run
     // on its way (a drag, keys before their commit) by the chart's title until it commits.
-    const committed = r === fam.current, summary = st.payload.header.summary || {};
+    const header = st.payload.header;
+    m.distance.name.textContent = `Above the ${header.mark}`;
+    st.panels.contour.title.textContent = header.contour_title;
+    const committed = r === fam.current, summary = header.summary || {};
     for (const [name, p] of Object.entries(st.panels)) {
       const label = committed && summary[name] ? summary[name] : p.title.textContent;
       p.canvas.setAttribute("aria-label", label);
@@ -669,7 +684,7 @@ function updateFrame(st, fam, r, j, u) {
   const diverged = run.diverged_at >= 0;
   const where = `at update ${at.toLocaleString("en-US")} of ${run.updates.toLocaleString("en-US")}`;
   m.final.note.textContent = end ? `${where}, the end` : where;
-  m.distance.note.textContent = `the minimum (✕) is ${header.min_loss}`;
+  m.distance.note.textContent = `${header.target} (✕) is ${header.min_loss}`;
   let label, note;
   if (end) {
     m.final.value.textContent = run.final_loss;
@@ -682,7 +697,7 @@ function updateFrame(st, fam, r, j, u) {
     m.final.value.textContent = shown;
     m.distance.value.textContent = gap;
     label = at < run.settle && run.early ? run.early : run.text[0] || "";
-    note = `The loss here is ${shown}, ${gap} above the minimum. The whole run: ${run.text[0] || "see the end"}.`;
+    note = `The loss here is ${shown}, ${gap} above ${header.target}. The whole run: ${run.text[0] || "see the end"}.`;
   }
   m.status.name.textContent = end ? "Status" : `Status ${where}`;
   m.status.name.title = m.status.name.textContent;
