@@ -254,28 +254,35 @@ def along(
     return values
 
 
-def edge_of_stability(learning_rate: float, momentum: float = 0.0) -> float:
+def edge_of_stability(learning_rate: float, momentum: float = 0.0, nesterov: bool = False) -> float:
     """The sharpness at which full-batch GD with this rate stops being stable: 2/η, or
-    2(1 + μ)/η with heavy-ball momentum μ.
+    2(1 + μ)/η with heavy-ball momentum μ, or 2(1 + μ)/((1 + 2μ)η) with Nesterov's.
 
     The stability condition ηλ < 2(1 + μ) (``gd.sweep.stability_bound`` derives it) is
     symmetric in η and λ, so this is ``gd.sweep.heavy_ball_bound`` with the rate in place of the
-    curvature. It is the line that ``along`` is drawn against, and it is local (see the module
-    docstring).
+    curvature. With Nesterov (Keras's θ ← θ + μv − ηg after v ← μv − ηg), an eigen-direction
+    of curvature λ evolves by z² − (1 + μ)(1 − a)z + μ(1 − a) with a = ηλ; its root z = −1 is
+    at a = 2(1 + μ)/(1 + 2μ), so the line is lower by 1 + 2μ. It is the line that ``along`` is
+    drawn against, and it is local (see the module docstring).
 
     Args:
         learning_rate: η, a finite number > 0.
         momentum: μ in [0, 1].
+        nesterov: Nesterov's momentum instead of the heavy ball's.
 
     Returns:
-        2(1 + μ)/η.
+        The edge, as above.
 
     Example:
         >>> edge_of_stability(0.1), edge_of_stability(0.1, momentum=0.5)
         (20.0, 30.0)
+        >>> edge_of_stability(0.1, momentum=0.5, nesterov=True)
+        15.0
     """
     learning_rate = check_real("learning_rate", learning_rate, low=0.0, strict=True)
-    return heavy_ball_bound(learning_rate, check_momentum("momentum", momentum))
+    momentum = check_momentum("momentum", momentum)
+    edge = heavy_ball_bound(learning_rate, momentum)
+    return edge / (1 + 2 * momentum) if nesterov else edge
 
 
 def _hessian_vector(

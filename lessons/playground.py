@@ -9,7 +9,7 @@ below, which stores the value (session and URL) and ships the runs around the ne
 import numpy as np
 import streamlit as st
 
-from ui import budget, cache, charts, controls, explain, glossary, lesson, stage
+from ui import budget, cache, charts, controls, explain, glossary, lesson, sharpness, stage
 from ui.playground import PRESETS
 from ui.words import plural
 
@@ -35,6 +35,13 @@ def apply_preset() -> None:
     preset = PRESETS.get(st.session_state["preset"])
     if preset is not None:
         controls.set_values(**vars(preset.settings()))
+
+
+def work(settings: controls.Settings, csv: bytes | None) -> int:
+    """The fragment's work: the stage's runs and loss surface, and for a model without a
+    closed-form bound the sharpness measured along the run (``ui.sharpness``)."""
+    measured = 0 if settings.spec.closed_form else sharpness.work(settings)
+    return stage.work(settings, csv) + measured
 
 
 def remember(commit: stage.Commit) -> None:
@@ -64,8 +71,7 @@ st.sidebar.selectbox(
 lesson.start(
     omit=stage.KNOBS,
     reference_work=lambda s: (
-        stage.work(s, cache.uploaded_csv(s))
-        + budget.run_work(s.model, s.n_train, s.batch_size, s.epochs)
+        work(s, cache.uploaded_csv(s)) + budget.run_work(s.model, s.n_train, s.batch_size, s.epochs)
     ),
 )
 
@@ -77,13 +83,18 @@ def live() -> None:
     csv = cache.uploaded_csv(settings)
     # The stage computes a run for every position of every knob: that is the request's work.
     lesson.within_budget(
-        stage.work(settings, csv),
-        "The live stage's runs (one for every position of the four knobs) and loss surface",
-        lambda: lesson.offer(lambda s: stage.work(s, csv), settings),
+        work(settings, csv),
+        "The live stage's runs (one for every position of the four knobs), loss surface"
+        + ("" if settings.spec.closed_form else " and sharpness"),
+        lambda: lesson.offer(lambda s: work(s, csv), settings),
     )
     run, surface, data = lesson.trained(settings)
     land = explain.landscape(
-        settings, *cache.training_rows(settings, csv), surface.best, surface.min_loss
+        settings,
+        *cache.training_rows(settings, csv),
+        surface.best,
+        surface.min_loss,
+        charts.target_words(surface.plane)[0],
     )
     update = stage.playback_start(run.updates)  # ?update=N: where playback starts
     stage.live(
@@ -118,6 +129,16 @@ def live() -> None:
         "`loss`, the batch-size-weighted mean of that epoch's batch losses. "
         + explain.schedule_caption(settings, run)
     )
+
+    if not settings.spec.closed_form:
+        st.subheader("Sharpness: the edge of stability")
+        measured = sharpness.curve(settings, csv)
+        figure = sharpness.figure(measured)
+        st.markdown(sharpness.status(measured))
+        st.plotly_chart(
+            figure, key="chart_sharpness", alt=charts.alt(figure, sharpness.summary(measured))
+        )
+        st.caption(sharpness.caption(measured))
 
     st.subheader("The update on screen")
     shown = run.updates if update is None else update

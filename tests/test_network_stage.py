@@ -10,6 +10,7 @@ import gd
 from tests.test_stage_payload import build, f32
 from ui import cache
 from ui.controls import Settings
+from ui.playground import NETWORK_PRESET, PRESETS
 from ui.stage import ids, scene
 from ui.stage.payload import FIT_FRAMES, FIT_XS, QUANTA, decode, fit_frames, fit_xs
 
@@ -118,3 +119,17 @@ def test_fit_frames():
     frames = fit_frames(1000)
     assert frames.size == FIT_FRAMES and frames[0] == 0 and frames[-1] == 999
     assert np.all(np.diff(frames) > 0)
+
+
+def test_the_network_presets_lesson_is_what_its_runs_do():
+    """Batch size 32 ends lowest, then 1, then full batch, which has barely left the start;
+    the update counts are the lesson's."""
+    preset = PRESETS[NETWORK_PRESET].settings()
+    ends = {}
+    for size in (1, 32, preset.n_train):
+        run = cache.run(dataclasses.replace(preset, batch_size=size), None)
+        ends[size] = (run.updates, float(run.loss[-1]), float(run.loss[0]))
+    assert [ends[size][0] for size in (32, 1, 200)] == [140, 4000, 20]
+    assert ends[32][1] < ends[1][1] < ends[200][1] < ends[200][2]
+    assert ends[200][1] > 0.75 * ends[200][2]  # "barely begun to bend its curve"
+    assert ends[1][1] > 2 * cache.surface_for_data(preset, None).min_loss  # "well above it"

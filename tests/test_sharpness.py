@@ -433,3 +433,22 @@ def test_bad_arguments_are_refused_in_the_house_style(call, error, message):
     with pytest.raises(error) as raised:
         call(x, y)
     assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_nesterovs_edge_is_where_keras_nesterov_on_a_quadratic_stops_being_stable(momentum):
+    """Keras's Nesterov step on L = λθ²/2, just below and just above its edge: the first
+    shrinks θ, the second blows it up."""
+
+    def size_after(curvature: float) -> float:
+        theta, velocity, rate = 1.0, 0.0, 0.1
+        for _ in range(3000):
+            gradient = curvature * theta
+            velocity = momentum * velocity - rate * gradient
+            theta = theta + momentum * velocity - rate * gradient
+        return abs(theta)
+
+    edge = edge_of_stability(0.1, momentum, nesterov=True)
+    assert size_after(0.99 * edge) < 1.0 < size_after(1.01 * edge)
+    if momentum:
+        assert edge < edge_of_stability(0.1, momentum)  # lower than the heavy ball's

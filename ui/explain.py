@@ -60,6 +60,7 @@ class Landscape:
         lambda_max: the largest curvature of the loss, known for linear regression (its Hessian
             is constant), else None.
         momentum, nesterov: the settings' own (a momentum family varies the first per run).
+        target: what the sentences call the × ("the best point found" on the network's slice).
     """
 
     min_loss: float
@@ -67,10 +68,16 @@ class Landscape:
     lambda_max: float | None = None
     momentum: float = 0.0
     nesterov: bool = False
+    target: str = "the minimum"  # what ``min_loss`` is the loss of (``ui.charts.target_words``)
 
 
 def landscape(
-    settings: Settings, x: np.ndarray, y: np.ndarray, minimum: np.ndarray, min_loss: float
+    settings: Settings,
+    x: np.ndarray,
+    y: np.ndarray,
+    minimum: np.ndarray,
+    min_loss: float,
+    target: str = "the minimum",
 ) -> Landscape:
     """The ``Landscape`` of these settings on the training rows ``x`` (n_train, 1), ``y``."""
     model = settings.spec.build()
@@ -83,6 +90,7 @@ def landscape(
         lambda_max=curvature,
         momentum=settings.momentum,
         nesterov=settings.nesterov,
+        target=target,
     )
 
 
@@ -134,6 +142,7 @@ class Evidence:
     n_train: int
     bound: float | None  # 2(1 + μ)/λmax, where known
     floor: float  # ``noise_floor`` at the last rate
+    target: str = "the minimum"  # what ``min_loss`` is the loss of
 
     @property
     def gap(self) -> float:
@@ -189,6 +198,7 @@ def _evidence(steps, loss, land, momentum, *, first_rate, rate, **run) -> Eviden
         momentum=float(momentum),
         bound=_bound(land, momentum),
         floor=floor,
+        target=land.target,
         **run,
     )
 
@@ -321,7 +331,7 @@ def verdict(e: Evidence) -> tuple[str, str]:
         relative = e.tolerance == SETTLED * abs(e.min_loss)
         within = f"{SETTLED:.0%}" if relative else f"{e.tolerance:.2g}"
         return "converged", (
-            f"Over the run's last tenth the loss stays within {within} of the minimum "
+            f"Over the run's last tenth the loss stays within {within} of {e.target} "
             f"({number(e.min_loss)})."
         )
     if 0 < e.floor < math.inf and gap <= FLOOR_FACTOR * e.floor:
@@ -329,12 +339,12 @@ def verdict(e: Evidence) -> tuple[str, str]:
             "Decay keeps lowering it." if e.decayed else "A smaller rate or larger batch lowers it."
         )
         return "at the SGD noise floor", (
-            f"It ends {ends} above the minimum, batch {e.batch_size}'s noise floor at rate "
+            f"It ends {ends} above {e.target}, batch {e.batch_size}'s noise floor at rate "
             f"{e.rate:.3g}. {lower}"
         )
     if (e.momentum > 0 or e.bound is None) and e.rises >= SWING * gap:
         return "oscillating", (
-            f"The loss still rises and falls, ending {ends} above the minimum: the path swings "
+            f"The loss still rises and falls, ending {ends} above {e.target}: the path swings "
             "across the valley."
         )
     falling = "still falling" if e.fall > 0 else "not settled"
@@ -343,7 +353,7 @@ def verdict(e: Evidence) -> tuple[str, str]:
         if e.bound is not None and e.rate > e.bound / 2
         else "more epochs, a larger rate or momentum would get closer"
     )
-    return "still moving", f"The loss ends {ends} above the minimum, {falling}: {closer}."
+    return "still moving", f"The loss ends {ends} above {e.target}, {falling}: {closer}."
 
 
 def divergence_advice(settings: Settings, data: gd.Dataset, run: gd.Run) -> str:
