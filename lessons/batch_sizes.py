@@ -52,9 +52,10 @@ lesson.within_budget(
     lambda: batch_sizes.offer(settings, mini_batch, seeds),
 )
 with lesson.explained_errors():
-    surface = cache.surface_for(settings)
     result = batch_sizes.compare_for(settings, mini_batch, seeds)
-    window = batch_sizes.contours_for(settings, result)
+    window = batch_sizes.contours_for(result)
+surface = result.surface  # every contour chart's plane: the parameters, or the network's slice
+target = charts.target_words(surface.plane)[0]
 
 data = cache.data_for(settings)
 for run in result.runs:
@@ -70,17 +71,20 @@ for run in result.runs:
 # Each contour chart gets the full width, at equal scales on both axes (the valley's true
 # shape, as on the Playground); the two loss charts, which share their axes, sit side by side.
 paths = batch_sizes.paths_in(result, window)  # each stops at the window's edge, if it leaves
-contour = figures.contour_with_ends(
-    window.axis0, window.axis1, window.loss, surface.minimum, surface.names, paths, result.bands
-)
-summary = figures.contour_summary(paths, surface.minimum, surface.names)
+contour = figures.contour_with_ends(surface, window, paths, result.bands)
+summary = figures.contour_summary(paths, surface)
 st.plotly_chart(contour, key="chart_contour", alt=charts.alt(contour, summary))
 st.caption(summary)
 st.caption(
-    f"Lines: the three runs with shuffle seed {settings.seed}, one segment per update; open "
-    f"circles mark epoch ends. Dots: where each of the {seeds} seeds ended. Black: the "
-    "common start; star: the minimum of the training loss. Both axes have the same scale."
+    f"Lines: the three runs with shuffle seed {settings.seed}, one segment per update; small "
+    f"open circles mark epoch ends. Dots: where each of the {seeds} seeds ended. Black ○: the "
+    f"common start; ●: where each run ended; ✕: {target}. Both axes have the same scale."
 )
+if surface.slice_note:
+    st.caption(
+        f"{surface.slice_note} Here “this run” is the {result.plane_run} run with shuffle "
+        f"seed {settings.seed}."
+    )
 
 st.subheader("The loss, one seed and over all seeds")
 axis_box, log_box, raw_box = st.columns([4, 2, 2], vertical_alignment="bottom")
@@ -125,24 +129,14 @@ if unit in figures.LOG_UNITS:
     st.caption(figures.log_axis_note(result.curves, unit))
 
 st.subheader(f"Where the {seeds} seeds ended")
-ends = figures.contour_with_ends(
-    surface.axis0,
-    surface.axis1,
-    surface.loss,
-    surface.minimum,
-    surface.names,
-    [],
-    result.bands,
-    close_up=True,
-)
-close_up = figures.close_up_window(surface.axis0, surface.axis1, surface.minimum)
+ends = figures.contour_with_ends(surface, surface, [], result.bands, close_up=True)
+close_up = figures.close_up_for(surface, result.bands)
 summary = figures.ends_summary(result.bands, close_up)
 st.plotly_chart(ends, key="chart_ends", alt=charts.alt(ends, summary))
 st.caption(summary)
 st.caption(
-    "The end points around the minimum, zoomed to ±15% of the usual contour window (the "
-    "chart's title counts any end point outside it). Every seed uses the same row orders at "
-    "every batch size; only how they are cut into batches differs."
+    f"{figures.close_up_caption(surface)} Every seed uses the same row orders at every batch "
+    "size; only how they are cut into batches differs."
 )
 lost = batch_sizes.seeds_note(result)
 if lost:
@@ -151,7 +145,7 @@ if lost:
 st.subheader("Who gets there first?")
 st.markdown(
     batch_sizes.winners_sentence(
-        result.bands, result.target_loss, result.start_loss, surface.min_loss
+        result.bands, result.target_loss, result.start_loss, surface.min_loss, target
     )
 )
 st.caption(cost_sentence(result.cost))

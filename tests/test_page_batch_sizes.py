@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import TIMEOUT, chart_specs
-from ui import batch_sizes, controls
+from ui import batch_sizes, cache, controls
 from ui import batch_sizes_charts as figures
 from ui.batch_sizes_charts import Axes, Band, Curve
 from ui.cost import COST_ROWS, cost_model, cost_sentence
@@ -97,7 +97,12 @@ def axes(updates, samples_per_update: float = 1.0, ms_per_update: float = 1.0) -
 def band(name: str, color: str, x: Axes, median, seeds: int = 4) -> Band:
     median = np.asarray(median, dtype=float)
     ends = np.column_stack([np.arange(seeds), np.ones(seeds)]).astype(float)
-    return Band(name, color, 1, 1, x, median * 0.9, median, median * 1.1, ends, seeds)
+    return Band(name, color, 1, 1, x, median * 0.9, median, median * 1.1, ends, ends, seeds)
+
+
+def flat_surface(grid: np.ndarray) -> cache.Surface:
+    """A surface of two parameters (w, b) over ``grid`` × ``grid``, its minimum at (0, 0)."""
+    return cache.Surface(grid, grid, np.ones((grid.size, grid.size)), np.zeros(2), 0.0, ("w", "b"))
 
 
 def test_loss_curves_have_one_trace_per_run_and_titled_axes():
@@ -133,11 +138,9 @@ def test_the_seed_cloud_has_one_point_per_seed_per_batch_size():
     assert [e.ends.shape for e in ensembles] == [(5, 2)] * 3
     # Full batch ignores the row order: every seed ends in the same place, up to rounding.
     np.testing.assert_allclose(ensembles[2].ends, ensembles[2].ends[:1].repeat(5, axis=0))
-    grid = np.linspace(-3, 3, 7)
+    surface = flat_surface(np.linspace(-3, 3, 7))
     bands = [band(str(size), "#009E73", axes(range(3)), [3, 2, 1], seeds=5) for size in (1, 8)]
-    fig = figures.contour_with_ends(
-        grid, grid, np.ones((7, 7)), np.zeros(2), ("w", "b"), [], bands, close_up=True
-    )
+    fig = figures.contour_with_ends(surface, surface, [], bands, close_up=True)
     clouds = [t for t in fig.data if t.name.endswith("end of each seed")]
     assert [len(t.x) for t in clouds] == [5, 5]
     assert tuple(fig.layout.xaxis.range) == pytest.approx((-0.9, 0.9))  # ±15% of the window
@@ -364,13 +367,11 @@ def test_a_blown_up_path_stops_at_the_edge_and_says_so(page):
 
 
 def test_the_close_up_counts_the_seeds_it_leaves_out():
-    grid = np.linspace(-3, 3, 7)
+    surface = flat_surface(np.linspace(-3, 3, 7))
     x = axes(range(3))
     bands = [band("far", "#009E73", x, [3, 2, 1], seeds=5)]  # ends at w = 0 … 4, b = 1
-    fig = figures.contour_with_ends(
-        grid, grid, np.ones((7, 7)), np.zeros(2), ("w", "b"), [], bands, close_up=True
-    )
-    window = figures.close_up_window(grid, grid, np.zeros(2))
+    fig = figures.contour_with_ends(surface, surface, [], bands, close_up=True)
+    window = figures.close_up_for(surface, bands)
     assert fig.layout.title.subtitle.text == "5 of the 5 end points lie outside it"
     assert "far 1.4 (5 of 5 outside the close-up)" in figures.ends_summary(bands, window)
 

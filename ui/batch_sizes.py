@@ -22,7 +22,7 @@ import streamlit as st
 import gd
 from gd.rules import powers_of_two_below
 from ui import budget, cache, charts, lesson
-from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at
+from ui.batch_sizes_charts import BAND_PERCENTILES, UNITS, Band, Curve, axes_at, spread
 from ui.budget import run_bytes, run_work
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings
 from ui.cost import CostModel, cost_model
@@ -44,7 +44,7 @@ class Ensemble:
     steps: np.ndarray  # (m,) updates at which the percentiles are taken
     samples: np.ndarray  # (m,) training rows read by then (``Run.samples_seen``)
     percentiles: np.ndarray  # (3, m) BAND_PERCENTILES of the full loss over finished seeds
-    ends: np.ndarray  # (k, 2) final parameters of the k seeds that did not diverge
+    ends: np.ndarray  # (k, P) final parameters of the k seeds that did not diverge
     seeds: int
 
 
@@ -130,7 +130,7 @@ def seed_ensemble(
 def _ensemble(settings: Settings, size: int, seeds: int, csv: bytes | None) -> Ensemble:
     """One batch size's seeds, streamed (see ``seed_ensemble``)."""
     losses: list[np.ndarray] = []  # (m,) per finished seed: the thinned full loss
-    ends: list[np.ndarray] = []  # (2,) per finished seed
+    ends: list[np.ndarray] = []  # (P,) per finished seed
     steps = samples = np.zeros(0, dtype=int)
     first = None
     for k in range(seeds):
@@ -142,7 +142,7 @@ def _ensemble(settings: Settings, size: int, seeds: int, csv: bytes | None) -> E
                 steps = run.loss_steps[kept]
                 samples = run.samples_seen[steps]
             losses.append(run.loss[kept].copy())  # a copy: the view would keep the run alive
-            ends.append(run.params[-1, :2].copy())
+            ends.append(run.params[-1].copy())
         del run  # released before the next seed runs: one run alive at a time
     if losses:
         percentiles = np.percentile(np.stack(losses), BAND_PERCENTILES, axis=0)  # (3, m)
@@ -156,7 +156,7 @@ def _ensemble(settings: Settings, size: int, seeds: int, csv: bytes | None) -> E
         steps,
         samples,
         percentiles,
-        np.array(ends).reshape(-1, 2),
+        np.array(ends).reshape(len(ends), len(settings.spec.parameters)),
         seeds,
     )
 
@@ -174,13 +174,24 @@ def offer(settings: Settings, mini_batch: int | None, seeds: int) -> lesson.Offe
 
 def work(settings: Settings, mini_batch: int | None, seeds: int) -> int:
     """This page's work for one request (``ui.budget``): each batch size runs ``seeds`` times
-    for the bands and once more for the paths; then the loss surface and the window that
-    follows the paths."""
+    for the bands and once more for the paths; then the loss surface (with the run it goes
+    through, ``plane_settings``, trained once more for the network's slice) and the window
+    that follows the paths."""
     s = settings
     sizes = batch_sizes(s.n_train, mini_batch)
     each = sum(run_work(s.model, s.n_train, size, s.epochs) for size in sizes)
-    contours = cache.surface_work(s) + cache.grid_work(s, cache.WIDE_GRID)
-    return each * (seeds + 1) + contours
+    contours = lesson.trained_work(plane_settings(s, mini_batch))
+    return each * (seeds + 1) + contours + cache.grid_work(s, cache.WIDE_GRID)
+
+
+def plane_settings(settings: Settings, mini_batch: int | None) -> Settings:
+    """The settings whose loss surface every contour chart of the page draws on: the middle
+    run's (the mini-batch, else full batch). For the network its slice goes through the end
+    of that run (``ui.cache.Surface``); a model with two parameters draws the same surface at
+    any batch size."""
+    s = _normalized(settings)
+    sizes = batch_sizes(s.n_train, mini_batch)
+    return dataclasses.replace(s, batch_size=sizes[len(sizes) // 2])
 
 
 @dataclass(frozen=True)
@@ -194,6 +205,14 @@ class Comparison:
     start_loss: float
     target_loss: float
     cost: CostModel
+    contour_settings: Settings  # what the contours are drawn for (``plane_settings``)
+    surface: cache.Surface  # their loss surface: the parameters, or the network's slice
+
+    @property
+    def plane_run(self) -> str:
+        """The label of the run the network's slice goes through (``plane_settings``)."""
+        size = self.contour_settings.batch_size
+        return next(band.label for band in self.bands if band.batch_size == size)
 
 
 def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Comparison:
@@ -205,6 +224,8 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
     trained = runs(s, sizes, csv)
     ensembles = seed_ensemble(s, sizes, seeds, csv)
     model = cost_model(s.model)
+    contour_settings = plane_settings(s, mini_batch)
+    surface = cache.surface_for(contour_settings)
     curves, bands, paths = [], [], []
     for run, ensemble in zip(trained, ensembles, strict=True):
         name, hue = label(run.batch_size, run.n_train), color(run.batch_size, run.n_train)
@@ -234,12 +255,13 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
                 median,
                 high,
                 ensemble.ends,
+                surface.project(ensemble.ends),
                 ensemble.seeds,
             )
         )
-        paths.append(charts.path_from_run(run, name, hue))
+        paths.append(charts.path_from_run(run, name, hue, plane=surface.plane))
     start = float(trained[0].loss[0])
-    minimum = cache.surface_for(s).min_loss
+    minimum = surface.min_loss
     return Comparison(
         tuple(trained),
         tuple(curves),
@@ -248,12 +270,14 @@ def compare_for(settings: Settings, mini_batch: int | None, seeds: int) -> Compa
         start,
         minimum + TARGET_FRACTION * (start - minimum),
         model,
+        contour_settings,
+        surface,
     )
 
 
-def contours_for(settings: Settings, comparison: Comparison) -> cache.Contours:
+def contours_for(comparison: Comparison) -> cache.Contours:
     """The contour window for the comparison's paths (``cache.contours_following``)."""
-    return cache.contours_following(_normalized(settings), comparison.paths)
+    return cache.contours_following(comparison.contour_settings, comparison.paths)
 
 
 def paths_in(comparison: Comparison, window: cache.Contours) -> tuple[charts.Path, ...]:
@@ -263,8 +287,9 @@ def paths_in(comparison: Comparison, window: cache.Contours) -> tuple[charts.Pat
         (float(window.axis0[0]), float(window.axis0[-1])),
         (float(window.axis1[0]), float(window.axis1[-1])),
     )
+    plane = comparison.surface.plane
     return tuple(
-        charts.path_from_run(run, path.label, path.color, path.dash, window=ranges)
+        charts.path_from_run(run, path.label, path.color, path.dash, window=ranges, plane=plane)
         for run, path in zip(comparison.runs, comparison.paths, strict=True)
     )
 
@@ -275,7 +300,7 @@ def first_reach(band: Band, target: float, unit: str) -> float | None:
     Example:
         >>> from ui.batch_sizes_charts import Axes
         >>> x, loss = np.arange(4.0), np.array([4, 3, 1, 0.5])
-        >>> band = Band("b", "#000000", 1, 1, Axes(x, x, x, x), loss, loss, loss, x[:0], 1)
+        >>> band = Band("b", "#000000", 1, 1, Axes(x, x, x, x), loss, loss, loss, x[:0], x[:0], 1)
         >>> first_reach(band, 2.0, "updates"), first_reach(band, 0.1, "updates")
         (2.0, None)
     """
@@ -343,13 +368,16 @@ def winners(bands: Sequence[Band], target: float) -> dict[str, Band | None]:
     return {unit: race(bands, target, unit).winner for unit in UNITS}
 
 
-def winners_sentence(bands: Sequence[Band], target: float, start: float, minimum: float) -> str:
-    """Which batch size gets close to the minimum first, unit by unit with its margin over the
-    next, and whether the units agree."""
+def winners_sentence(
+    bands: Sequence[Band], target: float, start: float, minimum: float, where: str = "the minimum"
+) -> str:
+    """Which batch size gets close to the minimum (``where``: what the contours' ✕ is,
+    ``charts.target_words``) first, unit by unit with its margin over the next, and whether
+    the units agree."""
     goal = (
         f"Call a batch size *close* once the median full training loss over its seeds is at or "
         f"below {target:.4g}, that is {1 - TARGET_FRACTION:.0%} of the way from the start "
-        f"({start:.4g}) down to the minimum ({minimum:.4g})."
+        f"({start:.4g}) down to {where} ({minimum:.4g})."
     )
     races = [race(bands, target, unit) for unit in UNITS]
     if all(r.winner is None for r in races):
@@ -387,15 +415,12 @@ def last_epoch_spread(run: gd.Run) -> float | None:
     """
     if run.diverged_at is not None:
         return None
-    last = run.params[run.updates - run.updates_per_epoch :, :2]  # (updates_per_epoch + 1, 2)
-    return float(np.sqrt(np.mean(np.sum((last - last.mean(axis=0)) ** 2, axis=1))))
+    return spread(run.params[run.updates - run.updates_per_epoch :])  # (updates_per_epoch + 1, P)
 
 
 def end_spread(band: Band) -> float | None:
     """RMS distance of the seeds' final parameters from their mean (None with no finished seed)."""
-    if band.ends.shape[0] == 0:
-        return None
-    return float(np.sqrt(np.mean(np.sum((band.ends - band.ends.mean(axis=0)) ** 2, axis=1))))
+    return spread(band.ends) if band.ends.shape[0] else None
 
 
 def table(comparison: Comparison) -> pd.DataFrame:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 
 from ui import charts
+
+if TYPE_CHECKING:  # the records these builders read; ui.cache itself runs Streamlit's caches
+    from ui.cache import Contours, Surface
 
 # What each x-axis choice measures; the keys are the field names of ``Axes``. Epochs first:
 # the page's default, the unit a Keras user reads in ``fit``'s log.
@@ -30,6 +34,8 @@ DEFAULT_UNIT = "epochs"
 LOG_UNITS = ("updates", "time")
 BAND_PERCENTILES = (10, 50, 90)  # the band's low edge, the median line, the high edge
 CLOSE_UP = 0.15  # the close-up shows the minimum ± this fraction of the contour window
+ENDS_MARGIN = 0.15  # on the network's slice, the close-up spans the end points and this share
+# of their extent again on each side: its runs stop far from the ✕ after a few epochs
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,8 @@ class Band:
     low: np.ndarray  # (m,) 10th percentile of the full loss over the seeds that finished
     median: np.ndarray  # (m,)
     high: np.ndarray  # (m,) 90th percentile
-    ends: np.ndarray  # (k, 2) final parameters of the k seeds that did not diverge
+    ends: np.ndarray  # (k, P) final parameters of the k seeds that did not diverge
+    drawn: np.ndarray  # (k, 2) where the contour charts draw them (``Surface.project``)
     seeds: int  # seeds run; seeds − k diverged and are left out of the band and the cloud
 
 
@@ -279,31 +286,33 @@ def band_figure(bands: Sequence[Band], unit: str, log_y: bool = True) -> go.Figu
 
 
 def contour_with_ends(
-    axis0: np.ndarray,
-    axis1: np.ndarray,
-    loss: np.ndarray,
-    minimum: np.ndarray,
-    names: tuple[str, str],
+    surface: Surface,
+    contours: Contours,
     paths: Sequence[charts.Path],
     bands: Sequence[Band],
     close_up: bool = False,
 ) -> go.Figure:
-    """The runs' paths on the loss contours, plus a dot where each seed ended.
+    """The runs' paths on the loss ``contours``, plus a dot where each seed ended, in the
+    coordinates of ``surface``: the parameters, or the network's slice (its axis titles).
 
-    With ``close_up`` the window shrinks to the minimum ± ``CLOSE_UP`` of the full window, a
-    range that depends only on the data and the start, so it too stays put between settings.
+    The marks are the Playground's (``Surface.slice_line`` names them): the start ○, each
+    run's end ●, ✕ what the surface's target is (``charts.target_words``). With ``close_up``
+    the window shrinks to ``close_up``'s.
     """
     title = (
         "Where every seed ended, close up"
         if close_up
         else "Three paths, and where every seed ended"
     )
-    fig = charts.contour_figure(axis0, axis1, loss, minimum, names, paths, title=title)
+    names = surface.names
+    fig = charts.contour_figure(
+        contours.axis0, contours.axis1, contours.loss, surface.minimum, names, paths, title=title
+    )
     for band in bands:
         fig.add_trace(
             go.Scatter(
-                x=band.ends[:, 0],
-                y=band.ends[:, 1],
+                x=band.drawn[:, 0],
+                y=band.drawn[:, 1],
                 mode="markers",
                 marker={
                     "color": band.color,
@@ -317,10 +326,9 @@ def contour_with_ends(
                 f"{names[1]}=%{{y:.4f}}<extra></extra>",
             )
         )
-    # The colours already name the runs: the big chart's legend lists the paths only.
-    fig.update_traces(showlegend=False, selector=lambda trace: trace.name.endswith(": end"))
+    _playground_marks(fig, surface)
     if close_up:
-        window = close_up_window(axis0, axis1, minimum)
+        window = close_up_for(surface, bands)
         fig.update_xaxes(range=list(window[0]))
         fig.update_yaxes(range=list(window[1]))
         outside = sum(ends_outside(band, window) for band in bands)
@@ -331,6 +339,30 @@ def contour_with_ends(
                 title_subtitle_font={"size": 13},
             )
     return charts.equal_scale(fig)
+
+
+def _playground_marks(fig: go.Figure, surface: Surface) -> None:
+    """The start as a black ○, each run's end as a ● in its colour and the target as a ✕
+    named for what it is, as on the Playground's stage; the axes titled for ``surface``."""
+    sentence, short = charts.target_words(surface.plane)
+    fig.update_traces(
+        marker={"symbol": "circle-open", "size": 13, "line": {"width": 3, "color": charts.BLACK}},
+        selector={"name": "start"},
+    )
+    # The colours already name the runs: the legend lists the paths, not their ends.
+    fig.update_traces(
+        marker={"symbol": "circle"},
+        showlegend=False,
+        selector=lambda trace: trace.name.endswith(": end"),
+    )
+    fig.update_traces(
+        marker={"symbol": "x", "size": 15, "color": charts.YELLOW},
+        name=short,
+        hovertemplate=f"{sentence}<extra></extra>",
+        selector={"name": "minimum"},
+    )
+    fig.update_xaxes(title_text=surface.axis_titles[0])
+    fig.update_yaxes(title_text=surface.axis_titles[1])
 
 
 def close_up_window(
@@ -352,10 +384,56 @@ def close_up_window(
     )
 
 
+def ends_window(
+    bands: Sequence[Band], fallback: tuple[tuple[float, float], tuple[float, float]]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The x and y ranges that hold every seed's drawn end, with ``ENDS_MARGIN`` of their
+    extent on each side, the same half-width on both axes (``fallback``'s, if larger, so a
+    tight cloud is not blown up to fill the chart; ``fallback`` alone with no end point).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> cloud = SimpleNamespace(drawn=np.array([[0.0, 0.0], [2.0, 1.0]]))
+        >>> ends_window([cloud], ((0.0, 0.1), (0.0, 0.1)))
+        ((-0.3, 2.3), (-0.8, 1.8))
+    """
+    drawn = np.concatenate([band.drawn for band in bands]) if bands else np.zeros((0, 2))
+    if drawn.shape[0] == 0:
+        return fallback
+    low, high = drawn.min(axis=0), drawn.max(axis=0)
+    centre = (low + high) / 2
+    least = max(hi - lo for lo, hi in fallback) / 2
+    half = max(float(np.max(high - low)) * (0.5 + ENDS_MARGIN), least)
+    return tuple((round(c - half, 12), round(c + half, 12)) for c in centre.tolist())
+
+
+def close_up_for(
+    surface: Surface, bands: Sequence[Band]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The close-up's x and y ranges: the ✕ ± ``CLOSE_UP`` of the surface's window, a range
+    that depends only on the data and the start, so it stays put between settings; on the
+    network's slice, which moves with the run anyway, the seeds' ends (``ends_window``)."""
+    around = close_up_window(surface.axis0, surface.axis1, surface.minimum)
+    return around if surface.plane is None else ends_window(bands, around)
+
+
+def close_up_caption(surface: Surface) -> str:
+    """What the close-up shows, in one sentence (``close_up_for``)."""
+    if surface.plane is None:
+        return (
+            f"The end points around the minimum, zoomed to ±{CLOSE_UP:.0%} of the usual contour "
+            "window (the chart's title counts any end point outside it)."
+        )
+    return (
+        "The end points, zoomed to where they lie on the slice (the ✕, the best point found, "
+        "shows only if it falls inside: runs of a few epochs can stop far from it)."
+    )
+
+
 def ends_outside(band: Band, window) -> int:
-    """How many of ``band``'s seeds ended outside ``window`` (x range, y range)."""
+    """How many of ``band``'s seeds are drawn outside ``window`` (x range, y range)."""
     (x0, x1), (y0, y1) = window
-    x, y = band.ends[:, 0], band.ends[:, 1]
+    x, y = band.drawn[:, 0], band.drawn[:, 1]
     return int(np.sum(~((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))))
 
 
@@ -405,24 +483,29 @@ def _transparent(color: str, alpha: float = 0.2) -> str:
 
 
 def _point(p: np.ndarray) -> str:
-    return f"({p[0]:.3g}, {p[1]:.3g})"
+    """``(1.77, 0)``: a coordinate within rounding of 0 (a point on the slice's α axis) is 0."""
+    x, y = (0.0 if abs(v) < 1e-9 else float(v) for v in p[:2])
+    return f"({x:.3g}, {y:.3g})"
 
 
-def contour_summary(paths: Sequence[charts.Path], minimum: np.ndarray, names) -> str:
-    """Where each path started and ended, and how far from the minimum.
+def contour_summary(paths: Sequence[charts.Path], surface: Surface) -> str:
+    """Where each path started and ended on the chart, and how far from its ✕ (the minimum,
+    or on the network's slice the best point found: ``charts.target_words``).
 
     Example:
+        >>> from types import SimpleNamespace
         >>> from ui.charts import Path
         >>> p = np.array([[-1.0, 2.0], [1.0, -1.0]])
         >>> path = Path("full", p, np.arange(2), np.arange(2.0), np.ones(2), p[:0], "")
-        >>> contour_summary([path], np.array([1.0, -1.2]), ("w", "b")).endswith(
+        >>> surface = SimpleNamespace(minimum=np.array([1.0, -1.2]), names=("w", "b"), plane=None)
+        >>> contour_summary([path], surface).endswith(
         ...     "(1, -1), 0.2 from the minimum; the minimum is at (1, -1.2).")
         True
     """
+    minimum, names = surface.minimum, surface.names
+    target = charts.target_words(surface.plane)[0]
     if not paths:
-        return f"The minimum of the training loss is at ({names[0]}, {names[1]}) = " + (
-            f"{_point(minimum)}."
-        )
+        return f"{target.capitalize()} is at ({names[0]}, {names[1]}) = {_point(minimum)}."
     parts = []
     for path in paths:
         end = path.params[-1]
@@ -430,11 +513,11 @@ def contour_summary(paths: Sequence[charts.Path], minimum: np.ndarray, names) ->
             parts.append(f"{path.label} {charts.leaves_words(path)}")
             continue
         gap = float(np.hypot(*(end - minimum))) if np.all(np.isfinite(end)) else np.inf
-        where = f"{gap:.2g} from the minimum" if np.isfinite(gap) else "far outside the window"
+        where = f"{gap:.2g} from {target}" if np.isfinite(gap) else "far outside the window"
         parts.append(f"{path.label} ended at {_point(end)}, {where}")
     start = paths[0].params[0]
     return (
-        f"From ({names[0]}, {names[1]}) = {_point(start)}, {'; '.join(parts)}; the minimum is "
+        f"From ({names[0]}, {names[1]}) = {_point(start)}, {'; '.join(parts)}; {target} is "
         f"at {_point(minimum)}."
     )
 
@@ -471,19 +554,34 @@ def bands_summary(bands: Sequence[Band]) -> str:
     return f"Median final loss over {seeds} seeds (10th to 90th percentile): {'; '.join(parts)}."
 
 
+def spread(points: np.ndarray) -> float:
+    """The root-mean-square distance of ``points`` (k, P) from their mean, in parameter space.
+
+    Example:
+        >>> spread(np.array([[0.0, 0.0], [2.0, 0.0]]))
+        1.0
+    """
+    return float(np.sqrt(np.mean(np.sum((points - points.mean(axis=0)) ** 2, axis=1))))
+
+
 def ends_summary(bands: Sequence[Band], window=None) -> str:
-    """How far each batch size's seeds ended from their mean end point (RMS), and, given the
-    close-up's ``window`` (``close_up_window``), how many ended outside it."""
+    """How far each batch size's seeds ended from their mean end point (RMS, over all the
+    parameters), and, given the close-up's ``window`` (``close_up_window``), how many are drawn
+    outside it."""
     parts = []
     for b in bands:
         if b.ends.shape[0] == 0:
             parts.append(f"{b.label}: no seed finished")
             continue
-        spread = float(np.sqrt(np.mean(np.sum((b.ends - b.ends.mean(axis=0)) ** 2, axis=1))))
         outside = ends_outside(b, window) if window is not None else 0
         away = f" ({outside} of {b.ends.shape[0]} outside the close-up)" if outside else ""
-        parts.append(f"{b.label} {spread:.2g}{away}")
-    return f"Spread of the seeds' end points (RMS distance from their mean): {'; '.join(parts)}."
+        parts.append(f"{b.label} {spread(b.ends):.2g}{away}")
+    count = max((b.ends.shape[1] for b in bands), default=2)
+    where = f" in all {count} parameters, not on the slice" if count > 2 else ""
+    return (
+        f"Spread of the seeds' end points (RMS distance from their mean{where}): "
+        f"{'; '.join(parts)}."
+    )
 
 
 def log_axis_note(curves: Sequence[Curve], unit: str) -> str:
