@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cache, glossary, lesson, maps
+from ui import cache, charts, lesson, maps
 from ui.cache import uploaded_csv
 
 st.title("Hyperparameter maps")
@@ -10,8 +10,8 @@ st.markdown(
     "**Where does SGD work, and why does a bigger batch want a bigger learning rate?** "
     "One run shows one path; a map shows the territory. Every cell below is a whole training "
     "run with the settings in the sidebar (» at the top opens it on a phone), coloured by how "
-    "far its final training loss ends above the lowest loss possible (the × on the Playground's "
-    "contours), on a log scale, so the good band stands out; both maps share one colour scale. "
+    "far its final training loss ends above the loss at the × on the Playground's contours, on "
+    "a log scale, so the good band stands out; both maps share one colour scale. "
     "The best learning rate of a column is the one with the lowest final loss after the "
     "epochs set in the sidebar. Click a cell to open its run in the Playground."
 )
@@ -20,11 +20,12 @@ st.sidebar.subheader("Map")
 seeds = st.sidebar.select_slider(
     "Seeds per cell",
     maps.SEED_CHOICES,
-    value=3,
+    value=maps.default_seeds(settings),
     key=maps.SEEDS,
     bind="query-params",
     help="Each cell is run with this many shuffling seeds (from the shuffle seed up); the map "
-    "shows the median final loss, and a cell counts as diverged if any seed diverged.",
+    "shows the median final loss, and a cell counts as diverged if any seed diverged. By "
+    f"default {maps.DEFAULT_SEEDS}, or the most that fit the work budget.",
 )
 
 lesson.within_budget(
@@ -51,7 +52,8 @@ by_batch = maps.with_unstable(
 by_momentum = maps.with_unstable(
     settings, maps.combine(sweeps["momentum"], "momentum", start), "momentum", bound0
 )
-minimum = cache.surface_for(settings).min_loss  # the × of the Playground's contours
+surface = cache.surface_for(settings)  # its × is the Playground's: the colours' zero
+minimum, target = surface.min_loss, charts.target_words(surface.plane)[1]
 scale = maps.loss_scale(by_batch, by_momentum, minimum=minimum)
 
 st.subheader("Learning rate × batch size")
@@ -64,6 +66,7 @@ maps.chart(
         f"Final loss after {settings.epochs} epochs, momentum {settings.momentum:g}",
         scale,
         minimum,
+        target,
     ),
     by_batch,
     "batch_size",
@@ -71,23 +74,11 @@ maps.chart(
     key="chart_map_batch",
 )
 st.caption(maps.summary(by_batch, "batch_size"))
-st.caption(
-    "Crossed-out cells diverged; ringed cells sit above the stability bound and had not "
-    "diverged yet. The dotted line, lr ∝ batch size through the best cell, is the "
-    f"{glossary.first('linear-scaling rule')} of Goyal et al. (2017): with the same number of "
-    "epochs, k times "
-    "larger batches take k times fewer steps, so each step may be k times longer. It fails once "
-    "the rate meets the stability bound, and for batches so small that noise dominates."
-)
+st.caption(maps.batch_caption(bound))
 maps.cell_picker(by_batch, "batch_size", settings, key="map_cell_batch")
 
 st.subheader("Learning rate × momentum")
-st.markdown(
-    f"The same sweep at batch size {settings.batch_size}, now across momentum. "
-    f"{glossary.first('Heavy-ball momentum')} widens the stable range of learning rates to "
-    "2(1 + μ)/λmax, but near μ = 1 the "
-    "path rings for many steps, so the final loss can still be poor."
-)
+st.markdown(maps.momentum_intro(settings, bound0))
 maps.chart(
     maps.heatmap(
         by_momentum,
@@ -96,6 +87,7 @@ maps.chart(
         f"Final loss after {settings.epochs} epochs, batch size {settings.batch_size}",
         scale,
         minimum,
+        target,
     ),
     by_momentum,
     "momentum",
@@ -106,8 +98,4 @@ st.caption(maps.summary(by_momentum, "momentum"))
 maps.cell_picker(by_momentum, "momentum", settings, key="map_cell_momentum")
 
 st.subheader("Takeaway")
-st.markdown(
-    "The good region is a diagonal band: the learning rate that works best grows with the "
-    "batch size until it meets the stability bound, which no batch size can cross. Just above "
-    "the bound a short run may not have blown up yet; it is unstable all the same."
-)
+st.markdown(maps.takeaway(bound))

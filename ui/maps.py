@@ -87,11 +87,27 @@ def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> S
 
 
 SEED_CHOICES = (1, 2, 3, 5)  # the "Seeds per cell" slider's stops
+DEFAULT_SEEDS = 3  # the most seeds a cell gets by default, when they fit the work budget
+
+
+def default_seeds(settings: Settings) -> int:
+    """The slider's default: ``DEFAULT_SEEDS``, or the most below it whose work fits, so a
+    link without ``map_seeds`` draws maps where it can (the network's 200 rows and 20 epochs
+    fit 1 seed; the page offers fewer epochs when not even 1 fits).
+
+    Example:
+        >>> default_seeds(Settings()), default_seeds(Settings(model="network"))
+        (3, 1)
+    """
+    fitting = [k for k in SEED_CHOICES if k <= DEFAULT_SEEDS]
+    return budget.nearest(fitting, lambda k: work(settings, k)) or DEFAULT_SEEDS
 
 
 def work(settings: Settings, seeds: int) -> int:
     """Both maps' work for one request (``ui.budget``): every learning rate at every batch
-    size, then at every momentum at the chosen batch size, ``seeds`` times."""
+    size, then at every momentum at the chosen batch size, ``seeds`` times; and the loss
+    surface whose ✕ the colours are measured from (``lesson.trained_work``: for the network,
+    the settings' run, the best point found and the slice)."""
     s = settings
 
     def at(batch_size: int) -> int:
@@ -99,7 +115,7 @@ def work(settings: Settings, seeds: int) -> int:
 
     by_batch = sum(at(size) for size in batch_sizes_for(s.n_train))
     by_momentum = len(MOMENTUMS) * at(s.batch_size)
-    return seeds * MAP_RATES.size * (by_batch + by_momentum)
+    return seeds * MAP_RATES.size * (by_batch + by_momentum) + lesson.trained_work(s)
 
 
 def offer(settings: Settings, seeds: int) -> lesson.Offer | None:
@@ -247,6 +263,54 @@ def bound_for(settings: Settings, momentum: float) -> float | None:
     return stability_bound(*training_rows(settings, uploaded_csv(settings)), momentum)
 
 
+# Said once, where a map would draw the bound, for a model without one (``bound_for``).
+NO_BOUND = (
+    "This model has no closed-form stability bound 2(1 + μ)/λmax, so the maps draw no dashed "
+    "line: its curvature changes as it trains (see the sharpness chart on the Playground)."
+)
+
+
+def batch_caption(bound: float | None) -> str:
+    """What the batch-size map's marks and its dotted line mean, and where the rule fails."""
+    ringed = (
+        "; ringed cells sit above the stability bound and had not diverged yet" if bound else ""
+    )
+    limit = "the rate meets the stability bound" if bound else "the rate is too large to be stable"
+    return (
+        f"Crossed-out cells diverged{ringed}. The dotted line, lr ∝ batch size through the best "
+        f"cell, is the {glossary.first('linear-scaling rule')} of Goyal et al. (2017): with the "
+        "same number of epochs, k times larger batches take k times fewer steps, so each step "
+        f"may be k times longer. It fails once {limit}, and for batches so small that noise "
+        "dominates."
+    )
+
+
+def momentum_intro(settings: Settings, bound: float | None) -> str:
+    """The momentum map's heading paragraph: what momentum does to the bound, drawn or not."""
+    where = "(the dashed line)" if bound else "on a quadratic loss"
+    return (
+        f"The same sweep at batch size {settings.batch_size}, now across momentum. "
+        f"{glossary.first('Heavy-ball momentum')} widens the stable range of learning rates to "
+        f"2(1 + μ)/λmax {where}, but near μ = 1 the path rings for many steps, so the final "
+        "loss can still be poor."
+    )
+
+
+def takeaway(bound: float | None) -> str:
+    """What both maps show, with the bound or without one (``NO_BOUND``)."""
+    if bound is None:
+        return (
+            "The good region is a band: the learning rate that works best grows with the batch "
+            "size, until the runs blow up. Where that happens has no closed form for this "
+            "model; the crossed-out cells mark it."
+        )
+    return (
+        "The good region is a diagonal band: the learning rate that works best grows with the "
+        "batch size until it meets the stability bound, which no batch size can cross. Just "
+        "above the bound a short run may not have blown up yet; it is unstable all the same."
+    )
+
+
 def cell_settings(settings: Settings, rate: float, column: float, axis: str) -> Settings:
     """The Playground settings of one cell."""
     change = {"learning_rate": float(rate), axis: column}
@@ -262,6 +326,7 @@ def heatmap(
     title: str,
     scale: tuple[float, float] | None = None,
     minimum: float = 0.0,
+    target: str = "minimum",
 ) -> go.Figure:
     """Final loss above ``minimum`` per cell (``gaps``) on a log colour scale labelled in loss
     (``scale``: the range shared by every map on the page); diverged cells are blank AND
@@ -287,7 +352,7 @@ def heatmap(
             colorscale=charts.LOSS_SCALE,
             colorbar={
                 **charts.loss_colorbar(low, high),
-                "title": {"text": "final loss − minimum" if minimum else "final loss"},
+                "title": {"text": f"final loss − {target}" if minimum else "final loss"},
             },
             name="final loss",
             hoverinfo="skip",  # the cells trace below says it in numbers, not log₁₀
@@ -486,9 +551,12 @@ def summary(result: Map, axis: str) -> str:
 
 def describe(result: Map, settings: Settings, bound: float | None) -> str:
     """What the batch-size map shows, in its own numbers: the largest stable rate at the
-    chosen batch size and at full batch, what caps it, the cells above the bound that had
-    not blown up yet (with their runs' losses), and how the best rate grows with the batch."""
+    chosen batch size and at full batch, what caps it (or ``NO_BOUND``), the cells above the
+    bound that had not blown up yet (with their runs' losses), and how the best rate grows
+    with the batch."""
     columns = result.columns
+    # Without a bound, stable can only mean it did not diverge in these epochs.
+    stable = "stayed stable" if bound is not None else "did not diverge"
     chosen = int(np.argmin(np.abs(columns - settings.batch_size)))
     full = columns.size - 1
     rates = {column: largest_stable_rate(result, column) for column in (chosen, full)}
@@ -502,18 +570,17 @@ def describe(result: Map, settings: Settings, bound: float | None) -> str:
         rate = rates[chosen]
         parts = [
             f"at batch size {size(chosen)} and at {size(full)} alike, the largest rate that "
-            f"lowered the loss and stayed stable was {rate:g}"
+            f"lowered the loss and {stable} was {rate:g}"
             if rate is not None
             else f"at batch size {size(chosen)} and at {size(full)} no rate on the map lowered "
-            "the loss and stayed stable"
+            f"the loss and {stable}"
         ]
     else:
         parts = [
-            f"at batch size {size(column)} the largest rate that lowered the loss and stayed "
-            f"stable was {rate:g}"
+            f"at batch size {size(column)} the largest rate that lowered the loss and {stable} "
+            f"was {rate:g}"
             if rate is not None
-            else f"at batch size {size(column)} no rate on the map lowered the loss and stayed "
-            "stable"
+            else f"at batch size {size(column)} no rate on the map lowered the loss and {stable}"
             for column, rate in rates.items()
         ]
     text = f"After {settings.epochs} epochs, " + "; ".join(parts) + "."
@@ -526,6 +593,8 @@ def describe(result: Map, settings: Settings, bound: float | None) -> str:
             f"{glossary.explain('λmax')}. Smaller batches add noise and can blow up a little "
             "below the bound."
         )
+    else:
+        text += f" {NO_BOUND}"
     mine = [u for u in result.unstable if u.column == chosen] or list(result.unstable)
     if mine:
         u = min(mine, key=lambda cell: result.rates[cell.row])
@@ -548,17 +617,18 @@ def describe(result: Map, settings: Settings, bound: float | None) -> str:
     best = [(size, rate) for size, rate in best if rate is not None]
     if len(best) >= 2:
         (b0, r0), (b1, r1) = best[0], best[-1]
+        held = ", held back by the bound" if bound is not None else ""
         grows = (
             f"{r1 / r0:.3g}× for a {b1 / b0:.3g}× larger batch"
             if r1 > r0
-            else "no larger here, held back by the bound"
+            else f"no larger here{held}"
         )
+        until = ", until the bound stops it" if bound is not None else ""
         text += (
             f" What a bigger batch wants is a bigger *best* rate: the lowest final loss at batch "
-            f"size {b0} came at rate {r0:g}, at batch size {b1} at rate {r1:g} ({grows}), until "
-            "the bound stops it. (“How big should my batch be?” picks the rate that reaches a "
-            "target loss, and stays there, in the fewest updates instead, so its best rates "
-            "differ.)"
+            f"size {b0} came at rate {r0:g}, at batch size {b1} at rate {r1:g} ({grows}){until}. "
+            "(“How big should my batch be?” picks the rate that reaches a target loss, and stays "
+            "there, in the fewest updates instead, so its best rates differ.)"
         )
     return text
 
