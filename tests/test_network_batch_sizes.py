@@ -1,10 +1,13 @@
 """Batch, mini-batch, stochastic with the network (issue 18): every contour chart draws the runs
 on the slice through its 49 weights, and its words name the ✕ for what it is."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from tests.test_page_batch_sizes import figure_of, values
+from ui import batch_sizes_charts as figures
 from ui import cache, charts
 from ui.controls import Settings
 
@@ -57,6 +60,8 @@ def test_the_slice_is_titled_named_and_explained_once(network_page):
         assert cross.marker.symbol == "x"
         np.testing.assert_allclose([values(cross.x)[0], values(cross.y)[0]], surface.minimum)
         assert "minimum" not in drawn
+    ends = traces(network_page, "chart_ends")[""]  # the close-up follows the ends on the slice
+    assert not ends.title.subtitle.text  # no end point left out
     captions = [c.value for c in network_page.caption]
     notes = [c for c in captions if c.startswith(surface.slice_note)]
     assert len(notes) == 1 and "“this run” is the mini-batch 32 run" in notes[0]
@@ -64,3 +69,17 @@ def test_the_slice_is_titled_named_and_explained_once(network_page):
     assert "the minimum" not in text  # the ✕ is the best point found, said so everywhere
     assert "down to the best point found" in text
     assert "in all 49 parameters, not on the slice" in text  # the spread is not the shadow's
+
+
+def test_the_close_up_on_a_slice_holds_the_ends_inside_the_grid():
+    """Runs of a few epochs stop far from the ✕: the close-up follows their ends, moved into
+    the computed grid so that no band of it is blank."""
+    grid = np.linspace(-1.0, 3.0, 9)
+    surface = cache.Surface(grid, grid, np.ones((9, 9)), np.array([2.5, 2.5]), 0.0, ("α", "β"))
+    surface = dataclasses.replace(surface, plane=object())  # only "a slice or not" is read
+    drawn = np.array([[0.0, -0.9], [1.0, -0.5]])  # near the grid's bottom edge
+    band = figures.Band("b", "#009E73", 1, 1, None, *[np.ones(1)] * 3, drawn, drawn, 2)
+    (x0, x1), (y0, y1) = figures.close_up_for(surface, [band])
+    assert grid[0] <= y0 < y1 <= grid[-1] and grid[0] <= x0 < x1 <= grid[-1]
+    assert figures.ends_outside(band, ((x0, x1), (y0, y1))) == 0
+    assert x1 < 2.5  # the ✕ is not in it: the caption says so

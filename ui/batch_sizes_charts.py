@@ -412,9 +412,18 @@ def close_up_for(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """The close-up's x and y ranges: the ✕ ± ``CLOSE_UP`` of the surface's window, a range
     that depends only on the data and the start, so it stays put between settings; on the
-    network's slice, which moves with the run anyway, the seeds' ends (``ends_window``)."""
+    network's slice, which moves with the run anyway, the seeds' ends (``ends_window``), moved
+    into the grid where they fit."""
     around = close_up_window(surface.axis0, surface.axis1, surface.minimum)
-    return around if surface.plane is None else ends_window(bands, around)
+    if surface.plane is None:
+        return around
+    inside = []  # each range moved into the surface's grid where it fits, so none is blank
+    grids = (surface.axis0, surface.axis1)
+    for (low, high), axis in zip(ends_window(bands, around), grids, strict=True):
+        shift = max(float(axis[0]) - low, 0.0) - max(high - float(axis[-1]), 0.0)
+        shift = shift if high - low <= float(axis[-1] - axis[0]) else 0.0
+        inside.append((round(low + shift, 12), round(high + shift, 12)))
+    return inside[0], inside[1]
 
 
 def close_up_caption(surface: Surface) -> str:
