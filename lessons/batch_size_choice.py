@@ -73,16 +73,17 @@ if choice.uses_example(settings, sidebar_data):
 # value= is each slider's default, which Streamlit leaves out of the link; a value set through
 # st.session_state instead would leave options[0] as the default, and a link to it would open
 # at the page's default.
+lowest, lowest_short = choice.lowest_words(problem)
 fraction = st.sidebar.select_slider(
-    "Target: how far from the start loss down to the minimum",
+    f"Target: how far from the start loss down to {lowest_short}",
     choice.TARGETS,
     value=choice.DEFAULT_TARGET,
     key=choice.TARGET,
     bind="query-params",
     format_func=choice.target_label,
     help="A run reaches the target when its full training loss is this far down, from the "
-    "loss at the start to the lowest loss, and stays there for an epoch. Closer to 100 % asks "
-    "for more precision.",
+    f"loss at the start to {lowest}, and stays there for an epoch. Closer to 100 % asks for "
+    "more precision.",
 )
 max_epochs = st.sidebar.select_slider(
     "Longest run (epochs)",
@@ -136,10 +137,12 @@ result = measured.result
 intro.markdown(
     f"Target: a full training loss of **{result.target_loss:.4g}**, "
     f"{choice.target_label(fraction)} of the way from the start ({measured.start_loss:.4g}) "
-    f"to the minimum ({measured.min_loss:.4g}), on {n_train:,} training rows. "
+    f"to {lowest} ({measured.min_loss:.4g}), on {n_train:,} training rows. "
     f"{result.learning_rates.size} learning rates from {result.learning_rates.min():.2g} to "
     f"{result.learning_rates.max():.2g} × {result.batch_sizes.size} batch sizes × "
     f"{result.seeds.size} seeds, up to {result.max_epochs} epochs each. "
+    + choice.rate_grid_note(problem)
+    + " "
     + views.reach_sentence(result.stay_epochs, result.seeds.size)
 )
 chart.plotly_chart(views.steps_figure(result), key="chart_steps")

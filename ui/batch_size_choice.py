@@ -105,11 +105,16 @@ class Example:
 # every regime holds measured points. The others are chosen to fit the work budget at the
 # default longest run (their loss needs a pass over the rows at every scored update): tanh,
 # 100 noisy rows (B_crit near 16); logistic regression, 50 rows with noisy labels, whose steps
-# keep halving up to full batch (no bend: the page says so).
+# keep halving up to full batch (no bend: the page says so). The network costs 33 units a row:
+# 30 rows are what fit at 20 epochs (107 M units). With x spread three times as wide its plain
+# SGD reaches the 99 % target in 544 updates at batch size 1 and 65 at 8; 16 and 30 rows do
+# not within 20 epochs (40 and 20 updates), and at 90 % every batch size does (164 to 14).
+# At the shared feature scale 1, none reaches even 90 % in 300 epochs.
 EXAMPLES = {
     "linear": Example(n=500, noise=0.5, x_mean=1.0, x_std=1.0),
     "logistic": Example(n=50, noise=2.0, x_mean=0.0, x_std=1.0),
     "tanh": Example(n=100, noise=1.0, x_mean=0.0, x_std=1.0),
+    "network": Example(n=30, noise=0.5, x_mean=0.0, x_std=3.0),
 }
 
 
@@ -164,6 +169,40 @@ def _normalized(settings: Settings) -> Settings:
         epochs=DEFAULTS.epochs,
         shuffle=True,
         seed=DEFAULTS.seed,
+    )
+
+
+def lowest_words(settings: Settings) -> tuple[str, str]:
+    """What the target's lowest loss is, in a sentence and short (the target slider): the
+    minimum, or for the network the best that full-batch descent from the start found
+    (``gd.models.MLP.minimum``), which stands in for it.
+
+    Example:
+        >>> lowest_words(DEFAULTS)
+        ('the minimum', 'the minimum')
+        >>> lowest_words(dataclasses.replace(DEFAULTS, model="network"))[1]
+        'the best found'
+    """
+    if settings.spec.two_parameters:
+        return "the minimum", "the minimum"
+    return "the lowest loss full-batch descent from the start found", "the best found"
+
+
+def rate_grid_note(settings: Settings) -> str:
+    """Where the learning-rate grid ends, in one line: at the stability bound, in closed form,
+    or at a fixed rate for a model without one (``learning_rates_for``).
+
+    Example:
+        >>> print(rate_grid_note(dataclasses.replace(DEFAULTS, model="network")))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        The grid is fixed: this model's loss has no closed-form stability bound to end it at
+        (its curvature changes as it trains).
+    """
+    if settings.spec.closed_form:
+        return "The grid ends at the stability bound 2(1 + μ)/λmax of these rows, in closed form."
+    return (
+        "The grid is fixed: this model's loss has no closed-form stability bound to end it at "
+        "(its curvature changes as it trains)."
     )
 
 

@@ -1,0 +1,130 @@
+""" "How big should my batch be?" with the network (issue 18), in AppTest: the page trains on the
+network's own example, names its target's lowest loss for what it is (the best that full-batch
+descent found, not a minimum), says in one line why its learning-rate grid is fixed, and its
+numbers are gd's, computed here independently; the sidebar's data are refused with an offer
+that renders."""
+
+import math
+
+import numpy as np
+import pytest
+
+import gd
+from tests.conftest import open_at
+from ui import batch_size_choice as choice
+from ui import batch_size_choice_charts as views
+
+PAGE = "lessons/batch_size_choice.py"
+
+
+def assert_clean(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def text(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+@pytest.fixture(scope="module")
+def at():
+    page = open_at(PAGE, model="network")
+    assert_clean(page)
+    return page
+
+
+@pytest.fixture(scope="module")
+def expected():
+    """The search on the network's example, from gd alone: its data, start, losses and
+    result."""
+    example = choice.EXAMPLES["network"]
+    data = gd.datasets.curve(
+        n=example.n, noise=example.noise, x_mean=example.x_mean, x_std=example.x_std, seed=0
+    )
+    model = gd.models.MLP()
+    x, y = data.x[:, None], data.y
+    start = model.init_params(1, seed=0)
+    start_loss = model.loss(start, x, y)
+    best_loss = model.loss(model.minimum(x, y, start), x, y)
+    target = start_loss - 0.99 * (start_loss - best_loss)
+    rates = np.geomspace(1e-2, 30.0, 18)
+    result = gd.critical_batch(
+        model,
+        x,
+        y,
+        gd.SGD(float(rates[0])),
+        batch_sizes=[1, 2, 4, 8, 16, 30],
+        learning_rates=rates,
+        target_loss=target,
+        max_epochs=20,
+        seeds=(0, 1, 2, 3, 4),
+        stay_epochs=1,
+        loss_points_per_epoch=8,
+        init=start,
+    )
+    return {
+        "start_loss": start_loss,
+        "best_loss": best_loss,
+        "target": target,
+        "result": result,
+        "b_simple": gd.noise_scale(model, x, y, start).b_simple,
+    }
+
+
+def test_the_network_trains_on_its_own_example_within_the_budget(at):
+    info = at.sidebar.info[0].value
+    assert choice.EXAMPLES["network"].words() in info
+    assert "30 samples" in info and "feature scale 3" in info
+    assert not [w.value for w in at.warning if "Too much work" in w.value]
+    assert len(at.get("plotly_chart")) == 5
+
+
+def test_the_target_is_named_for_what_it_is_and_its_losses_are_gds(at, expected):
+    intro = text(at)
+    assert (
+        f"Target: a full training loss of **{expected['target']:.4g}**, 99 % of the way from "
+        f"the start ({expected['start_loss']:.4g}) to the lowest loss full-batch descent from "
+        f"the start found ({expected['best_loss']:.4g}), on 30 training rows."
+    ) in intro
+    assert "to the minimum" not in intro
+    (target,) = [s for s in at.select_slider if s.key == choice.TARGET]
+    assert target.label == "Target: how far from the start loss down to the best found"
+
+
+def test_the_fixed_learning_rate_grid_says_why_in_one_line(at):
+    line = (
+        "The grid is fixed: this model's loss has no closed-form stability bound to end it at "
+        "(its curvature changes as it trains)."
+    )
+    assert line in text(at)
+    assert "18 learning rates from 0.01 to 30" in text(at)
+
+
+def test_the_measured_numbers_are_the_critical_batch_search(at, expected):
+    result = expected["result"]
+    missing = result.batch_sizes[~result.reached]
+    assert missing.size  # the largest batches cannot reach 99 % in 20 epochs: said, not hidden
+    assert (
+        "Not reached within the longest run: batch size "
+        + ", ".join(str(int(b)) for b in missing)
+        + "."
+    ) in [c.value for c in at.caption]
+    cards = {metric.label: metric.value for metric in at.metric}
+    assert math.isfinite(result.b_crit)
+    assert cards["B_crit"] == f"{views._rows(result.b_crit)} rows"
+    assert cards["S_min"] == f"{result.s_min:.3g} updates"
+    low_steps, low_size = views.fewest(result)
+    assert f"the fewest measured: {low_steps:,.4g}, at batch size {low_size}" in text(at)
+    assert f"B_simple = {views._rows(expected['b_simple'])} at the start" in text(at)
+
+
+def test_the_sidebars_network_data_are_refused_with_an_offer_that_renders():
+    page = open_at(PAGE, model="network", critical_sidebar_data="true")
+    assert not page.exception, [e.value for e in page.exception]
+    (warning,) = [w.value for w in page.warning if "Too much work" in w.value]
+    assert "The nearest setting that fits: **use " in warning
+    assert not page.get("plotly_chart")
+    page.button(key="budget_offer").click().run()
+    assert_clean(page)
+    assert not [w.value for w in page.warning if "Too much work" in w.value]
+    assert "chart_steps" in [chart.key for chart in page.get("plotly_chart")]
