@@ -38,19 +38,18 @@ if last < 1:
 
 update = inside_stage.scrubber(settings, last)  # steps in the browser; a stop is kept here
 inside = inside_a_batch.inside(settings, update)
-st.caption(inside_stage.legend_caption(settings.momentum))
+st.caption(inside_stage.legend_caption(settings.momentum, surface.plane))
 st.markdown(
     f"**One average, one update.** The {inside.batch_size} highlighted rows each have a "
     f"gradient, but the optimizer only ever sees their mean: one gradient, one step. The whole "
-    "batch is computed at once, as one matrix product over its rows, not by "
+    "batch is computed at once, in matrix products over all its rows, not by "
     f"{inside.batch_size} threads that each update the weights:"
 )
 st.code(settings.spec.gradient_line, language="python", wrap_lines=True)
 st.caption(
-    "X_b holds the batch's rows with a column of ones for the bias; w holds the parameters. "
-    f"NumPy hands the product to {glossary.first('BLAS')}, which may use several cores for "
-    "one big product; that "
-    "is how hardware parallelism enters, inside a single update."
+    f"{views.gradient_names(surface.plane)} NumPy hands each product to "
+    f"{glossary.first('BLAS')}, which may use several cores for one big product; that is how "
+    "hardware parallelism enters, inside a single update."
 )
 
 st.subheader("Gradient noise: how far one batch's gradient strays")

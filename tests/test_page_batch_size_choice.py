@@ -4,6 +4,7 @@ numbers they quote; and the "what if batch_size were threads" section of Inside 
 import dataclasses
 import itertools
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -483,10 +484,11 @@ def test_the_section_words_quote_their_records():
         np.arange(32),
         4,
     )
-    sentence = threads.parallel_sentence(parallel, ("w", "b"))
+    plane = SimpleNamespace(plane=None, names=("w", "b"))  # a model with two parameters
+    sentence = threads.parallel_sentence(parallel, plane)
     assert "4 workers" in sentence and "8 rows each" in sentence
     assert f"{parallel.max_difference:.1e}" in sentence
-    table = threads.parallel_table(parallel, ("w", "b"))
+    table = threads.parallel_table(parallel, plane)
     assert table["rows"].tolist() == [8, 8, 8, 8, 32, 32]
     np.testing.assert_allclose(table["∂L/∂w"].iloc[-2], parallel.combined[0])
     batch = gd.fit(

@@ -47,7 +47,7 @@ def work(settings: Settings) -> int:
         + cache.surface_work(s)
         + inside_stage.work(s)
         + budget.loss_work(s.model, n_train, DRAWS + 3)
-        + inside_a_batch_threads.work(n_train, s.epochs)
+        + inside_a_batch_threads.work(n_train, s.epochs, s.model)
         + cache.grid_work(s, WIDE_GRID)
     )
 

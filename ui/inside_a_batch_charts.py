@@ -299,6 +299,24 @@ def timing_summary(timing: EpochTiming, batch_size: int) -> str:
 # --- Words -----------------------------------------------------------------------------------
 
 
+def gradient_names(plane: gd.plane.Plane | None) -> str:
+    """What the names in the model's gradient line hold (``ModelSpec.gradient_line``): the
+    rows and the parameters, or the network's layers (``plane``: its slice, for the count).
+
+    Example:
+        >>> gradient_names(None)
+        "X_b holds the batch's rows with a column of ones for the bias; w holds the parameters."
+    """
+    if plane is None:
+        return (
+            "X_b holds the batch's rows with a column of ones for the bias; w holds the parameters."
+        )
+    return (
+        f"x_b holds the batch's rows; W1, b1, W2 and b2 hold the network's {plane.n_params} "
+        "weights, layer by layer, as Keras's get_weights() lists them."
+    )
+
+
 def where_in_run(run: gd.Run, update: int) -> str:
     """ "epoch 2, batch 3 of 7" for gd's update index t (update t + 1)."""
     epoch, slot = divmod(update, run.updates_per_epoch)
@@ -312,7 +330,8 @@ def takeaway(inside: Inside, curve: NoiseCurve, timing: EpochTiming) -> str:
     text = (
         f"At update {inside.update + 1}, the {plural(b, 'row')} of the batch gave "
         f"{plural(b, 'per-sample gradient')} ({glossary.explain('per-sample gradient')}); "
-        f"NumPy computed them in one matrix product and averaged them into **one** gradient, "
+        "NumPy computed them together, in matrix products over the batch's rows, and averaged "
+        "them into **one** gradient, "
         f"and the optimizer moved the weights **once**. No row updated the weights on its own."
     )
     angle = inside.angle_to_full

@@ -24,6 +24,7 @@ from gd.hogwild import DataParallel, data_parallel, fit_async
 from gd.rules import powers_of_two_below
 from ui import cache, charts, glossary
 from ui.controls import HASH_FUNCS, Settings
+from ui.models import MODELS
 from ui.words import plural
 
 WORKERS_KEY = "threads_workers"
@@ -32,6 +33,10 @@ MAX_ASYNC_UPDATES = 50_000  # one-row updates of the threads' run (a Python loop
 # Work (ui.budget units) of one such update: 45–70 µs of a core measured (linear to logistic,
 # docs/budget.md), so the 50 000 take 2.3–3.5 s; counted as 1 800 units each (90 M in all).
 LOOP_UPDATE_WORK = 1_800
+# A model whose rows cost more than this (ui.models ModelSpec.cost) pays for its one-row
+# update in proportion: the network's (cost 33) took 145 µs against logistic regression's 42
+# (cost 6) and linear regression's 26, measured here at 200 rows, so 3.3 × 1 800 units.
+LOOP_COST = 10
 
 
 def worker_choices(batch_size: int) -> list[int]:
@@ -54,16 +59,19 @@ def async_epochs(n_train: int, epochs: int) -> int:
     return max(1, min(epochs, MAX_ASYNC_UPDATES // n_train))
 
 
-def work(n_train: int, epochs: int) -> int:
+def work(n_train: int, epochs: int, model: str = "linear") -> int:
     """The work (``ui.budget`` units) of the threads' run, counted as if it never blew up (the
     threads slider's value decides when it does): its one-row updates, ``LOOP_UPDATE_WORK``
-    each.
+    each, more for a model whose rows cost more than ``LOOP_COST``.
 
     Example:
         >>> work(200, 20), work(10_000, 100)  # 4 000 and 50 000 one-row updates
         (7200000, 90000000)
+        >>> work(200, 20, "network")  # 3.3 times as much
+        23760000
     """
-    return async_epochs(n_train, epochs) * n_train * LOOP_UPDATE_WORK
+    each = LOOP_UPDATE_WORK * max(1.0, MODELS[model].cost / LOOP_COST)
+    return round(async_epochs(n_train, epochs) * n_train * each)
 
 
 @st.cache_data(max_entries=32, show_spinner="Running the threads…", hash_funcs=HASH_FUNCS)
@@ -86,7 +94,7 @@ def section(settings: Settings, csv: bytes | None) -> None:
     """Draw the section for the session's settings; ``csv`` is the upload (or None)."""
     run = cache.run(settings, csv)
     x, y = cache.training_rows(settings, csv)
-    names = settings.spec.parameters
+    surface = cache.surface_for_data(settings, csv)
     batch = run.batch_size
     st.subheader("What if batch_size were threads?")
 
@@ -110,8 +118,8 @@ def section(settings: Settings, csv: bytes | None) -> None:
             settings.spec.build(), run.params[0], x, y, run.batch_rows(0), workers
         )
     left, right = st.columns([3, 2])
-    left.dataframe(parallel_table(parallel, names), hide_index=True)
-    right.markdown(parallel_sentence(parallel, names))
+    left.dataframe(parallel_table(parallel, surface), hide_index=True)
+    right.markdown(parallel_sentence(parallel, surface))
 
     st.markdown(
         "**2. What the question imagined: every thread writes its own update (Hogwild!).**",
@@ -129,14 +137,13 @@ def section(settings: Settings, csv: bytes | None) -> None:
     )
     epochs = async_epochs(run.n_train, settings.epochs)
     stale = _stale_run(settings, csv, threads, epochs)
-    surface = cache.surface_for_data(settings, csv)
-    whole = [_path(stale, threads), _path(run)]
+    whole = [_path(stale, surface.plane, threads), _path(run, surface.plane)]
     contours = cache.contours_following(settings, whole)  # wider when a path blows up
-    paths = paths_in(contours, run, stale, threads)
+    paths = paths_in(contours, surface.plane, run, stale, threads)
     fig = paths_figure(contours, surface, paths)
     summary = paths_summary(paths, surface)
     st.plotly_chart(fig, key="chart_threads_paths", alt=charts.alt(fig, summary))
-    st.caption(summary)
+    st.caption(f"{summary} {slice_caption(surface)}".strip())
     st.markdown(hogwild_sentence(run, stale, threads))
     if epochs < settings.epochs:
         st.caption(
@@ -148,12 +155,29 @@ def section(settings: Settings, csv: bytes | None) -> None:
 # ---- pure builders --------------------------------------------------------------------------
 
 
-def parallel_table(parallel: DataParallel, names: tuple[str, str]) -> pd.DataFrame:
-    """One row per worker (its rows and its shard's mean gradient), then their weighted
-    average and the one-batch gradient."""
+def gradient_columns(grad: np.ndarray, surface: cache.Surface) -> dict[str, float]:
+    """A gradient as the table shows it: its two parameters' parts, or for the network's 49
+    the parts along the slice's α and β (∂L/∂α = ∇L·u, the derivative along the slice's axis)
+    and its length in every weight.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> gradient_columns(np.array([1.0, -2.0]), SimpleNamespace(plane=None, names=("w", "b")))
+        {'∂L/∂w': 1.0, '∂L/∂b': -2.0}
+    """
+    if surface.plane is None:
+        parts, extra = grad[:2], {}
+    else:
+        parts = surface.plane.axes @ grad  # (2,)
+        extra = {f"‖∇L‖, all {grad.size}": float(np.linalg.norm(grad))}
+    return {f"∂L/∂{name}": float(g) for name, g in zip(surface.names, parts, strict=True)} | extra
+
+
+def parallel_table(parallel: DataParallel, surface: cache.Surface) -> pd.DataFrame:
+    """One row per worker (its rows and its shard's mean gradient, ``gradient_columns``),
+    then their weighted average and the one-batch gradient."""
     rows = [
-        {"who": f"worker {k + 1}", "rows": shard.size}
-        | {f"∂L/∂{name}": float(g) for name, g in zip(names, grad[:2], strict=True)}
+        {"who": f"worker {k + 1}", "rows": shard.size} | gradient_columns(grad, surface)
         for k, (shard, grad) in enumerate(zip(parallel.shards, parallel.worker_grads, strict=True))
     ]
     size = sum(shard.size for shard in parallel.shards)
@@ -161,27 +185,34 @@ def parallel_table(parallel: DataParallel, names: tuple[str, str]) -> pd.DataFra
         ("average, weighted by rows", parallel.combined),
         (f"one batch of {size}", parallel.single),
     ):
-        rows.append(
-            {"who": who, "rows": size}
-            | {f"∂L/∂{name}": float(g) for name, g in zip(names, grad[:2], strict=True)}
-        )
+        rows.append({"who": who, "rows": size} | gradient_columns(grad, surface))
     return pd.DataFrame(rows)
 
 
-def parallel_sentence(parallel: DataParallel, names: tuple[str, str]) -> str:
-    """The data-parallel gradient against the one-batch gradient, with the numbers."""
+def parallel_sentence(parallel: DataParallel, surface: cache.Surface) -> str:
+    """The data-parallel gradient against the one-batch gradient, with the numbers; for the
+    network, its parts along the slice and its length, and the difference over every weight."""
     workers = len(parallel.shards)
     size = sum(shard.size for shard in parallel.shards)
     sizes = sorted({shard.size for shard in parallel.shards})
     each = f"{sizes[0]} rows each" if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]} rows each"
-    grad = ", ".join(f"{g:.6g}" for g in parallel.combined[:2])
+    shown = list(gradient_columns(parallel.combined, surface).values())
+    grad = ", ".join(f"{g:.6g}" for g in shown[:2])
+    give = f"({grad}) for ({', '.join(surface.names)})"
+    over = ""
+    if surface.plane is not None:
+        count = parallel.combined.size
+        give = (
+            f"a gradient of length {shown[2]:.6g} in all {count} weights, ({grad}) along the "
+            f"slice's ({', '.join(surface.names)})"
+        )
+        over = f" over all {count} weights"
     return (
         f"{workers} workers, {each}, compute their own mean gradients; averaged (each weighted "
-        f"by its rows) they give ({grad}) for ({', '.join(names)}), **the same update as one "
-        f"batch of {size}**: the largest difference is {parallel.max_difference:.1e}, "
-        "floating-point rounding. Then ONE update is made, with the same learning rate. This "
-        "is the sense in which a batch is parallel: the work inside one update is split, the "
-        "update is not."
+        f"by its rows) they give {give}, **the same update as one batch of {size}**: the "
+        f"largest difference{over} is {parallel.max_difference:.1e}, floating-point rounding. "
+        "Then ONE update is made, with the same learning rate. This is the sense in which a "
+        "batch is parallel: the work inside one update is split, the update is not."
     )
 
 
@@ -217,16 +248,25 @@ def hogwild_sentence(batch: gd.Run, stale: gd.Run, threads: int) -> str:
     )
 
 
-def _path(run: gd.Run, threads: int | None = None, window=None) -> charts.Path:
-    """The Hogwild run's path (``threads`` given) or the Keras run's, cut at ``window``."""
+def _path(
+    run: gd.Run, plane: gd.plane.Plane | None, threads: int | None = None, window=None
+) -> charts.Path:
+    """The Hogwild run's path (``threads`` given) or the Keras run's, cut at ``window``, on
+    the chart's plane (the network's slice: projected)."""
     if threads is None:
         label, colour = f"Keras: batch size {run.batch_size}", charts.BLUE
     else:
         label, colour = f"{threads} Hogwild threads (one-row, stale)", charts.ORANGE
-    return charts.path_from_run(run, label, colour, window=window)
+    return charts.path_from_run(run, label, colour, window=window, plane=plane)
 
 
-def paths_in(contours: cache.Contours, batch: gd.Run, stale: gd.Run, threads: int):
+def paths_in(
+    contours: cache.Contours,
+    plane: gd.plane.Plane | None,
+    batch: gd.Run,
+    stale: gd.Run,
+    threads: int,
+):
     """Both paths in ``contours``' window (the surface's, widened to follow a blow-up's first
     swings: ``cache.contours_following``); a path that still leaves it stops at its edge
     (``charts.path_from_run``), so every point drawn lies inside the axes."""
@@ -234,7 +274,7 @@ def paths_in(contours: cache.Contours, batch: gd.Run, stale: gd.Run, threads: in
         (float(contours.axis0[0]), float(contours.axis0[-1])),
         (float(contours.axis1[0]), float(contours.axis1[-1])),
     )
-    return [_path(stale, threads, window), _path(batch, window=window)]
+    return [_path(stale, plane, threads, window), _path(batch, plane, window=window)]
 
 
 def paths_figure(
@@ -249,11 +289,48 @@ def paths_figure(
     )
     # The colours name the runs: the legend keeps the paths and a path's exit, not its end.
     fig.update_traces(showlegend=False, selector=lambda trace: trace.name.endswith(": end"))
+    if surface.plane is not None:  # the slice: its ✕ is the best point found, its axes say so
+        target, short = charts.target_words(surface.plane)
+        fig.update_traces(
+            name=short, hovertemplate=f"{target}<extra></extra>", selector={"name": "minimum"}
+        )
+        fig.update_xaxes(title_text=surface.axis_titles[0])
+        fig.update_yaxes(title_text=surface.axis_titles[1])
     return charts.equal_scale(fig)
 
 
+def slice_caption(surface: cache.Surface) -> str:
+    """What the network's slice is, with this chart's marks ("" for two parameters): the
+    Playground's words (``Surface.slice_note``) name its stage's ○ ● ✕, not these.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> slice_caption(SimpleNamespace(plane=None))
+        ''
+    """
+    if surface.plane is None:
+        return ""
+    target = charts.target_words(surface.plane)[0]
+    return (
+        f"A slice through the {surface.plane.n_params} weights: the plane through the start "
+        f"(black dot), the end of the Keras run (its ×) and {target} (star). Those three points "
+        "lie on it; every other point of a path is drawn as its shadow on the plane, so a path "
+        "can cross a contour its loss never met."
+    )
+
+
 def _point(p) -> str:
-    return f"({p[0]:.3g}, {p[1]:.3g})"
+    """A chart point: a coordinate that is 0 but for rounding (the Keras run's end lies on
+    the slice's α axis) is said as 0.
+
+    Example:
+        >>> _point(np.array([1.77, -7.3e-17]))
+        '(1.77, 0)'
+    """
+    finite = np.abs(p[:2])[np.isfinite(p[:2])]
+    scale = float(finite.max()) if finite.size else 0.0
+    shown = [0.0 if abs(v) <= 1e-12 * scale else v for v in p[:2]]
+    return f"({shown[0]:.3g}, {shown[1]:.3g})"
 
 
 def paths_summary(paths: list[charts.Path], surface: cache.Surface) -> str:
@@ -268,7 +345,7 @@ def paths_summary(paths: list[charts.Path], surface: cache.Surface) -> str:
         ...                     np.ones(2), p[:0], charts.BLUE)
         >>> left = charts.Path("4 Hogwild threads", p, np.array([0, 9]), np.arange(2.0),
         ...                    np.ones(2), p[:0], charts.ORANGE, left_at=9, blew_up_at=12)
-        >>> surface = SimpleNamespace(minimum=np.array([0.5, 0.4]), names=("w", "b"))
+        >>> surface = SimpleNamespace(minimum=np.array([0.5, 0.4]), names=("w", "b"), plane=None)
         >>> print(paths_summary([left, keras], surface))  # doctest: +NORMALIZE_WHITESPACE
         From (w, b) = (0, 1): 4 Hogwild threads leaves the window at update 9 (blew up at
         update 12), at (0.5, 0.5) on its edge; Keras: batch size 32 ends at (0.5, 0.5) after
@@ -284,5 +361,5 @@ def paths_summary(paths: list[charts.Path], surface: cache.Surface) -> str:
     names = surface.names
     return (
         f"From ({names[0]}, {names[1]}) = {_point(paths[0].params[0])}: {'; '.join(parts)}; "
-        f"the minimum is at {_point(surface.minimum)}."
+        f"{charts.target_words(surface.plane)[0]} is at {_point(surface.minimum)}."
     )

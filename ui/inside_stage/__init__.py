@@ -42,10 +42,13 @@ from ui.inside_stage.payload import (
     Frame,
     Scene,
     cost,
+    curve_points,
     encode,
     frame_work,
     frames_loaded,
     legend_caption,
+    on_chart,
+    parallel_plane,
     shown_points,
     window,
     work_budget,
@@ -70,7 +73,7 @@ def window_for(settings: Settings, csv: bytes | None, start: int, last: int) -> 
     quarter of the window, so nearby starts share one cached payload."""
     run = cache.run(settings, csv)
     shown = shown_points(cache.dataset_for(settings, csv).n)
-    per_update = cost(run.batch_size, shown.size)
+    per_update = cost(run.batch_size, shown.size, curve_points(settings.model))
     floats = work_budget(frame_work(settings.model, run.n_train), per_update)
     first, end = window(start, last, per_update, floats)
     size = end - first + 1
@@ -85,7 +88,7 @@ def work(settings: Settings) -> int:
     each (``payload.frame_work``)."""
     s = settings
     n_train = s.n_train
-    per_update = cost(min(s.batch_size, n_train), shown_points(s.n).size)
+    per_update = cost(min(s.batch_size, n_train), shown_points(s.n).size, curve_points(s.model))
     each = frame_work(s.model, n_train)
     return frames_loaded(updates(n_train, s.batch_size, s.epochs), per_update, each) * each
 
@@ -99,30 +102,33 @@ def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: i
     data = cache.dataset_for(settings, csv)
     x, y = cache.training_rows(settings, csv)
     model = settings.spec.build()
+    surface = cache.surface_for_data(settings, csv)
     frames = []
     for update in range(first, end + 1):
         inside = noise.inside_update(model, run, x, y, update)
+        view = on_chart(inside, surface.plane)  # the network's: on its slice
         # The zoom follows the update: its arrows fill the window, a blow-up's too.
-        radius, centre = update_step_radius(inside), run.params[update, :2]
+        radius, centre = update_step_radius(view), view.params[:2]
         axis0 = np.linspace(centre[0] - radius, centre[0] + radius, GRID)
         axis1 = np.linspace(centre[1] - radius, centre[1] + radius, GRID)
+        through = parallel_plane(surface.plane, run.params[update])
         with np.errstate(all="ignore"):
-            loss = model.loss_grid(x, y, axis0, axis1, base=run.params[update])
+            loss = cache.plane_loss(model, x, y, through, axis0, axis1)
         frames.append(
             Frame(
                 inside,
                 Zoom(axis0, axis1, loss),
                 float(run.batch_loss[update]),
                 where_in_run(run, update),
+                view,
             )
         )
-    plane = cache.surface_for_data(settings, csv)
     trail_from = first - first % run.updates_per_epoch
     scene = Scene(
         model=settings.model,
-        names=plane.names,
+        names=surface.names,
         fit_label=settings.spec.fit_label,
-        minimum=plane.minimum,
+        minimum=surface.minimum,
         x=data.x,
         y=data.y,
         n_train=settings.n_train,
@@ -132,6 +138,7 @@ def payload(settings: Settings, csv: bytes | None, first: int, end: int, last: i
         trail=run.params[trail_from : end + 2],
         trail_from=trail_from,
         momentum=settings.momentum,
+        plane=surface.plane,
     )
     return encode(frames, scene)
 

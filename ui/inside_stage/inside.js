@@ -17,6 +17,11 @@ does, by t = u − 1 (ui/inside_stage/payload.py). `loadedFrame(s, u)` turns u i
 Keys: the scrubber moves with the arrow keys, Home, End, PageUp and PageDown (the browser's
 own range input); on the ◀ / ▶ buttons, ← and → step too.
 
+The network (49 weights) is drawn on the page's slice: its points, steps and trail come as
+coordinates and projections (α, β), the loss on the plane through each update parallel to the
+slice, and its fit as a curve computed in Python (`fit`, at `data.fit_x`), since the shared
+formulas (canvas.js PREDICT) know only the two-parameter models.
+
 Accessibility: each canvas is an image (role="img") named by its frame's sentence with its
 numbers (Python's `summary`, `data_summary`).
 
@@ -162,7 +167,7 @@ function paint(s) {
   const P = a.trail.shape[1], row = h.first + k - h.trail_from;  // the parameters before it
   const params = Array.from(a.trail.subarray(row * P, (row + 1) * P));
   drawUpdate(s, h, a, k, fr, params);
-  drawBatchData(s, h, a, fr, params);
+  drawBatchData(s, h, a, k, fr, params);
   s.update.canvas.setAttribute("aria-label", fr.summary);
   s.data.canvas.setAttribute("aria-label", fr.data_summary);
   s.root.setAttribute("data-update", String(s.at));
@@ -233,7 +238,8 @@ function drawUpdate(s, h, a, k, fr, params) {
   if (shown.has("taken")) arrow(ctx, f, o, vec("taken_step"), C.taken, [8, 5], 3.5);
   ctx.fillStyle = C.point;
   ctx.beginPath(); ctx.arc(f.x(o[0]), f.y(o[1]), 5, 0, 2 * Math.PI); ctx.fill();
-  drawMinimum(ctx, f, a["surface.minimum"]);
+  // The network's ✕ lies on its slice, not on this plane through the update: not shipped.
+  if (a["surface.minimum"]) drawMinimum(ctx, f, a["surface.minimum"]);
   ctx.restore();
   // A row step that reaches past the window stops at its edge, ringed there (the legend
   // counts them: payload.past_the_edge), so no arrow just runs off the picture.
@@ -246,13 +252,13 @@ function drawUpdate(s, h, a, k, fr, params) {
     ctx.beginPath(); ctx.arc(f.x(p[0]), f.y(p[1]), 4, 0, 2 * Math.PI); ctx.stroke();
   }
   ctx.restore();
-  drawAxes(ctx, f, h.names[0], h.names[1]);
+  drawAxes(ctx, f, ...h.axis_titles);  // the slice's say which directions α and β are
   const labels = { rows: fr.arrows_label, point: fr.before };
   setLegend(p.legendBox, h.legend.filter(([key]) => shown.has(key))
     .map(([key, label, , color, dash]) => [labels[key] || label, color, dash]));
 }
 
-function drawBatchData(s, h, a, fr, params) {
+function drawBatchData(s, h, a, k, fr, params) {
   const p = s.data;
   p.title.textContent = fr.data_title;
   const { ctx, w, h: height } = sizeCanvas(p.canvas);
@@ -272,7 +278,10 @@ function drawBatchData(s, h, a, fr, params) {
     const i = a.rows[fr.at[1] + r];
     dot(ctx, f, x[i], y[i], D.batch, 4.5);
   }
-  drawFit(ctx, f, h.model, params, D.fit);
+  if (a.fit) {  // the network's curve, computed in Python (payload.py): frame k's
+    const G = a.fit.shape[1];
+    drawCurve(ctx, f, a["data.fit_x"], a.fit.subarray(k * G, (k + 1) * G), D.fit);
+  } else drawFit(ctx, f, h.model, params, D.fit);
   ctx.restore();
   const items = [["training rows", D.train]];
   if (h.shown_train < x.length) items.push(["validation rows", D.val]);

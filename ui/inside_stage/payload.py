@@ -16,8 +16,9 @@ then float32 arrays. Frames are the updates ``first … last_loaded`` (a window 
 inspectable updates ``0 … last``, sized by ``window`` to fit ``BUDGET`` floats); frame k is
 update ``first + k``. Arrays:
 
-* ``trail`` (M, P): the parameters from the start of ``first``'s epoch to after
-  ``last_loaded``; frame t's parameters before its update are row ``t − trail_from``;
+* ``trail`` (M, 2): the parameters from the start of ``first``'s epoch to after
+  ``last_loaded``, in the picture's coordinates; frame t's parameters before its update are
+  row ``t − trail_from``;
 * ``batch_step``, ``full_step``, ``taken_step`` (W, 2): −η·g_B, −η·g and the step taken;
 * ``sample_steps`` (ΣA, 2): each row's own step −η·gᵢ, at most ``MAX_ARROWS`` per frame
   (the header's ``arrows``, ``at`` give each frame's count and offset);
@@ -25,6 +26,14 @@ update ``first + k``. Arrays:
 * ``axis0``, ``axis1`` (W, g), ``zoom`` (W, g, g), ``levels`` (W, L): the loss around the
   parameters before each update, in a window of one size per epoch, and its contour levels;
 * ``data.x``, ``data.y`` (K,), K ≤ 2000, training rows first; ``surface.minimum`` (2,).
+
+The network (``Scene.plane``, the page's slice through its 49 weights) is drawn on that
+slice: every point by its coordinates (α, β) on it and every step by its projection on it
+(``on_chart``), and each frame's loss on the plane through the weights before the update,
+parallel to the slice (``parallel_plane``). Its ✕ (the best point found) lies on the slice,
+not on those planes, so ``surface.minimum`` is left out; its fit is the curve
+``fit`` (W, ``FIT_XS``) at ``data.fit_x`` (``FIT_XS``,), computed here (the browser's formulas
+know only the two-parameter models).
 
 Example:
     >>> window(centre=70, last=139, per_update=600, budget=BUDGET)
@@ -41,11 +50,13 @@ from typing import Any
 
 import numpy as np
 
+import gd
 from gd.noise import Inside
 from ui import charts
 from ui.budget import loss_work
 from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS, Zoom
-from ui.stage.payload import MAX_SCATTER, Writer, contour_levels, pack, read
+from ui.models import MODELS
+from ui.stage.payload import FIT_XS, MAX_SCATTER, Writer, contour_levels, fit_xs, pack, read
 from ui.words import plural
 
 MAGIC = b"SGI1"
@@ -71,6 +82,11 @@ CARDS = (  # the four numbers of an update: label, help (the value is per frame)
 CAPTION = (
     "Arrows are steps in parameter units: each gradient is multiplied by −η of this update, "
     "so an arrow points where that row alone would move the parameters."
+)
+SLICE_CAPTION = (  # the network's, after CAPTION
+    " Each is a step in all {P} weights drawn by its shadow on the slice, its α and β parts; "
+    "the contours are the loss on the plane through the weights before the update, parallel "
+    "to the slice."
 )
 # What the update picture draws, in one place: the browser's legend and colours and the page's
 # caption are built from this. (key, legend label, colour name as the caption says it, colour,
@@ -109,8 +125,9 @@ def legend_keys(update: int, updates_per_epoch: int, momentum: float) -> list[st
     return keys
 
 
-def legend_caption(momentum: float) -> str:
-    """The page's caption for the update picture, its colours named as they are drawn.
+def legend_caption(momentum: float, plane: gd.plane.Plane | None = None) -> str:
+    """The page's caption for the update picture, its colours named as they are drawn, and
+    for the network's slice (``plane``) what its arrows and contours are.
 
     Example:
         >>> legend_caption(0.0)[:70]
@@ -132,7 +149,63 @@ def legend_caption(momentum: float) -> str:
         "Sky blue: this epoch's path so far. The window is centred on the parameters before "
         "the update and zooms with each update, so its steps fill it."
     )
+    if plane is not None:
+        words.append(
+            f"The network has {plane.n_params} weights: the picture is drawn on the slice of "
+            "the threads' chart below (α and β, through the start, this run's end and the best "
+            "point found). Every arrow is the projection of a step in all its weights on that "
+            "slice, so it can look shorter, or turned, against the step itself; the contours "
+            "are the loss on the plane through the weights before the update, parallel to the "
+            "slice, and move with each update."
+        )
     return " ".join(words)
+
+
+def on_chart(inside: Inside, plane: gd.plane.Plane | None) -> Inside:
+    """The update as the picture draws it: for the network's slice (``plane``), the
+    parameters' coordinates (α, β) on it and each step's projection on it (a direction: its
+    parts along the two axes, U·step); a model with two parameters is its own plane.
+
+    Example:
+        >>> plane = gd.plane.Plane(np.ones(3), np.array([[1.0, 0, 0], [0, 1.0, 0]]),
+        ...                        "start-end-best")
+        >>> steps = np.array([[1.0, 2.0, 3.0]])
+        >>> inside = Inside(0, np.array([2.0, 3.0, 4.0]), np.arange(1), 0.1, steps, steps[0],
+        ...                 steps[0], steps[0])
+        >>> view = on_chart(inside, plane)
+        >>> view.params, view.batch_step, view.sample_steps.shape
+        (array([1., 2.]), array([1., 2.]), (1, 2))
+    """
+    if plane is None:
+        return inside
+    axes = plane.axes.T  # (P, 2)
+    with np.errstate(all="ignore"):  # a blow-up's steps: shown as they are
+        return inside._replace(
+            params=plane.project(inside.params),
+            sample_steps=inside.sample_steps @ axes,  # (B, 2)
+            batch_step=inside.batch_step @ axes,
+            full_step=inside.full_step @ axes,
+            taken_step=inside.taken_step @ axes,
+        )
+
+
+def parallel_plane(plane: gd.plane.Plane | None, params: np.ndarray) -> gd.plane.Plane | None:
+    """The plane through ``params`` parallel to the slice ``plane``, in the slice's
+    coordinates: its point (α, β) is ``params`` moved by (α, β) − project(params) along the
+    slice's axes, so ``params`` sits at its own projection and every step drawn from there
+    points where it points on the slice. None (the parameters' own plane) for two parameters.
+
+    Example:
+        >>> plane = gd.plane.Plane(np.zeros(3), np.array([[1.0, 0, 0], [0, 1.0, 0]]),
+        ...                        "start-end-best")
+        >>> moved = parallel_plane(plane, np.array([2.0, 3.0, 4.0]))
+        >>> moved.lift(2.0, 3.0), moved.lift(0.0, 0.0)
+        (array([2., 3., 4.]), array([0., 0., 4.]))
+    """
+    if plane is None:
+        return None
+    origin = params - plane.project(params) @ plane.axes  # (P,): the point at (0, 0)
+    return gd.plane.Plane(origin, plane.axes, plane.kind, filled=plane.filled)
 
 
 @dataclass(frozen=True)
@@ -140,16 +213,22 @@ class Frame:
     """One update taken apart, with its zoomed loss and the words the page shows for it."""
 
     inside: Inside
-    zoom: Zoom  # GRID × GRID around ``inside.params``
+    zoom: Zoom  # GRID × GRID around ``view.params``
     batch_loss: float  # the run's batch loss at this update (what Keras logs)
     where: str  # "epoch 2, batch 3 of 7"
+    view: Inside | None = None  # ``inside`` as drawn (``on_chart``); None: ``inside`` itself
+
+    @property
+    def drawn(self) -> Inside:
+        """The update in the picture's coordinates: the view, or the update itself."""
+        return self.inside if self.view is None else self.view
 
 
 @dataclass(frozen=True)
 class Scene:
     """What every frame shares: the run's size, the drawn data, the model and the trail."""
 
-    model: str  # "linear", "logistic" or "tanh": which formula draws the fit
+    model: str  # a ``ui.models`` key: which formula draws the fit, or the network's curve
     names: tuple[str, str]
     fit_label: str
     minimum: np.ndarray  # (2,)
@@ -162,6 +241,17 @@ class Scene:
     trail: np.ndarray  # (M, P) parameters from ``trail_from`` on
     trail_from: int
     momentum: float = 0.0
+    plane: gd.plane.Plane | None = None  # the network's slice; None: the parameters' plane
+
+    @property
+    def axis_titles(self) -> tuple[str, str]:
+        """The update picture's axes: the parameters, or the slice's two directions."""
+        if self.plane is None:
+            return self.names
+        return (
+            f"{self.names[0]}: along the slice, toward this run's end",
+            f"{self.names[1]}: along the slice, toward the best found",
+        )
 
 
 def window(centre: int, last: int, per_update: int, budget: int = BUDGET) -> tuple[int, int]:
@@ -203,9 +293,10 @@ def frames_loaded(updates: int, per_update: int, work: int) -> int:
     return max(1, min(updates, work_budget(work, per_update) // max(1, per_update)))
 
 
-def cost(batch_size: int, shown: int) -> int:
+def cost(batch_size: int, shown: int, curve: int = 0) -> int:
     """Floats one frame ships at most, for a batch of ``batch_size`` rows and ``shown``
-    drawn data points (for ``window``)."""
+    drawn data points, and ``curve`` points of a fit computed here (the network's
+    ``FIT_XS``; for ``window``)."""
     return (
         GRID * GRID
         + 2 * GRID
@@ -213,7 +304,19 @@ def cost(batch_size: int, shown: int) -> int:
         + 8
         + 2 * min(batch_size, MAX_ARROWS)
         + min(batch_size, shown)
+        + curve
     )
+
+
+def curve_points(model: str) -> int:
+    """The points of the fit shipped per frame: ``FIT_XS`` for a model the browser cannot
+    draw from its parameters (the network), else none.
+
+    Example:
+        >>> curve_points("linear"), curve_points("network")
+        (0, 40)
+    """
+    return 0 if MODELS[model].two_parameters else FIT_XS
 
 
 def shown_points(n: int) -> np.ndarray:
@@ -234,8 +337,8 @@ def past_the_edge(frame: Frame) -> int:
         >>> past_the_edge(Frame(inside, Zoom(axis, axis, np.ones((3, 3))), 1.0, ""))
         2
     """
-    steps = frame.inside.sample_steps[:MAX_ARROWS, :2]  # (A, 2)
-    tips = frame.inside.params[:2] + steps
+    steps = frame.drawn.sample_steps[:MAX_ARROWS, :2]  # (A, 2)
+    tips = frame.drawn.params[:2] + steps
     x, y = frame.zoom.axis0, frame.zoom.axis1
     with np.errstate(invalid="ignore"):
         inside = (tips[:, 0] >= x[0]) & (tips[:, 0] <= x[-1])
@@ -247,10 +350,28 @@ def _pair(v: np.ndarray) -> str:
     return f"({v[0]:.3g}, {v[1]:.3g})"
 
 
+def slice_share(inside: Inside, view: Inside) -> float:
+    """How much of the batch step's length its projection on the slice keeps, in [0, 1]
+    (NaN for a step of length 0 or one that overflowed).
+
+    Example:
+        >>> step = np.array([3.0, 0.0, 4.0])
+        >>> inside = Inside(0, np.zeros(3), np.arange(1), 0.1, step[None], step, step, step)
+        >>> slice_share(inside, inside._replace(batch_step=np.array([3.0, 0.0])))
+        0.6
+    """
+    with np.errstate(all="ignore"):
+        whole = float(np.linalg.norm(inside.batch_step))
+        shown = float(np.linalg.norm(view.batch_step))
+    return shown / whole if whole > 0 and np.isfinite(whole) else float("nan")
+
+
 def frame_texts(frame: Frame, scene: Scene) -> dict[str, Any]:
     """The words and numbers the page shows for one update, formatted here, once: update
-    t = ``inside.update`` is said as update u = t + 1 of the run's ``scene.updates``."""
-    inside = frame.inside
+    t = ``inside.update`` is said as update u = t + 1 of the run's ``scene.updates``. On the
+    network's slice the picture's numbers are coordinates and projections, and say so; the
+    angle of the cards is always the steps' own, in every parameter."""
+    inside, view = frame.inside, frame.drawn
     u, b = inside.update + 1, inside.batch_size
     arrows = min(b, MAX_ARROWS)
     past = past_the_edge(frame)
@@ -258,27 +379,47 @@ def frame_texts(frame: Frame, scene: Scene) -> dict[str, Any]:
     names = f"({scene.names[0]}, {scene.names[1]})"
     taken = ""
     if scene.momentum:
-        taken = f"; the step taken with momentum {_pair(inside.taken_step)}"
+        taken = f"; the step taken with momentum {_pair(view.taken_step)}"
+    angle = f"{inside.angle_to_full:.1f}°"
+    if scene.plane is None:
+        where = f"on the loss contours, zoomed around the parameters before it, {names}"
+        steps = f"{plural(arrows, 'row')}' own steps"
+        fit = f"the {scene.fit_label} before update {u}, at {names} = {_pair(view.params)}"
+        before = f"parameters before update {u}"
+        shadow = ""
+    else:
+        weights = f"{scene.plane.n_params} weights"
+        where = f"on the plane through the {weights} before it, parallel to the slice, at {names}"
+        steps = f"the projections on the slice of {plural(arrows, 'row')}' own steps"
+        angle += f" from it in all {weights}"
+        fit = (
+            f"the network's curve before update {u}, from its {weights} at {names} = "
+            f"{_pair(view.params)} on the slice"
+        )
+        before = f"the {weights} before update {u}"
+        share = slice_share(inside, view)
+        shadow = (
+            f" The slice shows {share:.0%} of the batch step's length."
+            if np.isfinite(share)
+            else ""
+        )
     summary = (
-        f"Update {u} of {scene.updates} on the loss contours, zoomed around the parameters "
-        f"before it, {names} = {_pair(inside.params)}: {plural(arrows, 'row')}' own steps (grey"
-        f"{beyond}); their mean, the batch step, {_pair(inside.batch_step)}; the full-data "
-        f"step {_pair(inside.full_step)}, {inside.angle_to_full:.1f}° from it{taken}."
+        f"Update {u} of {scene.updates} {where} = {_pair(view.params)}: {steps} (grey{beyond}); "
+        f"their mean, the batch step, {_pair(view.batch_step)}; the full-data step "
+        f"{_pair(view.full_step)}, {angle}{taken}.{shadow}"
     )
     rows = f"{scene.n_train:,} training rows"
     if scene.x.size > scene.n_train:
         rows += f" and {scene.x.size - scene.n_train:,} validation rows"
-    data_summary = (
-        f"The {plural(b, 'row')} of update {u} among the {rows}, and the {scene.fit_label} before "
-        f"update {u}, at {names} = {_pair(inside.params)}."
-    )
+    data_summary = f"The {plural(b, 'row')} of update {u} among the {rows}, and {fit}."
+    projected = "" if scene.plane is None else ", projected"
     return {
         "update": u,
         "where": f"Update {u} of {scene.updates} ({frame.where}).",
         "title": f"Update {u}: {plural(b, 'row')}, one averaged step",
         "data_title": f"The {plural(b, 'row')} of update {u}",
-        "arrows_label": f"{ARROWS_NAME} ({arrows} of {b} shown{beyond})",
-        "before": f"parameters before update {u}",
+        "arrows_label": f"{ARROWS_NAME}{projected} ({arrows} of {b} shown{beyond})",
+        "before": before,
         "summary": summary,
         "data_summary": data_summary,
         "cards": [
@@ -288,6 +429,18 @@ def frame_texts(frame: Frame, scene: Scene) -> dict[str, Any]:
             f"{inside.angle_to_full:.1f}°",
         ],
     }
+
+
+def cards(plane: gd.plane.Plane | None) -> list[list[str]]:
+    """The four cards' labels and help: the angle's help says, on the network's slice, that
+    it is measured in every weight, not between the arrows drawn."""
+    entries = [list(card) for card in CARDS]
+    if plane is not None:
+        entries[3][1] += (
+            f" Measured in all {plane.n_params} weights: the arrows drawn are their shadows on "
+            "the slice, and may meet at another angle."
+        )
+    return entries
 
 
 def encode(frames: Sequence[Frame], scene: Scene) -> bytes:
@@ -309,11 +462,12 @@ def encode(frames: Sequence[Frame], scene: Scene) -> bytes:
     writer = Writer()
     shown = shown_points(scene.x.size)
     training = shown[shown < scene.n_train]  # (Kt,) drawn training rows
-    writer.add("trail", scene.trail)
-    writer.add("batch_step", np.stack([f.inside.batch_step[:2] for f in frames]))
-    writer.add("full_step", np.stack([f.inside.full_step[:2] for f in frames]))
-    writer.add("taken_step", np.stack([f.inside.taken_step[:2] for f in frames]))
-    steps = [f.inside.sample_steps[:MAX_ARROWS, :2] for f in frames]
+    views = [f.drawn for f in frames]
+    writer.add("trail", charts.plane_coordinates(scene.plane, scene.trail))  # (M, 2)
+    writer.add("batch_step", np.stack([v.batch_step[:2] for v in views]))
+    writer.add("full_step", np.stack([v.full_step[:2] for v in views]))
+    writer.add("taken_step", np.stack([v.taken_step[:2] for v in views]))
+    steps = [v.sample_steps[:MAX_ARROWS, :2] for v in views]
     writer.add("sample_steps", np.concatenate(steps))
     rows = [np.flatnonzero(np.isin(training, f.inside.rows)) for f in frames]
     writer.add("rows", np.concatenate(rows))
@@ -328,7 +482,14 @@ def encode(frames: Sequence[Frame], scene: Scene) -> bytes:
     writer.add("levels", np.stack(levels))
     writer.add("data.x", scene.x[shown])
     writer.add("data.y", scene.y[shown])
-    writer.add("surface.minimum", scene.minimum[:2])
+    if scene.plane is None:
+        writer.add("surface.minimum", scene.minimum[:2])
+    else:
+        model, xs = MODELS[scene.model].build(), fit_xs(scene.x)
+        with np.errstate(all="ignore"):  # a blow-up's curve is not finite: not drawn
+            curves = [model.predict(f.inside.params, xs[:, None]) for f in frames]
+        writer.add("fit", np.stack(curves))  # (W, FIT_XS)
+        writer.add("data.fit_x", xs)
     arrow_counts = [len(s) for s in steps]
     row_counts = [len(r) for r in rows]
     header = {
@@ -344,8 +505,10 @@ def encode(frames: Sequence[Frame], scene: Scene) -> bytes:
         "first": first,
         "last_loaded": first + len(frames) - 1,
         "trail_from": scene.trail_from,
-        "caption": CAPTION,
-        "cards": [list(card) for card in CARDS],
+        "caption": CAPTION
+        + ("" if scene.plane is None else SLICE_CAPTION.format(P=scene.plane.n_params)),
+        "axis_titles": list(scene.axis_titles),
+        "cards": cards(scene.plane),
         "legend": [list(entry) for entry in LEGEND],
         "colours": DATA_COLOURS,
         "frames": [
@@ -383,7 +546,16 @@ class Decoded:
             "rows": self.arrays["rows"][r : r + entry["rows"]],
             **{
                 name: self.arrays[name][k]
-                for name in ("batch_step", "full_step", "taken_step", "axis0", "axis1", "zoom")
+                for name in (
+                    "batch_step",
+                    "full_step",
+                    "taken_step",
+                    "axis0",
+                    "axis1",
+                    "zoom",
+                    "fit",
+                )
+                if name in self.arrays
             },
         }
 
