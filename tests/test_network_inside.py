@@ -65,7 +65,7 @@ def test_the_page_renders_every_part_for_the_network(page):
     ]
     shown = scrubber(at)
     assert shown.header["model"] == "network" and shown.header["names"] == ["α", "β"]
-    assert shown.header["axis_titles"][0].startswith("α: along the slice")
+    assert shown.header["axis_titles"] == ["α: toward this run's end", "β: toward the best found"]
     assert "surface.minimum" not in shown.arrays  # the ✕ is on the slice, not on these planes
     assert shown.arrays["trail"].shape[1] == 2  # coordinates on the slice, not 49 weights
     assert shown.arrays["data.fit_x"].shape == (FIT_XS,)
@@ -124,7 +124,7 @@ def test_the_words_say_the_arrows_are_projections(page):
     assert "shadow on the slice" in shown.header["caption"]
     assert "Measured in all 49 weights" in dict(shown.header["cards"])["Batch vs full-data step"]
     captions = " ".join(c.value for c in at.caption)
-    assert "Every arrow is the projection of a step in all its weights on that slice" in captions
+    assert "The network's 49 weights are drawn on the slice of the threads' chart" in captions
     assert "W1, b1, W2 and b2 hold the network's 49 weights" in captions
     assert "column of ones" not in captions  # the linear models' X_b is not the network's
 
@@ -147,6 +147,8 @@ def test_the_threads_section_shows_the_gradient_along_the_slice_and_its_length(p
     captions = " ".join(c.value for c in at.caption)
     assert "the best point found is at" in captions and "the minimum is at" not in captions
     assert "Keras: batch size 32 ends at (" in captions
+    assert "○" not in fig.proto.spec  # the Playground's marks are not this chart's
+    assert "β: toward the best found" in fig.proto.spec
     end = plane.project(run.params[-1])  # the end lies on α's axis: (|end − start|, 0)
     assert f"ends at ({end[0]:.3g}, 0) after update 140" in captions
 

@@ -299,6 +299,17 @@ def timing_summary(timing: EpochTiming, batch_size: int) -> str:
 # --- Words -----------------------------------------------------------------------------------
 
 
+def slice_axis_titles(names: tuple[str, str]) -> tuple[str, str]:
+    """The page's axis titles on the network's slice (α along the start's way to this run's
+    end, β on toward the best point found), short, and with none of the Playground's marks.
+
+    Example:
+        >>> slice_axis_titles(("α", "β"))
+        ("α: toward this run's end", 'β: toward the best found')
+    """
+    return f"{names[0]}: toward this run's end", f"{names[1]}: toward the best found"
+
+
 def gradient_names(plane: gd.plane.Plane | None) -> str:
     """What the names in the model's gradient line hold (``ModelSpec.gradient_line``): the
     rows and the parameters, or the network's layers (``plane``: its slice, for the count).

@@ -24,6 +24,7 @@ from gd.hogwild import DataParallel, data_parallel, fit_async
 from gd.rules import powers_of_two_below
 from ui import cache, charts, glossary
 from ui.controls import HASH_FUNCS, Settings
+from ui.inside_a_batch_charts import slice_axis_titles
 from ui.models import MODELS
 from ui.words import plural
 
@@ -294,8 +295,9 @@ def paths_figure(
         fig.update_traces(
             name=short, hovertemplate=f"{target}<extra></extra>", selector={"name": "minimum"}
         )
-        fig.update_xaxes(title_text=surface.axis_titles[0])
-        fig.update_yaxes(title_text=surface.axis_titles[1])
+        titles = slice_axis_titles(surface.names)
+        fig.update_xaxes(title_text=titles[0])
+        fig.update_yaxes(title_text=titles[1])
     return charts.equal_scale(fig)
 
 

@@ -196,8 +196,9 @@ function drawUpdate(s, h, a, k, fr, params) {
   const loss = a.zoom.subarray(k * g * g, (k + 1) * g * g);
   const L = a.levels.shape[1], levels = a.levels.subarray(k * L, (k + 1) * L);
   // A square plot: one unit is as long on both axes, so the arrows' angles are true.
-  const side = Math.min(w - 70, height - 40);
-  const left = 56;
+  // Room at the left for the tick labels of a small window (-0.0125) beside the axis' title.
+  const left = 70;
+  const side = Math.min(w - left - 14, height - 40);
   const f = frameOf(w, height, [ax0[0], ax0[g - 1]], [ax1[0], ax1[g - 1]],
     { left, right: w - left - side, top: 6, bottom: height - 6 - side });
   ctx.save();

@@ -54,7 +54,7 @@ import gd
 from gd.noise import Inside
 from ui import charts
 from ui.budget import loss_work
-from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS, Zoom
+from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS, Zoom, slice_axis_titles
 from ui.models import MODELS
 from ui.stage.payload import FIT_XS, MAX_SCATTER, Writer, contour_levels, fit_xs, pack, read
 from ui.words import plural
@@ -84,9 +84,9 @@ CAPTION = (
     "so an arrow points where that row alone would move the parameters."
 )
 SLICE_CAPTION = (  # the network's, after CAPTION
-    " Each is a step in all {P} weights drawn by its shadow on the slice, its α and β parts; "
-    "the contours are the loss on the plane through the weights before the update, parallel "
-    "to the slice."
+    " Each is a step in all {P} weights drawn by its shadow on the slice, its α and β parts, "
+    "so it can look shorter, or turned; the contours are the loss on the plane through the "
+    "weights before the update, parallel to the slice."
 )
 # What the update picture draws, in one place: the browser's legend and colours and the page's
 # caption are built from this. (key, legend label, colour name as the caption says it, colour,
@@ -151,12 +151,8 @@ def legend_caption(momentum: float, plane: gd.plane.Plane | None = None) -> str:
     )
     if plane is not None:
         words.append(
-            f"The network has {plane.n_params} weights: the picture is drawn on the slice of "
-            "the threads' chart below (α and β, through the start, this run's end and the best "
-            "point found). Every arrow is the projection of a step in all its weights on that "
-            "slice, so it can look shorter, or turned, against the step itself; the contours "
-            "are the loss on the plane through the weights before the update, parallel to the "
-            "slice, and move with each update."
+            f"The network's {plane.n_params} weights are drawn on the slice of the threads' "
+            "chart below (α and β: through the start, this run's end and the best point found)."
         )
     return " ".join(words)
 
@@ -248,10 +244,7 @@ class Scene:
         """The update picture's axes: the parameters, or the slice's two directions."""
         if self.plane is None:
             return self.names
-        return (
-            f"{self.names[0]}: along the slice, toward this run's end",
-            f"{self.names[1]}: along the slice, toward the best found",
-        )
+        return slice_axis_titles(self.names)
 
 
 def window(centre: int, last: int, per_update: int, budget: int = BUDGET) -> tuple[int, int]:
