@@ -31,7 +31,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -47,13 +47,42 @@ from gd.optim import SGD
 from gd.validation import check_choice, check_grid, check_int, check_momentum, check_rate
 
 Knob = Literal["learning_rate", "batch_size", "momentum", "decay"]
-KNOBS: tuple[str, ...] = ("learning_rate", "batch_size", "momentum", "decay")
-_CHECKS = {
-    "learning_rate": (check_rate, np.float64),
-    "batch_size": (check_int, np.int64),
-    "momentum": (check_momentum, np.float64),
-    "decay": (check_rate, np.float64),
+
+
+@dataclass(frozen=True)
+class KnobSpec:
+    """What a knob is: the one table the live stage's knobs, their order, labels and checks
+    come from (the stage sends the order and the labels to the browser with its payload)."""
+
+    label: str  # as a slider names it
+    check: Callable[[str, object], int | float]  # gd.validation's check of one value
+    dtype: type  # of ``Family.values``
+    scale: str  # "log" or "linear": how a slider spaces the values
+
+
+KNOB_TABLE: dict[str, KnobSpec] = {
+    "learning_rate": KnobSpec("Learning rate", check_rate, np.float64, "log"),
+    "batch_size": KnobSpec("Batch size", check_int, np.int64, "linear"),
+    "momentum": KnobSpec("Momentum", check_momentum, np.float64, "linear"),
+    "decay": KnobSpec("Decay", check_rate, np.float64, "log"),
 }
+KNOBS: tuple[str, ...] = tuple(KNOB_TABLE)
+
+
+def check_knob(knob: str, value: object) -> int | float:
+    """``value`` as a valid setting of ``knob`` (a TypeError or ValueError says why not).
+
+    Example:
+        >>> check_knob("momentum", 0.9), check_knob("batch_size", 32)
+        (0.9, 32)
+        >>> check_knob("momentum", 1.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: The 'momentum' parameter must be in [0, 1]. Got 1.5 instead.
+    """
+    return KNOB_TABLE[check_choice("knob", knob, KNOBS)].check(knob, value)
+
+
 _THREADS = 2  # this product's servers have two cores; each compiled loop releases the GIL
 PARALLEL_WORK = 2_000_000  # row gradients above which a family's runs use both threads
 
@@ -194,9 +223,8 @@ def family(
     Returns:
         A frozen ``Family``.
     """
-    knob = check_choice("knob", knob, KNOBS)
-    check, dtype = _CHECKS[knob]
-    values = check_grid("values", values, check, dtype)
+    spec = KNOB_TABLE[check_choice("knob", knob, KNOBS)]
+    values = check_grid("values", values, spec.check, spec.dtype)
     batch_size = check_int("batch_size", batch_size)
     max_points = check_int("max_points", max_points, low=2)
     if not isinstance(opt, SGD):

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 import gd
+from gd.family import KNOB_TABLE
 from ui.controls import Settings
 from ui.stage import (
     KNOBS,
+    Commit,
+    _commit,
     _scrub,
     build_families,
     current_positions,
@@ -451,3 +454,32 @@ def test_a_held_part_the_browser_does_not_have_is_refused():
 )
 def test_what_the_browser_says_it_holds_is_checked(sent, held):
     assert held_ids(sent) == held
+
+
+@pytest.mark.parametrize(
+    ("sent", "commit"),
+    [
+        ({"knob": "momentum", "value": 0.9}, Commit("momentum", 0.9)),
+        ({"knob": "momentum", "value": 1}, Commit("momentum", 1.0)),  # Keras's [0, 1], as a link
+        ({"knob": "batch_size", "value": 37}, Commit("batch_size", 37)),
+        ({"knob": "momentum", "value": 1.5}, None),
+        ({"knob": "batch_size", "value": 2.5}, None),
+        ({"knob": "batch_size", "value": True}, None),
+        ({"knob": "learning_rate", "value": float("nan")}, None),
+        ({"knob": "learning_rate", "value": "0.1"}, None),
+        ({"knob": "decay", "value": -1.0}, None),
+        ({"knob": "seed", "value": 1}, None),
+        ({"value": 0.1}, None),
+        ("learning_rate=0.1", None),
+    ],
+)
+def test_a_released_value_is_checked_by_the_knob_table(sent, commit):
+    assert _commit(sent) == commit
+
+
+def test_the_payload_sends_the_knob_tables_order_and_labels(default):
+    header = decode(default[1]).header
+    assert [entry["knob"] for entry in header["knobs"]] == list(KNOB_TABLE) == list(KNOBS)
+    for entry in header["knobs"]:
+        spec = KNOB_TABLE[entry["knob"]]
+        assert (entry["label"], entry["scale"]) == (spec.label, spec.scale)

@@ -41,6 +41,7 @@ import numpy as np
 import streamlit as st
 
 import gd
+from gd.family import KNOBS, check_knob
 from ui import budget, cache, warmup
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings, keep_in_link
 from ui.stage.payload import (
@@ -69,7 +70,6 @@ __all__ = [
 ]
 
 _HERE = Path(__file__).resolve().parent
-KNOBS = ("learning_rate", "batch_size", "momentum", "decay")
 UPDATE = "update"  # the link's key for the playback position
 # A path that leaves the contour window is followed out to these many half-widths (payload.follow)
 ZOOMS = (3.0, 10.0, 30.0)
@@ -330,19 +330,16 @@ def held_ids(sent: object) -> frozenset[str]:
 
 
 def _commit(sent: object) -> Commit | None:
-    """The browser's ``{"knob", "value"}`` as a ``Commit``, or None if it is not a valid one."""
+    """The browser's ``{"knob", "value"}`` as a ``Commit``, or None if it is not a valid one
+    (``gd.family.check_knob``: the knob table's own check, as ``gd.family`` applies it; the
+    page's store then applies the sidebar's ranges, ``ui.controls.commit``)."""
     if not isinstance(sent, dict) or sent.get("knob") not in KNOBS:
         return None
-    knob, value = sent["knob"], sent.get("value")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    knob = sent["knob"]
+    try:
+        return Commit(knob, check_knob(knob, sent.get("value")))
+    except (TypeError, ValueError):
         return None
-    if knob == "batch_size":
-        return Commit(knob, int(value)) if value >= 1 and float(value).is_integer() else None
-    if knob == "momentum":
-        return Commit(knob, float(value)) if 0.0 <= value < 1.0 else None
-    if knob == "learning_rate":
-        return Commit(knob, float(value)) if value > 0.0 else None
-    return Commit(knob, float(value)) if value >= 0.0 else None
 
 
 def _scrub(sent: object, updates: int) -> tuple[bool, int | None]:

@@ -50,17 +50,19 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from typing import Any, Generic, NamedTuple, TypeVar
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
 import gd
+from gd.family import KNOB_TABLE, KNOBS
 from gd.rules import powers_of_two_below
 from ui import glossary
 from ui.charts import plane_coordinates, reach, target_words
@@ -74,28 +76,18 @@ MAX_SCATTER = 2000  # data points drawn; the arithmetic never thins
 # weights at every kept point would be 2 to 6 MB.
 FIT_XS = 40
 FIT_FRAMES = 20
-LABELS = {
-    "learning_rate": "Learning rate",
-    "batch_size": "Batch size",
-    "momentum": "Momentum",
-    "decay": "Decay",
-}
 CONTOUR_LEVELS = 12
 
-T = TypeVar("T")
+
+def _items(self) -> list[tuple[str, Any]]:
+    return [(knob, getattr(self, knob)) for knob in KNOBS]
 
 
-@dataclass(frozen=True)
-class PerKnob(Generic[T]):
-    """One value for each live knob, in the stage's order."""
-
-    learning_rate: T
-    batch_size: T
-    momentum: T
-    decay: T
-
-    def items(self) -> list[tuple[str, T]]:
-        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+# One value for each live knob, in the stage's order: a frozen record with one field per knob of
+# ``gd.family.KNOB_TABLE`` (``PerKnob(*values)``, ``.learning_rate``, ``.items()``).
+PerKnob = dataclasses.make_dataclass(
+    "PerKnob", KNOBS, frozen=True, namespace={"items": _items, "__module__": __name__}
+)
 
 
 @dataclass(frozen=True)
@@ -195,7 +187,7 @@ def knob_values(knob: str, current: float, n_train: int) -> list[float] | list[i
         return sorted({*powers_of_two_below(n_train), n_train, min(int(current), n_train)})
     if knob not in _GRIDS:
         raise ValueError(
-            f"The 'knob' parameter must be one of {list(LABELS)}. Got {knob!r} instead."
+            f"The 'knob' parameter must be one of {list(KNOBS)}. Got {knob!r} instead."
         )
     grid = _GRIDS[knob]
     current = float(current)
@@ -359,8 +351,8 @@ def _family(
         )
     return {
         "knob": knob,
-        "label": LABELS[knob],
-        "scale": "log" if knob in ("learning_rate", "decay") else "linear",
+        "label": KNOB_TABLE[knob].label,
+        "scale": KNOB_TABLE[knob].scale,
         "values": [v.item() for v in fam.values],
         "labels": [_value_text(knob, v) for v in fam.values.tolist()],
         "current": int(current),

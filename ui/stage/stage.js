@@ -31,7 +31,6 @@ After each payload, `data-held` counts the parts it took from the payload before
 payload; after a release, the released knob's family and the scene: 2).
 */
 
-const KNOBS = ["learning_rate", "batch_size", "momentum", "decay"];
 const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000];
 const STAGES = new WeakMap(); // parentElement -> stage state, kept across reruns
 let instances = 0;
@@ -62,7 +61,7 @@ function decode(buffer, previous) {
 
 // What this stage holds, sent with a release: the server leaves those out of the next payload.
 function holds(st) {
-  const ids = KNOBS.map((k) => st.payload.families[k].id);
+  const ids = st.knobs.map((k) => st.payload.families[k].id);
   return [...ids, st.payload.header.scene.id].filter(Boolean);
 }
 
@@ -120,7 +119,9 @@ function lossRange(fams) {
 
 // ---------------------------------------------------------------- the stage
 
-function build(parent, st) {
+// `order`: the live knobs in the payload's order (its header's `knobs`, gd.family.KNOB_TABLE's).
+function build(parent, st, order) {
+  st.knobs = order;
   const id = `sgd-stage-${++instances}`;
   const panel = (cls, title) => {
     // Each chart is an image whose accessible name is one sentence with its numbers, built in
@@ -164,7 +165,7 @@ function build(parent, st) {
   );
   st.knobNodes = {};
   const knobs = el("div", { class: "knobs", role: "group", "aria-label": "Live knobs" });
-  for (const knob of KNOBS) {
+  for (const knob of st.knobs) {
     const labelId = `${id}-${knob}`;
     const value = el("span", { class: "knob-value" });
     const fill = el("div", { class: "fill" });
@@ -250,7 +251,7 @@ function bindKnob(st, knob, track) {
 function move(st, knob, index) {
   if (st.active !== knob) {
     // Another knob's family: the others return to their committed positions.
-    for (const k of KNOBS) st.index[k] = st.payload.families[k].current;
+    for (const k of st.knobs) st.index[k] = st.payload.families[k].current;
     st.active = knob;
   }
   st.index[knob] = index;
@@ -356,7 +357,7 @@ function frame(st, now) {
   drawData(st, fam, r, j);
   drawRate(st, fam, r, j, cursor);
   updateText(st, fam, r, j, cursor);
-  const shown = KNOBS.map((k) => {
+  const shown = st.knobs.map((k) => {
     const f = st.payload.families[k];
     const i = k === st.active ? st.index[k] : f.current;
     return `${k}=${f.labels[i]}`;
@@ -644,7 +645,7 @@ function updateText(st, fam, r, j, cursor) {
       st.speed = SPEEDS.reduce((a, b) => (Math.abs(Math.log(b / want)) < Math.abs(Math.log(a / want)) ? b : a));
       st.play.speed.value = String(st.speed);
     }
-    for (const k of KNOBS) {
+    for (const k of st.knobs) {
       const f = st.payload.families[k], n = st.knobNodes[k];
       const i = k === st.active ? st.index[k] : f.current;
       const t = f.values.length > 1 ? (100 * i) / (f.values.length - 1) : 0;
@@ -714,7 +715,7 @@ export default function (component) {
   let st = STAGES.get(parentElement);
   if (!st) {
     st = {
-      index: {}, committed: {}, active: "learning_rate", cursor: Infinity, playing: false,
+      index: {}, committed: {}, active: null, cursor: Infinity, playing: false,
       speed: 10, speedChosen: false, last: 0, raf: 0, payloadId: 0, bytes: null,
       startUpdate: undefined, reported: undefined, reportTimer: 0,
     };
@@ -723,7 +724,7 @@ export default function (component) {
   st.setTriggerValue = setTriggerValue;
   const buffer = toBuffer(data);
   if (!buffer) return undefined;
-  if (!st.root) build(parentElement, st);
+  if (!st.root) build(parentElement, st, JSON.parse(headerText(buffer)).knobs.map((e) => e.knob));
   const start = startOf(buffer);
   if (st.bytes && sameRuns(st.bytes, buffer)) {
     st.bytes = buffer;
@@ -743,13 +744,13 @@ export default function (component) {
   const held = payload.header.knobs.filter((entry) => entry.held).length + (sceneKept ? 1 : 0);
   st.root.setAttribute("data-held", String(held));
   startAt(st, start);
-  for (const k of KNOBS) {
+  for (const k of st.knobs) {
     const fam = st.payload.families[k];
     // Keep a knob the learner is holding where it is; the rest follow the settings.
     if (!(st.dragging === k && st.index[k] < fam.values.length)) st.index[k] = fam.current;
     st.committed[k] = fam.current;
   }
-  if (!st.dragging) st.active = st.active || "learning_rate";
+  if (!st.dragging) st.active = st.active || st.knobs[0];
   if (!sceneKept) st.layers = null;  // the contour and data layers draw the scene alone
   st.textKey = null;
   holdValueWidths(st);
@@ -761,7 +762,7 @@ export default function (component) {
 // label beside it and the track under it never move while a drag changes the value.
 function holdValueWidths(st) {
   const ctx = document.createElement("canvas").getContext("2d");
-  for (const k of KNOBS) {
+  for (const k of st.knobs) {
     const node = st.knobNodes[k].value;
     ctx.font = getComputedStyle(node).font;
     const widest = Math.max(...st.payload.families[k].labels.map((t) => ctx.measureText(t).width));
