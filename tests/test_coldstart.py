@@ -129,3 +129,28 @@ def test_the_disk_cache_counts_as_ready_only_when_every_kernel_is_newer_than_the
     later = time.time() + 60
     os.utime(source, (later, later))  # the source changed after the cache was written
     assert not kernels.disk_cache_ready()
+
+
+def test_a_warm_up_whose_compiler_is_stopped_by_a_signal_does_not_compile_in_process(
+    deferred, monkeypatch
+):
+    """Ctrl+C reaches the whole process group, the compiling child too: the server is stopping,
+    and a compile here would hold the GIL for about 40 s of its shutdown (deploy/serve.sh)."""
+    import subprocess
+
+    from ui import warmup
+
+    kernels = engine.compiled
+    compiled_here = []
+    monkeypatch.setattr(kernels, "disk_cache_ready", lambda: False)
+    monkeypatch.setattr(kernels, "warm_up", lambda: compiled_here.append(True))
+    monkeypatch.setattr(
+        subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, returncode=-2)
+    )
+    warmup._compile()
+    assert compiled_here == [] and engine.ready()
+    monkeypatch.setattr(
+        subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, returncode=1)
+    )
+    warmup._compile()  # a child that failed: compile here, as before
+    assert compiled_here == [True]

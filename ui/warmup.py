@@ -63,13 +63,15 @@ def _compile() -> None:
             # numba's compiler holds the GIL for a cold compile, which would slow every request
             # served meanwhile: a child process compiles and writes the disk cache, then this one
             # only loads it. If the child fails, warm_up below compiles here, as before.
-            subprocess.run(
+            child = subprocess.run(
                 [sys.executable, "-c", "from gd import _kernels; _kernels.warm_up()"],
                 cwd=Path(gd.__file__).resolve().parents[1],
                 capture_output=True,
                 timeout=600,
                 check=False,
             )
+            if child.returncode < 0:  # stopped by a signal: the server is stopping (Ctrl+C
+                return  # reaches the whole process group), so compiling here would hold it up
         kernels.warm_up()
     finally:  # a failed warm-up compiles on first use instead, as before
         gd.engine.mark_ready()
