@@ -115,7 +115,17 @@ def test_the_measured_numbers_are_the_critical_batch_search(at, expected):
     assert cards["S_min"] == f"{result.s_min:.3g} updates"
     low_steps, low_size = views.fewest(result)
     assert f"the fewest measured: {low_steps:,.4g}, at batch size {low_size}" in text(at)
-    assert f"B_simple = {views._rows(expected['b_simple'])} at the start" in text(at)
+    # The curve says the missed batch sizes needed fewer updates than they had: not read.
+    size, needs, had = views.contradicted(result)
+    updates = (20 - 1) * math.ceil(30 / size)  # to reach the target and stay an epoch
+    assert (size, had) == (missing[0], updates) and needs < had
+    assert (
+        f"But by the curve batch size {size} needs about {needs:,.4g} updates, and it did not "
+        f"reach the target (and stay) in the {had} it had"
+    ) in text(at)
+    takeaway = at.markdown[-1].value
+    assert "did not reach it)" in takeaway and "inf" not in takeaway
+    assert f"B_simple is **{expected['b_simple']:.3g}** at the start" in text(at)
 
 
 def test_the_sidebars_network_data_are_refused_with_an_offer_that_renders():

@@ -251,12 +251,31 @@ def test_a_fit_that_misses_is_drawn_grey_and_no_regimes_are_read_off_it():
     assert views.doubling_sentence(result) == ""
     assert views.agreement_sentence(result, 4.0, 50.0) == ""
     takeaway = views.takeaway(result, None, None)
-    assert takeaway.startswith("**Measured: from batch size 1 to 64 the steps to the target go")
+    assert takeaway.startswith(  # the sizes that reached it; the one that did not, said
+        "**Measured: from batch size 1 to 16 the steps to the target go from 40 to 6** (batch "
+        "size 64 did not reach it)"
+    )
     assert "doubling" not in takeaway
     epochs = views.epochs_figure(result)
     assert not [t for t in epochs.data if t.fill == "toself" or (t.name or "").startswith("fit")]
     rates = views.rate_figure(result)
     assert not [t for t in rates.data if (t.name or "").startswith("B_crit")]
+
+
+def test_a_fit_the_missed_batch_sizes_contradict_is_not_read():
+    """Batch size 64 did not reach the target in the 198 updates of 100 epochs, where the curve
+    says it needs 4.5: the measured points contradict the curve, and the page says so."""
+    result = example(max_epochs=100)
+    assert views.contradicted(result) == (64, 4.5, 198) and not views.fit_holds(result)
+    sentence = views.fit_sentence(result)
+    assert (
+        "But by the curve batch size 64 needs about 4.5 updates, and it did not reach the target "
+        "(and stay) in the 198 it had"
+    ) in sentence
+    assert "does not read three regimes" in sentence and "perfect scaling" not in sentence
+    assert views.doubling_sentence(result) == "" and views.agreement_sentence(result, 4, 50) == ""
+    assert views.takeaway(result, None, None).startswith("**Measured: from batch size 1 to 16")
+    assert not [t for t in views.steps_figure(result).data if t.fill == "toself"]  # no regimes
 
 
 def test_a_fit_without_a_bend_reads_neither_s_min_nor_b_crit():
@@ -341,7 +360,11 @@ def test_a_doubling_sentence_gives_the_saving_the_fit_implies_at_that_batch_size
     assert saving == pytest.approx(8 / (2 * (batch_size + 8)))
     assert f"saves **{100 * saving:.0f} %** of the steps by the fit" in sentence
     assert "measured" not in sentence  # 2B is not a measured batch size
-    doubled = example(batch_sizes=np.array([1, 2, 4, 8]), steps=np.array([40.0, 20, 12, 8]))
+    doubled = example(
+        batch_sizes=np.array([1, 2, 4, 8]),
+        steps=np.array([40.0, 20, 12, 8]),
+        reached=np.ones(4, bool),
+    )
     assert views.doubling_sentence(doubled, 4) == (
         "At batch size 4, doubling to 8 saves **33 %** of the steps by the fit "
         "(B_crit / (2(B + B_crit))); measured, 12 → 8 updates (33 %)."

@@ -87,15 +87,39 @@ def bend_in_view(result: CriticalBatch) -> bool:
 
 
 def fit_holds(result: CriticalBatch) -> bool:
-    """Whether the page reads the fit: a bend in view, and every measured point within
-    ``FIT_TOLERANCE`` of the curve.
+    """Whether the page reads the fit: a bend in view, every measured point within
+    ``FIT_TOLERANCE`` of the curve, and no batch size that missed the target with more updates
+    than the curve says it needs (``contradicted``).
 
     Example:
         >>> from dataclasses import replace
         >>> fit_holds(_example()), fit_holds(replace(_example(), fit_error=0.6))
         (True, False)
     """
-    return bend_in_view(result) and bool(result.fit_error <= FIT_TOLERANCE)
+    return (
+        bend_in_view(result)
+        and bool(result.fit_error <= FIT_TOLERANCE)
+        and contradicted(result) is None
+    )
+
+
+def contradicted(result: CriticalBatch) -> tuple[int, float, int] | None:
+    """The smallest batch size that did not reach the target although it had more updates
+    than the fitted curve says it needs: (B, the curve's steps, the updates it had to reach
+    the target and stay there for ``stay_epochs``); None when no such batch size exists.
+
+    Example:
+        >>> contradicted(_example())  # B = 64: 2 updates an epoch, 2 epochs to reach in, 4 < 4.5
+        >>> from dataclasses import replace
+        >>> contradicted(replace(_example(), max_epochs=100))  # 4·(1 + 8/64) = 4.5 < 198
+        (64, 4.5, 198)
+    """
+    for size in result.batch_sizes[~result.reached].tolist():
+        had = (result.max_epochs - result.stay_epochs) * math.ceil(result.n_train / size)
+        needs = float(result.fitted_steps(np.array([size]))[0])
+        if needs < had:
+            return int(size), needs, had
+    return None
 
 
 def worst_miss(result: CriticalBatch) -> tuple[int, float]:
@@ -607,6 +631,15 @@ def fit_sentence(result: CriticalBatch) -> str:
         f"{glossary.explain('S_min')} (the fewest measured: {_steps(low_steps)}, at batch size "
         f"{low_size:,}), and **B_crit = {_rows(result.b_crit)} rows**. "
     )
+    against = contradicted(result)
+    if against is not None:
+        size, needs, had = against
+        return head + (
+            f"But by the curve batch size {size:,} needs about {_steps(needs)} updates, and it "
+            f"did not reach the target (and stay) in the {had:,} it had: the measured points "
+            "contradict the curve, so this page does not read three regimes, or what a "
+            "doubling saves, off it: the measured points are the answer."
+        )
     if not fit_holds(result):
         return head + (
             f"But the curve misses the measured point at batch size {size:,} by "
@@ -748,8 +781,8 @@ def rate_sentence(result: CriticalBatch) -> str:
         )
     else:
         how = (
-            "It follows the linear-scaling rule (dotted) up to the largest batch size: the "
-            "batch's noise limits the step all the way."
+            "It follows the linear-scaling rule (dotted) up to the largest batch size that "
+            "reached the target: the batch's noise limits the step all the way."
         )
     return (
         f"Best learning rate here means {RATE_CRITERION}. From batch size {sizes[0]} to "
@@ -790,12 +823,18 @@ def takeaway(result: CriticalBatch, server: Fastest | None, learner: Fastest | N
             f"updates ({_steps(low_steps)} measured, at batch size {low_size:,}). "
         )
     else:
-        first, last = result.batch_sizes[0], result.batch_sizes[-1]
+        sizes, steps = result.batch_sizes[result.reached], result.steps[result.reached]
+        missed = result.batch_sizes[~result.reached]
         text = (
-            f"**Measured: from batch size {first:,} to {last:,} the steps to the target go from "
-            f"{_steps(result.steps[0])} to {_steps(result.steps[-1])}**; the fewest were "
-            f"{_steps(low_steps)}, at batch size {low_size:,}. The curve does not fit these "
-            "points well enough to read regimes off it. "
+            f"**Measured: from batch size {sizes[0]:,} to {sizes[-1]:,} the steps to the target "
+            f"go from {_steps(steps[0])} to {_steps(steps[-1])}**"
+            + (
+                f" (batch size {', '.join(f'{b:,}' for b in missed.tolist())} did not reach it)"
+                if missed.size
+                else ""
+            )
+            + f"; the fewest were {_steps(low_steps)}, at batch size {low_size:,}. The curve "
+            "does not fit these points well enough to read regimes off it. "
         )
     if server is not None:
         text += f"On this server the fastest to the target was batch size {server.batch_size}."
@@ -824,6 +863,6 @@ def _example() -> CriticalBatch:
         loss_points_per_epoch=None,
         seeds=np.array([0, 1, 2]),
         opt=SGD(0.1),
-        max_epochs=10,
+        max_epochs=3,  # too few for batch size 64, which the curve says needs 4.5 updates
         n_train=100,
     )
