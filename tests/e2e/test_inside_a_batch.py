@@ -239,3 +239,47 @@ def test_the_hogwild_path_and_its_end_lie_inside_the_chart(app_server, page):
     assert len(ends) == 1 and "leaves the window at update" in ends[0], got["names"]
     assert ends[0].endswith("<br>(blew up at update 450)"), ends[0]
     assert_clean(page)
+
+
+FIT_PIXELS_JS = """
+() => {
+  const canvas = window.__inside.querySelector('.data canvas');
+  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let blue = 0;  // the fit's Okabe-Ito blue, #0072B2, drawn 3 px wide
+  const near = (i, v) => Math.abs(data[i] - v) < 12;
+  for (let i = 0; i < data.length; i += 4) {
+    if (near(i, 0) && near(i + 1, 114) && near(i + 2, 178)) blue++;
+  }
+  return blue;
+}
+"""
+
+
+def test_the_network_steps_on_its_slice_and_draws_its_own_curve(app_server, page):
+    """The network (49 weights): each update's picture is named as drawn on the slice, the data
+    view draws the network's curve (computed in Python: the shared formulas know only the
+    two-parameter models), and an update past the loaded window is fetched."""
+    open_page(page, app_server, "model=network")
+    assert drawn(page) == 1
+    scrubber = page.locator("[data-inside]")
+    runs = script_run_count(page)
+    curves = []
+    for k in (2, 3):
+        scrubber.get_by_role("button", name="Next update").click()
+        wait_drawn(page, k)
+        picture = scrubber.get_by_role(
+            "img", name=re.compile(rf"^Update {k} of 140 on the plane through the 49 weights")
+        )
+        expect_one(picture)
+        assert "the projections on the slice" in picture.get_attribute("aria-label")
+        curves.append(page.evaluate(FIT_PIXELS_JS))
+    assert script_run_count(page) == runs  # stepped in the browser
+    assert min(curves) > 200, curves  # a curve across the data, not nothing
+    last = int(page.evaluate("() => window.__inside.dataset.loaded").split("-")[1])
+    assert last < 140  # the network's zoomed losses cost more: a window of frames
+    scrubber.get_by_role("slider", name="Update (optimizer step) to look inside").fill("120")
+    wait_idle(page, rerun_grace_ms=STOP_GRACE)
+    wait_drawn(page, 120)
+    assert page.evaluate(FIT_PIXELS_JS) > 200
+    assert query(page)["update"] == "120"
+    assert_clean(page)
