@@ -154,14 +154,31 @@ def test_every_page_deep_links_loads_cleanly_and_is_screenshotted(app_server, pa
 def test_every_page_at_1280x720_is_screenshotted_for_the_docs(app_server, page, path, heading):
     """Issue 16: docs/screenshots/ holds every page as a projector shows it (1280x720, the
     sidebar open), refreshed by this test: the first screen, and the whole page."""
+    docs_screenshots(page, app_server, path, heading)
+
+
+@pytest.mark.parametrize(("path", "heading"), PAGES, ids=[p or "playground" for p, _ in PAGES])
+def test_every_page_takes_the_network_at_1280x720(app_server, page, path, heading):
+    """Issue 18: every page with the small network selected, as a projector shows it, with no
+    error in the page or the browser (docs/screenshots/*-network-1280x720*.png)."""
+    docs_screenshots(page, app_server, path, heading, query="model=network", suffix="-network")
+    assert not error_log(page).page_errors
+    if not path:  # a page's path makes Streamlit's probes 404 in the console (assert_clean)
+        assert console_errors(page) == []
+        assert page.locator("[data-stage] .contour h3").inner_text() == (
+            "Path on a slice of the loss"
+        )
+
+
+def docs_screenshots(page, base: str, path: str, heading: str, query="", suffix="") -> None:
     page.set_viewport_size({"width": 1280, "height": 720})
-    goto(page, app_server, path, timeout=90_000)
+    goto(page, base, path, query=query, timeout=90_000)
     if not path:
         find_stage(page)
     page.wait_for_timeout(500)  # Plotly lays out its legends, the stage redraws at this width
     assert title(page) == heading
     assert_no_exception(page)
-    name = path or "playground"
+    name = (path or "playground") + suffix
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-1280x720-screen.png"))
     shutil.copyfile(screenshot(page, f"{name}-1280x720"), SCREENSHOTS / f"{name}-1280x720.png")
