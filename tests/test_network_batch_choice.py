@@ -126,6 +126,10 @@ def test_the_measured_numbers_are_the_critical_batch_search(at, expected):
     takeaway = at.markdown[-1].value
     assert "did not reach it)" in takeaway and "inf" not in takeaway
     assert f"B_simple is **{expected['b_simple']:.3g}** at the start" in text(at)
+    # Along the network's run it ends below where it started: the title does not say it grows.
+    assert "Here it did not grow along the run" in text(at)
+    noise = next(c for c in at.get("plotly_chart") if c.key == "chart_noise_scale")
+    assert "The noise scale along the run" in noise.proto.spec and "grows" not in noise.proto.spec
 
 
 def test_the_sidebars_network_data_are_refused_with_an_offer_that_renders():

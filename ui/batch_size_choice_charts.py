@@ -398,7 +398,8 @@ def noise_figure(along: NoiseAlong, b_crit: float) -> go.Figure:
         tickvals=ticks,
         ticktext=[f"{tick:g}" for tick in ticks],
     )
-    return charts.layout(fig, "The noise scale grows as the loss falls")
+    falls = "The noise scale grows as the loss falls"
+    return charts.layout(fig, falls if grows(along) else "The noise scale along the run")
 
 
 MARKS = ("start", "middle", "end")
@@ -696,6 +697,13 @@ def edge_note(result: CriticalBatch) -> str:
     )
 
 
+def grows(along: NoiseAlong) -> bool:
+    """Whether B_simple ends the run above where it started (the figure's title and the
+    sentence say the same)."""
+    start, end = (float(along.b_simple[i]) for i in (along.marks[0], along.marks[2]))
+    return end > start
+
+
 def noise_sentence(along: NoiseAlong) -> str:
     """How B_simple changes along the run, and what that means for the batch size."""
     start, middle, end = (float(along.b_simple[i]) for i in along.marks)
@@ -707,7 +715,7 @@ def noise_sentence(along: NoiseAlong) -> str:
         "batch becomes worth its rows as training goes on. **Batches can grow during "
         "training**, instead of the learning rate decaying (Smith et al. 2018, \"Don't decay "
         'the learning rate, increase the batch size").'
-        if end > start
+        if grows(along)
         else "Here it did not grow along the run, so a fixed batch size loses little."
     )
     return (
