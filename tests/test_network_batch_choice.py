@@ -11,6 +11,7 @@ import pytest
 
 import gd
 from tests.conftest import open_at
+from tests.test_network_inside import take_the_offer
 from ui import batch_size_choice as choice
 from ui import batch_size_choice_charts as views
 
@@ -133,12 +134,5 @@ def test_the_measured_numbers_are_the_critical_batch_search(at, expected):
 
 
 def test_the_sidebars_network_data_are_refused_with_an_offer_that_renders():
-    page = open_at(PAGE, model="network", critical_sidebar_data="true")
-    assert not page.exception, [e.value for e in page.exception]
-    (warning,) = [w.value for w in page.warning if "Too much work" in w.value]
-    assert "The nearest setting that fits: **use " in warning
-    assert not page.get("plotly_chart")
-    page.button(key="budget_offer").click().run()
-    assert_clean(page)
-    assert not [w.value for w in page.warning if "Too much work" in w.value]
+    page = take_the_offer(open_at(PAGE, model="network", critical_sidebar_data="true"), "use ")
     assert "chart_steps" in [chart.key for chart in page.get("plotly_chart")]

@@ -153,13 +153,20 @@ def test_the_threads_section_shows_the_gradient_along_the_slice_and_its_length(p
     assert f"ends at ({end[0]:.3g}, 0) after update 140" in captions
 
 
-def test_a_heavy_network_link_is_refused_and_its_offer_renders(page):
-    at = page(n="1000")
+def take_the_offer(at, offer: str):
+    """A page refused above the work budget: nothing computed, the nearest setting that fits
+    offered (its label starts with ``offer``); then its button, and the page it opens."""
     assert not at.exception, [e.value for e in at.exception]
     (warning,) = [w.value for w in at.warning if "Too much work" in w.value]
-    assert "The nearest setting that fits: **use 200 samples**." in warning
-    assert not at.get("bidi_component")
+    assert f"The nearest setting that fits: **{offer}" in warning
+    assert not at.get("plotly_chart") and not at.get("bidi_component")
     at.button(key="budget_offer").click().run()
     assert_clean(at)
+    assert not [w.value for w in at.warning if "Too much work" in w.value]
+    return at
+
+
+def test_a_heavy_network_link_is_refused_and_its_offer_renders(page):
+    at = take_the_offer(page(n="1000"), "use 200 samples**.")
     assert scrubber(at).header["n_train"] == 200
     assert len(at.get("plotly_chart")) == 3
