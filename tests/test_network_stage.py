@@ -133,3 +133,16 @@ def test_the_network_presets_lesson_is_what_its_runs_do():
     assert ends[32][1] < ends[1][1] < ends[200][1] < ends[200][2]
     assert ends[200][1] > 0.75 * ends[200][2]  # "barely begun to bend its curve"
     assert ends[1][1] > 2 * cache.surface_for_data(preset, None).min_loss  # "well above it"
+
+
+def test_a_blow_ups_last_point_lies_on_the_slice_but_does_not_stretch_its_window():
+    blown = dataclasses.replace(NETWORK, learning_rate=10.0)
+    run = cache.run(blown, None)
+    assert run.diverged_at is not None
+    surface = cache.surface_for_data(blown, None)
+    end = surface.project(np.array(cache.run_end(blown, None)))
+    start, best = surface.project(run.params[0]), surface.minimum
+    assert end[0] > surface.axis0[-1]  # on the plane, off the window: the stage follows it
+    for point in (start, best):
+        assert surface.axis0[0] < point[0] < surface.axis0[-1]
+        assert surface.axis1[0] < point[1] < surface.axis1[-1]

@@ -197,6 +197,7 @@ def surface_work(settings: Settings) -> int:
 
 
 SLICE_NAMES = ("α", "β")  # a slice's coordinates along its two directions
+FAR = 10.0  # a slice's window leaves out a run's end this many times farther than the ✕
 
 
 @dataclass(frozen=True)
@@ -318,12 +319,15 @@ def best_found(plane_key: tuple, csv: bytes | None) -> np.ndarray:
 def slice_surface(plane_key: tuple, csv: bytes | None, end: tuple[float, ...]) -> Surface:
     """``Surface`` for a model with many parameters: the slice through the start, ``end`` (the
     last finite point of the settings' run) and ``best_found``, over a window that holds the
-    three and the run's way between them with room around."""
+    three with room around; an end ``FAR`` times farther from the start than the best point (a
+    blow-up's last finite point) is left out of the window, which the stage widens to follow."""
     model_name, data_key, validation_split, start = plane_key
     model, x, y = _training_rows(model_name, data_key, validation_split, csv)
     best = best_found(plane_key, csv)
-    plane = gd.plane.Plane.through(np.array(start), np.array(end), best)
-    points = np.array([start, end, best])
+    start, end = np.array(start), np.array(end)
+    plane = gd.plane.Plane.through(start, end, best)
+    reach = FAR * max(float(np.linalg.norm(best - start)), 1e-12)
+    points = np.array([start, best] + ([end] if np.linalg.norm(end - start) <= reach else []))
     axis0, axis1 = gd.plane.window(plane, points, margin=0.3).grid(surface_size(model))
     with np.errstate(all="ignore"):
         loss = gd.plane.loss_on_plane(model, x, y, plane, axis0, axis1)
