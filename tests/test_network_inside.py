@@ -147,8 +147,7 @@ def test_the_threads_section_shows_the_gradient_along_the_slice_and_its_length(p
     captions = " ".join(c.value for c in at.caption)
     assert "the best point found is at" in captions and "the minimum is at" not in captions
     assert "Keras: batch size 32 ends at (" in captions
-    assert "○" not in fig.proto.spec  # the Playground's marks are not this chart's
-    assert "β: toward the best found" in fig.proto.spec
+    assert "β: on toward the best found (✕)" in fig.proto.spec  # Surface.axis_titles
     end = plane.project(run.params[-1])  # the end lies on α's axis: (|end − start|, 0)
     assert f"ends at ({end[0]:.3g}, 0) after update 140" in captions
 

@@ -159,7 +159,11 @@ def test_a_link_names_every_setting_it_changes_defaults_included():
 
 
 def test_presets_show_what_their_lessons_claim():
-    runs = {name: run_for(preset.settings()) for name, preset in PRESETS.items()}
+    runs = {  # the regressions' presets; the network's has its own (tests/test_network_stage.py)
+        name: run_for(preset.settings())
+        for name, preset in PRESETS.items()
+        if preset.settings().model == "linear"
+    }
     assert runs["Keras defaults"].updates == 7
     assert runs["Too large a learning rate"].diverged_at is not None
     assert runs["Full-batch gradient descent"].updates_per_epoch == 1

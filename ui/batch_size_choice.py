@@ -44,7 +44,7 @@ from gd.critical import (
     run_reach,
 )
 from gd.rules import powers_of_two_below
-from ui import budget, cache, lesson
+from ui import budget, cache, glossary, lesson
 from ui.batch_size_choice_charts import NoiseAlong
 from ui.controls import DEFAULTS, HASH_FUNCS, SAMPLES, Settings
 from ui.cost import cost_model
@@ -199,7 +199,10 @@ def rate_grid_note(settings: Settings) -> str:
         (its curvature changes as it trains).
     """
     if settings.spec.closed_form:
-        return "The grid ends at the stability bound 2(1 + μ)/λmax of these rows, in closed form."
+        return (
+            f"The grid ends at the stability bound {glossary.first('2(1 + μ)/λmax')} of these "
+            "rows, in closed form."
+        )
     return (
         "The grid is fixed: this model's loss has no closed-form stability bound to end it at "
         "(its curvature changes as it trains)."

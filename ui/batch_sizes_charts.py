@@ -306,7 +306,15 @@ def contour_with_ends(
     )
     names = surface.names
     fig = charts.contour_figure(
-        contours.axis0, contours.axis1, contours.loss, surface.minimum, names, paths, title=title
+        contours.axis0,
+        contours.axis1,
+        contours.loss,
+        surface.minimum,
+        names,
+        paths,
+        title=title,
+        plane=surface.plane,
+        titles=surface.axis_titles,
     )
     for band in bands:
         fig.add_trace(
@@ -326,7 +334,6 @@ def contour_with_ends(
                 f"{names[1]}=%{{y:.4f}}<extra></extra>",
             )
         )
-    _playground_marks(fig, surface)
     if close_up:
         window = close_up_for(surface, bands)
         fig.update_xaxes(range=list(window[0]))
@@ -339,30 +346,6 @@ def contour_with_ends(
                 title_subtitle_font={"size": 13},
             )
     return charts.equal_scale(fig)
-
-
-def _playground_marks(fig: go.Figure, surface: Surface) -> None:
-    """The start as a black ○, each run's end as a ● in its colour and the target as a ✕
-    named for what it is, as on the Playground's stage; the axes titled for ``surface``."""
-    sentence, short = charts.target_words(surface.plane)
-    fig.update_traces(
-        marker={"symbol": "circle-open", "size": 13, "line": {"width": 3, "color": charts.BLACK}},
-        selector={"name": "start"},
-    )
-    # The colours already name the runs: the legend lists the paths, not their ends.
-    fig.update_traces(
-        marker={"symbol": "circle"},
-        showlegend=False,
-        selector=lambda trace: trace.name.endswith(": end"),
-    )
-    fig.update_traces(
-        marker={"symbol": "x", "size": 15, "color": charts.YELLOW},
-        name=short,
-        hovertemplate=f"{sentence}<extra></extra>",
-        selector={"name": "minimum"},
-    )
-    fig.update_xaxes(title_text=surface.axis_titles[0])
-    fig.update_yaxes(title_text=surface.axis_titles[1])
 
 
 def close_up_window(

@@ -362,11 +362,17 @@ def contour_figure(
     names: tuple[str, str],
     paths: Sequence[Path],
     title: str = "Parameter trajectory on the loss contours",
+    *,
+    plane: gd.plane.Plane | None = None,
+    titles: tuple[str, str] | None = None,
 ) -> go.Figure:
-    """Loss contours (log scale, the colour bar labelled in loss) with each path, its start,
-    end and epoch boundaries marked; a path stopped at the window's edge
-    (``path_from_run(window=…)``) is marked there instead of its end, and the subtitle says the
-    chart is a zoom (``ZOOMED``)."""
+    """Loss contours (log scale, the colour bar labelled in loss) with each path and its epoch
+    boundaries, in the live stage's marks: the start a black ○, each path's end a ● in its
+    colour (the legend names the paths, not their ends), and the ✕ what ``plane`` makes it
+    (``target_words``: the minimum, or the best point found on the network's slice). A path
+    stopped at the window's edge (``path_from_run(window=…)``) is marked there instead of its
+    end, and the subtitle says the chart is a zoom (``ZOOMED``). ``titles`` are the axes'
+    (``ui.cache.Surface.axis_titles``), ``names`` by default."""
     fig = go.Figure()
     z = _finite_log10(loss)
     finite = z[np.isfinite(z)]
@@ -428,10 +434,11 @@ def contour_figure(
                 marker={
                     "color": path.color,
                     "size": 12 if path.left_at is None else 14,
-                    "symbol": "x" if path.left_at is None else "diamond-open",
+                    "symbol": "circle" if path.left_at is None else "diamond-open",
                     "line": {"color": WHITE if path.left_at is None else path.color, "width": 1},
                 },
                 name=end,
+                showlegend=path.left_at is not None,  # an exit is said; an end is the path's
                 hovertemplate=f"{end}<extra></extra>",
                 cliponaxis=False,  # a mark on the window's edge is drawn whole
             )
@@ -443,11 +450,12 @@ def contour_figure(
                 x=[start[0]],
                 y=[start[1]],
                 mode="markers",
-                marker={"color": BLACK, "size": 11, "symbol": "circle"},
+                marker={"size": 13, "symbol": "circle-open", "line": {"width": 3, "color": BLACK}},
                 name="start",
                 hovertemplate="start<extra></extra>",
             )
         )
+    target, short = target_words(plane)
     fig.add_trace(
         go.Scatter(
             x=[minimum[0]],
@@ -455,16 +463,17 @@ def contour_figure(
             mode="markers",
             marker={
                 "color": YELLOW,
-                "size": 16,
-                "symbol": "star",
+                "size": 15,
+                "symbol": "x",
                 "line": {"color": BLACK, "width": 1},
             },
-            name="minimum",
-            hovertemplate="minimum of the training loss<extra></extra>",
+            name=short,
+            hovertemplate=f"✕ {target}<extra></extra>",
         )
     )
-    fig.update_xaxes(title_text=names[0], range=[axis0[0], axis0[-1]])
-    fig.update_yaxes(title_text=names[1], range=[axis1[0], axis1[-1]])
+    x_title, y_title = titles or names
+    fig.update_xaxes(title_text=x_title, range=[axis0[0], axis0[-1]])
+    fig.update_yaxes(title_text=y_title, range=[axis1[0], axis1[-1]])
     layout(fig, title)
     if any(path.left_at is not None for path in paths):  # a zoom that says so
         fig.update_layout(title_subtitle_text=ZOOMED, title_subtitle_font={"size": 13})

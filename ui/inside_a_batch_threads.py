@@ -24,7 +24,6 @@ from gd.hogwild import DataParallel, data_parallel, fit_async
 from gd.rules import powers_of_two_below
 from ui import cache, charts, glossary
 from ui.controls import HASH_FUNCS, Settings
-from ui.inside_a_batch_charts import slice_axis_titles
 from ui.models import MODELS
 from ui.words import plural
 
@@ -286,18 +285,16 @@ def paths_figure(
     the subtitle says the window is a zoom (``charts.contour_figure``)."""
     title = "One-row threads vs one averaged update"  # short: whole on a 360-px phone
     fig = charts.contour_figure(
-        contours.axis0, contours.axis1, contours.loss, surface.minimum, surface.names, paths, title
+        contours.axis0,
+        contours.axis1,
+        contours.loss,
+        surface.minimum,
+        surface.names,
+        paths,
+        title,
+        plane=surface.plane,
+        titles=surface.axis_titles,
     )
-    # The colours name the runs: the legend keeps the paths and a path's exit, not its end.
-    fig.update_traces(showlegend=False, selector=lambda trace: trace.name.endswith(": end"))
-    if surface.plane is not None:  # the slice: its ✕ is the best point found, its axes say so
-        target, short = charts.target_words(surface.plane)
-        fig.update_traces(
-            name=short, hovertemplate=f"{target}<extra></extra>", selector={"name": "minimum"}
-        )
-        titles = slice_axis_titles(surface.names)
-        fig.update_xaxes(title_text=titles[0])
-        fig.update_yaxes(title_text=titles[1])
     return charts.equal_scale(fig)
 
 
@@ -315,7 +312,7 @@ def slice_caption(surface: cache.Surface) -> str:
     target = charts.target_words(surface.plane)[0]
     return (
         f"A slice through the {surface.plane.n_params} weights: the plane through the start "
-        f"(black dot), the end of the Keras run (its ×) and {target} (star). Those three points "
+        f"(○), the end of the Keras run (its ●) and {target} (✕). Those three points "
         "lie on it; every other point of a path is drawn as its shadow on the plane, so a path "
         "can cross a contour its loss never met."
     )

@@ -483,6 +483,8 @@ def conventions_contours(
         surface.names,
         convention_paths(runs),
         title="Keras vs PyTorch momentum, same settings",
+        plane=surface.plane,
+        titles=surface.axis_titles,
     )
 
 

@@ -83,9 +83,10 @@ PRESETS = {
         Preset(
             NETWORK_PRESET,
             "Sixteen tanh units on a noisy sine, 20 epochs at rate 0.05: drag the batch size. "
-            "Of these three, batch size 32 (140 updates) ends closest to the best point; batch "
-            "size 1 takes 4,000 noisy steps and still jitters well above it; full batch takes "
-            "20 smooth steps and has barely begun to bend its curve.",
+            "Of these three, batch size 32 (140 updates) ends closest to the best point, its loss "
+            "still rising and falling from batch to batch; batch size 1 takes 4,000 noisy steps "
+            "and still jitters well above it; full batch takes 20 smooth steps and has barely "
+            "begun to bend its curve.",
             {"model": "network"},
         ),
     ]
