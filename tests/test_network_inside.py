@@ -166,6 +166,6 @@ def take_the_offer(at, offer: str):
 
 
 def test_a_heavy_network_link_is_refused_and_its_offer_renders(page):
-    at = take_the_offer(page(n="1000"), "use 200 samples**.")
-    assert scrubber(at).header["n_train"] == 200
+    at = take_the_offer(page(n="1000"), "use 5 epochs**.")
+    assert scrubber(at).header["n_train"] == 1000
     assert len(at.get("plotly_chart")) == 3

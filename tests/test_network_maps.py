@@ -46,8 +46,8 @@ def test_the_network_opens_with_a_map_that_fits(app):
 def test_a_link_asking_for_too_many_seeds_is_offered_what_fits_and_that_draws(app):
     at = app(PAGE, model="network", map_seeds="3")
     assert not at.get("plotly_chart")
-    assert "use 1 seed per cell" in at.warning[0].value
+    assert "use 2 seeds per cell" in at.warning[0].value
     at.button(key="budget_offer").click().run()
     assert not at.exception and not at.warning
-    assert at.select_slider(key=maps.SEEDS).value == 1
+    assert at.select_slider(key=maps.SEEDS).value == 2
     assert len(at.get("plotly_chart")) == 2
