@@ -146,3 +146,17 @@ def test_a_blow_ups_last_point_lies_on_the_slice_but_does_not_stretch_its_window
     for point in (start, best):
         assert surface.axis0[0] < point[0] < surface.axis0[-1]
         assert surface.axis1[0] < point[1] < surface.axis1[-1]
+
+
+def test_the_networks_chart_sentences_say_slice_and_weights_and_rose_when_the_loss_rose():
+    summary = decode(build(NETWORK)[1]).header["summary"]
+    assert summary["contour"].startswith("Path on a slice of the loss: from α = 0, β = 0,")
+    assert ", β = 0 after" in summary["contour"]  # the end lies on α's axis, not at 1e-17
+    assert "network's curve now comes from its 49 weights at α = " in summary["data"]
+    frictionless = dataclasses.replace(NETWORK, learning_rate=0.05, momentum=1.0)
+    run = cache.run(frictionless, None)
+    assert run.diverged_at is None and run.loss[-1] > run.loss[0]
+    assert (
+        "the full training loss rose from"
+        in decode(build(frictionless)[1]).header["summary"]["losses"]
+    )

@@ -184,6 +184,7 @@ def test_the_work_is_counted_in_the_budgets_one_unit():
         expected += rates * len(choice.SEEDS) * (each + scored * 200 * MODELS["logistic"].cost)
     expected += budget.run_work("logistic", 200, 1, epochs)  # the followed run, at most
     expected += 2 * choice.NOISE_POINTS * 200 * MODELS["logistic"].cost
+    expected += model.minimum_passes() * 200 * MODELS["logistic"].cost  # the lowest loss's search
     assert choice.work(s, None, epochs) == expected
     # The defaults fit the budget, with room to spare for nothing else.
     defaults = choice.problem(controls.Settings())

@@ -229,8 +229,9 @@ def work(settings: Settings, csv: bytes | None, max_epochs: int) -> int:
     """This page's work for one request (``ui.budget``), for the settings it trains on
     (``problem``): at every batch size, every learning rate × seed searched round by round
     (``gd.critical.horizons``) with the full loss scored along the way, in the worst case
-    (no run reaches the target); then one run to follow the noise scale along, and the noise
-    scale at ``NOISE_POINTS`` points (two passes over the rows each)."""
+    (no run reaches the target); then one run to follow the noise scale along, the noise
+    scale at ``NOISE_POINTS`` points (two passes over the rows each), and the search for the
+    lowest loss the target is measured from (``Model.minimum_passes``)."""
     s = settings
     n_train = s.n_train
     model = s.spec.build()
@@ -249,7 +250,8 @@ def work(settings: Settings, csv: bytes | None, max_epochs: int) -> int:
         for size in sizes
     )
     follow = max(budget.run_work(s.model, n_train, size, max_epochs) for size in sizes)
-    return search + follow + budget.loss_work(s.model, n_train, 2 * NOISE_POINTS)
+    scored = budget.loss_work(s.model, n_train, 2 * NOISE_POINTS + model.minimum_passes())
+    return search + follow + scored
 
 
 def offer(
@@ -379,11 +381,12 @@ class Measured:
 
 
 def _losses(settings: Settings, csv: bytes | None) -> tuple[float, float]:
-    """(the training loss at the start, the lowest training loss near it)."""
+    """(the training loss at the start, the lowest training loss near it: at
+    ``cache.best_for``, searched once per data and start and shared)."""
     x, y = cache.training_rows(settings, csv)
     model = settings.spec.build()
     with np.errstate(all="ignore"):
-        lowest = model.loss(model.minimum(x, y, settings.start), x, y)
+        lowest = model.loss(cache.best_for(settings, csv), x, y)
         return float(model.loss(settings.start, x, y)), float(lowest)
 
 

@@ -180,7 +180,9 @@ def work(settings: Settings, mini_batch: int | None, seeds: int) -> int:
     s = settings
     sizes = batch_sizes(s.n_train, mini_batch)
     each = sum(run_work(s.model, s.n_train, size, s.epochs) for size in sizes)
-    contours = lesson.trained_work(plane_settings(s, mini_batch))
+    plane = plane_settings(s, mini_batch)
+    slice_runs = 0 if s.spec.two_parameters else 1  # a two-parameter surface needs no run
+    contours = lesson.trained_work(plane, runs=slice_runs)
     return each * (seeds + 1) + contours + cache.grid_work(s, cache.WIDE_GRID)
 
 

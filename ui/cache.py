@@ -308,11 +308,17 @@ def surface(
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def best_found(plane_key: tuple, csv: bytes | None) -> np.ndarray:
-    """The network's stand-in for the minimum: the lowest point full-batch descent from the
-    start finds (``gd.models.MLP.minimum``), (P,). It depends on the data and the start only."""
+    """The lowest point near the start, (P,): ``Model.minimum``, for the network its stand-in,
+    the lowest point full-batch descent from the start finds (``gd.models.MLP.minimum``). It
+    depends on the data and the start only; its work is ``surface_work``'s search."""
     model_name, data_key, validation_split, start = plane_key
     model, x, y = _training_rows(model_name, data_key, validation_split, csv)
     return model.minimum(x, y, np.array(start))
+
+
+def best_for(settings: Settings, csv: bytes | None) -> np.ndarray:
+    """``best_found`` for these settings, from the shared cache."""
+    return best_found(_plane_key(settings), csv)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

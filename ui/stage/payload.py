@@ -394,6 +394,14 @@ def _fits(writer: Writer, name: str, fam: gd.Family, scene: Scene) -> np.ndarray
 
 
 def _pair(names: tuple[str, str], point: np.ndarray) -> str:
+    """ "w = 1.2, b = -0.5"; a coordinate that is 0 but for rounding (the end of the run on a
+    slice lies on its α axis) is written 0.
+
+    Example:
+        >>> _pair(("α", "β"), np.array([1.767, -7.3e-17]))
+        'α = 1.767, β = 0'
+    """
+    point = np.where(np.abs(point) <= 1e-9 * np.max(np.abs(point)), 0.0, point)
     return f"{names[0]} = {number(float(point[0]))}, {names[1]} = {number(float(point[1]))}"
 
 
@@ -425,7 +433,9 @@ def summaries(fam: gd.Family, r: int, scene: Scene, gap: float) -> dict[str, str
     diverged = fam.diverged(r)
     if diverged is None:
         path = f"ends at {where} after {steps}, {number(gap)} from {target}"
-        loss = f"fell from {loss0} to {number(float(fam.loss[r, end]))} over {steps}"
+        final = float(fam.loss[r, end])
+        moved = "fell" if final <= float(fam.loss[r, 0]) else "rose"
+        loss = f"{moved} from {loss0} to {number(final)} over {steps}"
     else:
         path = f"blows up at update {diverged:,}, far from {target}"
         loss = f"started at {loss0} and blew up at update {diverged:,}"
@@ -442,14 +452,19 @@ def summaries(fam: gd.Family, r: int, scene: Scene, gap: float) -> dict[str, str
     n_val = scene.x.size - scene.n_train
     held_out = f" and {plural(n_val, 'validation row')}" if n_val else ""
     return {
-        "contour": f"Path on the loss contours: from {start}, the path {path}.",
+        "contour": f"{scene.contour_title}: from {start}, the path {path}.",
         "losses": (
             f"Loss: the full training loss {loss} ({scene.target} is {number(scene.min_loss)})"
             f"{keras}."
         ),
         "data": (
             f"Data and the model's fit: {plural(scene.n_train, 'training row')}{held_out}; the "
-            f"{scene.fit_label} now has {where}."
+            + (
+                f"{scene.fit_label} now has {where}."
+                if scene.plane is None
+                else f"network's curve now comes from its {fam.params.shape[2]} weights at "
+                f"{where} on the slice."
+            )
         ),
         "rate": f"Learning-rate schedule: {rate}.",
     }
