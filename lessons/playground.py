@@ -40,7 +40,7 @@ def apply_preset() -> None:
 def work(settings: controls.Settings, csv: bytes | None) -> int:
     """The fragment's work: the stage's runs and loss surface, and for a model without a
     closed-form bound the sharpness measured along the run (``ui.sharpness``)."""
-    measured = 0 if settings.spec.closed_form else sharpness.work(settings)
+    measured = sharpness.work(settings) if sharpness.measured_for(settings) else 0
     return stage.work(settings, csv) + measured
 
 
@@ -85,7 +85,7 @@ def live() -> None:
     lesson.within_budget(
         work(settings, csv),
         "The live stage's runs (one for every position of the four knobs), loss surface"
-        + ("" if settings.spec.closed_form else " and sharpness"),
+        + (" and sharpness" if sharpness.measured_for(settings) else ""),
         lambda: lesson.offer(lambda s: work(s, csv), settings),
     )
     run, surface, data = lesson.trained(settings)
@@ -132,6 +132,9 @@ def live() -> None:
 
     if not settings.spec.closed_form:
         st.subheader("Sharpness: the edge of stability")
+    if sharpness.no_edge(settings) and not settings.spec.closed_form:
+        st.info(sharpness.no_edge(settings), icon=":material/info:")
+    if sharpness.measured_for(settings):
         measured = sharpness.curve(settings, csv)
         figure = sharpness.figure(measured)
         st.markdown(sharpness.status(measured))

@@ -321,3 +321,15 @@ def test_a_stage_above_the_work_budget_is_refused_with_the_nearest_setting(app):
     assert not at.exception
     header = stage_payload(at).header
     assert header["n_train"] + header["n_val"] == 100 and header["epochs"] == 100
+
+
+def test_the_network_shows_its_sharpness_and_says_why_when_there_is_no_edge(app):
+    at = app(model="network")
+    assert_clean(at)
+    assert [c.key for c in at.get("plotly_chart")] == ["chart_sharpness"]
+    assert any(m.value.startswith("λmax ") for m in at.markdown)  # the run's status sentence
+    frictionless = app(model="network", momentum="1.0")
+    assert_clean(frictionless)
+    assert not frictionless.get("plotly_chart")
+    assert any("no edge of stability" in i.value for i in frictionless.info)
+    assert not app().get("plotly_chart")  # linear regression's bound is exact: no chart

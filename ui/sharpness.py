@@ -149,6 +149,31 @@ def curve(settings: Settings, csv: bytes | None, points: int = POINTS) -> Curve:
     )
 
 
+def no_edge(settings: Settings) -> str:
+    """Why there is no edge to draw λmax against, in one line ("" when there is one): with
+    momentum 1 the heavy ball has no friction, and on a quadratic no rate is stable (every
+    eigen-direction's two roots have |z| = √μ = 1: each swing keeps its size).
+
+    Example:
+        >>> no_edge(Settings(model="network"))
+        ''
+        >>> no_edge(Settings(model="network", momentum=1.0))[:30]
+        'With momentum 1 there is no fr'
+    """
+    if settings.momentum < 1:
+        return ""
+    return (
+        "With momentum 1 there is no friction: on a quadratic no learning rate is stable (each "
+        "swing keeps its size), so there is no edge of stability to draw λmax against."
+    )
+
+
+def measured_for(settings: Settings) -> bool:
+    """Whether a page measures λmax for these settings: a model without a closed-form bound
+    (the regressions' bound is exact), with an edge to draw it against (``no_edge``)."""
+    return not settings.spec.closed_form and not no_edge(settings)
+
+
 def work(settings: Settings, points: int = POINTS) -> int:
     """The work (``ui.budget`` units) of ``curve``, at worst, beyond the run itself: at each
     point (no more than the run's planned updates + 1) ``PHASES`` × ``ITERATIONS``
