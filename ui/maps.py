@@ -93,11 +93,11 @@ DEFAULT_SEEDS = 3  # the most seeds a cell gets by default, when they fit the wo
 def default_seeds(settings: Settings) -> int:
     """The slider's default: ``DEFAULT_SEEDS``, or the most below it whose work fits, so a
     link without ``map_seeds`` draws maps where it can (the network's 200 rows and 20 epochs
-    fit 1 seed; the page offers fewer epochs when not even 1 fits).
+    fit 2 seeds; the page offers fewer epochs when not even 1 fits).
 
     Example:
         >>> default_seeds(Settings()), default_seeds(Settings(model="network"))
-        (3, 1)
+        (3, 2)
     """
     fitting = [k for k in SEED_CHOICES if k <= DEFAULT_SEEDS]
     return budget.nearest(fitting, lambda k: work(settings, k)) or DEFAULT_SEEDS
