@@ -295,7 +295,7 @@ def contour_with_ends(
     """The runs' paths on the loss ``contours``, plus a dot where each seed ended, in the
     coordinates of ``surface``: the parameters, or the network's slice (its axis titles).
 
-    The marks are the Playground's (``Surface.slice_line`` names them): the start ○, each
+    The marks are every contour chart's (``charts.contour_figure``): the start ○, each
     run's end ●, ✕ what the surface's target is (``charts.target_words``). With ``close_up``
     the window shrinks to ``close_up``'s.
     """

@@ -143,7 +143,8 @@ def section(settings: Settings, csv: bytes | None) -> None:
     fig = paths_figure(contours, surface, paths)
     summary = paths_summary(paths, surface)
     st.plotly_chart(fig, key="chart_threads_paths", alt=charts.alt(fig, summary))
-    st.caption(f"{summary} {slice_caption(surface)}".strip())
+    here = " Here “this run” is the Keras run." if surface.slice_note else ""
+    st.caption(f"{summary} {surface.slice_note}{here}".strip())
     st.markdown(hogwild_sentence(run, stale, threads))
     if epochs < settings.epochs:
         st.caption(
@@ -296,26 +297,6 @@ def paths_figure(
         titles=surface.axis_titles,
     )
     return charts.equal_scale(fig)
-
-
-def slice_caption(surface: cache.Surface) -> str:
-    """What the network's slice is, with this chart's marks ("" for two parameters): the
-    Playground's words (``Surface.slice_note``) name its stage's ○ ● ✕, not these.
-
-    Example:
-        >>> from types import SimpleNamespace
-        >>> slice_caption(SimpleNamespace(plane=None))
-        ''
-    """
-    if surface.plane is None:
-        return ""
-    target = charts.target_words(surface.plane)[0]
-    return (
-        f"A slice through the {surface.plane.n_params} weights: the plane through the start "
-        f"(○), the end of the Keras run (its ●) and {target} (✕). Those three points "
-        "lie on it; every other point of a path is drawn as its shadow on the plane, so a path "
-        "can cross a contour its loss never met."
-    )
 
 
 def _point(p) -> str:
