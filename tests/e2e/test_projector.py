@@ -154,6 +154,25 @@ def test_a_released_drag_paints_what_a_fresh_load_of_its_link_paints(
         context.close()
 
 
+@pytest.mark.parametrize("name", ["batch_size", "momentum"])
+def test_a_released_drag_of_the_network_paints_what_a_fresh_load_paints(browser, app_server, name):
+    """Issue 18: the network's slice goes through the committed run's end, so a release moves
+    the plane and resends everything (nothing held); the repaint is a fresh load's."""
+    context, page = new_page(browser)
+    try:
+        open_playground(page, app_server, "model=network")
+        drag_to(page, LABELS[name], "high")
+        value = ENDS[name][1]
+        wait_drawn(page, name, value)
+        wait_idle(page, rerun_grace_ms=1_500)
+        assert float(query(page)[name]) == float(value)
+        assert held_parts(page) == 0
+        assert_same_as_a_fresh_load(browser, page)
+        assert error_log(page).page_errors == []
+    finally:
+        context.close()
+
+
 def choose_preset(page, name: str) -> None:
     page.get_by_role("combobox", name="Preset").click()
     page.get_by_role("option", name=name, exact=True).click()
