@@ -16,6 +16,7 @@ import pytest
 from harness.browser import ARTIFACTS, assert_no_exception, find_stage, goto, wait_idle
 from harness.server import Proxy
 from tests.test_deploy import app_pid
+from ui.warmup import PREPARING
 
 pytestmark = [
     pytest.mark.slow,
@@ -92,6 +93,9 @@ def test_a_killed_process_says_the_upload_is_lost_and_shows_one_state(served, pa
         ".map((u) => u.innerText.includes('far.csv')).join() === 'false'",
         timeout=30_000,
     )
+    # The new process serves from the NumPy reference until its kernels load, then reruns the
+    # page once (ui.lesson._switch_when_ready), which mounts the stage anew: wait for that too.
+    page.get_by_text(PREPARING, exact=False).wait_for(state="detached", timeout=120_000)
     wait_idle(page, timeout=60_000)
     find_stage(page)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
