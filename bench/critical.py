@@ -76,7 +76,12 @@ def with_a_loop(model, x, y, target: float) -> float:
         for rate in LEARNING_RATES:
             for seed in SEEDS:
                 run = gd.fit(
-                    model, x, y, gd.SGD(float(rate)), batch_size=size, epochs=MAX_EPOCHS, seed=seed
+                    model,
+                    x,
+                    y,
+                    gd.SGD(float(rate)),
+                    gd.Training(epochs=MAX_EPOCHS, seed=seed),
+                    batch_size=size,
                 )
                 np.flatnonzero(run.loss <= target)
     return time.perf_counter() - begin
@@ -267,13 +272,12 @@ def seeds_main(sets: int) -> None:
                     x,
                     y,
                     choice.optimizer(s, 0.1),
+                    gd.Training(epochs=choice.DEFAULT_EPOCHS, init=s.start),
                     batch_sizes=choice.batch_sizes_for(y.size),
                     learning_rates=choice.learning_rates_for(s, None),
                     target_loss=target,
-                    max_epochs=choice.DEFAULT_EPOCHS,
                     seeds=range(1000 * j, 1000 * j + k),
                     stay_epochs=choice.STAY_EPOCHS,
-                    init=s.start,
                 )
             )
             seconds.append(time.perf_counter() - begin)
@@ -346,10 +350,10 @@ def main() -> None:
                 data.x,
                 data.y,
                 gd.SGD(0.1),
+                gd.Training(epochs=MAX_EPOCHS),
                 batch_sizes=BATCH_SIZES,
                 learning_rates=LEARNING_RATES,
                 target_loss=target,
-                max_epochs=MAX_EPOCHS,
                 seeds=SEEDS,
             )
 

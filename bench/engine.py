@@ -76,7 +76,13 @@ def training_rows(repeats: int) -> list[list[object]]:
 
         def run(engine: str, batch_size: int = batch_size) -> gd.Run:
             return gd.fit(
-                model, data.x, data.y, OPT, batch_size=batch_size, epochs=EPOCHS, engine=engine
+                model,
+                data.x,
+                data.y,
+                OPT,
+                gd.Training(epochs=EPOCHS),
+                batch_size=batch_size,
+                engine=engine,
             )
 
         done = run("numba")

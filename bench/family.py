@@ -59,7 +59,7 @@ def settings_rows(n: int, batch_size: int, epochs: int, repeats: int) -> list[li
     data = gd.datasets.linear(n=n, seed=0)
     model = gd.models.LinearRegression()
     opt = gd.SGD(0.05)
-    kwargs = {"batch_size": batch_size, "epochs": epochs, "init": np.array([-1.0, 2.0])}
+    kwargs = {"batch_size": batch_size, "training": gd.Training(epochs=epochs, init=(-1.0, 2.0))}
     rows = []
     total_family = total_loop = 0.0
     for knob, values in knobs(n).items():

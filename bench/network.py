@@ -61,7 +61,8 @@ def main() -> None:
         compiled = median_ms(lambda args=args: _kernels.train_loop(*args), repeats)
         reference = median_ms(lambda args=args: train_loop(*args), max(1, repeats // 3))
         whole = median_ms(
-            lambda model=model: gd.fit(model, x, y, OPT, batch_size=1, epochs=EPOCHS), repeats
+            lambda model=model: gd.fit(model, x, y, OPT, gd.Training(epochs=EPOCHS), batch_size=1),
+            repeats,
         )
         rows.append(
             [

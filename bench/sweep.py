@@ -55,9 +55,8 @@ def sweep_with_a_loop(model, x, y, learning_rates, batch_sizes) -> Sweep:
             x,
             y,
             gd.SGD(float(learning_rates[rate])),
+            gd.Training(epochs=EPOCHS, seed=SEEDS[seed]),
             batch_size=int(batch_sizes[size]),
-            epochs=EPOCHS,
-            seed=SEEDS[seed],
             engine="numba",
         )
         final_loss[cell], diverged[cell], updates[cell] = (
@@ -86,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             data.x,
             data.y,
             gd.SGD(float(learning_rates[0])),
+            gd.Training(epochs=EPOCHS),
             learning_rates=learning_rates,
             batch_sizes=batch_sizes,
             seeds=SEEDS,
-            epochs=EPOCHS,
         )
 
     result = compiled()

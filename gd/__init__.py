@@ -4,7 +4,7 @@ Example:
     >>> import gd
     >>> data = gd.datasets.linear(n=200, seed=0)
     >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(learning_rate=0.1),
-    ...              batch_size=32, epochs=5)
+    ...              gd.Training(epochs=5), batch_size=32)
     >>> run.updates_per_epoch                     # ceil(200 / 32): the last batch has 8 rows
     7
 """
@@ -13,7 +13,7 @@ from gd import datasets, models, plane, sharpness
 from gd.critical import CriticalBatch, NoiseScale, critical_batch, noise_scale
 from gd.datasets import DataError, Dataset
 from gd.family import Family, family, scored_points
-from gd.fit import Run, fit
+from gd.fit import Run, Training, fit
 from gd.hogwild import fit_async
 from gd.optim import SGD
 from gd.plane import Plane, Window, loss_on_plane, window
@@ -31,6 +31,7 @@ __all__ = [
     "Run",
     "Sharpness",
     "Sweep",
+    "Training",
     "Window",
     "critical_batch",
     "datasets",

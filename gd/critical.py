@@ -41,8 +41,9 @@ Example:
     >>> ns = noise_scale(model, data.x, data.y, model.init_params(1))
     >>> round(ns.b_simple, 2) == round(ns.trace_cov / ns.grad_norm_sq, 2)
     True
-    >>> cb = critical_batch(model, data.x, data.y, gd.SGD(0.1), batch_sizes=[1, 8, 64, 200],
-    ...                     learning_rates=[0.01, 0.1, 0.5], target_loss=1.0, max_epochs=5)
+    >>> cb = critical_batch(model, data.x, data.y, gd.SGD(0.1), gd.Training(epochs=5),
+    ...                     batch_sizes=[1, 8, 64, 200], learning_rates=[0.01, 0.1, 0.5],
+    ...                     target_loss=1.0)
     >>> cb.reached.tolist(), bool(cb.steps[0] > cb.steps[-1])
     ([True, True, True, True], True)
     >>> bool(cb.s_min <= cb.steps.min()), bool(cb.fit_error >= 0)
@@ -63,7 +64,7 @@ import numpy as np
 
 from gd import engine as engines
 from gd import rules
-from gd.fit import Problem, fit, loss_steps, prepare
+from gd.fit import Problem, Training, check_training, fit, loss_steps, prepare
 from gd.loop import train_loop
 from gd.models import LinearStats, Model
 from gd.optim import SGD
@@ -257,21 +258,20 @@ def critical_batch(
     x: np.ndarray,
     y: np.ndarray,
     opt: SGD,
+    training: Training,
     *,
     batch_sizes: Sequence[int] | np.ndarray,
     learning_rates: Sequence[float] | np.ndarray,
     target_loss: float,
-    max_epochs: int = 100,
     seeds: Sequence[int] | np.ndarray = (0, 1, 2),
     stay_epochs: int = 1,
     loss_points_per_epoch: int | None = None,
-    init: np.ndarray | None = None,
     engine: engines.Engine = "auto",
 ) -> CriticalBatch:
     """Measure the steps to ``target_loss`` at each batch size, tuning the learning rate.
 
     Run ``(B, η, s)`` is ``gd.fit(model, x, y, dataclasses.replace(opt, learning_rate=η),
-    batch_size=B, epochs=max_epochs, seed=s, init=init)``; it reaches
+    dataclasses.replace(training, seed=s), batch_size=B)``; it reaches
     the target at the first update from which its full loss (``run.loss`` at
     ``run.loss_steps``) stays at or below ``target_loss`` for ``stay_epochs`` epochs
     (``reach``). The search stops early once no learning rate can still beat the best one
@@ -281,12 +281,12 @@ def critical_batch(
         model: a ``gd.models`` model.
         x: inputs, (n,) or (n, k).
         y: targets, (n,).
-        batch_sizes: integers in [1, n], e.g. powers of two and n.
+        opt: every setting of the optimizer but its learning rate, shared by every run.
+        training: as in ``gd.fit``; its ``epochs`` is the longest run (a batch size that never
+            reaches the target in it counts as not reached), and ``seeds`` replace its seed.
+        batch_sizes: integers in [1, n_train], e.g. powers of two and n_train.
         learning_rates: the grid to tune over, each a finite number >= 0.
         target_loss: the full training loss to reach.
-        opt: every setting of the optimizer but its learning rate, shared by every run.
-        max_epochs: the longest run; a batch size that never reaches the target in it counts
-            as not reached.
         seeds: shuffling seeds; the median over them is taken.
         stay_epochs: how many epochs (of ``ceil(n/B)`` updates each: the same rows read at
             every batch size) the loss must then stay at or below the target; 0 counts the
@@ -295,7 +295,6 @@ def critical_batch(
             (``Run.loss_steps``); a number scores a model whose loss needs a pass over the
             rows at most that many evenly spaced updates per epoch, plus every epoch's end
             (``scoring_grid``), so the search's cost does not grow with rows × updates.
-        init: starting parameters (P,); None means ``model.init_params``.
         engine: as in ``gd.fit``; both give the same numbers.
 
     Returns:
@@ -303,31 +302,19 @@ def critical_batch(
     """
     if not isinstance(opt, SGD):
         raise ValueError(f"The 'opt' parameter must be a gd.SGD. Got {opt!r} instead.")
-    x, y = check_data(x, y)
-    model.check_features(x.shape[1])
+    seeds = check_grid("seeds", seeds, check_seed, np.int64)
+    training = check_training(training)
+    problems = [prepare(model, x, y, replace(training, seed=seed)) for seed in seeds.tolist()]
+    x, y = problems[0].train
+    max_epochs = training.epochs
     sizes = np.unique(check_sizes("batch_sizes", batch_sizes, y.size))
     rates = check_grid("learning_rates", learning_rates, check_rate, np.float64)
     target = check_real("target_loss", target_loss)
-    max_epochs = check_int("max_epochs", max_epochs)
-    seeds = check_grid("seeds", seeds, check_seed, np.int64)
     stay_epochs = check_int("stay_epochs", stay_epochs, low=0)
     if loss_points_per_epoch is not None:
         loss_points_per_epoch = check_int("loss_points_per_epoch", loss_points_per_epoch)
     opts = [replace(opt, learning_rate=float(rate)) for rate in rates]
     kernels = engines.kernels(engine)
-    problems = [
-        prepare(
-            model,
-            x,
-            y,
-            epochs=max_epochs,
-            shuffle=True,
-            seed=int(seed),
-            validation_split=0.0,
-            init=init,
-        )
-        for seed in seeds.tolist()
-    ]
     stats = LinearStats.from_data(x, y) if model.cheap_losses else None
     with np.errstate(all="ignore"), ThreadPoolExecutor(_THREADS) as pool:
         first = np.stack(
@@ -385,12 +372,12 @@ def combine(parts: Sequence[CriticalBatch]) -> CriticalBatch:
     Example:
         >>> import gd
         >>> data = gd.datasets.linear(n=50, seed=0)
-        >>> kwargs = dict(learning_rates=[0.1, 0.5], target_loss=1.0, max_epochs=3)
-        >>> model = gd.models.LinearRegression()
-        >>> opt = gd.SGD(0.1)
-        >>> whole = critical_batch(model, data.x, data.y, opt, batch_sizes=[1, 5, 50], **kwargs)
-        >>> parts = [critical_batch(model, data.x, data.y, opt, batch_sizes=[b], **kwargs)
-        ...          for b in (50, 1, 5)]
+        >>> kwargs = dict(learning_rates=[0.1, 0.5], target_loss=1.0)
+        >>> model, opt, training = gd.models.LinearRegression(), gd.SGD(0.1), gd.Training(epochs=3)
+        >>> whole = critical_batch(model, data.x, data.y, opt, training, batch_sizes=[1, 5, 50],
+        ...                        **kwargs)
+        >>> parts = [critical_batch(model, data.x, data.y, opt, training, batch_sizes=[b],
+        ...                         **kwargs) for b in (50, 1, 5)]
         >>> combine(parts).b_crit == whole.b_crit
         True
     """
@@ -612,7 +599,7 @@ def time_steps(
             times = []
             for _ in range(repeats):
                 begin = time.perf_counter()
-                fit(model, x, y, opt, batch_size=size, epochs=epochs, engine="numpy")
+                fit(model, x, y, opt, Training(epochs=epochs), batch_size=size, engine="numpy")
                 times.append(time.perf_counter() - begin)
             best[epochs] = min(times)
         ms[i] = 1000.0 * max(best[2] - best[1], 0.0)

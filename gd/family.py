@@ -21,7 +21,7 @@ Example:
     >>> import gd
     >>> data = gd.datasets.linear(n=100, seed=0)
     >>> fam = family(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1),
-    ...              knob="learning_rate", values=[0.01, 0.1, 3.0], epochs=5)
+    ...              gd.Training(epochs=5), knob="learning_rate", values=[0.01, 0.1, 3.0])
     >>> fam
     Family(learning_rate: 3 runs, up to 21 points each, 1 diverged)
     >>> fam.steps[1, :5]                            # ceil(100/32) = 4 updates per epoch
@@ -40,7 +40,7 @@ import numpy as np
 
 from gd import engine as engines
 from gd import rules
-from gd.fit import Problem, epoch_totals, loss_steps, prepare
+from gd.fit import Problem, Training, epoch_totals, loss_steps, prepare
 from gd.loop import train_loop
 from gd.models import Model
 from gd.optim import SGD
@@ -191,31 +191,26 @@ def family(
     x: np.ndarray,
     y: np.ndarray,
     opt: SGD,
+    training: Training = Training(),
     *,
     knob: Knob,
     values: Sequence[float] | np.ndarray,
     batch_size: int = 32,
-    epochs: int = 1,
-    shuffle: bool = True,
-    seed: int = 0,
-    validation_split: float = 0.0,
-    init: np.ndarray | None = None,
     max_points: int = 400,
     engine: engines.Engine = "auto",
 ) -> Family:
     """Run ``gd.fit`` once per value of one knob, and keep each run thinned for drawing.
 
-    Run r equals ``gd.fit(model, x, y, opt_r, batch_size=b_r, epochs=epochs, shuffle=shuffle,
-    seed=seed, validation_split=validation_split, init=init)`` with ``knob`` set to
+    Run r equals ``gd.fit(model, x, y, opt_r, training, batch_size=b_r)`` with ``knob`` set to
     ``values[r]`` in ``opt_r`` (or in ``b_r`` for ``"batch_size"``). A momentum of 0 turns
     Nesterov off for that run, as ``gd.SGD`` requires; the two give identical numbers there.
 
     Args:
-        model, x, y, opt: as in ``gd.fit``; ``opt`` supplies every optimizer setting but the
-            knob.
+        model, x, y, opt, training: as in ``gd.fit``; ``opt`` supplies every optimizer setting
+            but the knob.
         knob: "learning_rate", "batch_size", "momentum" or "decay".
         values: the knob's values, one run each.
-        batch_size, epochs, shuffle, seed, validation_split, init: as in ``gd.fit``.
+        batch_size: as in ``gd.fit``, for every run unless the knob is the batch size.
         max_points: about how many points and loss bins to keep per run (at least 2), beyond
             the epoch boundaries, which are always kept.
         engine: as in ``gd.fit``.
@@ -230,16 +225,7 @@ def family(
     if not isinstance(opt, SGD):
         raise ValueError(f"The 'opt' parameter must be a gd.SGD. Got {opt!r} instead.")
     kernels = engines.kernels(engine)
-    problem = prepare(
-        model,
-        x,
-        y,
-        epochs=epochs,
-        shuffle=shuffle,
-        seed=seed,
-        validation_split=validation_split,
-        init=init,
-    )
+    problem = prepare(model, x, y, training)
     n_train = problem.order.shape[1]
     if knob == "batch_size":
         opts = [opt] * values.size

@@ -17,8 +17,8 @@ Example:
     >>> from gd.models import LinearRegression
     >>> from gd.optim import SGD
     >>> x = np.arange(5.0); y = 2 * x + 1
-    >>> run = fit(LinearRegression(), x, y, SGD(learning_rate=0.05), batch_size=2, epochs=3,
-    ...           engine="numpy")
+    >>> run = fit(LinearRegression(), x, y, SGD(learning_rate=0.05), Training(epochs=3),
+    ...           batch_size=2, engine="numpy")
     >>> run.updates_per_epoch, run.updates       # ceil(5/2) = 3 per epoch, the last of 1 row
     (3, 9)
     >>> run.order[0, :2]                           # rows of the first batch of epoch 0
@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -39,7 +40,16 @@ from gd.engine import Engine
 from gd.loop import Trajectory
 from gd.models import Model
 from gd.optim import SGD
-from gd.validation import check_bool, check_data, check_init, check_int, check_seed, check_split
+from gd.validation import (
+    check_bool,
+    check_data,
+    check_init,
+    check_int,
+    check_number,
+    check_reals,
+    check_seed,
+    check_split,
+)
 
 # For models without a closed-form loss, the full training loss is evaluated at no more than
 # LOSS_BUDGET / (n_train · Model.row_elements) updates (plus the start, the end and every epoch
@@ -126,6 +136,61 @@ class Run:
         )
 
 
+@dataclass(frozen=True)
+class Training:
+    """What every run of one call shares besides the data and the optimizer: Keras's ``fit``
+    arguments but the batch size, and the start.
+
+    ``gd.fit``, ``gd.family``, ``gd.sweep``, ``gd.critical_batch`` and ``gd.fit_async`` take
+    it. The batch size is not here: like the learning rate it is a knob, which ``family``,
+    ``sweep`` and ``critical_batch`` vary from run to run, so it is an argument of each.
+
+    Attributes:
+        epochs: passes over the training rows (Keras's default is 1).
+        shuffle: draw a new row order every epoch.
+        seed: seeds the one random generator of a run (its row orders).
+        validation_split: fraction of rows, taken from the end, held out for ``val_loss``.
+        init: starting parameters (P,) in the model's ``param_names`` order, kept as a tuple so
+            that the record is hashable; None means ``model.init_params``.
+
+    Example:
+        >>> Training(epochs=5, init=np.array([0.5, -1.0]))
+        Training(epochs=5, shuffle=True, seed=0, validation_split=0.0, init=(0.5, -1.0))
+        >>> Training(epochs=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: The 'epochs' parameter must be an integer >= 1. Got 0 instead.
+    """
+
+    epochs: int = 1
+    shuffle: bool = True
+    seed: int = 0
+    validation_split: float = 0.0
+    init: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        checked = {
+            "epochs": check_int("epochs", self.epochs),
+            "shuffle": check_bool("shuffle", self.shuffle),
+            "seed": check_seed("seed", self.seed),
+            "validation_split": check_number(
+                "validation_split",
+                self.validation_split,
+                0.0,
+                math.nextafter(1.0, 0.0),
+                "in [0, 1)",
+            ),
+            "init": None if self.init is None else _tuples(check_reals("init", self.init).tolist()),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+
+def _tuples(values: object) -> object:
+    """``ndarray.tolist()``'s nested lists as nested tuples: hashable, and exact for float64."""
+    return tuple(_tuples(v) for v in values) if isinstance(values, list) else values
+
+
 class Problem(NamedTuple):
     """What every run of one ``fit`` call shares: the checked data, split, orders and start."""
 
@@ -164,25 +229,23 @@ def divergence_threshold(model: Model, init: np.ndarray, x: np.ndarray, y: np.nd
     return rules.divergence_threshold(model.loss(init, x, y))
 
 
-def prepare(
-    model: Model,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    epochs: int,
-    shuffle: bool,
-    seed: int,
-    validation_split: float,
-    init: np.ndarray | None,
-) -> Problem:
-    """Check ``fit``'s data arguments once and derive what every run shares (``Problem``)."""
+def check_training(training: object) -> Training:
+    """A ``gd.Training`` (its fields checked themselves when it was made)."""
+    if not isinstance(training, Training):
+        raise ValueError(
+            f"The 'training' parameter must be a gd.Training. Got {training!r} instead."
+        )
+    return training
+
+
+def prepare(model: Model, x: np.ndarray, y: np.ndarray, training: Training) -> Problem:
+    """Check ``fit``'s data against ``training`` once and derive what every run shares."""
+    check_training(training)
     x, y = check_data(x, y)
     model.check_features(x.shape[1])
     model.check_targets(y)
-    epochs = check_int("epochs", epochs)
-    seed = check_seed("seed", seed)
-    shuffle = check_bool("shuffle", shuffle)
-    n_train = check_split(y.size, validation_split)
+    n_train = check_split(y.size, training.validation_split)
+    epochs, shuffle, seed, init = training.epochs, training.shuffle, training.seed, training.init
     names = model.param_names(x.shape[1])
     init = (
         model.init_params(x.shape[1])
@@ -206,29 +269,26 @@ def fit(
     x: np.ndarray,
     y: np.ndarray,
     opt: SGD,
+    training: Training = Training(),
     *,
     batch_size: int = 32,
-    epochs: int = 1,
-    shuffle: bool = True,
-    seed: int = 0,
-    validation_split: float = 0.0,
-    init: np.ndarray | None = None,
     engine: Engine = "auto",
 ) -> Run:
     """Train ``model`` with mini-batch SGD exactly as Keras's ``model.fit`` would.
+
+    Keras splits its settings in two: ``SGD(learning_rate, momentum, nesterov, ...)`` is the
+    update rule, and ``model.fit(batch_size, epochs, shuffle, validation_split)`` says which
+    rows each update averages. Here ``opt`` is the first, ``training`` and ``batch_size`` the
+    second.
 
     Args:
         model: a ``gd.models`` model.
         x: inputs, (n,) or (n, k).
         y: targets, (n,).
         opt: the optimizer settings, ``gd.SGD``.
+        training: epochs, shuffling, seed, validation split and start, ``gd.Training``.
         batch_size: rows averaged into each gradient (Keras's default is 32). Larger than the
             training rows means full batch.
-        epochs: passes over the training rows (Keras's default is 1).
-        shuffle: draw a new row order every epoch.
-        seed: seeds the one random generator of this run.
-        validation_split: fraction of rows, taken from the end, held out for ``val_loss``.
-        init: starting parameters (P,); None means ``model.init_params``.
         engine: "numba" (compiled), "numpy" (the readable reference), or "auto" (numba when
             it is installed). Both give the same numbers.
 
@@ -239,16 +299,7 @@ def fit(
         raise ValueError(f"The 'opt' parameter must be a gd.SGD. Got {opt!r} instead.")
     batch_size = check_int("batch_size", batch_size)
     loop = engines.loop(engine)
-    problem = prepare(
-        model,
-        x,
-        y,
-        epochs=epochs,
-        shuffle=shuffle,
-        seed=seed,
-        validation_split=validation_split,
-        init=init,
-    )
+    problem = prepare(model, x, y, training)
     effective_batch = min(batch_size, problem.order.shape[1])
     with np.errstate(all="ignore"):  # divergence is data: no warning leaves the loop
         trajectory = loop(

@@ -26,8 +26,8 @@ Example:
     >>> from gd.models import LinearRegression
     >>> from gd.optim import SGD
     >>> x = np.array([1.0, 2.0]); y = np.array([2.0, 4.0])
-    >>> run = fit_async(LinearRegression(), x, y, SGD(0.1), workers=2, staleness=1, epochs=1,
-    ...                 shuffle=False)
+    >>> run = fit_async(LinearRegression(), x, y, SGD(0.1), Training(shuffle=False), workers=2,
+    ...                 staleness=1)
     >>> run.params[2]      # both gradients taken at w_0 = (0, 0): −0.1·((−4, −4) + (−16, −8))
     array([2. , 1.2])
 """
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gd import rules
-from gd.fit import Run, prepare, record
+from gd.fit import Run, Training, prepare, record
 from gd.loop import Trajectory
 from gd.models import Model
 from gd.optim import SGD
@@ -120,13 +120,10 @@ def fit_async(
     x: np.ndarray,
     y: np.ndarray,
     opt: SGD,
+    training: Training = Training(),
     *,
     workers: int,
     staleness: int,
-    epochs: int,
-    seed: int = 0,
-    init: np.ndarray | None = None,
-    shuffle: bool = True,
 ) -> Run:
     """Train as ``workers`` lock-free threads would, each gradient ``staleness`` updates old.
 
@@ -136,13 +133,10 @@ def fit_async(
         y: targets, (n,).
         opt: the rule each worker applies to the shared weights, ``gd.SGD``; its update
             counter t counts every worker's writes.
+        training: epochs, row orders, validation split and start, exactly as in ``gd.fit``.
         workers: threads taking rows in turn, an integer >= 1.
         staleness: how many other writes land between a worker's read and its own write,
             in [0, workers − 1].
-        epochs: passes over the rows.
-        seed: seeds the row orders, exactly as in ``gd.fit``.
-        init: starting parameters (P,); None means ``model.init_params``.
-        shuffle: draw a new row order every epoch.
 
     Returns:
         A ``gd.Run`` with batch size 1, built by ``gd.fit.record``, so every derived field
@@ -158,9 +152,7 @@ def fit_async(
             f"staleness ({staleness}) needs at least {staleness + 1} workers, but workers is "
             f"{workers}; raise workers or lower staleness."
         )
-    problem = prepare(
-        model, x, y, epochs=epochs, shuffle=shuffle, seed=seed, validation_split=0.0, init=init
-    )
+    problem = prepare(model, x, y, training)
     with np.errstate(all="ignore"):  # divergence is data: no warning leaves the loop
         trajectory = stale_loop(
             model, *problem.train, problem.order, opt, problem.init, problem.threshold, staleness

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gd.fit import Run, fit
+from gd.fit import Run, Training, fit
 from gd.models import Model
 from gd.optim import SGD
 from gd.rules import batches_per_epoch
@@ -247,7 +247,7 @@ def time_epochs(
         best = np.inf
         for _ in range(repeats):
             start = time.perf_counter()
-            fit(model, x, y, opt, batch_size=int(size), epochs=1, engine="numpy")
+            fit(model, x, y, opt, Training(epochs=1), batch_size=int(size), engine="numpy")
             best = min(best, time.perf_counter() - start)
         seconds[i] = best
     return EpochTiming(sizes, batches_per_epoch(y.size, sizes), seconds)

@@ -223,8 +223,8 @@ def along(
         >>> import gd
         >>> data = gd.datasets.linear(n=100, seed=0)
         >>> model = gd.models.LinearRegression()
-        >>> run = gd.fit(model, data.x, data.y, gd.SGD(learning_rate=0.1), batch_size=100,
-        ...              epochs=3)
+        >>> run = gd.fit(model, data.x, data.y, gd.SGD(learning_rate=0.1), gd.Training(epochs=3),
+        ...              batch_size=100)
         >>> values = along(model, run.params, data.x, data.y)  # the Hessian is constant here
         >>> values.shape, bool(np.allclose(values, gd.lambda_max(data.x, data.y)))
         ((4,), True)

@@ -13,7 +13,8 @@ Example:
     >>> import gd
     >>> data = gd.datasets.linear(n=100, seed=0)
     >>> result = sweep(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01),
-    ...                learning_rates=[0.01, 0.1, 10.0], batch_sizes=[1, 100], epochs=5)
+    ...                gd.Training(epochs=5), learning_rates=[0.01, 0.1, 10.0],
+    ...                batch_sizes=[1, 100])
     >>> result
     Sweep(3 learning rates × 2 batch sizes × 1 momentum × 1 seed, 2 of 6 runs diverged)
     >>> result.diverged[:, :, 0, 0]                  # rows: learning rates; columns: batch sizes
@@ -30,14 +31,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from gd import engine, rules
-from gd.fit import divergence_threshold, fit, row_orders
+from gd.fit import Training, fit, prepare, row_orders
 from gd.models import LinearStats, Model
 from gd.optim import SGD
 from gd.validation import (
-    check_bool,
     check_data,
     check_grid,
-    check_init,
     check_int,
     check_momentum,
     check_rate,
@@ -85,20 +84,18 @@ def sweep(
     x: np.ndarray,
     y: np.ndarray,
     opt: SGD,
+    training: Training = Training(),
     *,
     learning_rates: Sequence[float] | np.ndarray | None = None,
     batch_sizes: Sequence[int] | np.ndarray,
     momentums: Sequence[float] | np.ndarray | None = None,
-    seeds: Sequence[int] | np.ndarray = (0,),
-    epochs: int,
-    shuffle: bool = True,
-    init: np.ndarray | None = None,
+    seeds: Sequence[int] | np.ndarray | None = None,
 ) -> Sweep:
     """Train once for every combination of the grid, keeping how each run ended.
 
     Cell ``[i, j, k, s]`` equals ``gd.fit(model, x, y, dataclasses.replace(opt,
-    learning_rate=learning_rates[i], momentum=momentums[k]), batch_size=batch_sizes[j],
-    epochs=epochs, shuffle=shuffle, seed=seeds[s], init=init)``.
+    learning_rate=learning_rates[i], momentum=momentums[k]), dataclasses.replace(training,
+    seed=seeds[s]), batch_size=batch_sizes[j])``.
 
     Args:
         model: a ``gd.models`` model.
@@ -106,22 +103,20 @@ def sweep(
         y: targets, (n,).
         opt: the optimizer every run starts from: its decay, Nesterov and convention are
             shared; its rate and momentum are the grid's when the grid gives them.
+        training: what every run shares, as in ``gd.fit``; its seed is the grid's when the
+            grid gives seeds.
         learning_rates: base rates to try, each a finite number >= 0; None: ``opt``'s.
         batch_sizes: batch sizes to try, each an integer >= 1 (larger than n means full batch).
         momentums: momentum values to try, each in [0, 1]; None: ``opt``'s.
         seeds: seeds of the row orders, each an integer >= 0; more seeds show the spread.
-        epochs: passes over the rows, the same for every run.
-        shuffle: draw a new row order every epoch.
-        init: starting parameters (P,); None means ``model.init_params``.
+            None: ``training``'s.
 
     Returns:
         A frozen ``Sweep``.
     """
     if not isinstance(opt, SGD):
         raise ValueError(f"The 'opt' parameter must be a gd.SGD. Got {opt!r} instead.")
-    x, y = check_data(x, y)
-    model.check_features(x.shape[1])
-    model.check_targets(y)
+    problem = prepare(model, x, y, training)
     learning_rates = check_grid(
         "learning_rates",
         [opt.learning_rate] if learning_rates is None else learning_rates,
@@ -132,25 +127,19 @@ def sweep(
     momentums = check_grid(
         "momentums", [opt.momentum] if momentums is None else momentums, check_momentum, np.float64
     )
-    seeds = check_grid("seeds", seeds, check_seed, np.int64)
-    epochs = check_int("epochs", epochs)
-    shuffle = check_bool("shuffle", shuffle)
+    seeds = check_grid("seeds", [training.seed] if seeds is None else seeds, check_seed, np.int64)
     for momentum in momentums:  # checks Nesterov with μ = 0
         replace(opt, learning_rate=float(learning_rates[0]), momentum=float(momentum))
-    if init is None:
-        init = model.init_params(x.shape[1])
-    else:
-        init = check_init(init, model.param_names(x.shape[1]), model.name, x.shape[1])
     axes = (learning_rates, batch_sizes, momentums, seeds)
     kernels = engine.kernels()
     if kernels is None:
-        return _sweep_with_fit(model, x, y, axes, epochs, shuffle, init, opt)
+        return _sweep_with_fit(model, x, y, axes, training, opt)
 
-    n_train = y.size
+    (x, y), init, threshold = problem.train, problem.init, problem.threshold
+    epochs, n_train = problem.order.shape
     clamped = np.minimum(batch_sizes, n_train)  # as fit: a batch never exceeds the rows
-    orders = np.stack([row_orders(n_train, epochs, shuffle, seed) for seed in seeds])
+    orders = np.stack([row_orders(n_train, epochs, training.shuffle, seed) for seed in seeds])
     with np.errstate(all="ignore"):  # divergence is data: no warning leaves the sweep
-        threshold = divergence_threshold(model, init, x, y)
         ends = kernels.sweep(
             model,
             x,
@@ -238,9 +227,7 @@ def _sweep_with_fit(
     x: np.ndarray,
     y: np.ndarray,
     axes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    epochs: int,
-    shuffle: bool,
-    init: np.ndarray,
+    training: Training,
     opt: SGD,
 ) -> Sweep:
     """The same grid as one ``gd.fit`` per cell on the NumPy engine: the path without numba."""
@@ -260,11 +247,8 @@ def _sweep_with_fit(
                 learning_rate=float(learning_rates[rate]),
                 momentum=float(momentums[momentum]),
             ),
+            replace(training, seed=int(seeds[seed])),
             batch_size=int(batch_sizes[size]),
-            epochs=epochs,
-            shuffle=shuffle,
-            seed=int(seeds[seed]),
-            init=init,
             engine="numpy",
         )
         final_loss[cell] = run.loss[-1]

@@ -61,9 +61,9 @@ def test_the_summaries_use_the_runs_numbers():
         data.x,
         data.y,
         gd.SGD(0.05),
+        gd.Training(epochs=1),
         knob="batch_size",
         values=[200],
-        epochs=1,
     )
     from ui.stage.payload import Scene, summaries
 

@@ -50,8 +50,8 @@ def test_run_bytes_predicts_a_runs_size(n, batch_size, epochs):
         data.x,
         data.y,
         gd.SGD(0.01),
+        gd.Training(epochs=epochs),
         batch_size=batch_size,
-        epochs=epochs,
     )
     held = sum(value.nbytes for value in vars(run).values() if isinstance(value, np.ndarray))
     assert held <= budget.run_bytes(n, batch_size, epochs) <= 1.2 * held + 1000
@@ -167,14 +167,18 @@ def test_the_csv_equals_the_exact_per_update_table_and_is_thinned_when_long():
         data.x,
         data.y,
         gd.SGD(0.1, momentum=0.9, decay=0.01),
+        gd.Training(epochs=7, validation_split=0.1),
         batch_size=16,
-        epochs=7,
-        validation_split=0.1,
     )
     assert keras_to_here.run_csv(run, ("w", "a")).decode() == codegen.run_csv(run, ("w", "a"))
     data = gd.datasets.linear(n=3000, seed=0)
     long = gd.fit(
-        gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), batch_size=1, epochs=40
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.01),
+        gd.Training(epochs=40),
+        batch_size=1,
     )
     rows = keras_to_here.csv_updates(long)
     assert rows.size <= keras_to_here.CSV_ROWS + 40 and rows[-1] == long.updates

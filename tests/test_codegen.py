@@ -254,11 +254,10 @@ def test_keras_scripts_fit_the_page_rows_in_the_page_order(
         data.x,
         data.y,
         gd.SGD(s.learning_rate),
+        gd.Training(
+            epochs=s.epochs, shuffle=s.shuffle, seed=s.seed, validation_split=s.validation_split
+        ),
         batch_size=s.batch_size,
-        epochs=s.epochs,
-        shuffle=s.shuffle,
-        seed=s.seed,
-        validation_split=s.validation_split,
     )
     fits = fake_keras(monkeypatch)
     exec(compile(generate(s), "script.py", "exec"), {"__name__": "__main__"})
@@ -303,9 +302,8 @@ def test_csv_has_one_row_per_update_and_the_header():
         data.x,
         data.y,
         gd.SGD(0.05, decay=0.1),
+        gd.Training(epochs=3, validation_split=0.2),
         batch_size=16,
-        epochs=3,
-        validation_split=0.2,
     )
     rows = list(csv.DictReader(io.StringIO(run_csv(run, ("w", "b")))))
     assert list(rows[0]) == [

@@ -41,7 +41,7 @@ def test_auto_runs_the_reference_until_the_kernels_are_ready(deferred):
 def test_the_reference_gives_the_same_numbers_while_deferred(deferred):
     data = gd.datasets.linear(n=200, seed=0)
     opt = gd.SGD(0.05, momentum=0.9)
-    args = {"batch_size": 32, "epochs": 5}
+    args = {"batch_size": 32, "training": gd.Training(epochs=5)}
     reference = gd.fit(gd.models.LinearRegression(), data.x, data.y, opt, **args)
     engine.mark_ready()
     compiled = gd.fit(gd.models.LinearRegression(), data.x, data.y, opt, **args)

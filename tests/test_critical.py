@@ -131,9 +131,8 @@ def brute_force(model, x, y, sizes, rates, target, momentum, epochs, seeds, stay
                             x,
                             y,
                             gd.SGD(rate, momentum=momentum),
+                            gd.Training(epochs=epochs, seed=seed),
                             batch_size=size,
-                            epochs=epochs,
-                            seed=seed,
                         ),
                         target,
                         stay,
@@ -175,10 +174,10 @@ def test_critical_batch_is_gd_fit_run_by_run(case, engine, stay):
         data.x,
         data.y,
         gd.SGD(0.1, momentum=momentum),
+        gd.Training(epochs=epochs),
         batch_sizes=sizes,
         learning_rates=rates,
         target_loss=target,
-        max_epochs=epochs,
         stay_epochs=stay,
         loss_points_per_epoch=points,
         engine=engine,
@@ -202,9 +201,8 @@ def test_critical_batch_is_gd_fit_run_by_run(case, engine, stay):
                 data.x,
                 data.y,
                 gd.SGD(rates[best[i]], momentum=momentum),
+                gd.Training(epochs=epochs, seed=seed),
                 batch_size=sizes[i],
-                epochs=epochs,
-                seed=seed,
             )
             for seed in seeds
         ]
@@ -229,7 +227,7 @@ def test_a_run_that_blows_up_counts_only_up_to_its_blow_up(stay):
     data = gd.datasets.linear(n=30, seed=0)
     model = LinearRegression()
     runs = [
-        gd.fit(model, data.x, data.y, gd.SGD(3.0), batch_size=1, epochs=3, seed=s)
+        gd.fit(model, data.x, data.y, gd.SGD(3.0), gd.Training(epochs=3, seed=s), batch_size=1)
         for s in (0, 1, 2)
     ]
     assert all(run.diverged_at is not None for run in runs)
@@ -239,10 +237,10 @@ def test_a_run_that_blows_up_counts_only_up_to_its_blow_up(stay):
             data.x,
             data.y,
             gd.SGD(0.1),
+            gd.Training(epochs=3),
             batch_sizes=[1],
             learning_rates=[3.0],
             target_loss=target,
-            max_epochs=3,
             stay_epochs=stay,
         )
         expected = np.median([first_reach(run, target, stay) for run in runs])
@@ -259,7 +257,7 @@ def test_scoring_follows_gd_fit_when_it_thins_the_loss(monkeypatch, stay):
     monkeypatch.setattr(FIT, "LOSS_BUDGET", 600)
     data = gd.datasets.logistic(n=30, seed=0)
     model = LogisticRegression()
-    run = gd.fit(model, data.x, data.y, gd.SGD(0.1), batch_size=1, epochs=6, seed=0)
+    run = gd.fit(model, data.x, data.y, gd.SGD(0.1), gd.Training(epochs=6, seed=0), batch_size=1)
     assert run.loss_steps.size < run.updates + 1  # thinned
     target = float(np.quantile(run.loss, 0.3))
     result = critical_batch(
@@ -267,10 +265,10 @@ def test_scoring_follows_gd_fit_when_it_thins_the_loss(monkeypatch, stay):
         data.x,
         data.y,
         gd.SGD(0.1),
+        gd.Training(epochs=6),
         batch_sizes=[1],
         learning_rates=[0.1],
         target_loss=target,
-        max_epochs=6,
         seeds=[0],
         stay_epochs=stay,
     )
@@ -287,7 +285,7 @@ def test_the_early_stopping_search_equals_the_full_search(monkeypatch, growth, s
         batch_sizes=[1, 2, 4, 16, 64],
         learning_rates=np.geomspace(0.003, 1.0, 7),
         target_loss=1.05,
-        max_epochs=40,
+        training=gd.Training(epochs=40),
         seeds=(0, 1, 2, 3),  # an even count: the median is the mean of the middle two
         stay_epochs=stay,
     )
@@ -337,7 +335,7 @@ def test_without_numba_the_numbers_are_the_same(monkeypatch):
         batch_sizes=[1, 4, 40],
         learning_rates=[0.05, 0.3, 1.0],
         target_loss=0.5,
-        max_epochs=10,
+        training=gd.Training(epochs=10),
     )
     opt = gd.SGD(0.1, momentum=0.9, nesterov=True, decay=0.01, convention="pytorch")
     compiled = critical_batch(TanhNeuron(), data.x, data.y, opt, **kwargs)
@@ -366,6 +364,7 @@ def test_b_crit_is_within_a_factor_two_of_the_noise_scale_at_the_start():
             data.x,
             data.y,
             gd.SGD(0.1),
+            gd.Training(epochs=100),
             batch_sizes=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
             learning_rates=np.geomspace(1e-3, 1.0, 16),
             target_loss=target,
@@ -434,10 +433,10 @@ def test_the_record_reads_well_and_gives_its_curves():
         data.x,
         data.y,
         gd.SGD(0.1),
+        gd.Training(epochs=5),
         batch_sizes=[1, 5, 50],
         learning_rates=[0.1, 0.5],
         target_loss=1.0,
-        max_epochs=5,
     )
     assert repr(result).startswith("CriticalBatch(3 batch sizes × 2 learning rates × 3 seeds, ")
     sizes = np.array([1.0, 10.0])
@@ -460,21 +459,38 @@ def test_the_record_reads_well_and_gives_its_curves():
         ({"learning_rates": [0.1, -1.0]}, "The 'learning_rates' parameter must be a finite"),
         ({"target_loss": math.nan}, "The 'target_loss' parameter must be a finite number."),
         ({"opt": 0.1}, "The 'opt' parameter must be a gd.SGD. Got 0.1 instead."),
-        ({"max_epochs": 0}, "The 'max_epochs' parameter must be an integer >= 1. Got 0"),
+        ({"training": {"epochs": 0}}, "The 'training' parameter must be a gd.Training."),
         ({"seeds": [0, -1]}, "The 'seeds' parameter must be an integer >= 0. Got -1 instead."),
         ({"stay_epochs": -1}, "The 'stay_epochs' parameter must be an integer >= 0. Got -1"),
         ({"loss_points_per_epoch": 0}, "The 'loss_points_per_epoch' parameter must be an integer"),
-        ({"init": [1.0]}, "init must have shape (2,)"),
+        ({"training": gd.Training(init=[1.0])}, "init must have shape (2,)"),
     ],
 )
 def test_bad_arguments_are_explained(change, message):
     data = gd.datasets.linear(n=50, seed=0)
     kwargs = dict(
-        opt=gd.SGD(0.1), batch_sizes=[1, 50], learning_rates=[0.1], target_loss=1.0, max_epochs=2
+        opt=gd.SGD(0.1),
+        training=gd.Training(epochs=2),
+        batch_sizes=[1, 50],
+        learning_rates=[0.1],
+        target_loss=1.0,
     )
     with pytest.raises(ValueError) as error:
         critical_batch(LinearRegression(), data.x, data.y, **(kwargs | change))
     assert str(error.value).startswith(message)
+
+
+def test_a_validation_split_searches_the_rows_before_it():
+    data = gd.datasets.linear(n=40, seed=2)
+    kwargs = dict(batch_sizes=[1, 4, 30], learning_rates=[0.05, 0.5], target_loss=1.0)
+    split = gd.Training(epochs=4, validation_split=0.25)
+    held = critical_batch(LinearRegression(), data.x, data.y, gd.SGD(0.1), split, **kwargs)
+    before = critical_batch(
+        LinearRegression(), data.x[:30], data.y[:30], gd.SGD(0.1), gd.Training(epochs=4), **kwargs
+    )
+    assert held.n_train == 30 and held.reached.any()
+    for field in ("steps", "epochs", "best_learning_rate"):
+        np.testing.assert_array_equal(getattr(held, field), getattr(before, field), field)
 
 
 def test_every_setting_of_the_optimizer_but_its_rate_is_each_runs():
@@ -482,7 +498,7 @@ def test_every_setting_of_the_optimizer_but_its_rate_is_each_runs():
     opt = gd.SGD(0.5, momentum=0.8, nesterov=True, decay=0.05, convention="pytorch")
     plain = gd.SGD(0.05, momentum=0.8, convention="pytorch")  # no Nesterov, no decay
     runs = [
-        gd.fit(LinearRegression(), data.x, data.y, o, batch_size=4, epochs=6, seed=0)
+        gd.fit(LinearRegression(), data.x, data.y, o, gd.Training(epochs=6, seed=0), batch_size=4)
         for o in (dataclasses.replace(opt, learning_rate=0.05), plain)
     ]
     # a target the two runs reach at different updates: the search must be the first's
@@ -496,10 +512,10 @@ def test_every_setting_of_the_optimizer_but_its_rate_is_each_runs():
         data.x,
         data.y,
         opt,
+        gd.Training(epochs=6),
         batch_sizes=[4],
         learning_rates=[0.05],
         target_loss=float(target),
-        max_epochs=6,
         seeds=[0],
     )
     assert result.steps[0] == run_reach(runs[0], target, 1)

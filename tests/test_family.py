@@ -56,23 +56,33 @@ def configurations(draw):
         decay=draw(st.sampled_from([0.0, 0.01, 0.5])),
         convention=draw(st.sampled_from(["keras", "pytorch"])),
     )
-    kwargs = {
-        "batch_size": draw(st.integers(1, n + 3)),
-        "epochs": draw(st.integers(1, 4)),
-        "shuffle": draw(st.booleans()),
-        "seed": draw(st.integers(0, 2**32 - 1)),
-        "validation_split": draw(st.sampled_from([0.0, 0.25])),
-    }
-    return model, x, y, opt, knob, knob_values(knob, draw), kwargs, draw(st.integers(2, 12))
+    batch_size = draw(st.integers(1, n + 3))
+    training = gd.Training(
+        epochs=draw(st.integers(1, 4)),
+        shuffle=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**32 - 1)),
+        validation_split=draw(st.sampled_from([0.0, 0.25])),
+    )
+    setup = (training, batch_size)
+    return model, x, y, opt, knob, knob_values(knob, draw), setup, draw(st.integers(2, 12))
 
 
-def run_for(model, x, y, opt, knob, value, kwargs, engine):
+def run_for(model, x, y, opt, knob, value, setup, engine):
+    training, batch_size = setup
     if knob == "batch_size":
-        return gd.fit(model, x, y, opt, **(kwargs | {"batch_size": int(value)}), engine=engine)
+        return gd.fit(model, x, y, opt, training, batch_size=int(value), engine=engine)
     changes = {knob: value}
     if knob == "momentum" and value == 0.0:
         changes["nesterov"] = False
-    return gd.fit(model, x, y, dataclasses.replace(opt, **changes), **kwargs, engine=engine)
+    return gd.fit(
+        model,
+        x,
+        y,
+        dataclasses.replace(opt, **changes),
+        training,
+        batch_size=batch_size,
+        engine=engine,
+    )
 
 
 def close(actual, expected, name):
@@ -82,13 +92,23 @@ def close(actual, expected, name):
     )
 
 
-def check_family(model, x, y, opt, knob, values, kwargs, max_points, engine):
+def check_family(model, x, y, opt, knob, values, setup, max_points, engine):
+    training, batch_size = setup
     fam = gd.family(
-        model, x, y, opt, knob=knob, values=values, max_points=max_points, engine=engine, **kwargs
+        model,
+        x,
+        y,
+        opt,
+        training,
+        knob=knob,
+        values=values,
+        batch_size=batch_size,
+        max_points=max_points,
+        engine=engine,
     )
     assert fam.runs == len(values)
     for r, value in enumerate(values):
-        run = run_for(model, x, y, opt, knob, value, kwargs, engine)
+        run = run_for(model, x, y, opt, knob, value, setup, engine)
         length = fam.lengths[r]
         steps = fam.steps[r, :length]
         assert steps[0] == 0 and steps[-1] == run.updates
@@ -130,8 +150,14 @@ def test_the_numpy_reference_gives_the_same_family(configuration):
 
 def test_without_numba_the_family_uses_the_reference(monkeypatch):
     data = gd.datasets.linear(n=60, seed=2)
-    args = (LinearRegression(), data.x, data.y, gd.SGD(0.05, momentum=0.9, decay=0.01))
-    kwargs = {"knob": "learning_rate", "values": [0.01, 0.1], "epochs": 3, "batch_size": 7}
+    args = (
+        LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.05, momentum=0.9, decay=0.01),
+        gd.Training(epochs=3),
+    )
+    kwargs = {"knob": "learning_rate", "values": [0.01, 0.1], "batch_size": 7}
     compiled = gd.family(*args, **kwargs)
     monkeypatch.setattr(gd.engine, "compiled", None)
     fallback = gd.family(*args, **kwargs)
@@ -145,14 +171,16 @@ def test_a_long_run_is_thinned_but_keeps_its_epoch_boundaries_and_the_whole_nois
         data.x,
         data.y,
         gd.SGD(0.01),
+        gd.Training(epochs=4),
         knob="batch_size",
         values=[1, 500],
-        epochs=4,
         max_points=50,
     )
     assert fam.lengths[0] <= 50 + 4 + 2 and fam.steps[0, fam.lengths[0] - 1] == 2000
     assert fam.batch_width[0] == 40 and fam.batch_bins[0] == 50
-    run = gd.fit(LinearRegression(), data.x, data.y, gd.SGD(0.01), batch_size=1, epochs=4)
+    run = gd.fit(
+        LinearRegression(), data.x, data.y, gd.SGD(0.01), gd.Training(epochs=4), batch_size=1
+    )
     assert fam.batch_low[0].min() == run.batch_loss.min()
     assert fam.batch_high[0].max() == run.batch_loss.max()
     assert fam.lengths[1] == 5  # full batch: one update per epoch, all kept
@@ -197,11 +225,17 @@ def test_never_is_minus_one_in_arrays_and_none_on_run():
 def test_two_threads_give_the_same_family_as_one(monkeypatch, knob):
     module = importlib.import_module("gd.family")  # gd.family itself is the function
     data = gd.datasets.linear(n=300, seed=3)
-    args = (LinearRegression(), data.x, data.y, gd.SGD(0.05, momentum=0.5, decay=0.01))
+    args = (
+        LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.05, momentum=0.5, decay=0.01),
+        gd.Training(epochs=3),
+    )
     values = {"batch_size": [1, 7, 32, 300], "momentum": [0.0, 0.5, 0.9]}.get(
         knob, [0.001, 0.01, 0.05, 0.1, 0.3]
     )
-    kwargs = {"knob": knob, "values": values, "epochs": 3, "batch_size": 16}
+    kwargs = {"knob": knob, "values": values, "batch_size": 16}
     monkeypatch.setattr(module, "PARALLEL_WORK", 10**12)
     one = gd.family(*args, **kwargs)
     monkeypatch.setattr(module, "PARALLEL_WORK", 0)

@@ -26,9 +26,8 @@ def hand_run(engine, **opt):
         X,
         Y,
         gd.SGD(**settings),
+        gd.Training(epochs=1, shuffle=False),
         batch_size=1,
-        epochs=1,
-        shuffle=False,
         engine=engine,
     )
 
@@ -84,8 +83,8 @@ def test_decay_is_never_reset_at_epoch_boundaries(engine):
         np.arange(5.0),
         np.arange(5.0),
         gd.SGD(0.01, decay=0.5),
+        gd.Training(epochs=3),
         batch_size=2,
-        epochs=3,
         engine=engine,
     )
     t = np.arange(9)  # 3 updates per epoch × 3 epochs, one counter
@@ -101,9 +100,8 @@ def test_last_partial_batch_is_kept_and_epoch_loss_is_weighted(engine):
         x,
         y,
         gd.SGD(0.1),
+        gd.Training(epochs=2, shuffle=False),
         batch_size=2,
-        epochs=2,
-        shuffle=False,
         engine=engine,
     )
     assert run.updates_per_epoch == 3  # ceil(5 / 2)
@@ -117,7 +115,9 @@ def test_last_partial_batch_is_kept_and_epoch_loss_is_weighted(engine):
 def test_batch_loss_is_the_loss_of_that_batch_at_pre_update_params():
     data = gd.datasets.linear(n=50, seed=3)
     model = gd.models.LinearRegression()
-    run = gd.fit(model, data.x, data.y, gd.SGD(0.05, momentum=0.9), batch_size=8, epochs=3)
+    run = gd.fit(
+        model, data.x, data.y, gd.SGD(0.05, momentum=0.9), gd.Training(epochs=3), batch_size=8
+    )
     x = data.x[:, None]
     for u in (0, 6, 7, 20):
         rows = run.batch_rows(u)
@@ -127,7 +127,7 @@ def test_batch_loss_is_the_loss_of_that_batch_at_pre_update_params():
 def test_full_loss_is_recorded_at_every_point_for_linear_regression():
     data = gd.datasets.linear(n=40, seed=1)
     model = gd.models.LinearRegression()
-    run = gd.fit(model, data.x, data.y, gd.SGD(0.05), batch_size=4, epochs=2)
+    run = gd.fit(model, data.x, data.y, gd.SGD(0.05), gd.Training(epochs=2), batch_size=4)
     np.testing.assert_array_equal(run.loss_steps, np.arange(run.updates + 1))
     direct = [model.sample_losses(p, data.x[:, None], data.y).mean() for p in run.params]
     np.testing.assert_allclose(run.loss, direct, rtol=1e-10)
@@ -141,10 +141,8 @@ def test_validation_split_takes_the_last_rows_before_shuffling():
         x,
         y,
         gd.SGD(1e-4),
+        gd.Training(epochs=4, validation_split=0.25, seed=5),
         batch_size=8,
-        epochs=4,
-        validation_split=0.25,
-        seed=5,
     )
     assert (run.n_train, run.n_val) == (27, 10)  # floor(37 · 0.75) = 27, as Keras trains on [0:27]
     for epoch_order in run.order:
@@ -158,17 +156,25 @@ def test_validation_split_takes_the_last_rows_before_shuffling():
 
 def test_each_epoch_draws_a_new_permutation_and_shuffle_false_keeps_order():
     data = gd.datasets.linear(n=30, seed=0)
-    shuffled = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), epochs=3)
+    shuffled = gd.fit(
+        gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), gd.Training(epochs=3)
+    )
     assert not np.array_equal(shuffled.order[0], shuffled.order[1])
     fixed = gd.fit(
-        gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), epochs=3, shuffle=False
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.01),
+        gd.Training(epochs=3, shuffle=False),
     )
     np.testing.assert_array_equal(fixed.order, np.tile(np.arange(30), (3, 1)))
 
 
 def test_row_orders_are_successive_permutations_of_one_generator():
     data = gd.datasets.linear(n=30, seed=0)
-    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), epochs=4, seed=7)
+    run = gd.fit(
+        gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), gd.Training(epochs=4, seed=7)
+    )
     rng = np.random.default_rng(7)  # one generator for the whole run, never reseeded per epoch
     np.testing.assert_array_equal(run.order, [rng.permutation(30) for _ in range(4)])
 
@@ -185,11 +191,11 @@ def test_a_last_point_above_the_threshold_counts_as_diverged(engine):
 def test_same_seed_gives_identical_run_and_other_seed_differs():
     data = gd.datasets.linear(n=64, seed=2)
     args = (gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.05, momentum=0.9))
-    a = gd.fit(*args, batch_size=5, epochs=4, seed=11)
-    b = gd.fit(*args, batch_size=5, epochs=4, seed=11)
+    a = gd.fit(*args, batch_size=5, training=gd.Training(epochs=4, seed=11))
+    b = gd.fit(*args, batch_size=5, training=gd.Training(epochs=4, seed=11))
     for field in ("params", "loss", "batch_loss", "learning_rate", "epoch_loss", "order"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
-    c = gd.fit(*args, batch_size=5, epochs=4, seed=12)
+    c = gd.fit(*args, batch_size=5, training=gd.Training(epochs=4, seed=12))
     assert not np.array_equal(a.params, c.params)
 
 
@@ -202,9 +208,8 @@ def test_full_batch_is_the_same_for_any_seed(engine):
             data.x,
             data.y,
             gd.SGD(0.1, momentum=0.5),
+            gd.Training(epochs=10, seed=seed),
             batch_size=50,
-            epochs=10,
-            seed=seed,
             engine=engine,
         )
         for seed in (0, 1, 99)
@@ -226,7 +231,7 @@ def test_keras_and_pytorch_agree_at_constant_lr_and_differ_with_decay():
 
     def final(convention, decay):
         opt = gd.SGD(0.05, momentum=0.9, decay=decay, convention=convention)
-        return gd.fit(model, data.x, data.y, opt, batch_size=10, epochs=3).params[-1]
+        return gd.fit(model, data.x, data.y, opt, gd.Training(epochs=3), batch_size=10).params[-1]
 
     np.testing.assert_allclose(final("keras", 0.0), final("pytorch", 0.0), rtol=1e-10)
     assert np.abs(final("keras", 0.2) - final("pytorch", 0.2)).max() > 1e-3
@@ -241,8 +246,8 @@ def test_divergence_stops_the_run_and_is_recorded_without_warnings(engine):
             data.x,
             data.y,
             gd.SGD(learning_rate=5.0),
+            gd.Training(epochs=500),
             batch_size=100,
-            epochs=500,
             engine=engine,
         )
     assert run.diverged_at is not None
@@ -254,7 +259,7 @@ def test_divergence_stops_the_run_and_is_recorded_without_warnings(engine):
 
 def test_stable_run_has_no_divergence():
     data = gd.datasets.linear(n=100, seed=0)
-    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1), epochs=20)
+    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1), gd.Training(epochs=20))
     assert run.diverged_at is None
     assert run.loss[-1] < 0.3  # noise 0.5 → the optimum's MSE is about 0.25
 
@@ -267,9 +272,8 @@ def test_divergence_inside_the_first_epoch_keeps_an_empty_epoch_history(engine):
         data.x,
         data.y,
         gd.SGD(10.0, momentum=0.9),
+        gd.Training(epochs=3, validation_split=0.2),
         batch_size=1,
-        epochs=3,
-        validation_split=0.2,
         engine=engine,
     )
     assert run.diverged_at is not None and run.diverged_at < run.updates_per_epoch

@@ -40,9 +40,20 @@ def test_staleness_zero_is_gd_fit_with_batch_size_one(
     data = DATA[name](n=n, seed=seed)
     opt = gd.SGD(rate, momentum=momentum, decay=decay, convention=convention)
     model = MODELS[name]()
-    kwargs = dict(epochs=epochs, seed=seed, shuffle=shuffle)
-    stale = fit_async(model, data.x, data.y, opt, workers=workers, staleness=0, **kwargs)
-    exact = gd.fit(model, data.x, data.y, opt, batch_size=1, engine="numpy", **kwargs)
+    training = gd.Training(epochs=epochs, seed=seed, shuffle=shuffle)
+    stale = fit_async(model, data.x, data.y, opt, training, workers=workers, staleness=0)
+    exact = gd.fit(model, data.x, data.y, opt, training, batch_size=1, engine="numpy")
+    assert_same_run(stale, exact)
+
+
+def test_a_validation_split_holds_out_the_same_rows_as_gd_fit():
+    data = gd.datasets.tanh(n=40, seed=3)
+    training = gd.Training(epochs=2, seed=5, validation_split=0.25)
+    opt = gd.SGD(0.1, momentum=0.9)
+    stale = fit_async(TanhNeuron(), data.x, data.y, opt, training, workers=2, staleness=0)
+    exact = gd.fit(TanhNeuron(), data.x, data.y, opt, training, batch_size=1, engine="numpy")
+    assert (stale.n_train, stale.n_val) == (30, 10)
+    np.testing.assert_array_equal(stale.val_loss, exact.val_loss)
     assert_same_run(stale, exact)
 
 
@@ -51,7 +62,13 @@ def test_staleness_one_by_hand():
     x = np.array([1.0, 2.0, -1.0])
     y = np.array([2.0, 4.0, 0.0])
     run = fit_async(
-        LinearRegression(), x, y, gd.SGD(0.1), workers=2, staleness=1, epochs=1, shuffle=False
+        LinearRegression(),
+        x,
+        y,
+        gd.SGD(0.1),
+        gd.Training(epochs=1, shuffle=False),
+        workers=2,
+        staleness=1,
     )
     w1 = np.array([0.0, 0.0]) - 0.1 * np.array([-4.0, -4.0])  # g₀ at w_0: r = −2
     np.testing.assert_allclose(run.params[1], w1)  # (0.4, 0.4)
@@ -74,11 +91,9 @@ def test_staleness_two_by_hand_with_momentum():
         ones,
         ones,
         gd.SGD(0.1, momentum=0.5),
+        gd.Training(epochs=1, shuffle=False, init=np.array([1.0, 0.5])),
         workers=3,
         staleness=2,
-        epochs=1,
-        shuffle=False,
-        init=np.array([1.0, 0.5]),
     )
     expected = [
         [1.0, 0.5],
@@ -95,8 +110,8 @@ def test_stale_gradients_blow_up_where_the_averaged_batch_is_stable():
     data = gd.datasets.linear(n=200, seed=0)
     model = LinearRegression()
     opt = gd.SGD(0.3)
-    batch = gd.fit(model, data.x, data.y, opt, batch_size=16, epochs=3)
-    stale = fit_async(model, data.x, data.y, opt, workers=16, staleness=15, epochs=3)
+    batch = gd.fit(model, data.x, data.y, opt, gd.Training(epochs=3), batch_size=16)
+    stale = fit_async(model, data.x, data.y, opt, gd.Training(epochs=3), workers=16, staleness=15)
     assert batch.diverged_at is None
     assert stale.diverged_at is not None
     assert stale.params.shape[0] == stale.diverged_at + 1  # the path stops at the blow-up
@@ -112,12 +127,15 @@ def test_stale_gradients_blow_up_where_the_averaged_batch_is_stable():
             "staleness (4) needs at least 5 workers, but workers is 4; raise workers or lower "
             "staleness.",
         ),
-        ({"epochs": 0}, "The 'epochs' parameter must be an integer >= 1. Got 0 instead."),
+        (
+            {"training": {"epochs": 1}},
+            "The 'training' parameter must be a gd.Training. Got {'epochs': 1} instead.",
+        ),
         ({"opt": 0.1}, "The 'opt' parameter must be a gd.SGD. Got 0.1 instead."),
     ],
 )
 def test_bad_arguments_are_explained(change, message):
-    kwargs = dict(opt=gd.SGD(0.1), workers=4, staleness=3, epochs=1) | change
+    kwargs = dict(opt=gd.SGD(0.1), workers=4, staleness=3) | change
     opt = kwargs.pop("opt")
     with pytest.raises(ValueError) as error:
         fit_async(LinearRegression(), [0.0, 1.0], [1.0, 2.0], opt, **kwargs)

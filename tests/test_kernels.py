@@ -54,12 +54,15 @@ def configurations(draw):
     )
     fit_kwargs = {
         "batch_size": draw(st.integers(1, n + 3)),  # includes 1, n ∤ B, and B > n (clamped)
-        "epochs": draw(st.integers(1, 4)),
-        "shuffle": draw(st.booleans()),
-        "seed": draw(st.integers(0, 2**32 - 1)),
-        "validation_split": draw(st.sampled_from([0.0, 0.25])) if n >= 2 else 0.0,
-        "init": draw(
-            st.none() | st.just(np.random.default_rng(n).normal(size=model.n_params(n_features)))
+        "training": gd.Training(
+            epochs=draw(st.integers(1, 4)),
+            shuffle=draw(st.booleans()),
+            seed=draw(st.integers(0, 2**32 - 1)),
+            validation_split=draw(st.sampled_from([0.0, 0.25])) if n >= 2 else 0.0,
+            init=draw(
+                st.none()
+                | st.just(np.random.default_rng(n).normal(size=model.n_params(n_features)))
+            ),
         ),
     }
     return model, x, y, opt, fit_kwargs
@@ -92,11 +95,9 @@ def term_scale(run, x) -> float:
         gd.SGD(1e4),
         {
             "batch_size": 1,
-            "epochs": 1,
-            "shuffle": False,
-            "seed": 0,
-            "validation_split": 0.0,
-            "init": np.array([2.04091912, -2.55566503, 0.41809885]),
+            "training": gd.Training(
+                shuffle=False, init=np.array([2.04091912, -2.55566503, 0.41809885])
+            ),
         },
     )
 )
@@ -121,7 +122,10 @@ def test_numba_engine_matches_the_numpy_reference(configuration):
 def test_a_huge_learning_rate_stops_at_the_same_update_in_both_engines(model, convention):
     x, y = make_data(model, 20, 1, seed=4)
     opt = gd.SGD(1e4, momentum=0.9, convention=convention)
-    runs = [gd.fit(model, x, y, opt, batch_size=4, epochs=3, engine=e) for e in ("numba", "numpy")]
+    runs = [
+        gd.fit(model, x, y, opt, gd.Training(epochs=3), batch_size=4, engine=e)
+        for e in ("numba", "numpy")
+    ]
     # Logistic regression's gradient is bounded, so its loss grows only linearly: no blow-up.
     expected = None if isinstance(model, LogisticRegression) else 1
     assert runs[0].diverged_at == runs[1].diverged_at == expected
@@ -134,5 +138,13 @@ def test_warm_up_compiles_one_signature_for_read_only_and_writable_data():
     data = gd.datasets.linear(n=50, seed=1)  # read-only arrays
     assert not data.x.flags.writeable
     for x, y in [(data.x, data.y), (data.x.copy(), data.y.copy())]:
-        gd.fit(LinearRegression(), x, y, gd.SGD(0.1), batch_size=8, epochs=2, engine="numba")
+        gd.fit(
+            LinearRegression(),
+            x,
+            y,
+            gd.SGD(0.1),
+            gd.Training(epochs=2),
+            batch_size=8,
+            engine="numba",
+        )
     assert len(_kernels._train.signatures) == 1  # no compile outside warm_up

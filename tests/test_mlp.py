@@ -51,7 +51,7 @@ def test_the_start_is_glorot_uniform_kernels_and_zero_biases_from_the_seed():
     assert np.abs(w1).max() > 0.8 * np.sqrt(6 / 17)  # the draws fill their range
     np.testing.assert_array_equal(start, model.init_params(1, seed=3))
     assert not np.array_equal(start, model.init_params(1, seed=4))
-    run = gd.fit(model, *curve_rows(), gd.SGD(0.1), epochs=1)
+    run = gd.fit(model, *curve_rows(), gd.SGD(0.1), training=gd.Training(epochs=1))
     np.testing.assert_array_equal(run.params[0], model.init_params(1))  # fit starts at seed 0
 
 
@@ -113,7 +113,7 @@ def test_a_parameter_vector_of_the_wrong_length_is_refused():
     with pytest.raises(ValueError, match=r"has 13 parameters\. Got 12 instead"):
         MLP(hidden=4).loss(np.zeros(12), np.zeros((3, 1)), np.zeros(3))
     with pytest.raises(ValueError, match="init must have shape \\(13,\\)"):
-        gd.fit(MLP(hidden=4), np.zeros(3), np.zeros(3), gd.SGD(0.1), init=np.zeros(2))
+        gd.fit(MLP(hidden=4), np.zeros(3), np.zeros(3), gd.SGD(0.1), gd.Training(init=np.zeros(2)))
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_sixteen_tanh_units_fit_each_curve_that_a_line_cannot(kind):
     data = gd.datasets.curve(1000, kind, noise=0.1, seed=0)
     design = np.column_stack([data.x, np.ones(data.n)])
     line = np.mean((design @ np.linalg.lstsq(design, data.y, rcond=None)[0] - data.y) ** 2)
-    run = gd.fit(MLP(), data.x, data.y, gd.SGD(0.1, momentum=0.9), epochs=100)
+    run = gd.fit(MLP(), data.x, data.y, gd.SGD(0.1, momentum=0.9), gd.Training(epochs=100))
     assert run.loss[-1] < 0.02  # the noise alone is 0.01
     assert line > 0.15  # a line leaves ten times that and more
 

@@ -76,7 +76,8 @@ def test_gd_fit_is_keras_3s_fit(activation, name, n_features):
     # 40 training rows in batches of 16: the last batch of each epoch has 8
     settings = {"batch_size": 16, "epochs": 4, "validation_split": 0.2}
     history, weights = keras_fit(network, x, y, opt, init, **settings)
-    run = gd.fit(network, x, y, opt, shuffle=False, init=init, **settings)
+    training = gd.Training(epochs=4, shuffle=False, validation_split=0.2, init=init)
+    run = gd.fit(network, x, y, opt, training, batch_size=16)
     np.testing.assert_allclose(run.epoch_loss, history["loss"], rtol=KERAS_RTOL)
     np.testing.assert_allclose(run.val_loss, history["val_loss"], rtol=KERAS_RTOL)
     scale = np.abs(run.params[-1]).max()  # a weight near 0 carries the others' rounding
@@ -91,7 +92,9 @@ def test_the_keras_check_would_see_a_wrong_layout():
     w1, *rest = network.weights(init, 2)
     wrong = network.flatten([w1.T.reshape(w1.shape), *rest])
     history, _ = keras_fit(network, x, y, OPTIMIZERS["plain"], wrong, batch_size=16, epochs=1)
-    run = gd.fit(network, x, y, OPTIMIZERS["plain"], shuffle=False, init=init, batch_size=16)
+    run = gd.fit(
+        network, x, y, OPTIMIZERS["plain"], gd.Training(shuffle=False, init=init), batch_size=16
+    )
     assert abs(run.epoch_loss[0] / history["loss"][0] - 1) > 100 * KERAS_RTOL
 
 
@@ -133,7 +136,7 @@ def test_gd_fit_is_pytorchs_sgd_with_lambdalr(activation, name):
     x, y = data(1, n=45)
     opt = dataclasses.replace(OPTIMIZERS[name], convention="pytorch")
     init = network.init_params(1, seed=2)
-    run = gd.fit(network, x, y, opt, batch_size=7, epochs=3, seed=9, init=init)
+    run = gd.fit(network, x, y, opt, gd.Training(epochs=3, seed=9, init=init), batch_size=7)
     losses, weights = torch_run(network, x, y, opt, init, run)
     np.testing.assert_allclose(losses, run.batch_loss, rtol=1e-10)
     np.testing.assert_allclose(weights, run.params[-1], rtol=1e-10, atol=1e-12)
@@ -144,6 +147,8 @@ def test_the_pytorch_check_would_see_the_other_convention():
     network = MLP(hidden=5)
     x, y = data(1, n=45)
     init = network.init_params(1, seed=2)
-    keras_convention = gd.fit(network, x, y, OPTIMIZERS["decay"], batch_size=7, epochs=3, init=init)
+    keras_convention = gd.fit(
+        network, x, y, OPTIMIZERS["decay"], gd.Training(epochs=3, init=init), batch_size=7
+    )
     _, weights = torch_run(network, x, y, OPTIMIZERS["decay"], init, keras_convention)
     assert np.abs(weights - keras_convention.params[-1]).max() > 1e-6

@@ -54,14 +54,13 @@ def expected():
         x,
         y,
         gd.SGD(float(rates[0])),
+        gd.Training(epochs=20, init=start),
         batch_sizes=[1, 2, 4, 8, 16, 30],
         learning_rates=rates,
         target_loss=target,
-        max_epochs=20,
         seeds=(0, 1, 2, 3, 4),
         stay_epochs=1,
         loss_points_per_epoch=8,
-        init=start,
     )
     return {
         "start_loss": start_loss,

@@ -43,7 +43,9 @@ def reference():
     data = spec.generator(n=200, noise=0.5, x_mean=0.0, x_std=1.0, seed=0)
     model = spec.build()
     start = model.init_params(1, seed=0)
-    run = gd.fit(model, data.x, data.y, gd.SGD(0.05), batch_size=32, epochs=20, init=start)
+    run = gd.fit(
+        model, data.x, data.y, gd.SGD(0.05), gd.Training(epochs=20, init=start), batch_size=32
+    )
     x, y = data.x[:, None], data.y
     plane = gd.plane.Plane.through(start, run.params[-1], model.minimum(x, y, start))
     return model, x, y, run, plane

@@ -68,8 +68,8 @@ def test_inside_update_takes_one_update_apart(momentum):
         x,
         y,
         gd.SGD(learning_rate=0.05, momentum=momentum),
+        gd.Training(epochs=2),
         batch_size=16,
-        epochs=2,
         engine="numpy",
     )
     for update in (0, 3, 5):  # update 3 is an epoch's last batch: 50 - 3·16 = 2 rows

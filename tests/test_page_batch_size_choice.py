@@ -422,12 +422,11 @@ def test_the_page_measures_batch_size_by_batch_size_with_the_same_numbers():
         x,
         y,
         choice.optimizer(settings, 0.1),
+        gd.Training(epochs=20, init=settings.start),
         batch_sizes=choice.batch_sizes_for(60),
         learning_rates=choice.learning_rates_for(settings, None),
         target_loss=measured.result.target_loss,
-        max_epochs=20,
         seeds=choice.SEEDS,
-        init=settings.start,
     )
     for field in ("batch_sizes", "steps", "epochs", "best_learning_rate"):
         np.testing.assert_array_equal(getattr(measured.result, field), getattr(whole, field))
@@ -516,16 +515,21 @@ def test_the_section_words_quote_their_records():
     assert table["rows"].tolist() == [8, 8, 8, 8, 32, 32]
     np.testing.assert_allclose(table["∂L/∂w"].iloc[-2], parallel.combined[0])
     batch = gd.fit(
-        gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.05), batch_size=32, epochs=2
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.05),
+        gd.Training(epochs=2),
+        batch_size=32,
     )
     stale = gd.hogwild.fit_async(
         gd.models.LinearRegression(),
         data.x,
         data.y,
         gd.SGD(0.05),
+        gd.Training(epochs=2),
         workers=32,
         staleness=31,
-        epochs=2,
     )
     words = threads.hogwild_sentence(batch, stale, 32)
     assert f"{stale.updates:,} one-row updates" in words

@@ -99,8 +99,8 @@ def test_the_lr_gotcha_table_gives_each_keras_its_rate():
         data.x,
         data.y,
         gd.SGD(0.05, decay=0.01),
+        gd.Training(epochs=3),
         batch_size=50,
-        epochs=3,
     )
     shown = keras_to_here.keras3_rejects_lr(s, run)
     (table,) = shown.figure.data
@@ -220,7 +220,8 @@ def network_ends(s: Settings) -> tuple[np.ndarray, np.ndarray]:
             data.x,
             data.y,
             gd.SGD(s.learning_rate, momentum=s.momentum, decay=s.decay, convention=convention),
-            **s.fit_kwargs,
+            s.training,
+            batch_size=s.batch_size,
         ).params[-1]
         for convention in ("keras", "pytorch")
     )
@@ -251,7 +252,7 @@ def test_the_network_gets_its_scripts_its_start_and_its_losses(page):
 def test_the_network_download_has_a_column_per_weight_and_stays_small():
     s = Settings(model="network", n=200, batch_size=1, epochs=60)  # 12 000 updates
     data = gd.datasets.curve(n=s.n, noise=s.noise, seed=s.data_seed)
-    run = gd.fit(gd.models.MLP(), data.x, data.y, gd.SGD(0.01), **s.fit_kwargs)
+    run = gd.fit(gd.models.MLP(), data.x, data.y, gd.SGD(0.01), s.training, batch_size=s.batch_size)
     names = MODELS["network"].parameters
     header, *table = csv.reader(io.StringIO(keras_to_here.run_csv(run, names).decode()))
     assert header[5:-1] == list(names)  # after update, epoch, batch_size, rate, batch loss

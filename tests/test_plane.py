@@ -415,7 +415,9 @@ def test_an_mlp_run_gets_its_principal_plane_and_its_surface(monkeypatch):
     model = gd.models.MLP(hidden=4)
     data = gd.datasets.curve(n=40, seed=1)
     x, y = check_data(data.x, data.y)
-    run = gd.fit(model, x, y, gd.SGD(learning_rate=0.1), batch_size=8, epochs=3, engine="numpy")
+    run = gd.fit(
+        model, x, y, gd.SGD(learning_rate=0.1), gd.Training(epochs=3), batch_size=8, engine="numpy"
+    )
     plane = Plane.principal(run.params)  # (16, 13): P = 13
     assert plane.n_params == len(model.param_names(1)) == 13
     assert plane.filled == ()

@@ -41,11 +41,13 @@ def problems(draw):
     )
     options = {
         "batch_size": draw(st.integers(1, 2 * n)),
-        "epochs": draw(st.integers(1, 5)),
-        "shuffle": draw(st.booleans()),
-        "seed": draw(st.integers(0, 2**31)),
-        "validation_split": draw(st.sampled_from([0.0, 0.25])),
-        "init": np.array(draw(st.lists(st.floats(-10, 10), min_size=size, max_size=size))),
+        "training": gd.Training(
+            epochs=draw(st.integers(1, 5)),
+            shuffle=draw(st.booleans()),
+            seed=draw(st.integers(0, 2**31)),
+            validation_split=draw(st.sampled_from([0.0, 0.25])),
+            init=np.array(draw(st.lists(st.floats(-10, 10), min_size=size, max_size=size))),
+        ),
     }
     return model, x, y, opt, options
 
@@ -77,10 +79,9 @@ def test_sweep_never_raises_and_flags_every_blow_up(problem):
             x,
             y,
             opt,
+            gd.Training(epochs=options["training"].epochs, init=options["training"].init),
             learning_rates=[opt.learning_rate, 10 * opt.learning_rate + 1.0],
             batch_sizes=[1, options["batch_size"]],
-            epochs=options["epochs"],
-            init=options["init"],
         )
     assert np.all(np.isfinite(result.final_loss) | result.diverged)
 
@@ -90,9 +91,9 @@ def test_without_numba_fit_uses_the_reference_with_the_same_numbers(monkeypatch,
     data = gd.datasets.tanh(n=50, seed=1) if model.kernel_id == 2 else gd.datasets.linear(n=50)
     y = (data.y > 0).astype(float) if model.kernel_id == 1 else data.y
     args = (model, data.x, y, gd.SGD(0.05, momentum=0.9, decay=0.01))
-    compiled = gd.fit(*args, batch_size=7, epochs=3, engine="numba")
+    compiled = gd.fit(*args, batch_size=7, engine="numba", training=gd.Training(epochs=3))
     monkeypatch.setattr(gd.engine, "compiled", None)  # as if numba were not installed
-    fallback = gd.fit(*args, batch_size=7, epochs=3)  # engine="auto"
+    fallback = gd.fit(*args, batch_size=7, training=gd.Training(epochs=3))  # engine="auto"
     np.testing.assert_allclose(fallback.params, compiled.params, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="engine='numba' needs the numba package"):
         gd.fit(*args, engine="numba")

@@ -111,12 +111,14 @@ def app_run(settings: Settings, x: np.ndarray, y: np.ndarray) -> gd.Run:
         x,
         y,
         opt,
+        gd.Training(
+            epochs=s.epochs,
+            shuffle=s.shuffle,
+            seed=s.seed,
+            validation_split=s.validation_split,
+            init=s.start,
+        ),
         batch_size=s.batch_size,
-        epochs=s.epochs,
-        shuffle=s.shuffle,
-        seed=s.seed,
-        validation_split=s.validation_split,
-        init=s.start,
     )
 
 

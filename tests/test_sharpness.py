@@ -270,7 +270,7 @@ def test_the_same_seed_gives_the_same_sharpness_bit_for_bit():
 def test_along_is_top_eigenvalue_at_every_row():
     x, y = waves(40, seed=13)
     model = TanhNeuron()
-    run = gd.fit(model, x, y, gd.SGD(learning_rate=0.3), batch_size=40, epochs=12)
+    run = gd.fit(model, x, y, gd.SGD(learning_rate=0.3), gd.Training(epochs=12), batch_size=40)
     path = run.params[::3]  # (5, 2)
     values = along(model, path, x, y)
     assert values.shape == (path.shape[0],)
@@ -281,7 +281,9 @@ def test_along_is_top_eigenvalue_at_every_row():
 
 def test_along_a_linear_regression_path_is_the_constant_closed_form():
     x, y = linear_data(60, 2, seed=14)
-    run = gd.fit(LinearRegression(), x, y, gd.SGD(learning_rate=0.05), batch_size=60, epochs=4)
+    run = gd.fit(
+        LinearRegression(), x, y, gd.SGD(learning_rate=0.05), gd.Training(epochs=4), batch_size=60
+    )
     values = along(LinearRegression(), run.params, x, y)
     np.testing.assert_allclose(values, lambda_max(x, y), rtol=1e-6)
     assert along(LinearRegression(), run.params[:1], x, y).shape == (1,)

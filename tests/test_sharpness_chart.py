@@ -21,7 +21,12 @@ def network(**changes) -> tuple[Settings, gd.Run, np.ndarray, np.ndarray]:
     settings = dataclasses.replace(NETWORK, **changes)
     x, y = cache.training_rows(settings, None)
     run = gd.fit(
-        settings.spec.build(), x[:, 0], y, cache.optimizer_for(settings), **settings.fit_kwargs
+        settings.spec.build(),
+        x[:, 0],
+        y,
+        cache.optimizer_for(settings),
+        settings.training,
+        batch_size=settings.batch_size,
     )
     return settings, run, x, y
 

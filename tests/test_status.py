@@ -22,14 +22,14 @@ def problem(s: Settings):
 
 
 def fit_args(s: Settings) -> dict:
-    return {
-        "batch_size": s.batch_size,
-        "epochs": s.epochs,
-        "shuffle": s.shuffle,
-        "seed": s.seed,
-        "validation_split": s.validation_split,
-        "init": s.start,
-    }
+    training = gd.Training(
+        epochs=s.epochs,
+        shuffle=s.shuffle,
+        seed=s.seed,
+        validation_split=s.validation_split,
+        init=s.start,
+    )
+    return {"training": training, "batch_size": s.batch_size}
 
 
 def optimizer(s: Settings) -> gd.SGD:

@@ -1,5 +1,7 @@
 """gd.sweep: each cell is the gd.fit run with those settings; the stability bound is sharp."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ GRID = {
     "batch_sizes": [1, 4, 23, 100],  # 23 is the full batch; 100 is clamped to it
     "momentums": [0.0, 0.9],
     "seeds": [0, 5, 11],
-    "epochs": 3,
+    "training": gd.Training(epochs=3),
 }
 DECAY = 0.05  # every run of GRID's sweeps decays
 
@@ -42,9 +44,8 @@ def fit_cell(model, x, y, result, cell, **settings):
         x,
         y,
         opt,
+        dataclasses.replace(GRID["training"], seed=int(result.seeds[seed])),
         batch_size=int(result.batch_sizes[size]),
-        epochs=GRID["epochs"],
-        seed=int(result.seeds[seed]),
     )
 
 
@@ -65,13 +66,27 @@ def test_every_sampled_cell_equals_its_fit_run(model, convention):
         assert result.updates[cell] == run.updates, cell
 
 
+def test_a_validation_split_trains_every_cell_on_the_rows_before_it():
+    model = TanhNeuron()
+    x, y = make_data(model, n=40)
+    grid = {"learning_rates": [0.01, 0.3, 1e3], "batch_sizes": [1, 7, 40], "seeds": [0, 4]}
+    split = sweep(model, x, y, gd.SGD(0.1), gd.Training(epochs=2, validation_split=0.25), **grid)
+    before = sweep(model, x[:30], y[:30], gd.SGD(0.1), gd.Training(epochs=2), **grid)
+    for field in ("final_loss", "diverged", "updates"):
+        np.testing.assert_array_equal(getattr(split, field), getattr(before, field), field)
+    run = gd.fit(
+        model, x, y, gd.SGD(0.3), gd.Training(epochs=2, seed=4, validation_split=0.25), batch_size=7
+    )
+    assert split.final_loss[1, 1, 0, 1] == run.loss[-1]
+
+
 def test_diverged_runs_are_marked_and_stop_early():
     model = LinearRegression()
     x, y = make_data(model)
     result = sweep(model, x, y, gd.SGD(0.1, decay=DECAY), **GRID)
     assert result.diverged[3].all()  # learning rate 1000
     assert not result.diverged[0].any()  # learning rate 0.003
-    planned = GRID["epochs"] * -(-23 // np.minimum(result.batch_sizes, 23))  # (B,)
+    planned = GRID["training"].epochs * -(-23 // np.minimum(result.batch_sizes, 23))  # (B,)
     assert (result.updates[3] < planned[:, None, None]).all()
     assert (result.updates[0] == planned[:, None, None]).all()
 
@@ -101,9 +116,9 @@ def test_full_batch_gd_converges_just_below_the_bound_and_diverges_just_above(mo
         x,
         y,
         gd.SGD(bound, momentum=momentum),
+        gd.Training(epochs=500),
         learning_rates=[0.98 * bound, 1.02 * bound],
         batch_sizes=[x.size],
-        epochs=500,
     )
     below, above = result.final_loss[:, 0, 0, 0]
     assert below < 1e-6
@@ -127,8 +142,10 @@ MESSAGES = [
     ),
     ({"momentums": [1.5]}, "The 'momentums' parameter must be in [0, 1]. Got 1.5 instead."),
     ({"seeds": [-1]}, "The 'seeds' parameter must be an integer >= 0. Got -1 instead."),
-    ({"epochs": 0}, "The 'epochs' parameter must be an integer >= 1. Got 0 instead."),
-    ({"shuffle": "no"}, "The 'shuffle' parameter must be a bool. Got 'no' instead."),
+    (
+        {"training": {"epochs": 1}},
+        "The 'training' parameter must be a gd.Training. Got {'epochs': 1} instead.",
+    ),
     (
         {"opt": gd.SGD(0.1, momentum=0.9, nesterov=True), "momentums": [0.0, 0.9]},
         "nesterov=True needs momentum > 0 (got momentum=0.0); raise momentum or turn nesterov off.",
@@ -139,7 +156,7 @@ MESSAGES = [
 
 @pytest.mark.parametrize(("kwargs", "message"), MESSAGES)
 def test_sweep_messages(kwargs, message):
-    settings = {"opt": gd.SGD(0.1), "batch_sizes": [2], "epochs": 1} | kwargs
+    settings = {"opt": gd.SGD(0.1), "batch_sizes": [2]} | kwargs
     with pytest.raises(ValueError) as error:
         sweep(LinearRegression(), np.arange(4.0), np.arange(4.0), **settings)
     assert str(error.value) == message
@@ -148,14 +165,14 @@ def test_sweep_messages(kwargs, message):
 def test_the_grid_axes_default_to_the_optimizers_own_values():
     x, y = make_data(LinearRegression())
     opt = gd.SGD(0.05, momentum=0.5, nesterov=True, decay=0.01, convention="pytorch")
-    result = sweep(LinearRegression(), x, y, opt, batch_sizes=[4], epochs=2)
+    result = sweep(LinearRegression(), x, y, opt, gd.Training(epochs=2), batch_sizes=[4])
     assert result.learning_rates.tolist() == [0.05] and result.momentums.tolist() == [0.5]
-    run = gd.fit(LinearRegression(), x, y, opt, batch_size=4, epochs=2)
+    run = gd.fit(LinearRegression(), x, y, opt, gd.Training(epochs=2), batch_size=4)
     assert result.final_loss[0, 0, 0, 0] == pytest.approx(run.loss[-1], rel=1e-12)
 
 
 def test_a_last_point_above_the_threshold_counts_as_diverged_in_a_sweep():
     x, y = np.array([1.0, 2.0]), np.array([2.0, 4.0])
-    result = sweep(LinearRegression(), x, y, gd.SGD(1e5), batch_sizes=[2], epochs=1)
+    result = sweep(LinearRegression(), x, y, gd.SGD(1e5), gd.Training(epochs=1), batch_sizes=[2])
     assert result.diverged[0, 0, 0, 0]
     assert result.updates[0, 0, 0, 0] == 1

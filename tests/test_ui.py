@@ -11,10 +11,10 @@ from ui.models import MODELS
 from ui.playground import PRESETS
 
 
-def small_run(**kwargs):
+def small_run(validation_split=0.2):
     data = gd.datasets.linear(n=50, seed=0)
-    args = {"batch_size": 8, "epochs": 3, "validation_split": 0.2} | kwargs
-    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1), **args)
+    training = gd.Training(epochs=3, validation_split=validation_split)
+    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1), training, batch_size=8)
     return data, run
 
 
@@ -28,10 +28,8 @@ def run_for(settings: Settings) -> gd.Run:
         data.x,
         data.y,
         opt,
+        gd.Training(epochs=settings.epochs, shuffle=settings.shuffle, init=settings.start),
         batch_size=settings.batch_size,
-        epochs=settings.epochs,
-        shuffle=settings.shuffle,
-        init=settings.start,
     )
 
 
@@ -61,7 +59,12 @@ def test_contour_figure_marks_start_end_minimum_and_fixes_the_ranges():
 def test_figures_stay_small_for_a_million_updates():
     data = gd.datasets.linear(n=10_000, seed=0)
     run = gd.fit(
-        gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.01), batch_size=1, epochs=100
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(0.01),
+        gd.Training(epochs=100),
+        batch_size=1,
     )
     assert run.updates == 1_000_000
     grid = np.linspace(0, 1, 81)  # the Playground's linear-regression grid (ui.cache.surface)

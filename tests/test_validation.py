@@ -1,5 +1,6 @@
 """Every invalid argument gets a scikit-learn-style message at the public boundary."""
 
+import dataclasses
 import io
 import re
 import warnings
@@ -85,14 +86,36 @@ def test_sgd_messages(kwargs, message):
     ],
 )
 def test_fit_messages(kwargs, message):
+    fields = {field.name for field in dataclasses.fields(gd.Training)}
+    training = {name: value for name, value in kwargs.items() if name in fields}
+    rest = {name: value for name, value in kwargs.items() if name not in fields}
     with pytest.raises(ValueError) as error:
-        gd.fit(gd.models.LinearRegression(), X, Y, gd.SGD(), **kwargs)
+        gd.fit(gd.models.LinearRegression(), X, Y, gd.SGD(), gd.Training(**training), **rest)
     assert str(error.value) == message
+
+
+def test_training_must_be_a_training_record():
+    with pytest.raises(ValueError) as error:
+        gd.fit(gd.models.LinearRegression(), X, Y, gd.SGD(), {"epochs": 2})
+    assert str(error.value) == (
+        "The 'training' parameter must be a gd.Training. Got {'epochs': 2} instead."
+    )
+
+
+def test_training_is_a_hashable_record_that_keeps_the_start_exactly():
+    start = np.array([0.1, 1 / 3])
+    training = gd.Training(epochs=2, init=start)
+    assert training == gd.Training(epochs=2, init=[0.1, 1 / 3])
+    assert hash(training) == hash(gd.Training(epochs=2, init=tuple(start)))
+    run = gd.fit(gd.models.LinearRegression(), X, Y, gd.SGD(0.0), training)
+    np.testing.assert_array_equal(run.params[-1], start)  # a rate of 0 never moves: bit for bit
 
 
 def test_validation_split_that_leaves_no_training_rows():
     with pytest.raises(ValueError) as error:
-        gd.fit(gd.models.LinearRegression(), X[:1], Y[:1], gd.SGD(), validation_split=0.5)
+        gd.fit(
+            gd.models.LinearRegression(), X[:1], Y[:1], gd.SGD(), gd.Training(validation_split=0.5)
+        )
     assert str(error.value) == (
         "validation_split=0.5 leaves none of the 1 rows for training; "
         "lower validation_split or add samples."
@@ -136,7 +159,9 @@ def test_multi_feature_linear_regression_fits():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(80, 3))
     y = x @ np.array([1.0, -2.0, 0.5]) + 0.3
-    run = gd.fit(gd.models.LinearRegression(), x, y, gd.SGD(0.1), batch_size=8, epochs=40)
+    run = gd.fit(
+        gd.models.LinearRegression(), x, y, gd.SGD(0.1), gd.Training(epochs=40), batch_size=8
+    )
     np.testing.assert_allclose(run.params[-1], [1.0, -2.0, 0.5, 0.3], atol=1e-3)
 
 
@@ -280,10 +305,17 @@ def test_labels_are_checked_at_every_entry_that_trains():
     with pytest.raises(ValueError, match=message):
         gd.family(LOGISTIC, x, y, gd.SGD(), knob="learning_rate", values=[0.1, 0.2])
     with pytest.raises(ValueError, match=message):
-        gd.fit_async(LOGISTIC, x, y, gd.SGD(), workers=2, staleness=1, epochs=1)
+        gd.fit_async(LOGISTIC, x, y, gd.SGD(), gd.Training(epochs=1), workers=2, staleness=1)
     with pytest.raises(ValueError, match=message):
         gd.critical_batch(
-            LOGISTIC, x, y, gd.SGD(), batch_sizes=[1, 2], learning_rates=[0.1], target_loss=0.1
+            LOGISTIC,
+            x,
+            y,
+            gd.SGD(),
+            gd.Training(epochs=100),
+            batch_sizes=[1, 2],
+            learning_rates=[0.1],
+            target_loss=0.1,
         )
     for model in (LINEAR, gd.models.TanhNeuron()):  # any real target
         gd.fit(model, x, y, gd.SGD(0.01))
@@ -296,8 +328,8 @@ def test_sweep_checks_the_labels():
             np.arange(4.0),
             [0.0, 2.0, 0.0, 2.0],
             gd.SGD(0.1),
+            gd.Training(epochs=1),
             batch_sizes=[2],
-            epochs=1,
         )
 
 
@@ -309,11 +341,20 @@ def test_noise_scale_checks_the_labels():
 ENTRIES = {
     "family": lambda x, y: gd.family(LINEAR, x, y, gd.SGD(), knob="momentum", values=[0.0, 0.5]),
     "fit_async": lambda x, y: gd.fit_async(
-        LINEAR, x, y, gd.SGD(), workers=1, staleness=0, epochs=1
+        LINEAR, x, y, gd.SGD(), gd.Training(epochs=1), workers=1, staleness=0
     ),
-    "sweep": lambda x, y: gd.sweep(LINEAR, x, y, gd.SGD(0.1), batch_sizes=[1], epochs=1),
+    "sweep": lambda x, y: gd.sweep(
+        LINEAR, x, y, gd.SGD(0.1), gd.Training(epochs=1), batch_sizes=[1]
+    ),
     "critical_batch": lambda x, y: gd.critical_batch(
-        LINEAR, x, y, gd.SGD(), batch_sizes=[1], learning_rates=[0.1], target_loss=0.1
+        LINEAR,
+        x,
+        y,
+        gd.SGD(),
+        gd.Training(epochs=100),
+        batch_sizes=[1],
+        learning_rates=[0.1],
+        target_loss=0.1,
     ),
     "noise_scale": lambda x, y: gd.noise_scale(LINEAR, x, y, np.zeros(2)),
     "lambda_max": gd.lambda_max,
@@ -344,5 +385,5 @@ def test_a_dataset_holds_real_numbers():
 
 def test_init_must_be_real_numbers_too():
     with pytest.raises(TypeError) as raised:
-        gd.fit(LINEAR, X, Y, gd.SGD(), init=np.array([1j, 0]))
+        gd.fit(LINEAR, X, Y, gd.SGD(), gd.Training(init=np.array([1j, 0])))
     assert str(raised.value) == REAL.format("init", "complex numbers such as 1j")

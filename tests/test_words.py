@@ -33,7 +33,14 @@ def test_a_link_past_a_one_update_run_says_one_update():
 
 def test_a_run_that_diverges_at_its_first_update_names_update_1():
     data = gd.datasets.linear(n=50, seed=0)
-    run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(1e6), batch_size=50, epochs=3)
+    run = gd.fit(
+        gd.models.LinearRegression(),
+        data.x,
+        data.y,
+        gd.SGD(1e6),
+        gd.Training(epochs=3),
+        batch_size=50,
+    )
     label, _ = explain.status(run, explain.Landscape(min_loss=0.0))
     assert run.diverged_at == 1 and label == "diverged at update 1"  # the first, counted from 1
 

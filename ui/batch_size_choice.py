@@ -413,14 +413,13 @@ def _measure_one(
         x,
         y,
         optimizer(settings, float(rates[0])),
+        gd.Training(epochs=max_epochs, init=settings.start),
         batch_sizes=[batch_size],
         learning_rates=rates,
         target_loss=target_loss(start, lowest, fraction),
-        max_epochs=max_epochs,
         seeds=SEEDS,
         stay_epochs=STAY_EPOCHS,
         loss_points_per_epoch=LOSS_POINTS,
-        init=settings.start,
     )
 
 
@@ -482,10 +481,8 @@ def _noise_along(
         x,
         y,
         optimizer(settings, learning_rate),
+        gd.Training(epochs=max_epochs, seed=SEEDS[0], init=settings.start),
         batch_size=batch_size,
-        epochs=max_epochs,
-        seed=SEEDS[0],
-        init=settings.start,
     )
     hit = run_reach(run, target, STAY_EPOCHS, LOSS_POINTS)  # where it reached it and stayed
     reached = math.isfinite(hit)

@@ -90,7 +90,9 @@ def _normalized(settings: Settings) -> Settings:
 def _fit(settings: Settings, csv: bytes | None, batch_size: int, seed: int) -> gd.Run:
     s = dataclasses.replace(settings, batch_size=batch_size, seed=seed)
     data = cache.dataset_for(s, csv)
-    return gd.fit(s.spec.build(), data.x, data.y, cache.optimizer_for(s), **s.fit_kwargs)
+    return gd.fit(
+        s.spec.build(), data.x, data.y, cache.optimizer_for(s), s.training, batch_size=s.batch_size
+    )
 
 
 def runs(settings: Settings, sizes: tuple[int, ...], csv: bytes | None) -> tuple[gd.Run, ...]:
@@ -410,7 +412,7 @@ def last_epoch_spread(run: gd.Run) -> float | None:
         >>> import gd
         >>> data = gd.datasets.linear(n=20, seed=0)
         >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1),
-        ...              batch_size=20, epochs=3)
+        ...              gd.Training(epochs=3), batch_size=20)
         >>> round(last_epoch_spread(run), 6) == round(float(np.linalg.norm(run.params[3] -
         ...     run.params[2])) / 2, 6)
         True

@@ -162,7 +162,8 @@ def _fit(settings: Settings, csv: bytes | None) -> gd.Run:
         data.x,
         data.y,
         optimizer_for(settings),
-        **settings.fit_kwargs,
+        settings.training,
+        batch_size=settings.batch_size,
     )
 
 

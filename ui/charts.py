@@ -216,7 +216,7 @@ def path_from_run(
     Example:
         >>> data = gd.datasets.linear(n=20, seed=0)
         >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(1.2),
-        ...              batch_size=20, epochs=30)
+        ...              gd.Training(epochs=30), batch_size=20)
         >>> path = path_from_run(run, "full batch", window=((-5.0, 5.0), (-5.0, 5.0)))
         >>> path.left_at, path.blew_up_at, bool(np.all(np.abs(path.params) <= 5.0))
         (3, 15, True)

@@ -29,6 +29,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+import gd
 from gd.rules import powers_of_two_below, validation_split_at
 from ui import glossary
 from ui.models import MODELS, ModelSpec
@@ -114,16 +115,15 @@ class Settings:
         return np.array([self.w0, self.b0])
 
     @property
-    def fit_kwargs(self) -> dict[str, Any]:
-        """``gd.fit``'s keyword arguments for these settings (``gd.family`` takes the same)."""
-        return {
-            "batch_size": self.batch_size,
-            "epochs": self.epochs,
-            "shuffle": self.shuffle,
-            "seed": self.seed,
-            "validation_split": self.validation_split,
-            "init": self.start,
-        }
+    def training(self) -> gd.Training:
+        """``gd.fit``'s ``training`` record for these settings; the batch size is apart."""
+        return gd.Training(
+            epochs=self.epochs,
+            shuffle=self.shuffle,
+            seed=self.seed,
+            validation_split=self.validation_split,
+            init=self.start,
+        )
 
     @property
     def n_train(self) -> int:

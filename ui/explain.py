@@ -416,7 +416,7 @@ def batches_told(run: gd.Run, update: int | None) -> str:
         >>> import gd
         >>> data = gd.datasets.linear(n=200, seed=0)
         >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.05),
-        ...              batch_size=32, epochs=20)
+        ...              gd.Training(epochs=20), batch_size=32)
         >>> batches_told(run, 10)
         "Update 10 of 140 (batch 3 of epoch 2) averages 32 rows. Each epoch's last batch has 8 rows, so 20 of the 140 updates average 8 and the other 120 average 32."
     """  # noqa: E501

@@ -82,11 +82,9 @@ def _stale_run(settings: Settings, csv: bytes | None, workers: int, epochs: int)
         x,
         y,
         cache.optimizer_for(settings),
+        gd.Training(epochs=epochs, seed=settings.seed, init=settings.start),
         workers=workers,
         staleness=workers - 1,
-        epochs=epochs,
-        seed=settings.seed,
-        init=settings.start,
     )
 
 

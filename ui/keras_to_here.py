@@ -579,7 +579,7 @@ def csv_updates(run: gd.Run) -> np.ndarray:
         >>> import gd
         >>> data = gd.datasets.linear(n=20, seed=0)
         >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1),
-        ...              batch_size=5, epochs=2)
+        ...              gd.Training(epochs=2), batch_size=5)
         >>> csv_updates(run).tolist()
         [1, 2, 3, 4, 5, 6, 7, 8]
     """

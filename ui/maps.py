@@ -76,13 +76,11 @@ def sweep_seed(settings: Settings, csv: bytes | None, axis: str, seed: int) -> S
         x,
         y,
         opt if by_batch else dataclasses.replace(opt, nesterov=False),
+        gd.Training(epochs=settings.epochs, shuffle=settings.shuffle, init=settings.start),
         learning_rates=MAP_RATES,
         batch_sizes=batch_sizes_for(y.size) if by_batch else [settings.batch_size],
         momentums=None if by_batch else MOMENTUMS,
         seeds=[seed],
-        epochs=settings.epochs,
-        shuffle=settings.shuffle,
-        init=settings.start,
     )
 
 
@@ -179,11 +177,8 @@ def _unstable(
             x,
             y,
             optimizer_for(s),
+            gd.Training(epochs=s.epochs, shuffle=s.shuffle, seed=s.seed, init=s.start),
             batch_size=s.batch_size,
-            epochs=s.epochs,
-            shuffle=s.shuffle,
-            seed=s.seed,
-            init=s.start,
         )
         out.append((float(np.nanmin(run.loss)), float(run.loss[-1]), run.divergence_threshold))
     return tuple(out)

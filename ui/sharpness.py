@@ -15,7 +15,7 @@ Example:
     >>> data = gd.datasets.curve(n=60, seed=0)
     >>> x, y = data.x[:, None], data.y
     >>> opt = gd.SGD(learning_rate=0.05)
-    >>> run = gd.fit(gd.models.MLP(), data.x, data.y, opt, batch_size=60, epochs=5)
+    >>> run = gd.fit(gd.models.MLP(), data.x, data.y, opt, gd.Training(epochs=5), batch_size=60)
     >>> measured = measure(gd.models.MLP(), run, x, y, opt)
     >>> measured.updates.tolist(), measured.edge.tolist()  # 2/η = 40 at every point
     ([0, 1, 2, 3, 4, 5], [40.0, 40.0, 40.0, 40.0, 40.0, 40.0])
@@ -91,7 +91,7 @@ def measured_updates(run: gd.Run, most: int = POINTS) -> np.ndarray:
         >>> import gd
         >>> data = gd.datasets.linear(n=20, seed=0)
         >>> run = gd.fit(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1),
-        ...              batch_size=20, epochs=50)
+        ...              gd.Training(epochs=50), batch_size=20)
         >>> measured_updates(run, most=6).tolist()
         [0, 10, 20, 30, 40, 50]
     """

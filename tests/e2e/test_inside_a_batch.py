@@ -119,9 +119,8 @@ def test_a_link_opens_at_its_update_with_the_servers_numbers(app_server, page):
         data.x,
         data.y,
         optimizer_for(settings),
+        gd.Training(epochs=20, init=settings.start),
         batch_size=32,
-        epochs=20,
-        init=settings.start,
     )
     inside = noise.inside_update(settings.spec.build(), run, data.x[:, None], data.y, 49)
     assert cards(page) == [

@@ -103,12 +103,14 @@ def fit(settings: Settings) -> gd.Run:
         data.x,
         data.y,
         optimizer_for(s),
+        gd.Training(
+            epochs=s.epochs,
+            shuffle=s.shuffle,
+            seed=s.seed,
+            validation_split=s.validation_split,
+            init=s.start,
+        ),
         batch_size=s.batch_size,
-        epochs=s.epochs,
-        shuffle=s.shuffle,
-        seed=s.seed,
-        validation_split=s.validation_split,
-        init=s.start,
     )
 
 

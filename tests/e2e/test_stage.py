@@ -197,9 +197,8 @@ def test_the_drawn_runs_metrics_are_gd_fits(stage_server, page):
         data.x,
         data.y,
         gd.SGD(0.05, momentum=0.9),
+        gd.Training(epochs=20, init=np.array([-1.0, 2.0])),
         batch_size=37,
-        epochs=20,
-        init=np.array([-1.0, 2.0]),
     )
     metrics = page.locator("[data-stage] .metrics")
     assert metrics.locator(".per-epoch .value").inner_text() == str(run.updates_per_epoch)

@@ -113,9 +113,10 @@ def _family(settings: Settings, csv: bytes | None, knob: str, values) -> gd.Fami
         data.x,
         data.y,
         cache.optimizer_for(s),
+        s.training,
         knob=knob,
         values=values,
-        **s.fit_kwargs,
+        batch_size=s.batch_size,
     )
 
 

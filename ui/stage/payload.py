@@ -417,7 +417,7 @@ def summaries(fam: gd.Family, r: int, scene: Scene, gap: float) -> dict[str, str
         >>> import gd
         >>> data = gd.datasets.linear(n=40, seed=0)
         >>> fam = gd.family(gd.models.LinearRegression(), data.x, data.y, gd.SGD(0.1),
-        ...                 knob="learning_rate", values=[0.1], batch_size=40, epochs=1)
+        ...                 knob="learning_rate", values=[0.1], batch_size=40)
         >>> scene = Scene("linear", ("w", "b"), np.zeros(2), np.zeros(2), np.zeros((2, 2)),
         ...               np.array([2.0, -1.0]), 0.25, data.x, data.y, 40, 1)
         >>> summaries(fam, 0, scene, 2.5)["rate"]
