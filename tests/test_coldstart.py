@@ -94,6 +94,33 @@ def test_the_playground_draws_on_the_reference_and_says_so(app, deferred):
     assert stage_payload(at).header == reference.header
 
 
+def stage_path(at) -> tuple[int, ...]:
+    """Where the live stage sits in the page's element tree: the browser keeps a component's
+    DOM (a drag, what it holds) only while its place stays the same."""
+
+    def walk(node, path):
+        if getattr(node, "type", None) == "bidi_component":
+            return path
+        for index, child in getattr(node, "children", {}).items():
+            found = walk(child, (*path, index))
+            if found is not None:
+                return found
+        return None
+
+    return walk(at._tree, ())
+
+
+def test_the_stage_keeps_its_place_when_the_kernels_take_over(app, deferred):
+    """The notice's slot stays, empty, so the stage is not mounted anew mid-drag."""
+    at = app()
+    preparing = stage_path(at)
+    assert preparing is not None
+    engine.mark_ready()
+    at.run()
+    assert stage_path(at) == preparing
+    assert not any("Preparing the fast engine" in c.value for c in at.caption)
+
+
 def test_heavy_settings_wait_for_the_kernels(app, deferred):
     """Above ui.warmup.REFERENCE_WORK the page never runs on the reference: it waits."""
     from ui import stage, warmup

@@ -57,18 +57,24 @@ def start(
     warmup.warm_up()
     if not gd.engine.ready():
         warmup.wait_for_kernels(reference_work(settings) if reference_work else budget.BUDGET)
-    if not gd.engine.ready():
-        st.caption(warmup.PREPARING)
-        _switch_when_ready()
+    st.fragment(_engine_notice, run_every=None if gd.engine.ready() else 1.0)()
     return settings
 
 
-@st.fragment(run_every=1.0)
-def _switch_when_ready() -> None:
-    """While the NumPy reference serves, look once a second; when the kernels are ready,
-    rerun the page once, which now computes with them (and drops the notice)."""
+def _engine_notice() -> None:
+    """``warmup.PREPARING`` while the NumPy reference serves, rechecked once a second; then an
+    empty slot, with no rerun of the page.
+
+    The reference gives the same numbers, so nothing on the page needs redrawing when the
+    kernels take over. The slot is there on every run, ready or not, so the elements after it
+    (the live stage among them) keep their places and are never mounted anew: a drag under way
+    at that moment goes on. A fragment made without ``run_every`` once the kernels are ready
+    leaves no clock behind after the page's next run.
+    """
     if gd.engine.ready():
-        st.rerun(scope="app")
+        st.empty()
+    else:
+        st.caption(warmup.PREPARING)
 
 
 def _trainable(settings: controls.Settings) -> controls.Settings:

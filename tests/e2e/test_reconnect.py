@@ -93,8 +93,8 @@ def test_a_killed_process_says_the_upload_is_lost_and_shows_one_state(served, pa
         ".map((u) => u.innerText.includes('far.csv')).join() === 'false'",
         timeout=30_000,
     )
-    # The new process serves from the NumPy reference until its kernels load, then reruns the
-    # page once (ui.lesson._switch_when_ready), which mounts the stage anew: wait for that too.
+    # The new process serves from the NumPy reference until its kernels load; then the notice
+    # goes (ui.lesson._engine_notice) and the stage stays where it is: wait for that too.
     page.get_by_text(PREPARING, exact=False).wait_for(state="detached", timeout=120_000)
     wait_idle(page, timeout=60_000)
     find_stage(page)
