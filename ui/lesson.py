@@ -41,6 +41,8 @@ def start(
         The full settings of the session.
     """
     controls.link_notices()
+    # The fast engine's notice goes above the settings; once the kernels are ready, no slot.
+    notice = None if gd.engine.ready() else st.sidebar.container()
     settings = controls.sidebar({"Data": controls.DATA_KEYS[:2]})
     if settings.source == "csv":
         csv_uploader()
@@ -57,23 +59,23 @@ def start(
     warmup.warm_up()
     if not gd.engine.ready():
         warmup.wait_for_kernels(reference_work(settings) if reference_work else budget.BUDGET)
-    st.fragment(_engine_notice, run_every=None if gd.engine.ready() else 1.0)()
+    if notice is not None:
+        with notice:
+            _engine_notice()
     return settings
 
 
+@st.fragment(run_every=1.0)
 def _engine_notice() -> None:
-    """``warmup.PREPARING`` while the NumPy reference serves, rechecked once a second; then an
-    empty slot, with no rerun of the page.
+    """``warmup.PREPARING`` while the NumPy reference serves, rechecked once a second; then
+    nothing, with no rerun of the page.
 
     The reference gives the same numbers, so nothing on the page needs redrawing when the
-    kernels take over. The slot is there on every run, ready or not, so the elements after it
-    (the live stage among them) keep their places and are never mounted anew: a drag under way
-    at that moment goes on. A fragment made without ``run_every`` once the kernels are ready
-    leaves no clock behind after the page's next run.
+    kernels take over. The notice sits in the sidebar, so the page's own elements (the live
+    stage among them) keep their places whether it is there or not, and are never mounted
+    anew: a drag under way at that moment goes on.
     """
-    if gd.engine.ready():
-        st.empty()
-    else:
+    if not gd.engine.ready():
         st.caption(warmup.PREPARING)
 
 
