@@ -247,7 +247,7 @@ def goto(page: Page, base_url: str, path: str = "", query: str = "", **wait: Any
 
 def wait_for_fast_engine(page: Page, **wait: Any) -> None:
     """A fresh server draws its first pages from the NumPy reference while its kernels load,
-    then reruns once on them: wait for the page it settles on (at once if it already has)."""
+    saying so, then drops the notice: wait for that (at once if it already has)."""
     preparing = page.get_by_text("Preparing the fast engine", exact=False)
     if preparing.count():
         preparing.first.wait_for(state="detached", timeout=wait.get("timeout", 30_000) + 60_000)
