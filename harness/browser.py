@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from ui.lesson import SPREAD_SECONDS
+
 if TYPE_CHECKING:  # Only for hints: importing this module must not need Playwright.
     from playwright.sync_api import Locator, Page
 
@@ -247,10 +249,17 @@ def goto(page: Page, base_url: str, path: str = "", query: str = "", **wait: Any
 
 def wait_for_fast_engine(page: Page, **wait: Any) -> None:
     """A fresh server draws its first pages from the NumPy reference while its kernels load,
-    saying so, then drops the notice: wait for that (at once if it already has)."""
+    saying so, then drops the notice and reruns the page once within
+    ``ui.lesson.SPREAD_SECONDS``, which stops the notice's 1 s clock: wait for all that (at
+    once if the page never said it)."""
     preparing = page.get_by_text("Preparing the fast engine", exact=False)
     if preparing.count():
         preparing.first.wait_for(state="detached", timeout=wait.get("timeout", 30_000) + 60_000)
+        page.wait_for_function(  # the clock has stopped: the page's rerun has begun
+            "() => performance.now() - window.__stHarness.lastRunAt > 1500",
+            polling=100,
+            timeout=(SPREAD_SECONDS + 5) * 1000,
+        )
         wait_idle(page, **wait)
 
 

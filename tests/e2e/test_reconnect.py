@@ -13,10 +13,16 @@ import urllib.request
 
 import pytest
 
-from harness.browser import ARTIFACTS, assert_no_exception, find_stage, goto, wait_idle
+from harness.browser import (
+    ARTIFACTS,
+    assert_no_exception,
+    find_stage,
+    goto,
+    wait_for_fast_engine,
+    wait_idle,
+)
 from harness.server import Proxy
 from tests.test_deploy import app_pid
-from ui.warmup import PREPARING
 
 pytestmark = [
     pytest.mark.slow,
@@ -94,9 +100,8 @@ def test_a_killed_process_says_the_upload_is_lost_and_shows_one_state(served, pa
         timeout=30_000,
     )
     # The new process serves from the NumPy reference until its kernels load; then the notice
-    # goes (ui.lesson._engine_notice) and the stage stays where it is: wait for that too.
-    page.get_by_text(PREPARING, exact=False).wait_for(state="detached", timeout=120_000)
-    wait_idle(page, timeout=60_000)
+    # goes and the page reruns once (ui.lesson._engine_notice): wait for that too.
+    wait_for_fast_engine(page, timeout=60_000)
     find_stage(page)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "reconnect-upload-lost.png"))
