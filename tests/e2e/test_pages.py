@@ -103,13 +103,7 @@ def fit(settings: Settings) -> gd.Run:
         data.x,
         data.y,
         optimizer_for(s),
-        gd.Training(
-            epochs=s.epochs,
-            shuffle=s.shuffle,
-            seed=s.seed,
-            validation_split=s.validation_split,
-            init=s.start,
-        ),
+        s.training,
         batch_size=s.batch_size,
     )
 
