@@ -51,7 +51,8 @@ def remove(folder: Path) -> None:
 
 
 def one_round(args: argparse.Namespace, url: str) -> list[object]:
-    """One load of a server: reruns/s, rerun p50/p95, join p50/p95, errors."""
+    """One load of a server: reruns/s, rerun p50/p95, join p50/p95, kB a rerun and a join
+    (medians of what their runs sent), errors."""
     tally, _ = asyncio.run(load.run_load(args, url))
     reruns, joins = summarize(tally.rerun_latencies), summarize(tally.load_latencies)
     return [
@@ -60,8 +61,15 @@ def one_round(args: argparse.Namespace, url: str) -> list[object]:
         reruns.p95_ms,
         joins.median_ms,
         joins.p95_ms,
+        kilobytes(tally.rerun_bytes),
+        kilobytes(tally.load_bytes),
         tally.errors,
     ]
+
+
+def kilobytes(sizes: list[int]) -> float | None:
+    """The median of ``sizes`` in kB (None if there are none)."""
+    return round(statistics.median(sizes) / 1000, 1) if sizes else None
 
 
 async def warm(urls: list[str], args: argparse.Namespace, seconds: float) -> None:
@@ -99,13 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         remove(folder)
     header = ["side", "round", "reruns/s", "p50 ms", "p95 ms", "join p50 ms", "join p95 ms"]
+    header += ["kB a rerun", "kB a join"]
     table = [
-        [side, k + 1, *row[:5]]
+        [side, k + 1, *row[:7]]
         for side, side_rows in rows.items()
         for k, row in enumerate(side_rows)
     ]
     medians = {
-        side: [statistics.median(row[i] or 0 for row in side_rows) for i in range(5)]
+        side: [statistics.median(row[i] or 0 for row in side_rows) for i in range(7)]
         for side, side_rows in rows.items()
     }
     table += [[side, "median", *values] for side, values in medians.items()]
@@ -114,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(header, table))
     ratio = medians["new"][0] / medians["baseline"][0] if medians["baseline"][0] else float("nan")
     print(f"\nthroughput, new / baseline: {ratio:.2f}×")
-    errors = sum(row[5] for side_rows in rows.values() for row in side_rows)
+    errors = sum(row[7] for side_rows in rows.values() for row in side_rows)
     print(f"errors (exceptions, disconnects, timeouts): {errors}")
     return 1 if errors else 0
 

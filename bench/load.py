@@ -54,6 +54,8 @@ class Tally:
 
     load_latencies: list[float] = field(default_factory=list)
     rerun_latencies: list[float] = field(default_factory=list)
+    load_bytes: list[int] = field(default_factory=list)  # what each join's run sent
+    rerun_bytes: list[int] = field(default_factory=list)  # what each action's run sent
     exceptions: int = 0
     error_alerts: int = 0
     disconnects: int = 0
@@ -116,6 +118,7 @@ async def session(index: int, args: argparse.Namespace, url: str, deadline: floa
             first = await client.connect()
             joined = joined or not args.join_at_once  # the first action follows the load
             tally.load_latencies.append(first.elapsed)
+            tally.load_bytes.append(first.nbytes)
             tally.record(first)
             act = commit_action(first, args, rng) if args.action == "commit" else None
             widgets = [first.widget(label) for label in args.label] if act is None else []
@@ -130,6 +133,7 @@ async def session(index: int, args: argparse.Namespace, url: str, deadline: floa
                 else:
                     result = await client.rerun({w.id: w.random_value(rng) for w in widgets})
                 tally.rerun_latencies.append(result.elapsed)
+                tally.rerun_bytes.append(result.nbytes)
                 tally.record(result)
         except TimeoutError:
             tally.timeouts += 1  # The run's late messages would confuse this connection: redo it.

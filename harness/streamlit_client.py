@@ -199,6 +199,11 @@ class RunResult:
         ]
 
     @property
+    def nbytes(self) -> int:
+        """The bytes of the run's messages, as serialized on the websocket."""
+        return sum(m.ByteSize() for m in self.messages)
+
+    @property
     def components(self) -> list[Component]:
         """The custom components (``st.components.v2``) the run drew, with their fragments."""
         return [

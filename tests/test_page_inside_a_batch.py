@@ -394,17 +394,26 @@ def test_every_chart_has_an_accessible_name_with_its_numbers(page):
         assert summary in captions and any(ch.isdigit() for ch in summary), key
 
 
-def test_the_components_script_declares_each_name_once():
-    """inside.js runs after the shared ui/stage/canvas.js in one module: a name declared in
-    both is a SyntaxError that blanks the component (it happened with ``frameOf``)."""
+def test_each_component_imports_every_shared_name_it_uses():
+    """stage.js and inside.js import the shared drawing from ui/web/canvas.js: a name used but
+    not imported is a ReferenceError that blanks the component at its first frame (it
+    happened with ``dataRange``, used only after a spread ``...``), and a name imported but
+    not exported fails the module at load."""
     import re
+    from pathlib import Path
 
-    from ui.stage import script
-
-    text = script("inside_stage/inside.js")
-    declared = re.findall(r"^(?:async\s+)?(?:function\*?|const|let|class)\s+(\w+)", text, re.M)
-    repeated = sorted({name for name in declared if declared.count(name) > 1})
-    assert repeated == []
+    web = Path(__file__).resolve().parents[1] / "ui" / "web"
+    exported = set(
+        re.findall(r"^export (?:const|function) (\w+)", (web / "canvas.js").read_text(), re.M)
+    )
+    for name in ("stage.js", "inside.js"):
+        text = (web / name).read_text(encoding="utf-8")
+        block = re.search(r'^import \{([^}]*)\} from "\./canvas\.js";$', text, re.M)
+        imported = set(re.findall(r"\w+", block.group(1)))
+        body = text[block.end() :]
+        used = {n for n in exported if re.search(rf"(?:^|[^\w$.]|\.\.\.){n}\b", body, re.M)}
+        assert imported <= exported, (name, sorted(imported - exported))
+        assert used <= imported, (name, sorted(used - imported))
 
 
 # ---- issue 21: no link takes a class down: the page counts its work and refuses above it ----

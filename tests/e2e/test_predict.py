@@ -1,4 +1,4 @@
-"""The browser's drawing of each model's fit (``PREDICT`` in ui/stage/canvas.js) is the model's
+"""The browser's drawing of each model's fit (``PREDICT`` in ui/web/canvas.js) is the model's
 own ``predict`` from ``gd.models``: one entry for every model of ``ui.models.MODELS`` that the
 browser draws from its two parameters, the same numbers, evaluated in Chromium (the network's
 curve is computed in Python and shipped: ``tests/test_network_stage.py``). And the browser reads
@@ -6,6 +6,7 @@ a payload's arrays, 16-bit drawn-only ones among them, as ``ui.stage.payload.rea
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -14,21 +15,28 @@ import numpy as np
 from ui.models import MODELS
 from ui.stage.payload import MAGIC, Writer, pack, read
 
-CANVAS = Path(__file__).resolve().parents[2] / "ui" / "stage" / "canvas.js"
+CANVAS = Path(__file__).resolve().parents[2] / "ui" / "web" / "canvas.js"
+
+
+def with_canvas(page, body: str):
+    """Evaluate ``body`` in Chromium with canvas.js's exports imported as ``C``, the module
+    itself as the components import it."""
+    url = "data:text/javascript;base64," + base64.b64encode(CANVAS.read_bytes()).decode()
+    return page.evaluate(
+        f"(async () => {{ const C = await import({json.dumps(url)});\n{body}\n}})()"
+    )
 
 
 def test_every_model_is_drawn_with_its_own_prediction(page):
     rng = np.random.default_rng(0)
     params = rng.normal(size=(5, 2)) * 2.0
     xs = np.linspace(-4.0, 4.0, 17)
-    script = (
-        "(() => {\n" + CANVAS.read_text(encoding="utf-8") + "\n"
+    drawn = with_canvas(
+        page,
         f"const params = {json.dumps(params.tolist())}, xs = {json.dumps(xs.tolist())};\n"
-        "return Object.fromEntries(Object.entries(PREDICT).map(([key, predict]) =>\n"
-        "  [key, params.map((p) => xs.map((x) => predict(p, x)))]));\n"
-        "})()"
+        "return Object.fromEntries(Object.entries(C.PREDICT).map(([key, predict]) =>\n"
+        "  [key, params.map((p) => xs.map((x) => predict(p, x)))]));",
     )
-    drawn = page.evaluate(script)
     by_parameters = {key: spec for key, spec in MODELS.items() if spec.two_parameters}
     assert sorted(drawn) == sorted(by_parameters)
     for key, spec in by_parameters.items():
@@ -45,15 +53,13 @@ def test_the_browser_reads_every_array_as_python_does_16_bit_ones_included(page)
     writer.add_drawn("flat", np.full(3, 2.5))
     writer.add("after", np.arange(4.0))  # an array after an odd-length 16-bit one
     payload = pack({"arrays": writer.index, "update": None}, b"".join(writer.chunks))
-    script = (
-        "(() => {\n" + CANVAS.read_text(encoding="utf-8") + "\n"
+    drawn = with_canvas(
+        page,
         f"const bytes = new Uint8Array({json.dumps(list(payload))});\n"
-        f"const {{ arrays }} = unpack(bytes.buffer, {json.dumps(MAGIC.decode())});\n"
+        f"const {{ arrays }} = C.unpack(bytes.buffer, {json.dumps(MAGIC.decode())});\n"
         "return Object.fromEntries(Object.entries(arrays).map(([k, a]) =>\n"
-        "  [k, Array.from(a, (v) => (Number.isNaN(v) ? 'NaN' : v))]));\n"
-        "})()"
+        "  [k, Array.from(a, (v) => (Number.isNaN(v) ? 'NaN' : v))]));",
     )
-    drawn = page.evaluate(script)
     _, arrays = read(payload, MAGIC, "a test")
     assert sorted(drawn) == sorted(arrays)
     for name, array in arrays.items():

@@ -20,14 +20,13 @@ A page needs one line::
 
     update = inside_stage.scrubber(settings, last)
 
-The drawing is in ``inside.js`` (canvas, after ``ui/stage/canvas.js``), the payload in
+The drawing is in ``ui/web/inside.js`` (canvas, with ``ui/web/canvas.js``), the payload in
 ``payload.py`` (pure, with its decoder for the tests).
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -53,19 +52,12 @@ from ui.inside_stage.payload import (
     window,
     work_budget,
 )
-from ui.stage import UPDATE, script, update_from_link
+from ui.stage import UPDATE, component, update_from_link
 from ui.stage.payload import with_update
 
 __all__ = ["UPDATE_KEY", "legend_caption", "payload", "position", "scrubber", "work"]
 
-_HERE = Path(__file__).resolve().parent
 UPDATE_KEY = "update"  # the session's key, as the old slider's (the link's is ui.stage.UPDATE)
-_COMPONENT = st.components.v2.component(
-    "sgd_update_scrubber",
-    js=script("inside_stage/inside.js"),
-    css=(_HERE / "inside.css").read_text(encoding="utf-8"),
-    isolate_styles=True,
-)
 
 
 def window_for(settings: Settings, csv: bytes | None, start: int, last: int) -> tuple[int, int]:
@@ -188,5 +180,5 @@ def scrubber(settings: Settings, last: int, key: str = "update_scrubber") -> int
             st.session_state[UPDATE_KEY] = chosen
             keep_in_link(UPDATE, chosen, FIRST)
 
-    _COMPONENT(key=key, data=data, on_update_change=stopped)
+    component("inside")(key=key, data=data, on_update_change=stopped)
     return update

@@ -29,13 +29,13 @@ numbers (e.g. ``("converged", "The final loss … ")``); the stage computes no v
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -69,7 +69,6 @@ __all__ = [
     "update_from_link",
 ]
 
-_HERE = Path(__file__).resolve().parent
 UPDATE = "update"  # the link's key for the playback position
 # A path that leaves the contour window is followed out to these many half-widths (payload.follow)
 ZOOMS = (3.0, 10.0, 30.0)
@@ -79,21 +78,22 @@ _UPDATE_STATE = "_stage_update"  # the session's copy: int, or None for the whol
 _HELD = "_stage_held"  # the ids the browser holds, from its last release, for the next run
 
 
-def script(name: str) -> str:
-    """A component's JS module: the shared drawing (``canvas.js``) followed by ``name``, a
-    path relative to ``ui/`` (a module given as text cannot import another)."""
-    shared = (_HERE / "canvas.js").read_text(encoding="utf-8")
-    return shared + "\n" + (_HERE.parent / name).read_text(encoding="utf-8")
+@functools.cache
+def component(name: str) -> Callable[..., object]:
+    """The browser component ``ui.<name>``: the module ``ui/web/<name>.js`` and the stylesheet
+    ``ui/web/<name>.css``.
 
-
-# Declared once per process; the JS is a plain module (no bundler), the CSS scoped by the
-# shadow root (isolate_styles), so the app's styles and the stage's never meet.
-_COMPONENT = st.components.v2.component(
-    "sgd_live_stage",
-    js=script("stage/stage.js"),
-    css=(_HERE / "stage.css").read_text(encoding="utf-8"),
-    isolate_styles=True,
-)
+    ui/web is the components' asset folder (pyproject.toml's ``[tool.streamlit.component]``,
+    found through ``pip install -e .``): Streamlit serves its files by URL, so the browser
+    fetches them once and caches them, and no message carries them. Each JS file is a plain
+    module (no bundler) that imports the shared drawing, ``canvas.js``; the CSS is scoped by
+    the shadow root (isolate_styles), so the app's styles and the stage's never meet.
+    Declared at the first mount, inside a run, where Streamlit has read the manifest: a plain
+    import (the unit tests') declares nothing.
+    """
+    return st.components.v2.component(
+        f"ui.{name}", js=f"{name}.js", css=f"{name}.css", isolate_styles=True
+    )
 
 
 @dataclass(frozen=True)
@@ -431,7 +431,7 @@ def live(
                 f"({plural(updates, 'update')} each). Here is the current run; the knobs come "
                 "alive in a moment."
             )
-            _COMPONENT(
+            component("stage")(
                 key=f"{key}_first",
                 data=encode(
                     alone,
@@ -463,7 +463,7 @@ def live(
         if valid and on_scrub is not None:
             on_scrub(stop)
 
-    result = _COMPONENT(
+    result = component("stage")(
         key=key,
         data=data,
         on_commit_change=changed,

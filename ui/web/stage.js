@@ -31,6 +31,12 @@ After each payload, `data-held` counts the parts it took from the payload before
 payload; after a release, the released knob's family and the scene: 2).
 */
 
+import {
+  OKABE, FONT, toBuffer, unpack, headerText, startOf, sameRuns, g4, gapText, sizeCanvas, frameOf,
+  drawAxes, clip, legend, legendWidth, el, drawMinimum, fieldRange, drawField, dataRange, dot,
+  drawCurve, drawFit,
+} from "./canvas.js";
+
 const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000];
 const STAGES = new WeakMap(); // parentElement -> stage state, kept across reruns
 let instances = 0;

@@ -1,21 +1,21 @@
 /* Shared canvas drawing for the browser components (ui/stage, ui/inside_stage): axes, ticks,
 legends, the loss field and its contour lines, the three models' prediction formulas.
 
-Not a module of its own: each component's JS is this file followed by its own (see
-ui/stage/__init__.py, `script`), since a components.v2 module given as text cannot import.
+A module that each component's module imports (ui/web is the components' asset folder, served
+once by URL: pyproject.toml's [tool.streamlit.component]).
 */
 
-const OKABE = {
+export const OKABE = {
   blue: "#0072B2", orange: "#E69F00", green: "#009E73", vermilion: "#D55E00",
   purple: "#CC79A7", sky: "#56B4E9", yellow: "#F0E442", grey: "#7F7F7F",
 };
-const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
-const PREDICT = {
+export const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
+export const PREDICT = {
   linear: (p, x) => p[0] * x + p[1],
   logistic: (p, x) => 1 / (1 + Math.exp(-(p[0] * x + p[1]))),
   tanh: (p, x) => p[1] * Math.tanh(p[0] * x),
 };
-function toBuffer(data) {
+export function toBuffer(data) {
   // Protobuf hands us a Uint8Array view into a larger message, not 4-byte aligned: copy it.
   if (data instanceof ArrayBuffer) return data;
   if (ArrayBuffer.isView(data)) {
@@ -26,14 +26,14 @@ function toBuffer(data) {
 
 // Payloads (ui/stage/payload.py's layout): the header ends with `"update":…}`
 // (payload.with_update), where playback or the scrubber starts.
-const UPDATE_KEY = /,"update":(null|\d+)\}\s*$/;
+export const UPDATE_KEY = /,"update":(null|\d+)\}\s*$/;
 
 // A payload's header and named Float32Array views into its blob, each with its `shape`.
 // Layout: 4 magic bytes, the header's length (uint32, little-endian), the JSON header, the blob.
 // An entry [offset, shape, low, high] is a drawn-only array in 16-bit steps from low to high
 // (payload.py Writer.add_drawn; 65535 is not finite): decoded to a Float32Array once, here.
-const QUANTA = 65534;
-function unpack(buffer, magic) {
+export const QUANTA = 65534;
+export function unpack(buffer, magic) {
   const bytes = new Uint8Array(buffer);
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== magic) throw new Error(`not a ${magic} payload`);
   const header = JSON.parse(headerText(buffer));
@@ -52,18 +52,18 @@ function unpack(buffer, magic) {
   return { header, arrays };
 }
 
-function headerText(buffer) {
+export function headerText(buffer) {
   const length = new DataView(buffer).getUint32(4, true);
   return new TextDecoder().decode(new Uint8Array(buffer, 8, length));
 }
 
-function startOf(buffer) {
+export function startOf(buffer) {
   const m = headerText(buffer).match(UPDATE_KEY);
   return m && m[1] !== "null" ? Number(m[1]) : null;
 }
 
 // A new start only (the learner's own report coming back, or a link): keep what is decoded.
-function sameRuns(a, b) {
+export function sameRuns(a, b) {
   const ha = headerText(a), hb = headerText(b);
   if (ha.replace(UPDATE_KEY, "}").trimEnd() !== hb.replace(UPDATE_KEY, "}").trimEnd()) return false;
   const x = new Uint8Array(a, 8 + new DataView(a).getUint32(4, true));
@@ -73,7 +73,7 @@ function sameRuns(a, b) {
   return true;
 }
 
-function niceTicks(lo, hi, count = 5) {
+export function niceTicks(lo, hi, count = 5) {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
@@ -86,7 +86,7 @@ function niceTicks(lo, hi, count = 5) {
 
 // At least `least` ticks between lo and hi (a tick label every ~`count`-th of the axis): a
 // projector shows three labelled ticks on every axis, however short the range.
-function ticksAtLeast(lo, hi, count, least = 3) {
+export function ticksAtLeast(lo, hi, count, least = 3) {
   let out = niceTicks(lo, hi, count);
   for (let c = count + 1; out.length < least && c <= count + 8; c++) out = niceTicks(lo, hi, c);
   return out;
@@ -94,7 +94,7 @@ function ticksAtLeast(lo, hi, count, least = 3) {
 
 // Ticks of a log10 axis from 10^lo to 10^hi, as values: whole decades when at least `least`
 // fit, else 1-3, 1-2-5 or 1…9 in each decade (the first that gives `least`), else evenly spaced.
-function logTicks(lo, hi, count, least = 3) {
+export function logTicks(lo, hi, count, least = 3) {
   const first = Math.ceil(lo), last = Math.floor(hi), n = last - first + 1;
   if (n >= least) {  // every stride-th decade, evenly
     const stride = Math.max(1, Math.floor((n - 1) / (Math.max(count, least) - 1)));
@@ -118,7 +118,7 @@ function logTicks(lo, hi, count, least = 3) {
   return ticksAtLeast(10 ** lo, 10 ** hi, count, least).filter((v) => v > 0);
 }
 
-function fmt(v) {
+export function fmt(v) {
   if (v === 0) return "0";
   const a = Math.abs(v);
   if (a >= 1e4 || a < 1e-3) return v.toExponential(0).replace("e+", "e");
@@ -126,7 +126,7 @@ function fmt(v) {
 }
 
 // Python's f"{v:.4g}" (ui.words.number): the cards' numbers read the same from either side.
-function g4(v) {
+export function g4(v) {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? "nan" : "∞";
   if (v === 0) return "0";
   const [mantissa, exponent] = v.toExponential(3).split("e");
@@ -139,12 +139,12 @@ function g4(v) {
 }
 
 // ui.words.gap_text for a frame's float32 loss: within float32's rounding of the minimum, "0".
-function gapText(loss, minimum) {
+export function gapText(loss, minimum) {
   const gap = loss - minimum;
   return Math.abs(gap) <= 1e-6 * Math.max(1, Math.abs(minimum)) ? "0" : g4(gap);
 }
 
-function sizeCanvas(canvas) {
+export function sizeCanvas(canvas) {
   const dpr = window.devicePixelRatio || 1;
   const w = Math.max(1, canvas.clientWidth), h = Math.max(1, canvas.clientHeight);
   if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
@@ -157,7 +157,7 @@ function sizeCanvas(canvas) {
 }
 
 // A plot area inside a canvas, with linear or log10 axes: x(v), y(v) map data to pixels.
-function frameOf(w, h, xr, yr, { left = 52, right = 10, top = 8, bottom = 30, logY = false } = {}) {
+export function frameOf(w, h, xr, yr, { left = 52, right = 10, top = 8, bottom = 30, logY = false } = {}) {
   const pw = w - left - right, ph = h - top - bottom;
   const fy = logY ? (v) => Math.log10(Math.max(v, 1e-300)) : (v) => v;
   return {
@@ -167,7 +167,7 @@ function frameOf(w, h, xr, yr, { left = 52, right = 10, top = 8, bottom = 30, lo
   };
 }
 
-function drawAxes(ctx, f, xLabel, yLabel) {
+export function drawAxes(ctx, f, xLabel, yLabel) {
   ctx.save();
   ctx.strokeStyle = "#8c959f";
   ctx.lineWidth = 1;
@@ -211,13 +211,13 @@ function drawAxes(ctx, f, xLabel, yLabel) {
   return drawn;
 }
 
-function clip(ctx, f) {
+export function clip(ctx, f) {
   ctx.beginPath();
   ctx.rect(f.left, f.top, f.pw, f.ph);
   ctx.clip();
 }
 
-function legend(ctx, f, items) {
+export function legend(ctx, f, items) {
   ctx.save();
   ctx.font = FONT;
   ctx.textBaseline = "middle";
@@ -240,14 +240,14 @@ function legend(ctx, f, items) {
 
 // Light ramp (low loss pale yellow → high loss pale blue-grey), log-scaled: the path and the
 // contour lines stay the strongest marks on it.
-const RAMP = [[255, 249, 222], [246, 238, 200], [226, 232, 214], [204, 219, 230], [184, 203, 224]];
-function ramp(t) {
+export const RAMP = [[255, 249, 222], [246, 238, 200], [226, 232, 214], [204, 219, 230], [184, 203, 224]];
+export function ramp(t) {
   const s = Math.min(0.9999, Math.max(0, t)) * (RAMP.length - 1), i = Math.floor(s), u = s - i;
   return RAMP[i].map((c, k) => Math.round(c + (RAMP[i + 1][k] - c) * u));
 }
 
 // Marching squares: segments of the level set {loss = level} on the grid, in data units.
-function contourSegments(loss, g0, g1, ax0, ax1, level) {
+export function contourSegments(loss, g0, g1, ax0, ax1, level) {
   const segs = [];
   const at = (i, j) => loss[j * g0 + i];
   const lerp = (a, b, va, vb) => a + ((level - va) / (vb - va)) * (b - a);
@@ -269,7 +269,7 @@ function contourSegments(loss, g0, g1, ax0, ax1, level) {
   return segs;
 }
 
-function legendWidth(ctx, items) {
+export function legendWidth(ctx, items) {
   ctx.save();
   ctx.font = FONT;
   const w = items.reduce((s, [label]) => s + 28 + ctx.measureText(label).width, 0);
@@ -277,7 +277,7 @@ function legendWidth(ctx, items) {
   return w;
 }
 
-function el(tag, attrs = {}, ...children) {
+export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "class") node.className = v;
@@ -290,7 +290,7 @@ function el(tag, attrs = {}, ...children) {
 
 // The loss field on a grid, in frame f: a log-scaled colour ramp and the contour lines at
 // the given levels. Leaves ctx clipped to the frame (the caller restores).
-function drawMinimum(ctx, f, m) {
+export function drawMinimum(ctx, f, m) {
   // The minimum of the training loss: a black cross at (m[0], m[1]).
   ctx.save();
   ctx.strokeStyle = "#000";
@@ -303,14 +303,14 @@ function drawMinimum(ctx, f, m) {
 }
 
 // The lowest and highest finite loss on a grid: the colour scale of drawField.
-function fieldRange(loss) {
+export function fieldRange(loss) {
   let low = Infinity, high = -Infinity;
   for (const v of loss) if (Number.isFinite(v)) { low = Math.min(low, v); high = Math.max(high, v); }
   return [low, high];
 }
 
 // `range` ([low, high], default the grid's own) lets two grids share one colour scale.
-function drawField(o, f, ax0, ax1, loss, levels, range = fieldRange(loss)) {
+export function drawField(o, f, ax0, ax1, loss, levels, range = fieldRange(loss)) {
   const g0 = ax0.length, g1 = ax1.length;
   const field = document.createElement("canvas");
   field.width = g0; field.height = g1;
@@ -351,7 +351,7 @@ function drawField(o, f, ax0, ax1, loss, levels, range = fieldRange(loss)) {
 }
 
 // The data panel's axes: the points' extent, padded 4 % in x and 8 % in y.
-function dataRange(x, y) {
+export function dataRange(x, y) {
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   for (let k = 0; k < x.length; k++) {
     x0 = Math.min(x0, x[k]); x1 = Math.max(x1, x[k]); y0 = Math.min(y0, y[k]); y1 = Math.max(y1, y[k]);
@@ -360,7 +360,7 @@ function dataRange(x, y) {
   return [[x0 - px, x1 + px], [y0 - py, y1 + py]];
 }
 
-function dot(ctx, f, x, y, color, r) {
+export function dot(ctx, f, x, y, color, r) {
   ctx.fillStyle = color;
   ctx.beginPath();
   ctx.arc(f.x(x), f.y(y), r, 0, 2 * Math.PI);
@@ -368,7 +368,7 @@ function dot(ctx, f, x, y, color, r) {
 }
 
 // A curve computed in Python (the network's fit): ys at xs, clipped far outside the frame.
-function drawCurve(ctx, f, xs, ys, color) {
+export function drawCurve(ctx, f, xs, ys, color) {
   if (!ys.every(Number.isFinite)) return;
   ctx.strokeStyle = color;
   ctx.lineWidth = 3;
@@ -378,7 +378,7 @@ function drawCurve(ctx, f, xs, ys, color) {
 }
 
 // The model's curve with parameters p across the frame's x range (clip to the frame first).
-function drawFit(ctx, f, model, p, color) {
+export function drawFit(ctx, f, model, p, color) {
   const predict = PREDICT[model];
   if (!predict || !p.every(Number.isFinite)) return;
   ctx.strokeStyle = color;

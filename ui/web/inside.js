@@ -1,7 +1,7 @@
 /* The update scrubber of "Inside one mini-batch": step through updates with no round trip.
 
-Mounted by st.components.v2 without an iframe (ui/inside_stage/__init__.py), after the shared
-drawing of ui/stage/canvas.js. Python ships one picture per update of a window of updates
+Mounted by st.components.v2 without an iframe (ui/inside_stage/__init__.py); the shared
+drawing is canvas.js's. Python ships one picture per update of a window of updates
 (ui/inside_stage/payload.py: float32 arrays behind a JSON header, every number and sentence
 already formatted); the ◀ / ▶ buttons, the arrow keys and the scrubber switch between them,
 drawn on canvas in well under a frame. When the learner stops (a pause after stepping, or
@@ -28,6 +28,11 @@ numbers (Python's `summary`, `data_summary`).
 Test hook: the root element has `data-inside`; after each picture it sets `data-update` to
 the update drawn, u, and `data-loaded` to the loaded window in updates u, `first-last`.
 */
+
+import {
+  PREDICT, toBuffer, unpack, startOf, sameRuns, sizeCanvas, frameOf, drawAxes, clip, legend, el,
+  drawMinimum, drawField, dataRange, dot, drawCurve, drawFit,
+} from "./canvas.js";
 
 const SCRUBBERS = new WeakMap(); // parentElement -> state, kept across reruns
 
