@@ -261,3 +261,19 @@ def test_the_network_download_has_a_column_per_weight_and_stays_small():
     assert rows.size <= most + s.epochs and rows[-1] == run.updates < keras_to_here.CSV_ROWS
     last = [float(cell) for cell in table[-1][5:-1]]
     np.testing.assert_array_equal(last, run.params[-1])
+
+
+# ---- issue 19: the heaviest page, visited again, trains nothing ----
+
+
+def test_a_second_visit_at_the_heaviest_settings_trains_nothing(page, monkeypatch):
+    # The run and both conventions of its illustrative pair: three runs of ~50 MB each, which
+    # the run cache's largest tier must hold at once, or every visit evicts what the next needs.
+    at = page(n="10000", batch_size="1", epochs="100")
+    assert_clean(at)
+    fits = []
+    fit = gd.fit
+    monkeypatch.setattr(gd, "fit", lambda *args, **kw: fits.append(args) or fit(*args, **kw))
+    at.run()
+    assert_clean(at)
+    assert fits == []
