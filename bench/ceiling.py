@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import load
 from bench.critical import HEAVY as CRITICAL_HEAVY
 from bench.critical import PAGE as CRITICAL_PAGE
 from bench.load import RssSampler, run_load
@@ -90,21 +91,19 @@ async def one_page(url: str, requests: list[str], repeats: int, delay: float, de
 
 
 def load_args(args: argparse.Namespace) -> argparse.Namespace:
-    """The namespace ``bench.load.run_load`` reads: commits of all four knobs."""
-    return argparse.Namespace(
-        settle=0.0,  # the warm-up below already opened every page
-        page="",
-        query="",
-        action="commit",
-        knob=["learning_rate", "batch_size", "momentum", "decay"],
-        label=[],
-        sessions=args.sessions,
-        think=args.think,
-        think_dist="exponential",
-        duration=args.duration,
-        ramp=args.ramp,
-        timeout=args.timeout,
-        seed=args.seed,
+    """The namespace ``bench.load.run_load`` reads (its own parser's, so no option is missing):
+    commits of all four knobs."""
+    return load.parse(
+        load.make_parser(),
+        [
+            "--settle=0",  # the warm-up below already opened every page
+            f"--sessions={args.sessions}",
+            f"--think={args.think}",
+            f"--duration={args.duration}",
+            f"--ramp={args.ramp}",
+            f"--timeout={args.timeout}",
+            f"--seed={args.seed}",
+        ],
     )
 
 
