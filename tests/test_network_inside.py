@@ -171,3 +171,22 @@ def test_a_heavy_network_link_is_refused_and_its_offer_renders(page):
     at = take_the_offer(page(n="1000"), "use 5 epochs**.")
     assert scrubber(at).header["n_train"] == 1000
     assert len(at.get("plotly_chart")) == 3
+
+
+def test_a_blown_up_networks_curve_is_held_near_the_data_as_on_the_stage(page):
+    # At rate 1 the default network blows up within 4 updates: before the 4th its curve reaches
+    # about 220, forty data heights off. The page ships the stage's curve (ui.stage.payload
+    # fit_curves): held within five data heights of the data, as far off the chart as needed.
+    spec = MODELS["network"]
+    data = spec.generator(n=200, noise=0.5, x_mean=0.0, x_std=1.0, seed=0)
+    model, x, y = spec.build(), data.x[:, None], data.y
+    start = model.init_params(1, seed=0)
+    run = gd.fit(model, x, y, gd.SGD(1.0), gd.Training(epochs=20, init=start), batch_size=32)
+    at = page(learning_rate="1", update="4")
+    assert_clean(at)
+    curve = model.predict(run.params[3], np.linspace(x.min(), x.max(), FIT_XS)[:, None])
+    low, high = y.min(), y.max()
+    span = high - low
+    assert np.abs(curve).max() > high + 5 * span  # the case this test is about
+    held = np.clip(curve, low - 5 * span, high + 5 * span)
+    close(scrubber(at).frame(3)["fit"], held)

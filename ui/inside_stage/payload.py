@@ -56,7 +56,16 @@ from ui import charts
 from ui.budget import loss_work
 from ui.inside_a_batch_charts import ARROWS_NAME, MAX_ARROWS, Zoom, slice_axis_titles
 from ui.models import MODELS
-from ui.stage.payload import FIT_XS, MAX_SCATTER, Writer, contour_levels, fit_xs, pack, read
+from ui.stage.payload import (
+    FIT_XS,
+    MAX_SCATTER,
+    Writer,
+    contour_levels,
+    fit_curves,
+    fit_xs,
+    pack,
+    read,
+)
 from ui.words import plural
 
 MAGIC = b"SGI1"
@@ -478,11 +487,9 @@ def encode(frames: Sequence[Frame], scene: Scene) -> bytes:
     if scene.plane is None:
         writer.add("surface.minimum", scene.minimum[:2])
     else:
-        model, xs = MODELS[scene.model].build(), fit_xs(scene.x)
-        with np.errstate(all="ignore"):  # a blow-up's curve is not finite: not drawn
-            curves = [model.predict(f.inside.params, xs[:, None]) for f in frames]
-        writer.add("fit", np.stack(curves))  # (W, FIT_XS)
-        writer.add("data.fit_x", xs)
+        curves = fit_curves(scene.model, scene.x, scene.y, [f.inside.params for f in frames])
+        writer.add("fit", curves)  # (W, FIT_XS)
+        writer.add("data.fit_x", fit_xs(scene.x))
     arrow_counts = [len(s) for s in steps]
     row_counts = [len(r) for r in rows]
     header = {

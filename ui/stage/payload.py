@@ -376,19 +376,28 @@ def fit_xs(x: np.ndarray) -> np.ndarray:
     return np.linspace(float(np.min(x)), float(np.max(x)), FIT_XS)
 
 
+def fit_curves(
+    model: str, x: np.ndarray, y: np.ndarray, params: Sequence[np.ndarray]
+) -> np.ndarray:
+    """The network's curve at ``fit_xs(x)`` for each weight vector, (len(params), FIT_XS),
+    within five heights of the data ``y``: far off the chart is as good as anywhere off
+    it, and a blow-up's curve must not stretch the 16-bit steps of every other one's (a curve
+    that is not a number stays so, and is not drawn)."""
+    network, grid = MODELS[model].build(), fit_xs(x)[:, None]
+    with np.errstate(all="ignore"):
+        curves = np.array([network.predict(p, grid) for p in params])
+    low, high = float(np.min(y)), float(np.max(y))
+    span = max(high - low, 1e-12)
+    return np.clip(curves, low - 5 * span, high + 5 * span)
+
+
 def _fits(writer: Writer, name: str, fam: gd.Family, scene: Scene) -> np.ndarray:
     """Write the network's curve at ``fit_frames`` of each run (``fit`` (ΣS, FIT_XS), drawn
-    only: 16-bit, within five data heights of the data) and the kept point of each (``fit_at``
-    (ΣS,)); return how many each run has, (R,)."""
-    model, grid = MODELS[scene.model].build(), fit_xs(scene.x)[:, None]
+    only: 16-bit) and the kept point of each (``fit_at`` (ΣS,)); return how many each run has,
+    (R,)."""
     frames = [fit_frames(int(length)) for length in fam.lengths]
-    with np.errstate(all="ignore"):
-        curves = [model.predict(fam.params[r, j], grid) for r, at in enumerate(frames) for j in at]
-    # Far off the chart is as good as anywhere off it: a blow-up's curve must not stretch the
-    # 16-bit steps of every other run's.
-    low, high = float(np.min(scene.y)), float(np.max(scene.y))
-    span = max(high - low, 1e-12)
-    writer.add_drawn(name + "fit", np.clip(curves, low - 5 * span, high + 5 * span))
+    params = [fam.params[r, j] for r, at in enumerate(frames) for j in at]
+    writer.add_drawn(name + "fit", fit_curves(scene.model, scene.x, scene.y, params))
     writer.add(name + "fit_at", np.concatenate(frames))
     return np.array([at.size for at in frames])
 
