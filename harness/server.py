@@ -156,6 +156,13 @@ class StreamlitServer:
         if not self.app.exists():
             raise FileNotFoundError(f"No Streamlit app at {self.app}.")
         env = {**os.environ, **self.env}
+        # The app's own checkout first on the path, so that `ui` (and the asset folder of its
+        # components, which Streamlit looks up when it starts) is this checkout's even for a
+        # script in a subfolder (tests/e2e/stage_app.py), not that of whichever checkout was
+        # last installed with `pip install -e .`.
+        root = next((p for p in self.app.parents if (p / "pyproject.toml").exists()), None)
+        if root is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
             self.command(),
             cwd=self.app.parent,
