@@ -397,8 +397,9 @@ def test_every_chart_has_an_accessible_name_with_its_numbers(page):
 def test_each_component_imports_every_shared_name_it_uses():
     """stage.js and inside.js import the shared drawing from ui/web/canvas.js: a name used but
     not imported is a ReferenceError that blanks the component at its first frame (it
-    happened with ``dataRange``, used only after a spread ``...``), and a name imported but
-    not exported fails the module at load."""
+    happened with ``dataRange``, used only after a spread ``...``); a name imported but not
+    exported, or imported and declared again, fails the module at load (it happened with
+    ``frameOf``); and a name imported but never used is dead."""
     import re
     from pathlib import Path
 
@@ -412,8 +413,10 @@ def test_each_component_imports_every_shared_name_it_uses():
         imported = set(re.findall(r"\w+", block.group(1)))
         body = text[block.end() :]
         used = {n for n in exported if re.search(rf"(?:^|[^\w$.]|\.\.\.){n}\b", body, re.M)}
+        declared = set(re.findall(r"^(?:const|let|function) (\w+)", body, re.M))
         assert imported <= exported, (name, sorted(imported - exported))
-        assert used <= imported, (name, sorted(used - imported))
+        assert used == imported, (name, sorted(used ^ imported))
+        assert not declared & imported, (name, sorted(declared & imported))
 
 
 # ---- issue 21: no link takes a class down: the page counts its work and refuses above it ----

@@ -30,7 +30,7 @@ the update drawn, u, and `data-loaded` to the loaded window in updates u, `first
 */
 
 import {
-  PREDICT, toBuffer, unpack, startOf, sameRuns, sizeCanvas, frameOf, drawAxes, clip, legend, el,
+  toBuffer, unpack, startOf, sameRuns, sizeCanvas, frameOf, drawAxes, clip, legend, el,
   drawMinimum, drawField, dataRange, dot, drawCurve, drawFit,
 } from "./canvas.js";
 
