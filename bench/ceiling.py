@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import load
 from bench.critical import HEAVY as CRITICAL_HEAVY
 from bench.critical import PAGE as CRITICAL_PAGE
-from bench.load import RssSampler, run_load
 from bench.stall import HEAVY, heavy_requests, split
 from bench.stats import fmt, machine_note, markdown_table, summarize
 from bench.stream import LARGEST
@@ -57,7 +56,7 @@ def heaviest_by_page() -> dict[str, list[str]]:
     return pages
 
 
-class Trace(RssSampler):
+class Trace(load.RssSampler):
     """``RssSampler`` that also keeps every sample, (seconds since start, bytes)."""
 
     def __init__(self, pid: int, interval: float) -> None:
@@ -120,7 +119,9 @@ async def measure(args: argparse.Namespace, server: StreamlitServer):
         one_page(url, requests, args.repeats, args.ramp, deadline) for requests in pages.values()
     ]
     try:
-        (tally, wall), *heavy_times = await asyncio.gather(run_load(load_args(args), url), *heavy)
+        (tally, wall), *heavy_times = await asyncio.gather(
+            load.run_load(load_args(args), url), *heavy
+        )
     finally:
         trace.stop()
     end = rss_bytes(server.pid)

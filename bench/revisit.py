@@ -37,7 +37,7 @@ from harness.server import StreamlitServer
 PAGE = "keras_to_here"
 LINKS = (
     "",  # the defaults
-    "n=10000&batch_size=1&epochs=100",  # the heaviest run: ~50 MB, and its illustrative pair
+    "n=10000&batch_size=1&epochs=100",  # the heaviest run: ~56 MB, and its illustrative pair
     "n=10000&batch_size=1&epochs=100&momentum=0.9&decay=0.01&validation_split=0.2",
     "model=tanh&n=2000&batch_size=1",
     "model=network&n=2000&batch_size=1",
@@ -59,6 +59,14 @@ def visits(app: Path, seed: int) -> dict[str, list[dict]]:
 
 
 QUIET_MS = 300
+
+
+def labels(link: str, side: str, baseline: str) -> list[str]:
+    """A table row's first two cells: the link, and which side."""
+    return [
+        f"`{PAGE}?{link}`" if link else f"`{PAGE}` (defaults)",
+        side if side == "new" else f"baseline `{baseline}`",
+    ]
 
 
 def browser_visits(app: Path, repeats: int) -> dict[str, list[float]]:
@@ -93,8 +101,7 @@ def browser_main(apps: dict[str, Path], args: argparse.Namespace) -> None:
         seen = browser_visits(app, args.repeats)
         rows += [
             [
-                f"`{PAGE}?{link}`" if link else f"`{PAGE}` (defaults)",
-                side if side == "new" else f"baseline `{args.baseline}`",
+                *labels(link, side, args.baseline),
                 ", ".join(f"{s:.1f}" for s in seen[link]),
                 f"{statistics.median(seen[link]):.1f}",
             ]
@@ -118,8 +125,7 @@ def websocket_main(apps: dict[str, Path], args: argparse.Namespace) -> None:
 
     rows = [
         [
-            f"`{PAGE}?{link}`" if link else f"`{PAGE}` (defaults)",
-            side if side == "new" else f"baseline `{args.baseline}`",
+            *labels(link, side, args.baseline),
             f"{median(side, link, 0, 'done'):.2f}",
             f"{median(side, link, 1, 'done'):.2f}",
             f"{median(side, link, 1, 'cpu'):.2f}",

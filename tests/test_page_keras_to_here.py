@@ -267,7 +267,7 @@ def test_the_network_download_has_a_column_per_weight_and_stays_small():
 
 
 def test_a_second_visit_at_the_heaviest_settings_trains_nothing(page, monkeypatch):
-    # The run and both conventions of its illustrative pair: three runs of ~50 MB each, which
+    # The run and both conventions of its illustrative pair: three runs of ~56 MB each, which
     # the run cache's largest tier must hold at once, or every visit evicts what the next needs.
     at = page(n="10000", batch_size="1", epochs="100")
     assert_clean(at)

@@ -123,8 +123,8 @@ def run_bytes(n_train: int, batch_size: int, epochs: int) -> int:
     orders (epochs × n_train int64). A cache bounded in bytes sorts its entries by this.
 
     Example:
-        >>> run_bytes(9000, 1, 100) // 1_000_000  # MB at the largest settings
-        50
+        >>> run_bytes(10_000, 1, 100) // 1_000_000  # MB at the largest settings
+        56
     """
     planned = updates(n_train, batch_size, epochs)
     per_epoch = 3 * 8  # epoch_loss, val_loss and the epoch ends

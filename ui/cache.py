@@ -81,7 +81,7 @@ class Tier:
 
 
 MB = 1_000_000
-# Runs: at most 64 × 2 MB + 6 × 16 MB + 3 × 60 MB (the largest Run the app allows is ~52 MB).
+# Runs: at most 64 × 2 MB + 6 × 16 MB + 3 × 60 MB (the largest Run the app allows is ~56 MB).
 # Three of the largest: "From Keras to here" shows a run and both conventions of its
 # illustrative pair, and with two a visit evicted what its next visit needed.
 RUN_TIERS = (Tier(2 * MB, 64), Tier(16 * MB, 6), Tier(60 * MB, 3))

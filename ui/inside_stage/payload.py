@@ -32,8 +32,8 @@ slice: every point by its coordinates (α, β) on it and every step by its proje
 (``on_chart``), and each frame's loss on the plane through the weights before the update,
 parallel to the slice (``parallel_plane``). Its ✕ (the best point found) lies on the slice,
 not on those planes, so ``surface.minimum`` is left out; its fit is the curve
-``fit`` (W, ``FIT_XS``) at ``data.fit_x`` (``FIT_XS``,), computed here (the browser's formulas
-know only the two-parameter models).
+``fit`` (W, ``FIT_XS``) at ``data.fit_x`` (``FIT_XS``,), the stage's own
+(``ui.stage.payload.fit_curves``: the browser's formulas know only the two-parameter models).
 
 Example:
     >>> window(centre=70, last=139, per_update=600, budget=BUDGET)

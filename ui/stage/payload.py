@@ -381,8 +381,9 @@ def fit_curves(
 ) -> np.ndarray:
     """The network's curve at ``fit_xs(x)`` for each weight vector, (len(params), FIT_XS),
     within five heights of the data ``y``: far off the chart is as good as anywhere off
-    it, and a blow-up's curve must not stretch the 16-bit steps of every other one's (a curve
-    that is not a number stays so, and is not drawn)."""
+    it, and a blow-up's curve must not stretch the 16-bit steps of every other one's (an
+    infinite value is drawn at the bound, off the chart; a value that is not a number stays so,
+    and is not drawn)."""
     network, grid = MODELS[model].build(), fit_xs(x)[:, None]
     with np.errstate(all="ignore"):
         curves = np.array([network.predict(p, grid) for p in params])
