@@ -22,6 +22,12 @@ the update once; ``on_scrub`` receives it (an int, or None for the whole run), a
 ``remember_update`` keeps it in the session and the link (``?update=N``). ``playback_start``
 reads it back, seeded once from the link and checked against the run, for ``live(update=…)``.
 
+What the class may see and do, for a classroom: ``live(view=View(...))`` (``payload.View``)
+locks or hides knobs, starts playback from update 0 when its ``play`` token changes, and
+switches to the presenter view (two large panels, large text, for a projector). It rides in the
+payload's header (``with_view``) like ``update``, so a new view changes no cached bytes and
+needs no new mount.
+
 ``describe(family, r)`` returns the strings the metrics row shows for run r after the
 numbers (e.g. ``("converged", "The final loss … ")``); the stage computes no verdicts itself.
 """
@@ -45,14 +51,17 @@ from gd.family import KNOBS, check_knob
 from ui import budget, cache, warmup
 from ui.controls import DEFAULTS, HASH_FUNCS, Settings, keep_in_link
 from ui.stage.payload import (
+    DEFAULT_VIEW,
     Ids,
     PerKnob,
     Scene,
+    View,
     encode,
     knob_values,
     position,
     read_update,
     with_update,
+    with_view,
 )
 from ui.words import plural
 
@@ -60,6 +69,7 @@ __all__ = [
     "UPDATE",
     "Commit",
     "PerKnob",
+    "View",
     "families",
     "live",
     "payload",
@@ -400,6 +410,7 @@ def live(
     update: int | None = None,
     on_scrub: Callable[[int | None], None] | None = None,
     key: str = "live_stage",
+    view: View = DEFAULT_VIEW,
 ) -> Commit | None:
     """Mount the stage for ``settings``; return the knob value released since the last run.
 
@@ -416,6 +427,9 @@ def live(
         on_scrub: called with the update the learner stopped at (None: the end of the run),
             before the rerun it causes; e.g. ``remember_update``.
         key: the component's key; keep it stable so the stage keeps its DOM across reruns.
+        view: what the class may see and do (``View``: locked and hidden knobs, the play
+            token, the presenter view); the default changes nothing. A released value of a
+            locked or hidden knob never comes back (the browser does not send one).
 
     Returns:
         ``Commit(knob, value)`` on the rerun a knob was released, else None.
@@ -433,11 +447,15 @@ def live(
             )
             component("stage")(
                 key=f"{key}_first",
-                data=encode(
-                    alone,
-                    PerKnob(0, 0, 0, 0),
-                    PerKnob(*texts_for(alone, describe)),
-                    scene(settings, csv),
+                # The view without its token: the stage below plays it once it mounts.
+                data=with_view(
+                    encode(
+                        alone,
+                        PerKnob(0, 0, 0, 0),
+                        PerKnob(*texts_for(alone, describe)),
+                        scene(settings, csv),
+                    ),
+                    dataclasses.replace(view, play=0),
                 ),
                 on_commit_change=lambda: None,
                 on_scrub_change=lambda: None,
@@ -447,7 +465,7 @@ def live(
     # After a release, the browser holds the released knob's family and the scene: they ship
     # as their ids. Any other rerun, and the browser's "missing" (it lost them), ships it all.
     held = st.session_state.pop(f"{_HELD}:{key}", frozenset())
-    data = with_update(payload(settings, csv, texts_key, describe, held), update)
+    data = with_view(with_update(payload(settings, csv, texts_key, describe, held), update), view)
     updates = fams.learning_rate.updates(current_positions(settings, fams).learning_rate)
 
     def changed() -> None:

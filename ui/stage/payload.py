@@ -41,7 +41,13 @@ the defaults (``bench/payload.py``).
 
 The header's last key is ``update``, where playback starts: an update index, or null for the
 whole run. ``with_update`` rewrites only that key, so the cached arrays are reused and the
-browser can tell a new start from new runs (``stage.js`` compares the rest).
+browser can tell a new start from new runs (``stage.js`` compares the rest). Just before it,
+when the page asks for one, comes ``view`` (``with_view``): the knobs a class may not move
+(``locked``) or see (``hidden``), the ``play`` token and the presenter view (``present``),
+``{"locked": [...], "hidden": [...], "play": n, "present": bool}``, plus ``"conceal": true``
+when the class must predict before it observes (``View.conceal``); the browser reads both
+from the header's end and compares the rest, so a new view, like a new start, is not new runs.
+A default ``View()`` writes no ``view`` key.
 
 Example:
     >>> knob_values("batch_size", 37, 200)
@@ -617,6 +623,128 @@ def with_update(payload: bytes, update: int | None) -> bytes:
     if header.get("update") == update:
         return payload
     header.pop("update", None)
+    header["update"] = update  # stays the last key
+    return pack(header, payload[8 + length :], payload[:4])
+
+
+@dataclass(frozen=True)
+class View:
+    """What the stage lets a class see and do: ``stage.live(..., view=View(...))``.
+
+    The default is the stage as a learner has it alone: every knob live, no token, the
+    normal layout. Any iterable of knob names works for ``locked`` and ``hidden`` (kept as
+    frozensets); ``play`` is a token, not a count: only a change to a new value above 0 means
+    "play from update 0 now" (a page that wants the class to watch a run again sends a new
+    one, e.g. the question's id), so a rerun that sends the same token again does nothing.
+
+    ``conceal`` is for "predict before you observe": until a student answers, the stage shows
+    the run paused at the payload's ``update`` (the page sends 0) and nothing beyond it: every
+    knob locked, playback disabled, the charts drawn only up to that update, and no text that
+    names the run's end (the charts' accessible names are their titles, not ``summaries``).
+    A token that arrives while concealed is applied once the view is no longer concealed.
+
+    Example:
+        >>> View(locked={"batch_size"}, play=3)  # doctest: +NORMALIZE_WHITESPACE
+        View(locked=frozenset({'batch_size'}), hidden=frozenset(), play=3, present=False,
+             conceal=False)
+        >>> View(conceal=True).header()
+        {'locked': [], 'hidden': [], 'play': 0, 'present': False, 'conceal': True}
+        >>> View(locked=["momentum"], hidden=["momentum"])
+        Traceback (most recent call last):
+        ...
+        ValueError: momentum is both locked and hidden; lock it or hide it, not both.
+    """
+
+    locked: frozenset[str] = frozenset()  # live knobs shown at their value but not movable
+    hidden: frozenset[str] = frozenset()  # live knobs not shown at all
+    play: int = 0  # a token: when it changes to a new value > 0, playback starts from update 0
+    present: bool = False  # the presenter view, for a projector: two large panels, large text
+    conceal: bool = False  # predict first: paused at `update`, nothing beyond it drawn or said
+
+    def __post_init__(self) -> None:
+        for name in ("locked", "hidden"):
+            value = getattr(self, name)
+            names = None if isinstance(value, str | bytes) else _names(value)
+            if names is None or not names <= set(KNOBS):
+                shown = sorted(names - set(KNOBS)) if names is not None else value
+                raise ValueError(
+                    f"The '{name}' parameter must be a set of live knobs among {list(KNOBS)}. "
+                    f"Got {shown!r} instead."
+                )
+            object.__setattr__(self, name, frozenset(names))
+        both = self.locked & self.hidden
+        if both:
+            knobs = ", ".join(k for k in KNOBS if k in both)
+            raise ValueError(
+                f"{knobs} {'is' if len(both) == 1 else 'are'} both locked and hidden; "
+                f"lock {'it' if len(both) == 1 else 'them'} or hide "
+                f"{'it' if len(both) == 1 else 'them'}, not both."
+            )
+        if isinstance(self.play, bool) or not isinstance(self.play, int) or self.play < 0:
+            raise ValueError(
+                f"The 'play' parameter must be an int >= 0. Got {self.play!r} instead."
+            )
+        for name in ("present", "conceal"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ValueError(
+                    f"The '{name}' parameter must be True or False. Got {value!r} instead."
+                )
+
+    def header(self) -> dict[str, Any] | None:
+        """The payload header's ``view`` entry (knobs in the stage's order), or None for the
+        default view, which writes none. ``conceal`` is written only when true, so a view
+        that does not conceal writes the same bytes as before it existed."""
+        if self == DEFAULT_VIEW:
+            return None
+        entry: dict[str, Any] = {
+            "locked": [k for k in KNOBS if k in self.locked],
+            "hidden": [k for k in KNOBS if k in self.hidden],
+            "play": self.play,
+            "present": self.present,
+        }
+        if self.conceal:
+            entry["conceal"] = True
+        return entry
+
+
+def _names(value: object) -> set[str] | None:
+    """The strings of an iterable, or None when it is not an iterable of strings."""
+    try:
+        names = set(value)  # type: ignore[call-overload]
+    except TypeError:
+        return None
+    return names if all(isinstance(n, str) for n in names) else None
+
+
+DEFAULT_VIEW = View()  # the stage as a learner has it alone
+
+
+def with_view(payload: bytes, view: View) -> bytes:
+    """The same payload with the stage's ``view`` in its header, just before ``update``
+    (the header's last key; module doc), or with none for the default ``View()``.
+
+    Returns ``payload`` itself when its view is already ``view``.
+
+    Example:
+        >>> empty = pack({"arrays": {}, "update": 3}, b"")
+        >>> header = read(with_view(empty, View(hidden={"decay"}, play=2)), MAGIC, "a stage")[0]
+        >>> header["view"], list(header)[-1]
+        ({'locked': [], 'hidden': ['decay'], 'play': 2, 'present': False}, 'update')
+        >>> with_view(empty, View()) is empty
+        True
+    """
+    if not isinstance(view, View):
+        raise TypeError(f"The 'view' parameter must be a View. Got {view!r} instead.")
+    entry = view.header()
+    (length,) = struct.unpack_from("<I", payload, 4)
+    header = json.loads(payload[8 : 8 + length])
+    if header.get("view") == entry:
+        return payload
+    header.pop("view", None)
+    update = header.pop("update", None)
+    if entry is not None:
+        header["view"] = entry
     header["update"] = update  # stays the last key
     return pack(header, payload[8 + length :], payload[:4])
 

@@ -9,7 +9,11 @@ export const OKABE = {
   blue: "#0072B2", orange: "#E69F00", green: "#009E73", vermilion: "#D55E00",
   purple: "#CC79A7", sky: "#56B4E9", yellow: "#F0E442", grey: "#7F7F7F",
 };
-export const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
+// The canvases' text: 12 px, or larger where a view asks (the stage's presenter view, 20 px).
+export function fontOf(size) {
+  return `${size}px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif`;
+}
+export const FONT = fontOf(12);
 export const PREDICT = {
   linear: (p, x) => p[0] * x + p[1],
   logistic: (p, x) => 1 / (1 + Math.exp(-(p[0] * x + p[1]))),
@@ -25,8 +29,9 @@ export function toBuffer(data) {
 }
 
 // Payloads (ui/stage/payload.py's layout): the header ends with `"update":…}`
-// (payload.with_update), where playback or the scrubber starts.
-export const UPDATE_KEY = /,"update":(null|\d+)\}\s*$/;
+// (payload.with_update), where playback or the scrubber starts, after the stage's `"view":{…}`
+// when it has one (payload.with_view: flat, no braces inside); neither is part of the runs.
+export const UPDATE_KEY = /(?:,"view":\{[^{}]*\})?,"update":(null|\d+)\}\s*$/;
 
 // A payload's header and named Float32Array views into its blob, each with its `shape`.
 // Layout: 4 magic bytes, the header's length (uint32, little-endian), the JSON header, the blob.
@@ -167,17 +172,20 @@ export function frameOf(w, h, xr, yr, { left = 52, right = 10, top = 8, bottom =
   };
 }
 
-export function drawAxes(ctx, f, xLabel, yLabel) {
+// `size`: the labels' font size in px; the gaps around them and the ticks' spacing follow it
+// (at 12, the default, exactly as they always were).
+export function drawAxes(ctx, f, xLabel, yLabel, size = 12) {
+  const k = size / 12;
   ctx.save();
   ctx.strokeStyle = "#8c959f";
   ctx.lineWidth = 1;
   ctx.strokeRect(f.left + 0.5, f.top + 0.5, f.pw, f.ph);
   ctx.fillStyle = "#3b4148";
-  ctx.font = FONT;
+  ctx.font = fontOf(size);
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
   const drawn = { x: [], y: [] };  // the labels drawn, returned for the test hook
-  for (const v of ticksAtLeast(f.xr[0], f.xr[1], Math.max(2, Math.floor(f.pw / 80)))) {
+  for (const v of ticksAtLeast(f.xr[0], f.xr[1], Math.max(2, Math.floor(f.pw / (80 * k))))) {
     const px = f.x(v);
     ctx.fillRect(px, f.top + f.ph, 1, 4);
     ctx.fillText(fmt(v), px, f.top + f.ph + 5);
@@ -186,8 +194,8 @@ export function drawAxes(ctx, f, xLabel, yLabel) {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   const yt = f.logY
-    ? logTicks(f.yr[0], f.yr[1], Math.max(2, Math.floor(f.ph / 32)))
-    : ticksAtLeast(f.yr[0], f.yr[1], Math.max(2, Math.floor(f.ph / 30)));
+    ? logTicks(f.yr[0], f.yr[1], Math.max(2, Math.floor(f.ph / (32 * k))))
+    : ticksAtLeast(f.yr[0], f.yr[1], Math.max(2, Math.floor(f.ph / (30 * k))));
   for (const v of yt) {
     const py = f.y(v);
     if (py < f.top - 1 || py > f.top + f.ph + 1) continue;
@@ -198,10 +206,10 @@ export function drawAxes(ctx, f, xLabel, yLabel) {
   if (xLabel) {
     ctx.textAlign = "right";
     ctx.textBaseline = "bottom";
-    ctx.fillText(xLabel, f.left + f.pw, f.top + f.ph + 29);
+    ctx.fillText(xLabel, f.left + f.pw, f.top + f.ph + 5 + 2 * size);
   }
   if (yLabel) {
-    ctx.translate(11, f.top + f.ph / 2);
+    ctx.translate(5 + size / 2, f.top + f.ph / 2);
     ctx.rotate(-Math.PI / 2);
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
@@ -217,12 +225,12 @@ export function clip(ctx, f) {
   ctx.clip();
 }
 
-export function legend(ctx, f, items) {
+export function legend(ctx, f, items, size = 12) {
   ctx.save();
-  ctx.font = FONT;
+  ctx.font = fontOf(size);
   ctx.textBaseline = "middle";
   let x = f.left + 8;
-  const y = f.top - 10;
+  const y = f.top - (10 * size) / 12;
   for (const [label, color, dashed] of items) {
     ctx.strokeStyle = color;
     ctx.lineWidth = 3;
@@ -269,9 +277,9 @@ export function contourSegments(loss, g0, g1, ax0, ax1, level) {
   return segs;
 }
 
-export function legendWidth(ctx, items) {
+export function legendWidth(ctx, items, size = 12) {
   ctx.save();
-  ctx.font = FONT;
+  ctx.font = fontOf(size);
   const w = items.reduce((s, [label]) => s + 28 + ctx.measureText(label).width, 0);
   ctx.restore();
   return w;
