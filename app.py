@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import classroom, pages
 from ui.offline import pin_public_address
 
 pin_public_address()
@@ -20,37 +21,20 @@ st.set_page_config(
     # from Google's font servers, which an offline classroom cannot reach.
     page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
     layout="wide",
+    # The presenter view (?present=1, for a projector) opens with the sidebar out of the way.
+    initial_sidebar_state="collapsed" if classroom.presenting() else "auto",
 )
 
 PAGES = [
-    st.Page("lessons/playground.py", title="Playground", icon=":material/tune:", default=True),
-    st.Page(
-        "lessons/batch_sizes.py",
-        title="Batch, mini-batch, stochastic",
-        icon=":material/stacks:",
-        url_path="batch_sizes",
-    ),
-    st.Page(
-        "lessons/inside_a_batch.py",
-        title="Inside one mini-batch",
-        icon=":material/grain:",
-        url_path="inside_a_batch",
-    ),
-    st.Page(
-        "lessons/keras_to_here.py",
-        title="From Keras to here",
-        icon=":material/code:",
-        url_path="keras_to_here",
-    ),
-    st.Page(
-        "lessons/maps.py", title="Hyperparameter maps", icon=":material/grid_on:", url_path="maps"
-    ),
-    st.Page(
-        "lessons/batch_size_choice.py",
-        title="How big should my batch be?",
-        icon=":material/straighten:",
-        url_path="batch_size_choice",
-    ),
+    st.Page(p.file, title=p.title, icon=p.icon, default=p.default, url_path=p.url_path or None)
+    for p in pages.PAGES
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+# A class link joins its class; the class's question comes above every page, and a page waits
+# for its answer (predict, then observe). Outside a class, neither draws anything.
+classroom.arrive(page.url_path)
+classroom.banner()
+if classroom.held_back(page.url_path):
+    st.stop()
+page.run()

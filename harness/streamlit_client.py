@@ -199,6 +199,15 @@ class RunResult:
         ]
 
     @property
+    def auto_reruns(self) -> dict[str, float]:
+        """The fragments this run asked the browser to rerun on a timer: id -> seconds."""
+        return {
+            m.auto_rerun.fragment_id: m.auto_rerun.interval
+            for m in self.messages
+            if m.WhichOneof("type") == "auto_rerun"
+        }
+
+    @property
     def nbytes(self) -> int:
         """The bytes of the run's messages, as serialized on the websocket."""
         return sum(m.ByteSize() for m in self.messages)
@@ -333,6 +342,7 @@ class StreamlitClient:
         widget_states: dict[str, Any] | None = None,
         query_string: str | None = None,
         page: str | None = None,
+        fragment_id: str = "",
     ) -> RunResult:
         """Send `rerun_script` and wait for that run's `script_finished`.
 
@@ -341,6 +351,8 @@ class StreamlitClient:
             query_string: replaces the query string (without "?").
             page: switch to another page by URL path ("" = default page); widget states
                 are dropped, as when a browser follows a page link.
+            fragment_id: rerun only this fragment, as the browser's timer does for a
+                fragment with ``run_every`` (its id is in the run's `auto_rerun` message).
 
         Returns:
             The `RunResult`: elapsed seconds, the ForwardMsgs and the finish status.
@@ -352,6 +364,9 @@ class StreamlitClient:
             self.widget_states.clear()
         back = BackMsg()
         back.rerun_script.CopyFrom(self.client_state(widget_states, query_string))
+        if fragment_id:
+            back.rerun_script.fragment_id = fragment_id
+            back.rerun_script.is_auto_rerun = True
         t0 = time.perf_counter()
         try:
             await self._ws.send(back.SerializeToString())

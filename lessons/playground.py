@@ -9,7 +9,18 @@ below, which stores the value (session and URL) and ships the runs around the ne
 import numpy as np
 import streamlit as st
 
-from ui import budget, cache, charts, controls, explain, glossary, lesson, sharpness, stage
+from ui import (
+    budget,
+    cache,
+    charts,
+    classroom,
+    controls,
+    explain,
+    glossary,
+    lesson,
+    sharpness,
+    stage,
+)
 from ui.playground import PRESETS
 from ui.words import plural
 
@@ -52,22 +63,25 @@ def remember(commit: stage.Commit) -> None:
 # The short answer on one line beside the title; the stage follows at once, so that on a
 # projector (1280x720, sidebar open) its charts and knobs fit one screen. The three answers,
 # each with the lesson that shows it, come after the stage.
-heading, answer = st.columns([0.32, 0.68], vertical_alignment="center")
-heading.title("Playground", anchor=False)  # no anchor link: Tab goes to the knobs
-answer.markdown(
-    "**`fit(batch_size=B)` is the mini-batch size, and it is not threads:** each update "
-    "averages B rows' gradients in one vectorised step and moves the weights once. Drag a knob "
-    "below: every position is a real run."
-)
+if not classroom.presenting():  # a projector shows the stage, in large type, and no more
+    heading, answer = st.columns([0.32, 0.68], vertical_alignment="center")
+    heading.title("Playground", anchor=False)  # no anchor link: Tab goes to the knobs
+    answer.markdown(
+        "**`fit(batch_size=B)` is the mini-batch size, and it is not threads:** each update "
+        "averages B rows' gradients in one vectorised step and moves the weights once. Drag a knob "
+        "below: every position is a real run."
+    )
 
-st.sidebar.selectbox(
-    "Preset",
-    [CUSTOM, *PRESETS],
-    key="preset",
-    on_change=apply_preset,
-    help="Named scenarios. Each sets the controls and states its lesson. "
-    + glossary.help("noise floor", "full batch"),
-)
+# In a class that hides sidebar sections, presets (which set them all) are hidden too.
+if classroom.shows_all_sections():
+    st.sidebar.selectbox(
+        "Preset",
+        [CUSTOM, *PRESETS],
+        key="preset",
+        on_change=apply_preset,
+        help="Named scenarios. Each sets the controls and states its lesson. "
+        + glossary.help("noise floor", "full batch"),
+    )
 lesson.start(
     omit=stage.KNOBS,
     reference_work=lambda s: (
@@ -96,7 +110,8 @@ def live() -> None:
         surface.min_loss,
         charts.target_words(surface.plane)[0],
     )
-    update = stage.playback_start(run.updates)  # ?update=N: where playback starts
+    # ?update=N: where playback starts; in a class, update 0 until the question is answered
+    update, view = classroom.stage_view(stage.playback_start(run.updates))
     stage.live(
         settings,
         csv,
@@ -105,7 +120,10 @@ def live() -> None:
         on_commit=remember,
         update=update,
         on_scrub=stage.remember_update,
+        view=view,
     )
+    if view.present or classroom.waiting():
+        return  # the projector shows the stage alone; a class predicts before it reads on
     # What the run's settings mean comes under the stage, so the stage holds its place.
     preset = PRESETS.get(st.session_state.get("preset"))
     if preset is not None and preset.settings() == settings:

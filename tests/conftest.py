@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh AppTest of the real app, with caches that do not leak between tests."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,11 @@ from hypothesis import settings
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
+# Every test's class database (and every test server's: they inherit it) is a throwaway SQLite
+# file, never the app's own data/ folder.
+os.environ.setdefault(
+    "CLASS_DB_URL", f"sqlite:///{tempfile.mkdtemp(prefix='class-db-')}/classes.sqlite3"
+)
 TIMEOUT = 180  # a cold numba cache compiles the kernels on the first run (about a minute)
 
 # CI replays the same examples on every run, so a red CI is a real regression, never a new draw;

@@ -16,7 +16,7 @@ import streamlit as st
 
 import gd
 from gd.loop import train_loop
-from ui import budget, cache, controls, explain, warmup
+from ui import budget, cache, classroom, controls, explain, warmup
 from ui.text import user_text
 from ui.upload import csv_error, csv_uploader
 from ui.words import plural
@@ -51,16 +51,17 @@ def start(
     warmup.warm_up()  # the process's first request starts it: then the kernels are not ready
     # The fast engine's notice goes above the settings; once the kernels are ready, no slot.
     notice = None if gd.engine.ready() else st.sidebar.container()
-    settings = controls.sidebar({"Data": controls.DATA_KEYS[:2]})
-    if settings.source == "csv":
-        csv_uploader()
-    else:
-        controls.sidebar({"": controls.DATA_KEYS[2:]})
+    # A class may hide sections (ui.classroom): their settings stay the class's.
+    data, fit, start_point = classroom.SECTIONS
+    if classroom.shows_section(data):
+        settings = controls.sidebar({data: controls.DATA_KEYS[:2]})
+        if settings.source == "csv":
+            csv_uploader()
+        else:
+            controls.sidebar({"": controls.DATA_KEYS[2:]})
+    sections = {fit: [key for key in training if key not in omit], start_point: controls.START_KEYS}
     settings = controls.sidebar(
-        {
-            "Training: fit(…)": [key for key in training if key not in omit],
-            "Start and convention": controls.START_KEYS,
-        }
+        {t: keys for t, keys in sections.items() if classroom.shows_section(t)}
     )
     csv_error()
     settings = _trainable(settings)
