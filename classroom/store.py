@@ -54,6 +54,7 @@ MAX_TEXT = 300  # characters of a question
 MAX_OPTION_TEXT = 80  # characters of an option
 MAX_VIEW = 8000  # characters of a class's view (the UI's JSON)
 MAX_SESSION = 64  # characters of a session id
+MAX_NUMBER = 1e12  # the largest answer to a number question, either sign: a chart can bin it
 PURGE_AFTER = 24 * 3600.0  # a class expired this long ago is deleted, with its answers
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "classroom.sqlite3"
 SQLITE_TIMEOUT = 5.0  # seconds a write waits for another process's write (busy timeout)
@@ -527,16 +528,39 @@ class Store:
         if code is None:
             return None
         with self._transaction() as run:
-            row = run(
-                "SELECT q.id, q.text, q.options, q.answer, q.revealed, q.asked "
-                "FROM classes c JOIN questions q ON q.id = c.current_question WHERE c.code = ?",
-                (code,),
-            ).fetchone()
+            return self._asked(run, code)
+
+    @staticmethod
+    def _asked(run: Run, code: str) -> Asked | None:
+        row = run(
+            "SELECT q.id, q.text, q.options, q.answer, q.revealed, q.asked "
+            "FROM classes c JOIN questions q ON q.id = c.current_question WHERE c.code = ?",
+            (code,),
+        ).fetchone()
         if row is None:
             return None
         question_id, text, options, answer, revealed, asked = row
         question = Question(text, tuple(json.loads(options)), answer)
         return Asked(question_id, question, bool(revealed), asked)
+
+    def state(self, code: str, now: float | None = None) -> tuple[Room | None, Asked | None]:
+        """The class and its current question, read together in one transaction: a question
+        asked with its own run (``ask(view=…)``) is never seen with the old run.
+
+        Returns (None, None) when the code is unknown, malformed or its class has expired.
+        """
+        code = normalise_code(code)
+        if code is None:
+            return None, None
+        now = time.time() if now is None else float(now)
+        with self._transaction() as run:
+            row = run(
+                "SELECT code, view, created, expires FROM classes WHERE code = ? AND expires > ?",
+                (code, now),
+            ).fetchone()
+            if row is None:
+                return None, None
+            return Room(*row), self._asked(run, code)
 
     def ask(
         self,
@@ -610,7 +634,7 @@ class Store:
 
         Raises:
             Refused: the class has ended, the question is no longer current or is revealed,
-                the value is not an option or not finite, the session changed its answer
+                the value is not an option or not within ±MAX_NUMBER, the session changed its answer
                 MAX_CHANGES times already, or the session id is too long.
             NotSaved: the database did not answer (nothing changed).
         """
@@ -618,8 +642,11 @@ class Store:
             got = len(session) if isinstance(session, str) else type(session).__name__
             raise Refused(f"The session id must have 1 to {MAX_SESSION} characters. Got {got}.")
         number = _number(value)
-        if number is None or not math.isfinite(number):
-            raise Refused(f"The answer must be a finite number. Got {value!r} instead.")
+        if number is None or not abs(number) <= MAX_NUMBER:  # NaN fails too
+            raise Refused(
+                f"The answer must be a number between -{MAX_NUMBER:g} and {MAX_NUMBER:g}. "
+                f"Got {value!r} instead."
+            )
         code = normalise_code(code)
         if code is None:
             raise Refused(ENDED)

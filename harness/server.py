@@ -244,14 +244,16 @@ class Proxy:
     app_ports: tuple[int, ...]  # each app process's own port, in the order of its cookie
 
     @classmethod
-    def launch(cls, processes: int = 2) -> Proxy:
+    def launch(cls, processes: int = 2, database: str | None = None) -> Proxy:
         """Start the script in its own process group (a Ctrl-C reaches all of it); it is not
-        waited for: the app processes take a few seconds to answer."""
+        waited for: the app processes take a few seconds to answer. ``database``: the
+        classroom's store, passed as ``--database``."""
         port, first = free_port(), free_port()
         while first <= port < first + processes or not 1024 < first < 65000 - processes:
             first = free_port()
         command = ["bash", "deploy/serve.sh", "--processes", str(processes), "--port", str(port)]
         command += ["--bind", "127.0.0.1", "--first-app-port", str(first)]
+        command += ["--database", database] if database else []
         process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,

@@ -124,7 +124,7 @@ class Widget:
         Args:
             value: a number for a slider or number_input (a pair for a range slider), an
                 option's formatted string for a select_slider, selectbox or radio, a bool for a
-                checkbox.
+                checkbox, True for a button's click.
         """
         ws = WidgetState(id=self.id)
         if self.kind == "slider":
@@ -142,6 +142,8 @@ class Widget:
             ws.string_value = str(value)
         elif self.kind == "checkbox":
             ws.bool_value = bool(value)
+        elif self.kind == "button":
+            ws.trigger_value = bool(value)
         else:
             raise NotImplementedError(f"No WidgetState for a {self.kind} widget yet.")
         return ws

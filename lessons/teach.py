@@ -163,7 +163,11 @@ def builder() -> None:
 
 
 def teacher_view(code: str, key: str) -> None:
-    room = cls.store().room(code)
+    with cls.reachable():
+        room = cls.store().room(code)
+    if room is None:  # it ended between the key's check and now
+        st.error("This class has ended: its links expired. Build a new class below.")
+        return
     with st.container(border=True):
         head, links = st.columns([0.45, 0.55], vertical_alignment="center")
         head.subheader(f"Teaching class {classroom.format_code(code)}", anchor=False)
@@ -178,22 +182,24 @@ def teacher_view(code: str, key: str) -> None:
     with st.container(border=True):
         st.markdown(
             "**Next question.** The answers so far stay stored; the class sees the new "
-            "question within 2 s, paused at update 0 again."
+            f"question within {cls.NOTICED_WITHIN} s, concealed at update 0 again."
         )
         question, ready = pick_question("next")
         if st.button("Ask the class", key="teach_ask"):
+            if question is None and st.session_state.get("next_question") == OWN:
+                st.warning("Finish writing your question first: its text and its options.")
+                return
             view = cls.ClassView.from_json(room.view)
-            with cls.reachable():
-                cls.store().ask(
-                    code,
-                    key,
-                    question,
-                    # a ready-made question brings its run: the class moves to it
-                    view=None
-                    if ready is None or view is None
-                    else ready_view(view, ready).to_json(),
-                )
-            st.rerun()
+            moved = None if ready is None or view is None else ready_view(view, ready).to_json()
+            try:
+                with cls.reachable():
+                    cls.store().ask(code, key, question, view=moved)
+            except classroom.Refused as refused:
+                st.error(str(refused), icon=":material/error:")
+            except PermissionError:
+                st.error("This class has ended: its links expired. Build a new class below.")
+            else:
+                st.rerun()
 
 
 def ready_view(view: cls.ClassView, ready: questions.Ready) -> cls.ClassView:

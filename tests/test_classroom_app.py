@@ -50,9 +50,19 @@ def header(at: AppTest) -> dict:
     return stage_payload(at).header
 
 
+def answer_widget(at: AppTest):
+    """The class's answer widget (its key names the question)."""
+    (widget,) = [
+        w
+        for kind in ("radio", "number_input")
+        for w in at.get(kind)
+        if (w.key or "").startswith("class_answer_")
+    ]
+    return widget
+
+
 def answer(at: AppTest, value) -> AppTest:
-    widget = at.radio(key="class_answer") if at.radio else at.number_input(key="class_answer")
-    widget.set_value(value)
+    answer_widget(at).set_value(value)
     return at.button(key="class_submit").click().run()
 
 
@@ -82,7 +92,7 @@ def test_a_class_link_asks_first_with_the_stage_paused_at_update_0_then_plays():
     at = open_app(**{"class": code})
     assert not at.exception, at.exception
     assert "Predict first" in texts(at)
-    assert [o for o in at.radio(key="class_answer").options] == ["1", "32", "200"]
+    assert list(answer_widget(at).options) == ["1", "32", "200"]
     assert header(at)["update"] == 0
     assert header(at)["view"]["conceal"] is True  # the stage gives no answer away
     assert header(at)["view"].get("play", 0) == 0
@@ -104,7 +114,7 @@ def test_a_class_on_another_page_shows_it_only_after_the_answer():
     at = open_app(**{"class": code})
     assert not at.exception, at.exception
     assert not chart_specs(at)  # held back: the page would give the answer away
-    assert at.number_input(key="class_answer")
+    assert answer_widget(at).type == "number_input"
     at = answer(at, 7.0)
     assert chart_specs(at), "the page opens once answered"
     assert at.session_state["_class_code"] == code
@@ -252,3 +262,38 @@ def test_a_database_that_does_not_answer_loses_no_answer_and_says_try_again():
     at = answer(at, "b")  # try again: saved
     assert "Your answer: **b**" in texts(at)
     assert store().tally(code, asked.id).counts == (1, 1)
+
+
+def test_the_presenter_view_holds_back_a_page_that_would_give_the_answer():
+    code, key = make_class("batch_sizes", classroom.Question("Which?", ("a", "b"), 0.0))
+    at = open_app(**{"class": code, "present": "1"})
+    assert not at.exception, at.exception
+    assert not chart_specs(at)  # the projector shows the question, not the page
+    store().reveal(code, key, store().asked(code).id)
+    st.cache_data.clear()
+    at = at.run()
+    assert any("class_answers" in str(c.proto.id) for c in at.get("plotly_chart"))
+    assert len(chart_specs(at)) > 1  # the page, now that the answer is out
+
+
+def test_a_reload_keeps_the_seat_and_its_answer():
+    code, _ = make_class(question=classroom.Question("Which?", ("a", "b"), 0.0))
+    at = answer(open_app(**{"class": code}), "b")
+    seat = at.query_params["seat"]
+    assert len(seat) == 32
+    again = open_app(**{"class": code, "seat": seat})  # the same tab, reloaded
+    assert "Your answer: **b**" in texts(again)
+    asked = store().asked(code)
+    assert store().tally(code, asked.id).answers == 1
+    other = open_app(**{"class": code, "seat": "<b>not a seat</b>"})
+    assert "Predict first" in texts(other) and other.query_params["seat"] != seat
+
+
+def test_a_new_question_starts_unanswered():
+    code, key = make_class(question=classroom.Question("First?", ("a", "b"), 0.0))
+    at = answer(open_app(**{"class": code}), "b")
+    store().ask(code, key, classroom.Question("Second?", ("c", "d"), 1.0))
+    st.cache_data.clear()
+    at = at.run()
+    assert "Predict first: Second?" in texts(at)
+    assert answer_widget(at).value is None

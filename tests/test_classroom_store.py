@@ -344,7 +344,7 @@ def test_answers_are_checked(store: classroom.Store) -> None:
     asked = store.asked(number.code)
     assert asked is not None
     for value in (math.inf, -math.inf, math.nan):
-        with pytest.raises(Refused, match="finite number"):
+        with pytest.raises(Refused, match="a number between"):
             store.answer(number.code, asked.id, "s", value)
     for session, value in (("a", 35), ("b", -1.5), ("c", 1e6), ("d", 35)):
         store.answer(number.code, asked.id, session, value)
@@ -423,6 +423,26 @@ def test_a_question_with_its_own_run_changes_the_view_with_it(store: classroom.S
     assert store.room(room.code).view == '{"run": 2}' and store.asked(room.code).question == NUMBER
     store.ask(room.code, key, CHOICE)  # without a view: the run stays
     assert store.room(room.code).view == '{"run": 2}'
+
+
+def test_state_reads_the_class_and_its_question_together(store: classroom.Store) -> None:
+    room, key = store.create('{"run": 1}', CHOICE)
+    assert store.state(room.code) == (room, store.asked(room.code))
+    asked = store.ask(room.code, key, NUMBER, view='{"run": 2}')
+    now_room, now_asked = store.state(room.code.lower())
+    assert now_room.view == '{"run": 2}' and now_asked == asked
+    assert store.state("ZZZZZZ") == (None, None) and store.state("not a code") == (None, None)
+    assert store.state(room.code, now=room.expires + 1) == (None, None)
+
+
+def test_a_number_answer_is_bounded(store: classroom.Store) -> None:
+    room, _ = store.create("{}", NUMBER)
+    asked = store.asked(room.code)
+    for far in (1.7e308, -1.7e308, classroom.MAX_NUMBER * 1.01, float("nan")):
+        with pytest.raises(Refused, match="between"):
+            store.answer(room.code, asked.id, "s", far)
+    store.answer(room.code, asked.id, "s", -classroom.MAX_NUMBER)
+    assert store.tally(room.code, asked.id).values == (-classroom.MAX_NUMBER,)
 
 
 def test_tally_equals_a_direct_count(store: classroom.Store, url: str) -> None:

@@ -95,3 +95,13 @@ def test_the_projector_chart_has_no_text_under_20_px():
     layout = fig.to_dict()["layout"]
     assert layout["font"]["size"] >= 20 and layout["title"]["font"]["size"] >= 20
     assert all(a["font"]["size"] >= 20 for a in layout.get("annotations", []))
+
+
+def test_the_widest_answers_a_class_can_send_still_draw():
+    from classroom import MAX_NUMBER
+
+    question = Question("How many?", (), 7.0)
+    tally = Tally(answers=3, counts=(), values=(-MAX_NUMBER, 7.0, MAX_NUMBER))
+    fig = answers_figure(question, tally, revealed=True, mine=MAX_NUMBER).to_dict()
+    assert sum(fig["data"][0]["y"]) == 3
+    assert all(math.isfinite(x) for x in fig["data"][0]["x"])

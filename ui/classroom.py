@@ -29,6 +29,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,19 +39,27 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 import classroom
-from classroom import Asked, Question
+from classroom import Asked
 from gd.family import KNOBS
 from ui import classroom_charts, controls, pages
 from ui.stage.payload import View
 from ui.text import user_text
 
-CLASS, KEY, PRESENT = "class", "key", "present"  # the links' parameters
-POLL_SECONDS = 2.0  # a student's page notices a reveal or a new question within this
+CLASS, KEY, PRESENT, SEAT = "class", "key", "present", "seat"  # the links' parameters
+SEAT_PATTERN = re.compile(r"[0-9a-f]{32}")
+POLL_SECONDS = 2.0  # how often a student's page asks whether the class changed
+# A reveal or a new question reaches every page within this many seconds: a poll, the
+# process's shared copy of the class (half a second old at most) and the page's rerun.
+NOTICED_WITHIN = 3
 KNOB_MODES = ("live", "locked", "hidden")
 SECTIONS = ("Data", "Training: fit(…)", "Start and convention")  # lesson.start's sidebar
 UNREACHABLE = (
     "The class's database did not answer just now. Nothing already saved is lost; the page "
     "tries again in a moment."
+)
+NOT_JOINED = (
+    "The class's database did not answer just now, so the class could not be opened. Open "
+    "the class link again in a moment; here is the app meanwhile."
 )
 NOT_SAVED = "Not saved: the class's database did not answer. Try again in a moment."
 _JOINED = "_class_code"  # the class this session joined
@@ -75,12 +84,7 @@ class ClassView:
     def __post_init__(self) -> None:
         if self.page not in pages.BY_PATH or self.page == "teach":
             raise ValueError(f"The 'page' parameter must be a lesson's path. Got {self.page!r}.")
-        for name, knobs in (("locked", self.locked), ("hidden", self.hidden)):
-            unknown = set(knobs) - set(KNOBS)
-            if unknown:
-                raise ValueError(f"The '{name}' knobs must be among {KNOBS}. Got {unknown}.")
-        if set(self.locked) & set(self.hidden):
-            raise ValueError("A knob cannot be both locked and hidden.")
+        View(locked=self.locked, hidden=self.hidden)  # the stage's own checks of the knobs
         if set(self.sections) - set(SECTIONS):
             raise ValueError(f"The 'sections' must be among {SECTIONS}. Got {self.sections}.")
 
@@ -183,10 +187,8 @@ def reachable() -> Iterator[None]:
 def _class_state(code: str, url: str | None) -> tuple[str | None, Asked | None]:
     """A class's view and current question, shared by every session of the process for half
     a second: a class of 100 polling every 2 s reads the database twice a second."""
-    room = _store(url).room(code)
-    if room is None:
-        return None, None
-    return room.view, _store(url).asked(code)
+    room, asked = _store(url).state(code)
+    return (None, None) if room is None else (room.view, asked)
 
 
 def class_state(code: str) -> tuple[str | None, Asked | None]:
@@ -195,8 +197,18 @@ def class_state(code: str) -> tuple[str | None, Asked | None]:
 
 
 def session_id() -> str:
-    """This browser session's anonymous id in the class's answers (no name is ever stored)."""
-    return st.session_state.setdefault(_SESSION, secrets.token_hex(16))
+    """This browser tab's anonymous seat in the class's answers (no name is ever stored).
+
+    It lives in the tab's link (``?seat=…``, 32 hex digits), so a reload, or a phone that
+    dropped its connection, keeps the same seat, its answer and its count of changes,
+    instead of voting again. A seat in a link that is not ours is replaced.
+    """
+    seat = st.query_params.get(SEAT, "")
+    if not SEAT_PATTERN.fullmatch(seat):
+        seat = st.session_state.setdefault(_SESSION, secrets.token_hex(16))
+    st.session_state[_SESSION] = seat
+    controls.keep_in_link(SEAT, seat)
+    return seat
 
 
 # ---------------------------------------------------------------- links
@@ -247,7 +259,7 @@ def arrive(page: str) -> None:
     try:
         _arrive(page)
     except classroom.NotSaved:
-        st.session_state[_NOTICE] = UNREACHABLE
+        st.session_state[_NOTICE] = NOT_JOINED
 
 
 def _arrive(page: str) -> None:
@@ -299,8 +311,9 @@ def leave() -> None:
     """Leave the class: the app as usual from the next run."""
     for key in (_JOINED, _VIEW, _ASKED):
         st.session_state.pop(key, None)
-    if CLASS in st.query_params:
-        del st.query_params[CLASS]
+    for key in (CLASS, SEAT):
+        if key in st.query_params:
+            del st.query_params[key]
 
 
 def view() -> ClassView | None:
@@ -328,9 +341,12 @@ def waiting() -> bool:
 
 
 def held_back(page: str) -> bool:
-    """Whether ``page`` waits for the question's answer before it shows anything. The
-    Playground shows its stage paused at update 0 instead (``stage_view``)."""
-    return waiting() and page != ""
+    """Whether ``page`` waits before it shows anything: for this session's answer, or, on a
+    projector, for the reveal. The Playground shows its stage concealed at update 0 instead
+    (``stage_view``): no other page has a view that gives nothing away."""
+    asked, _ = _asked_now()
+    open_question = asked is not None and not asked.revealed and joined() is not None
+    return page != "" and (waiting() or (presenting() and open_question))
 
 
 def shows_section(title: str) -> bool:
@@ -366,7 +382,7 @@ def stage_view(update: int | None) -> tuple[int | None, View]:
 def _answered() -> None:
     """The answer form's callback: save the answer before the page reruns."""
     asked, _ = _asked_now()
-    value = st.session_state.get("class_answer")
+    value = st.session_state.get(_answer_key(asked)) if asked is not None else None
     st.session_state.pop(_ERROR, None)
     if asked is None or joined() is None:
         return
@@ -448,7 +464,7 @@ def _student_banner(code: str, asked: Asked | None, mine: float | None) -> None:
                 "it until then.",
                 icon=":material/check_circle:",
             )
-        _answer_form(question, mine)
+        _answer_form(asked, mine)
         if mine is None:
             st.caption(
                 "Answer first: then the run plays"
@@ -460,7 +476,13 @@ def _student_banner(code: str, asked: Asked | None, mine: float | None) -> None:
             )
 
 
-def _answer_form(question: Question, mine: float | None) -> None:
+def _answer_key(asked: Asked) -> str:
+    """The answer widget's key: one per question, so a new question starts unanswered."""
+    return f"class_answer_{asked.id}"
+
+
+def _answer_form(asked: Asked, mine: float | None) -> None:
+    question = asked.question
     if question.options:
         st.radio(
             "Your answer",
@@ -468,16 +490,18 @@ def _answer_form(question: Question, mine: float | None) -> None:
             index=None if mine is None else int(mine),
             format_func=lambda i: user_text(question.options[i]),
             horizontal=True,
-            key="class_answer",
+            key=_answer_key(asked),
             label_visibility="collapsed",
         )
     else:
         st.number_input(
             "Your answer (a number)",
             value=mine,
+            min_value=-classroom.MAX_NUMBER,
+            max_value=classroom.MAX_NUMBER,
             step=1.0,
             format="%g",
-            key="class_answer",
+            key=_answer_key(asked),
             placeholder="a number",
         )
     st.button(

@@ -106,6 +106,7 @@ def _binned(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges and counts for a number question's answers, over a range that also holds
     the right answer and this student's; whole numbers get one bin each when they fit."""
+    # The store keeps answers within ±1e12; float64 spans of that size stay finite.
     points = np.array([*values, *(v for v in (right, mine) if v is not None)], dtype=float)
     if points.size == 0:
         return np.array([0.0, 1.0]), np.zeros(1, dtype=int)
@@ -157,7 +158,7 @@ def _numbers(tally: Tally, right: float | None, mine: float | None) -> tuple[go.
 
 
 def large(fig: go.Figure) -> go.Figure:
-    """The figure for a projector: every text at least 20 px, and taller."""
+    """The figure for a projector: every text at least 20 px."""
     fig.update_layout(font={"size": 22}, title_font_size=24, height=BAR_HEIGHT)
     fig.update_xaxes(tickfont_size=22, title_font_size=22)
     fig.update_yaxes(tickfont_size=20, title_font_size=22)

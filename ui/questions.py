@@ -82,7 +82,7 @@ READY = {
         _lowest_batch,
     ),
     "Will learning rate 1.2 converge?": Ready(
-        f"Will learning rate {RATE_ASKED:g} (batch size 32) converge?",
+        f"Will learning rate {RATE_ASKED:g} (batch size {DEFAULTS.batch_size}) converge?",
         (
             "Yes: it settles near the minimum",
             "It swings, but never blows up",
