@@ -469,16 +469,7 @@ class Store:
 
         Returns None when the code is unknown, malformed or its class has expired.
         """
-        code = normalise_code(code)
-        if code is None:
-            return None
-        now = time.time() if now is None else float(now)
-        with self._transaction() as run:
-            row = run(
-                "SELECT code, view, created, expires FROM classes WHERE code = ? AND expires > ?",
-                (code, now),
-            ).fetchone()
-        return None if row is None else Room(*row)
+        return self.state(code, now)[0]
 
     def is_teacher(self, code: str, key: str, now: float | None = None) -> bool:
         """Whether `key` is the teacher key of the class (False: unknown/expired class, wrong key).

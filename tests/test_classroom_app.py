@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import classroom
-from tests.conftest import APP, TIMEOUT, chart_specs, stage_payload
+from tests.conftest import chart_specs, open_at, stage_payload
 from ui import classroom as cls
 from ui import questions
 from ui.controls import Settings
@@ -29,13 +29,8 @@ def make_class(page="", question=None, **view) -> tuple[str, str]:
 
 
 def open_app(page: str | None = None, **query: str) -> AppTest:
-    st.cache_data.clear()
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for k, v in query.items():
-        at.query_params[k] = v
-    if page is not None:
-        at.switch_page(page)
-    return at.run()
+    """A new session at ``page`` (default: the Playground) and a link, caches cleared."""
+    return open_at(page, **query)
 
 
 def texts(at: AppTest) -> str:
@@ -83,7 +78,7 @@ def test_the_teacher_builds_a_class_with_a_ready_made_question_and_its_run():
     asked = store().asked(code)
     assert asked.question.options == ("1", "32", "200")
     assert asked.question.answer == questions.READY[BATCH].answer(Settings(epochs=5))
-    assert store().is_teacher(code, key) and not store().is_teacher(code, key[:-1] + "x")
+    assert store().is_teacher(code, key) and not store().is_teacher(code, key + "x")
 
 
 def test_a_class_link_asks_first_with_the_stage_paused_at_update_0_then_plays():
