@@ -24,6 +24,8 @@ HOURS = (1, 2, 4, 8, 24, 48, 168)  # how long a class's links last; the default 
 _MADE = "_teach_made"  # the (code, key) this session made last, shown until the next
 _COUNT = "_teach_count"  # classes this session made
 CLASSES_PER_SESSION = 20  # so that one student cannot fill the server's open classes alone
+UNFINISHED = "Finish writing your question first: its text and its options."
+ENDED = "This class has ended: its links expired. Build a new class below."
 
 
 def pick_question(prefix: str) -> tuple[classroom.Question | None, questions.Ready | None]:
@@ -72,6 +74,12 @@ def pick_question(prefix: str) -> tuple[classroom.Question | None, questions.Rea
         return None, None
     answer = None if right == NO_RIGHT or right not in options else float(options.index(right))
     return classroom.Question(text.strip(), options, answer), None
+
+
+def unfinished(prefix: str, question: classroom.Question | None) -> bool:
+    """Whether the teacher chose to write a question and has not finished it (a press of the
+    button then asks nothing, rather than clearing the question)."""
+    return question is None and st.session_state.get(f"{prefix}_question") == OWN
 
 
 def show_links(code: str, key: str) -> None:
@@ -139,10 +147,12 @@ def builder() -> None:
         made = st.session_state.setdefault(_COUNT, 0)
         view = cls.ClassView.of(page, settings, modes, tuple(sections))
         try:
+            if unfinished("teach", question):
+                raise classroom.Refused(UNFINISHED)
             if made >= CLASSES_PER_SESSION:
                 raise classroom.Refused(
-                    f"This browser session has made {made} classes, the most one session may; "
-                    "reuse one of them, or open the app in a new tab."
+                    f"This browser session has made {made} classes, the most one session may: "
+                    "reuse one of them."
                 )
             if settings.source == "csv":
                 raise classroom.Refused(
@@ -166,7 +176,7 @@ def teacher_view(code: str, key: str) -> None:
     with cls.reachable():
         room = cls.store().room(code)
     if room is None:  # it ended between the key's check and now
-        st.error("This class has ended: its links expired. Build a new class below.")
+        st.error(ENDED, icon=":material/event_busy:")
         return
     with st.container(border=True):
         head, links = st.columns([0.45, 0.55], vertical_alignment="center")
@@ -186,8 +196,8 @@ def teacher_view(code: str, key: str) -> None:
         )
         question, ready = pick_question("next")
         if st.button("Ask the class", key="teach_ask"):
-            if question is None and st.session_state.get("next_question") == OWN:
-                st.warning("Finish writing your question first: its text and its options.")
+            if unfinished("next", question):
+                st.warning(UNFINISHED)
                 return
             view = cls.ClassView.from_json(room.view)
             moved = None if ready is None or view is None else ready_view(view, ready).to_json()
@@ -197,7 +207,7 @@ def teacher_view(code: str, key: str) -> None:
             except classroom.Refused as refused:
                 st.error(str(refused), icon=":material/error:")
             except PermissionError:
-                st.error("This class has ended: its links expired. Build a new class below.")
+                st.error(ENDED, icon=":material/event_busy:")
             else:
                 st.rerun()
 

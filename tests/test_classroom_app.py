@@ -292,3 +292,12 @@ def test_a_new_question_starts_unanswered():
     at = at.run()
     assert "Predict first: Second?" in texts(at)
     assert answer_widget(at).value is None
+
+
+def test_an_unfinished_question_of_the_teachers_own_makes_no_class():
+    at = open_app("lessons/teach.py")
+    at.selectbox(key="teach_question").set_value("My own question").run()
+    at.text_input(key="teach_text").set_value("Which?").run()  # no options yet
+    at.button(key="teach_create").click().run()
+    assert "_teach_made" not in at.session_state
+    assert any("Finish writing your question" in e.value for e in at.error)
