@@ -22,18 +22,27 @@ Alternating Right/Left would only ever measure hits.
     python bench/latency.py --presses 40                                  # stage commits
     python bench/latency.py --interaction key --label "Number of samples" --presses 8
     python bench/latency.py --query "n=10000&batch_size=1&epochs=5"       # heaviest permitted
+
+``--baseline REV`` also starts the app of a git revision (a worktree) and walks both servers in
+turns, ``--rounds`` times each; a later round adds ``data_seed=1000+r`` to the query, so its new
+values are new to the server:
+
+    python bench/latency.py --interaction key --presses 8 --baseline 45fe1c2 --rounds 3
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import ab
+from bench.ab import REPO
 from bench.stats import machine_note, markdown_table, summarize
 from harness.browser import (
     CHROMIUM,
@@ -102,6 +111,11 @@ class Walk:
 
     def __repr__(self) -> str:
         return f"Walk({len(self.misses)} misses, {len(self.hits)} hits)"
+
+    def extend(self, other: Walk) -> None:
+        self.misses += other.misses
+        self.hits += other.hits
+        self.no_chart_change += other.no_chart_change
 
 
 def press_and_measure(page, thumb, key: str, quiet_ms: float, timeout_ms: float):
@@ -283,44 +297,62 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--presses", type=int, default=40, help="K = presses/2 out and back")
     parser.add_argument("--quiet-ms", type=float, default=400, help="chart stillness = done")
+    parser.add_argument("--baseline", default="", help="also a server of this git revision")
+    parser.add_argument("--rounds", type=int, default=1, help="walks of each server, in turns")
     args = parser.parse_args(argv)
 
-    server = None
-    if not args.url:
-        server = StreamlitServer(args.app).start()
-    base_url = args.url or server.base_url
+    apps = {"": REPO / args.app}
+    if args.baseline and args.url:
+        parser.error("--baseline starts its own servers: leave out --url")
+    folder = Path(tempfile.mkdtemp(prefix="latency-baseline-"))
+    if args.baseline:  # both sides in one run: the machine is noisy
+        apps = {"baseline": ab.worktree(args.baseline, folder) / args.app, "new": REPO / args.app}
+    servers = {} if args.url else {side: StreamlitServer(app) for side, app in apps.items()}
+    walks = {side: Walk() for side in (servers or {"": None})}
     try:
+        for server in servers.values():
+            server.start()
         started = time.perf_counter()
-        if args.interaction == "commit":
-            walk = measure_commits(base_url, args.query, args.presses)
-        else:
-            walk = measure(base_url, args.page, args.query, args.label, args.presses, args.quiet_ms)
+        for r in range(args.rounds):
+            # A later round draws other data, so that its new values are new to the server.
+            query = "&".join(q for q in (args.query, r and f"data_seed={1000 + r}") if q)
+            for side, walk in walks.items():
+                base_url = args.url or servers[side].base_url
+                if args.interaction == "commit":
+                    one = measure_commits(base_url, query, args.presses)
+                else:
+                    one = measure(
+                        base_url, args.page, query, args.label, args.presses, args.quiet_ms
+                    )
+                walk.extend(one)
         wall = time.perf_counter() - started
     finally:
-        if server is not None:
+        for server in servers.values():
             server.close()
+        ab.remove(folder)
 
-    app = args.url or args.app
     what = (
         "a released 'Learning rate' knob to the new payload drawn"
         if args.interaction == "commit"
         else f"a key press on {args.label!r} to the last chart redraw"
     )
+    against = f", baseline {args.baseline} against the working tree" if args.baseline else ""
     print(
-        f"\nLatency from {what} ({app}, page '/{args.page}', query '{args.query}'; "
-        f"{wall:.0f} s wall)\n"
+        f"\nLatency from {what} ({args.url or args.app}, page '/{args.page}', query "
+        f"'{args.query}'{against}; {args.rounds} round(s); {wall:.0f} s wall)\n"
     )
     rows = []
-    for name, samples in (("cache miss (new value)", walk.misses), ("cache hit", walk.hits)):
-        s = summarize(samples)
-        rows.append([name, s.n, s.median_ms, s.p95_ms, s.max_ms])
+    for side, walk in walks.items():
+        for name, samples in (("cache miss (new value)", walk.misses), ("cache hit", walk.hits)):
+            s = summarize(samples)
+            rows.append([f"{side}: {name}" if side else name, s.n, s.median_ms, s.p95_ms, s.max_ms])
+        if walk.no_chart_change:
+            print(
+                f"{side or 'the server'}: {walk.no_chart_change} presses changed no chart; "
+                "they count until the script finished."
+            )
     print(f"{machine}\n")
     print(markdown_table(["rerun", "n", "median ms", "p95 ms", "max ms"], rows))
-    if walk.no_chart_change:
-        print(
-            f"\n{walk.no_chart_change} presses changed no chart; "
-            "they count until the script finished."
-        )
     return 0
 
 
