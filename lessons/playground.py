@@ -3,12 +3,14 @@
 The sidebar holds the data, the epochs and the start; the four live knobs (learning rate,
 batch size, momentum, decay) sit on the stage under the charts. Dragging one switches, frame
 by frame, between exact runs the browser already holds; releasing it reruns only the fragment
-below, which stores the value (session and URL) and ships the runs around the new point.
+below, which stores the value (session and URL) and ships the runs around the new point. A
+sidebar change reruns the fragment around it, the settings and the stage, not the page.
 """
 
 import numpy as np
 import streamlit as st
 
+import gd
 from ui import (
     budget,
     cache,
@@ -82,12 +84,35 @@ if classroom.shows_all_sections():
         help="Named scenarios. Each sets the controls and states its lesson. "
         + glossary.help("noise floor", "full batch"),
     )
-lesson.start(
-    omit=stage.KNOBS,
-    reference_work=lambda s: (
-        work(s, cache.uploaded_csv(s)) + budget.run_work(s.model, s.n_train, s.batch_size, s.epochs)
-    ),
-)
+
+
+def settings() -> None:
+    """The shared sidebar, less the stage's knobs."""
+    lesson.start(
+        omit=stage.KNOBS,
+        reference_work=lambda s: (
+            work(s, cache.uploaded_csv(s))
+            + budget.run_work(s.model, s.n_train, s.batch_size, s.epochs)
+        ),
+    )
+
+
+def sidebar_in_fragment() -> bool:
+    """Whether the sidebar's settings rerun with the stage, as one fragment. Not while the
+    sidebar holds a fragment of its own: the fast engine's notice (until the kernels are ready)
+    and an upload's (ui.upload) are timed fragments, and Streamlit 1.67's browser fails on a
+    timed fragment inside a fragment's writes to the sidebar ("Bad delta path index")."""
+    return gd.engine.ready() and controls.store()["source"] != "csv"
+
+
+@st.fragment
+def settings_and_stage() -> None:
+    """The sidebar's settings and everything they change: a sidebar change reruns this, not
+    the page (the title and the preset stay); a released knob reruns only ``live`` within."""
+    if not sidebar_in_fragment():  # the data source became an upload: the page's own sidebar
+        st.rerun(scope="app")
+    settings()
+    live()
 
 
 @st.fragment
@@ -184,4 +209,9 @@ def live() -> None:
         controls.page_link(st, page, icon=icon)
 
 
-live()
+if sidebar_in_fragment():
+    settings_and_stage()
+else:  # in a container where the fragment would be: the stage keeps its place in the page when
+    with st.container():  # the kernels take over, so a drag under way goes on
+        settings()
+        live()

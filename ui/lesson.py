@@ -136,15 +136,28 @@ class Offer:
     widgets: dict[str, Any] = field(default_factory=dict)  # this page's own widget keys
 
 
+_TAKEN = "_budget_offer_taken"  # set by the offer's button, for the run that follows
+
+
 def _take(offer: Offer) -> None:
     controls.set_values(**offer.settings)
     st.session_state.update(offer.widgets)
+    st.session_state[_TAKEN] = True
+
+
+def _redraw_after_an_offer() -> None:
+    """An offer sets the sidebar's settings, and its button may sit in a fragment (the
+    Playground's stage) whose rerun would leave the sidebar showing the old values while the
+    charts and the link use the new ones: redraw the page once."""
+    if st.session_state.pop(_TAKEN, False):
+        st.rerun(scope="app")
 
 
 def within_budget(work: int, what: str, nearest: Callable[[], Offer | None]) -> None:
     """Go on when ``work`` fits ``ui.budget``; otherwise say what it would take, offer the
     nearest setting that fits as a button (``nearest()``, only then worked out: it weighs
     other settings' work), and stop the page before anything is computed."""
+    _redraw_after_an_offer()
     if budget.fits(work):
         return
     offer = nearest()

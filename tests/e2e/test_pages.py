@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 import gd
 from harness.browser import (
@@ -48,6 +49,7 @@ PAGES = [  # (url path, the page's title)
     ("batch_size_choice", "How big should my batch be?"),
 ]
 DEFAULT_DRAWN = {"learning_rate": "0.05", "batch_size": "32", "momentum": "0", "decay": "0"}
+FRAGMENT_RUN = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY  # a run's end that was not the page's
 COMMIT_GRACE = 2_000  # ms: a key commits 450 ms after the last press, then the fragment reruns
 
 
@@ -308,6 +310,52 @@ def test_arrow_keys_on_a_live_knob_redraw_in_the_browser_then_update_the_link(ap
     wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
     assert query(page)["batch_size"] == "16" and query(page)["learning_rate"] == after
     assert drawn(page) == {**DEFAULT_DRAWN, "learning_rate": after, "batch_size": "16"}
+    assert_clean(page)
+
+
+def test_a_sidebar_change_reruns_the_settings_and_the_stage_not_the_page(app_server, page):
+    open_playground(page, app_server)
+    samples = slider_by_label(page, "Number of samples")
+    assert samples.get_attribute("aria-valuetext") == "200"
+    samples.focus()
+    samples.press("ArrowRight")
+    wait_idle(page, timeout=60_000)
+    # The sidebar's settings and the stage are one fragment: the page around them is not rerun.
+    assert page.evaluate("() => __stHarness.lastStatus") == FRAGMENT_RUN
+    assert query(page)["n"] == "500"
+    assert stage_metric(page, "per-epoch") == "16"  # ceil(500 / 32)
+    assert samples.get_attribute("aria-valuetext") == "500"
+    assert_clean(page)
+
+
+def test_switching_to_an_upload_in_the_sidebar_then_uploading(app_server, page, tmp_path):
+    open_playground(page, app_server)
+    page.get_by_test_id("stSidebar").get_by_role("combobox", name="Data source").click()
+    page.get_by_role("option", name="Upload CSV").click()
+    wait_idle(page, timeout=60_000)
+    # The uploader holds timed fragments of its own: the page, not the fragment, draws it.
+    assert page.evaluate("() => __stHarness.lastStatus") != FRAGMENT_RUN
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x,y\n" + "".join(f"{i / 10},{2 * i / 10 + 1}\n" for i in range(50)))
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(rows))
+    page.get_by_text("No file yet", exact=False).wait_for(state="detached", timeout=30_000)
+    wait_idle(page, timeout=60_000)
+    find_stage(page)
+    assert query(page)["source"] == "csv" and query(page)["n"] == "50"
+    assert stage_metric(page, "per-epoch") == "2"  # ceil(50 / 32)
+    assert_clean(page)
+
+
+def test_taking_the_budgets_offer_on_the_stage_redraws_the_sidebar(app_server, page):
+    goto(page, app_server, query="n=10000&batch_size=1&epochs=100", timeout=90_000)  # no stage
+    epochs = slider_by_label(page, "Epochs")
+    assert epochs.get_attribute("aria-valuetext") == "100"
+    page.get_by_role("button", name="Use 5 epochs").click()
+    wait_idle(page, timeout=60_000)
+    find_stage(page)
+    # The offer's button is in the stage's fragment; the sidebar shows what the charts use.
+    assert query(page)["epochs"] == "5"
+    assert epochs.get_attribute("aria-valuetext") == "5"
     assert_clean(page)
 
 
