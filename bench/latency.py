@@ -42,7 +42,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import ab
-from bench.ab import REPO
 from bench.stats import machine_note, markdown_table, summarize
 from harness.browser import (
     CHROMIUM,
@@ -301,22 +300,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="walks of each server, in turns")
     args = parser.parse_args(argv)
 
-    apps = {"": REPO / args.app}
     if args.baseline and args.url:
         parser.error("--baseline starts its own servers: leave out --url")
-    folder = Path(tempfile.mkdtemp(prefix="latency-baseline-"))
-    if args.baseline:  # both sides in one run: the machine is noisy
-        apps = {"baseline": ab.worktree(args.baseline, folder) / args.app, "new": REPO / args.app}
-    servers = {} if args.url else {side: StreamlitServer(app) for side, app in apps.items()}
-    walks = {side: Walk() for side in (servers or {"": None})}
+    if args.rounds > 1 and "data_seed=" in args.query:
+        parser.error("a later round sets data_seed itself: leave it out of --query")
+    folder = Path(tempfile.mkdtemp(prefix="latency-baseline-")) if args.baseline else None
+    servers: dict[str, StreamlitServer] = {}
+    walks = {side: Walk() for side in (("baseline", "new") if args.baseline else ("",))}
     try:
+        if folder is not None:  # both sides in one run: the machine is noisy
+            baseline = ab.worktree(args.baseline, folder) / args.app
+            servers = {"baseline": StreamlitServer(baseline), "new": StreamlitServer(args.app)}
+        elif not args.url:
+            servers = {"": StreamlitServer(args.app)}
         for server in servers.values():
             server.start()
         started = time.perf_counter()
         for r in range(args.rounds):
             # A later round draws other data, so that its new values are new to the server.
             query = "&".join(q for q in (args.query, r and f"data_seed={1000 + r}") if q)
-            for side, walk in walks.items():
+            sides = list(walks)
+            for side in sides if r % 2 == 0 else sides[::-1]:  # each side goes first in turn
                 base_url = args.url or servers[side].base_url
                 if args.interaction == "commit":
                     one = measure_commits(base_url, query, args.presses)
@@ -324,12 +328,13 @@ def main(argv: list[str] | None = None) -> int:
                     one = measure(
                         base_url, args.page, query, args.label, args.presses, args.quiet_ms
                     )
-                walk.extend(one)
+                walks[side].extend(one)
         wall = time.perf_counter() - started
     finally:
         for server in servers.values():
             server.close()
-        ab.remove(folder)
+        if folder is not None:
+            ab.remove(folder)
 
     what = (
         "a released 'Learning rate' knob to the new payload drawn"

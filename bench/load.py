@@ -8,7 +8,8 @@ time around --think seconds), acts, and waits for the rerun to finish. Two actio
   sends it; only the stage's fragment reruns. ``--knob`` picks the knob(s).
 - ``--action widget``: set the sidebar widget(s) named by ``--label`` to a random value. A
   float slider gets random floats off the step grid, so reruns miss st.cache_data; a
-  select_slider gets random options.
+  select_slider gets random options. Each is a run of the page (the Playground's browser
+  reruns only the fragment its sidebar shares with the stage: this is the heavier case).
 
 Reports one markdown row: sessions, reruns, throughput, rerun latency (send to
 script_finished) p50/p95/max, errors (exceptions shown by the app, disconnects, timeouts),

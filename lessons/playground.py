@@ -22,6 +22,7 @@ from ui import (
     lesson,
     sharpness,
     stage,
+    warmup,
 )
 from ui.playground import PRESETS
 from ui.words import plural
@@ -58,8 +59,10 @@ def work(settings: controls.Settings, csv: bytes | None) -> int:
 
 
 def remember(commit: stage.Commit) -> None:
-    """A knob released on the stage: keep it for this page, the other pages and the link."""
-    controls.commit(commit.knob, commit.value)
+    """A knob released on the stage: keep it for this page, the other pages and the link, and
+    redraw the sidebar too where it shows the change (``controls.commit``)."""
+    if controls.commit(commit.knob, commit.value):
+        lesson.redraw_page()
 
 
 # The short answer on one line beside the title; the stage follows at once, so that on a
@@ -102,6 +105,7 @@ def sidebar_in_fragment() -> bool:
     sidebar holds a fragment of its own: the fast engine's notice (until the kernels are ready)
     and an upload's (ui.upload) are timed fragments, and Streamlit 1.67's browser fails on a
     timed fragment inside a fragment's writes to the sidebar ("Bad delta path index")."""
+    warmup.warm_up()  # a new process's first request: the kernels are not ready until loaded
     return gd.engine.ready() and controls.store()["source"] != "csv"
 
 

@@ -120,6 +120,30 @@ def test_a_released_momentum_of_zero_turns_nesterov_off():
 
 
 @pytest.mark.parametrize(
+    ("momentum", "knob", "value", "shows"),
+    [
+        (0.0, "momentum", 0.9, True),  # the sidebar's Nesterov switch comes on
+        (0.9, "momentum", 0.0, True),  # and goes off
+        (0.9, "momentum", 0.5, False),
+        (0.0, "learning_rate", 0.1, False),
+        (0.0, "momentum", 1.5, False),  # out of range: ignored, nothing changes
+    ],
+)
+def test_a_release_says_whether_the_sidebar_shows_it(momentum, knob, value, shows):
+    def page(momentum, knob, value):
+        import streamlit as st
+
+        from ui import controls
+
+        controls.set_values(momentum=momentum)
+        st.session_state["shows"] = controls.commit(knob, value)
+
+    at = AppTest.from_function(page, args=(momentum, knob, value)).run()
+    assert not at.exception
+    assert at.session_state["shows"] is shows
+
+
+@pytest.mark.parametrize(
     ("query", "notice"),
     [
         ({"momentum": "1.5"}, "momentum=1.5 is out of range, so the default 0.0 is used."),

@@ -791,16 +791,20 @@ def current() -> Settings:
     return settings
 
 
-def commit(key: str, value: Any) -> None:
+def commit(key: str, value: Any) -> bool:
     """Store a value set outside the sidebar (the live stage's knobs), if it is valid there.
 
     An invalid value (a hostile browser message) is ignored, and the settings stay as they were.
+    Returns whether the sidebar shows the change too: its Nesterov switch is off and disabled
+    at momentum 0, so a momentum that reaches or leaves 0 changes it.
     """
     values = _values()
+    before = values["momentum"]
     if CONTROLS[key].valid(value, Settings(**values)):
         set_values(**{key: value})
         if key == "momentum" and value == 0.0:
             set_values(nesterov=False)
+    return (before == 0.0) != (values["momentum"] == 0.0)
 
 
 def set_values(**changes: Any) -> None:

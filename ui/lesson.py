@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import gd
 from gd.loop import train_loop
@@ -136,20 +137,27 @@ class Offer:
     widgets: dict[str, Any] = field(default_factory=dict)  # this page's own widget keys
 
 
-_TAKEN = "_budget_offer_taken"  # set by the offer's button, for the run that follows
+_REDRAW = "_redraw_page"  # set by a callback in a fragment that changed what the sidebar shows
+
+
+def redraw_page() -> None:
+    """From a callback whose widget sits in a fragment (the Playground's stage): the settings
+    it changed show in the sidebar too, which that fragment's rerun would leave as it was (an
+    offer's epochs, Nesterov's switch when momentum leaves or reaches 0), so the run it causes
+    reruns the page once instead (``within_budget`` does, first thing)."""
+    st.session_state[_REDRAW] = True
 
 
 def _take(offer: Offer) -> None:
     controls.set_values(**offer.settings)
     st.session_state.update(offer.widgets)
-    st.session_state[_TAKEN] = True
+    redraw_page()
 
 
-def _redraw_after_an_offer() -> None:
-    """An offer sets the sidebar's settings, and its button may sit in a fragment (the
-    Playground's stage) whose rerun would leave the sidebar showing the old values while the
-    charts and the link use the new ones: redraw the page once."""
-    if st.session_state.pop(_TAKEN, False):
+def _redraw_if_asked() -> None:
+    """See ``redraw_page``. Only a fragment's run reruns: a run of the page drew the sidebar."""
+    context = get_script_run_ctx()
+    if st.session_state.pop(_REDRAW, False) and context and context.fragment_ids_this_run:
         st.rerun(scope="app")
 
 
@@ -157,7 +165,7 @@ def within_budget(work: int, what: str, nearest: Callable[[], Offer | None]) -> 
     """Go on when ``work`` fits ``ui.budget``; otherwise say what it would take, offer the
     nearest setting that fits as a button (``nearest()``, only then worked out: it weighs
     other settings' work), and stop the page before anything is computed."""
-    _redraw_after_an_offer()
+    _redraw_if_asked()
     if budget.fits(work):
         return
     offer = nearest()

@@ -328,6 +328,25 @@ def test_a_sidebar_change_reruns_the_settings_and_the_stage_not_the_page(app_ser
     assert_clean(page)
 
 
+def test_momentum_released_on_the_stage_turns_the_sidebars_nesterov_switch_on(app_server, page):
+    open_playground(page, app_server)
+    nesterov = page.get_by_test_id("stSidebar").get_by_role("switch", name="Nesterov")
+    assert nesterov.is_disabled()  # it needs momentum > 0
+    momentum = knob(page, "Momentum")
+    momentum.focus()
+    momentum.press("End")  # 0.99, committed on the stage
+    wait_drawn(page, "momentum", "0.99")
+    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
+    assert query(page)["momentum"] == "0.99"
+    nesterov.wait_for(state="visible")
+    assert nesterov.is_enabled()  # the sidebar shows what the stage set
+    nesterov.focus()
+    nesterov.press("Space")
+    wait_idle(page)
+    assert query(page)["nesterov"] == "true"
+    assert_clean(page)
+
+
 def test_switching_to_an_upload_in_the_sidebar_then_uploading(app_server, page, tmp_path):
     open_playground(page, app_server)
     page.get_by_test_id("stSidebar").get_by_role("combobox", name="Data source").click()
