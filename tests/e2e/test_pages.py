@@ -61,6 +61,16 @@ def query(page) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
 
 
+def release_momentum_at_the_top(page) -> None:
+    """Move the stage's Momentum knob to 0.99 from the keyboard and wait for its commit."""
+    momentum = knob(page, "Momentum")
+    momentum.focus()
+    momentum.press("End")
+    wait_drawn(page, "momentum", "0.99")
+    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
+    assert query(page)["momentum"] == "0.99"
+
+
 def open_playground(page, base_url: str, query: str = "", **wait) -> None:
     goto(page, base_url, query=query, timeout=90_000, **wait)
     find_stage(page)
@@ -332,12 +342,7 @@ def test_momentum_released_on_the_stage_turns_the_sidebars_nesterov_switch_on(ap
     open_playground(page, app_server)
     nesterov = page.get_by_test_id("stSidebar").get_by_role("switch", name="Nesterov")
     assert nesterov.is_disabled()  # it needs momentum > 0
-    momentum = knob(page, "Momentum")
-    momentum.focus()
-    momentum.press("End")  # 0.99, committed on the stage
-    wait_drawn(page, "momentum", "0.99")
-    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
-    assert query(page)["momentum"] == "0.99"
+    release_momentum_at_the_top(page)
     nesterov.wait_for(state="visible")
     assert nesterov.is_enabled()  # the sidebar shows what the stage set
     nesterov.focus()
@@ -504,12 +509,7 @@ def test_a_bad_link_falls_back_with_a_visible_notice(app_server, page):
 
 def test_navigation_between_pages_keeps_the_settings(app_server, page):
     open_playground(page, app_server, query="epochs=5")
-    momentum = knob(page, "Momentum")
-    momentum.focus()
-    momentum.press("End")  # 0.99, committed on the stage
-    wait_drawn(page, "momentum", "0.99")
-    wait_idle(page, rerun_grace_ms=COMMIT_GRACE)
-    assert query(page)["momentum"] == "0.99"
+    release_momentum_at_the_top(page)
     nav = page.get_by_test_id("stSidebarNavItems")
     nav.get_by_role("link", name="Batch, mini-batch, stochastic").click()
     wait_idle(page, timeout=90_000)
