@@ -84,8 +84,10 @@ def served():
             wait_until(lambda p=app_port: get(f"http://127.0.0.1:{p}/_stcore/health")[0] == 200)
         seen = set()  # and HAProxy's checks have seen both up: new browsers reach both
 
-        def both_reached() -> bool:
-            seen.add(re.match(r"SGD_SERVER=(app\d)", get(base + "/")[1]["set-cookie"]).group(1))
+        def both_reached() -> bool:  # a 503 has no cookie: HAProxy's checks have not seen one yet
+            cookie = get(base + "/")[1]["set-cookie"]
+            if cookie:
+                seen.add(re.match(r"SGD_SERVER=(app\d)", cookie).group(1))
             return seen == {"app0", "app1"}
 
         wait_until(both_reached)
