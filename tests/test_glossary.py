@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
@@ -51,6 +53,27 @@ def test_first_and_help_carry_the_explanation_and_are_found(term):
         # Whatever else the spelling names is explained with it (λmax in "2/λmax").
         for other in glossary.found(spelling):
             assert other.explanation in glossary.first(spelling)
+
+
+_SPELLING = st.sampled_from([s for term in TERMS for s in term.spellings])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            _SPELLING, st.sampled_from(["", "s", "es", "x"]), st.sampled_from([" ", "-", ""])
+        ),
+        max_size=4,
+    ),
+    st.sampled_from([str, str.upper, str.lower, str.title, str.swapcase]),
+)
+def test_found_is_every_term_whose_pattern_matches(pieces, case):
+    # ``found`` checks a term's casefolded spellings before its pattern; that must drop
+    # nothing the pattern alone finds, whatever the case, plural or neighbouring words.
+    text = case("".join(f"{spelling}{tail}{sep}" for spelling, tail, sep in pieces))
+    prose = glossary._CODE.sub(" ", text)
+    expected = tuple(term for term, pattern, _ in glossary._patterns() if pattern.search(prose))
+    assert glossary.found(text) == expected
 
 
 def test_an_unknown_term_says_where_to_add_it():

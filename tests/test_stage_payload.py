@@ -429,6 +429,31 @@ def test_after_a_release_the_browser_is_sent_only_what_it_does_not_hold(knob, va
         np.testing.assert_array_equal(rebuilt.arrays[name], array, err_msg=name)
 
 
+def test_the_strings_of_a_held_family_are_not_computed():
+    """A release's payload asks ``describe`` only for the runs of the families it sends."""
+    from ui import stage
+
+    asked = []
+
+    def counting(fam: gd.Family, r: int) -> tuple[str, str]:
+        asked.append(fam.knob)
+        return describe(fam, r)
+
+    before, after = Settings(learning_rate=0.1), Settings(learning_rate=0.178)
+    names = ids(before, None, "counting")
+    old = stage.payload(before, None, "counting", counting)
+    asked.clear()
+    claimed = frozenset([names.families.learning_rate, names.scene])
+    sent = stage.payload(after, None, "counting", counting, claimed)
+    assert "learning_rate" not in asked
+    assert sorted(set(asked)) == sorted(k for k in KNOBS if k != "learning_rate")
+    rebuilt, want = decode(sent, previous=decode(old)), decode(held_build(after)[1])
+    unnamed = [[{**entry, "id": ""} for entry in d.header["knobs"]] for d in (rebuilt, want)]
+    assert unnamed[0] == unnamed[1]  # the same strings and arrays ("describe" names differ)
+    for name, array in want.arrays.items():
+        np.testing.assert_array_equal(rebuilt.arrays[name], array, err_msg=name)
+
+
 def test_a_held_part_the_browser_does_not_have_is_refused():
     names, old = held_build(Settings())
     _, sent = held_build(Settings(learning_rate=0.2), frozenset([names.scene]))

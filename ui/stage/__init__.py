@@ -40,7 +40,7 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -305,24 +305,31 @@ def payload(
     the data alone): the cache keys on it instead of hashing every run's strings.
     """
     fams = families(settings, csv)
-    texts = PerKnob(*texts_for(fams, _describe))
+    names = ids(settings, csv, texts_key)
+    unsent = {knob for knob, name in names.families.items() if name in held}
     return encode(
         fams,
         current_positions(settings, fams),
-        texts,
+        PerKnob(*texts_for(fams, _describe, unsent)),
         scene(settings, csv),
-        ids(settings, csv, texts_key),
+        names,
         held,
     )
 
 
 def texts_for(
-    fams: PerKnob[gd.Family], describe: Callable[[gd.Family, int], Sequence[str]] | None
+    fams: PerKnob[gd.Family],
+    describe: Callable[[gd.Family, int], Sequence[str]] | None,
+    unsent: Collection[str] = (),
 ) -> Texts:
-    """``describe(family, r)`` for every run of every family (empty without ``describe``)."""
+    """``describe(family, r)`` for every run of every family (empty without ``describe``),
+    except the families of the knobs in ``unsent``: the browser holds them, and their strings
+    (a sixth of a release's time) are not sent."""
     return tuple(
-        tuple(describe(fam, r) if describe else () for r in range(fam.runs))
-        for _, fam in fams.items()
+        ()
+        if knob in unsent
+        else tuple(describe(fam, r) if describe else () for r in range(fam.runs))
+        for knob, fam in fams.items()
     )
 
 
