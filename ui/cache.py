@@ -4,6 +4,10 @@ settings and bounded.
 The cache is shared by every session of the server: two students with the same settings get
 the same ``Run``, computed once. Every function here is deterministic in its arguments (one
 seeded generator per run), which is what makes sharing sound.
+
+The functions a release of the live stage calls are called with keyword arguments: for each
+positional argument of a call, Streamlit 1.67's cache key asks ``inspect.signature`` for its
+name (about 10 µs each), which was a fifteenth of a release's time.
 """
 
 from __future__ import annotations
@@ -48,7 +52,15 @@ def dataset_for(settings: Settings, csv: bytes | None) -> gd.Dataset:
     never ``data_for``, which reads the session.
     """
     s = settings
-    return dataset(s.model, s.n, s.noise, s.x_mean, s.x_std, s.data_seed, csv)
+    return dataset(
+        model=s.model,
+        n=s.n,
+        noise=s.noise,
+        x_mean=s.x_mean,
+        x_std=s.x_std,
+        seed=s.data_seed,
+        csv=csv,
+    )
 
 
 def data_for(settings: Settings) -> gd.Dataset:
@@ -121,14 +133,14 @@ class SizedCache:
     def __call__(self, nbytes: int, *args):
         for tier, cached in zip(self.tiers, self.caches, strict=True):
             if nbytes <= tier.limit:
-                return cached(*args)
+                return cached(args=args)
         raise ValueError(f"A value of {nbytes:,} bytes is larger than this cache's largest tier.")
 
 
 def _renamed(function, name: str):
     """A wrapper of ``function`` with its own name: st.cache_data keys a cache by the name."""
 
-    def wrapper(*args):
+    def wrapper(args: tuple):
         return frozen(function(*args))
 
     wrapper.__qualname__ = wrapper.__name__ = name
@@ -355,7 +367,10 @@ def _training_rows(
     model_name: str, data_key: tuple, validation_split: float, csv: bytes | None
 ) -> tuple[gd.models.Model, np.ndarray, np.ndarray]:
     """The model and the rows it trains on: x (n_train, 1), y (n_train,)."""
-    data = dataset(model_name, *data_key, csv)
+    n, noise, x_mean, x_std, seed = data_key
+    data = dataset(
+        model=model_name, n=n, noise=noise, x_mean=x_mean, x_std=x_std, seed=seed, csv=csv
+    )
     n_train = validation_split_at(data.n, validation_split)
     return MODELS[model_name].build(), data.x[:n_train, None], data.y[:n_train]
 
@@ -453,10 +468,25 @@ def _end(settings: Settings, csv: bytes | None) -> tuple[float, ...] | None:
 
 
 def _surface(plane_key: tuple, csv: bytes | None, end: tuple[float, ...] | None) -> Surface:
-    return surface(*plane_key, csv) if end is None else slice_surface(plane_key, csv, end)
+    if end is not None:
+        return slice_surface(plane_key=plane_key, csv=csv, end=end)
+    model_name, data_key, validation_split, start = plane_key
+    return surface(
+        model_name=model_name,
+        data_key=data_key,
+        validation_split=validation_split,
+        start=start,
+        csv=csv,
+    )
 
 
 def widened_for_data(
     settings: Settings, csv: bytes | None, factors: tuple[float, ...], size: int
 ) -> Widened:
-    return widened(_plane_key(settings), csv, factors, size, _end(settings, csv))
+    return widened(
+        plane_key=_plane_key(settings),
+        csv=csv,
+        factors=factors,
+        size=size,
+        end=_end(settings, csv),
+    )

@@ -228,7 +228,14 @@ def families(settings: Settings, csv: bytes | None) -> PerKnob[gd.Family]:
 
     def make(knob: str, values: list) -> gd.Family:
         others = dataclasses.replace(settings, **{knob: getattr(DEFAULTS, knob)})
-        return _cached_family(others, csv, knob, repr(values), settings, values)
+        return _cached_family(
+            others=others,
+            csv=csv,
+            knob=knob,
+            positions=repr(values),
+            _settings=settings,
+            _values=values,
+        )
 
     fams = _around(settings, csv, make)
     _seen(settings, csv, add=True)
@@ -472,7 +479,8 @@ def live(
     # After a release, the browser holds the released knob's family and the scene: they ship
     # as their ids. Any other rerun, and the browser's "missing" (it lost them), ships it all.
     held = st.session_state.pop(f"{_HELD}:{key}", frozenset())
-    data = with_view(with_update(payload(settings, csv, texts_key, describe, held), update), view)
+    sent = payload(settings=settings, csv=csv, texts_key=texts_key, _describe=describe, held=held)
+    data = with_view(with_update(sent, update), view)
     updates = fams.learning_rate.updates(current_positions(settings, fams).learning_rate)
 
     def changed() -> None:
