@@ -51,16 +51,18 @@ def dataset_for(settings: Settings, csv: bytes | None) -> gd.Dataset:
     Cached functions take ``csv`` as an argument (it is part of their key) and call this,
     never ``data_for``, which reads the session.
     """
+    return _dataset(settings.model, _data_key(settings), csv)
+
+
+def _data_key(settings: Settings) -> tuple[int, float, float, float, int]:
+    """What synthetic data depends on besides the model: n, noise, x mean and spread, seed."""
     s = settings
-    return dataset(
-        model=s.model,
-        n=s.n,
-        noise=s.noise,
-        x_mean=s.x_mean,
-        x_std=s.x_std,
-        seed=s.data_seed,
-        csv=csv,
-    )
+    return s.n, s.noise, s.x_mean, s.x_std, s.data_seed
+
+
+def _dataset(model: str, data_key: tuple, csv: bytes | None) -> gd.Dataset:
+    n, noise, x_mean, x_std, seed = data_key
+    return dataset(model=model, n=n, noise=noise, x_mean=x_mean, x_std=x_std, seed=seed, csv=csv)
 
 
 def data_for(settings: Settings) -> gd.Dataset:
@@ -367,10 +369,7 @@ def _training_rows(
     model_name: str, data_key: tuple, validation_split: float, csv: bytes | None
 ) -> tuple[gd.models.Model, np.ndarray, np.ndarray]:
     """The model and the rows it trains on: x (n_train, 1), y (n_train,)."""
-    n, noise, x_mean, x_std, seed = data_key
-    data = dataset(
-        model=model_name, n=n, noise=noise, x_mean=x_mean, x_std=x_std, seed=seed, csv=csv
-    )
+    data = _dataset(model_name, data_key, csv)
     n_train = validation_split_at(data.n, validation_split)
     return MODELS[model_name].build(), data.x[:n_train, None], data.y[:n_train]
 
@@ -453,8 +452,7 @@ def surface_for(settings: Settings) -> Surface:
 def _plane_key(settings: Settings) -> tuple[str, tuple, float, tuple[float, ...]]:
     """What a loss surface depends on: the model, the data, the split and the start."""
     s = settings
-    data_key = (s.n, s.noise, s.x_mean, s.x_std, s.data_seed)
-    return s.model, data_key, s.validation_split, tuple(s.start.tolist())
+    return s.model, _data_key(s), s.validation_split, tuple(s.start.tolist())
 
 
 def surface_for_data(settings: Settings, csv: bytes | None) -> Surface:
