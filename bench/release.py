@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(0)
     for k in range(args.releases):
         knob = rng.choice(KNOBS)
-        values = payload.knob_values(knob, getattr(DEFAULTS, knob), DEFAULTS.n_train)
+        now = getattr(DEFAULTS, knob)
+        values = [v for v in payload.knob_values(knob, now, DEFAULTS.n_train) if v != now]
         settings = dataclasses.replace(DEFAULTS, **{knob: rng.choice(values)}, data_seed=100 + k)
         fams = timed("the four families", build_families, settings, None)
         describe = describe_for(settings)

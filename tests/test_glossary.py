@@ -55,6 +55,16 @@ def test_first_and_help_carry_the_explanation_and_are_found(term):
             assert other.explanation in glossary.first(spelling)
 
 
+def _dotted(text: str) -> str:
+    """Turkish i's: "ı" and "İ", which casefold to something other than "i"."""
+    return text.replace("i", "\u0131").replace("I", "\u0130")
+
+
+def _long_s(text: str) -> str:
+    """The long s and the Kelvin sign, which ignoring case matches to s and k."""
+    return text.replace("s", "\u017f").replace("k", "\u212a")
+
+
 _SPELLING = st.sampled_from([s for term in TERMS for s in term.spellings])
 
 
@@ -65,11 +75,12 @@ _SPELLING = st.sampled_from([s for term in TERMS for s in term.spellings])
         ),
         max_size=4,
     ),
-    st.sampled_from([str, str.upper, str.lower, str.title, str.swapcase]),
+    st.sampled_from([str, str.upper, str.lower, str.title, str.swapcase, _dotted, _long_s]),
 )
 def test_found_is_every_term_whose_pattern_matches(pieces, case):
     # ``found`` checks a term's casefolded spellings before its pattern; that must drop
-    # nothing the pattern alone finds, whatever the case, plural or neighbouring words.
+    # nothing the pattern alone finds, whatever the case (letters that ignoring case matches
+    # to i, s and k included), plural or neighbouring words.
     text = case("".join(f"{spelling}{tail}{sep}" for spelling, tail, sep in pieces))
     prose = glossary._CODE.sub(" ", text)
     expected = tuple(term for term, pattern, _ in glossary._patterns() if pattern.search(prose))

@@ -182,7 +182,8 @@ def found(text: str) -> tuple[Term, ...]:
         ((), 'Hogwild!')
     """
     prose = _CODE.sub(" ", text)
-    folded = prose.casefold()
+    # IGNORECASE also matches "i" to "ı" and "İ", which casefold to "ı" and "i" + U+0307.
+    folded = prose.casefold().replace("\u0131", "i").replace("\u0307", "")
     return tuple(
         term
         for term, pattern, folds in _patterns()
