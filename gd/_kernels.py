@@ -127,9 +127,11 @@ def new_trace(
     n_lanes: int, keep: np.ndarray, n_params: int, bins: int, width: int, epochs: int
 ) -> Trace:
     """A trace for ``n_lanes`` lanes keeping the points after ``keep`` updates, batch losses in
-    ``bins`` bins of ``width`` updates, and ``epochs`` epoch totals (0 for none of them)."""
+    ``bins`` bins of ``width`` updates, and ``epochs`` epoch totals (0 for none of them).
+    ``keep`` is copied: a read-only array (``gd.family`` caches its plans) would compile the
+    kernels again for another type."""
     return Trace(
-        np.asarray(keep, dtype=np.int64),
+        np.array(keep, dtype=np.int64),
         np.empty((n_lanes, len(keep), n_params)),
         np.empty((n_lanes, bins)),
         np.empty((n_lanes, bins)),

@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -276,13 +277,17 @@ def _plan(model: Model, problem: Problem, batch_size: int, max_points: int) -> _
     return _Plan(batch_size, n_train, per_epoch, planned, keep, width, -(-planned // width))
 
 
+@functools.lru_cache(maxsize=256)
 def _kept(model: Model, epochs: int, n_train: int, batch_size: int, max_points: int):
+    """The kept updates of a run of ``planned`` updates; read-only, as it is cached: a release
+    asks again for the same batch sizes' plans, and two ``np.union1d`` cost more than a run."""
     per_epoch = rules.batches_per_epoch(n_train, batch_size)
     planned = epochs * per_epoch
     scored = loss_steps(model, planned, per_epoch, n_train, planned)
     stride = -(-scored.size // max_points)
-    keep = np.union1d(scored[::stride], np.arange(0, planned + 1, per_epoch))
-    return np.union1d(keep, [planned])
+    keep = np.union1d(np.union1d(scored[::stride], np.arange(0, planned + 1, per_epoch)), [planned])
+    keep.flags.writeable = False
+    return keep
 
 
 def scored_points(

@@ -148,3 +148,26 @@ def test_warm_up_compiles_one_signature_for_read_only_and_writable_data():
             engine="numba",
         )
     assert len(_kernels._train.signatures) == 1  # no compile outside warm_up
+
+
+def test_a_family_reuses_its_cached_plans_without_compiling_again():
+    """``gd.family`` caches its plans read-only; the kernels' trace copies them, so a second
+    family at the same batch size runs on the signature warm_up compiled."""
+    _kernels.warm_up()
+    data = gd.datasets.linear(n=50, seed=1)
+    first, second = (
+        gd.family(
+            LinearRegression(),
+            data.x,
+            data.y,
+            gd.SGD(0.1),
+            gd.Training(epochs=2),
+            knob="learning_rate",
+            values=values,
+            batch_size=8,
+            engine="numba",
+        )
+        for values in ([0.1, 0.2], [0.3, 0.4])
+    )
+    assert np.array_equal(first.steps, second.steps)
+    assert len(_kernels._train.signatures) == 1
