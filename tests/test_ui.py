@@ -5,7 +5,7 @@ import pytest
 
 import gd
 from gd import stability_bound
-from ui import charts, explain
+from ui import cache, charts, explain
 from ui.controls import Settings, link_query, read_link
 from ui.models import MODELS
 from ui.playground import PRESETS
@@ -234,3 +234,19 @@ def test_every_model_is_one_registry_entry_with_facts_from_gd():
         assert spec.closed_form == (key == "linear")
     assert Settings(model="tanh", w0=0.5, b0=-1.0).start.tolist() == [0.5, -1.0]
     assert MODELS["tanh"].start_labels == ("Start w", "Start a")
+
+
+def test_a_release_reads_one_shared_data_and_surface_not_copies():
+    """The data, the loss surface and its widened windows come from resource caches: every
+    call gets the same object, read-only (a data cache unpickled a copy for each call)."""
+    s = Settings(data_seed=4321)
+    calls = [
+        lambda: cache.dataset_for(s, None),
+        lambda: cache.surface_for_data(s, None),
+        lambda: cache.widened_for_data(s, None, (2.0, 4.0), 21),
+    ]
+    for call in calls:
+        value = call()
+        assert call() is value
+    assert not cache.surface_for_data(s, None).loss.flags.writeable
+    assert not cache.widened_for_data(s, None, (2.0, 4.0), 21).loss.flags.writeable

@@ -7,7 +7,10 @@ seeded generator per run), which is what makes sharing sound.
 
 The functions a release of the live stage calls are called with keyword arguments: for each
 positional argument of a call, Streamlit 1.67's cache key asks ``inspect.signature`` for its
-name (about 10 µs each), which was a fifteenth of a release's time.
+name (about 10 µs each), which was a fifteenth of a release's time. What a release reads
+several times (the data, the loss surface and its widened windows) is in resource caches:
+each call gets the one value, its arrays read-only (``frozen``), where a data cache would
+unpickle a new copy for every call.
 """
 
 from __future__ import annotations
@@ -35,11 +38,14 @@ def uploaded_csv(settings: Settings) -> bytes | None:
     return st.session_state.get(CSV_KEY) if settings.source == "csv" else None
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def dataset(
     model: str, n: int, noise: float, x_mean: float, x_std: float, seed: int, csv: bytes | None
 ) -> gd.Dataset:
-    """The synthetic data for these settings, or the parsed upload when ``csv`` is given."""
+    """The synthetic data for these settings, or the parsed upload when ``csv`` is given.
+
+    A resource cache hands every caller the one ``gd.Dataset`` (its arrays are read-only), where
+    a data cache would unpickle a copy on each of the several calls a release makes."""
     if csv is not None:
         return gd.datasets.from_csv(io.BytesIO(csv), name="uploaded CSV")
     return MODELS[model].generator(n=n, noise=noise, x_mean=x_mean, x_std=x_std, seed=seed)
@@ -293,7 +299,7 @@ def plane_loss(
     return gd.plane.loss_on_plane(model, x, y, plane, axis0, axis1)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def surface(
     model_name: str,
     data_key: tuple,
@@ -320,17 +326,17 @@ def surface(
         loss = model.loss_grid(x, y, axis0, axis1)
         min_loss = float(model.loss(minimum, x, y))
     names = model.param_names(1)
-    return Surface(axis0, axis1, loss, minimum, min_loss, (names[0], names[1]))
+    return frozen(Surface(axis0, axis1, loss, minimum, min_loss, (names[0], names[1])))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def best_found(plane_key: tuple, csv: bytes | None) -> np.ndarray:
     """The lowest point near the start, (P,): ``Model.minimum``, for the network its stand-in,
     the lowest point full-batch descent from the start finds (``gd.models.MLP.minimum``). It
     depends on the data and the start only; its work is ``surface_work``'s search."""
     model_name, data_key, validation_split, start = plane_key
     model, x, y = _training_rows(model_name, data_key, validation_split, csv)
-    return model.minimum(x, y, np.array(start))
+    return frozen(model.minimum(x, y, np.array(start)))
 
 
 def best_for(settings: Settings, csv: bytes | None) -> np.ndarray:
@@ -338,7 +344,7 @@ def best_for(settings: Settings, csv: bytes | None) -> np.ndarray:
     return best_found(_plane_key(settings), csv)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def slice_surface(plane_key: tuple, csv: bytes | None, end: tuple[float, ...]) -> Surface:
     """``Surface`` for a model with many parameters: the slice through the start, ``end`` (the
     last finite point of the settings' run) and ``best_found``, over a window that holds the
@@ -355,7 +361,9 @@ def slice_surface(plane_key: tuple, csv: bytes | None, end: tuple[float, ...]) -
     with np.errstate(all="ignore"):
         loss = gd.plane.loss_on_plane(model, x, y, plane, axis0, axis1)
         min_loss = float(model.loss(best, x, y))
-    return Surface(axis0, axis1, loss, plane.project(best), min_loss, SLICE_NAMES, plane, best)
+    return frozen(
+        Surface(axis0, axis1, loss, plane.project(best), min_loss, SLICE_NAMES, plane, best)
+    )
 
 
 def run_end(settings: Settings, csv: bytes | None) -> tuple[float, ...]:
@@ -384,7 +392,7 @@ class Widened:
     loss: np.ndarray  # (Z, g, g)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def widened(
     plane_key: tuple,
     csv: bytes | None,
@@ -407,7 +415,7 @@ def widened(
         loss = np.stack(
             [plane_loss(model, x, y, plane.plane, a0, a1) for a0, a1 in zip(*axes, strict=True)]
         )
-    return Widened(np.array(factors), axes[0], axes[1], loss)
+    return frozen(Widened(np.array(factors), axes[0], axes[1], loss))
 
 
 @dataclass(frozen=True)
