@@ -6,6 +6,7 @@ Pure functions of records (no Streamlit), so tests can check every sentence a le
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -127,7 +128,8 @@ def noise_floor(
 class Evidence:
     """The one record the status rule reads, built alike from a ``gd.Run`` (``evidence``) and
     from run r of a ``gd.Family`` (``family_evidence``): the same kept points of the full
-    training loss (the start, every epoch end, and about ``MAX_POINTS`` updates in between)."""
+    training loss (the start, every epoch end, and about ``MAX_POINTS`` updates in between).
+    Its gap and tolerance are worked out once: ``verdict`` and ``settles_at`` both read them."""
 
     steps: np.ndarray  # (K,) kept updates
     loss: np.ndarray  # (K,) the full training loss there
@@ -144,13 +146,13 @@ class Evidence:
     floor: float  # ``noise_floor`` at the last rate
     target: str = "the minimum"  # what ``min_loss`` is the loss of
 
-    @property
+    @functools.cached_property
     def gap(self) -> float:
         """The mean loss over the run's last tenth, minus the minimum."""
         end = self.steps >= (1 - END_SHARE) * self.updates
         return float(np.mean(self.loss[end])) - self.min_loss if end.any() else math.inf
 
-    @property
+    @functools.cached_property
     def tolerance(self) -> float:
         """A gap the charts cannot show: 2% of the minimum (a millionth of the start's gap
         when the minimum is 0)."""
