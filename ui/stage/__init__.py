@@ -304,14 +304,17 @@ def payload(
     texts_key: str,
     _describe: Callable[[gd.Family, int], Sequence[str]] | None,
     held: frozenset[str] = frozenset(),
+    _families: PerKnob[gd.Family] | None = None,
 ) -> bytes:
     """The stage's bytes for ``settings``, with ``_describe``'s strings for every run, less
     the parts whose ``ids`` are in ``held`` (the browser has them).
 
     ``texts_key`` names what ``_describe`` says (its strings must follow from the settings and
     the data alone): the cache keys on it instead of hashing every run's strings.
+    ``_families``: ``families(settings, csv)`` when the caller has them (each lookup hashes
+    the settings again).
     """
-    fams = families(settings, csv)
+    fams = families(settings, csv) if _families is None else _families
     names = ids(settings, csv, texts_key)
     unsent = {knob for knob, name in names.families.items() if name in held}
     return encode(
@@ -479,7 +482,14 @@ def live(
     # After a release, the browser holds the released knob's family and the scene: they ship
     # as their ids. Any other rerun, and the browser's "missing" (it lost them), ships it all.
     held = st.session_state.pop(f"{_HELD}:{key}", frozenset())
-    sent = payload(settings=settings, csv=csv, texts_key=texts_key, _describe=describe, held=held)
+    sent = payload(
+        settings=settings,
+        csv=csv,
+        texts_key=texts_key,
+        _describe=describe,
+        held=held,
+        _families=fams,
+    )
     data = with_view(with_update(sent, update), view)
     updates = fams.learning_rate.updates(current_positions(settings, fams).learning_rate)
 
