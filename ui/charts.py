@@ -79,7 +79,8 @@ def reach(paths: np.ndarray, axis0: np.ndarray, axis1: np.ndarray, most: float) 
     half = np.array([axis0[-1] - axis0[0], axis1[-1] - axis1[0]]) / 2
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = np.abs(paths[..., :2] - centre) / half  # (..., m, 2)
-    beyond = ~(np.max(scaled, axis=-1) <= most)  # (..., m); NaN counts as beyond
+    # (..., m); NaN counts as beyond. Two axes: np.maximum, not a reduction over an axis of 2
+    beyond = ~(np.maximum(scaled[..., 0], scaled[..., 1]) <= most)
     first = np.where(beyond.any(axis=-1), np.argmax(beyond, axis=-1), beyond.shape[-1])
     before = np.arange(beyond.shape[-1]) < np.expand_dims(first, -1)  # (..., m)
     kept = np.where(before[..., None], scaled, 0.0)
