@@ -60,7 +60,7 @@ from ui.stage.payload import (
     knob_values,
     position,
     read_update,
-    with_update,
+    staged,
     with_view,
 )
 from ui.words import plural
@@ -490,7 +490,7 @@ def live(
         held=held,
         _families=fams,
     )
-    data = with_view(with_update(sent, update), view)
+    data = staged(sent, update, view)
     updates = fams.learning_rate.updates(current_positions(settings, fams).learning_rate)
 
     def changed() -> None:
