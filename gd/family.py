@@ -279,8 +279,8 @@ def _plan(model: Model, problem: Problem, batch_size: int, max_points: int) -> _
 
 @functools.lru_cache(maxsize=256)
 def _kept(model: Model, epochs: int, n_train: int, batch_size: int, max_points: int):
-    """The kept updates of a run of ``planned`` updates; read-only, as it is cached: a release
-    asks again for the same batch sizes' plans, and two ``np.union1d`` cost more than a run."""
+    """The updates whose points a full run keeps, read-only since it is cached: every release
+    asks for the same batch sizes' plans again, and two ``np.union1d`` cost more than a run."""
     per_epoch = rules.batches_per_epoch(n_train, batch_size)
     planned = epochs * per_epoch
     scored = loss_steps(model, planned, per_epoch, n_train, planned)

@@ -632,10 +632,8 @@ def _with_tail(payload: bytes, entries: dict[str, Any]) -> bytes:
     header = json.loads(payload[8 : 8 + length])
     if all(header.get(key) == value for key, value in entries.items()):
         return payload
-    view = entries.get("view", header.pop("view", None))
-    update = entries.get("update", header.get("update"))
-    header.pop("view", None)
-    header.pop("update", None)
+    tail = {"view": header.pop("view", None), "update": header.pop("update", None)} | entries
+    view, update = tail["view"], tail["update"]
     if view is not None:
         header["view"] = view
     header["update"] = update
