@@ -1,4 +1,4 @@
-"""Shared layer (every lesson): ``st.cache_data`` around the ``gd`` calls, keyed on scalar
+"""Shared layer (every lesson): Streamlit's caches around the ``gd`` calls, keyed on scalar
 settings and bounded.
 
 The cache is shared by every session of the server: two students with the same settings get
@@ -146,7 +146,7 @@ class SizedCache:
 
 
 def _renamed(function, name: str):
-    """A wrapper of ``function`` with its own name: st.cache_data keys a cache by the name."""
+    """A wrapper of ``function`` with its own name: Streamlit keys a cache by the name."""
 
     def wrapper(args: tuple):
         return frozen(function(*args))
