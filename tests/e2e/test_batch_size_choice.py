@@ -89,11 +89,12 @@ def test_the_steps_chart_is_drawn_while_the_rest_is_measured(app_server):
     charts = [i for i, kind in enumerate(kinds) if kind == "plotly_chart"]
     # The bar at 0, then "Measured k of N" after each batch size. Streamlit merges two updates
     # of one element that wait in its queue together (ForwardMsgQueue.enqueue), so a batch size
-    # measured within one flush of the next may never reach the wire: count what arrives.
+    # measured within one flush of the next, or of the bar's removal after the last, may never
+    # reach the wire: count what arrives, and ask that the bar moved at least twice on the way.
     texts = [elements[i].progress.text for i in progress]
     assert texts[0].startswith("Training every batch size"), texts
     steps = [int(re.fullmatch(rf"Measured (\d+) of {sizes} batch sizes…", t)[1]) for t in texts[1:]]
-    assert steps == sorted(set(steps)) and steps[-1] == sizes and len(steps) >= 2, texts
+    assert steps == sorted(set(steps)) and steps[-1] <= sizes and len(steps) >= 2, texts
     partial = len(charts) - 5  # the page's five charts come after the search
     assert partial >= 1, kinds
     assert charts[0] < progress[-1]  # drawn while the rest was still being measured
