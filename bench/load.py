@@ -22,6 +22,7 @@ Only loopback; bounded by --duration (+ one --timeout for runs in flight).
     python bench/load.py --action widget --label "Number of samples" --label Epochs
     python bench/load.py --sessions 100 --server-arg=--runner.postScriptGC=true   # A/B
     python bench/load.py --sessions 100 --join-at-once --url http://127.0.0.1:8080  # a class
+    python bench/load.py --sessions 20 --think 0 --repeat   # a release beyond its computation
 
 ``--join-at-once`` is a class opening the teacher's link: every session connects at the same
 moment (no ramp), and acts as soon as its own page has loaded, thinking only between actions;
@@ -55,6 +56,7 @@ class Tally:
 
     load_latencies: list[float] = field(default_factory=list)
     rerun_latencies: list[float] = field(default_factory=list)
+    rerun_sent: list[float] = field(default_factory=list)  # s after the load's start
     load_bytes: list[int] = field(default_factory=list)  # what each join's run sent
     rerun_bytes: list[int] = field(default_factory=list)  # what each action's run sent
     exceptions: int = 0
@@ -129,11 +131,13 @@ async def session(index: int, args: argparse.Namespace, url: str, deadline: floa
                 await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
                 if time.monotonic() >= deadline:
                     return
+                sent = time.monotonic()
                 if act is not None:
                     result = await act(client)
                 else:
                     result = await client.rerun({w.id: w.random_value(rng) for w in widgets})
                 tally.rerun_latencies.append(result.elapsed)
+                tally.rerun_sent.append(sent - (deadline - args.duration))
                 tally.rerun_bytes.append(result.nbytes)
                 tally.record(result)
         except TimeoutError:
@@ -166,9 +170,9 @@ def commit_action(first, args: argparse.Namespace, rng: random.Random):
     held = [holds(header)]
 
     async def act(client: StreamlitClient):
-        knob = rng.choice(sorted(positions))
+        knob = sorted(positions)[0] if args.repeat else rng.choice(sorted(positions))
         values = positions[knob]
-        index = rng.randrange(len(values))
+        index = len(values) // 2 if args.repeat else rng.randrange(len(values))
         value = {"knob": knob, "value": values[index], "index": index, "holds": held[0]}
         result = await client.trigger(stage, "commit", value)
         if result.components:  # the payload now held: a held family keeps its id
@@ -227,6 +231,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--join-at-once",
         action="store_true",
         help="every session connects at once and acts as soon as its page has loaded",
+    )
+    parser.add_argument(
+        "--repeat",
+        action="store_true",
+        help="every release is of one knob position (the first knob's middle one): after the "
+        "first, its runs come from the caches, so it costs what a release costs beyond them",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -311,6 +321,13 @@ def main(argv: list[str] | None = None) -> int:
         f"\nfirst page load: n={first_load.n}, p50 {first_load.median_ms or 0:.0f} ms, "
         f"p95 {first_load.p95_ms or 0:.0f} ms"
     )
+    if args.join_at_once:  # the joins and first actions arrive together: the rest, apart
+        sent = zip(tally.rerun_latencies, tally.rerun_sent, strict=True)
+        later = summarize([took for took, at in sent if at >= 10])
+        print(
+            f"actions sent from 10 s after the joins on: n={later.n}, "
+            f"p50 {later.median_ms or 0:.0f} ms, p95 {later.p95_ms or 0:.0f} ms"
+        )
     if sampler:
         print(
             f"server RSS: {sampler.first / 2**20:.0f} MB at start, peak {sampler.peak / 2**20:.0f}"
